@@ -1,0 +1,71 @@
+"""The callback port over boto3's ``apigatewaymanagementapi`` client.
+
+Maps the SDK's errors to ours at the boundary (GoneException → ConnectionGone,
+as Chalice does), so the chat logic never imports botocore.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from serverless_chat.errors import (
+    CallbackError,
+    CallbackThrottled,
+    ConnectionGone,
+    PayloadTooLarge,
+)
+from serverless_chat.ports import ConnectionInfo
+
+_ERRORS: dict[str, type[CallbackError]] = {
+    "GoneException": ConnectionGone,
+    "PayloadTooLargeException": PayloadTooLarge,
+    "LimitExceededException": CallbackThrottled,
+}
+
+
+def translate(connection_id: str, error: Exception) -> CallbackError:
+    """Our error for a botocore error raised by a call about ``connection_id``."""
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code = str(details.get("Code", "Unknown"))
+        reason = str(details.get("Message") or "")
+        known = _ERRORS.get(code)
+        if known is not None:
+            return known(connection_id, reason)
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500))
+        return CallbackError(connection_id, status, code, reason)
+    return CallbackError(connection_id, 0, type(error).__name__, str(error))
+
+
+class ManagementApiConnections:
+    """API Gateway's @connections API for one stage, through an injected boto3 client."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def post(self, connection_id: str, data: bytes) -> None:
+        try:
+            self._client.post_to_connection(ConnectionId=connection_id, Data=data)
+        except (ClientError, BotoCoreError) as error:
+            raise translate(connection_id, error) from error
+
+    def info(self, connection_id: str) -> ConnectionInfo:
+        try:
+            response = self._client.get_connection(ConnectionId=connection_id)
+        except (ClientError, BotoCoreError) as error:
+            raise translate(connection_id, error) from error
+        identity = response.get("Identity", {})
+        return ConnectionInfo(
+            connected_at=response["ConnectedAt"],
+            last_active_at=response.get("LastActiveAt", response["ConnectedAt"]),
+            source_ip=identity.get("SourceIp", ""),
+            user_agent=identity.get("UserAgent", ""),
+        )
+
+    def close(self, connection_id: str) -> None:
+        try:
+            self._client.delete_connection(ConnectionId=connection_id)
+        except (ClientError, BotoCoreError) as error:
+            raise translate(connection_id, error) from error

@@ -1,0 +1,80 @@
+"""Deliver one message to many connections through the callback API.
+
+Every recipient costs one PostToConnection, and on AWS each costs tens of
+milliseconds, so posts run in parallel on a bounded executor. One failing
+recipient never stops the others: a gone connection (410) has its stale row
+deleted; any other failure is logged with the connectionId and its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+
+from serverless_chat.errors import CallbackError, ChatError, ConnectionGone
+from serverless_chat.ports import ConnectionRecord, Connections, ConnectionStore
+
+log = logging.getLogger("serverless_chat.fanout")
+
+
+def recipients(records: Iterable[ConnectionRecord], sender: str) -> list[str]:
+    """Everyone but the sender, each once, in store order."""
+    seen: set[str] = set()
+    ids: list[str] = []
+    for record in records:
+        cid = record.connection_id
+        if cid != sender and cid not in seen:
+            seen.add(cid)
+            ids.append(cid)
+    return ids
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    """What became of one fan-out."""
+
+    delivered: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def _post(connections: Connections, connection_id: str, data: bytes) -> str | None:
+    """Post once; None when delivered, else the failure (kept as data, never raised)."""
+    try:
+        connections.post(connection_id, data)
+    except ConnectionGone:
+        return "gone"
+    except CallbackError as error:
+        return f"{error.code} ({error.status}): {error.reason}"
+    except Exception as error:  # a broken adapter must not stop the other recipients
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def deliver(
+    data: bytes,
+    targets: list[str],
+    connections: Connections,
+    store: ConnectionStore,
+    executor: Executor,
+) -> DeliveryReport:
+    """Post ``data`` to every target in parallel; clean up gone rows; report the rest."""
+    report = DeliveryReport()
+    futures = [(cid, executor.submit(_post, connections, cid, data)) for cid in targets]
+    for cid, future in futures:
+        outcome = future.result()
+        if outcome is None:
+            report.delivered.append(cid)
+        elif outcome == "gone":
+            report.gone.append(cid)
+            log.info("connection %s is gone; deleting its row", cid)
+            try:
+                store.delete(cid)
+            except ChatError as error:
+                log.warning("could not delete stale connection %s: %s", cid, error)
+        else:
+            report.failed[cid] = outcome
+            log.warning("post to connection %s failed: %s", cid, outcome)
+    return report

@@ -27,7 +27,7 @@ class ConnectionRecord:
 
     @classmethod
     def opened(cls, connection_id: str, connected_at_ms: int) -> ConnectionRecord:
-        """A record for a connection opened at ``connected_at_ms``, expiring with API Gateway's 2 h cap."""
+        """A new connection's record, expiring with API Gateway's 2 h cap."""
         return cls(connection_id, connected_at_ms, connected_at_ms // 1000 + CONNECTION_TTL_SECONDS)
 
 
@@ -57,7 +57,7 @@ class ConnectionInfo:
     user_agent: str = ""
 
     def as_json(self, connection_id: str) -> dict[str, object]:
-        """The shape the original DefaultHandler replies with (GetConnection output + connectionID)."""
+        """The original DefaultHandler's reply: GetConnection's output plus connectionID."""
         return {
             "ConnectedAt": self.connected_at.isoformat(),
             "Identity": {"SourceIp": self.source_ip, "UserAgent": self.user_agent},

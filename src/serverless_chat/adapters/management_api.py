@@ -6,6 +6,7 @@ as Chalice does), so the chat logic never imports botocore.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -18,7 +19,7 @@ from serverless_chat.errors import (
 )
 from serverless_chat.ports import ConnectionInfo
 
-_ERRORS: dict[str, type[CallbackError]] = {
+_ERRORS: dict[str, Callable[[str, str], CallbackError]] = {
     "GoneException": ConnectionGone,
     "PayloadTooLargeException": PayloadTooLarge,
     "LimitExceededException": CallbackThrottled,

@@ -75,7 +75,9 @@ class SqliteConnectionStore:
         self._db = database
         self.table_name = table_name
 
-    def _run(self, operation: str, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
+    def _run(
+        self, operation: str, sql: str, params: tuple[object, ...]
+    ) -> list[tuple[object, ...]]:
         try:
             return self._db.connection().execute(sql, params).fetchall()
         except sqlite3.Error as error:

@@ -1,0 +1,113 @@
+"""``serverless-chat``: run the local gateway, chat from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from serverless_chat import __version__
+
+
+def _parameters(pairs: Sequence[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise argparse.ArgumentTypeError(f"--parameter wants NAME=VALUE, not {pair!r}")
+        values[name] = value
+    return values
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="serverless-chat", description=__doc__)
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the template's WebSocket API on this machine")
+    serve.add_argument("--template", type=Path, default=Path("infra/template.yaml"))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    serve.add_argument("--state-dir", type=Path, default=Path(".serverless-chat"))
+    serve.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a template parameter (repeatable)",
+    )
+    serve.add_argument("--stack-name", default="serverless-chat")
+    serve.add_argument("--quiet", action="store_true", help="no per-invocation log lines")
+
+    connect = commands.add_parser("connect", help="chat on a ws:// or wss:// URL")
+    connect.add_argument("url")
+    connect.add_argument("--raw", action="store_true", help="send lines untouched")
+    connect.add_argument(
+        "--wait",
+        type=float,
+        default=None,
+        help="seconds to keep printing after stdin ends (default: 1 for a pipe, 0 for a terminal)",
+    )
+    return parser
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from serverless_chat.gateway.cfn_yaml import TemplateError
+    from serverless_chat.gateway.server import GatewayConfig, LocalGateway
+
+    try:
+        config = GatewayConfig(
+            template=args.template,
+            host=args.host,
+            port=args.port,
+            state_dir=args.state_dir,
+            parameters=_parameters(args.parameter),
+            stack_name=args.stack_name,
+        )
+        gateway = LocalGateway(config)
+    except (TemplateError, argparse.ArgumentTypeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if gateway.api.not_emulated:
+        print("not emulated (ignored): " + ", ".join(gateway.api.not_emulated), file=sys.stderr)
+    try:
+        url = await gateway.start()
+    except OSError as error:
+        print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+        await gateway.stop()
+        return 1
+    for logical_id, reason in gateway.functions.load_errors.items():
+        print(f"warning: function {logical_id} will fail: {reason}", file=sys.stderr)
+    print(f"serverless-chat: {gateway.api.name} (stage {gateway.api.stage}) on {url}", flush=True)
+    print(f"callback API: {gateway.callback_url}/@connections/{{connectionId}}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    print("shutting down: closing connections", file=sys.stderr, flush=True)
+    await gateway.stop()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        logging.basicConfig(
+            level=logging.WARNING if args.quiet else logging.INFO,
+            format="%(asctime)s %(name)s %(message)s",
+            stream=sys.stderr,
+        )
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+        return asyncio.run(_serve(args))
+    from serverless_chat.client.terminal import run
+
+    return run(args.url, raw=args.raw, wait=args.wait)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

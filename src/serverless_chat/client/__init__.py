@@ -1,0 +1,1 @@
+"""The terminal client (``serverless-chat connect``). Dev-time only."""

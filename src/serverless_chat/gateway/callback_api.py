@@ -1,0 +1,73 @@
+"""The @connections callback API over HTTP, as API Gateway's Management API answers.
+
+POST 200, GET 200 with connectedAt / identity / lastActiveAt, DELETE 204; an
+unknown or closed id gets 410 GoneException, data over 128 KB gets 413
+PayloadTooLargeException, in the rest-json error form boto3 parses. Request
+signatures are not checked: there are no credentials locally.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from serverless_chat.errors import CallbackError
+from serverless_chat.gateway.registry import ConnectionRegistry
+
+
+def error_response(error: CallbackError) -> web.Response:
+    """A rest-json error: the status, x-amzn-ErrorType and a message body."""
+    body = {"message": error.reason or error.code}
+    return web.Response(
+        status=error.status,
+        text=json.dumps(body),
+        content_type="application/json",
+        headers={"x-amzn-ErrorType": error.code},
+    )
+
+
+class CallbackApi:
+    """aiohttp handlers for /{stage}/@connections/{connectionId}."""
+
+    def __init__(self, registry: ConnectionRegistry, stage: str) -> None:
+        self._registry = registry
+        self.stage = stage
+
+    def routes(self) -> list[web.RouteDef]:
+        path = f"/{self.stage}/@connections/{{connection_id}}"
+        return [
+            web.post(path, self.post_to_connection),
+            web.get(path, self.get_connection),
+            web.delete(path, self.delete_connection),
+        ]
+
+    async def post_to_connection(self, request: web.Request) -> web.Response:
+        connection_id = request.match_info["connection_id"]
+        data = await request.read()
+        try:
+            await self._registry.post(connection_id, data)
+        except CallbackError as error:
+            return error_response(error)
+        return web.Response(status=200)
+
+    async def get_connection(self, request: web.Request) -> web.Response:
+        connection_id = request.match_info["connection_id"]
+        try:
+            info = self._registry.info(connection_id)
+        except CallbackError as error:
+            return error_response(error)
+        body = {
+            "connectedAt": info.connected_at.isoformat().replace("+00:00", "Z"),
+            "identity": {"sourceIp": info.source_ip, "userAgent": info.user_agent},
+            "lastActiveAt": info.last_active_at.isoformat().replace("+00:00", "Z"),
+        }
+        return web.json_response(body)
+
+    async def delete_connection(self, request: web.Request) -> web.Response:
+        connection_id = request.match_info["connection_id"]
+        try:
+            await self._registry.close(connection_id)
+        except CallbackError as error:
+            return error_response(error)
+        return web.Response(status=204)

@@ -1,0 +1,116 @@
+"""The live WebSocket connections of the local gateway, and what the callback API does to them.
+
+A connection is registered before its $connect function runs, so a post that
+races the handshake is buffered and delivered once the socket is up, instead
+of being answered 410 and having the new row deleted as stale.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from serverless_chat.errors import ConnectionGone, PayloadTooLarge
+from serverless_chat.gateway.events import ConnectionMeta
+from serverless_chat.ports import ConnectionInfo
+
+# API Gateway's cap on the data of one PostToConnection (and on one message).
+MAX_POST_BYTES = 128 * 1024
+
+
+@dataclass(slots=True)
+class LiveConnection:
+    """One client: its handshake facts, its socket once open, and its activity."""
+
+    meta: ConnectionMeta
+    socket: web.WebSocketResponse | None = None
+    pending: list[bytes] = field(default_factory=list)
+    last_active_at: float = field(default_factory=time.time)
+    closing: bool = False
+
+    def touch(self) -> None:
+        self.last_active_at = time.time()
+
+
+async def send_frame(socket: web.WebSocketResponse, data: bytes) -> None:
+    """Send ``data`` as a text frame when it is UTF-8, else as a binary frame."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        await socket.send_bytes(data)
+    else:
+        await socket.send_str(text)
+
+
+class ConnectionRegistry:
+    """Connection id → live connection. Used from the event loop only."""
+
+    def __init__(self) -> None:
+        self._connections: dict[str, LiveConnection] = {}
+
+    def __len__(self) -> int:
+        return len(self._connections)
+
+    def ids(self) -> list[str]:
+        return list(self._connections)
+
+    def open(self, meta: ConnectionMeta) -> LiveConnection:
+        """Register a client whose $connect has not finished yet."""
+        connection = LiveConnection(meta)
+        self._connections[meta.connection_id] = connection
+        return connection
+
+    async def attach(self, connection_id: str, socket: web.WebSocketResponse) -> None:
+        """The handshake is done: deliver what was posted meanwhile."""
+        connection = self._connections[connection_id]
+        connection.socket = socket
+        pending, connection.pending = connection.pending, []
+        for data in pending:
+            await send_frame(socket, data)
+
+    def remove(self, connection_id: str) -> LiveConnection | None:
+        """Forget a connection; None if it was already gone (so $disconnect runs once)."""
+        return self._connections.pop(connection_id, None)
+
+    def get(self, connection_id: str) -> LiveConnection:
+        """The connection, or ConnectionGone."""
+        connection = self._connections.get(connection_id)
+        if connection is None or connection.closing:
+            raise ConnectionGone(connection_id)
+        return connection
+
+    async def post(self, connection_id: str, data: bytes) -> None:
+        """PostToConnection: one frame to the client."""
+        if len(data) > MAX_POST_BYTES:
+            raise PayloadTooLarge(connection_id, f"{len(data)} bytes is over {MAX_POST_BYTES}")
+        connection = self.get(connection_id)
+        if connection.socket is None:
+            connection.pending.append(data)
+            return
+        if connection.socket.closed:
+            raise ConnectionGone(connection_id)
+        try:
+            await send_frame(connection.socket, data)
+        except (ConnectionError, RuntimeError) as error:
+            raise ConnectionGone(connection_id, str(error)) from error
+
+    def info(self, connection_id: str) -> ConnectionInfo:
+        """GetConnection: when it connected and was last active, and who it is."""
+        connection = self.get(connection_id)
+        meta = connection.meta
+        return ConnectionInfo(
+            connected_at=datetime.fromtimestamp(meta.connected_at / 1000, UTC),
+            last_active_at=datetime.fromtimestamp(connection.last_active_at, UTC),
+            source_ip=meta.source_ip,
+            user_agent=meta.user_agent,
+        )
+
+    async def close(self, connection_id: str, code: int = 1000, reason: str = "") -> None:
+        """DeleteConnection: close the socket; the server then runs $disconnect."""
+        connection = self.get(connection_id)
+        connection.closing = True
+        if connection.socket is not None:
+            await connection.socket.close(code=code, message=reason.encode())

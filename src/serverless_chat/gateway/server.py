@@ -1,0 +1,260 @@
+"""The local gateway's server: WebSocket at /{stage}, the callback API beside it (aiohttp).
+
+Thin by design: route selection and event shapes come from ``routing`` and
+``events``; functions run through ``functions.FunctionRunner``; this module
+moves frames between sockets and those.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import string
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+
+from serverless_chat.adapters.sqlite import SqliteDatabase
+from serverless_chat.gateway import events
+from serverless_chat.gateway.callback_api import CallbackApi
+from serverless_chat.gateway.functions import FunctionRunner, Invocation
+from serverless_chat.gateway.local_adapters import InProcessConnections, LocalDependencies
+from serverless_chat.gateway.registry import MAX_POST_BYTES, ConnectionRegistry, LiveConnection
+from serverless_chat.gateway.routing import select_route, selection_path
+from serverless_chat.gateway.template import WebSocketApiSpec, read_api
+from serverless_chat.handlers.dependencies import DEFAULT_FANOUT_CONCURRENCY
+
+log = logging.getLogger("serverless_chat.gateway")
+
+_ID_ALPHABET = string.ascii_letters + string.digits
+GOING_AWAY = 1001
+
+
+def new_connection_id() -> str:
+    """An id shaped like API Gateway's (16 characters ending in '='), safe in a URL path."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(15)) + "="
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(slots=True)
+class GatewayConfig:
+    """What ``serverless-chat serve`` was asked for."""
+
+    template: Path
+    host: str = "127.0.0.1"
+    port: int = 8080
+    state_dir: Path = Path(".serverless-chat")
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    stack_name: str = "serverless-chat"
+    region: str = "us-east-1"
+    workers: int = 16
+
+
+class LocalGateway:
+    """One WebSocket API of a template, served on one port."""
+
+    def __init__(self, config: GatewayConfig) -> None:
+        self.config = config
+        self.api: WebSocketApiSpec = read_api(
+            config.template, config.parameters, config.stack_name, config.region
+        )
+        self._path = selection_path(self.api.route_selection_expression)
+        self.registry = ConnectionRegistry()
+        self._runner: web.AppRunner | None = None
+        self._functions: FunctionRunner | None = None
+        self._database: SqliteDatabase | None = None
+        self._fanout_pool: ThreadPoolExecutor | None = None
+        self._port = config.port
+
+    # -- lifecycle -------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"ws://{self.config.host}:{self._port}/{self.api.stage}"
+
+    @property
+    def callback_url(self) -> str:
+        return f"http://{self.config.host}:{self._port}/{self.api.stage}"
+
+    @property
+    def functions(self) -> FunctionRunner:
+        assert self._functions is not None, "the gateway is not started"
+        return self._functions
+
+    def application(self) -> web.Application:
+        app = web.Application()
+        app.router.add_routes(CallbackApi(self.registry, self.api.stage).routes())
+        app.router.add_get(f"/{self.api.stage}", self._websocket)
+        app.on_shutdown.append(self._close_all)
+        return app
+
+    async def start(self) -> str:
+        """Load the functions, purge stale rows, listen; returns the ws:// URL."""
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        self._database = SqliteDatabase(self.config.state_dir / "chat.sqlite3")
+        self._fanout_pool = ThreadPoolExecutor(DEFAULT_FANOUT_CONCURRENCY, "fanout")
+        connections = InProcessConnections(self.registry, asyncio.get_running_loop())
+        local = LocalDependencies(self._database, connections, self._fanout_pool)
+        self._functions = FunctionRunner(
+            self.api.functions, local, self.config.workers, self.config.region
+        )
+        for table, store in local.stores.items():
+            purged = store.purge()
+            if purged:
+                log.info("purged %d connection(s) left in %s by an earlier run", purged, table)
+        self._runner = web.AppRunner(self.application(), handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.host, self.config.port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        if sockets:
+            self._port = sockets[0].getsockname()[1]
+        return self.url
+
+    async def stop(self) -> None:
+        """Close every client with 1001 (running $disconnect for each), then stop."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._functions is not None:
+            self._functions.shutdown()
+        if self._fanout_pool is not None:
+            self._fanout_pool.shutdown(wait=False)
+        if self._database is not None:
+            self._database.close()
+
+    async def _close_all(self, _app: web.Application) -> None:
+        for connection_id in self.registry.ids():
+            connection = self.registry.remove(connection_id)
+            if connection is None:
+                continue
+            connection.closing = True
+            if connection.socket is not None and not connection.socket.closed:
+                await connection.socket.close(code=GOING_AWAY, message=b"Going away")
+            await self._run_disconnect(connection, GOING_AWAY, "Going away")
+
+    # -- one client --------------------------------------------------------------
+    def _api_context(self) -> events.ApiContext:
+        return events.ApiContext(
+            self.api.api_id, self.api.stage, f"{self.config.host}:{self._port}"
+        )
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        socket = web.WebSocketResponse(max_msg_size=MAX_POST_BYTES)
+        if not socket.can_prepare(request).ok:
+            return web.Response(status=426, text="This is a WebSocket endpoint; upgrade required.")
+        meta = events.ConnectionMeta(
+            connection_id=new_connection_id(),
+            connected_at=_now_ms(),
+            source_ip=request.remote or "",
+            user_agent=request.headers.get("User-Agent", ""),
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers],
+            query=list(request.query.items()),
+        )
+        connection = self.registry.open(meta)
+        refusal = await self._run_connect(meta)
+        if refusal is not None:
+            self.registry.remove(meta.connection_id)
+            return refusal
+        await socket.prepare(request)
+        await self.registry.attach(meta.connection_id, socket)
+        try:
+            async for message in socket:
+                if message.type == WSMsgType.TEXT:
+                    body: str | bytes = message.data
+                elif message.type == WSMsgType.BINARY:
+                    body = message.data
+                else:
+                    break
+                connection.touch()
+                await self._dispatch(connection, body)
+        finally:
+            removed = self.registry.remove(meta.connection_id)
+            if removed is not None:
+                code = socket.close_code or 1006
+                reason = f"Client-side close frame status code '{code}'"
+                await asyncio.shield(self._run_disconnect(removed, code, reason))
+        return socket
+
+    async def _run_connect(self, meta: events.ConnectionMeta) -> web.Response | None:
+        """None to accept; else the HTTP response that refuses the handshake."""
+        route = self.api.routes.get("$connect")
+        if route is None or route.function is None:
+            return None
+        now = _now_ms()
+        event = events.connect_event(
+            self._api_context(),
+            meta,
+            now,
+            events.new_request_id(),
+            events.new_extended_request_id(),
+        )
+        outcome = await self.functions.invoke(route.function, event)
+        if not outcome.ok:
+            return web.Response(status=500, text="Internal server error")
+        if not 200 <= outcome.status_code < 300:
+            return web.Response(status=outcome.status_code, text=outcome.body or "Forbidden")
+        return None
+
+    async def _run_disconnect(self, connection: LiveConnection, code: int, reason: str) -> None:
+        route = self.api.routes.get("$disconnect")
+        if route is None or route.function is None:
+            return
+        event = events.disconnect_event(
+            self._api_context(),
+            connection.meta,
+            code,
+            reason,
+            _now_ms(),
+            events.new_request_id(),
+            events.new_extended_request_id(),
+        )
+        await self.functions.invoke(route.function, event)
+
+    async def _dispatch(self, connection: LiveConnection, body: str | bytes) -> None:
+        """Select the route, invoke its function, answer errors and two-way replies."""
+        meta = connection.meta
+        route_key = select_route(body, self._path, self.api.routes)
+        route = self.api.routes.get(route_key) if route_key else None
+        request_id = events.new_request_id()
+        if route is None or route.function is None:
+            await self._reply_error(connection, "Forbidden", request_id)
+            return
+        event = events.message_event(
+            self._api_context(),
+            meta,
+            route.route_key,
+            body,
+            _now_ms(),
+            request_id,
+            events.new_extended_request_id(),
+            events.new_extended_request_id(),
+        )
+        outcome: Invocation = await self.functions.invoke(route.function, event)
+        if not outcome.ok:
+            await self._reply_error(connection, "Internal server error", outcome.request_id)
+        elif route.two_way and outcome.body is not None:
+            await self._send(connection, outcome.body.encode())
+
+    async def _reply_error(self, connection: LiveConnection, message: str, request_id: str) -> None:
+        frame = {
+            "message": message,
+            "connectionId": connection.meta.connection_id,
+            "requestId": request_id,
+        }
+        await self._send(connection, json.dumps(frame).encode())
+
+    async def _send(self, connection: LiveConnection, data: bytes) -> None:
+        try:
+            await self.registry.post(connection.meta.connection_id, data)
+        except Exception as error:
+            log.info("could not answer %s: %s", connection.meta.connection_id, error)

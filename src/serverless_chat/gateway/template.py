@@ -1,0 +1,205 @@
+"""The WebSocket API a template declares, as the gateway needs it.
+
+Reads AWS::ApiGatewayV2 Api, Stage, Route, Integration and RouteResponse
+resources, the Python AWS::Lambda::Function resources they invoke, and the
+DynamoDB tables; every other resource is listed as not emulated. All values
+pass through the intrinsic resolver, so the template is the only config.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from serverless_chat.gateway.cfn_yaml import TemplateError, load_template
+from serverless_chat.gateway.intrinsics import Resolver
+
+# Resources that shape the local API; the rest are listed as not emulated.
+EMULATED = {
+    "AWS::ApiGatewayV2::Api",
+    "AWS::ApiGatewayV2::Stage",
+    "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::Integration",
+    "AWS::ApiGatewayV2::RouteResponse",
+    "AWS::Lambda::Function",
+    "AWS::Lambda::Permission",
+    "AWS::DynamoDB::Table",
+}
+_FUNCTION_IN_URI = re.compile(r":function:([^:/]+)")
+DEFAULT_TIMEOUT_SECONDS = 3.0
+DEFAULT_MEMORY_MB = 128
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSpec:
+    """A Python function the gateway can run in-process."""
+
+    logical_id: str
+    name: str
+    handler: str
+    code_dir: Path | None
+    runtime: str
+    environment: Mapping[str, str]
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    memory_mb: int = DEFAULT_MEMORY_MB
+
+    @property
+    def module_name(self) -> str:
+        return self.handler.rsplit(".", 1)[0]
+
+    @property
+    def attribute(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSpec:
+    """One route: its key, the function behind it, and whether replies go back (two-way)."""
+
+    route_key: str
+    function: FunctionSpec | None
+    two_way: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    """A DynamoDB table of the template, by its local physical name."""
+
+    logical_id: str
+    name: str
+    key_schema: tuple[tuple[str, str], ...]
+
+
+@dataclass(slots=True)
+class WebSocketApiSpec:
+    """Everything the gateway serves, read from one template."""
+
+    logical_id: str
+    api_id: str
+    name: str
+    route_selection_expression: str
+    stage: str
+    routes: dict[str, RouteSpec]
+    functions: dict[str, FunctionSpec]
+    tables: dict[str, TableSpec]
+    not_emulated: list[str] = field(default_factory=list)
+
+
+def _resources_of(resources: Mapping[str, Any], rtype: str) -> list[tuple[str, dict[str, Any]]]:
+    return [(lid, r) for lid, r in resources.items() if r.get("Type") == rtype]
+
+
+def _active(resolver: Resolver, resource: Mapping[str, Any]) -> bool:
+    condition = resource.get("Condition")
+    return condition is None or resolver.condition(str(condition))
+
+
+def _function(
+    resolver: Resolver, logical_id: str, resource: Mapping[str, Any], base: Path
+) -> FunctionSpec:
+    props = resolver.resolve(resource.get("Properties") or {})
+    code = props.get("Code")
+    code_dir = (base / code).resolve() if isinstance(code, str) else None
+    env = {k: str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()}
+    return FunctionSpec(
+        logical_id=logical_id,
+        name=resolver.physical_id(logical_id),
+        handler=str(props.get("Handler", "")),
+        code_dir=code_dir,
+        runtime=str(props.get("Runtime", "")),
+        environment=env,
+        timeout=float(props.get("Timeout", DEFAULT_TIMEOUT_SECONDS)),
+        memory_mb=int(props.get("MemorySize", DEFAULT_MEMORY_MB)),
+    )
+
+
+def read_api(
+    path: Path,
+    parameters: Mapping[str, str] | None = None,
+    stack_name: str = "serverless-chat",
+    region: str = "us-east-1",
+) -> WebSocketApiSpec:
+    """The first WEBSOCKET API of the template at ``path``."""
+    template = load_template(path)
+    resources: Mapping[str, Any] = template["Resources"]
+    apis = [
+        (lid, r)
+        for lid, r in _resources_of(resources, "AWS::ApiGatewayV2::Api")
+        if (r.get("Properties") or {}).get("ProtocolType") == "WEBSOCKET"
+    ]
+    if not apis:
+        raise TemplateError(
+            f"{path} declares no AWS::ApiGatewayV2::Api with ProtocolType WEBSOCKET"
+        )
+    api_logical_id = apis[0][0]
+    api_id = "local" + re.sub(r"[^a-z0-9]", "", api_logical_id.lower())[:5]
+    resolver = Resolver(template, parameters, stack_name, region, {api_logical_id: api_id})
+    api_props = resolver.resolve(apis[0][1].get("Properties") or {})
+
+    def belongs(resource: Mapping[str, Any]) -> bool:
+        props = resource.get("Properties") or {}
+        return bool(_active(resolver, resource) and resolver.resolve(props.get("ApiId")) == api_id)
+
+    base = path.parent
+    functions = {
+        lid: _function(resolver, lid, r, base)
+        for lid, r in _resources_of(resources, "AWS::Lambda::Function")
+        if _active(resolver, r)
+    }
+    by_name = {f.name: f for f in functions.values()}
+    integrations: dict[str, FunctionSpec | None] = {}
+    for lid, r in _resources_of(resources, "AWS::ApiGatewayV2::Integration"):
+        if belongs(r):
+            uri = str(resolver.resolve((r.get("Properties") or {}).get("IntegrationUri", "")))
+            match = _FUNCTION_IN_URI.search(uri)
+            integrations[resolver.physical_id(lid)] = by_name.get(match.group(1)) if match else None
+
+    two_way_routes = {
+        str(resolver.resolve(props.get("RouteId")))
+        for _, r in _resources_of(resources, "AWS::ApiGatewayV2::RouteResponse")
+        if belongs(r) and (props := r.get("Properties") or {}).get("RouteResponseKey") == "$default"
+    }
+    routes: dict[str, RouteSpec] = {}
+    for lid, r in _resources_of(resources, "AWS::ApiGatewayV2::Route"):
+        if not belongs(r):
+            continue
+        props = resolver.resolve(r.get("Properties") or {})
+        target = str(props.get("Target", ""))
+        integration_id = target.split("/", 1)[1] if target.startswith("integrations/") else ""
+        key = str(props["RouteKey"])
+        routes[key] = RouteSpec(key, integrations.get(integration_id), lid in two_way_routes)
+
+    stages = [
+        str(resolver.resolve((r.get("Properties") or {}).get("StageName")))
+        for _, r in _resources_of(resources, "AWS::ApiGatewayV2::Stage")
+        if belongs(r)
+    ]
+    tables = {}
+    for lid, r in _resources_of(resources, "AWS::DynamoDB::Table"):
+        if _active(resolver, r):
+            keys = resolver.resolve((r.get("Properties") or {}).get("KeySchema", []))
+            schema = tuple((str(k["AttributeName"]), str(k["KeyType"])) for k in keys)
+            tables[lid] = TableSpec(lid, resolver.physical_id(lid), schema)
+    not_emulated = sorted(
+        {
+            f"{r.get('Type')} ({lid})"
+            for lid, r in resources.items()
+            if r.get("Type") not in EMULATED
+        }
+    )
+    return WebSocketApiSpec(
+        logical_id=api_logical_id,
+        api_id=api_id,
+        name=str(api_props.get("Name", api_logical_id)),
+        route_selection_expression=str(
+            api_props.get("RouteSelectionExpression", "$request.body.action")
+        ),
+        stage=stages[0] if stages else "$default",
+        routes=routes,
+        functions=functions,
+        tables=tables,
+        not_emulated=not_emulated,
+    )

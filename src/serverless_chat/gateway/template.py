@@ -9,6 +9,7 @@ pass through the intrinsic resolver, so the template is the only config.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,13 +184,10 @@ def read_api(
             keys = resolver.resolve((r.get("Properties") or {}).get("KeySchema", []))
             schema = tuple((str(k["AttributeName"]), str(k["KeyType"])) for k in keys)
             tables[lid] = TableSpec(lid, resolver.physical_id(lid), schema)
-    not_emulated = sorted(
-        {
-            f"{r.get('Type')} ({lid})"
-            for lid, r in resources.items()
-            if r.get("Type") not in EMULATED
-        }
+    skipped = Counter(
+        str(r.get("Type")) for r in resources.values() if r.get("Type") not in EMULATED
     )
+    not_emulated = [f"{rtype} x{count}" for rtype, count in sorted(skipped.items())]
     return WebSocketApiSpec(
         logical_id=api_logical_id,
         api_id=api_id,

@@ -1,0 +1,43 @@
+"""Shared fixtures: events shaped as API Gateway's, and the project's paths."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "infra" / "template.yaml"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A recorded event from tests/fixtures/events by name."""
+    result: dict[str, Any] = json.loads((FIXTURES / "events" / f"{name}.json").read_text())
+    return result
+
+
+EventFactory = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def make_event() -> EventFactory:
+    """Build a MESSAGE/CONNECT/DISCONNECT event for a connection id, from the recorded shapes."""
+
+    def make(
+        connection_id: str,
+        route_key: str = "sendMessage",
+        body: str | None = None,
+    ) -> dict[str, Any]:
+        name = {"$connect": "connect", "$disconnect": "disconnect"}.get(route_key, "message")
+        event = load_event(name)
+        event["requestContext"]["connectionId"] = connection_id
+        event["requestContext"]["routeKey"] = route_key
+        if body is not None:
+            event["body"] = body
+        return event
+
+    return make

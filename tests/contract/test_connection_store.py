@@ -1,0 +1,127 @@
+"""One contract for every ConnectionStore: the in-memory fake, SQLite, DynamoDB (moto)."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore
+from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
+from serverless_chat.errors import StoreError
+from serverless_chat.ports import ConnectionRecord, ConnectionStore
+from tests.fakes import MemoryConnectionStore
+
+
+def create_connections_table(client: Any, name: str) -> None:
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ConnectionStore]:
+    if request.param == "memory":
+        yield MemoryConnectionStore()
+    elif request.param == "sqlite":
+        database = SqliteDatabase(tmp_path / "chat.sqlite3")
+        yield SqliteConnectionStore(database, "connections")
+        database.close()
+    else:
+        with mock_aws():
+            client = boto3.client(
+                "dynamodb",
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+            create_connections_table(client, "connections")
+            yield DynamoDbConnectionStore(client, "connections")
+
+
+def test_put_then_get(store: ConnectionStore) -> None:
+    record = ConnectionRecord.opened("c1", 1707502303419)
+    store.put(record)
+    assert store.get("c1") == record
+
+
+def test_get_of_an_absent_connection_is_none(store: ConnectionStore) -> None:
+    assert store.get("nobody") is None
+
+
+def test_put_replaces(store: ConnectionStore) -> None:
+    store.put(ConnectionRecord.opened("c1", 1000))
+    store.put(ConnectionRecord.opened("c1", 2000))
+    assert [r.connected_at for r in store.scan()] == [2000]
+
+
+def test_delete_removes_and_is_idempotent(store: ConnectionStore) -> None:
+    store.put(ConnectionRecord.opened("c1", 0))
+    store.delete("c1")
+    store.delete("c1")
+    assert store.get("c1") is None
+
+
+@pytest.mark.parametrize("count", [0, 1, 7, 25])
+def test_scan_follows_every_page(store: ConnectionStore, count: int) -> None:
+    ids = {f"conn-{i:03d}=" for i in range(count)}
+    for cid in ids:
+        store.put(ConnectionRecord.opened(cid, 0))
+    seen = [r.connection_id for r in store.scan(page_size=4)]
+    assert sorted(seen) == sorted(ids)
+
+
+def test_tables_are_separate(tmp_path: Path) -> None:
+    database = SqliteDatabase(tmp_path / "chat.sqlite3")
+    one = SqliteConnectionStore(database, "one")
+    two = SqliteConnectionStore(database, "two")
+    one.put(ConnectionRecord.opened("c1", 0))
+    assert two.get("c1") is None
+    assert one.purge() == 1
+    assert one.get("c1") is None
+
+
+def test_sqlite_is_durable_across_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "chat.sqlite3"
+    first = SqliteDatabase(path)
+    SqliteConnectionStore(first, "t").put(ConnectionRecord.opened("c1", 5))
+    first.close()
+    assert SqliteConnectionStore(SqliteDatabase(path), "t").get("c1") is not None
+
+
+def test_sqlite_errors_become_store_errors(tmp_path: Path) -> None:
+    database = SqliteDatabase(tmp_path / "chat.sqlite3")
+    database.connection().execute("DROP TABLE connections")
+    with pytest.raises(StoreError) as caught:
+        SqliteConnectionStore(database, "t").put(ConnectionRecord.opened("c1", 0))
+    assert caught.value.operation == "PutItem"
+
+
+def test_sqlite_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError):
+        SqliteDatabase(tmp_path / "missing-dir" / "chat.sqlite3")
+
+
+def test_dynamodb_missing_table_is_a_store_error() -> None:
+    with mock_aws():
+        client = boto3.client(
+            "dynamodb",
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        store = DynamoDbConnectionStore(client, "no-such-table")
+        for call in (
+            lambda: store.put(ConnectionRecord.opened("c1", 0)),
+            lambda: store.delete("c1"),
+            lambda: store.get("c1"),
+            lambda: list(store.scan()),
+        ):
+            with pytest.raises(StoreError) as caught:
+                call()
+            assert "ResourceNotFoundException" in str(caught.value)

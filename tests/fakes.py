@@ -1,0 +1,82 @@
+"""Fakes of the ports: they implement the same Protocols and pass the same contract suites."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from serverless_chat.errors import CallbackError, ConnectionGone, PayloadTooLarge, StoreError
+from serverless_chat.ports import ConnectionInfo, ConnectionRecord
+
+MAX_POST_BYTES = 128 * 1024
+
+
+class MemoryConnectionStore:
+    """A ConnectionStore in a dict; ``fail_on`` makes named operations raise StoreError."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, ConnectionRecord] = {}
+        self.fail_on: set[str] = set()
+        self.scanned_pages = 0
+        self._lock = threading.Lock()
+
+    def _check(self, operation: str) -> None:
+        if operation in self.fail_on:
+            raise StoreError(operation, "ProvisionedThroughputExceededException: injected")
+
+    def put(self, record: ConnectionRecord) -> None:
+        self._check("PutItem")
+        with self._lock:
+            self.rows[record.connection_id] = record
+
+    def delete(self, connection_id: str) -> None:
+        self._check("DeleteItem")
+        with self._lock:
+            self.rows.pop(connection_id, None)
+
+    def get(self, connection_id: str) -> ConnectionRecord | None:
+        self._check("GetItem")
+        return self.rows.get(connection_id)
+
+    def scan(self, page_size: int = 100) -> Iterator[ConnectionRecord]:
+        self._check("Scan")
+        ordered = sorted(self.rows.values(), key=lambda r: r.connection_id)
+        for start in range(0, len(ordered), page_size):
+            self.scanned_pages += 1
+            yield from ordered[start : start + page_size]
+
+
+class FakeConnections:
+    """A Connections port that records posts. Unknown ids are gone, as on API Gateway."""
+
+    def __init__(self, *connection_ids: str) -> None:
+        self.open: set[str] = set(connection_ids)
+        self.posts: list[tuple[str, bytes]] = []
+        self.failures: dict[str, CallbackError] = {}
+        self._lock = threading.Lock()
+
+    def received(self, connection_id: str) -> list[bytes]:
+        return [data for cid, data in self.posts if cid == connection_id]
+
+    def _check(self, connection_id: str) -> None:
+        if connection_id in self.failures:
+            raise self.failures[connection_id]
+        if connection_id not in self.open:
+            raise ConnectionGone(connection_id)
+
+    def post(self, connection_id: str, data: bytes) -> None:
+        if len(data) > MAX_POST_BYTES:
+            raise PayloadTooLarge(connection_id)
+        self._check(connection_id)
+        with self._lock:
+            self.posts.append((connection_id, data))
+
+    def info(self, connection_id: str) -> ConnectionInfo:
+        self._check(connection_id)
+        when = datetime(2024, 2, 9, 18, 11, 43, tzinfo=UTC)
+        return ConnectionInfo(when, when, "192.0.2.1", "fake-agent")
+
+    def close(self, connection_id: str) -> None:
+        self._check(connection_id)
+        self.open.discard(connection_id)

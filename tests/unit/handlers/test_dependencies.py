@@ -1,0 +1,126 @@
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from serverless_chat.handlers.dependencies import (
+    DEFAULT_FANOUT_CONCURRENCY,
+    Dependencies,
+    aws_dependencies,
+    fanout_concurrency,
+    lambda_entry,
+)
+from serverless_chat.handlers.event import WebSocketEvent
+from tests.conftest import ROOT, load_event
+
+ENTRY_MODULES = [
+    "serverless_chat.handlers.connect",
+    "serverless_chat.handlers.disconnect",
+    "serverless_chat.handlers.send_message",
+    "serverless_chat.handlers.default",
+]
+RUNTIME_PACKAGES = ["handlers", "chat", "adapters"]
+RUNTIME_MODULES = ["ports.py", "errors.py", "__init__.py"]
+
+
+@pytest.fixture(autouse=True)
+def _region(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+
+def test_entry_modules_load_only_stdlib_and_boto3_in_a_fresh_interpreter() -> None:
+    code = (
+        "import sys, json\n"
+        + "".join(f"import {m}\n" for m in ENTRY_MODULES)
+        + "print(json.dumps(sorted(sys.modules)))"
+    )
+    loaded = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True
+        ).stdout
+    )
+    tops = {name.split(".")[0] for name in loaded}
+    assert not tops & {"aiohttp", "websockets", "yaml", "rich", "moto", "cfnlint"}
+    dev_time = [
+        m
+        for m in loaded
+        if m.startswith(("serverless_chat.gateway", "serverless_chat.client", "serverless_chat.cli"))
+    ]
+    assert dev_time == []
+
+
+def test_runtime_source_imports_only_stdlib_boto3_and_runtime_modules() -> None:
+    package = ROOT / "src" / "serverless_chat"
+    files = [p for d in RUNTIME_PACKAGES for p in (package / d).rglob("*.py")]
+    files += [package / name for name in RUNTIME_MODULES]
+    allowed = set(sys.stdlib_module_names) | {"boto3", "botocore"}
+    forbidden_internal = ("serverless_chat.gateway", "serverless_chat.client", "serverless_chat.cli")
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                if name.startswith("serverless_chat"):
+                    assert not name.startswith(forbidden_internal), f"{path}: imports {name}"
+                else:
+                    assert name.split(".")[0] in allowed, f"{path}: imports {name}"
+
+
+def test_lambda_entry_builds_dependencies_once_per_container(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    builds: list[Dependencies] = []
+
+    def build(deps: Dependencies) -> Any:
+        builds.append(deps)
+        return lambda event, context: {"statusCode": 200, "body": str(len(builds))}
+
+    monkeypatch.setenv("CONNECTIONS_TABLE", "connections")
+    handler = lambda_entry(build)
+    assert builds == []  # importing builds nothing: the cold start stays cheap
+    assert handler({}, None)["body"] == "1"
+    assert handler({}, None)["body"] == "1"
+    assert len(builds) == 1
+
+
+def test_aws_dependencies_use_the_table_and_one_client_per_endpoint() -> None:
+    deps = aws_dependencies({"CONNECTIONS_TABLE": "chat-connections"})
+    assert deps.store.table_name == "chat-connections"  # type: ignore[attr-defined]
+    event = WebSocketEvent(load_event("message"))
+    first = deps.connections_for(event)
+    assert deps.connections_for(event) is first
+    client = first._client  # type: ignore[attr-defined]
+    assert client.meta.endpoint_url == (
+        "https://abcdef1234.execute-api.us-east-1.amazonaws.com/production"
+    )
+
+
+def test_callback_url_override() -> None:
+    deps = aws_dependencies({"CONNECTIONS_TABLE": "t", "CALLBACK_URL": "http://127.0.0.1:9/p"})
+    client = deps.connections_for(WebSocketEvent(load_event("message")))._client  # type: ignore[attr-defined]
+    assert client.meta.endpoint_url == "http://127.0.0.1:9/p"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("8", 8), ("0", 1), ("junk", DEFAULT_FANOUT_CONCURRENCY), (None, DEFAULT_FANOUT_CONCURRENCY)],
+)
+def test_fanout_concurrency(value: str | None, expected: int) -> None:
+    env = {} if value is None else {"FANOUT_CONCURRENCY": value}
+    assert fanout_concurrency(env) == expected
+
+
+def test_every_template_handler_is_an_entry_module() -> None:
+    text = (ROOT / "infra" / "template.yaml").read_text()
+    handlers = {line.split(":", 1)[1].strip() for line in text.splitlines() if "Handler: " in line}
+    assert handlers == {f"{m}.handler" for m in ENTRY_MODULES}
+    assert Path(ROOT / "src").is_dir()

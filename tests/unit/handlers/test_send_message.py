@@ -1,0 +1,108 @@
+import json
+
+import pytest
+
+from serverless_chat.handlers.dependencies import Dependencies
+from serverless_chat.handlers.send_message import build_handler
+from serverless_chat.ports import ConnectionRecord
+from tests.conftest import EventFactory
+from tests.fakes import FakeConnections, MemoryConnectionStore
+
+
+@pytest.fixture
+def room(store: MemoryConnectionStore, connections: FakeConnections) -> list[str]:
+    ids = ["a", "b", "c"]
+    for cid in ids:
+        store.put(ConnectionRecord.opened(cid, 0))
+        connections.open.add(cid)
+    return ids
+
+
+def _send(deps: Dependencies, make_event: EventFactory, sender: str, body: str) -> dict[str, object]:
+    return build_handler(deps)(make_event(sender, "sendMessage", body), None)
+
+
+def test_everyone_but_the_sender_gets_the_bare_text(
+    deps: Dependencies, connections: FakeConnections, make_event: EventFactory, room: list[str]
+) -> None:
+    result = _send(deps, make_event, "a", '{"action": "sendMessage", "message": "Hello AWS"}')
+    assert result["statusCode"] == 200
+    assert connections.received("b") == [b"Hello AWS"]
+    assert connections.received("c") == [b"Hello AWS"]
+    assert connections.received("a") == []
+
+
+def test_every_page_of_connections_is_read(
+    deps: Dependencies,
+    store: MemoryConnectionStore,
+    connections: FakeConnections,
+    make_event: EventFactory,
+) -> None:
+    for i in range(250):
+        cid = f"c{i:03d}"
+        store.put(ConnectionRecord.opened(cid, 0))
+        connections.open.add(cid)
+    _send(deps, make_event, "c000", '{"action": "sendMessage", "message": "x"}')
+    assert store.scanned_pages == 3
+    assert len(connections.posts) == 249
+
+
+def test_a_gone_recipient_is_removed_and_the_rest_still_receive(
+    deps: Dependencies,
+    store: MemoryConnectionStore,
+    connections: FakeConnections,
+    make_event: EventFactory,
+    room: list[str],
+) -> None:
+    connections.open.discard("b")
+    result = _send(deps, make_event, "a", '{"action": "sendMessage", "message": "hi"}')
+    assert json.loads(str(result["body"])) == {"delivered": 1, "gone": 1, "failed": 0}
+    assert store.get("b") is None
+    assert connections.received("c") == [b"hi"]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("not json", "INVALID_JSON"),
+        ('{"action": "sendMessage"}', "MISSING_FIELD"),
+        ('{"action": "sendMessage", "message": 42}', "INVALID_FIELD"),
+        ('{"action": "sendMessage", "message": {"text": "x"}}', "INVALID_FIELD"),
+    ],
+)
+def test_a_bad_body_gets_one_error_to_the_sender_and_nothing_else(
+    deps: Dependencies,
+    connections: FakeConnections,
+    make_event: EventFactory,
+    room: list[str],
+    body: str,
+    code: str,
+) -> None:
+    result = _send(deps, make_event, "a", body)
+    assert result["statusCode"] == 400
+    assert len(connections.posts) == 1
+    frame = json.loads(connections.received("a")[0])
+    assert frame["type"] == "error"
+    assert frame["code"] == code
+
+
+def test_a_store_failure_tells_the_sender_and_posts_nothing_else(
+    deps: Dependencies,
+    store: MemoryConnectionStore,
+    connections: FakeConnections,
+    make_event: EventFactory,
+    room: list[str],
+) -> None:
+    store.fail_on.add("Scan")
+    result = _send(deps, make_event, "a", '{"action": "sendMessage", "message": "hi"}')
+    assert result["statusCode"] == 500
+    assert [json.loads(d)["code"] for d in connections.received("a")] == ["STORE_UNAVAILABLE"]
+    assert connections.received("b") == []
+
+
+def test_a_vanished_sender_with_a_bad_body_is_only_logged(
+    deps: Dependencies, connections: FakeConnections, make_event: EventFactory
+) -> None:
+    result = _send(deps, make_event, "ghost", "not json")
+    assert result["statusCode"] == 400
+    assert connections.posts == []

@@ -1,0 +1,83 @@
+"""The gateway's @connections API through boto3's own client, unchanged."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from serverless_chat.gateway.server import LocalGateway
+from tests.integration.conftest import management_client, open_clients, recv
+
+
+async def _only_id(gateway: LocalGateway) -> str:
+    (connection_id,) = gateway.registry.ids()
+    return connection_id
+
+
+async def _call(function: Any, **kwargs: Any) -> Any:
+    return await asyncio.to_thread(function, **kwargs)
+
+
+async def test_post_get_delete(chat: LocalGateway) -> None:
+    (a,) = await open_clients(chat.url, 1)
+    cid = await _only_id(chat)
+    api = management_client(chat)
+    response = await _call(api.post_to_connection, ConnectionId=cid, Data=b"from the server")
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert await recv(a) == "from the server"
+
+    info = await _call(api.get_connection, ConnectionId=cid)
+    assert info["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert info["Identity"]["SourceIp"] == "127.0.0.1"
+    assert "websockets" in info["Identity"]["UserAgent"]
+    assert info["ConnectedAt"] <= info["LastActiveAt"]
+
+    deleted = await _call(api.delete_connection, ConnectionId=cid)
+    assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
+    await asyncio.wait_for(a.wait_closed(), 5)
+
+
+async def test_binary_post_arrives_as_a_binary_frame(chat: LocalGateway) -> None:
+    (a,) = await open_clients(chat.url, 1)
+    cid = await _only_id(chat)
+    await _call(management_client(chat).post_to_connection, ConnectionId=cid, Data=b"\xff\x00")
+    assert await recv(a) == b"\xff\x00"
+    await a.close()
+
+
+@pytest.mark.parametrize("operation", ["post_to_connection", "get_connection", "delete_connection"])
+async def test_unknown_connection_is_gone(chat: LocalGateway, operation: str) -> None:
+    api = management_client(chat)
+    kwargs: dict[str, Any] = {"ConnectionId": "NoSuchConnection="}
+    if operation == "post_to_connection":
+        kwargs["Data"] = b"x"
+    with pytest.raises(ClientError) as caught:
+        await _call(getattr(api, operation), **kwargs)
+    assert caught.value.response["Error"]["Code"] == "GoneException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
+
+
+async def test_closed_connection_is_gone(chat: LocalGateway) -> None:
+    (a,) = await open_clients(chat.url, 1)
+    cid = await _only_id(chat)
+    await a.close()
+    while chat.registry.ids():
+        await asyncio.sleep(0.01)
+    with pytest.raises(ClientError) as caught:
+        await _call(management_client(chat).post_to_connection, ConnectionId=cid, Data=b"x")
+    assert caught.value.response["Error"]["Code"] == "GoneException"
+
+
+async def test_payload_over_128_kb_is_413(chat: LocalGateway) -> None:
+    (a,) = await open_clients(chat.url, 1)
+    cid = await _only_id(chat)
+    with pytest.raises(ClientError) as caught:
+        await _call(
+            management_client(chat).post_to_connection, ConnectionId=cid, Data=b"x" * (128 * 1024 + 1)
+        )
+    assert caught.value.response["Error"]["Code"] == "PayloadTooLargeException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    await a.close()

@@ -1,0 +1,130 @@
+"""The chat template under the local gateway, with real WebSocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
+from serverless_chat.chat.replies import USAGE_PREFIX
+from serverless_chat.gateway.server import LocalGateway
+from serverless_chat.ports import ConnectionRecord
+from tests.conftest import TEMPLATE
+from tests.integration.conftest import open_clients, receives_nothing, recv, start_gateway
+
+HELLO = json.dumps({"action": "sendMessage", "message": "Hello AWS"})
+
+
+def _store(gateway: LocalGateway) -> SqliteConnectionStore:
+    database = SqliteDatabase(gateway.config.state_dir / "chat.sqlite3")
+    return SqliteConnectionStore(database, "serverless-chat-ConnectionsTable")
+
+
+async def _wait_for(predicate: object, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():  # type: ignore[operator]
+        assert asyncio.get_running_loop().time() < deadline, "condition never held"
+        await asyncio.sleep(0.02)
+
+
+async def test_three_clients_hello_aws(chat: LocalGateway) -> None:
+    a, b, c = await open_clients(chat.url, 3)
+    await a.send(HELLO)
+    assert await recv(b) == "Hello AWS"
+    assert await recv(c) == "Hello AWS"
+    assert await receives_nothing(a)
+    for client in (a, b, c):
+        await client.close()
+
+
+async def test_lowercase_route_of_the_aws_tutorial(chat: LocalGateway) -> None:
+    a, b = await open_clients(chat.url, 2)
+    await a.send(json.dumps({"action": "sendmessage", "message": "lower"}))
+    assert await recv(b) == "lower"
+    await a.close()
+    await b.close()
+
+
+async def test_non_json_frame_gets_the_default_reply(chat: LocalGateway) -> None:
+    (a,) = await open_clients(chat.url, 1)
+    await a.send("this is not json")
+    reply = str(await recv(a))
+    assert reply.startswith(USAGE_PREFIX)
+    info = json.loads(reply[len(USAGE_PREFIX) :])
+    assert info["Identity"]["SourceIp"] == "127.0.0.1"
+    assert set(info) == {"ConnectedAt", "Identity", "LastActiveAt", "connectionID"}
+    await a.close()
+
+
+async def test_unknown_action_goes_to_default(chat: LocalGateway) -> None:
+    a, b = await open_clients(chat.url, 2)
+    await a.send(json.dumps({"action": "shout", "message": "x"}))
+    assert str(await recv(a)).startswith(USAGE_PREFIX)
+    assert await receives_nothing(b)
+    await a.close()
+    await b.close()
+
+
+async def test_bad_send_message_gets_an_error_and_nobody_else_hears(chat: LocalGateway) -> None:
+    a, b = await open_clients(chat.url, 2)
+    await a.send(json.dumps({"action": "sendMessage"}))
+    error = json.loads(await recv(a))
+    assert error["code"] == "MISSING_FIELD"
+    await a.send(json.dumps({"action": "sendMessage", "message": 7}))
+    assert json.loads(await recv(a))["code"] == "INVALID_FIELD"
+    assert await receives_nothing(b)
+    await a.close()
+    await b.close()
+
+
+async def test_after_one_leaves_its_row_is_gone_and_others_still_receive(
+    chat: LocalGateway,
+) -> None:
+    a, b, c = await open_clients(chat.url, 3)
+    store = _store(chat)
+    await _wait_for(lambda: len(list(store.scan())) == 3)
+    await b.close()
+    await _wait_for(lambda: len(list(store.scan())) == 2)
+    await a.send(HELLO)
+    assert await recv(c) == "Hello AWS"
+    await a.close()
+    await c.close()
+
+
+async def test_stale_row_of_a_vanished_client_is_cleaned_on_send(chat: LocalGateway) -> None:
+    a, b = await open_clients(chat.url, 2)
+    store = _store(chat)
+    store.put(ConnectionRecord.opened("Vanished0000000=", 0))
+    await a.send(HELLO)
+    assert await recv(b) == "Hello AWS"
+    await _wait_for(lambda: store.get("Vanished0000000=") is None)
+    await a.close()
+    await b.close()
+
+
+async def test_shutdown_closes_clients_with_1001_and_runs_disconnect(tmp_path: Path) -> None:
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state")
+    a, b = await open_clients(gateway.url, 2)
+    store = _store(gateway)
+    await _wait_for(lambda: len(list(store.scan())) == 2)
+    await gateway.stop()
+    for client in (a, b):
+        await asyncio.wait_for(client.wait_closed(), 5)
+        assert client.close_code == 1001
+    assert list(store.scan()) == []
+
+
+async def test_rows_left_by_an_earlier_run_are_purged_at_start(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    database = SqliteDatabase(state / "chat.sqlite3")
+    SqliteConnectionStore(database, "serverless-chat-ConnectionsTable").put(
+        ConnectionRecord.opened("Leftover0000000=", 0)
+    )
+    database.close()
+    gateway = await start_gateway(TEMPLATE, state)
+    try:
+        assert list(_store(gateway).scan()) == []
+    finally:
+        await gateway.stop()

@@ -1,0 +1,88 @@
+"""How the gateway treats functions: refusals, errors, timeouts, missing routes, two-way routes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from serverless_chat.gateway.server import LocalGateway
+from tests.integration.conftest import recv
+
+
+@pytest.mark.parametrize("status", [401, 403, 429])
+async def test_connect_returning_non_2xx_refuses_the_handshake(
+    behaviours: LocalGateway, status: int
+) -> None:
+    with pytest.raises(InvalidStatus) as caught:
+        await connect(f"{behaviours.url}?deny={status}")
+    assert caught.value.response.status_code == status
+    assert behaviours.registry.ids() == []
+
+
+async def test_connect_function_error_is_500(behaviours: LocalGateway) -> None:
+    with pytest.raises(InvalidStatus) as caught:
+        await connect(f"{behaviours.url}?crash=1")
+    assert caught.value.response.status_code == 500
+
+
+async def test_function_error_answers_internal_server_error(behaviours: LocalGateway) -> None:
+    async with connect(behaviours.url) as client:
+        await client.send(json.dumps({"action": "crash"}))
+        frame = json.loads(await recv(client))
+        assert frame["message"] == "Internal server error"
+        assert frame["connectionId"] == behaviours.registry.ids()[0]
+        assert frame["requestId"]
+
+
+async def test_function_timeout_answers_internal_server_error(behaviours: LocalGateway) -> None:
+    async with connect(behaviours.url) as client:
+        await client.send(json.dumps({"action": "slow"}))
+        frame = json.loads(await recv(client, timeout=4))
+        assert frame["message"] == "Internal server error"
+
+
+async def test_no_route_and_no_default_is_forbidden(behaviours: LocalGateway) -> None:
+    async with connect(behaviours.url) as client:
+        await client.send("not json")
+        frame = json.loads(await recv(client))
+        assert frame["message"] == "Forbidden"
+        assert frame["connectionId"]
+        assert frame["requestId"]
+
+
+async def test_two_way_route_returns_the_body(behaviours: LocalGateway) -> None:
+    async with connect(behaviours.url) as client:
+        body = json.dumps({"action": "echo", "text": "ping"})
+        await client.send(body)
+        assert await recv(client) == body
+
+
+async def test_function_sees_a_lambda_shaped_event_and_context(behaviours: LocalGateway) -> None:
+    async with connect(behaviours.url) as client:
+        await client.send(json.dumps({"action": "describe"}))
+        seen = json.loads(await recv(client))
+    context = seen["event"]["requestContext"]
+    assert context["routeKey"] == "describe"
+    assert context["eventType"] == "MESSAGE"
+    assert context["stage"] == "test"
+    assert context["messageDirection"] == "IN"
+    assert context["identity"]["sourceIp"] == "127.0.0.1"
+    for key in ("connectionId", "connectedAt", "requestTimeEpoch", "requestTime", "requestId",
+                "extendedRequestId", "messageId", "domainName", "apiId"):
+        assert context[key], key
+    assert "headers" not in seen["event"]
+    assert seen["function_name"] == "serverless-chat-DescribeFunction"
+    assert 0 < seen["remaining"] <= 5000
+    assert seen["env"] == "hello"
+
+
+async def test_plain_http_get_on_the_stage_asks_for_an_upgrade(behaviours: LocalGateway) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session, session.get(
+        behaviours.callback_url
+    ) as response:
+        assert response.status == 426

@@ -18,7 +18,9 @@ QUIET = 0.3  # how long "receives nothing" waits
 
 
 async def start_gateway(template: Path, state_dir: Path, **overrides: Any) -> LocalGateway:
-    gateway = LocalGateway(GatewayConfig(template=template, port=0, state_dir=state_dir, **overrides))
+    gateway = LocalGateway(
+        GatewayConfig(template=template, port=0, state_dir=state_dir, **overrides)
+    )
     await gateway.start()
     return gateway
 

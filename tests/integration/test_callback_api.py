@@ -76,7 +76,9 @@ async def test_payload_over_128_kb_is_413(chat: LocalGateway) -> None:
     cid = await _only_id(chat)
     with pytest.raises(ClientError) as caught:
         await _call(
-            management_client(chat).post_to_connection, ConnectionId=cid, Data=b"x" * (128 * 1024 + 1)
+            management_client(chat).post_to_connection,
+            ConnectionId=cid,
+            Data=b"x" * (128 * 1024 + 1),
         )
     assert caught.value.response["Error"]["Code"] == "PayloadTooLargeException"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413

@@ -70,8 +70,17 @@ async def test_function_sees_a_lambda_shaped_event_and_context(behaviours: Local
     assert context["stage"] == "test"
     assert context["messageDirection"] == "IN"
     assert context["identity"]["sourceIp"] == "127.0.0.1"
-    for key in ("connectionId", "connectedAt", "requestTimeEpoch", "requestTime", "requestId",
-                "extendedRequestId", "messageId", "domainName", "apiId"):
+    for key in (
+        "connectionId",
+        "connectedAt",
+        "requestTimeEpoch",
+        "requestTime",
+        "requestId",
+        "extendedRequestId",
+        "messageId",
+        "domainName",
+        "apiId",
+    ):
         assert context[key], key
     assert "headers" not in seen["event"]
     assert seen["function_name"] == "serverless-chat-DescribeFunction"
@@ -82,7 +91,5 @@ async def test_function_sees_a_lambda_shaped_event_and_context(behaviours: Local
 async def test_plain_http_get_on_the_stage_asks_for_an_upgrade(behaviours: LocalGateway) -> None:
     import aiohttp
 
-    async with aiohttp.ClientSession() as session, session.get(
-        behaviours.callback_url
-    ) as response:
+    async with aiohttp.ClientSession() as session, session.get(behaviours.callback_url) as response:
         assert response.status == 426

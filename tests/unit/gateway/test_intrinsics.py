@@ -59,7 +59,10 @@ def test_join_select_split_findinmap(resolver: Resolver) -> None:
 
 def test_if_and_no_value(resolver: Resolver) -> None:
     value = resolver.resolve(
-        {"keep": {"Fn::If": ["IsA", 1, 2]}, "drop": {"Fn::If": ["NotA", 1, {"Ref": "AWS::NoValue"}]}}
+        {
+            "keep": {"Fn::If": ["IsA", 1, 2]},
+            "drop": {"Fn::If": ["NotA", 1, {"Ref": "AWS::NoValue"}]},
+        }
     )
     assert value == {"keep": 1}
 

@@ -50,7 +50,9 @@ def test_entry_modules_load_only_stdlib_and_boto3_in_a_fresh_interpreter() -> No
     dev_time = [
         m
         for m in loaded
-        if m.startswith(("serverless_chat.gateway", "serverless_chat.client", "serverless_chat.cli"))
+        if m.startswith(
+            ("serverless_chat.gateway", "serverless_chat.client", "serverless_chat.cli")
+        )
     ]
     assert dev_time == []
 
@@ -60,7 +62,11 @@ def test_runtime_source_imports_only_stdlib_boto3_and_runtime_modules() -> None:
     files = [p for d in RUNTIME_PACKAGES for p in (package / d).rglob("*.py")]
     files += [package / name for name in RUNTIME_MODULES]
     allowed = set(sys.stdlib_module_names) | {"boto3", "botocore"}
-    forbidden_internal = ("serverless_chat.gateway", "serverless_chat.client", "serverless_chat.cli")
+    forbidden_internal = (
+        "serverless_chat.gateway",
+        "serverless_chat.client",
+        "serverless_chat.cli",
+    )
     for path in files:
         for node in ast.walk(ast.parse(path.read_text())):
             names: list[str] = []

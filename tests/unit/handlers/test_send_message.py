@@ -18,7 +18,9 @@ def room(store: MemoryConnectionStore, connections: FakeConnections) -> list[str
     return ids
 
 
-def _send(deps: Dependencies, make_event: EventFactory, sender: str, body: str) -> dict[str, object]:
+def _send(
+    deps: Dependencies, make_event: EventFactory, sender: str, body: str
+) -> dict[str, object]:
     return build_handler(deps)(make_event(sender, "sendMessage", body), None)
 
 

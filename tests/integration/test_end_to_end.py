@@ -1,0 +1,127 @@
+"""`serverless-chat serve` as a subprocess on a free port, three real clients, Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+
+from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
+from serverless_chat.chat.replies import USAGE_PREFIX
+from tests.conftest import ROOT
+from tests.integration.conftest import receives_nothing, recv
+
+URL = re.compile(r"on (ws://\S+)")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
+    state = tmp_path / "state"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "serverless_chat.cli",
+            "serve",
+            "--port",
+            "0",
+            "--state-dir",
+            str(state),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    match = URL.search(line)
+    assert match, f"no URL in {line!r}; stderr: {process.stderr.read() if process.stderr else ''}"
+    yield process, match.group(1), state
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+async def test_hello_aws_across_three_clients_then_ctrl_c(
+    served: tuple[subprocess.Popen[str], str, Path],
+) -> None:
+    process, url, state = served
+    assert url.endswith("/production")
+    a, b, c = [await connect(url) for _ in range(3)]
+
+    await a.send(json.dumps({"action": "sendMessage", "message": "Hello AWS"}))
+    assert await recv(b) == "Hello AWS"
+    assert await recv(c) == "Hello AWS"
+    assert await receives_nothing(a)
+
+    await b.send(json.dumps({"action": "sendmessage", "message": "lowercase too"}))
+    assert await recv(a) == "lowercase too"
+    assert await recv(c) == "lowercase too"
+
+    await a.send("not json at all")
+    assert str(await recv(a)).startswith(USAGE_PREFIX)
+
+    store = SqliteConnectionStore(
+        SqliteDatabase(state / "chat.sqlite3"), "serverless-chat-ConnectionsTable"
+    )
+    assert len(list(store.scan())) == 3
+    await b.close()
+    for _ in range(100):
+        if len(list(store.scan())) == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert len(list(store.scan())) == 2
+    await a.send(json.dumps({"action": "sendMessage", "message": "still here"}))
+    assert await recv(c) == "still here"
+
+    process.send_signal(signal.SIGINT)
+    for client in (a, c):
+        await asyncio.wait_for(client.wait_closed(), 10)
+        assert client.close_code == 1001
+    assert await asyncio.to_thread(process.wait, 10) == 0
+    assert list(store.scan()) == []
+    assert process.stderr is not None
+    log = process.stderr.read()
+    assert "START RequestId:" in log
+    assert "REPORT RequestId:" in log
+    assert "Traceback" not in log
+
+
+def test_bad_template_is_one_clear_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "serverless_chat.cli",
+            "serve",
+            "--template",
+            str(tmp_path / "missing.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "cannot read template" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_parameter_is_one_clear_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "serverless_chat.cli", "serve", "--parameter", "Nope=1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2
+    assert "unknown parameter(s): Nope" in result.stderr

@@ -1,0 +1,135 @@
+"""infra/template.yaml: cfn-lint clean, and each role grants exactly what its function needs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from serverless_chat.gateway.cfn_yaml import load_template
+from tests.conftest import TEMPLATE
+
+MANAGE = "execute-api:ManageConnections"
+TABLE_ARN = {"Fn::GetAtt": ["ConnectionsTable", "Arn"]}
+
+
+def _callback_arn(method: str) -> dict[str, str]:
+    return {
+        "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+        f"${{ChatApi}}/${{StageName}}/{method}/@connections/*"
+    }
+
+
+# Role → [(actions, resources)] beyond writing its own log group.
+EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
+    "ConnectRole": [({"dynamodb:PutItem"}, [TABLE_ARN])],
+    "DisconnectRole": [({"dynamodb:DeleteItem"}, [TABLE_ARN])],
+    "SendMessageRole": [
+        ({"dynamodb:Query", "dynamodb:Scan", "dynamodb:DeleteItem"}, [TABLE_ARN]),
+        ({MANAGE}, [_callback_arn("POST")]),
+    ],
+    "DefaultRole": [({MANAGE}, [_callback_arn("POST"), _callback_arn("GET")])],
+}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template(TEMPLATE)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_cfn_lint_is_clean() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), str(TEMPLATE)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_one_role_per_function(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"}
+    roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
+    assert sorted(roles) == sorted(EXPECTED)
+    assert len(set(roles)) == len(functions) == 4
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_each_role_is_least_privilege(template: dict[str, Any], role: str) -> None:
+    resource = template["Resources"][role]
+    assert "ManagedPolicyArns" not in resource["Properties"]
+    (policy,) = resource["Properties"]["Policies"]
+    statements = policy["PolicyDocument"]["Statement"]
+    log_group = role.removesuffix("Role") + "LogGroup"
+    grants = [(set(_as_list(s["Action"])), _as_list(s["Resource"])) for s in statements]
+    assert all(s["Effect"] == "Allow" for s in statements)
+    assert grants[0] == (
+        {"logs:CreateLogStream", "logs:PutLogEvents"},
+        [{"Fn::GetAtt": [log_group, "Arn"]}],
+    )
+    assert grants[1:] == EXPECTED[role]
+
+
+def test_no_wildcard_resource_or_action_anywhere(template: dict[str, Any]) -> None:
+    text = json.dumps(template)
+    assert '"Resource": "*"' not in text
+    assert '"Action": "*"' not in text
+    for resource in template["Resources"].values():
+        for statement in (
+            s
+            for p in resource.get("Properties", {}).get("Policies", [])
+            for s in p["PolicyDocument"]["Statement"]
+        ):
+            for action in _as_list(statement["Action"]):
+                assert not action.endswith(":*"), action
+
+
+def test_api_stage_table_and_outputs(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    api = resources["ChatApi"]["Properties"]
+    assert api["ProtocolType"] == "WEBSOCKET"
+    assert api["RouteSelectionExpression"] == "$request.body.action"
+    assert template["Parameters"]["ApiName"]["Default"] == "serverless-chat-api"
+    assert template["Parameters"]["StageName"]["Default"] == "production"
+    assert resources["Stage"]["Properties"]["AutoDeploy"] is True
+    table = resources["ConnectionsTable"]
+    assert table["DeletionPolicy"] == "Delete"
+    assert table["Properties"]["KeySchema"] == [
+        {"AttributeName": "connectionId", "KeyType": "HASH"}
+    ]
+    assert template["Parameters"]["ReadCapacityUnits"]["Default"] == 5
+    assert template["Parameters"]["WriteCapacityUnits"]["Default"] == 5
+    assert template["Parameters"]["BillingMode"]["AllowedValues"] == [
+        "PROVISIONED",
+        "PAY_PER_REQUEST",
+    ]
+    assert set(template["Outputs"]) == {"WebSocketURL", "CallbackURL", "ConnectionsTableName"}
+    assert template["Outputs"]["WebSocketURL"]["Value"]["Fn::Sub"].startswith("wss://")
+    routes = {
+        r["Properties"]["RouteKey"]
+        for r in resources.values()
+        if r["Type"] == "AWS::ApiGatewayV2::Route"
+    }
+    assert routes == {"$connect", "$disconnect", "$default", "sendMessage", "sendmessage"}
+
+
+def test_lambda_permissions_are_scoped_to_this_api_and_route(template: dict[str, Any]) -> None:
+    permissions = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Permission"
+    ]
+    assert len(permissions) == 5
+    for permission in permissions:
+        assert permission["Principal"] == "apigateway.amazonaws.com"
+        source = permission["SourceArn"]["Fn::Sub"]
+        assert "${ChatApi}/${StageName}/" in source
+        assert not source.endswith("*")

@@ -15,6 +15,16 @@ from serverless_chat.ports import ConnectionRecord, ConnectionStore
 from tests.fakes import MemoryConnectionStore
 
 
+def dynamodb_client() -> Any:
+    """A DynamoDB client for moto (call inside mock_aws)."""
+    return boto3.client(
+        "dynamodb",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
 def create_connections_table(client: Any, name: str) -> None:
     client.create_table(
         TableName=name,
@@ -34,12 +44,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Connection
         database.close()
     else:
         with mock_aws():
-            client = boto3.client(
-                "dynamodb",
-                region_name="us-east-1",
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-            )
+            client = dynamodb_client()
             create_connections_table(client, "connections")
             yield DynamoDbConnectionStore(client, "connections")
 
@@ -109,12 +114,7 @@ def test_sqlite_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
 
 def test_dynamodb_missing_table_is_a_store_error() -> None:
     with mock_aws():
-        client = boto3.client(
-            "dynamodb",
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        client = dynamodb_client()
         store = DynamoDbConnectionStore(client, "no-such-table")
         for call in (
             lambda: store.put(ConnectionRecord.opened("c1", 0)),

@@ -25,6 +25,7 @@ URL = re.compile(r"on (ws://\S+)")
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
     state = tmp_path / "state"
+    log = (tmp_path / "serve.log").open("w+")  # a file, not a pipe: a full pipe would block
     process = subprocess.Popen(
         [
             sys.executable,
@@ -38,13 +39,13 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=log,
         text=True,
     )
     assert process.stdout is not None
     line = process.stdout.readline()
     match = URL.search(line)
-    assert match, f"no URL in {line!r}; stderr: {process.stderr.read() if process.stderr else ''}"
+    assert match, f"no URL in {line!r}; stderr: {(tmp_path / 'serve.log').read_text()}"
     yield process, match.group(1), state
     if process.poll() is None:
         process.kill()
@@ -89,8 +90,7 @@ async def test_hello_aws_across_three_clients_then_ctrl_c(
         assert client.close_code == 1001
     assert await asyncio.to_thread(process.wait, 10) == 0
     assert list(store.scan()) == []
-    assert process.stderr is not None
-    log = process.stderr.read()
+    log = (state.parent / "serve.log").read_text()
     assert "START RequestId:" in log
     assert "REPORT RequestId:" in log
     assert "Traceback" not in log

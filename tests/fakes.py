@@ -7,18 +7,20 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from serverless_chat.errors import CallbackError, ConnectionGone, PayloadTooLarge, StoreError
-from serverless_chat.ports import ConnectionInfo, ConnectionRecord
+from serverless_chat.ports import ChatMessage, ConnectionInfo, ConnectionRecord, name_key
 
 MAX_POST_BYTES = 128 * 1024
 
 
 class MemoryConnectionStore:
-    """A ConnectionStore in a dict; ``fail_on`` makes named operations raise StoreError."""
+    """A ConnectionStore in dicts; ``fail_on`` makes named operations raise StoreError."""
 
     def __init__(self) -> None:
         self.rows: dict[str, ConnectionRecord] = {}
+        self.claims: dict[tuple[str, str], str] = {}
         self.fail_on: set[str] = set()
         self.scanned_pages = 0
+        self.items_read = 0
         self._lock = threading.Lock()
 
     def _check(self, operation: str) -> None:
@@ -39,12 +41,66 @@ class MemoryConnectionStore:
         self._check("GetItem")
         return self.rows.get(connection_id)
 
-    def scan(self, page_size: int = 100) -> Iterator[ConnectionRecord]:
-        self._check("Scan")
-        ordered = sorted(self.rows.values(), key=lambda r: r.connection_id)
+    def _pages(self, records: list[ConnectionRecord], page_size: int) -> Iterator[ConnectionRecord]:
+        ordered = sorted(records, key=lambda r: r.connection_id)
         for start in range(0, len(ordered), page_size):
             self.scanned_pages += 1
-            yield from ordered[start : start + page_size]
+            page = ordered[start : start + page_size]
+            self.items_read += len(page)
+            yield from page
+
+    def scan(self, page_size: int = 100) -> Iterator[ConnectionRecord]:
+        self._check("Scan")
+        return self._pages(list(self.rows.values()), page_size)
+
+    def members(self, room: str, page_size: int = 100) -> Iterator[ConnectionRecord]:
+        self._check("Query")
+        return self._pages([r for r in self.rows.values() if r.room == room], page_size)
+
+    def named(self, name: str) -> list[ConnectionRecord]:
+        self._check("Query")
+        key = name_key(name)
+        return sorted(
+            (r for r in self.rows.values() if r.name_key == key), key=lambda r: r.connection_id
+        )
+
+    def claim_name(
+        self, room: str, name: str, connection_id: str, expires_at: int, replace_owner: str = ""
+    ) -> str | None:
+        self._check("PutItem")
+        with self._lock:
+            holder = self.claims.get((room, name_key(name)))
+            if holder not in (None, connection_id, replace_owner or None):
+                return holder
+            self.claims[(room, name_key(name))] = connection_id
+            return None
+
+    def release_name(self, room: str, name: str, connection_id: str) -> None:
+        self._check("DeleteItem")
+        with self._lock:
+            if self.claims.get((room, name_key(name))) == connection_id:
+                del self.claims[(room, name_key(name))]
+
+
+class MemoryMessageStore:
+    """A MessageStore in a list."""
+
+    def __init__(self) -> None:
+        self.messages: list[ChatMessage] = []
+        self.fail_on: set[str] = set()
+
+    def append(self, message: ChatMessage) -> None:
+        if "PutItem" in self.fail_on:
+            raise StoreError("PutItem", "injected")
+        self.messages.append(message)
+
+    def latest(self, room: str, limit: int, before: str | None = None) -> list[ChatMessage]:
+        if "Query" in self.fail_on:
+            raise StoreError("Query", "injected")
+        found = [
+            m for m in self.messages if m.room == room and (before is None or m.sort_key < before)
+        ]
+        return sorted(found, key=lambda m: m.sort_key, reverse=True)[:limit]
 
 
 class FakeConnections:

@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     connect.add_argument("url")
     connect.add_argument("--raw", action="store_true", help="send lines untouched")
     connect.add_argument(
+        "--format",
+        choices=["raw", "text", "json"],
+        default="text",
+        help="frames to ask the chat for (default text; ignored if the URL names one)",
+    )
+    connect.add_argument(
         "--wait",
         type=float,
         default=None,
@@ -106,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_serve(args))
     from serverless_chat.client.terminal import run
 
-    return run(args.url, raw=args.raw, wait=args.wait)
+    return run(args.url, raw=args.raw, wait=args.wait, fmt=args.format)
 
 
 if __name__ == "__main__":

@@ -1,38 +1,66 @@
-"""The ports the chat talks to: where connections are kept, and the callback API.
+"""The ports the chat talks to: where connections and messages are kept, and the callback API.
 
 Handlers depend on these Protocols only. Adapters implement them: DynamoDB and
-SQLite for :class:`ConnectionStore`; boto3's ``apigatewaymanagementapi`` and the
-local gateway's in-process registry for :class:`Connections`. Every adapter
-raises the errors of :mod:`serverless_chat.errors`, never its SDK's.
+SQLite for the stores; boto3's ``apigatewaymanagementapi`` and the local
+gateway's in-process registry for :class:`Connections`. Every adapter raises
+the errors of :mod:`serverless_chat.errors`, never its SDK's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
 # API Gateway closes a WebSocket after two hours, so a row older than that is a leak.
 CONNECTION_TTL_SECONDS = 2 * 60 * 60
+DEFAULT_ROOM = "general"
+FORMATS = ("raw", "text", "json")
 
 
 @dataclass(frozen=True, slots=True)
 class ConnectionRecord:
-    """One row of the ConnectionsTable."""
+    """One connection: who it is, where it is, how it wants its frames."""
 
     connection_id: str
     connected_at: int  # epoch milliseconds, as requestContext.connectedAt
     expires_at: int  # epoch seconds; DynamoDB's TTL attribute
+    room: str = DEFAULT_ROOM
+    name: str = ""
+    format: str = "raw"
 
     @classmethod
-    def opened(cls, connection_id: str, connected_at_ms: int) -> ConnectionRecord:
+    def opened(
+        cls,
+        connection_id: str,
+        connected_at_ms: int,
+        room: str = DEFAULT_ROOM,
+        name: str = "",
+        format: str = "raw",
+    ) -> ConnectionRecord:
         """A new connection's record, expiring with API Gateway's 2 h cap."""
-        return cls(connection_id, connected_at_ms, connected_at_ms // 1000 + CONNECTION_TTL_SECONDS)
+        expires = connected_at_ms // 1000 + CONNECTION_TTL_SECONDS
+        return cls(connection_id, connected_at_ms, expires, room, name, format)
+
+    def moved(self, room: str | None = None, name: str | None = None) -> ConnectionRecord:
+        """The same connection in another room or under another name."""
+        return replace(
+            self, room=self.room if room is None else room, name=self.name if name is None else name
+        )
+
+    @property
+    def name_key(self) -> str:
+        return name_key(self.name)
+
+
+def name_key(name: str) -> str:
+    """Names are unique without regard to case: 'Ana' and 'ana' are one name."""
+    return name.casefold()
 
 
 class ConnectionStore(Protocol):
-    """The connections that are open now, keyed by connectionId."""
+    """The connections that are open now, by connectionId, by room and by name."""
 
     def put(self, record: ConnectionRecord) -> None:
         """Insert or replace a connection."""
@@ -44,7 +72,50 @@ class ConnectionStore(Protocol):
         """The connection with this id, or None."""
 
     def scan(self, page_size: int = 100) -> Iterator[ConnectionRecord]:
-        """Every connection, reading page after page until the last one."""
+        """Every connection, page after page. For maintenance; fan-out uses members()."""
+
+    def members(self, room: str, page_size: int = 100) -> Iterator[ConnectionRecord]:
+        """The connections in one room (an index query), page after page."""
+
+    def named(self, name: str) -> list[ConnectionRecord]:
+        """Every connection, in any room, whose name is ``name`` (case-insensitive)."""
+
+    def claim_name(
+        self, room: str, name: str, connection_id: str, expires_at: int, replace_owner: str = ""
+    ) -> str | None:
+        """Atomically reserve ``name`` in ``room``. None when claimed (or already ours);
+        otherwise the id of the connection that holds it. ``replace_owner`` takes the
+        claim over from that holder (one whose connection is known to be gone)."""
+
+    def release_name(self, room: str, name: str, connection_id: str) -> None:
+        """Give up a claim, if ``connection_id`` still holds it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One message said in a room, as history keeps it."""
+
+    id: str
+    room: str
+    sender: str
+    text: str
+    sent_at: int  # epoch milliseconds, server time
+    expires_at: int = 0  # epoch seconds; DynamoDB's TTL attribute
+
+    @property
+    def sort_key(self) -> str:
+        """``sentAt#id``, zero-padded so that text order is time order, stable on ties."""
+        return f"{self.sent_at:013d}#{self.id}"
+
+
+class MessageStore(Protocol):
+    """A room's messages, newest first by (sentAt, id)."""
+
+    def append(self, message: ChatMessage) -> None:
+        """Keep a message."""
+
+    def latest(self, room: str, limit: int, before: str | None = None) -> list[ChatMessage]:
+        """At most ``limit`` messages older than the sort key ``before``, newest first."""
 
 
 @dataclass(frozen=True, slots=True)

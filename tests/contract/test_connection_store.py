@@ -26,10 +26,46 @@ def dynamodb_client() -> Any:
 
 
 def create_connections_table(client: Any, name: str) -> None:
+    """The ConnectionsTable as infra/template.yaml declares it."""
     client.create_table(
         TableName=name,
-        AttributeDefinitions=[{"AttributeName": "connectionId", "AttributeType": "S"}],
+        AttributeDefinitions=[
+            {"AttributeName": "connectionId", "AttributeType": "S"},
+            {"AttributeName": "room", "AttributeType": "S"},
+            {"AttributeName": "nameKey", "AttributeType": "S"},
+        ],
         KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "room-index",
+                "KeySchema": [
+                    {"AttributeName": "room", "KeyType": "HASH"},
+                    {"AttributeName": "connectionId", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": "name-index",
+                "KeySchema": [{"AttributeName": "nameKey", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def create_messages_table(client: Any, name: str) -> None:
+    """The MessagesTable as infra/template.yaml declares it."""
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "room", "AttributeType": "S"},
+            {"AttributeName": "sortKey", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "room", "KeyType": "HASH"},
+            {"AttributeName": "sortKey", "KeyType": "RANGE"},
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
 
@@ -79,6 +115,63 @@ def test_scan_follows_every_page(store: ConnectionStore, count: int) -> None:
         store.put(ConnectionRecord.opened(cid, 0))
     seen = [r.connection_id for r in store.scan(page_size=4)]
     assert sorted(seen) == sorted(ids)
+
+
+def _in(room: str, cid: str, name: str = "") -> ConnectionRecord:
+    return ConnectionRecord.opened(cid, 0, room=room, name=name or cid, format="json")
+
+
+def test_record_fields_round_trip(store: ConnectionStore) -> None:
+    record = ConnectionRecord.opened("c1", 1707502303419, room="dev", name="Zoë M.", format="text")
+    store.put(record)
+    assert store.get("c1") == record
+
+
+@pytest.mark.parametrize("count", [0, 1, 9])
+def test_members_reads_only_the_room_and_every_page(store: ConnectionStore, count: int) -> None:
+    for i in range(count):
+        store.put(_in("dev", f"d{i:02d}="))
+    for i in range(5):
+        store.put(_in("general", f"g{i:02d}="))
+    assert sorted(r.connection_id for r in store.members("dev", page_size=4)) == [
+        f"d{i:02d}=" for i in range(count)
+    ]
+
+
+def test_members_follow_moves(store: ConnectionStore) -> None:
+    record = _in("general", "c1")
+    store.put(record)
+    store.put(record.moved(room="dev"))
+    assert list(store.members("general")) == []
+    assert [r.connection_id for r in store.members("dev")] == ["c1"]
+
+
+def test_named_finds_every_connection_of_a_name_in_any_room(store: ConnectionStore) -> None:
+    store.put(_in("general", "a", "Bob"))
+    store.put(_in("dev", "b", "bob"))
+    store.put(_in("dev", "c", "cy"))
+    assert [r.connection_id for r in store.named("BOB")] == ["a", "b"]
+    assert store.named("nobody") == []
+
+
+def test_name_claims(store: ConnectionStore) -> None:
+    assert store.claim_name("general", "Ana", "a", 100) is None
+    assert store.claim_name("general", "ana", "a", 100) is None  # already ours
+    assert store.claim_name("general", "ANA", "b", 100) == "a"
+    assert store.claim_name("dev", "ana", "b", 100) is None  # rooms are separate
+    assert store.claim_name("general", "ana", "b", 100, replace_owner="a") is None
+    assert store.claim_name("general", "ana", "a", 100) == "b"
+    store.release_name("general", "ana", "a")  # not the holder: no effect
+    assert store.claim_name("general", "ana", "c", 100) == "b"
+    store.release_name("general", "ana", "b")
+    assert store.claim_name("general", "ana", "c", 100) is None
+
+
+def test_claims_are_not_connections(store: ConnectionStore) -> None:
+    store.claim_name("general", "ana", "a", 100)
+    assert list(store.scan()) == []
+    assert list(store.members("general")) == []
+    assert store.named("ana") == []
 
 
 def test_tables_are_separate(tmp_path: Path) -> None:

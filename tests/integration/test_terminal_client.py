@@ -6,6 +6,7 @@ import asyncio
 import subprocess
 import sys
 
+import pytest
 from websockets.asyncio.client import connect
 
 from serverless_chat.chat.replies import USAGE_PREFIX
@@ -44,8 +45,14 @@ async def test_raw_sends_lines_untouched(chat: LocalGateway) -> None:
             pass
 
 
-async def test_received_frames_are_printed(chat: LocalGateway) -> None:
-    async with connect(chat.url) as talker:
+@pytest.mark.parametrize(
+    ("flags", "printed"),
+    [((), ["ana: to the terminal"]), (("--format", "raw"), ["to the terminal"])],
+)
+async def test_received_frames_are_printed(
+    chat: LocalGateway, flags: tuple[str, ...], printed: list[str]
+) -> None:
+    async with connect(chat.url + "?name=ana") as talker:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -54,6 +61,7 @@ async def test_received_frames_are_printed(chat: LocalGateway) -> None:
             chat.url,
             "--wait",
             "2",
+            *flags,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
@@ -63,7 +71,7 @@ async def test_received_frames_are_printed(chat: LocalGateway) -> None:
         assert process.stdin is not None
         process.stdin.close()
         out, _ = await asyncio.wait_for(process.communicate(), 10)
-    assert out.decode().splitlines() == ["to the terminal"]
+    assert out.decode().splitlines() == printed
 
 
 def test_connection_refused_is_one_clear_error() -> None:

@@ -14,7 +14,12 @@ from serverless_chat.gateway.cfn_yaml import load_template
 from tests.conftest import TEMPLATE
 
 MANAGE = "execute-api:ManageConnections"
-TABLE_ARN = {"Fn::GetAtt": ["ConnectionsTable", "Arn"]}
+CONNECTIONS = {"Fn::GetAtt": ["ConnectionsTable", "Arn"]}
+MESSAGES = {"Fn::GetAtt": ["MessagesTable", "Arn"]}
+
+
+def _index(name: str) -> dict[str, str]:
+    return {"Fn::Sub": f"${{ConnectionsTable.Arn}}/index/{name}"}
 
 
 def _callback_arn(method: str) -> dict[str, str]:
@@ -24,15 +29,41 @@ def _callback_arn(method: str) -> dict[str, str]:
     }
 
 
+GET, PUT, DELETE, QUERY = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+)
+POST_ONLY = ({MANAGE}, [_callback_arn("POST")])
+ROOM_QUERY = ({QUERY}, [_index("room-index")])
+
 # Role → [(actions, resources)] beyond writing its own log group.
 EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
-    "ConnectRole": [({"dynamodb:PutItem"}, [TABLE_ARN])],
-    "DisconnectRole": [({"dynamodb:DeleteItem"}, [TABLE_ARN])],
+    "ConnectRole": [({PUT, GET, DELETE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
+    "DisconnectRole": [({GET, DELETE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
     "SendMessageRole": [
-        ({"dynamodb:Query", "dynamodb:Scan", "dynamodb:DeleteItem"}, [TABLE_ARN]),
-        ({MANAGE}, [_callback_arn("POST")]),
+        ({GET, DELETE}, [CONNECTIONS]),
+        ({QUERY}, [_index("room-index"), _index("name-index")]),
+        ({PUT}, [MESSAGES]),
+        POST_ONLY,
     ],
     "DefaultRole": [({MANAGE}, [_callback_arn("POST"), _callback_arn("GET")])],
+    "JoinRole": [({GET, PUT, DELETE}, [CONNECTIONS]), ROOM_QUERY, ({QUERY}, [MESSAGES]), POST_ONLY],
+    "SetNameRole": [({GET, PUT, DELETE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
+    "HistoryRole": [({GET}, [CONNECTIONS]), ({QUERY}, [MESSAGES]), POST_ONLY],
+    "WhoRole": [({GET}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
+}
+ROUTES = {
+    "$connect",
+    "$disconnect",
+    "$default",
+    "sendMessage",
+    "sendmessage",
+    "join",
+    "setName",
+    "history",
+    "who",
 }
 
 
@@ -59,7 +90,7 @@ def test_one_role_per_function(template: dict[str, Any]) -> None:
     functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"}
     roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
     assert sorted(roles) == sorted(EXPECTED)
-    assert len(set(roles)) == len(functions) == 4
+    assert len(set(roles)) == len(functions) == 8
 
 
 @pytest.mark.parametrize("role", sorted(EXPECTED))
@@ -111,14 +142,30 @@ def test_api_stage_table_and_outputs(template: dict[str, Any]) -> None:
         "PROVISIONED",
         "PAY_PER_REQUEST",
     ]
-    assert set(template["Outputs"]) == {"WebSocketURL", "CallbackURL", "ConnectionsTableName"}
+    assert set(template["Outputs"]) == {
+        "WebSocketURL",
+        "CallbackURL",
+        "ConnectionsTableName",
+        "MessagesTableName",
+    }
     assert template["Outputs"]["WebSocketURL"]["Value"]["Fn::Sub"].startswith("wss://")
     routes = {
         r["Properties"]["RouteKey"]
         for r in resources.values()
         if r["Type"] == "AWS::ApiGatewayV2::Route"
     }
-    assert routes == {"$connect", "$disconnect", "$default", "sendMessage", "sendmessage"}
+    assert routes == ROUTES
+    messages = resources["MessagesTable"]["Properties"]
+    assert messages["KeySchema"] == [
+        {"AttributeName": "room", "KeyType": "HASH"},
+        {"AttributeName": "sortKey", "KeyType": "RANGE"},
+    ]
+    assert messages["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    indexes = {i["IndexName"]: i for i in table["Properties"]["GlobalSecondaryIndexes"]}
+    assert indexes["room-index"]["KeySchema"][0] == {"AttributeName": "room", "KeyType": "HASH"}
+    assert indexes["name-index"]["KeySchema"][0] == {"AttributeName": "nameKey", "KeyType": "HASH"}
+    assert template["Parameters"]["RetentionDays"]["Default"] == 7
+    assert template["Parameters"]["MaxMessageLength"]["Default"] == 4000
 
 
 def test_lambda_permissions_are_scoped_to_this_api_and_route(template: dict[str, Any]) -> None:
@@ -127,7 +174,7 @@ def test_lambda_permissions_are_scoped_to_this_api_and_route(template: dict[str,
         for r in template["Resources"].values()
         if r["Type"] == "AWS::Lambda::Permission"
     ]
-    assert len(permissions) == 5
+    assert len(permissions) == len(ROUTES)
     for permission in permissions:
         assert permission["Principal"] == "apigateway.amazonaws.com"
         source = permission["SourceArn"]["Fn::Sub"]

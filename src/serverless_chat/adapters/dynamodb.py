@@ -1,7 +1,17 @@
-"""ConnectionStore on DynamoDB, through an injected low-level boto3 client.
+"""The stores on DynamoDB, through an injected low-level boto3 client.
 
 The low-level client (not the resource API) keeps the cold start small and the
 item shapes explicit. Every SDK failure becomes a :class:`StoreError`.
+
+ConnectionsTable items: ``connectionId`` (PK), ``connectedAt``, ``expiresAt``
+(TTL), ``room``, ``name``, ``nameKey``, ``format``; the GSIs ``room-index``
+(room, connectionId) and ``name-index`` (nameKey) serve fan-out and direct
+messages. A name claim is an item of the same table whose key is
+``#name#{room}#{nameKey}``, with an ``owner``; it has no room or nameKey, so
+no index ever returns it.
+
+MessagesTable items: ``room`` (PK), ``sortKey`` = ``sentAt#id`` (SK), ``id``,
+``sender``, ``text``, ``sentAt``, ``expiresAt`` (TTL).
 """
 
 from __future__ import annotations
@@ -12,7 +22,11 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from serverless_chat.errors import StoreError
-from serverless_chat.ports import ConnectionRecord
+from serverless_chat.ports import ChatMessage, ConnectionRecord, name_key
+
+ROOM_INDEX = "room-index"
+NAME_INDEX = "name-index"
+_CLAIM_PREFIX = "#name#"
 
 
 def _reason(error: Exception) -> str:
@@ -22,11 +36,48 @@ def _reason(error: Exception) -> str:
     return str(error)
 
 
+def _code(error: BaseException) -> str:
+    return (
+        str(error.response.get("Error", {}).get("Code", ""))
+        if isinstance(error, ClientError)
+        else ""
+    )
+
+
+class _Table:
+    """Calls on one table, with SDK errors turned into StoreError."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self.table_name = table_name
+
+    def call(self, operation: str, **request: Any) -> Any:
+        method = getattr(self._client, _snake(operation))
+        try:
+            return method(TableName=self.table_name, **request)
+        except (ClientError, BotoCoreError) as error:
+            raise StoreError(operation, _reason(error)) from error
+
+    def pages(self, operation: str, **request: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a Query or Scan, following LastEvaluatedKey to the last page."""
+        while True:
+            page = self.call(operation, **request)
+            yield from page.get("Items", [])
+            last_key = page.get("LastEvaluatedKey")
+            if not last_key:
+                return
+            request["ExclusiveStartKey"] = last_key
+
+
+def _snake(operation: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
+
+
 class DynamoDbConnectionStore:
     """Connections in a DynamoDB table whose partition key is ``connectionId`` (S)."""
 
     def __init__(self, client: Any, table_name: str) -> None:
-        self._client = client
+        self._table = _Table(client, table_name)
         self.table_name = table_name
 
     def put(self, record: ConnectionRecord) -> None:
@@ -34,51 +85,148 @@ class DynamoDbConnectionStore:
             "connectionId": {"S": record.connection_id},
             "connectedAt": {"N": str(record.connected_at)},
             "expiresAt": {"N": str(record.expires_at)},
+            "room": {"S": record.room},
+            "format": {"S": record.format},
         }
-        try:
-            self._client.put_item(TableName=self.table_name, Item=item)
-        except (ClientError, BotoCoreError) as error:
-            raise StoreError("PutItem", _reason(error)) from error
+        if record.name:  # an index key may not be an empty string
+            item["name"] = {"S": record.name}
+            item["nameKey"] = {"S": record.name_key}
+        self._table.call("PutItem", Item=item)
 
     def delete(self, connection_id: str) -> None:
-        try:
-            self._client.delete_item(
-                TableName=self.table_name, Key={"connectionId": {"S": connection_id}}
-            )
-        except (ClientError, BotoCoreError) as error:
-            raise StoreError("DeleteItem", _reason(error)) from error
+        self._table.call("DeleteItem", Key={"connectionId": {"S": connection_id}})
 
     def get(self, connection_id: str) -> ConnectionRecord | None:
-        try:
-            response = self._client.get_item(
-                TableName=self.table_name,
-                Key={"connectionId": {"S": connection_id}},
-                ConsistentRead=True,
-            )
-        except (ClientError, BotoCoreError) as error:
-            raise StoreError("GetItem", _reason(error)) from error
+        response = self._table.call(
+            "GetItem", Key={"connectionId": {"S": connection_id}}, ConsistentRead=True
+        )
         item = response.get("Item")
-        return _record(item) if item else None
+        if not item or item["connectionId"]["S"].startswith(_CLAIM_PREFIX):
+            return None
+        return _record(item)
 
     def scan(self, page_size: int = 100) -> Iterator[ConnectionRecord]:
-        request: dict[str, Any] = {"TableName": self.table_name, "Limit": page_size}
-        while True:
-            try:
-                page = self._client.scan(**request)
-            except (ClientError, BotoCoreError) as error:
-                raise StoreError("Scan", _reason(error)) from error
-            for item in page.get("Items", []):
+        for item in self._table.pages("Scan", Limit=page_size):
+            if not item["connectionId"]["S"].startswith(_CLAIM_PREFIX):
                 yield _record(item)
-            last_key = page.get("LastEvaluatedKey")
-            if not last_key:
-                return
-            request["ExclusiveStartKey"] = last_key
+
+    def members(self, room: str, page_size: int = 100) -> Iterator[ConnectionRecord]:
+        for item in self._table.pages(
+            "Query",
+            IndexName=ROOM_INDEX,
+            KeyConditionExpression="#room = :room",
+            ExpressionAttributeNames={"#room": "room"},
+            ExpressionAttributeValues={":room": {"S": room}},
+            Limit=page_size,
+        ):
+            yield _record(item)
+
+    def named(self, name: str) -> list[ConnectionRecord]:
+        items = self._table.pages(
+            "Query",
+            IndexName=NAME_INDEX,
+            KeyConditionExpression="#key = :key",
+            ExpressionAttributeNames={"#key": "nameKey"},
+            ExpressionAttributeValues={":key": {"S": name_key(name)}},
+        )
+        return sorted((_record(item) for item in items), key=lambda r: r.connection_id)
+
+    def claim_name(
+        self, room: str, name: str, connection_id: str, expires_at: int, replace_owner: str = ""
+    ) -> str | None:
+        key = f"{_CLAIM_PREFIX}{room}#{name_key(name)}"
+        condition = "attribute_not_exists(connectionId) OR #owner = :me"
+        values = {":me": {"S": connection_id}}
+        if replace_owner:
+            condition += " OR #owner = :previous"
+            values[":previous"] = {"S": replace_owner}
+        try:
+            self._table.call(
+                "PutItem",
+                Item={
+                    "connectionId": {"S": key},
+                    "owner": {"S": connection_id},
+                    "expiresAt": {"N": str(expires_at)},
+                },
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues=values,
+            )
+        except StoreError as error:
+            if _code(error.__cause__ or error) != "ConditionalCheckFailedException":
+                raise
+            held = self._table.call(
+                "GetItem", Key={"connectionId": {"S": key}}, ConsistentRead=True
+            )
+            return str(held.get("Item", {}).get("owner", {}).get("S", "")) or "unknown"
+        return None
+
+    def release_name(self, room: str, name: str, connection_id: str) -> None:
+        try:
+            self._table.call(
+                "DeleteItem",
+                Key={"connectionId": {"S": f"{_CLAIM_PREFIX}{room}#{name_key(name)}"}},
+                ConditionExpression="#owner = :me",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":me": {"S": connection_id}},
+            )
+        except StoreError as error:
+            if _code(error.__cause__ or error) != "ConditionalCheckFailedException":
+                raise
+
+
+class DynamoDbMessageStore:
+    """Messages in a table keyed by ``room`` (PK) and ``sortKey`` = ``sentAt#id`` (SK)."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._table = _Table(client, table_name)
+        self.table_name = table_name
+
+    def append(self, message: ChatMessage) -> None:
+        item = {
+            "room": {"S": message.room},
+            "sortKey": {"S": message.sort_key},
+            "id": {"S": message.id},
+            "sender": {"S": message.sender},
+            "text": {"S": message.text},
+            "sentAt": {"N": str(message.sent_at)},
+            "expiresAt": {"N": str(message.expires_at)},
+        }
+        self._table.call("PutItem", Item=item)
+
+    def latest(self, room: str, limit: int, before: str | None = None) -> list[ChatMessage]:
+        response = self._table.call(
+            "Query",
+            KeyConditionExpression="#room = :room AND #sk < :before",
+            ExpressionAttributeNames={"#room": "room", "#sk": "sortKey"},
+            ExpressionAttributeValues={":room": {"S": room}, ":before": {"S": before or "~"}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [
+            ChatMessage(
+                id=item["id"]["S"],
+                room=item["room"]["S"],
+                sender=item["sender"]["S"],
+                text=item["text"]["S"],
+                sent_at=int(item["sentAt"]["N"]),
+                expires_at=int(item.get("expiresAt", {}).get("N", "0")),
+            )
+            for item in response.get("Items", [])
+        ]
 
 
 def _record(item: dict[str, Any]) -> ConnectionRecord:
-    """A record from a DynamoDB item; rows written by older code may lack the numbers."""
+    """A record from an item; rows written by older code may lack the newer attributes."""
+
+    def text(key: str, default: str) -> str:
+        return str(item.get(key, {}).get("S", default))
+
     return ConnectionRecord(
         connection_id=item["connectionId"]["S"],
         connected_at=int(item.get("connectedAt", {}).get("N", "0")),
         expires_at=int(item.get("expiresAt", {}).get("N", "0")),
+        room=text("room", "general"),
+        name=text("name", ""),
+        format=text("format", "raw"),
     )

@@ -1,30 +1,59 @@
-"""ConnectionStore on an embedded SQLite file: the one-machine store.
+"""The stores on an embedded SQLite file: the one-machine stand-in for DynamoDB.
 
-It mirrors the DynamoDB table: one SQL table holds the rows of every
-DynamoDB table the template declares, keyed by (table name, connectionId).
-Each thread gets its own sqlite3 connection (sqlite3 objects may not cross
-threads); WAL mode lets readers run beside the one writer.
+It mirrors the DynamoDB tables: one SQL table holds the rows of every
+ConnectionsTable the template declares, keyed by (table name, connectionId),
+with indexes on room and name as the GSIs; name claims and messages have
+tables of their own. Each thread gets its own sqlite3 connection (sqlite3
+objects may not cross threads); WAL mode lets readers run beside the writer.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from serverless_chat.errors import StoreError
-from serverless_chat.ports import ConnectionRecord
+from serverless_chat.ports import ChatMessage, ConnectionRecord, name_key
 
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS connections (
     table_name    TEXT    NOT NULL,
     connection_id TEXT    NOT NULL,
     connected_at  INTEGER NOT NULL,
     expires_at    INTEGER NOT NULL,
+    room          TEXT    NOT NULL,
+    name          TEXT    NOT NULL,
+    name_key      TEXT    NOT NULL,
+    format        TEXT    NOT NULL,
     PRIMARY KEY (table_name, connection_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS connections_by_room ON connections (table_name, room, connection_id);
+CREATE INDEX IF NOT EXISTS connections_by_name ON connections (table_name, name_key);
+CREATE TABLE IF NOT EXISTS name_claims (
+    table_name TEXT    NOT NULL,
+    room       TEXT    NOT NULL,
+    name_key   TEXT    NOT NULL,
+    owner      TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (table_name, room, name_key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+    table_name TEXT    NOT NULL,
+    room       TEXT    NOT NULL,
+    sort_key   TEXT    NOT NULL,
+    id         TEXT    NOT NULL,
+    sender     TEXT    NOT NULL,
+    text       TEXT    NOT NULL,
+    sent_at    INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (table_name, room, sort_key)
+) WITHOUT ROWID;
 """
+_COLUMNS = "connection_id, connected_at, expires_at, room, name, format"
 
 
 class SqliteDatabase:
@@ -36,9 +65,16 @@ class SqliteDatabase:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        with self.connection() as conn:
+        conn = self.connection()
+        try:
             conn.execute("PRAGMA journal_mode=WAL")
+            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                # Older files held only live connections, which are purged at start anyway.
+                conn.execute("DROP TABLE IF EXISTS connections")
             conn.executescript(_SCHEMA)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.Error as error:
+            raise StoreError("open", f"{self.path}: {error}") from error
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection (autocommit), opened on first use."""
@@ -59,6 +95,20 @@ class SqliteDatabase:
                 self._all.append(conn)
         return conn
 
+    def run(self, operation: str, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
+        """One statement; sqlite3's errors become StoreError naming the operation."""
+        try:
+            return self.connection().execute(sql, params).fetchall()
+        except sqlite3.Error as error:
+            raise StoreError(operation, str(error)) from error
+
+    def count(self, operation: str, sql: str, params: tuple[object, ...]) -> int:
+        """One write statement; how many rows it changed."""
+        try:
+            return self.connection().execute(sql, params).rowcount
+        except sqlite3.Error as error:
+            raise StoreError(operation, str(error)) from error
+
     def close(self) -> None:
         """Close every thread's connection."""
         with self._lock:
@@ -75,46 +125,48 @@ class SqliteConnectionStore:
         self._db = database
         self.table_name = table_name
 
-    def _run(
-        self, operation: str, sql: str, params: tuple[object, ...]
-    ) -> list[tuple[object, ...]]:
-        try:
-            return self._db.connection().execute(sql, params).fetchall()
-        except sqlite3.Error as error:
-            raise StoreError(operation, str(error)) from error
-
     def put(self, record: ConnectionRecord) -> None:
-        self._run(
+        self._db.run(
             "PutItem",
-            "INSERT OR REPLACE INTO connections VALUES (?, ?, ?, ?)",
-            (self.table_name, record.connection_id, record.connected_at, record.expires_at),
+            "INSERT OR REPLACE INTO connections VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                self.table_name,
+                record.connection_id,
+                record.connected_at,
+                record.expires_at,
+                record.room,
+                record.name,
+                record.name_key,
+                record.format,
+            ),
         )
 
     def delete(self, connection_id: str) -> None:
-        self._run(
+        self._db.run(
             "DeleteItem",
             "DELETE FROM connections WHERE table_name = ? AND connection_id = ?",
             (self.table_name, connection_id),
         )
 
     def get(self, connection_id: str) -> ConnectionRecord | None:
-        rows = self._run(
+        rows = self._db.run(
             "GetItem",
-            "SELECT connection_id, connected_at, expires_at FROM connections"
-            " WHERE table_name = ? AND connection_id = ?",
+            f"SELECT {_COLUMNS} FROM connections WHERE table_name = ? AND connection_id = ?",
             (self.table_name, connection_id),
         )
         return _record(rows[0]) if rows else None
 
-    def scan(self, page_size: int = 100) -> Iterator[ConnectionRecord]:
+    def _pages(
+        self, where: str, params: tuple[object, ...], page_size: int
+    ) -> Iterator[ConnectionRecord]:
         # Keyset pagination, like DynamoDB's LastEvaluatedKey: no page holds a lock.
         after = ""
         while True:
-            rows = self._run(
-                "Scan",
-                "SELECT connection_id, connected_at, expires_at FROM connections"
-                " WHERE table_name = ? AND connection_id > ? ORDER BY connection_id LIMIT ?",
-                (self.table_name, after, page_size),
+            rows = self._db.run(
+                "Query",
+                f"SELECT {_COLUMNS} FROM connections WHERE table_name = ? {where}"
+                " AND connection_id > ? ORDER BY connection_id LIMIT ?",
+                (self.table_name, *params, after, page_size),
             )
             for row in rows:
                 yield _record(row)
@@ -122,17 +174,116 @@ class SqliteConnectionStore:
                 return
             after = str(rows[-1][0])
 
-    def purge(self) -> int:
-        """Delete every row; the gateway does this at start, since those sockets are gone."""
+    def scan(self, page_size: int = 100) -> Iterator[ConnectionRecord]:
+        return self._pages("", (), page_size)
+
+    def members(self, room: str, page_size: int = 100) -> Iterator[ConnectionRecord]:
+        return self._pages("AND room = ?", (room,), page_size)
+
+    def named(self, name: str) -> list[ConnectionRecord]:
+        rows = self._db.run(
+            "Query",
+            f"SELECT {_COLUMNS} FROM connections WHERE table_name = ? AND name_key = ?"
+            " ORDER BY connection_id",
+            (self.table_name, name_key(name)),
+        )
+        return [_record(row) for row in rows]
+
+    def claim_name(
+        self, room: str, name: str, connection_id: str, expires_at: int, replace_owner: str = ""
+    ) -> str | None:
+        conn = self._db.connection()
+        key = (self.table_name, room, name_key(name))
         try:
-            cursor = self._db.connection().execute(
-                "DELETE FROM connections WHERE table_name = ?", (self.table_name,)
-            )
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute(
+                    "SELECT owner FROM name_claims"
+                    " WHERE table_name = ? AND room = ? AND name_key = ?",
+                    key,
+                ).fetchone()
+                holder = None if row is None else str(row[0])
+                if holder is not None and holder not in (connection_id, replace_owner):
+                    return holder
+                conn.execute(
+                    "INSERT OR REPLACE INTO name_claims VALUES (?, ?, ?, ?, ?)",
+                    (*key, connection_id, expires_at),
+                )
+            finally:
+                conn.execute("COMMIT")
         except sqlite3.Error as error:
-            raise StoreError("Purge", str(error)) from error
-        return cursor.rowcount
+            raise StoreError("PutItem", str(error)) from error
+        return None
+
+    def release_name(self, room: str, name: str, connection_id: str) -> None:
+        self._db.run(
+            "DeleteItem",
+            "DELETE FROM name_claims WHERE table_name = ? AND room = ? AND name_key = ?"
+            " AND owner = ?",
+            (self.table_name, room, name_key(name), connection_id),
+        )
+
+    def purge(self) -> int:
+        """Delete every connection and name claim; the gateway does this at start."""
+        purged = self._db.count(
+            "Purge", "DELETE FROM connections WHERE table_name = ?", (self.table_name,)
+        )
+        self._db.count("Purge", "DELETE FROM name_claims WHERE table_name = ?", (self.table_name,))
+        return purged
+
+
+class SqliteMessageStore:
+    """The rows of one logical MessagesTable; expired rows are skipped, as TTL would remove them."""
+
+    def __init__(self, database: SqliteDatabase, table_name: str) -> None:
+        self._db = database
+        self.table_name = table_name
+
+    def append(self, message: ChatMessage) -> None:
+        self._db.run(
+            "PutItem",
+            "INSERT OR REPLACE INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                self.table_name,
+                message.room,
+                message.sort_key,
+                message.id,
+                message.sender,
+                message.text,
+                message.sent_at,
+                message.expires_at,
+            ),
+        )
+
+    def latest(self, room: str, limit: int, before: str | None = None) -> list[ChatMessage]:
+        rows = self._db.run(
+            "Query",
+            "SELECT id, room, sender, text, sent_at, expires_at FROM messages"
+            " WHERE table_name = ? AND room = ? AND sort_key < ?"
+            " AND (expires_at = 0 OR expires_at > ?) ORDER BY sort_key DESC LIMIT ?",
+            (self.table_name, room, before or "~", int(time.time()), limit),
+        )
+        return [
+            ChatMessage(str(i), str(r), str(s), str(t), int(str(at)), int(str(exp)))
+            for i, r, s, t, at, exp in rows
+        ]
+
+    def expire(self) -> int:
+        """Delete rows whose TTL has passed."""
+        return self._db.count(
+            "Expire",
+            "DELETE FROM messages WHERE table_name = ? AND expires_at > 0 AND expires_at <= ?",
+            (self.table_name, int(time.time())),
+        )
 
 
 def _record(row: tuple[object, ...]) -> ConnectionRecord:
-    connection_id, connected_at, expires_at = row
-    return ConnectionRecord(str(connection_id), int(str(connected_at)), int(str(expires_at)))
+    connection_id, connected_at, expires_at, room, name, fmt = row
+    return ConnectionRecord(
+        str(connection_id),
+        int(str(connected_at)),
+        int(str(expires_at)),
+        str(room),
+        str(name),
+        str(fmt),
+    )

@@ -9,7 +9,7 @@ deleted; any other failure is logged with the connectionId and its reason.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
@@ -19,16 +19,28 @@ from serverless_chat.ports import ConnectionRecord, Connections, ConnectionStore
 log = logging.getLogger("serverless_chat.fanout")
 
 
-def recipients(records: Iterable[ConnectionRecord], sender: str) -> list[str]:
-    """Everyone but the sender, each once, in store order."""
-    seen: set[str] = set()
-    ids: list[str] = []
+Render = Callable[[str], bytes | None]
+
+
+def plan(
+    records: Iterable[ConnectionRecord], render: Render, exclude: str = ""
+) -> list[tuple[str, bytes]]:
+    """(connectionId, data) for each record but ``exclude``, each rendered in its own format;
+    a format that renders to None (raw clients and presence) gets nothing. Each id once,
+    each format rendered once."""
+    rendered: dict[str, bytes | None] = {}
+    seen: set[str] = {exclude}
+    deliveries: list[tuple[str, bytes]] = []
     for record in records:
-        cid = record.connection_id
-        if cid != sender and cid not in seen:
-            seen.add(cid)
-            ids.append(cid)
-    return ids
+        if record.connection_id in seen:
+            continue
+        seen.add(record.connection_id)
+        if record.format not in rendered:
+            rendered[record.format] = render(record.format)
+        data = rendered[record.format]
+        if data is not None:
+            deliveries.append((record.connection_id, data))
+    return deliveries
 
 
 @dataclass(slots=True)
@@ -54,15 +66,14 @@ def _post(connections: Connections, connection_id: str, data: bytes) -> str | No
 
 
 def deliver(
-    data: bytes,
-    targets: list[str],
+    deliveries: list[tuple[str, bytes]],
     connections: Connections,
     store: ConnectionStore,
     executor: Executor,
 ) -> DeliveryReport:
-    """Post ``data`` to every target in parallel; clean up gone rows; report the rest."""
+    """Post every (connectionId, data) in parallel; clean up gone rows; report the rest."""
     report = DeliveryReport()
-    futures = [(cid, executor.submit(_post, connections, cid, data)) for cid in targets]
+    futures = [(cid, executor.submit(_post, connections, cid, data)) for cid, data in deliveries]
     for cid, future in futures:
         outcome = future.result()
         if outcome is None:

@@ -1,22 +1,30 @@
-"""What clients send and the error frames they get back: parsing and validation only.
+"""What clients send: parsing and validation of every action. Pure.
 
-A client sends ``{"action": "sendMessage", "message": "Hello AWS"}``. A body
-that is not JSON, not an object, or whose ``message`` is missing or not a
-non-empty string is refused with a :class:`ProtocolError` that carries a
-stable code; the handler turns it into one error frame for the sender.
+Every refusal is a :class:`ProtocolError` with a stable code (listed in
+docs/protocol.md); the chat turns it into one error frame for the sender.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-# API Gateway's own cap on one WebSocket message; the body cannot be larger.
-MAX_MESSAGE_BYTES = 128 * 1024
+from serverless_chat.ports import DEFAULT_ROOM, FORMATS
+
+MAX_NAME_LENGTH = 32
+DEFAULT_MAX_TEXT_LENGTH = 4000
+DEFAULT_HISTORY_LIMIT = 50
+MAX_HISTORY_LIMIT = 100
+_ROOM = re.compile(r"[a-z0-9_-]{1,64}")
+_NAME_PUNCTUATION = frozenset(" _-.")
+_CURSOR = re.compile(r"\d{13}#[0-9A-Za-z_-]{1,64}")
 
 
 class ProtocolError(ValueError):
-    """A client's frame is not a valid request; ``code`` is stable, ``message`` is for people."""
+    """A client's request is refused; ``code`` is stable, ``message`` is for people."""
 
     def __init__(self, code: str, message: str, action: str | None = None) -> None:
         super().__init__(message)
@@ -25,45 +33,133 @@ class ProtocolError(ValueError):
         self.action = action
 
 
-@dataclass(frozen=True, slots=True)
-class SendMessage:
-    """A validated sendMessage request."""
-
-    text: str
-
-
-def parse_body(body: str | None) -> dict[str, object]:
+def parse_body(body: str | None, action: str | None = None) -> dict[str, object]:
     """The frame's JSON object, or a ProtocolError saying why it is not one."""
     if body is None or body == "":
-        raise ProtocolError("EMPTY_BODY", "The frame is empty; send a JSON object.")
+        raise ProtocolError("EMPTY_BODY", "The frame is empty; send a JSON object.", action)
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):
-        raise ProtocolError("INVALID_JSON", "The frame is not valid JSON.") from None
+        raise ProtocolError("INVALID_JSON", "The frame is not valid JSON.", action) from None
     if not isinstance(value, dict):
-        raise ProtocolError("NOT_AN_OBJECT", "The frame must be a JSON object.")
+        raise ProtocolError("NOT_AN_OBJECT", "The frame must be a JSON object.", action)
     return value
 
 
-def parse_send_message(body: str | None) -> SendMessage:
-    """Validate a sendMessage frame."""
-    action = "sendMessage"
-    try:
-        request = parse_body(body)
-    except ProtocolError as error:
-        error.action = action
-        raise
-    if "message" not in request:
-        raise ProtocolError("MISSING_FIELD", 'The "message" field is missing.', action)
-    text = request["message"]
-    if not isinstance(text, str):
-        raise ProtocolError("INVALID_FIELD", 'The "message" field must be a string.', action)
+def _string_field(request: Mapping[str, object], field: str, action: str) -> str:
+    if field not in request:
+        raise ProtocolError("MISSING_FIELD", f'The "{field}" field is missing.', action)
+    value = request[field]
+    if not isinstance(value, str):
+        raise ProtocolError("INVALID_FIELD", f'The "{field}" field must be a string.', action)
+    return value
+
+
+def validate_room(room: object, action: str | None = None) -> str:
+    """A room: 1-64 of a-z, 0-9, '_' and '-'."""
+    if not isinstance(room, str) or not _ROOM.fullmatch(room):
+        raise ProtocolError(
+            "INVALID_ROOM", "A room is 1-64 characters of a-z, 0-9, '_' and '-'.", action
+        )
+    return room
+
+
+def validate_name(name: object, action: str | None = None) -> str:
+    """A name, trimmed: 1-32 letters, digits, spaces and '_ - .'."""
+    if not isinstance(name, str):
+        raise ProtocolError("INVALID_NAME", "A name must be a string.", action)
+    trimmed = name.strip()
+    if not 1 <= len(trimmed) <= MAX_NAME_LENGTH or not all(
+        c.isalpha() or c.isdigit() or c in _NAME_PUNCTUATION for c in trimmed
+    ):
+        raise ProtocolError(
+            "INVALID_NAME",
+            "A name is 1-32 characters of letters, digits, spaces, '_', '-' and '.'.",
+            action,
+        )
+    return trimmed
+
+
+def validate_text(text: str, max_length: int, action: str = "sendMessage") -> str:
     if text == "":
         raise ProtocolError("INVALID_FIELD", 'The "message" field must not be empty.', action)
-    return SendMessage(text)
+    if len(text) > max_length:
+        raise ProtocolError(
+            "TEXT_TOO_LONG", f"A message is at most {max_length} characters.", action
+        )
+    return text
 
 
-def error_frame(error: ProtocolError) -> bytes:
-    """The one frame the sender gets for a refused request."""
-    frame = {"type": "error", "code": error.code, "message": error.message, "action": error.action}
-    return json.dumps(frame, separators=(",", ":")).encode()
+def generated_name() -> str:
+    """A name for a client that did not choose one."""
+    return f"guest-{secrets.token_hex(2)}"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectOptions:
+    """What a client asked for on the URL: ?room=NAME&name=NICK&format=raw|text|json."""
+
+    room: str
+    name: str | None
+    format: str
+
+
+def parse_connect_options(query: Mapping[str, str] | None) -> ConnectOptions:
+    query = query or {}
+    room = validate_room(query.get("room", DEFAULT_ROOM), "$connect")
+    name = validate_name(query["name"], "$connect") if "name" in query else None
+    fmt = query.get("format", "raw")
+    if fmt not in FORMATS:
+        raise ProtocolError("INVALID_FORMAT", "format is one of raw, text, json.", "$connect")
+    return ConnectOptions(room, name, fmt)
+
+
+@dataclass(frozen=True, slots=True)
+class SendMessage:
+    """A message to the room, or with ``to`` a direct message to every connection of a name."""
+
+    text: str
+    to: str | None = None
+
+
+def parse_send_message(body: str | None, max_length: int = DEFAULT_MAX_TEXT_LENGTH) -> SendMessage:
+    action = "sendMessage"
+    request = parse_body(body, action)
+    text = validate_text(_string_field(request, "message", action), max_length, action)
+    to = request.get("to")
+    if to is None:
+        return SendMessage(text)
+    return SendMessage(text, validate_name(to, action))
+
+
+def parse_join(body: str | None) -> str:
+    """The room a join asks for."""
+    request = parse_body(body, "join")
+    return validate_room(_string_field(request, "room", "join"), "join")
+
+
+def parse_set_name(body: str | None) -> str:
+    request = parse_body(body, "setName")
+    return validate_name(_string_field(request, "name", "setName"), "setName")
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRequest:
+    limit: int = DEFAULT_HISTORY_LIMIT
+    before: str | None = None
+
+
+def parse_history(body: str | None) -> HistoryRequest:
+    action = "history"
+    request = parse_body(body, action)
+    limit = request.get("limit", DEFAULT_HISTORY_LIMIT)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HISTORY_LIMIT:
+        raise ProtocolError(
+            "INVALID_LIMIT", f"limit is a whole number from 1 to {MAX_HISTORY_LIMIT}.", action
+        )
+    before = request.get("before")
+    if before is not None and (not isinstance(before, str) or not _CURSOR.fullmatch(before)):
+        raise ProtocolError(
+            "INVALID_CURSOR", 'before is the "next" cursor of an earlier history page.', action
+        )
+    return HistoryRequest(limit, before)

@@ -10,6 +10,7 @@ import json
 import sys
 import threading
 from typing import TextIO
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import ClientConnection, connect
@@ -27,6 +28,17 @@ def frame_for(line: str, raw: bool = False) -> str:
         except ValueError:
             pass
     return json.dumps({"action": "sendMessage", "message": line})
+
+
+def with_format(url: str, fmt: str | None) -> str:
+    """The URL asking for ``fmt`` frames, unless it already names a format."""
+    if not fmt:
+        return url
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(key == "format" for key, _ in query):
+        return url
+    return urlunsplit(parts._replace(query=urlencode([*query, ("format", fmt)])))
 
 
 def _printable(message: str | bytes) -> str:
@@ -59,6 +71,7 @@ def run(
     url: str,
     raw: bool = False,
     wait: float | None = None,
+    fmt: str | None = "text",
     stdin: TextIO = sys.stdin,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
@@ -67,7 +80,7 @@ def run(
     if wait is None:
         wait = 0.0 if stdin.isatty() else 1.0
     try:
-        socket = connect(url, open_timeout=10, max_size=None)
+        socket = connect(with_format(url, fmt), open_timeout=10, max_size=None)
     except InvalidURI:
         print(f"error: {url} is not a ws:// or wss:// URL", file=err)
         return 2

@@ -11,7 +11,12 @@ import asyncio
 import threading
 from concurrent.futures import Executor
 
-from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
+from serverless_chat.adapters.sqlite import (
+    SqliteConnectionStore,
+    SqliteDatabase,
+    SqliteMessageStore,
+)
+from serverless_chat.chat.service import ChatSettings
 from serverless_chat.gateway.registry import ConnectionRegistry
 from serverless_chat.gateway.template import FunctionSpec
 from serverless_chat.handlers.dependencies import Dependencies
@@ -63,17 +68,27 @@ class LocalDependencies:
         self._connections = connections
         self._executor = executor
         self.stores: dict[str, SqliteConnectionStore] = {}
+        self.message_stores: dict[str, SqliteMessageStore] = {}
 
     def store_for(self, table_name: str) -> SqliteConnectionStore:
         if table_name not in self.stores:
             self.stores[table_name] = SqliteConnectionStore(self._database, table_name)
         return self.stores[table_name]
 
+    def messages_for(self, table_name: str) -> SqliteMessageStore:
+        if table_name not in self.message_stores:
+            self.message_stores[table_name] = SqliteMessageStore(self._database, table_name)
+        return self.message_stores[table_name]
+
     def __call__(self, spec: FunctionSpec) -> Dependencies:
-        store = self.store_for(spec.environment.get("CONNECTIONS_TABLE", ""))
+        env = spec.environment
+        store = self.store_for(env.get("CONNECTIONS_TABLE", ""))
+        messages = self.messages_for(env.get("MESSAGES_TABLE", ""))
         connections = self._connections
 
         def connections_for(_event: WebSocketEvent) -> Connections:
             return connections
 
-        return Dependencies(store, connections_for, self._executor)
+        return Dependencies(
+            store, messages, connections_for, self._executor, ChatSettings.from_env(env)
+        )

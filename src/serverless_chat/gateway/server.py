@@ -110,6 +110,10 @@ class LocalGateway:
             purged = store.purge()
             if purged:
                 log.info("purged %d connection(s) left in %s by an earlier run", purged, table)
+        for table, messages in local.message_stores.items():
+            expired = messages.expire()
+            if expired:
+                log.info("removed %d message(s) past their retention from %s", expired, table)
         self._runner = web.AppRunner(self.application(), handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)

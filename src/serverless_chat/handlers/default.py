@@ -9,7 +9,7 @@ from serverless_chat.chat.replies import usage_reply
 from serverless_chat.errors import CallbackError
 from serverless_chat.handlers.dependencies import Dependencies, Handler, lambda_entry
 from serverless_chat.handlers.event import WebSocketEvent
-from serverless_chat.handlers.replies import reply, response
+from serverless_chat.handlers.replies import response
 
 log = logging.getLogger("serverless_chat.handlers.default")
 
@@ -25,7 +25,10 @@ def build_handler(deps: Dependencies) -> Handler:
         except CallbackError as error:
             log.warning("GetConnection for %s failed: %s", ev.connection_id, error)
             return response(410 if error.status == 410 else 502, {"message": str(error)})
-        reply(connections, ev.connection_id, usage_reply(ev.connection_id, info))
+        try:
+            connections.post(ev.connection_id, usage_reply(ev.connection_id, info))
+        except CallbackError as error:
+            log.warning("usage reply to %s failed: %s", ev.connection_id, error)
         return response(200, {"message": "Usage sent."})
 
     return handle

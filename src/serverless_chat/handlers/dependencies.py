@@ -3,7 +3,7 @@
 A handler factory takes :class:`Dependencies`; the Lambda entry builds the boto3
 versions once per container (at the first invocation, so that importing the
 entry module stays as cheap as importing boto3); the local gateway builds its
-own (SQLite store, in-process callback API).
+own (SQLite stores, in-process callback API).
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.handlers.event import WebSocketEvent
-from serverless_chat.ports import Connections, ConnectionStore
+from serverless_chat.ports import Connections, ConnectionStore, MessageStore
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -26,11 +27,23 @@ DEFAULT_FANOUT_CONCURRENCY = 32
 
 @dataclass(frozen=True, slots=True)
 class Dependencies:
-    """The ports of one function: its store, its callback API, its fan-out pool."""
+    """The ports of one function: its stores, its callback API, its fan-out pool, its limits."""
 
     store: ConnectionStore
+    messages: MessageStore
     connections_for: Callable[[WebSocketEvent], Connections]
     fanout_executor: Executor
+    settings: ChatSettings = field(default_factory=ChatSettings)
+
+    def chat(self, event: WebSocketEvent) -> Chat:
+        """The chat as seen by one invocation."""
+        return Chat(
+            self.store,
+            self.messages,
+            self.connections_for(event),
+            self.fanout_executor,
+            self.settings,
+        )
 
 
 def fanout_concurrency(env: Mapping[str, str]) -> int:
@@ -44,20 +57,23 @@ def fanout_concurrency(env: Mapping[str, str]) -> int:
 def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
     """boto3 adapters configured from the function's environment variables.
 
-    CONNECTIONS_TABLE names the table. The callback endpoint comes from each
-    event (https://{domainName}/{stage}) unless CALLBACK_URL overrides it, and
-    one client per endpoint is kept for the life of the container.
+    CONNECTIONS_TABLE and MESSAGES_TABLE name the tables. The callback endpoint
+    comes from each event (https://{domainName}/{stage}) unless CALLBACK_URL
+    overrides it, and one client per endpoint is kept for the container's life.
     """
     import boto3
     from botocore.config import Config
 
-    from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore
+    from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore, DynamoDbMessageStore
     from serverless_chat.adapters.management_api import ManagementApiConnections
 
     workers = fanout_concurrency(env)
     session = boto3.session.Session()
-    dynamodb = session.client("dynamodb", config=Config(retries={"mode": "standard"}))
+    dynamodb = session.client(
+        "dynamodb", config=Config(retries={"mode": "standard"}, max_pool_connections=workers)
+    )
     store = DynamoDbConnectionStore(dynamodb, env.get("CONNECTIONS_TABLE", ""))
+    messages = DynamoDbMessageStore(dynamodb, env.get("MESSAGES_TABLE", ""))
     override = env.get("CALLBACK_URL", "")
     clients: dict[str, Connections] = {}
     lock = threading.Lock()
@@ -73,7 +89,13 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
                 clients[endpoint] = ManagementApiConnections(client)
             return clients[endpoint]
 
-    return Dependencies(store, connections_for, ThreadPoolExecutor(workers, "fanout"))
+    return Dependencies(
+        store,
+        messages,
+        connections_for,
+        ThreadPoolExecutor(workers, "fanout"),
+        ChatSettings.from_env(env),
+    )
 
 
 def lambda_entry(build: Callable[[Dependencies], Handler]) -> Handler:

@@ -14,12 +14,12 @@ log = logging.getLogger("serverless_chat.handlers.disconnect")
 
 
 def build_handler(deps: Dependencies) -> Handler:
-    """The $disconnect handler: delete the row (the TTL removes it if this fails)."""
+    """Delete the row and the name claim, tell the room (the TTL removes rows if this fails)."""
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         ev = WebSocketEvent(event)
         try:
-            deps.store.delete(ev.connection_id)
+            deps.chat(ev).disconnect(ev.connection_id)
         except StoreError as error:
             log.error("could not delete connection %s: %s", ev.connection_id, error)
             return response(500, {"message": "Failed to disconnect."})

@@ -43,6 +43,14 @@ class WebSocketEvent:
         return str(self._context.get("stage", ""))
 
     @property
+    def query(self) -> dict[str, str]:
+        """The query string parameters of a CONNECT event (the last value of each)."""
+        query = self.raw.get("queryStringParameters")
+        if not isinstance(query, Mapping):
+            return {}
+        return {str(k): str(v) for k, v in query.items()}
+
+    @property
     def body(self) -> str | None:
         body = self.raw.get("body")
         return body if isinstance(body, str) else None

@@ -2,18 +2,33 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from serverless_chat.chat.fanout import deliver, recipients
+from serverless_chat.chat.fanout import deliver, plan
 from serverless_chat.errors import CallbackError, CallbackThrottled
 from serverless_chat.ports import ConnectionRecord
 from tests.fakes import FakeConnections, MemoryConnectionStore
 
 
-def _records(*ids: str) -> list[ConnectionRecord]:
-    return [ConnectionRecord.opened(cid, 0) for cid in ids]
+def _record(cid: str, fmt: str = "raw") -> ConnectionRecord:
+    return ConnectionRecord.opened(cid, 0, format=fmt)
 
 
-def test_recipients_exclude_the_sender_and_duplicates() -> None:
-    assert recipients(_records("a", "b", "a", "c", "b"), "a") == ["b", "c"]
+def test_plan_excludes_the_sender_and_duplicates_and_renders_each_format_once() -> None:
+    renders: list[str] = []
+
+    def render(fmt: str) -> bytes | None:
+        renders.append(fmt)
+        return None if fmt == "raw" else fmt.encode()
+
+    records = [
+        _record("a", "json"),
+        _record("b", "text"),
+        _record("a", "json"),
+        _record("c", "raw"),
+        _record("d", "json"),
+        _record("s", "json"),
+    ]
+    assert plan(records, render, exclude="s") == [("a", b"json"), ("b", b"text"), ("d", b"json")]
+    assert sorted(renders) == ["json", "raw", "text"]
 
 
 @pytest.fixture
@@ -21,22 +36,22 @@ def pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(4)
 
 
-def test_every_target_gets_the_bytes(pool: ThreadPoolExecutor) -> None:
+def test_every_target_gets_its_bytes(pool: ThreadPoolExecutor) -> None:
     connections = FakeConnections("b", "c")
-    report = deliver(b"Hello AWS", ["b", "c"], connections, MemoryConnectionStore(), pool)
+    report = deliver([("b", b"one"), ("c", b"two")], connections, MemoryConnectionStore(), pool)
     assert report.delivered == ["b", "c"]
-    assert connections.received("b") == [b"Hello AWS"]
-    assert connections.received("c") == [b"Hello AWS"]
+    assert connections.received("b") == [b"one"]
+    assert connections.received("c") == [b"two"]
 
 
 def test_a_gone_target_has_its_row_deleted_and_others_still_receive(
     pool: ThreadPoolExecutor,
 ) -> None:
     store = MemoryConnectionStore()
-    for record in _records("b", "gone", "c"):
-        store.put(record)
+    for cid in ("b", "gone", "c"):
+        store.put(_record(cid))
     connections = FakeConnections("b", "c")
-    report = deliver(b"hi", ["b", "gone", "c"], connections, store, pool)
+    report = deliver([("b", b"hi"), ("gone", b"hi"), ("c", b"hi")], connections, store, pool)
     assert report.gone == ["gone"]
     assert store.get("gone") is None
     assert store.get("b") is not None
@@ -47,11 +62,11 @@ def test_other_failures_are_logged_not_deleted(
     pool: ThreadPoolExecutor, caplog: pytest.LogCaptureFixture
 ) -> None:
     store = MemoryConnectionStore()
-    store.put(ConnectionRecord.opened("slow", 0))
+    store.put(_record("slow"))
     connections = FakeConnections("slow", "ok", "broken")
     connections.failures["slow"] = CallbackThrottled("slow", "buffer full")
     connections.failures["broken"] = CallbackError("broken", 500, "InternalServerError", "boom")
-    report = deliver(b"hi", ["slow", "ok", "broken"], connections, store, pool)
+    report = deliver([("slow", b"x"), ("ok", b"x"), ("broken", b"x")], connections, store, pool)
     assert report.delivered == ["ok"]
     assert set(report.failed) == {"slow", "broken"}
     assert store.get("slow") is not None
@@ -67,7 +82,7 @@ def test_an_adapter_bug_does_not_stop_the_others(pool: ThreadPoolExecutor) -> No
             super().post(connection_id, data)
 
     connections = Exploding("x", "y")
-    report = deliver(b"hi", ["x", "y"], connections, MemoryConnectionStore(), pool)
+    report = deliver([("x", b"hi"), ("y", b"hi")], connections, MemoryConnectionStore(), pool)
     assert report.delivered == ["y"]
     assert "adapter bug" in report.failed["x"]
 
@@ -77,6 +92,6 @@ def test_failure_to_delete_a_stale_row_is_logged(
 ) -> None:
     store = MemoryConnectionStore()
     store.fail_on.add("DeleteItem")
-    report = deliver(b"hi", ["gone"], FakeConnections(), store, pool)
+    report = deliver([("gone", b"hi")], FakeConnections(), store, pool)
     assert report.gone == ["gone"]
     assert "could not delete stale connection gone" in caplog.text

@@ -1,14 +1,25 @@
-import json
-
 import pytest
 
-from serverless_chat.chat.protocol import ProtocolError, error_frame, parse_send_message
+from serverless_chat.chat.protocol import (
+    ProtocolError,
+    parse_connect_options,
+    parse_history,
+    parse_join,
+    parse_send_message,
+    parse_set_name,
+    validate_name,
+    validate_room,
+)
 
 
 def test_valid_message_is_parsed() -> None:
-    assert parse_send_message('{"action": "sendMessage", "message": "Hello AWS"}').text == (
-        "Hello AWS"
-    )
+    request = parse_send_message('{"action": "sendMessage", "message": "Hello AWS"}')
+    assert request.text == "Hello AWS"
+    assert request.to is None
+
+
+def test_direct_message_target_is_trimmed() -> None:
+    assert parse_send_message('{"message": "hi", "to": "  bob "}').to == "bob"
 
 
 @pytest.mark.parametrize(
@@ -25,13 +36,22 @@ def test_valid_message_is_parsed() -> None:
         ('{"action": "sendMessage", "message": null}', "INVALID_FIELD"),
         ('{"action": "sendMessage", "message": ["a"]}', "INVALID_FIELD"),
         ('{"action": "sendMessage", "message": ""}', "INVALID_FIELD"),
+        ('{"message": "hi", "to": ""}', "INVALID_NAME"),
+        ('{"message": "hi", "to": 5}', "INVALID_NAME"),
     ],
 )
-def test_bad_bodies_get_a_stable_code(body: str | None, code: str) -> None:
+def test_bad_send_message_bodies_get_a_stable_code(body: str | None, code: str) -> None:
     with pytest.raises(ProtocolError) as caught:
         parse_send_message(body)
     assert caught.value.code == code
     assert caught.value.action == "sendMessage"
+
+
+def test_text_length_limit() -> None:
+    assert parse_send_message('{"message": "' + "x" * 10 + '"}', max_length=10).text == "x" * 10
+    with pytest.raises(ProtocolError) as caught:
+        parse_send_message('{"message": "' + "x" * 11 + '"}', max_length=10)
+    assert caught.value.code == "TEXT_TOO_LONG"
 
 
 def test_deeply_nested_json_is_an_error_not_a_crash() -> None:
@@ -39,11 +59,88 @@ def test_deeply_nested_json_is_an_error_not_a_crash() -> None:
         parse_send_message("[" * 100_000 + "]" * 100_000)
 
 
-def test_error_frame_is_json_with_code_message_and_action() -> None:
-    frame = json.loads(error_frame(ProtocolError("INVALID_JSON", "bad", "sendMessage")))
-    assert frame == {
-        "type": "error",
-        "code": "INVALID_JSON",
-        "message": "bad",
-        "action": "sendMessage",
-    }
+@pytest.mark.parametrize("room", ["general", "a", "x" * 64, "team-1_b"])
+def test_valid_rooms(room: str) -> None:
+    assert validate_room(room) == room
+
+
+@pytest.mark.parametrize("room", ["", "x" * 65, "General", "a b", "é", "a/b", None, 5])
+def test_invalid_rooms(room: object) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        validate_room(room)
+    assert caught.value.code == "INVALID_ROOM"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("ana", "ana"),
+        ("  Ana María ", "Ana María"),
+        ("x" * 32, "x" * 32),
+        ("a.b-c_d 1", "a.b-c_d 1"),
+    ],
+)
+def test_valid_names(name: str, expected: str) -> None:
+    assert validate_name(name) == expected
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 33, "a<b", "tab\there", "emoji🙂", "a\nb", 7])
+def test_invalid_names(name: object) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        validate_name(name)
+    assert caught.value.code == "INVALID_NAME"
+
+
+def test_connect_options_defaults_and_values() -> None:
+    assert parse_connect_options(None).room == "general"
+    assert parse_connect_options({}).format == "raw"
+    assert parse_connect_options({}).name is None
+    options = parse_connect_options({"room": "dev", "name": " bob ", "format": "json"})
+    assert (options.room, options.name, options.format) == ("dev", "bob", "json")
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ({"room": "Bad Room"}, "INVALID_ROOM"),
+        ({"name": ""}, "INVALID_NAME"),
+        ({"format": "xml"}, "INVALID_FORMAT"),
+    ],
+)
+def test_bad_connect_options(query: dict[str, str], code: str) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        parse_connect_options(query)
+    assert caught.value.code == code
+
+
+def test_join_and_set_name() -> None:
+    assert parse_join('{"action": "join", "room": "dev"}') == "dev"
+    assert parse_set_name('{"action": "setName", "name": " zoe "}') == "zoe"
+    with pytest.raises(ProtocolError, match="room"):
+        parse_join('{"action": "join"}')
+    with pytest.raises(ProtocolError) as caught:
+        parse_set_name('{"action": "setName", "name": "<script>"}')
+    assert caught.value.code == "INVALID_NAME"
+
+
+def test_history_requests() -> None:
+    assert parse_history('{"action": "history"}').limit == 50
+    request = parse_history('{"limit": 5, "before": "1707502303419#abc_-9"}')
+    assert (request.limit, request.before) == (5, "1707502303419#abc_-9")
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ('{"limit": 0}', "INVALID_LIMIT"),
+        ('{"limit": 101}', "INVALID_LIMIT"),
+        ('{"limit": "5"}', "INVALID_LIMIT"),
+        ('{"limit": true}', "INVALID_LIMIT"),
+        ('{"before": "yesterday"}', "INVALID_CURSOR"),
+        ('{"before": 5}', "INVALID_CURSOR"),
+    ],
+)
+def test_bad_history_requests(body: str, code: str) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        parse_history(body)
+    assert caught.value.code == code

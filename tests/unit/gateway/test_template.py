@@ -12,7 +12,17 @@ def test_reads_the_chat_api_from_the_template() -> None:
     assert api.name == "serverless-chat-api"
     assert api.stage == "production"
     assert api.route_selection_expression == "$request.body.action"
-    assert set(api.routes) == {"$connect", "$disconnect", "$default", "sendMessage", "sendmessage"}
+    assert set(api.routes) == {
+        "$connect",
+        "$disconnect",
+        "$default",
+        "sendMessage",
+        "sendmessage",
+        "join",
+        "setName",
+        "history",
+        "who",
+    }
     send = api.routes["sendMessage"].function
     assert send is not None
     assert send.handler == "serverless_chat.handlers.send_message.handler"
@@ -21,8 +31,11 @@ def test_reads_the_chat_api_from_the_template() -> None:
     assert send.environment["CONNECTIONS_TABLE"] == "serverless-chat-ConnectionsTable"
     assert api.routes["sendmessage"].function == send
     assert not any(route.two_way for route in api.routes.values())
+    assert send.environment["MESSAGES_TABLE"] == "serverless-chat-MessagesTable"
+    assert send.environment["MAX_MESSAGE_LENGTH"] == "4000"
     assert api.tables["ConnectionsTable"].key_schema == (("connectionId", "HASH"),)
-    assert "AWS::IAM::Role x4" in api.not_emulated
+    assert api.tables["MessagesTable"].key_schema == (("room", "HASH"), ("sortKey", "RANGE"))
+    assert "AWS::IAM::Role x8" in api.not_emulated
 
 
 def test_parameters_reach_the_api() -> None:

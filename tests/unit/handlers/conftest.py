@@ -3,7 +3,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from serverless_chat.handlers.dependencies import Dependencies
-from tests.fakes import FakeConnections, MemoryConnectionStore
+from tests.fakes import FakeConnections, MemoryConnectionStore, MemoryMessageStore
 
 
 @pytest.fixture
@@ -12,10 +12,17 @@ def store() -> MemoryConnectionStore:
 
 
 @pytest.fixture
+def messages() -> MemoryMessageStore:
+    return MemoryMessageStore()
+
+
+@pytest.fixture
 def connections() -> FakeConnections:
     return FakeConnections()
 
 
 @pytest.fixture
-def deps(store: MemoryConnectionStore, connections: FakeConnections) -> Dependencies:
-    return Dependencies(store, lambda _event: connections, ThreadPoolExecutor(4))
+def deps(
+    store: MemoryConnectionStore, messages: MemoryMessageStore, connections: FakeConnections
+) -> Dependencies:
+    return Dependencies(store, messages, lambda _event: connections, ThreadPoolExecutor(4))

@@ -1,24 +1,66 @@
+import json
+
+import pytest
+
 from serverless_chat.handlers.connect import build_handler
 from serverless_chat.handlers.dependencies import Dependencies
 from tests.conftest import EventFactory
 from tests.fakes import MemoryConnectionStore
 
 
+def _connect(deps: Dependencies, make_event: EventFactory, cid: str, **query: str) -> dict:
+    event = make_event(cid, "$connect")
+    if query:
+        event["queryStringParameters"] = query
+    return build_handler(deps)(event, None)
+
+
 def test_connect_stores_the_connection_and_returns_200(
     deps: Dependencies, store: MemoryConnectionStore, make_event: EventFactory
 ) -> None:
-    result = build_handler(deps)(make_event("c1", "$connect"), None)
-    assert result["statusCode"] == 200
+    assert _connect(deps, make_event, "c1")["statusCode"] == 200
     record = store.get("c1")
     assert record is not None
     assert record.connected_at == 1707502303419
     assert record.expires_at == 1707502303 + 2 * 3600
+    assert (record.room, record.format) == ("general", "raw")
+
+
+def test_connect_reads_the_query_options(
+    deps: Dependencies, store: MemoryConnectionStore, make_event: EventFactory
+) -> None:
+    _connect(deps, make_event, "c1", room="dev", name="ana", format="json")
+    record = store.get("c1")
+    assert record is not None
+    assert (record.room, record.name, record.format) == ("dev", "ana", "json")
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "code"),
+    [
+        ({"room": "Bad Room"}, 400, "INVALID_ROOM"),
+        ({"format": "xml"}, 400, "INVALID_FORMAT"),
+        ({"name": "ana"}, 409, "NAME_TAKEN"),
+    ],
+)
+def test_connect_refusals(
+    deps: Dependencies,
+    store: MemoryConnectionStore,
+    make_event: EventFactory,
+    query: dict[str, str],
+    status: int,
+    code: str,
+) -> None:
+    _connect(deps, make_event, "first", name="ana")
+    result = _connect(deps, make_event, "c1", **query)
+    assert result["statusCode"] == status
+    assert json.loads(result["body"])["code"] == code
+    assert store.get("c1") is None
 
 
 def test_connect_refuses_the_handshake_when_the_store_fails(
     deps: Dependencies, store: MemoryConnectionStore, make_event: EventFactory
 ) -> None:
     store.fail_on.add("PutItem")
-    result = build_handler(deps)(make_event("c1", "$connect"), None)
-    assert result["statusCode"] == 500
+    assert _connect(deps, make_event, "c1")["statusCode"] == 500
     assert store.rows == {}

@@ -18,10 +18,17 @@ from serverless_chat.handlers.event import WebSocketEvent
 from tests.conftest import ROOT, load_event
 
 ENTRY_MODULES = [
-    "serverless_chat.handlers.connect",
-    "serverless_chat.handlers.disconnect",
-    "serverless_chat.handlers.send_message",
-    "serverless_chat.handlers.default",
+    f"serverless_chat.handlers.{name}"
+    for name in (
+        "connect",
+        "disconnect",
+        "send_message",
+        "default",
+        "join",
+        "set_name",
+        "history",
+        "who",
+    )
 ]
 RUNTIME_PACKAGES = ["handlers", "chat", "adapters"]
 RUNTIME_MODULES = ["ports.py", "errors.py", "__init__.py"]
@@ -99,8 +106,16 @@ def test_lambda_entry_builds_dependencies_once_per_container(
 
 
 def test_aws_dependencies_use_the_table_and_one_client_per_endpoint() -> None:
-    deps = aws_dependencies({"CONNECTIONS_TABLE": "chat-connections"})
+    deps = aws_dependencies(
+        {
+            "CONNECTIONS_TABLE": "chat-connections",
+            "MESSAGES_TABLE": "chat-messages",
+            "MAX_MESSAGE_LENGTH": "100",
+        }
+    )
     assert deps.store.table_name == "chat-connections"  # type: ignore[attr-defined]
+    assert deps.messages.table_name == "chat-messages"  # type: ignore[attr-defined]
+    assert deps.settings.max_text_length == 100
     event = WebSocketEvent(load_event("message"))
     first = deps.connections_for(event)
     assert deps.connections_for(event) is first

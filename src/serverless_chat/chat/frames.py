@@ -1,0 +1,151 @@
+"""What the server sends, rendered for each client format. Pure.
+
+``raw`` is the original chat: only the text of messages sent to the client, no
+presence or history; answers to the client's own requests (errors, who,
+history) still come, as JSON. ``text`` is readable lines for terminals.
+``json`` is the envelopes of docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from serverless_chat.ports import ChatMessage
+
+
+def _json(frame: dict[str, Any]) -> bytes:
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def message_json(message: ChatMessage) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "id": message.id,
+        "room": message.room,
+        "from": message.sender,
+        "text": message.text,
+        "sentAt": message.sent_at,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFrame:
+    message: ChatMessage
+
+    def render(self, fmt: str) -> bytes | None:
+        if fmt == "raw":
+            return self.message.text.encode()
+        if fmt == "text":
+            return f"{self.message.sender}: {self.message.text}".encode()
+        return _json(message_json(self.message))
+
+
+@dataclass(frozen=True, slots=True)
+class DirectFrame:
+    id: str
+    sender: str
+    to: str
+    text: str
+    sent_at: int
+
+    def render(self, fmt: str) -> bytes | None:
+        if fmt == "raw":
+            return self.text.encode()
+        if fmt == "text":
+            return f"[direct] {self.sender} → {self.to}: {self.text}".encode()
+        return _json(
+            {
+                "type": "direct",
+                "id": self.id,
+                "from": self.sender,
+                "to": self.to,
+                "text": self.text,
+                "sentAt": self.sent_at,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceFrame:
+    event: str  # joined | left | renamed
+    room: str
+    name: str
+    previous_name: str | None = None
+
+    def render(self, fmt: str) -> bytes | None:
+        if fmt == "raw":
+            return None
+        if fmt == "text":
+            if self.event == "renamed":
+                return f"* {self.previous_name} is now {self.name}".encode()
+            return f"* {self.name} {self.event} {self.room}".encode()
+        frame: dict[str, Any] = {
+            "type": "presence",
+            "event": self.event,
+            "room": self.room,
+            "name": self.name,
+        }
+        if self.previous_name is not None:
+            frame["previousName"] = self.previous_name
+        return _json(frame)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFrame:
+    room: str
+    messages: Sequence[ChatMessage]  # oldest first
+    next: str | None  # cursor for the page before this one, None at the start
+
+    def render(self, fmt: str) -> bytes | None:
+        if fmt == "text":
+            lines = [f"{m.sender}: {m.text}" for m in self.messages]
+            return "\n".join(lines or [f"* no earlier messages in {self.room}"]).encode()
+        return _json(
+            {
+                "type": "history",
+                "room": self.room,
+                "messages": [message_json(m) for m in self.messages],
+                "next": self.next,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WhoFrame:
+    room: str
+    names: Sequence[str]
+
+    def render(self, fmt: str) -> bytes | None:
+        if fmt == "text":
+            return f"* in {self.room}: {', '.join(self.names)}".encode()
+        return _json({"type": "who", "room": self.room, "names": list(self.names)})
+
+
+@dataclass(frozen=True, slots=True)
+class WelcomeFrame:
+    """The answer to join and setName: where the client now is and under which name."""
+
+    room: str
+    name: str
+
+    def render(self, fmt: str) -> bytes | None:
+        if fmt == "text":
+            return f"* you are {self.name} in {self.room}".encode()
+        return _json({"type": "welcome", "room": self.room, "name": self.name})
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorFrame:
+    code: str
+    message: str
+    action: str | None
+
+    def render(self, fmt: str) -> bytes | None:
+        if fmt == "text":
+            return f"! {self.code}: {self.message}".encode()
+        return _json(
+            {"type": "error", "code": self.code, "message": self.message, "action": self.action}
+        )

@@ -1,0 +1,287 @@
+"""The chat: connect, leave, send, join, rename, history, who. Talks only to ports.
+
+Every request from a client ends in one of two ways: it is carried out, or the
+sender gets one error frame (in its own format) and nothing is stored or
+broadcast. Names are claimed atomically in the store, so two clients never
+hold one name in one room; a claim whose holder's connection is gone is taken
+over.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+from serverless_chat.chat.fanout import DeliveryReport, deliver, plan
+from serverless_chat.chat.frames import (
+    DirectFrame,
+    ErrorFrame,
+    HistoryFrame,
+    MessageFrame,
+    PresenceFrame,
+    WelcomeFrame,
+    WhoFrame,
+)
+from serverless_chat.chat.protocol import (
+    DEFAULT_HISTORY_LIMIT,
+    DEFAULT_MAX_TEXT_LENGTH,
+    ProtocolError,
+    generated_name,
+    parse_connect_options,
+    parse_history,
+    parse_join,
+    parse_send_message,
+    parse_set_name,
+)
+from serverless_chat.errors import CallbackError, StoreError
+from serverless_chat.ports import (
+    ChatMessage,
+    ConnectionRecord,
+    Connections,
+    ConnectionStore,
+    MessageStore,
+    name_key,
+)
+
+log = logging.getLogger("serverless_chat.chat")
+
+_GENERATED_NAME_TRIES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """Limits set by template parameters, through the functions' environment."""
+
+    max_text_length: int = DEFAULT_MAX_TEXT_LENGTH
+    retention_days: int = 7
+    history_on_join: int = DEFAULT_HISTORY_LIMIT
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ChatSettings:
+        def number(key: str, default: int) -> int:
+            try:
+                return max(1, int(env.get(key, default)))
+            except ValueError:
+                return default
+
+        return cls(
+            max_text_length=number("MAX_MESSAGE_LENGTH", DEFAULT_MAX_TEXT_LENGTH),
+            retention_days=number("RETENTION_DAYS", 7),
+        )
+
+
+def new_message_id() -> str:
+    return secrets.token_urlsafe(9)
+
+
+Operation = Callable[["Chat", ConnectionRecord, str | None], None]
+
+
+class Chat:
+    """One invocation's view of the chat: its stores, its callback API, its clock."""
+
+    def __init__(
+        self,
+        store: ConnectionStore,
+        messages: MessageStore,
+        connections: Connections,
+        executor: Executor,
+        settings: ChatSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        new_id: Callable[[], str] = new_message_id,
+    ) -> None:
+        self.store = store
+        self.messages = messages
+        self.connections = connections
+        self.executor = executor
+        self.settings = settings or ChatSettings()
+        self._clock = clock
+        self._new_id = new_id
+
+    # -- lifecycle ---------------------------------------------------------------
+    def connect(
+        self, connection_id: str, connected_at: int, query: Mapping[str, str] | None
+    ) -> ConnectionRecord:
+        """Place a new connection in its room under its name; tell the room. Raises
+        ProtocolError (bad options, NAME_TAKEN) or StoreError; then nothing is kept."""
+        options = parse_connect_options(query)
+        chosen = options.name
+        for _ in range(1 if chosen else _GENERATED_NAME_TRIES):
+            name = chosen or generated_name()
+            record = ConnectionRecord.opened(
+                connection_id, connected_at, options.room, name, options.format
+            )
+            self.store.put(record)
+            try:
+                self._claim(record.room, name, connection_id, record.expires_at, "$connect")
+            except ProtocolError:
+                self.store.delete(connection_id)
+                if chosen:
+                    raise
+                continue
+            self._broadcast(record.room, PresenceFrame("joined", record.room, name), connection_id)
+            return record
+        raise ProtocolError("NAME_TAKEN", "Could not find a free name; choose one.", "$connect")
+
+    def disconnect(self, connection_id: str) -> None:
+        """Forget the connection and its name; tell its room it left."""
+        record = self.store.get(connection_id)
+        self.store.delete(connection_id)
+        if record is None:
+            return
+        self.store.release_name(record.room, record.name, connection_id)
+        self._broadcast(record.room, PresenceFrame("left", record.room, record.name), connection_id)
+
+    # -- requests ----------------------------------------------------------------
+    def request(
+        self, connection_id: str, action: str, body: str | None, operation: Operation
+    ) -> int:
+        """Run one client request; on refusal send one error frame. Returns an HTTP-like status."""
+        fmt = "raw"
+        try:
+            sender = self.store.get(connection_id)
+            if sender is None:
+                raise ProtocolError(
+                    "NOT_CONNECTED", "This connection is not known; reconnect.", action
+                )
+            fmt = sender.format
+            operation(self, sender, body)
+        except ProtocolError as error:
+            self._reply(connection_id, ErrorFrame(error.code, error.message, error.action), fmt)
+            return 400
+        except StoreError as error:
+            log.error("%s by %s failed: %s", action, connection_id, error)
+            failure = ErrorFrame(
+                "STORE_UNAVAILABLE", "The chat could not do that just now; try again.", action
+            )
+            self._reply(connection_id, failure, fmt)
+            return 500
+        return 200
+
+    def send_message(self, sender: ConnectionRecord, body: str | None) -> None:
+        request = parse_send_message(body, self.settings.max_text_length)
+        now = self._now_ms()
+        if request.to is not None:
+            targets = self.store.named(request.to)
+            if not targets:
+                raise ProtocolError(
+                    "UNKNOWN_RECIPIENT", f'Nobody is called "{request.to}".', "sendMessage"
+                )
+            direct = DirectFrame(self._new_id(), sender.name, targets[0].name, request.text, now)
+            deliveries = plan(targets, direct.render, exclude=sender.connection_id)
+            self._echo(sender, direct.render, deliveries)
+            self._deliver(deliveries)
+            return
+        message = ChatMessage(
+            self._new_id(), sender.room, sender.name, request.text, now, self._expiry(now)
+        )
+        self.messages.append(message)
+        frame = MessageFrame(message)
+        deliveries = plan(self.store.members(sender.room), frame.render, sender.connection_id)
+        self._echo(sender, frame.render, deliveries)
+        self._deliver(deliveries)
+
+    def join(self, sender: ConnectionRecord, body: str | None) -> None:
+        room = parse_join(body)
+        cid = sender.connection_id
+        if room != sender.room:
+            self._claim(room, sender.name, cid, sender.expires_at, "join")
+            self.store.put(sender.moved(room=room))
+            self.store.release_name(sender.room, sender.name, cid)
+            self._broadcast(sender.room, PresenceFrame("left", sender.room, sender.name), cid)
+            self._broadcast(room, PresenceFrame("joined", room, sender.name), cid)
+        self._reply(cid, WelcomeFrame(room, sender.name), sender.format)
+        if sender.format != "raw":
+            latest = self.messages.latest(room, self.settings.history_on_join)
+            self._reply(
+                cid, self._history_frame(room, latest, self.settings.history_on_join), sender.format
+            )
+
+    def set_name(self, sender: ConnectionRecord, body: str | None) -> None:
+        name = parse_set_name(body)
+        cid = sender.connection_id
+        if name != sender.name:
+            new_key = name_key(name) != sender.name_key
+            if new_key:
+                self._claim(sender.room, name, cid, sender.expires_at, "setName")
+            self.store.put(sender.moved(name=name))
+            if new_key:
+                self.store.release_name(sender.room, sender.name, cid)
+            renamed = PresenceFrame("renamed", sender.room, name, sender.name)
+            self._broadcast(sender.room, renamed, cid)
+        self._reply(cid, WelcomeFrame(sender.room, name), sender.format)
+
+    def history(self, sender: ConnectionRecord, body: str | None) -> None:
+        request = parse_history(body)
+        page = self.messages.latest(sender.room, request.limit, request.before)
+        self._reply(
+            sender.connection_id,
+            self._history_frame(sender.room, page, request.limit),
+            sender.format,
+        )
+
+    def who(self, sender: ConnectionRecord, body: str | None) -> None:
+        names = sorted({r.name for r in self.store.members(sender.room)}, key=str.casefold)
+        self._reply(sender.connection_id, WhoFrame(sender.room, names), sender.format)
+
+    # -- helpers -----------------------------------------------------------------
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    def _expiry(self, now_ms: int) -> int:
+        return now_ms // 1000 + self.settings.retention_days * 86400
+
+    @staticmethod
+    def _history_frame(room: str, newest_first: list[ChatMessage], limit: int) -> HistoryFrame:
+        cursor = newest_first[-1].sort_key if len(newest_first) == limit else None
+        return HistoryFrame(room, list(reversed(newest_first)), cursor)
+
+    def _claim(self, room: str, name: str, cid: str, expires_at: int, action: str) -> None:
+        """Claim ``name`` in ``room`` or raise NAME_TAKEN; a gone holder's claim is taken over."""
+        holder = self.store.claim_name(room, name, cid, expires_at)
+        if holder is not None and self.store.get(holder) is None:
+            holder = self.store.claim_name(room, name, cid, expires_at, replace_owner=holder)
+        if holder is not None:
+            raise ProtocolError("NAME_TAKEN", f'"{name}" is taken in {room}.', action)
+
+    def _reply(
+        self,
+        connection_id: str,
+        frame: ErrorFrame | WelcomeFrame | HistoryFrame | WhoFrame,
+        fmt: str,
+    ) -> None:
+        data = frame.render(fmt)
+        if data is None:
+            return
+        try:
+            self.connections.post(connection_id, data)
+        except CallbackError as error:
+            log.warning("reply to connection %s failed: %s", connection_id, error)
+
+    @staticmethod
+    def _echo(
+        sender: ConnectionRecord,
+        render: Callable[[str], bytes | None],
+        deliveries: list[tuple[str, bytes]],
+    ) -> None:
+        """json clients get their own messages back, with the server's id and time."""
+        if sender.format == "json":
+            data = render("json")
+            if data is not None:
+                deliveries.append((sender.connection_id, data))
+
+    def _broadcast(self, room: str, frame: PresenceFrame, exclude: str) -> DeliveryReport:
+        """Presence is best effort: a store failure here is logged, never fails the request."""
+        try:
+            deliveries = plan(self.store.members(room), frame.render, exclude)
+        except StoreError as error:
+            log.warning("presence %s in %s not sent: %s", frame.event, room, error)
+            return DeliveryReport()
+        return self._deliver(deliveries)
+
+    def _deliver(self, deliveries: list[tuple[str, bytes]]) -> DeliveryReport:
+        return deliver(deliveries, self.connections, self.store, self.executor)

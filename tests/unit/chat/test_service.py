@@ -1,0 +1,422 @@
+"""The chat's behaviour, through its ports, with fakes: every action and every refusal."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from serverless_chat.chat.protocol import ProtocolError
+from serverless_chat.chat.service import Chat, ChatSettings, Operation
+from serverless_chat.errors import StoreError
+from serverless_chat.ports import ConnectionRecord
+from tests.fakes import FakeConnections, MemoryConnectionStore, MemoryMessageStore
+
+
+class World:
+    """A chat over fakes, with a clock that ticks one millisecond per message."""
+
+    def __init__(self, settings: ChatSettings | None = None) -> None:
+        self.store = MemoryConnectionStore()
+        self.messages = MemoryMessageStore()
+        self.connections = FakeConnections()
+        self.pool = ThreadPoolExecutor(4)
+        self._ticks = itertools.count(1_707_502_303_000)
+        self._ids = itertools.count(1)
+        self.chat = Chat(
+            self.store,
+            self.messages,
+            self.connections,
+            self.pool,
+            settings or ChatSettings(),
+            clock=lambda: next(self._ticks) / 1000,
+            new_id=lambda: f"id{next(self._ids):04d}",
+        )
+
+    def connect(self, cid: str, **query: str) -> ConnectionRecord:
+        self.connections.open.add(cid)
+        return self.chat.connect(cid, 1_707_502_303_419, query)
+
+    def request(self, cid: str, operation: Operation, action: str, **body: Any) -> int:
+        return self.chat.request(cid, action, json.dumps({"action": action, **body}), operation)
+
+    def say(self, cid: str, text: str, **extra: Any) -> int:
+        return self.request(cid, Chat.send_message, "sendMessage", message=text, **extra)
+
+    def frames(self, cid: str) -> list[Any]:
+        """What ``cid`` received, JSON decoded where it is JSON."""
+        out = []
+        for data in self.connections.received(cid):
+            try:
+                out.append(json.loads(data))
+            except ValueError:
+                out.append(data.decode())
+        return out
+
+    def clear(self) -> None:
+        self.connections.posts.clear()
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+# -- connect / disconnect ------------------------------------------------------
+def test_connect_defaults(world: World) -> None:
+    record = world.connect("a")
+    assert (record.room, record.format) == ("general", "raw")
+    assert record.name.startswith("guest-")
+    assert world.store.get("a") == record
+
+
+def test_connect_with_options_and_presence_for_json_and_text_only(world: World) -> None:
+    world.connect("raw")
+    world.connect("txt", format="text")
+    world.connect("js", format="json")
+    world.connect("other", room="dev", format="json")
+    world.clear()
+    world.connect("new", name="ana", format="json")
+    assert world.frames("raw") == []
+    assert world.frames("txt") == ["* ana joined general"]
+    assert world.frames("js") == [
+        {"type": "presence", "event": "joined", "room": "general", "name": "ana"}
+    ]
+    assert world.frames("other") == []
+    assert world.frames("new") == []
+
+
+def test_connect_with_a_taken_name_keeps_nothing(world: World) -> None:
+    world.connect("a", name="ana")
+    with pytest.raises(ProtocolError) as caught:
+        world.connect("b", name="ANA")
+    assert caught.value.code == "NAME_TAKEN"
+    assert world.store.get("b") is None
+
+
+def test_same_name_in_another_room_is_fine(world: World) -> None:
+    world.connect("a", name="ana")
+    assert world.connect("b", name="ana", room="dev").name == "ana"
+
+
+def test_a_claim_whose_holder_is_gone_is_taken_over(world: World) -> None:
+    world.connect("a", name="ana")
+    world.store.delete("a")  # its $disconnect never ran the release
+    assert world.connect("b", name="ana").name == "ana"
+    assert world.store.claims[("general", "ana")] == "b"
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ({"room": "No Caps"}, "INVALID_ROOM"),
+        ({"name": "<b>"}, "INVALID_NAME"),
+        ({"format": "xml"}, "INVALID_FORMAT"),
+    ],
+)
+def test_bad_connect_options_keep_nothing(world: World, query: dict[str, str], code: str) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        world.connect("a", **query)
+    assert caught.value.code == code
+    assert world.store.rows == {}
+
+
+def test_connect_store_failure_raises(world: World) -> None:
+    world.store.fail_on.add("PutItem")
+    with pytest.raises(StoreError):
+        world.connect("a")
+
+
+def test_presence_failure_does_not_fail_connect(world: World) -> None:
+    world.store.fail_on.add("Query")
+    assert world.connect("a", name="ana").name == "ana"
+
+
+def test_disconnect_forgets_row_and_name_and_tells_the_room(world: World) -> None:
+    world.connect("a", name="ana")
+    world.connect("b", format="text")
+    world.clear()
+    world.chat.disconnect("a")
+    assert world.store.get("a") is None
+    assert world.store.claims.get(("general", "ana")) is None
+    assert world.frames("b") == ["* ana left general"]
+    world.chat.disconnect("a")  # twice is harmless
+
+
+# -- sendMessage -----------------------------------------------------------------
+def test_original_behaviour_for_raw_clients(world: World) -> None:
+    for cid in "abc":
+        world.connect(cid)
+    world.clear()
+    assert world.say("a", "Hello AWS") == 200
+    assert world.frames("b") == ["Hello AWS"]
+    assert world.frames("c") == ["Hello AWS"]
+    assert world.frames("a") == []
+
+
+def test_each_format_gets_its_frame_and_json_senders_get_an_echo(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    world.connect("r")
+    world.connect("t", format="text")
+    world.clear()
+    world.say("a", "hi")
+    envelope = {
+        "type": "message",
+        "id": "id0001",
+        "room": "general",
+        "from": "ana",
+        "text": "hi",
+        "sentAt": 1707502303000,
+    }
+    assert world.frames("a") == [envelope]
+    assert world.frames("r") == ["hi"]
+    assert world.frames("t") == ["ana: hi"]
+
+
+def test_rooms_are_isolated(world: World) -> None:
+    world.connect("a", room="one")
+    world.connect("b", room="one")
+    world.connect("c", room="two")
+    world.clear()
+    world.say("a", "in one")
+    assert world.frames("b") == ["in one"]
+    assert world.frames("c") == []
+
+
+def test_fan_out_reads_only_the_room(world: World) -> None:
+    for i in range(200):
+        world.store.put(ConnectionRecord.opened(f"x{i:03d}", 0, room="elsewhere", name=f"n{i}"))
+    for cid in "abc":
+        world.connect(cid, room="small")
+    world.store.items_read = 0
+    world.say("a", "hi")
+    assert world.store.items_read == 3
+
+
+def test_messages_are_kept_for_history(world: World) -> None:
+    world.connect("a", name="ana")
+    world.say("a", "first")
+    (message,) = world.messages.messages
+    assert (message.room, message.sender, message.text) == ("general", "ana", "first")
+    assert message.expires_at == message.sent_at // 1000 + 7 * 86400
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("not json", "INVALID_JSON"),
+        ('{"action": "sendMessage"}', "MISSING_FIELD"),
+        ('{"action": "sendMessage", "message": 1}', "INVALID_FIELD"),
+        ('{"action": "sendMessage", "message": ""}', "INVALID_FIELD"),
+        ('{"action": "sendMessage", "message": "' + "x" * 4001 + '"}', "TEXT_TOO_LONG"),
+        ('{"action": "sendMessage", "message": "hi", "to": "nobody"}', "UNKNOWN_RECIPIENT"),
+        ('{"action": "sendMessage", "message": "hi", "to": "<x>"}', "INVALID_NAME"),
+    ],
+)
+def test_a_refused_message_is_one_error_to_the_sender_and_nothing_else(
+    world: World, body: str, code: str
+) -> None:
+    world.connect("a", format="json")
+    world.connect("b", format="json")
+    world.clear()
+    assert world.chat.request("a", "sendMessage", body, Chat.send_message) == 400
+    assert [f["code"] for f in world.frames("a")] == [code]
+    assert world.frames("a")[0]["type"] == "error"
+    assert world.frames("b") == []
+    assert world.messages.messages == []
+
+
+def test_text_clients_get_errors_as_lines(world: World) -> None:
+    world.connect("a", format="text")
+    world.clear()
+    world.chat.request("a", "sendMessage", "nope", Chat.send_message)
+    assert world.frames("a") == ["! INVALID_JSON: The frame is not valid JSON."]
+
+
+def test_max_length_comes_from_settings() -> None:
+    world = World(ChatSettings(max_text_length=5))
+    world.connect("a", format="json")
+    world.say("a", "123456")
+    assert world.frames("a")[0]["code"] == "TEXT_TOO_LONG"
+
+
+def test_store_failure_is_one_error_and_no_broadcast(world: World) -> None:
+    world.connect("a", format="json")
+    world.connect("b")
+    world.clear()
+    world.messages.fail_on.add("PutItem")
+    assert world.say("a", "hi") == 500
+    assert [f["code"] for f in world.frames("a")] == ["STORE_UNAVAILABLE"]
+    assert world.frames("b") == []
+
+
+def test_unknown_sender_is_told_to_reconnect(world: World) -> None:
+    world.connections.open.add("ghost")
+    world.say("ghost", "hi")
+    assert world.frames("ghost")[0]["code"] == "NOT_CONNECTED"
+
+
+def test_a_vanished_sender_gets_nothing_and_nothing_breaks(world: World) -> None:
+    world.connect("a")
+    world.connections.open.discard("a")
+    assert world.chat.request("a", "sendMessage", "bad", Chat.send_message) == 400
+
+
+# -- direct messages ---------------------------------------------------------------
+def test_direct_message_reaches_every_connection_of_the_name_and_nobody_else(
+    world: World,
+) -> None:
+    world.connect("a", name="ana", format="json")
+    world.connect("b1", name="bob", format="json")
+    world.connect("b2", name="bob", room="dev")
+    world.connect("c", name="cy", format="json")
+    world.clear()
+    assert world.say("a", "psst", to="BOB") == 200
+    direct = {
+        "type": "direct",
+        "id": "id0001",
+        "from": "ana",
+        "to": "bob",
+        "text": "psst",
+        "sentAt": 1707502303000,
+    }
+    assert world.frames("b1") == [direct]
+    assert world.frames("b2") == ["psst"]
+    assert world.frames("c") == []
+    assert world.frames("a") == [direct]
+    assert world.messages.messages == []
+
+
+# -- join ----------------------------------------------------------------------------
+def test_join_moves_tells_both_rooms_and_sends_welcome_and_history(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    world.connect("old", format="text")
+    world.connect("new", room="dev", format="text")
+    world.say("new", "earlier in dev")
+    world.clear()
+    assert world.request("a", Chat.join, "join", room="dev") == 200
+    assert world.store.get("a").room == "dev"  # type: ignore[union-attr]
+    assert world.frames("old") == ["* ana left general"]
+    assert world.frames("new") == ["* ana joined dev"]
+    welcome, history = world.frames("a")
+    assert welcome == {"type": "welcome", "room": "dev", "name": "ana"}
+    assert history["type"] == "history"
+    assert [m["text"] for m in history["messages"]] == ["earlier in dev"]
+    assert history["next"] is None
+    world.clear()
+    world.say("old", "you left")
+    assert world.frames("a") == []
+
+
+def test_join_to_a_room_where_the_name_is_taken_stays_put(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    world.connect("b", name="ana", room="dev")
+    world.clear()
+    assert world.request("a", Chat.join, "join", room="dev") == 400
+    assert world.frames("a")[0]["code"] == "NAME_TAKEN"
+    assert world.store.get("a").room == "general"  # type: ignore[union-attr]
+    assert world.frames("b") == []
+
+
+def test_raw_clients_get_the_welcome_but_no_history(world: World) -> None:
+    world.connect("a")
+    world.clear()
+    world.request("a", Chat.join, "join", room="dev")
+    assert [f["type"] for f in world.frames("a")] == ["welcome"]
+
+
+def test_join_with_a_bad_room(world: World) -> None:
+    world.connect("a", format="json")
+    world.clear()
+    world.request("a", Chat.join, "join", room="Not Valid")
+    assert world.frames("a")[0]["code"] == "INVALID_ROOM"
+
+
+# -- setName ---------------------------------------------------------------------------
+def test_set_name_renames_and_tells_the_room(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    world.connect("b", format="json")
+    world.clear()
+    assert world.request("a", Chat.set_name, "setName", name="  Anita ") == 200
+    assert world.store.get("a").name == "Anita"  # type: ignore[union-attr]
+    assert world.frames("b") == [
+        {
+            "type": "presence",
+            "event": "renamed",
+            "room": "general",
+            "name": "Anita",
+            "previousName": "ana",
+        }
+    ]
+    assert world.frames("a") == [{"type": "welcome", "room": "general", "name": "Anita"}]
+    assert world.connect("c", name="ana").name == "ana"  # the old name is free again
+
+
+def test_set_name_to_a_taken_name_is_refused(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    world.connect("b", name="bob", format="json")
+    world.clear()
+    assert world.request("a", Chat.set_name, "setName", name="Bob") == 400
+    assert world.frames("a")[0]["code"] == "NAME_TAKEN"
+    assert world.store.get("a").name == "ana"  # type: ignore[union-attr]
+    assert world.frames("b") == []
+
+
+def test_changing_only_the_case_of_a_name(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    world.request("a", Chat.set_name, "setName", name="ANA")
+    assert world.store.get("a").name == "ANA"  # type: ignore[union-attr]
+    assert world.store.claims[("general", "ana")] == "a"
+
+
+# -- history and who ----------------------------------------------------------------------
+def test_history_pages_newest_first_with_a_cursor(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    for i in range(7):
+        world.say("a", f"m{i}")
+    world.clear()
+    world.request("a", Chat.history, "history", limit=3)
+    page = world.frames("a")[-1]
+    assert [m["text"] for m in page["messages"]] == ["m4", "m5", "m6"]
+    world.request("a", Chat.history, "history", limit=3, before=page["next"])
+    page = world.frames("a")[-1]
+    assert [m["text"] for m in page["messages"]] == ["m1", "m2", "m3"]
+    world.request("a", Chat.history, "history", limit=3, before=page["next"])
+    page = world.frames("a")[-1]
+    assert [m["text"] for m in page["messages"]] == ["m0"]
+    assert page["next"] is None
+
+
+def test_history_is_per_room(world: World) -> None:
+    world.connect("a", room="one", format="json")
+    world.connect("b", room="two", format="json")
+    world.say("a", "only in one")
+    world.clear()
+    world.request("b", Chat.history, "history")
+    assert world.frames("b")[0]["messages"] == []
+
+
+def test_history_answers_raw_clients_too(world: World) -> None:
+    world.connect("a")
+    world.clear()
+    world.request("a", Chat.history, "history")
+    assert world.frames("a")[0]["type"] == "history"
+
+
+def test_bad_history_request(world: World) -> None:
+    world.connect("a", format="json")
+    world.clear()
+    world.request("a", Chat.history, "history", limit=1000)
+    assert world.frames("a")[0]["code"] == "INVALID_LIMIT"
+
+
+def test_who_lists_the_names_in_the_room(world: World) -> None:
+    world.connect("a", name="zoe", format="json")
+    world.connect("b", name="Ana")
+    world.connect("c", name="bob", room="dev")
+    world.clear()
+    world.request("a", Chat.who, "who")
+    assert world.frames("a") == [{"type": "who", "room": "general", "names": ["Ana", "zoe"]}]

@@ -9,6 +9,7 @@ over.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import secrets
 import time
@@ -74,8 +75,13 @@ class ChatSettings:
         )
 
 
+_sequence = itertools.count()
+
+
 def new_message_id() -> str:
-    return secrets.token_urlsafe(9)
+    """A unique id that sorts in the order this process made it: messages stored in the
+    same millisecond keep their arrival order, since the sort key is ``sentAt#id``."""
+    return f"{next(_sequence) % 100_000_000:08d}{secrets.token_urlsafe(6)}"
 
 
 Operation = Callable[["Chat", ConnectionRecord, str | None], None]

@@ -1,30 +1,53 @@
-"""The chat's behaviour, through its ports, with fakes: every action and every refusal."""
+"""The chat's behaviour through its ports: every action and every refusal, on every store
+(the in-memory fakes, SQLite, and DynamoDB in moto). Tests that inject store failures or
+count reads use the fakes (``mem``)."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
+from moto import mock_aws
 
+from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore, DynamoDbMessageStore
+from serverless_chat.adapters.sqlite import (
+    SqliteConnectionStore,
+    SqliteDatabase,
+    SqliteMessageStore,
+)
 from serverless_chat.chat.protocol import ProtocolError
 from serverless_chat.chat.service import Chat, ChatSettings, Operation
 from serverless_chat.errors import StoreError
 from serverless_chat.ports import ConnectionRecord
+from tests.contract.test_connection_store import (
+    create_connections_table,
+    create_messages_table,
+    dynamodb_client,
+)
 from tests.fakes import FakeConnections, MemoryConnectionStore, MemoryMessageStore
 
 
 class World:
     """A chat over fakes, with a clock that ticks one millisecond per message."""
 
-    def __init__(self, settings: ChatSettings | None = None) -> None:
-        self.store = MemoryConnectionStore()
-        self.messages = MemoryMessageStore()
+    def __init__(
+        self,
+        settings: ChatSettings | None = None,
+        store: Any = None,
+        messages: Any = None,
+    ) -> None:
+        self.store = store if store is not None else MemoryConnectionStore()
+        self.messages = messages if messages is not None else MemoryMessageStore()
         self.connections = FakeConnections()
         self.pool = ThreadPoolExecutor(4)
-        self._ticks = itertools.count(1_707_502_303_000)
+        self.t0 = int(time.time() * 1000)  # real time: SQLite skips messages past their TTL
+        self._ticks = itertools.count(self.t0)
         self._ids = itertools.count(1)
         self.chat = Chat(
             self.store,
@@ -60,8 +83,31 @@ class World:
         self.connections.posts.clear()
 
 
+@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    if request.param == "memory":
+        yield World()
+    elif request.param == "sqlite":
+        database = SqliteDatabase(tmp_path / "chat.sqlite3")
+        yield World(
+            store=SqliteConnectionStore(database, "connections"),
+            messages=SqliteMessageStore(database, "messages"),
+        )
+        database.close()
+    else:
+        with mock_aws():
+            client = dynamodb_client()
+            create_connections_table(client, "connections")
+            create_messages_table(client, "messages")
+            yield World(
+                store=DynamoDbConnectionStore(client, "connections"),
+                messages=DynamoDbMessageStore(client, "messages"),
+            )
+
+
 @pytest.fixture
-def world() -> World:
+def mem() -> World:
+    """The chat over the in-memory fakes, whose failures can be injected and reads counted."""
     return World()
 
 
@@ -106,7 +152,8 @@ def test_a_claim_whose_holder_is_gone_is_taken_over(world: World) -> None:
     world.connect("a", name="ana")
     world.store.delete("a")  # its $disconnect never ran the release
     assert world.connect("b", name="ana").name == "ana"
-    assert world.store.claims[("general", "ana")] == "b"
+    with pytest.raises(ProtocolError):
+        world.connect("c", name="ana")
 
 
 @pytest.mark.parametrize(
@@ -121,18 +168,18 @@ def test_bad_connect_options_keep_nothing(world: World, query: dict[str, str], c
     with pytest.raises(ProtocolError) as caught:
         world.connect("a", **query)
     assert caught.value.code == code
-    assert world.store.rows == {}
+    assert list(world.store.scan()) == []
 
 
-def test_connect_store_failure_raises(world: World) -> None:
-    world.store.fail_on.add("PutItem")
+def test_connect_store_failure_raises(mem: World) -> None:
+    mem.store.fail_on.add("PutItem")
     with pytest.raises(StoreError):
-        world.connect("a")
+        mem.connect("a")
 
 
-def test_presence_failure_does_not_fail_connect(world: World) -> None:
-    world.store.fail_on.add("Query")
-    assert world.connect("a", name="ana").name == "ana"
+def test_presence_failure_does_not_fail_connect(mem: World) -> None:
+    mem.store.fail_on.add("Query")
+    assert mem.connect("a", name="ana").name == "ana"
 
 
 def test_disconnect_forgets_row_and_name_and_tells_the_room(world: World) -> None:
@@ -141,9 +188,9 @@ def test_disconnect_forgets_row_and_name_and_tells_the_room(world: World) -> Non
     world.clear()
     world.chat.disconnect("a")
     assert world.store.get("a") is None
-    assert world.store.claims.get(("general", "ana")) is None
     assert world.frames("b") == ["* ana left general"]
     world.chat.disconnect("a")  # twice is harmless
+    assert world.connect("c", name="ana").name == "ana"  # the name is free again
 
 
 # -- sendMessage -----------------------------------------------------------------
@@ -169,7 +216,7 @@ def test_each_format_gets_its_frame_and_json_senders_get_an_echo(world: World) -
         "room": "general",
         "from": "ana",
         "text": "hi",
-        "sentAt": 1707502303000,
+        "sentAt": world.t0,
     }
     assert world.frames("a") == [envelope]
     assert world.frames("r") == ["hi"]
@@ -186,20 +233,20 @@ def test_rooms_are_isolated(world: World) -> None:
     assert world.frames("c") == []
 
 
-def test_fan_out_reads_only_the_room(world: World) -> None:
+def test_fan_out_reads_only_the_room(mem: World) -> None:
     for i in range(200):
-        world.store.put(ConnectionRecord.opened(f"x{i:03d}", 0, room="elsewhere", name=f"n{i}"))
+        mem.store.put(ConnectionRecord.opened(f"x{i:03d}", 0, room="elsewhere", name=f"n{i}"))
     for cid in "abc":
-        world.connect(cid, room="small")
-    world.store.items_read = 0
-    world.say("a", "hi")
-    assert world.store.items_read == 3
+        mem.connect(cid, room="small")
+    mem.store.items_read = 0
+    mem.say("a", "hi")
+    assert mem.store.items_read == 3
 
 
 def test_messages_are_kept_for_history(world: World) -> None:
     world.connect("a", name="ana")
     world.say("a", "first")
-    (message,) = world.messages.messages
+    (message,) = world.messages.latest("general", 10)
     assert (message.room, message.sender, message.text) == ("general", "ana", "first")
     assert message.expires_at == message.sent_at // 1000 + 7 * 86400
 
@@ -226,7 +273,7 @@ def test_a_refused_message_is_one_error_to_the_sender_and_nothing_else(
     assert [f["code"] for f in world.frames("a")] == [code]
     assert world.frames("a")[0]["type"] == "error"
     assert world.frames("b") == []
-    assert world.messages.messages == []
+    assert world.messages.latest("general", 10) == []
 
 
 def test_text_clients_get_errors_as_lines(world: World) -> None:
@@ -243,14 +290,14 @@ def test_max_length_comes_from_settings() -> None:
     assert world.frames("a")[0]["code"] == "TEXT_TOO_LONG"
 
 
-def test_store_failure_is_one_error_and_no_broadcast(world: World) -> None:
-    world.connect("a", format="json")
-    world.connect("b")
-    world.clear()
-    world.messages.fail_on.add("PutItem")
-    assert world.say("a", "hi") == 500
-    assert [f["code"] for f in world.frames("a")] == ["STORE_UNAVAILABLE"]
-    assert world.frames("b") == []
+def test_store_failure_is_one_error_and_no_broadcast(mem: World) -> None:
+    mem.connect("a", format="json")
+    mem.connect("b")
+    mem.clear()
+    mem.messages.fail_on.add("PutItem")
+    assert mem.say("a", "hi") == 500
+    assert [f["code"] for f in mem.frames("a")] == ["STORE_UNAVAILABLE"]
+    assert mem.frames("b") == []
 
 
 def test_unknown_sender_is_told_to_reconnect(world: World) -> None:
@@ -281,13 +328,13 @@ def test_direct_message_reaches_every_connection_of_the_name_and_nobody_else(
         "from": "ana",
         "to": "bob",
         "text": "psst",
-        "sentAt": 1707502303000,
+        "sentAt": world.t0,
     }
     assert world.frames("b1") == [direct]
     assert world.frames("b2") == ["psst"]
     assert world.frames("c") == []
     assert world.frames("a") == [direct]
-    assert world.messages.messages == []
+    assert world.messages.latest("general", 10) == []
 
 
 # -- join ----------------------------------------------------------------------------
@@ -369,7 +416,8 @@ def test_changing_only_the_case_of_a_name(world: World) -> None:
     world.connect("a", name="ana", format="json")
     world.request("a", Chat.set_name, "setName", name="ANA")
     assert world.store.get("a").name == "ANA"  # type: ignore[union-attr]
-    assert world.store.claims[("general", "ana")] == "a"
+    with pytest.raises(ProtocolError):
+        world.connect("b", name="ana")
 
 
 # -- history and who ----------------------------------------------------------------------
@@ -420,3 +468,11 @@ def test_who_lists_the_names_in_the_room(world: World) -> None:
     world.clear()
     world.request("a", Chat.who, "who")
     assert world.frames("a") == [{"type": "who", "room": "general", "names": ["Ana", "zoe"]}]
+
+
+def test_message_ids_sort_in_the_order_they_were_made() -> None:
+    from serverless_chat.chat.service import new_message_id
+
+    ids = [new_message_id() for _ in range(1000)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 1000

@@ -1,0 +1,129 @@
+"""Rooms, names, direct messages, history and presence through the gateway, real clients."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
+
+from serverless_chat.gateway.server import LocalGateway
+from tests.conftest import TEMPLATE
+from tests.integration.conftest import receives_nothing, recv, start_gateway
+
+
+async def _json(client: ClientConnection) -> Any:
+    return json.loads(await recv(client))
+
+
+async def _join(gateway: LocalGateway, **query: str) -> ClientConnection:
+    query.setdefault("format", "json")
+    params = "&".join(f"{k}={v}" for k, v in query.items())
+    return await connect(f"{gateway.url}?{params}")
+
+
+async def test_two_rooms_stay_isolated(chat: LocalGateway) -> None:
+    a = await _join(chat, room="one", name="ana")
+    b = await _join(chat, room="one", name="bob")
+    c = await _join(chat, room="two", name="cy")
+    assert (await _json(a))["event"] == "joined"  # bob joined one
+    await a.send(json.dumps({"action": "sendMessage", "message": "room one only"}))
+    assert (await _json(b))["text"] == "room one only"
+    assert (await _json(a))["text"] == "room one only"  # json senders get their echo
+    assert await receives_nothing(c)
+    for client in (a, b, c):
+        await client.close()
+
+
+async def test_a_direct_message_reaches_only_its_target(chat: LocalGateway) -> None:
+    a = await _join(chat, name="ana")
+    b = await _join(chat, name="bob", format="raw")
+    c = await _join(chat, name="cy", format="raw")
+    await a.send(json.dumps({"action": "sendMessage", "message": "psst", "to": "bob"}))
+    assert await recv(b) == "psst"
+    assert await receives_nothing(c)
+    for client in (a, b, c):
+        await client.close()
+
+
+async def test_history_after_a_reconnect(tmp_path: Path) -> None:
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state")
+    a = await _join(gateway, name="ana", format="raw")
+    for i in range(3):
+        await a.send(json.dumps({"action": "sendMessage", "message": f"kept {i}"}))
+    await a.close()
+    await gateway.stop()
+
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state")  # a restart keeps history
+    b = await _join(gateway, name="ana")
+    await b.send(json.dumps({"action": "history", "limit": 2}))
+    page = await _json(b)
+    assert [m["text"] for m in page["messages"]] == ["kept 1", "kept 2"]
+    await b.send(json.dumps({"action": "history", "limit": 2, "before": page["next"]}))
+    assert [m["text"] for m in (await _json(b))["messages"]] == ["kept 0"]
+    await b.send(json.dumps({"action": "join", "room": "general"}))
+    assert (await _json(b))["type"] == "welcome"
+    assert [m["text"] for m in (await _json(b))["messages"]] == ["kept 0", "kept 1", "kept 2"]
+    await b.close()
+    await gateway.stop()
+
+
+async def test_presence_on_join_leave_rename_and_disconnect(chat: LocalGateway) -> None:
+    watcher = await _join(chat, name="watch")
+    b = await _join(chat, name="bob")
+    assert await _json(watcher) == {
+        "type": "presence",
+        "event": "joined",
+        "room": "general",
+        "name": "bob",
+    }
+    await b.send(json.dumps({"action": "setName", "name": "bobby"}))
+    assert (await _json(watcher))["previousName"] == "bob"
+    assert await _json(b) == {"type": "welcome", "room": "general", "name": "bobby"}
+    await b.send(json.dumps({"action": "join", "room": "elsewhere"}))
+    assert (await _json(watcher))["event"] == "left"
+    await b.send(json.dumps({"action": "join", "room": "general"}))
+    assert (await _json(watcher))["event"] == "joined"
+    await watcher.send(json.dumps({"action": "who"}))
+    assert (await _json(watcher))["names"] == ["bobby", "watch"]
+    await b.close()
+    assert await _json(watcher) == {
+        "type": "presence",
+        "event": "left",
+        "room": "general",
+        "name": "bobby",
+    }
+    await watcher.close()
+
+
+async def test_a_taken_name_refuses_the_handshake_with_409(chat: LocalGateway) -> None:
+    a = await _join(chat, name="ana")
+    with pytest.raises(InvalidStatus) as caught:
+        await _join(chat, name="ANA")
+    assert caught.value.response.status_code == 409
+    assert b"NAME_TAKEN" in caught.value.response.body
+    await a.close()
+
+
+async def test_a_bad_option_refuses_the_handshake_with_400(chat: LocalGateway) -> None:
+    with pytest.raises(InvalidStatus) as caught:
+        await _join(chat, room="NOT-valid")
+    assert caught.value.response.status_code == 400
+    assert b"INVALID_ROOM" in caught.value.response.body
+
+
+async def test_original_clients_see_exactly_what_they_saw_before(chat: LocalGateway) -> None:
+    a = await connect(chat.url)
+    b = await connect(chat.url)
+    json_client = await _join(chat, name="ana")  # joins, renames and talks around them
+    await json_client.send(json.dumps({"action": "setName", "name": "anita"}))
+    await a.send(json.dumps({"action": "sendMessage", "message": "Hello AWS"}))
+    assert await recv(b) == "Hello AWS"
+    await json_client.close()
+    assert await receives_nothing(a)  # no presence frames for raw clients
+    assert await receives_nothing(b)
+    await a.close()
+    await b.close()

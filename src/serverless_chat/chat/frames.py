@@ -31,16 +31,24 @@ def message_json(message: ChatMessage) -> dict[str, Any]:
     }
 
 
+def _with_ref(frame: dict[str, Any], ref: str | None) -> dict[str, Any]:
+    """The client's own ``ref`` goes back on answers to its request, so it can match them."""
+    if ref is not None:
+        frame["ref"] = ref
+    return frame
+
+
 @dataclass(frozen=True, slots=True)
 class MessageFrame:
     message: ChatMessage
+    ref: str | None = None
 
     def render(self, fmt: str) -> bytes | None:
         if fmt == "raw":
             return self.message.text.encode()
         if fmt == "text":
             return f"{self.message.sender}: {self.message.text}".encode()
-        return _json(message_json(self.message))
+        return _json(_with_ref(message_json(self.message), self.ref))
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,22 +58,22 @@ class DirectFrame:
     to: str
     text: str
     sent_at: int
+    ref: str | None = None
 
     def render(self, fmt: str) -> bytes | None:
         if fmt == "raw":
             return self.text.encode()
         if fmt == "text":
             return f"[direct] {self.sender} → {self.to}: {self.text}".encode()
-        return _json(
-            {
-                "type": "direct",
-                "id": self.id,
-                "from": self.sender,
-                "to": self.to,
-                "text": self.text,
-                "sentAt": self.sent_at,
-            }
-        )
+        frame = {
+            "type": "direct",
+            "id": self.id,
+            "from": self.sender,
+            "to": self.to,
+            "text": self.text,
+            "sentAt": self.sent_at,
+        }
+        return _json(_with_ref(frame, self.ref))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,30 +106,33 @@ class HistoryFrame:
     room: str
     messages: Sequence[ChatMessage]  # oldest first
     next: str | None  # cursor for the page before this one, None at the start
+    ref: str | None = None
 
     def render(self, fmt: str) -> bytes | None:
         if fmt == "text":
             lines = [f"{m.sender}: {m.text}" for m in self.messages]
             return "\n".join(lines or [f"* no earlier messages in {self.room}"]).encode()
-        return _json(
-            {
-                "type": "history",
-                "room": self.room,
-                "messages": [message_json(m) for m in self.messages],
-                "next": self.next,
-            }
-        )
+        frame = {
+            "type": "history",
+            "room": self.room,
+            "messages": [message_json(m) for m in self.messages],
+            "next": self.next,
+        }
+        return _json(_with_ref(frame, self.ref))
 
 
 @dataclass(frozen=True, slots=True)
 class WhoFrame:
     room: str
     names: Sequence[str]
+    ref: str | None = None
 
     def render(self, fmt: str) -> bytes | None:
         if fmt == "text":
             return f"* in {self.room}: {', '.join(self.names)}".encode()
-        return _json({"type": "who", "room": self.room, "names": list(self.names)})
+        return _json(
+            _with_ref({"type": "who", "room": self.room, "names": list(self.names)}, self.ref)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +141,12 @@ class WelcomeFrame:
 
     room: str
     name: str
+    ref: str | None = None
 
     def render(self, fmt: str) -> bytes | None:
         if fmt == "text":
             return f"* you are {self.name} in {self.room}".encode()
-        return _json({"type": "welcome", "room": self.room, "name": self.name})
+        return _json(_with_ref({"type": "welcome", "room": self.room, "name": self.name}, self.ref))
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,10 +154,10 @@ class ErrorFrame:
     code: str
     message: str
     action: str | None
+    ref: str | None = None
 
     def render(self, fmt: str) -> bytes | None:
         if fmt == "text":
             return f"! {self.code}: {self.message}".encode()
-        return _json(
-            {"type": "error", "code": self.code, "message": self.message, "action": self.action}
-        )
+        frame = {"type": "error", "code": self.code, "message": self.message, "action": self.action}
+        return _json(_with_ref(frame, self.ref))

@@ -46,6 +46,22 @@ def parse_body(body: str | None, action: str | None = None) -> dict[str, object]
     return value
 
 
+MAX_REF_LENGTH = 64
+
+
+def request_ref(body: str | None) -> str | None:
+    """The client's optional ``ref`` (a string of at most 64 characters), echoed on answers.
+    Tolerant: a body that is not an object, or a bad ref, simply has none."""
+    if not body or '"ref"' not in body:
+        return None
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    ref = value.get("ref") if isinstance(value, dict) else None
+    return ref if isinstance(ref, str) and len(ref) <= MAX_REF_LENGTH else None
+
+
 def _string_field(request: Mapping[str, object], field: str, action: str) -> str:
     if field not in request:
         raise ProtocolError("MISSING_FIELD", f'The "{field}" field is missing.', action)

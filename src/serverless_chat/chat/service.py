@@ -15,7 +15,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from serverless_chat.chat.fanout import DeliveryReport, deliver, plan
 from serverless_chat.chat.frames import (
@@ -37,6 +37,7 @@ from serverless_chat.chat.protocol import (
     parse_join,
     parse_send_message,
     parse_set_name,
+    request_ref,
 )
 from serverless_chat.errors import CallbackError, StoreError
 from serverless_chat.ports import (
@@ -107,6 +108,7 @@ class Chat:
         self.settings = settings or ChatSettings()
         self._clock = clock
         self._new_id = new_id
+        self._ref: str | None = None  # the current request's ref, echoed on its answers
 
     # -- lifecycle ---------------------------------------------------------------
     def connect(
@@ -148,6 +150,7 @@ class Chat:
     ) -> int:
         """Run one client request; on refusal send one error frame. Returns an HTTP-like status."""
         fmt = "raw"
+        self._ref = request_ref(body)
         try:
             sender = self.store.get(connection_id)
             if sender is None:
@@ -157,12 +160,16 @@ class Chat:
             fmt = sender.format
             operation(self, sender, body)
         except ProtocolError as error:
-            self._reply(connection_id, ErrorFrame(error.code, error.message, error.action), fmt)
+            frame = ErrorFrame(error.code, error.message, error.action, self._ref)
+            self._reply(connection_id, frame, fmt)
             return 400
         except StoreError as error:
             log.error("%s by %s failed: %s", action, connection_id, error)
             failure = ErrorFrame(
-                "STORE_UNAVAILABLE", "The chat could not do that just now; try again.", action
+                "STORE_UNAVAILABLE",
+                "The chat could not do that just now; try again.",
+                action,
+                self._ref,
             )
             self._reply(connection_id, failure, fmt)
             return 500
@@ -179,7 +186,7 @@ class Chat:
                 )
             direct = DirectFrame(self._new_id(), sender.name, targets[0].name, request.text, now)
             deliveries = plan(targets, direct.render, exclude=sender.connection_id)
-            self._echo(sender, direct.render, deliveries)
+            self._echo(sender, replace(direct, ref=self._ref).render, deliveries)
             self._deliver(deliveries)
             return
         message = ChatMessage(
@@ -188,7 +195,7 @@ class Chat:
         self.messages.append(message)
         frame = MessageFrame(message)
         deliveries = plan(self.store.members(sender.room), frame.render, sender.connection_id)
-        self._echo(sender, frame.render, deliveries)
+        self._echo(sender, MessageFrame(message, self._ref).render, deliveries)
         self._deliver(deliveries)
 
     def join(self, sender: ConnectionRecord, body: str | None) -> None:
@@ -219,7 +226,7 @@ class Chat:
                 self.store.release_name(sender.room, sender.name, cid)
             renamed = PresenceFrame("renamed", sender.room, name, sender.name)
             self._broadcast(sender.room, renamed, cid)
-        self._reply(cid, WelcomeFrame(sender.room, name), sender.format)
+        self._reply(cid, WelcomeFrame(sender.room, name, self._ref), sender.format)
 
     def history(self, sender: ConnectionRecord, body: str | None) -> None:
         request = parse_history(body)
@@ -232,7 +239,7 @@ class Chat:
 
     def who(self, sender: ConnectionRecord, body: str | None) -> None:
         names = sorted({r.name for r in self.store.members(sender.room)}, key=str.casefold)
-        self._reply(sender.connection_id, WhoFrame(sender.room, names), sender.format)
+        self._reply(sender.connection_id, WhoFrame(sender.room, names, self._ref), sender.format)
 
     # -- helpers -----------------------------------------------------------------
     def _now_ms(self) -> int:

@@ -476,3 +476,25 @@ def test_message_ids_sort_in_the_order_they_were_made() -> None:
     ids = [new_message_id() for _ in range(1000)]
     assert ids == sorted(ids)
     assert len(set(ids)) == 1000
+
+
+def test_ref_comes_back_on_answers_to_the_sender_only(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    world.connect("b", name="bob", format="json")
+    world.clear()
+    world.say("a", "hi", ref="r-1")
+    assert world.frames("a")[0]["ref"] == "r-1"
+    assert "ref" not in world.frames("b")[0]
+    world.clear()
+    world.request("a", Chat.join, "join", room="BAD", ref="r-2")
+    assert world.frames("a")[0]["ref"] == "r-2"
+    world.request("a", Chat.who, "who", ref="r-3")
+    assert world.frames("a")[-1]["ref"] == "r-3"
+
+
+@pytest.mark.parametrize("ref", [5, "x" * 65, None])
+def test_a_bad_ref_is_ignored(mem: World, ref: object) -> None:
+    mem.connect("a", format="json")
+    mem.clear()
+    mem.request("a", Chat.who, "who", ref=ref)
+    assert "ref" not in mem.frames("a")[0]

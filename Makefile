@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: serve test test-fast lint format clean
+.PHONY: serve test lint format clean chromium screenshot
 
 # The venv is rebuilt when pyproject.toml changes; the stamp records a finished install.
 $(BIN)/.installed: pyproject.toml
@@ -17,8 +17,21 @@ $(BIN)/.installed: pyproject.toml
 serve: $(BIN)/.installed
 	$(BIN)/serverless-chat serve --host $(HOST) --port $(PORT)
 
-test: $(BIN)/.installed
+# The browser tests drive Debian's Chromium: install it when it is missing and apt can.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (apt-get) for the browser tests"; \
+	    apt-get update -qq >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing and apt-get is not usable: browser tests will be skipped"; fi; }
+
+test: $(BIN)/.installed chromium
 	$(BIN)/python -m pytest -q
+
+# docs/screenshot.png, from a real browser chatting with a real gateway.
+screenshot: $(BIN)/.installed chromium
+	$(BIN)/python scripts/screenshot.py docs/screenshot.png
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests

@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="seconds to keep printing after stdin ends (default: 1 for a pipe, 0 for a terminal)",
     )
+    export = commands.add_parser(
+        "web-export", help="write the web chat page out for static hosting"
+    )
+    export.add_argument("directory", type=Path)
+    export.add_argument("--ws", metavar="URL", help="the WebSocket URL the page connects to")
     return parser
 
 
@@ -90,6 +95,7 @@ async def _serve(args: argparse.Namespace) -> int:
         print(f"warning: function {logical_id} will fail: {reason}", file=sys.stderr)
     print(f"serverless-chat: {gateway.api.name} (stage {gateway.api.stage}) on {url}", flush=True)
     print(f"callback API: {gateway.callback_url}/@connections/{{connectionId}}", flush=True)
+    print(f"web chat: {gateway.page_url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -110,6 +116,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
         return asyncio.run(_serve(args))
+    if args.command == "web-export":
+        from serverless_chat.site import export_site
+
+        for path in export_site(args.directory, args.ws):
+            print(path)
+        return 0
     from serverless_chat.client.terminal import run
 
     return run(args.url, raw=args.raw, wait=args.wait, fmt=args.format)

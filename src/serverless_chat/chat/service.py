@@ -207,7 +207,7 @@ class Chat:
             self.store.release_name(sender.room, sender.name, cid)
             self._broadcast(sender.room, PresenceFrame("left", sender.room, sender.name), cid)
             self._broadcast(room, PresenceFrame("joined", room, sender.name), cid)
-        self._reply(cid, WelcomeFrame(room, sender.name), sender.format)
+        self._reply(cid, WelcomeFrame(room, sender.name, self._ref), sender.format)
         if sender.format != "raw":
             latest = self.messages.latest(room, self.settings.history_on_join)
             self._reply(
@@ -233,7 +233,7 @@ class Chat:
         page = self.messages.latest(sender.room, request.limit, request.before)
         self._reply(
             sender.connection_id,
-            self._history_frame(sender.room, page, request.limit),
+            replace(self._history_frame(sender.room, page, request.limit), ref=self._ref),
             sender.format,
         )
 

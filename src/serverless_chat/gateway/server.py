@@ -28,6 +28,7 @@ from serverless_chat.gateway.local_adapters import InProcessConnections, LocalDe
 from serverless_chat.gateway.registry import MAX_POST_BYTES, ConnectionRegistry, LiveConnection
 from serverless_chat.gateway.routing import select_route, selection_path
 from serverless_chat.gateway.template import WebSocketApiSpec, read_api
+from serverless_chat.gateway.web import web_routes
 from serverless_chat.handlers.dependencies import DEFAULT_FANOUT_CONCURRENCY
 
 log = logging.getLogger("serverless_chat.gateway")
@@ -81,6 +82,10 @@ class LocalGateway:
         return f"ws://{self.config.host}:{self._port}/{self.api.stage}"
 
     @property
+    def page_url(self) -> str:
+        return f"http://{self.config.host}:{self._port}/"
+
+    @property
     def callback_url(self) -> str:
         return f"http://{self.config.host}:{self._port}/{self.api.stage}"
 
@@ -92,6 +97,7 @@ class LocalGateway:
     def application(self) -> web.Application:
         app = web.Application()
         app.router.add_routes(CallbackApi(self.registry, self.api.stage).routes())
+        app.router.add_routes(web_routes(self.api.stage))
         app.router.add_get(f"/{self.api.stage}", self._websocket)
         app.on_shutdown.append(self._close_all)
         return app

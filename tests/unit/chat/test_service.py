@@ -490,6 +490,10 @@ def test_ref_comes_back_on_answers_to_the_sender_only(world: World) -> None:
     assert world.frames("a")[0]["ref"] == "r-2"
     world.request("a", Chat.who, "who", ref="r-3")
     assert world.frames("a")[-1]["ref"] == "r-3"
+    world.request("a", Chat.history, "history", ref="r-4")
+    assert world.frames("a")[-1]["ref"] == "r-4"
+    world.request("a", Chat.set_name, "setName", name="anita", ref="r-5")
+    assert world.frames("a")[-1]["ref"] == "r-5"
 
 
 @pytest.mark.parametrize("ref", [5, "x" * 65, None])

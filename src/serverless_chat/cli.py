@@ -58,6 +58,35 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="seconds to keep printing after stdin ends (default: 1 for a pipe, 0 for a terminal)",
     )
+
+    def aws_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--stack-name", default="stack-for-serverless-chat")
+        command.add_argument("--region", help="AWS region (default: from your AWS config)")
+        command.add_argument("--profile", help="AWS profile (default: from your AWS config)")
+
+    deploy = commands.add_parser("deploy", help="package, upload and deploy the stack to AWS")
+    aws_options(deploy)
+    deploy.add_argument("--template", type=Path, default=Path("infra/template.yaml"))
+    deploy.add_argument("--bucket", help="S3 bucket for the package (default: one made for you)")
+    deploy.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a stack parameter (repeatable)",
+    )
+    aws_options(commands.add_parser("destroy", help="delete the stack and wait until it is gone"))
+    aws_options(commands.add_parser("outputs", help="print the stack's outputs"))
+
+    template = commands.add_parser("template", help="write the CloudFormation template")
+    template.add_argument("--template", type=Path, default=Path("infra/template.yaml"))
+    template.add_argument(
+        "--standalone",
+        action="store_true",
+        help="one file with every function's code inline, for the CloudFormation console",
+    )
+    template.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+
     export = commands.add_parser(
         "web-export", help="write the web chat page out for static hosting"
     )
@@ -106,8 +135,77 @@ async def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _aws(args: argparse.Namespace) -> int:
+    """deploy, destroy and outputs: one clear sentence on failure, never a traceback."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from rich.console import Console
+
+    from serverless_chat.deploy import command
+    from serverless_chat.deploy.console import RichReporter
+    from serverless_chat.deploy.errors import DeployError, explain
+    from serverless_chat.gateway.cfn_yaml import TemplateError
+
+    target = command.Target(args.stack_name, args.region, args.profile)
+    reporter = RichReporter(Console(highlight=False, soft_wrap=True))
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        if args.command == "outputs":
+            for key, value in command.outputs(target, reporter).items():
+                print(f"{key}\t{value}")
+            return 0
+        if args.command == "destroy":
+            outcome = command.destroy(target, reporter)
+        else:
+            outcome = command.deploy(
+                target, args.template, _parameters(args.parameter), reporter, args.bucket
+            )
+    except (DeployError, TemplateError, argparse.ArgumentTypeError) as error:
+        err.print(f"[red]error:[/] {error}")
+        return 1
+    except (BotoCoreError, ClientError) as error:
+        err.print(f"[red]error:[/] {explain(error)}")
+        return 1
+    finally:
+        reporter.close()
+    if not outcome.ok:
+        err.print(f"[red]failed:[/] {outcome.failure}")
+        err.print(f"[red]final status:[/] {outcome.status}")
+        return 1
+    if args.command == "destroy":
+        reporter.info(f"The stack {target.stack_name} is deleted.")
+        return 0
+    reporter.info(f"[green]Deployed[/] {target.stack_name} ({outcome.status or 'unchanged'}).")
+    for key, value in outcome.outputs.items():
+        reporter.info(f"  {key}: {value}")
+    if "WebSocketURL" in outcome.outputs:
+        reporter.info(f"Chat: serverless-chat connect {outcome.outputs['WebSocketURL']}")
+    return 0
+
+
+def _template(args: argparse.Namespace) -> int:
+    from serverless_chat.deploy.standalone import dump_template, standalone_template
+    from serverless_chat.gateway.cfn_yaml import TemplateError, load_template
+
+    try:
+        template = load_template(args.template)
+    except TemplateError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    text = dump_template(standalone_template(template) if args.standalone else template)
+    if args.output:
+        args.output.write_text(text)
+        print(f"wrote {args.output} ({len(text) // 1024} KB)", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in {"deploy", "destroy", "outputs"}:
+        return _aws(args)
+    if args.command == "template":
+        return _template(args)
     if args.command == "serve":
         logging.basicConfig(
             level=logging.WARNING if args.quiet else logging.INFO,

@@ -1,0 +1,73 @@
+"""The S3 bucket that holds Lambda packages and templates: found or made once, then reused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from serverless_chat.deploy.errors import DeployError
+
+
+def default_bucket_name(account_id: str, region: str) -> str:
+    """Predictable per account and region, so every deploy finds the same bucket."""
+    return f"serverless-chat-artifacts-{account_id}-{region}"
+
+
+class ArtifactBucket:
+    """One bucket, reached through an injected boto3 S3 client."""
+
+    def __init__(self, s3: Any, name: str, region: str, account_id: str) -> None:
+        self._s3 = s3
+        self.name = name
+        self.region = region
+        self.account_id = account_id
+
+    def ensure(self) -> bool:
+        """Make the bucket (encrypted, public access blocked) unless it exists; True if made."""
+        try:
+            self._s3.head_bucket(Bucket=self.name, ExpectedBucketOwner=self.account_id)
+            return False
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status == 403:
+                raise DeployError(
+                    f"The bucket {self.name} exists but is not yours (or you may not use it); "
+                    "pass --bucket with a bucket of your own."
+                ) from error
+            if status != 404:
+                raise
+        request: dict[str, Any] = {"Bucket": self.name}
+        if self.region != "us-east-1":
+            request["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        self._s3.create_bucket(**request)
+        self._s3.put_public_access_block(
+            Bucket=self.name,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+        self._s3.put_bucket_encryption(
+            Bucket=self.name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
+        return True
+
+    def upload(self, key: str, data: bytes) -> bool:
+        """Put ``data`` at ``key`` unless it is already there (keys are content hashes)."""
+        try:
+            self._s3.head_object(Bucket=self.name, Key=key)
+            return False
+        except ClientError as error:
+            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 404:
+                raise
+        self._s3.put_object(Bucket=self.name, Key=key, Body=data, ServerSideEncryption="AES256")
+        return True
+
+    def url(self, key: str) -> str:
+        return f"https://{self.name}.s3.{self.region}.amazonaws.com/{key}"

@@ -1,0 +1,69 @@
+"""The deployment's terminal output, with rich: events as they come, a live status line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.status import Status
+from rich.table import Table
+
+from serverless_chat.deploy.stack import summarize_changes
+
+_COLOURS = {"COMPLETE": "green", "IN_PROGRESS": "yellow", "FAILED": "red", "ROLLBACK": "red"}
+
+
+def _colour(status: str) -> str:
+    for marker in ("FAILED", "ROLLBACK", "COMPLETE", "IN_PROGRESS"):
+        if marker in status:
+            return _COLOURS[marker]
+    return "white"
+
+
+class RichReporter:
+    """Reporter for a person at a terminal (plain lines when output is not a terminal)."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console()
+        self._status: Status | None = None
+
+    def info(self, text: str) -> None:
+        self._stop_status()
+        self.console.print(text)
+
+    def status(self, text: str) -> None:
+        if not self.console.is_terminal:
+            return
+        if self._status is None:
+            self._status = self.console.status(text)
+            self._status.start()
+        else:
+            self._status.update(text)
+
+    def changes(self, changes: list[dict[str, Any]]) -> None:
+        self._stop_status()
+        table = Table(title="Change set", show_lines=False)
+        for column in ("Action", "Resource", "Type", "Replacement"):
+            table.add_column(column)
+        for row in summarize_changes(changes):
+            table.add_row(*row)
+        self.console.print(table)
+
+    def event(self, event: dict[str, Any]) -> None:
+        status = str(event.get("ResourceStatus", ""))
+        when: Any = event.get("Timestamp")
+        stamp = when.strftime("%H:%M:%S") if hasattr(when, "strftime") else str(when or "")
+        reason = event.get("ResourceStatusReason") or ""
+        self.console.print(
+            f"{stamp}  [{_colour(status)}]{status:<32}[/]  {event.get('LogicalResourceId', '')}"
+            f"  [dim]{event.get('ResourceType', '')}[/]  {reason}",
+            highlight=False,
+        )
+
+    def close(self) -> None:
+        self._stop_status()
+
+    def _stop_status(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None

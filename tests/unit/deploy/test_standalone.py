@@ -1,0 +1,92 @@
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from serverless_chat.deploy.package import module_name, runtime_files
+from serverless_chat.deploy.standalone import bundled_sources, dump_template, standalone_template
+from serverless_chat.gateway.cfn_yaml import load_template
+from tests.conftest import TEMPLATE
+
+
+@pytest.fixture(scope="module")
+def standalone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("standalone") / "chat-stack.yaml"
+    path.write_text(dump_template(standalone_template(load_template(TEMPLATE))))
+    return path
+
+
+def _functions(path: Path) -> dict[str, Any]:
+    document = load_template(path)
+    return {
+        k: v["Properties"]
+        for k, v in document["Resources"].items()
+        if v["Type"] == "AWS::Lambda::Function"
+    }
+
+
+def test_every_function_is_inline(standalone: Path) -> None:
+    functions = _functions(standalone)
+    assert len(functions) == 8
+    for props in functions.values():
+        assert set(props["Code"]) == {"ZipFile"}
+        assert props["Handler"] == "index.handler"
+
+
+def test_the_inline_code_is_exactly_the_runtime_code(standalone: Path) -> None:
+    files = {module_name(path): path.read_text() for path in runtime_files()}
+    for props in _functions(standalone).values():
+        sources = bundled_sources(props["Code"]["ZipFile"])
+        assert sources
+        for name, source in sources.items():
+            assert source == files[name], name
+
+
+def test_the_standalone_template_passes_cfn_lint(standalone: Path) -> None:
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run([str(cfn_lint), str(standalone)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_it_fits_the_console_upload_limit(standalone: Path) -> None:
+    assert standalone.stat().st_size < 1024 * 1024
+
+
+def test_the_inline_index_imports_its_handler_from_the_bundle(
+    standalone: Path, tmp_path: Path
+) -> None:
+    props = _functions(standalone)["SendMessageHandler"]
+    (tmp_path / "index.py").write_text(props["Code"]["ZipFile"])
+    code = (
+        "import index, sys;"
+        "assert callable(index.handler);"
+        "print(sys.modules['serverless_chat.handlers.send_message'].__file__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "<bundled serverless_chat.handlers.send_message>", result.stderr
+
+
+def test_the_cli_writes_it(tmp_path: Path) -> None:
+    out = tmp_path / "chat-stack.yaml"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "serverless_chat.cli",
+            "template",
+            "--standalone",
+            "--template",
+            str(TEMPLATE),
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(out.read_text())["Resources"]["ConnectHandler"]

@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: serve test lint format clean chromium screenshot
+.PHONY: serve test lint format clean chromium screenshot checkov
+CHECKOV_VENV := .venv-checkov
 
 # The venv is rebuilt when pyproject.toml changes; the stamp records a finished install.
 $(BIN)/.installed: pyproject.toml
@@ -26,7 +27,16 @@ chromium:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing and apt-get is not usable: browser tests will be skipped"; fi; }
 
-test: $(BIN)/.installed chromium
+# checkov pins old versions of common packages (urllib3 …): it gets a venv of its own.
+$(CHECKOV_VENV)/bin/.installed: Makefile
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==3.3.30
+	touch $@
+
+checkov: $(CHECKOV_VENV)/bin/.installed
+
+test: $(BIN)/.installed $(CHECKOV_VENV)/bin/.installed chromium
 	$(BIN)/python -m pytest -q
 
 # docs/screenshot.png, from a real browser chatting with a real gateway.
@@ -43,4 +53,4 @@ format: $(BIN)/.installed
 	$(BIN)/ruff check --fix src tests
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -137,6 +137,13 @@ class ConnectionInfo:
         }
 
 
+class Metrics(Protocol):
+    """Counters of what the chat did (CloudWatch embedded metric format on AWS)."""
+
+    def count(self, name: str, value: int = 1) -> None:
+        """Add ``value`` to the counter ``name``."""
+
+
 class Connections(Protocol):
     """The callback API of one WebSocket API stage (API Gateway's @connections)."""
 

@@ -180,3 +180,52 @@ def test_lambda_permissions_are_scoped_to_this_api_and_route(template: dict[str,
         source = permission["SourceArn"]["Fn::Sub"]
         assert "${ChatApi}/${StageName}/" in source
         assert not source.endswith("*")
+
+
+CHECKOV = Path(__file__).resolve().parents[2] / ".venv-checkov" / "bin" / "checkov"
+
+
+@pytest.mark.skipif(not CHECKOV.exists(), reason="no checkov venv: `make checkov` builds it")
+@pytest.mark.parametrize("standalone", [False, True], ids=["packaged", "standalone"])
+def test_checkov_finds_nothing_and_every_skip_has_a_reason(
+    standalone: bool, tmp_path: Path, template: dict[str, Any]
+) -> None:
+    path = TEMPLATE
+    if standalone:
+        from serverless_chat.deploy.standalone import dump_template, standalone_template
+
+        path = tmp_path / "standalone.yaml"
+        path.write_text(dump_template(standalone_template(template)))
+    result = subprocess.run(
+        [str(CHECKOV), "-f", str(path), "--skip-download", "-o", "json"],
+        capture_output=True,
+        text=True,
+    )
+    report = json.loads(result.stdout)
+    summary = report["summary"]
+    assert summary["failed"] == 0, [c["check_id"] for c in report["results"]["failed_checks"]]
+    assert summary["passed"] > 100
+    for skipped in report["results"]["skipped_checks"]:
+        assert len(skipped["check_result"].get("suppress_comment", "")) > 30, skipped["check_id"]
+
+
+def test_alarm_and_log_groups(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    alarm = resources["FunctionErrorsAlarm"]["Properties"]
+    functions = [k for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"]
+    watched = [
+        m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"]
+        for m in alarm["Metrics"]
+        if "MetricStat" in m
+    ]
+    assert sorted(watched) == sorted(functions)
+    assert alarm["AlarmActions"]["Fn::If"][0] == "HasAlarmTopic"
+    for name in functions:
+        group = resources[name.replace("Handler", "LogGroup")]["Properties"]
+        assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert resources["AccessLogGroup"]["Properties"]["RetentionInDays"] == {
+        "Ref": "LogRetentionDays"
+    }
+    assert resources["MessagesTable"]["Properties"]["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": True
+    }

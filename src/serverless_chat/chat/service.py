@@ -46,6 +46,7 @@ from serverless_chat.ports import (
     Connections,
     ConnectionStore,
     MessageStore,
+    Metrics,
     name_key,
 )
 
@@ -100,6 +101,7 @@ class Chat:
         settings: ChatSettings | None = None,
         clock: Callable[[], float] = time.time,
         new_id: Callable[[], str] = new_message_id,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.messages = messages
@@ -109,6 +111,7 @@ class Chat:
         self._clock = clock
         self._new_id = new_id
         self._ref: str | None = None  # the current request's ref, echoed on its answers
+        self.metrics: Metrics = metrics or _NoMetrics()
 
     # -- lifecycle ---------------------------------------------------------------
     def connect(
@@ -131,6 +134,7 @@ class Chat:
                 if chosen:
                     raise
                 continue
+            self.metrics.count("ConnectionsOpened")
             self._broadcast(record.room, PresenceFrame("joined", record.room, name), connection_id)
             return record
         raise ProtocolError("NAME_TAKEN", "Could not find a free name; choose one.", "$connect")
@@ -141,6 +145,7 @@ class Chat:
         self.store.delete(connection_id)
         if record is None:
             return
+        self.metrics.count("ConnectionsClosed")
         self.store.release_name(record.room, record.name, connection_id)
         self._broadcast(record.room, PresenceFrame("left", record.room, record.name), connection_id)
 
@@ -187,6 +192,7 @@ class Chat:
             direct = DirectFrame(self._new_id(), sender.name, targets[0].name, request.text, now)
             deliveries = plan(targets, direct.render, exclude=sender.connection_id)
             self._echo(sender, replace(direct, ref=self._ref).render, deliveries)
+            self.metrics.count("MessagesSent")
             self._deliver(deliveries)
             return
         message = ChatMessage(
@@ -196,6 +202,7 @@ class Chat:
         frame = MessageFrame(message)
         deliveries = plan(self.store.members(sender.room), frame.render, sender.connection_id)
         self._echo(sender, MessageFrame(message, self._ref).render, deliveries)
+        self.metrics.count("MessagesSent")
         self._deliver(deliveries)
 
     def join(self, sender: ConnectionRecord, body: str | None) -> None:
@@ -297,4 +304,13 @@ class Chat:
         return self._deliver(deliveries)
 
     def _deliver(self, deliveries: list[tuple[str, bytes]]) -> DeliveryReport:
-        return deliver(deliveries, self.connections, self.store, self.executor)
+        report = deliver(deliveries, self.connections, self.store, self.executor)
+        self.metrics.count("Deliveries", len(report.delivered))
+        self.metrics.count("FailedDeliveries", len(report.failed))
+        self.metrics.count("StaleConnectionsRemoved", len(report.gone))
+        return report
+
+
+class _NoMetrics:
+    def count(self, name: str, value: int = 1) -> None:
+        pass

@@ -50,7 +50,7 @@ def packaged_template(
         props = resource.get("Properties", {})
         if resource.get("Type") == "AWS::Lambda::Function" and isinstance(props.get("Code"), str):
             props["Code"] = {"S3Bucket": bucket, "S3Key": package.key}
-            resource.pop("Metadata", None)
+            _drop_lint_exception(resource)
     return result
 
 
@@ -103,3 +103,11 @@ def outputs(
 ) -> dict[str, str]:
     session = session_factory(target)
     return StackDeployer(session.client("cloudformation"), reporter).outputs(target.stack_name)
+
+
+def _drop_lint_exception(resource: dict[str, Any]) -> None:
+    """The cfn-lint exception for a local Code folder no longer applies; checkov's stay."""
+    metadata = resource.get("Metadata", {})
+    metadata.pop("cfn-lint", None)
+    if not metadata:
+        resource.pop("Metadata", None)

@@ -79,7 +79,7 @@ def standalone_template(template: dict[str, Any]) -> dict[str, Any]:
         module, _, attribute = str(props["Handler"]).rpartition(".")
         props["Code"] = {"ZipFile": inline_source(module, attribute)}
         props["Handler"] = "index.handler"
-        resource.pop("Metadata", None)  # the package-only lint exception no longer applies
+        _drop_lint_exception(resource)
     return result
 
 
@@ -95,3 +95,11 @@ def dump_template(template: dict[str, Any]) -> str:
 
     Dumper.add_representer(str, text)
     return yaml.dump(template, Dumper=Dumper, sort_keys=False, width=100, allow_unicode=True)
+
+
+def _drop_lint_exception(resource: dict[str, Any]) -> None:
+    """The cfn-lint exception for a local Code folder no longer applies; checkov's stay."""
+    metadata = resource.get("Metadata", {})
+    metadata.pop("cfn-lint", None)
+    if not metadata:
+        resource.pop("Metadata", None)

@@ -15,9 +15,11 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from serverless_chat.adapters.metrics import CountingMetrics
 from serverless_chat.chat.service import Chat, ChatSettings
+from serverless_chat.handlers import logs
 from serverless_chat.handlers.event import WebSocketEvent
-from serverless_chat.ports import Connections, ConnectionStore, MessageStore
+from serverless_chat.ports import Connections, ConnectionStore, MessageStore, Metrics
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -34,6 +36,7 @@ class Dependencies:
     connections_for: Callable[[WebSocketEvent], Connections]
     fanout_executor: Executor
     settings: ChatSettings = field(default_factory=ChatSettings)
+    metrics: Metrics = field(default_factory=CountingMetrics)
 
     def chat(self, event: WebSocketEvent) -> Chat:
         """The chat as seen by one invocation."""
@@ -43,6 +46,7 @@ class Dependencies:
             self.connections_for(event),
             self.fanout_executor,
             self.settings,
+            metrics=self.metrics,
         )
 
 
@@ -66,6 +70,7 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
 
     from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore, DynamoDbMessageStore
     from serverless_chat.adapters.management_api import ManagementApiConnections
+    from serverless_chat.adapters.metrics import EmbeddedMetrics
 
     workers = fanout_concurrency(env)
     session = boto3.session.Session()
@@ -95,19 +100,36 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
         connections_for,
         ThreadPoolExecutor(workers, "fanout"),
         ChatSettings.from_env(env),
+        EmbeddedMetrics(
+            env.get("METRICS_NAMESPACE", "ServerlessChat"),
+            {"Stage": env.get("STAGE_NAME", "production")},
+        ),
     )
 
 
-def lambda_entry(build: Callable[[Dependencies], Handler]) -> Handler:
-    """A Lambda handler that builds its dependencies from os.environ on first use, once."""
-    built: list[Handler] = []
+def lambda_entry(
+    build: Callable[[Dependencies], Handler],
+    dependencies: Callable[[Mapping[str, str]], Dependencies] = aws_dependencies,
+) -> Handler:
+    """A Lambda handler that builds its dependencies from os.environ on first use, once;
+    each invocation logs JSON lines with its ids and ends with one EMF metrics line."""
+    built: list[tuple[Handler, Dependencies]] = []
     lock = threading.Lock()
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if not built:
             with lock:
                 if not built:
-                    built.append(build(aws_dependencies(os.environ)))
-        return built[0](event, context)
+                    logs.configure()
+                    deps = dependencies(os.environ)
+                    built.append((build(deps), deps))
+        handle, deps = built[0]
+        logs.begin(event, context)
+        try:
+            return handle(event, context)
+        finally:
+            flush = getattr(deps.metrics, "flush", None)
+            if flush is not None:
+                flush()
 
     return handler

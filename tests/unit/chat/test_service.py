@@ -502,3 +502,21 @@ def test_a_bad_ref_is_ignored(mem: World, ref: object) -> None:
     mem.clear()
     mem.request("a", Chat.who, "who", ref=ref)
     assert "ref" not in mem.frames("a")[0]
+
+
+def test_metrics_count_what_happened() -> None:
+    from serverless_chat.adapters.metrics import CountingMetrics
+
+    metrics = CountingMetrics()
+    world = World()
+    world.chat.metrics = metrics
+    for cid in "abc":
+        world.connect(cid)
+    world.connections.open.discard("c")
+    world.say("a", "hi")
+    world.chat.disconnect("b")
+    assert metrics.counts["ConnectionsOpened"] == 3
+    assert metrics.counts["MessagesSent"] == 1
+    assert metrics.counts["Deliveries"] == 1
+    assert metrics.counts["StaleConnectionsRemoved"] == 1
+    assert metrics.counts["ConnectionsClosed"] == 1

@@ -1,0 +1,49 @@
+"""End-to-end scenarios that run unchanged against the local gateway and a deployed stack:
+only the URL differs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from serverless_chat.chat.replies import USAGE_PREFIX
+
+QUIET = 0.5
+
+
+async def _recv(client: ClientConnection, timeout: float = 10.0) -> str | bytes:
+    return await asyncio.wait_for(client.recv(), timeout)
+
+
+async def _silent(client: ClientConnection, wait: float = QUIET) -> bool:
+    try:
+        await asyncio.wait_for(client.recv(), wait)
+    except TimeoutError:
+        return True
+    return False
+
+
+async def three_clients_hello_aws(url: str) -> list[ClientConnection]:
+    """A says Hello AWS; B and C hear exactly that, A nothing; both route casings work; a
+    non-JSON frame gets the usage reply; after B leaves, C still hears A. Returns [A, C],
+    still open."""
+    a, b, c = [await connect(url) for _ in range(3)]
+    await a.send(json.dumps({"action": "sendMessage", "message": "Hello AWS"}))
+    assert await _recv(b) == "Hello AWS"
+    assert await _recv(c) == "Hello AWS"
+    assert await _silent(a)
+
+    await b.send(json.dumps({"action": "sendmessage", "message": "lowercase too"}))
+    assert await _recv(a) == "lowercase too"
+    assert await _recv(c) == "lowercase too"
+
+    await a.send("not json at all")
+    assert str(await _recv(a)).startswith(USAGE_PREFIX)
+
+    await b.close()
+    await asyncio.sleep(1.0)  # let $disconnect remove B's row
+    await a.send(json.dumps({"action": "sendMessage", "message": "still here"}))
+    assert await _recv(c) == "still here"
+    return [a, c]

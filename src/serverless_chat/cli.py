@@ -42,6 +42,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--stack-name", default="serverless-chat")
     serve.add_argument("--quiet", action="store_true", help="no per-invocation log lines")
+    serve.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload the functions when their code changes (connections stay open)",
+    )
+    serve.add_argument(
+        "--dynamodb-endpoint",
+        metavar="URL",
+        help="create the template's tables on this DynamoDB endpoint and use it",
+    )
 
     connect = commands.add_parser("connect", help="chat on a ws:// or wss:// URL")
     connect.add_argument("url")
@@ -107,6 +117,8 @@ async def _serve(args: argparse.Namespace) -> int:
             state_dir=args.state_dir,
             parameters=_parameters(args.parameter),
             stack_name=args.stack_name,
+            watch=args.watch,
+            dynamodb_endpoint=args.dynamodb_endpoint,
         )
         gateway = LocalGateway(config)
     except (TemplateError, argparse.ArgumentTypeError) as error:

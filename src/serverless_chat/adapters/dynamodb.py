@@ -174,6 +174,15 @@ class DynamoDbConnectionStore:
             if _code(error.__cause__ or error) != "ConditionalCheckFailedException":
                 raise
 
+    def purge(self) -> int:
+        """Delete every item (connections and name claims); the local gateway does this at
+        start when it runs on a DynamoDB endpoint."""
+        purged = 0
+        for item in self._table.pages("Scan", ProjectionExpression="connectionId"):
+            self._table.call("DeleteItem", Key={"connectionId": item["connectionId"]})
+            purged += 0 if item["connectionId"]["S"].startswith(_CLAIM_PREFIX) else 1
+        return purged
+
 
 class DynamoDbMessageStore:
     """Messages in a table keyed by ``room`` (PK) and ``sortKey`` = ``sentAt#id`` (SK)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +51,7 @@ class ConnectionMeta:
     user_agent: str = ""
     headers: Sequence[tuple[str, str]] = field(default_factory=tuple)
     query: Sequence[tuple[str, str]] = field(default_factory=tuple)
+    authorizer: Mapping[str, Any] | None = None  # what a REQUEST authorizer allowed
 
 
 def _request_context(
@@ -62,7 +63,7 @@ def _request_context(
     request_id: str,
     extended_request_id: str,
 ) -> dict[str, Any]:
-    return {
+    context: dict[str, Any] = {
         "routeKey": route_key,
         "eventType": event_type,
         "extendedRequestId": extended_request_id,
@@ -77,6 +78,9 @@ def _request_context(
         "connectionId": conn.connection_id,
         "apiId": api.api_id,
     }
+    if conn.authorizer is not None:
+        context["authorizer"] = dict(conn.authorizer)
+    return context
 
 
 def _single_and_multi(
@@ -162,3 +166,40 @@ def disconnect_event(
         "requestContext": context,
         "isBase64Encoded": False,
     }
+
+
+def authorizer_event(
+    api: ApiContext,
+    conn: ConnectionMeta,
+    now_ms: int,
+    request_id: str,
+    extended_request_id: str,
+    region: str = "us-east-1",
+    account_id: str = "123456789012",
+) -> dict[str, Any]:
+    """The REQUEST authorizer event of a $connect: the connect event's fields, plus type,
+    methodArn and stageVariables."""
+    event = connect_event(api, conn, now_ms, request_id, extended_request_id)
+    event.pop("isBase64Encoded", None)
+    event["type"] = "REQUEST"
+    event["methodArn"] = (
+        f"arn:aws:execute-api:{region}:{account_id}:{api.api_id}/{api.stage}/$connect"
+    )
+    event["stageVariables"] = {}
+    event.setdefault("queryStringParameters", {})
+    event.setdefault("multiValueQueryStringParameters", {})
+    return event
+
+
+def identity_present(source: str, conn: ConnectionMeta) -> bool:
+    """Whether an identity source such as ``route.request.querystring.token`` or
+    ``route.request.header.Authorization`` has a non-empty value in the handshake."""
+    parts = source.split(".")
+    if len(parts) < 4 or parts[:2] != ["route", "request"]:
+        return True  # context and stage variables are always there locally
+    kind, name = parts[2], ".".join(parts[3:])
+    if kind == "querystring":
+        return any(k == name and v for k, v in conn.query)
+    if kind == "header":
+        return any(k.lower() == name.lower() and v for k, v in conn.headers)
+    return True

@@ -17,15 +17,15 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from serverless_chat.gateway.events import new_request_id
 from serverless_chat.gateway.lambda_context import LambdaContext
 from serverless_chat.gateway.template import FunctionSpec
-from serverless_chat.handlers.dependencies import Dependencies
 
 log = logging.getLogger("serverless_chat.lambda")
 
@@ -69,8 +69,37 @@ class Invocation:
         return self.result if isinstance(self.result, str) else None
 
 
+# Modules the gateway itself runs on: --watch never reloads them (their classes and
+# errors must stay the ones the gateway's adapters use). Editing them needs a restart.
+HOST_MODULES = (
+    "serverless_chat.gateway",
+    "serverless_chat.adapters",
+    "serverless_chat.errors",
+    "serverless_chat.ports",
+    "serverless_chat.site",
+    "serverless_chat.cli",
+)
+
+
+def forget_modules(folders: set[Path]) -> list[str]:
+    """Drop from sys.modules what was imported from the folders (but the host's modules),
+    so the next import reads the files again."""
+    forgotten = []
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not file or name == "serverless_chat" or name.startswith(HOST_MODULES):
+            continue
+        if any(Path(file).resolve().is_relative_to(folder) for folder in folders):
+            del sys.modules[name]
+            forgotten.append(name)
+    importlib.invalidate_caches()
+    return forgotten
+
+
 def load_handler(
-    spec: FunctionSpec, local_dependencies: Callable[[FunctionSpec], Dependencies] | None
+    spec: FunctionSpec,
+    local_dependencies: Callable[[FunctionSpec], Any] | None,
+    host_environment: Mapping[str, str] | None = None,
 ) -> Handler:
     """Import the function's handler from its Code folder (the cold start)."""
     if not spec.runtime.startswith("python"):
@@ -94,7 +123,7 @@ def load_handler(
     if callable(build) and local_dependencies is not None:
         handler: Handler = build(local_dependencies(spec))
         return handler
-    os.environ.update(spec.environment)
+    os.environ.update({**(host_environment or {}), **spec.environment})
     entry = getattr(module, spec.attribute, None)
     if not callable(entry):
         raise FunctionLoadError(f"{spec.logical_id}: {spec.handler} is not a callable")
@@ -107,20 +136,39 @@ class FunctionRunner:
     def __init__(
         self,
         functions: dict[str, FunctionSpec],
-        local_dependencies: Callable[[FunctionSpec], Dependencies] | None = None,
+        local_dependencies: Callable[[FunctionSpec], Any] | None = None,
         workers: int = 16,
         region: str = "us-east-1",
+        host_environment: Mapping[str, str] | None = None,
     ) -> None:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="lambda")
         self._region = region
+        self._specs = functions
+        self._local = local_dependencies
+        self._environment = dict(host_environment or {})
         self._handlers: dict[str, Handler] = {}
         self.load_errors: dict[str, str] = {}
-        for logical_id, spec in functions.items():
+        self._load_all()
+
+    def _load_all(self) -> int:
+        loaded = 0
+        for logical_id, spec in self._specs.items():
             try:
-                self._handlers[logical_id] = load_handler(spec, local_dependencies)
+                self._handlers[logical_id] = load_handler(spec, self._local, self._environment)
             except FunctionLoadError as error:
                 self.load_errors[logical_id] = str(error)
                 log.error("%s", error)
+            else:
+                self.load_errors.pop(logical_id, None)
+                loaded += 1
+        return loaded
+
+    def reload(self) -> int:
+        """Import every function's code again (a new cold start); open connections stay.
+        A function that no longer loads keeps its previous handler, and says why."""
+        folders = {s.code_dir for s in self._specs.values() if s.code_dir is not None}
+        forget_modules(folders)
+        return self._load_all()
 
     async def invoke(self, spec: FunctionSpec, event: dict[str, Any]) -> Invocation:
         """Run the function on ``event`` in the pool, within its Timeout."""

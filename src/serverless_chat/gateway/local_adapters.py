@@ -8,20 +8,24 @@ the hot path has no HTTP round trip and no botocore.
 from __future__ import annotations
 
 import asyncio
+import importlib
+import logging
 import threading
 from concurrent.futures import Executor
+from typing import Any, Protocol
 
+from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore, DynamoDbMessageStore
+from serverless_chat.adapters.metrics import CountingMetrics
 from serverless_chat.adapters.sqlite import (
     SqliteConnectionStore,
     SqliteDatabase,
     SqliteMessageStore,
 )
-from serverless_chat.chat.service import ChatSettings
 from serverless_chat.gateway.registry import ConnectionRegistry
 from serverless_chat.gateway.template import FunctionSpec
-from serverless_chat.handlers.dependencies import Dependencies
-from serverless_chat.handlers.event import WebSocketEvent
 from serverless_chat.ports import ConnectionInfo, Connections
+
+log = logging.getLogger("serverless_chat.gateway")
 
 # How long a worker waits for the loop to carry out one callback call.
 CALL_TIMEOUT_SECONDS = 10.0
@@ -60,35 +64,92 @@ class InProcessConnections:
         future.result(CALL_TIMEOUT_SECONDS)
 
 
-class LocalDependencies:
-    """Builds each function's Dependencies: SQLite store of its table, in-process callbacks."""
+class StoreFactory(Protocol):
+    """Where the local gateway keeps our handlers' tables: SQLite, or a DynamoDB endpoint."""
 
-    def __init__(self, database: SqliteDatabase, connections: Connections, executor: Executor):
-        self._database = database
+    def connection_store(self, table_name: str) -> Any: ...
+
+    def message_store(self, table_name: str) -> Any: ...
+
+
+class SqliteStores:
+    """Every table in one SQLite file (the default)."""
+
+    def __init__(self, database: SqliteDatabase) -> None:
+        self.database = database
+
+    def connection_store(self, table_name: str) -> SqliteConnectionStore:
+        return SqliteConnectionStore(self.database, table_name)
+
+    def message_store(self, table_name: str) -> SqliteMessageStore:
+        return SqliteMessageStore(self.database, table_name)
+
+
+class DynamoDbStores:
+    """The template's tables on a DynamoDB-compatible endpoint (--dynamodb-endpoint)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def connection_store(self, table_name: str) -> DynamoDbConnectionStore:
+        return DynamoDbConnectionStore(self.client, table_name)
+
+    def message_store(self, table_name: str) -> DynamoDbMessageStore:
+        return DynamoDbMessageStore(self.client, table_name)
+
+
+class LocalDependencies:
+    """Builds each function's Dependencies: its tables' stores, in-process callbacks.
+
+    The Dependencies and ChatSettings classes are looked up at each build, not imported
+    once, so that --watch can reload the chat's modules and build with the new ones."""
+
+    def __init__(self, stores: StoreFactory, connections: Connections, executor: Executor):
+        self._factory = stores
         self._connections = connections
         self._executor = executor
-        self.stores: dict[str, SqliteConnectionStore] = {}
-        self.message_stores: dict[str, SqliteMessageStore] = {}
+        self.stores: dict[str, Any] = {}
+        self.message_stores: dict[str, Any] = {}
+        self.metrics = CountingMetrics()
 
-    def store_for(self, table_name: str) -> SqliteConnectionStore:
+    def store_for(self, table_name: str) -> Any:
         if table_name not in self.stores:
-            self.stores[table_name] = SqliteConnectionStore(self._database, table_name)
+            self.stores[table_name] = self._factory.connection_store(table_name)
         return self.stores[table_name]
 
-    def messages_for(self, table_name: str) -> SqliteMessageStore:
+    def messages_for(self, table_name: str) -> Any:
         if table_name not in self.message_stores:
-            self.message_stores[table_name] = SqliteMessageStore(self._database, table_name)
+            self.message_stores[table_name] = self._factory.message_store(table_name)
         return self.message_stores[table_name]
 
-    def __call__(self, spec: FunctionSpec) -> Dependencies:
+    def __call__(self, spec: FunctionSpec) -> Any:
         env = spec.environment
         store = self.store_for(env.get("CONNECTIONS_TABLE", ""))
         messages = self.messages_for(env.get("MESSAGES_TABLE", ""))
         connections = self._connections
 
-        def connections_for(_event: WebSocketEvent) -> Connections:
+        def connections_for(_event: Any) -> Connections:
             return connections
 
-        return Dependencies(
-            store, messages, connections_for, self._executor, ChatSettings.from_env(env)
+        dependencies = importlib.import_module("serverless_chat.handlers.dependencies")
+        service = importlib.import_module("serverless_chat.chat.service")
+        return dependencies.Dependencies(
+            store,
+            messages,
+            connections_for,
+            self._executor,
+            service.ChatSettings.from_env(env),
+            self.metrics,
         )
+
+    def purge(self) -> None:
+        """Rows of connections from an earlier run are stale: those sockets are gone."""
+        for table, store in self.stores.items():
+            purged = store.purge()
+            if purged:
+                log.info("purged %d connection(s) left in %s by an earlier run", purged, table)
+        for table, messages in self.message_stores.items():
+            expire = getattr(messages, "expire", None)  # DynamoDB's own TTL does this
+            expired = expire() if expire is not None else 0
+            if expired:
+                log.info("removed %d message(s) past their retention from %s", expired, table)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import secrets
 import string
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -24,10 +26,17 @@ from serverless_chat.adapters.sqlite import SqliteDatabase
 from serverless_chat.gateway import events
 from serverless_chat.gateway.callback_api import CallbackApi
 from serverless_chat.gateway.functions import FunctionRunner, Invocation
-from serverless_chat.gateway.local_adapters import InProcessConnections, LocalDependencies
+from serverless_chat.gateway.local_adapters import (
+    DynamoDbStores,
+    InProcessConnections,
+    LocalDependencies,
+    SqliteStores,
+    StoreFactory,
+)
 from serverless_chat.gateway.registry import MAX_POST_BYTES, ConnectionRegistry, LiveConnection
 from serverless_chat.gateway.routing import select_route, selection_path
-from serverless_chat.gateway.template import WebSocketApiSpec, read_api
+from serverless_chat.gateway.tables import code_snapshot, create_table
+from serverless_chat.gateway.template import AuthorizerSpec, WebSocketApiSpec, read_api
 from serverless_chat.gateway.web import web_routes
 from serverless_chat.handlers.dependencies import DEFAULT_FANOUT_CONCURRENCY
 
@@ -35,6 +44,27 @@ log = logging.getLogger("serverless_chat.gateway")
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 GOING_AWAY = 1001
+
+
+def policy_decision(result: Any) -> dict[str, Any] | None:
+    """The authorizer context when the policy allows execute-api:Invoke, else None.
+
+    The context is principalId plus the policy's ``context`` values, as API Gateway passes
+    them on in requestContext.authorizer."""
+    if not isinstance(result, dict):
+        return None
+    statements = (result.get("policyDocument") or {}).get("Statement") or []
+    if isinstance(statements, dict):
+        statements = [statements]
+    effects = {str(s.get("Effect", "")).lower() for s in statements if isinstance(s, dict)}
+    if "allow" not in effects or "deny" in effects:
+        return None
+    context = result.get("context") or {}
+    allowed: dict[str, Any] = {"principalId": result.get("principalId", "")}
+    allowed.update(
+        {str(k): v for k, v in context.items() if isinstance(v, str | int | float | bool)}
+    )
+    return allowed
 
 
 def new_connection_id() -> str:
@@ -58,6 +88,9 @@ class GatewayConfig:
     stack_name: str = "serverless-chat"
     region: str = "us-east-1"
     workers: int = 16
+    watch: bool = False
+    watch_interval: float = 1.0
+    dynamodb_endpoint: str | None = None
 
 
 class LocalGateway:
@@ -74,6 +107,7 @@ class LocalGateway:
         self._functions: FunctionRunner | None = None
         self._database: SqliteDatabase | None = None
         self._fanout_pool: ThreadPoolExecutor | None = None
+        self._watch_task: asyncio.Task[None] | None = None
         self._port = config.port
 
     # -- lifecycle -------------------------------------------------------------
@@ -103,35 +137,80 @@ class LocalGateway:
         return app
 
     async def start(self) -> str:
-        """Load the functions, purge stale rows, listen; returns the ws:// URL."""
-        self.config.state_dir.mkdir(parents=True, exist_ok=True)
-        self._database = SqliteDatabase(self.config.state_dir / "chat.sqlite3")
-        self._fanout_pool = ThreadPoolExecutor(DEFAULT_FANOUT_CONCURRENCY, "fanout")
-        connections = InProcessConnections(self.registry, asyncio.get_running_loop())
-        local = LocalDependencies(self._database, connections, self._fanout_pool)
-        self._functions = FunctionRunner(
-            self.api.functions, local, self.config.workers, self.config.region
-        )
-        for table, store in local.stores.items():
-            purged = store.purge()
-            if purged:
-                log.info("purged %d connection(s) left in %s by an earlier run", purged, table)
-        for table, messages in local.message_stores.items():
-            expired = messages.expire()
-            if expired:
-                log.info("removed %d message(s) past their retention from %s", expired, table)
+        """Listen, load the functions, purge stale rows; returns the ws:// URL."""
         self._runner = web.AppRunner(self.application(), handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)
         await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
+        sockets = getattr(site._server, "sockets", None) or []
         if sockets:
             self._port = sockets[0].getsockname()[1]
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        self._fanout_pool = ThreadPoolExecutor(DEFAULT_FANOUT_CONCURRENCY, "fanout")
+        connections = InProcessConnections(self.registry, asyncio.get_running_loop())
+        self.local = LocalDependencies(self._stores(), connections, self._fanout_pool)
+        self._functions = FunctionRunner(
+            self.api.functions,
+            self.local,
+            self.config.workers,
+            self.config.region,
+            self._function_environment(),
+        )
+        await asyncio.to_thread(self.local.purge)
+        if self.config.watch:
+            self._watch_task = asyncio.create_task(self._watch())
         return self.url
+
+    def _stores(self) -> StoreFactory:
+        """SQLite under --state-dir, or the template's tables on --dynamodb-endpoint."""
+        endpoint = self.config.dynamodb_endpoint
+        if not endpoint:
+            self._database = SqliteDatabase(self.config.state_dir / "chat.sqlite3")
+            return SqliteStores(self._database)
+        import boto3
+
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=endpoint,
+            region_name=self.config.region,
+            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+        )
+        for table in self.api.tables.values():
+            if create_table(client, table):
+                log.info("created table %s on %s", table.name, endpoint)
+        return DynamoDbStores(client)
+
+    def _function_environment(self) -> dict[str, str]:
+        """What functions that call AWS themselves need to reach the local services."""
+        env = {
+            "CALLBACK_URL": self.callback_url,
+            "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", self.config.region),
+            "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+            "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+        }
+        if self.config.dynamodb_endpoint:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = self.config.dynamodb_endpoint
+        return env
+
+    async def _watch(self) -> None:
+        """Reload the functions when a .py file under their Code folders changes; the
+        connections stay open."""
+        folders = {f.code_dir for f in self.api.functions.values() if f.code_dir is not None}
+        snapshot = await asyncio.to_thread(code_snapshot, folders)
+        while True:
+            await asyncio.sleep(self.config.watch_interval)
+            current = await asyncio.to_thread(code_snapshot, folders)
+            if current != snapshot:
+                snapshot = current
+                reloaded = await asyncio.to_thread(self.functions.reload)
+                log.info("code changed: reloaded %d function(s)", reloaded)
 
     async def stop(self) -> None:
         """Close every client with 1001 (running $disconnect for each), then stop."""
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            self._watch_task = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -170,6 +249,12 @@ class LocalGateway:
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers],
             query=list(request.query.items()),
         )
+        connect_route = self.api.routes.get("$connect")
+        if connect_route is not None and connect_route.authorizer is not None:
+            allowed = await self._authorize(connect_route.authorizer, meta)
+            if isinstance(allowed, web.Response):
+                return allowed
+            meta = replace(meta, authorizer=allowed)
         connection = self.registry.open(meta)
         refusal = await self._run_connect(meta)
         if refusal is not None:
@@ -194,6 +279,33 @@ class LocalGateway:
                 reason = f"Client-side close frame status code '{code}'"
                 await asyncio.shield(self._run_disconnect(removed, code, reason))
         return socket
+
+    async def _authorize(
+        self, authorizer: AuthorizerSpec, meta: events.ConnectionMeta
+    ) -> dict[str, Any] | web.Response:
+        """Run a REQUEST authorizer: the context it allows, or the response that refuses.
+        A missing identity source or an "Unauthorized" error is 401, a Deny is 403."""
+        if not all(events.identity_present(s, meta) for s in authorizer.identity_sources):
+            return web.json_response({"message": "Unauthorized"}, status=401)
+        if authorizer.function is None:
+            return web.json_response({"message": "Internal server error"}, status=500)
+        event = events.authorizer_event(
+            self._api_context(),
+            meta,
+            _now_ms(),
+            events.new_request_id(),
+            events.new_extended_request_id(),
+            self.config.region,
+        )
+        outcome = await self.functions.invoke(authorizer.function, event)
+        if not outcome.ok:
+            if "Unauthorized" in str(outcome.error):
+                return web.json_response({"message": "Unauthorized"}, status=401)
+            return web.json_response({"message": "Internal server error"}, status=500)
+        decision = policy_decision(outcome.result)
+        if decision is None:
+            return web.json_response({"message": "Forbidden"}, status=403)
+        return decision
 
     async def _run_connect(self, meta: events.ConnectionMeta) -> web.Response | None:
         """None to accept; else the HTTP response that refuses the handshake."""

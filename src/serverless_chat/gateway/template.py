@@ -25,10 +25,13 @@ EMULATED = {
     "AWS::ApiGatewayV2::Route",
     "AWS::ApiGatewayV2::Integration",
     "AWS::ApiGatewayV2::RouteResponse",
+    "AWS::ApiGatewayV2::Authorizer",
     "AWS::Lambda::Function",
     "AWS::Lambda::Permission",
     "AWS::DynamoDB::Table",
+    "AWS::Serverless::Function",
 }
+FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 _FUNCTION_IN_URI = re.compile(r":function:([^:/]+)")
 DEFAULT_TIMEOUT_SECONDS = 3.0
 DEFAULT_MEMORY_MB = 128
@@ -57,12 +60,23 @@ class FunctionSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class AuthorizerSpec:
+    """A REQUEST authorizer: its function and the identity sources that must be present."""
+
+    logical_id: str
+    function: FunctionSpec | None
+    identity_sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RouteSpec:
-    """One route: its key, the function behind it, and whether replies go back (two-way)."""
+    """One route: its key, the function behind it, whether replies go back (two-way), and
+    the authorizer that guards it ($connect only, as on API Gateway)."""
 
     route_key: str
     function: FunctionSpec | None
     two_way: bool = False
+    authorizer: AuthorizerSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +86,7 @@ class TableSpec:
     logical_id: str
     name: str
     key_schema: tuple[tuple[str, str], ...]
+    properties: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -99,10 +114,26 @@ def _active(resolver: Resolver, resource: Mapping[str, Any]) -> bool:
 
 
 def _function(
-    resolver: Resolver, logical_id: str, resource: Mapping[str, Any], base: Path
+    resolver: Resolver,
+    logical_id: str,
+    resource: Mapping[str, Any],
+    base: Path,
+    globals_: Mapping[str, Any],
 ) -> FunctionSpec:
     props = resolver.resolve(resource.get("Properties") or {})
-    code = props.get("Code")
+    if resource.get("Type") == "AWS::Serverless::Function":
+        # SAM: Globals.Function fills what the function leaves out; its code is CodeUri.
+        merged = dict(resolver.resolve(globals_.get("Function") or {}))
+        variables = {
+            **((merged.get("Environment") or {}).get("Variables") or {}),
+            **((props.get("Environment") or {}).get("Variables") or {}),
+        }
+        merged.update(props)
+        merged["Environment"] = {"Variables": variables}
+        props = merged
+        code = props.get("CodeUri")
+    else:
+        code = props.get("Code")
     code_dir = (base / code).resolve() if isinstance(code, str) else None
     env = {k: str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()}
     return FunctionSpec(
@@ -145,9 +176,11 @@ def read_api(
         return bool(_active(resolver, resource) and resolver.resolve(props.get("ApiId")) == api_id)
 
     base = path.parent
+    globals_: Mapping[str, Any] = template.get("Globals") or {}
     functions = {
-        lid: _function(resolver, lid, r, base)
-        for lid, r in _resources_of(resources, "AWS::Lambda::Function")
+        lid: _function(resolver, lid, r, base, globals_)
+        for rtype in FUNCTION_TYPES
+        for lid, r in _resources_of(resources, rtype)
         if _active(resolver, r)
     }
     by_name = {f.name: f for f in functions.values()}
@@ -157,6 +190,18 @@ def read_api(
             uri = str(resolver.resolve((r.get("Properties") or {}).get("IntegrationUri", "")))
             match = _FUNCTION_IN_URI.search(uri)
             integrations[resolver.physical_id(lid)] = by_name.get(match.group(1)) if match else None
+
+    authorizers: dict[str, AuthorizerSpec] = {}
+    for lid, r in _resources_of(resources, "AWS::ApiGatewayV2::Authorizer"):
+        if belongs(r):
+            props = resolver.resolve(r.get("Properties") or {})
+            match = _FUNCTION_IN_URI.search(str(props.get("AuthorizerUri", "")))
+            sources = props.get("IdentitySource") or []
+            authorizers[resolver.physical_id(lid)] = AuthorizerSpec(
+                lid,
+                by_name.get(match.group(1)) if match else None,
+                tuple(str(s) for s in (sources if isinstance(sources, list) else [sources])),
+            )
 
     two_way_routes = {
         str(resolver.resolve(props.get("RouteId")))
@@ -171,7 +216,12 @@ def read_api(
         target = str(props.get("Target", ""))
         integration_id = target.split("/", 1)[1] if target.startswith("integrations/") else ""
         key = str(props["RouteKey"])
-        routes[key] = RouteSpec(key, integrations.get(integration_id), lid in two_way_routes)
+        authorizer = None
+        if props.get("AuthorizationType") == "CUSTOM":
+            authorizer = authorizers.get(str(props.get("AuthorizerId", "")))
+        routes[key] = RouteSpec(
+            key, integrations.get(integration_id), lid in two_way_routes, authorizer
+        )
 
     stages = [
         str(resolver.resolve((r.get("Properties") or {}).get("StageName")))
@@ -181,9 +231,10 @@ def read_api(
     tables = {}
     for lid, r in _resources_of(resources, "AWS::DynamoDB::Table"):
         if _active(resolver, r):
-            keys = resolver.resolve((r.get("Properties") or {}).get("KeySchema", []))
+            props = resolver.resolve(r.get("Properties") or {})
+            keys = props.get("KeySchema", [])
             schema = tuple((str(k["AttributeName"]), str(k["KeyType"])) for k in keys)
-            tables[lid] = TableSpec(lid, resolver.physical_id(lid), schema)
+            tables[lid] = TableSpec(lid, resolver.physical_id(lid), schema, props)
     skipped = Counter(
         str(r.get("Type")) for r in resources.values() if r.get("Type") not in EMULATED
     )

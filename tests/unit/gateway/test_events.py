@@ -24,6 +24,60 @@ def _same_keys(ours: dict[str, object], recorded: dict[str, object]) -> None:
     assert set(recorded) <= set(ours), set(recorded) - set(ours)
 
 
+def same_shape(ours: object, recorded: object, path: str = "event") -> None:
+    """Field by field: every recorded field is present, with a value of the same type, all
+    the way down. Maps whose keys are data (headers, query strings) compare their values'
+    types only."""
+    if isinstance(recorded, dict):
+        assert isinstance(ours, dict), path
+        data_keyed = path.rsplit(".", 1)[-1] in {
+            "headers",
+            "multiValueHeaders",
+            "queryStringParameters",
+            "multiValueQueryStringParameters",
+            "stageVariables",
+        }
+        if data_keyed:
+            for value in ours.values():
+                sample = next(iter(recorded.values()), value)
+                same_shape(value, sample, path + ".*")
+            return
+        missing = set(recorded) - set(ours)
+        assert not missing, f"{path}: missing {sorted(missing)}"
+        for key, value in recorded.items():
+            same_shape(ours[key], value, f"{path}.{key}")
+    elif isinstance(recorded, list):
+        assert isinstance(ours, list), path
+        for item in ours:
+            same_shape(item, recorded[0], path + "[]")
+    else:
+        assert type(ours) is type(recorded), f"{path}: {type(ours).__name__}"
+
+
+def test_every_event_has_the_shape_of_the_recorded_aws_event() -> None:
+    from serverless_chat.gateway.events import authorizer_event
+
+    conn = ConnectionMeta(
+        "c=", 1707502303419, "192.0.2.1", headers=[("Host", "h")], query=[("token", "abc")]
+    )
+    same_shape(connect_event(API, conn, 1, "r", "e"), load_event("connect"))
+    same_shape(
+        message_event(API, conn, "sendMessage", "{}", 1, "r", "e", "m"), load_event("message")
+    )
+    same_shape(disconnect_event(API, conn, 1000, "bye", 1, "r", "e"), load_event("disconnect"))
+    same_shape(authorizer_event(API, conn, 1, "r", "e"), load_event("authorizer_request"))
+
+
+def test_the_authorizer_context_rides_on_every_later_event() -> None:
+    conn = ConnectionMeta("c=", 1, "192.0.2.1", authorizer={"principalId": "ana", "plan": "x"})
+    for event in (
+        connect_event(API, conn, 1, "r", "e"),
+        message_event(API, conn, "echo", "{}", 1, "r", "e", "m"),
+        disconnect_event(API, conn, 1000, "", 1, "r", "e"),
+    ):
+        assert event["requestContext"]["authorizer"] == {"principalId": "ana", "plan": "x"}
+
+
 def test_request_time_format() -> None:
     assert request_time(1707502303419) == "09/Feb/2024:18:11:43 +0000"
 

@@ -43,3 +43,25 @@ def test_nested_selection_path() -> None:
 def test_unsupported_expressions(expression: str) -> None:
     with pytest.raises(ValueError, match="unsupported"):
         selection_path(expression)
+
+
+def test_policy_decisions() -> None:
+    from serverless_chat.gateway.server import policy_decision
+
+    def policy(*effects: str, context: object = None) -> dict[str, object]:
+        return {
+            "principalId": "ana",
+            "policyDocument": {
+                "Statement": [{"Effect": e, "Action": "execute-api:Invoke"} for e in effects]
+            },
+            "context": context or {},
+        }
+
+    assert policy_decision(policy("Allow", context={"n": 1, "bad": {"x": 1}})) == {
+        "principalId": "ana",
+        "n": 1,
+    }
+    assert policy_decision(policy("Deny")) is None
+    assert policy_decision(policy("Allow", "Deny")) is None
+    assert policy_decision(policy()) is None
+    assert policy_decision("not a policy") is None

@@ -1,0 +1,56 @@
+"""Small helpers of the gateway's own: the template's tables on a DynamoDB endpoint, and a
+snapshot of code folders for --watch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from serverless_chat.gateway.template import TableSpec
+
+_SKIP_DIRS = {"__pycache__", ".venv", ".git", "node_modules"}
+
+
+def create_table(client: Any, table: TableSpec) -> bool:
+    """Create a template table as declared (keys, attributes, indexes, TTL), on demand
+    capacity; False when it exists already."""
+    props = table.properties
+    request: dict[str, Any] = {
+        "TableName": table.name,
+        "AttributeDefinitions": props.get("AttributeDefinitions", []),
+        "KeySchema": props.get("KeySchema", []),
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if props.get(key):
+            request[key] = [
+                {k: v for k, v in index.items() if k != "ProvisionedThroughput"}
+                for index in props[key]
+            ]
+    try:
+        client.create_table(**request)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceInUseException":
+            return False
+        raise
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        client.update_time_to_live(
+            TableName=table.name,
+            TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
+        )
+    return True
+
+
+def code_snapshot(folders: Iterable[Path]) -> dict[str, int]:
+    """Every .py file under the folders, with its modification time and size."""
+    found: dict[str, int] = {}
+    for folder in folders:
+        for path in folder.rglob("*.py"):
+            if _SKIP_DIRS.isdisjoint(path.parts):
+                stat = path.stat()
+                found[str(path)] = stat.st_mtime_ns ^ stat.st_size
+    return found

@@ -1,0 +1,69 @@
+"""A second, unrelated template under the gateway: SAM functions with Globals, a REQUEST
+authorizer on $connect, a two-way route, and a binary route answered through boto3."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from serverless_chat.gateway.server import LocalGateway
+from tests.conftest import FIXTURES
+from tests.integration.conftest import recv, start_gateway
+
+ECHO = FIXTURES / "echo" / "template.yaml"
+
+
+@pytest.fixture
+async def echo(tmp_path: Path) -> AsyncIterator[LocalGateway]:
+    gateway = await start_gateway(ECHO, tmp_path / "state")
+    yield gateway
+    await gateway.stop()
+
+
+def test_the_template_is_read_with_sam_functions_and_globals() -> None:
+    from serverless_chat.gateway.template import read_api
+
+    api = read_api(ECHO, {"Greeting": "hi"})
+    assert api.stage == "v1"
+    echo_route = api.routes["echo"]
+    assert echo_route.two_way
+    assert echo_route.function is not None
+    assert echo_route.function.environment == {"GREETING": "hi"}
+    assert echo_route.function.timeout == 5
+    assert api.routes["$connect"].authorizer is not None
+    assert api.not_emulated == ["AWS::SQS::Queue x1"]
+
+
+@pytest.mark.parametrize(
+    ("query", "status"), [("", 401), ("?token=", 401), ("?token=deny", 403), ("?token=boom", 401)]
+)
+async def test_the_authorizer_refuses(echo: LocalGateway, query: str, status: int) -> None:
+    with pytest.raises(InvalidStatus) as caught:
+        await connect(echo.url + query)
+    assert caught.value.response.status_code == status
+    assert echo.registry.ids() == []
+
+
+async def test_an_allowed_client_reaches_two_way_routes_with_the_authorizer_context(
+    echo: LocalGateway,
+) -> None:
+    async with connect(echo.url + "?token=ana") as client:
+        await client.send(json.dumps({"op": "echo", "text": "ping"}))
+        reply = json.loads(await recv(client))
+    assert reply["echo"] == "ping"
+    assert reply["authorizer"] == {"principalId": "user-ana", "plan": "gold", "seats": 3}
+    assert reply["greeting"] == "hello from globals"
+    assert 0 < reply["timeout_ms"] <= 5000
+
+
+async def test_binary_frames_arrive_base64_and_binary_posts_send_binary_frames(
+    echo: LocalGateway,
+) -> None:
+    async with connect(echo.url + "?token=ana") as client:
+        await client.send(b"\x00\x01\x02")
+        assert await recv(client) == b"\x02\x01\x00\xff"

@@ -1,0 +1,89 @@
+"""--watch reloads functions without dropping connections; --dynamodb-endpoint makes the
+template's tables on a DynamoDB endpoint (moto's server) and the chat runs on them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.conftest import FIXTURES, TEMPLATE
+from tests.integration.conftest import recv, start_gateway
+
+
+async def test_watch_reloads_a_changed_function_and_keeps_the_connection(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "behaviours", tmp_path / "api")
+    code = tmp_path / "api" / "functions" / "watched_functions.py"
+    (tmp_path / "api" / "functions" / "behaviour_functions.py").rename(code)
+    template = tmp_path / "api" / "template.yaml"
+    template.write_text(template.read_text().replace("behaviour_functions.", "watched_functions."))
+    gateway = await start_gateway(template, tmp_path / "state", watch=True, watch_interval=0.1)
+    try:
+        async with connect(gateway.url) as client:
+            await client.send(json.dumps({"action": "echo", "v": 1}))
+            assert json.loads(await recv(client)) == {"action": "echo", "v": 1}
+            code.write_text(
+                code.read_text().replace(
+                    'return {"statusCode": 200, "body": event["body"]}',
+                    'return {"statusCode": 200, "body": "reloaded: " + event["body"]}',
+                )
+            )
+            for _ in range(50):
+                await client.send(json.dumps({"action": "echo", "v": 2}))
+                reply = str(await recv(client))
+                if reply.startswith("reloaded"):
+                    break
+                await asyncio.sleep(0.1)
+            assert reply == 'reloaded: {"action": "echo", "v": 2}'
+    finally:
+        await gateway.stop()
+
+
+@pytest.fixture
+def dynamodb_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+async def test_the_chat_runs_on_a_dynamodb_endpoint(dynamodb_endpoint: str, tmp_path: Path) -> None:
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state", dynamodb_endpoint=dynamodb_endpoint)
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=dynamodb_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    try:
+        tables = client.list_tables()["TableNames"]
+        assert sorted(tables) == [
+            "serverless-chat-ConnectionsTable",
+            "serverless-chat-MessagesTable",
+        ]
+        indexes = client.describe_table(TableName="serverless-chat-ConnectionsTable")["Table"]
+        assert {i["IndexName"] for i in indexes["GlobalSecondaryIndexes"]} == {
+            "room-index",
+            "name-index",
+        }
+        a, b = await connect(gateway.url), await connect(gateway.url)
+        await a.send(json.dumps({"action": "sendMessage", "message": "Hello AWS"}))
+        assert await recv(b) == "Hello AWS"
+        rows = client.scan(TableName="serverless-chat-ConnectionsTable")["Items"]
+        assert len([r for r in rows if not r["connectionId"]["S"].startswith("#")]) == 2
+        messages = client.scan(TableName="serverless-chat-MessagesTable")["Items"]
+        assert [m["text"]["S"] for m in messages] == ["Hello AWS"]
+        await a.close()
+        await b.close()
+    finally:
+        await gateway.stop()

@@ -97,6 +97,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     template.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
 
+    token = commands.add_parser(
+        "token", help="mint a development token (HS256, the secret `serve` uses)"
+    )
+    token.add_argument("--name", required=True, help="the chat name the token carries")
+    token.add_argument("--sub", help="the subject (default: the name)")
+    token.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
+
     export = commands.add_parser(
         "web-export", help="write the web chat page out for static hosting"
     )
@@ -226,6 +233,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
         return asyncio.run(_serve(args))
+    if args.command == "token":
+        import time
+
+        import jwt
+
+        from serverless_chat.devsecret import dev_secret
+
+        now = int(time.time())
+        claims = {
+            "sub": args.sub or args.name,
+            "name": args.name,
+            "iat": now,
+            "exp": now + args.ttl,
+        }
+        print(jwt.encode(claims, dev_secret(), algorithm="HS256"))
+        return 0
     if args.command == "web-export":
         from serverless_chat.site import export_site
 

@@ -29,6 +29,7 @@ class ConnectionRecord:
     room: str = DEFAULT_ROOM
     name: str = ""
     format: str = "raw"
+    principal: str = ""  # the token's subject when an authorizer let the connection in
 
     @classmethod
     def opened(
@@ -38,10 +39,11 @@ class ConnectionRecord:
         room: str = DEFAULT_ROOM,
         name: str = "",
         format: str = "raw",
+        principal: str = "",
     ) -> ConnectionRecord:
         """A new connection's record, expiring with API Gateway's 2 h cap."""
         expires = connected_at_ms // 1000 + CONNECTION_TTL_SECONDS
-        return cls(connection_id, connected_at_ms, expires, room, name, format)
+        return cls(connection_id, connected_at_ms, expires, room, name, format, principal)
 
     def moved(self, room: str | None = None, name: str | None = None) -> ConnectionRecord:
         """The same connection in another room or under another name."""

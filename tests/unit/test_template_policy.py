@@ -53,6 +53,7 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
     "SetNameRole": [({GET, PUT, DELETE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
     "HistoryRole": [({GET}, [CONNECTIONS]), ({QUERY}, [MESSAGES]), POST_ONLY],
     "WhoRole": [({GET}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
+    "AuthorizeRole": [],  # plus ssm:GetParameter on the secret, with AuthMode hs256 only
 }
 ROUTES = {
     "$connect",
@@ -90,7 +91,7 @@ def test_one_role_per_function(template: dict[str, Any]) -> None:
     functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"}
     roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
     assert sorted(roles) == sorted(EXPECTED)
-    assert len(set(roles)) == len(functions) == 8
+    assert len(set(roles)) == len(functions) == 9
 
 
 @pytest.mark.parametrize("role", sorted(EXPECTED))
@@ -98,7 +99,7 @@ def test_each_role_is_least_privilege(template: dict[str, Any], role: str) -> No
     resource = template["Resources"][role]
     assert "ManagedPolicyArns" not in resource["Properties"]
     (policy,) = resource["Properties"]["Policies"]
-    statements = policy["PolicyDocument"]["Statement"]
+    statements = [s for s in policy["PolicyDocument"]["Statement"] if "Fn::If" not in s]
     log_group = role.removesuffix("Role") + "LogGroup"
     grants = [(set(_as_list(s["Action"])), _as_list(s["Resource"])) for s in statements]
     assert all(s["Effect"] == "Allow" for s in statements)
@@ -107,6 +108,23 @@ def test_each_role_is_least_privilege(template: dict[str, Any], role: str) -> No
         [{"Fn::GetAtt": [log_group, "Arn"]}],
     )
     assert grants[1:] == EXPECTED[role]
+
+
+def test_the_authorizer_reads_only_its_secret_and_only_in_hs256_mode(
+    template: dict[str, Any],
+) -> None:
+    (policy,) = template["Resources"]["AuthorizeRole"]["Properties"]["Policies"]
+    (conditional,) = [s for s in policy["PolicyDocument"]["Statement"] if "Fn::If" in s]
+    condition, statement, otherwise = conditional["Fn::If"]
+    assert condition == "UsesSecret"
+    assert otherwise == {"Ref": "AWS::NoValue"}
+    assert statement["Action"] == "ssm:GetParameter"
+    assert statement["Resource"]["Fn::Sub"].endswith(":parameter${JwtSecretParameter}")
+    connect = template["Resources"]["ConnectRoute"]["Properties"]
+    assert connect["AuthorizationType"] == {"Fn::If": ["AuthEnabled", "CUSTOM", "NONE"]}
+    authorizer = template["Resources"]["ChatAuthorizer"]["Properties"]
+    assert authorizer["IdentitySource"] == ["route.request.querystring.token"]
+    assert template["Parameters"]["AuthMode"]["Default"] == "none"
 
 
 def test_no_wildcard_resource_or_action_anywhere(template: dict[str, Any]) -> None:
@@ -118,6 +136,7 @@ def test_no_wildcard_resource_or_action_anywhere(template: dict[str, Any]) -> No
             s
             for p in resource.get("Properties", {}).get("Policies", [])
             for s in p["PolicyDocument"]["Statement"]
+            if "Fn::If" not in s
         ):
             for action in _as_list(statement["Action"]):
                 assert not action.endswith(":*"), action
@@ -174,11 +193,13 @@ def test_lambda_permissions_are_scoped_to_this_api_and_route(template: dict[str,
         for r in template["Resources"].values()
         if r["Type"] == "AWS::Lambda::Permission"
     ]
-    assert len(permissions) == len(ROUTES)
+    assert len(permissions) == len(ROUTES) + 1  # and the authorizer's
     for permission in permissions:
         assert permission["Principal"] == "apigateway.amazonaws.com"
         source = permission["SourceArn"]["Fn::Sub"]
-        assert "${ChatApi}/${StageName}/" in source
+        assert "${ChatApi}/${StageName}/" in source or source.endswith(
+            "${ChatApi}/authorizers/${ChatAuthorizer}"
+        )
         assert not source.endswith("*")
 
 
@@ -218,7 +239,7 @@ def test_alarm_and_log_groups(template: dict[str, Any]) -> None:
         for m in alarm["Metrics"]
         if "MetricStat" in m
     ]
-    assert sorted(watched) == sorted(functions)
+    assert sorted(watched) == sorted(f for f in functions if f != "AuthorizeHandler")
     assert alarm["AlarmActions"]["Fn::If"][0] == "HasAlarmTopic"
     for name in functions:
         group = resources[name.replace("Handler", "LogGroup")]["Properties"]

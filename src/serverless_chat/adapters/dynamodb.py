@@ -88,6 +88,8 @@ class DynamoDbConnectionStore:
             "room": {"S": record.room},
             "format": {"S": record.format},
         }
+        if record.principal:
+            item["principal"] = {"S": record.principal}
         if record.name:  # an index key may not be an empty string
             item["name"] = {"S": record.name}
             item["nameKey"] = {"S": record.name_key}
@@ -238,4 +240,5 @@ def _record(item: dict[str, Any]) -> ConnectionRecord:
         room=text("room", "general"),
         name=text("name", ""),
         format=text("format", "raw"),
+        principal=text("principal", ""),
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 from serverless_chat.errors import StoreError
 from serverless_chat.ports import ChatMessage, ConnectionRecord, name_key
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS connections (
     table_name    TEXT    NOT NULL,
@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS connections (
     name          TEXT    NOT NULL,
     name_key      TEXT    NOT NULL,
     format        TEXT    NOT NULL,
+    principal     TEXT    NOT NULL DEFAULT '',
     PRIMARY KEY (table_name, connection_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS connections_by_room ON connections (table_name, room, connection_id);
@@ -53,7 +54,7 @@ CREATE TABLE IF NOT EXISTS messages (
     PRIMARY KEY (table_name, room, sort_key)
 ) WITHOUT ROWID;
 """
-_COLUMNS = "connection_id, connected_at, expires_at, room, name, format"
+_COLUMNS = "connection_id, connected_at, expires_at, room, name, format, principal"
 
 
 class SqliteDatabase:
@@ -128,7 +129,7 @@ class SqliteConnectionStore:
     def put(self, record: ConnectionRecord) -> None:
         self._db.run(
             "PutItem",
-            "INSERT OR REPLACE INTO connections VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO connections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 self.table_name,
                 record.connection_id,
@@ -138,6 +139,7 @@ class SqliteConnectionStore:
                 record.name,
                 record.name_key,
                 record.format,
+                record.principal,
             ),
         )
 
@@ -278,7 +280,7 @@ class SqliteMessageStore:
 
 
 def _record(row: tuple[object, ...]) -> ConnectionRecord:
-    connection_id, connected_at, expires_at, room, name, fmt = row
+    connection_id, connected_at, expires_at, room, name, fmt, principal = row
     return ConnectionRecord(
         str(connection_id),
         int(str(connected_at)),
@@ -286,4 +288,5 @@ def _record(row: tuple[object, ...]) -> ConnectionRecord:
         str(room),
         str(name),
         str(fmt),
+        str(principal),
     )

@@ -38,6 +38,7 @@ from serverless_chat.chat.protocol import (
     parse_send_message,
     parse_set_name,
     request_ref,
+    validate_name,
 )
 from serverless_chat.errors import CallbackError, StoreError
 from serverless_chat.ports import (
@@ -115,16 +116,23 @@ class Chat:
 
     # -- lifecycle ---------------------------------------------------------------
     def connect(
-        self, connection_id: str, connected_at: int, query: Mapping[str, str] | None
+        self,
+        connection_id: str,
+        connected_at: int,
+        query: Mapping[str, str] | None,
+        principal: str = "",
+        token_name: str = "",
     ) -> ConnectionRecord:
         """Place a new connection in its room under its name; tell the room. Raises
         ProtocolError (bad options, NAME_TAKEN) or StoreError; then nothing is kept."""
         options = parse_connect_options(query)
         chosen = options.name
+        if principal:  # signed in: the name is the token's, whatever the URL says
+            chosen = validate_name(token_name or principal, "$connect")
         for _ in range(1 if chosen else _GENERATED_NAME_TRIES):
             name = chosen or generated_name()
             record = ConnectionRecord.opened(
-                connection_id, connected_at, options.room, name, options.format
+                connection_id, connected_at, options.room, name, options.format, principal
             )
             self.store.put(record)
             try:
@@ -224,6 +232,12 @@ class Chat:
     def set_name(self, sender: ConnectionRecord, body: str | None) -> None:
         name = parse_set_name(body)
         cid = sender.connection_id
+        if sender.principal and name != sender.name:
+            raise ProtocolError(
+                "NAME_FROM_TOKEN",
+                "Your name comes from your sign-in and cannot change.",
+                "setName",
+            )
         if name != sender.name:
             new_key = name_key(name) != sender.name_key
             if new_key:

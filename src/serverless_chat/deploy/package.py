@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.util
 import io
 import zipfile
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ PACKAGE = PACKAGE_DIR.name
 # What ships to Lambda: the handlers and all they import; never the dev-time tools.
 RUNTIME_PACKAGES = ("handlers", "chat", "adapters")
 RUNTIME_MODULES = ("__init__.py", "errors.py", "ports.py")
+# Pure-Python libraries the template ships beside the runtime code (the authorizer's PyJWT).
+VENDORED = ("jwt",)
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
 
 
@@ -50,12 +53,33 @@ class LambdaPackage:
         return f"serverless-chat/lambda-{self.sha256[:32]}.zip"
 
 
-def build_package(files: list[Path] | None = None) -> LambdaPackage:
-    """Zip the runtime files with fixed times and modes, in a fixed order."""
+def vendored_files() -> list[tuple[Path, str]]:
+    """(file, name in the zip) for every vendored library, as installed here."""
+    found: list[tuple[Path, str]] = []
+    for package in VENDORED:
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None:
+            raise RuntimeError(f"{package} is not installed; it ships with the authorizer")
+        root = Path(spec.origin).parent
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                found.append((path, f"{package}/{path.relative_to(root).as_posix()}"))
+    return found
+
+
+def build_package(
+    files: list[Path] | None = None, extra: list[tuple[Path, str]] | None = None
+) -> LambdaPackage:
+    """Zip the runtime files and the vendored libraries (and ``extra`` (file, name) pairs)
+    with fixed times and modes, in a fixed order."""
+    entries = [
+        (path, path.relative_to(SOURCE_ROOT).as_posix()) for path in files or runtime_files()
+    ]
+    entries += vendored_files() + (extra or [])
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(files or runtime_files()):
-            info = zipfile.ZipInfo(path.relative_to(SOURCE_ROOT).as_posix(), _EPOCH)
+        for path, name in sorted(entries, key=lambda entry: entry[1]):
+            info = zipfile.ZipInfo(name, _EPOCH)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, path.read_bytes())

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import ast
 import copy
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from serverless_chat.deploy.package import import_closure, module_name, runtime_files
+from serverless_chat.deploy.package import (
+    import_closure,
+    module_name,
+    runtime_files,
+    vendored_files,
+)
 
 _LOADER = '''
 import importlib.abc
@@ -43,10 +49,26 @@ sys.meta_path.insert(0, _BundledModules())
 '''
 
 
+def _vendored_modules() -> dict[str, Path]:
+    """Module name → file for the vendored pure-Python libraries (PyJWT)."""
+    modules: dict[str, Path] = {}
+    for path, name in vendored_files():
+        if name.endswith(".py"):
+            parts = name[:-3].split("/")
+            if parts[-1] == "__init__":
+                parts.pop()
+            modules[".".join(parts)] = path
+    return modules
+
+
 def inline_source(handler_module: str, attribute: str = "handler") -> str:
     """index.py for one function: its modules as literal strings, the importer, the entry."""
     by_name = {module_name(path): path for path in runtime_files()}
     modules = import_closure(handler_module)
+    if handler_module.endswith(".authorize"):  # the authorizer ships PyJWT beside it
+        vendored = _vendored_modules()
+        by_name.update(vendored)
+        modules = sorted({*modules, *vendored})
     packages = sorted(m for m in modules if by_name[m].name == "__init__.py")
     lines = [
         f'"""serverless-chat: {handler_module}.{attribute}, made inline by'

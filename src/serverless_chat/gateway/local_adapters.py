@@ -21,6 +21,7 @@ from serverless_chat.adapters.sqlite import (
     SqliteDatabase,
     SqliteMessageStore,
 )
+from serverless_chat.devsecret import dev_secret
 from serverless_chat.gateway.registry import ConnectionRegistry
 from serverless_chat.gateway.template import FunctionSpec
 from serverless_chat.ports import ConnectionInfo, Connections
@@ -140,6 +141,8 @@ class LocalDependencies:
             self._executor,
             service.ChatSettings.from_env(env),
             self.metrics,
+            dict(env),
+            dev_secret,
         )
 
     def purge(self) -> None:

@@ -236,7 +236,9 @@ def read_api(
             schema = tuple((str(k["AttributeName"]), str(k["KeyType"])) for k in keys)
             tables[lid] = TableSpec(lid, resolver.physical_id(lid), schema, props)
     skipped = Counter(
-        str(r.get("Type")) for r in resources.values() if r.get("Type") not in EMULATED
+        str(r.get("Type"))
+        for r in resources.values()
+        if r.get("Type") not in EMULATED and _active(resolver, r)
     )
     not_emulated = [f"{rtype} x{count}" for rtype, count in sorted(skipped.items())]
     return WebSocketApiSpec(

@@ -23,7 +23,14 @@ def build_handler(deps: Dependencies) -> Handler:
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         ev = WebSocketEvent(event)
         try:
-            deps.chat(ev).connect(ev.connection_id, ev.connected_at, ev.query)
+            auth = ev.authorizer
+            deps.chat(ev).connect(
+                ev.connection_id,
+                ev.connected_at,
+                ev.query,
+                principal=str(auth.get("sub") or auth.get("principalId") or ""),
+                token_name=str(auth.get("name") or ""),
+            )
         except ProtocolError as error:
             status = 409 if error.code == "NAME_TAKEN" else 400
             return response(status, {"code": error.code, "message": error.message})

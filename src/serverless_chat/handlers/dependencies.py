@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ class Dependencies:
     fanout_executor: Executor
     settings: ChatSettings = field(default_factory=ChatSettings)
     metrics: Metrics = field(default_factory=CountingMetrics)
+    environment: Mapping[str, str] = field(default_factory=dict)
+    signing_secret: Callable[[], str] | None = None  # the HS256 secret of the authorizer
 
     def chat(self, event: WebSocketEvent) -> Chat:
         """The chat as seen by one invocation."""
@@ -104,7 +107,28 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
             env.get("METRICS_NAMESPACE", "ServerlessChat"),
             {"Stage": env.get("STAGE_NAME", "production")},
         ),
+        dict(env),
+        ssm_secret(session, env["JWT_SECRET_PARAMETER"])
+        if env.get("JWT_SECRET_PARAMETER")
+        else None,
     )
+
+
+def ssm_secret(session: Any, name: str, ttl_seconds: float = 300.0) -> Callable[[], str]:
+    """The SecureString ``name``, read once and kept for ``ttl_seconds`` (so a rotated
+    secret is picked up within minutes without a call per connection)."""
+    client = session.client("ssm")
+    cached: list[tuple[float, str]] = []
+    lock = threading.Lock()
+
+    def read() -> str:
+        with lock:
+            if not cached or time.monotonic() - cached[0][0] > ttl_seconds:
+                value = client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+                cached[:] = [(time.monotonic(), str(value))]
+            return cached[0][1]
+
+    return read
 
 
 def lambda_entry(

@@ -51,6 +51,12 @@ class WebSocketEvent:
         return {str(k): str(v) for k, v in query.items()}
 
     @property
+    def authorizer(self) -> dict[str, Any]:
+        """What the REQUEST authorizer passed on ({} when none ran)."""
+        value = self._context.get("authorizer")
+        return dict(value) if isinstance(value, Mapping) else {}
+
+    @property
     def body(self) -> str | None:
         body = self.raw.get("body")
         return body if isinstance(body, str) else None

@@ -7,7 +7,12 @@ import pytest
 import yaml
 
 from serverless_chat.deploy.package import module_name, runtime_files
-from serverless_chat.deploy.standalone import bundled_sources, dump_template, standalone_template
+from serverless_chat.deploy.standalone import (
+    _vendored_modules,
+    bundled_sources,
+    dump_template,
+    standalone_template,
+)
 from serverless_chat.gateway.cfn_yaml import load_template
 from tests.conftest import TEMPLATE
 
@@ -30,7 +35,7 @@ def _functions(path: Path) -> dict[str, Any]:
 
 def test_every_function_is_inline(standalone: Path) -> None:
     functions = _functions(standalone)
-    assert len(functions) == 8
+    assert len(functions) == 9
     for props in functions.values():
         assert set(props["Code"]) == {"ZipFile"}
         assert props["Handler"] == "index.handler"
@@ -38,6 +43,7 @@ def test_every_function_is_inline(standalone: Path) -> None:
 
 def test_the_inline_code_is_exactly_the_runtime_code(standalone: Path) -> None:
     files = {module_name(path): path.read_text() for path in runtime_files()}
+    files.update({name: path.read_text() for name, path in _vendored_modules().items()})
     for props in _functions(standalone).values():
         sources = bundled_sources(props["Code"]["ZipFile"])
         assert sources

@@ -35,7 +35,8 @@ def test_reads_the_chat_api_from_the_template() -> None:
     assert send.environment["MAX_MESSAGE_LENGTH"] == "4000"
     assert api.tables["ConnectionsTable"].key_schema == (("connectionId", "HASH"),)
     assert api.tables["MessagesTable"].key_schema == (("room", "HASH"), ("sortKey", "RANGE"))
-    assert "AWS::IAM::Role x8" in api.not_emulated
+    assert "AWS::IAM::Role x8" in api.not_emulated  # the authorizer's role is conditional
+    assert api.routes["$connect"].authorizer is None  # AuthMode none by default
 
 
 def test_parameters_reach_the_api() -> None:

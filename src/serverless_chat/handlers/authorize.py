@@ -102,7 +102,7 @@ def build_handler(deps: Dependencies) -> Handler:
         token = str((event.get("queryStringParameters") or {}).get("token", ""))
         try:
             claims = verify(token, settings, secret, jwks)
-        except jwt.InvalidTokenError as error:
+        except jwt.PyJWTError as error:  # invalid, expired, or no key in the JWKS matches
             log.info("token refused: %s", error)
             raise Exception("Unauthorized") from None  # API Gateway answers 401
         name = next((str(claims[c]) for c in NAME_CLAIMS if claims.get(c)), "")

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from serverless_chat.chat.limits import take
 from serverless_chat.errors import CallbackError, ConnectionGone, PayloadTooLarge, StoreError
 from serverless_chat.ports import ChatMessage, ConnectionInfo, ConnectionRecord, name_key
 
@@ -18,6 +19,7 @@ class MemoryConnectionStore:
     def __init__(self) -> None:
         self.rows: dict[str, ConnectionRecord] = {}
         self.claims: dict[tuple[str, str], str] = {}
+        self.buckets: dict[str, tuple[float | None, int]] = {}
         self.fail_on: set[str] = set()
         self.scanned_pages = 0
         self.items_read = 0
@@ -80,6 +82,14 @@ class MemoryConnectionStore:
         with self._lock:
             if self.claims.get((room, name_key(name))) == connection_id:
                 del self.claims[(room, name_key(name))]
+
+    def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
+        self._check("UpdateItem")
+        with self._lock:
+            tokens, at = self.buckets.get(connection_id, (None, 0))
+            allowed, left = take(tokens, at, rate, burst, now_ms)
+            self.buckets[connection_id] = (left, now_ms)
+            return allowed
 
 
 class MemoryMessageStore:

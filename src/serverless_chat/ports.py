@@ -92,6 +92,10 @@ class ConnectionStore(Protocol):
     def release_name(self, room: str, name: str, connection_id: str) -> None:
         """Give up a claim, if ``connection_id`` still holds it."""
 
+    def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
+        """Take one token from the connection's bucket (``burst`` deep, refilled at ``rate``
+        a second); False when it is empty. Atomic per connection."""
+
 
 @dataclass(frozen=True, slots=True)
 class ChatMessage:

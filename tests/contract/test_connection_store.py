@@ -218,3 +218,30 @@ def test_dynamodb_missing_table_is_a_store_error() -> None:
             with pytest.raises(StoreError) as caught:
                 call()
             assert "ResourceNotFoundException" in str(caught.value)
+
+
+def test_token_bucket(store: ConnectionStore) -> None:
+    store.put(ConnectionRecord.opened("c1", 0))
+    store.put(ConnectionRecord.opened("c2", 0))
+    t = 1_000_000
+    assert [store.take_token("c1", 2, 3, t) for _ in range(4)] == [True, True, True, False]
+    assert store.take_token("c2", 2, 3, t)  # buckets are per connection
+    assert store.take_token("c1", 2, 3, t + 500)  # half a second at 2/s: one token back
+    assert not store.take_token("c1", 2, 3, t + 500)
+    assert [store.take_token("c1", 2, 3, t + 60_000) for _ in range(4)] == [
+        True,
+        True,
+        True,
+        False,  # refilled, but never past the burst
+    ]
+
+
+def test_concurrent_takers_never_overdraw(store: ConnectionStore) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    store.put(ConnectionRecord.opened("c1", 0))
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: store.take_token("c1", 0.001, 10, 5_000), range(30)))
+    # Never more than the bucket holds (DynamoDB's optimistic retries may give up early
+    # under this much contention, which errs on the side of refusing).
+    assert 1 <= results.count(True) <= 10

@@ -29,6 +29,7 @@ def _callback_arn(method: str) -> dict[str, str]:
     }
 
 
+UPDATE = "dynamodb:UpdateItem"  # each connection's token bucket
 GET, PUT, DELETE, QUERY = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -43,16 +44,21 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
     "ConnectRole": [({PUT, GET, DELETE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
     "DisconnectRole": [({GET, DELETE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
     "SendMessageRole": [
-        ({GET, DELETE}, [CONNECTIONS]),
+        ({GET, UPDATE, DELETE}, [CONNECTIONS]),
         ({QUERY}, [_index("room-index"), _index("name-index")]),
         ({PUT}, [MESSAGES]),
         POST_ONLY,
     ],
     "DefaultRole": [({MANAGE}, [_callback_arn("POST"), _callback_arn("GET")])],
-    "JoinRole": [({GET, PUT, DELETE}, [CONNECTIONS]), ROOM_QUERY, ({QUERY}, [MESSAGES]), POST_ONLY],
-    "SetNameRole": [({GET, PUT, DELETE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
-    "HistoryRole": [({GET}, [CONNECTIONS]), ({QUERY}, [MESSAGES]), POST_ONLY],
-    "WhoRole": [({GET}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
+    "JoinRole": [
+        ({GET, UPDATE, PUT, DELETE}, [CONNECTIONS]),
+        ROOM_QUERY,
+        ({QUERY}, [MESSAGES]),
+        POST_ONLY,
+    ],
+    "SetNameRole": [({GET, UPDATE, PUT, DELETE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
+    "HistoryRole": [({GET, UPDATE}, [CONNECTIONS]), ({QUERY}, [MESSAGES]), POST_ONLY],
+    "WhoRole": [({GET, UPDATE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
     "AuthorizeRole": [],  # plus ssm:GetParameter on the secret, with AuthMode hs256 only
 }
 ROUTES = {

@@ -21,6 +21,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from serverless_chat.chat.limits import take
 from serverless_chat.errors import StoreError
 from serverless_chat.ports import ChatMessage, ConnectionRecord, name_key
 
@@ -175,6 +176,42 @@ class DynamoDbConnectionStore:
         except StoreError as error:
             if _code(error.__cause__ or error) != "ConditionalCheckFailedException":
                 raise
+
+    def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
+        """Read the bucket, then write it back on condition that nobody else did meanwhile
+        (optimistic concurrency); a lost race is tried again from the fresh values."""
+        key = {"connectionId": {"S": connection_id}}
+        for _ in range(5):
+            item = self._table.call(
+                "GetItem",
+                Key=key,
+                ConsistentRead=True,
+                ProjectionExpression="tokens, refilledAt",
+            ).get("Item", {})
+            tokens = float(item["tokens"]["N"]) if "tokens" in item else None
+            previous = item.get("refilledAt", {}).get("N")
+            allowed, left = take(tokens, int(previous or 0), rate, burst, now_ms)
+            condition = "#at = :previous" if previous else "attribute_not_exists(#at)"
+            values = {":tokens": {"N": f"{left:.4f}"}, ":now": {"N": str(now_ms)}}
+            if previous:
+                values[":previous"] = {"N": previous}
+            try:
+                self._table.call(
+                    "UpdateItem",
+                    Key=key,
+                    UpdateExpression="SET tokens = :tokens, #at = :now",
+                    ConditionExpression=f"attribute_exists(connectionId) AND {condition}",
+                    ExpressionAttributeNames={"#at": "refilledAt"},
+                    ExpressionAttributeValues=values,
+                )
+            except StoreError as error:
+                if _code(error.__cause__ or error) != "ConditionalCheckFailedException":
+                    raise
+                if "tokens" not in item and not self.get(connection_id):
+                    return True  # no row (not connected through $connect): nothing to limit
+                continue
+            return allowed
+        return False
 
     def purge(self) -> int:
         """Delete every item (connections and name claims); the local gateway does this at

@@ -15,10 +15,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from serverless_chat.chat.limits import take
 from serverless_chat.errors import StoreError
 from serverless_chat.ports import ChatMessage, ConnectionRecord, name_key
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS connections (
     table_name    TEXT    NOT NULL,
@@ -41,6 +42,13 @@ CREATE TABLE IF NOT EXISTS name_claims (
     owner      TEXT    NOT NULL,
     expires_at INTEGER NOT NULL,
     PRIMARY KEY (table_name, room, name_key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS buckets (
+    table_name    TEXT    NOT NULL,
+    connection_id TEXT    NOT NULL,
+    tokens        REAL    NOT NULL,
+    refilled_at   INTEGER NOT NULL,
+    PRIMARY KEY (table_name, connection_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS messages (
     table_name TEXT    NOT NULL,
@@ -144,11 +152,12 @@ class SqliteConnectionStore:
         )
 
     def delete(self, connection_id: str) -> None:
-        self._db.run(
-            "DeleteItem",
-            "DELETE FROM connections WHERE table_name = ? AND connection_id = ?",
-            (self.table_name, connection_id),
-        )
+        for table in ("connections", "buckets"):
+            self._db.run(
+                "DeleteItem",
+                f"DELETE FROM {table} WHERE table_name = ? AND connection_id = ?",
+                (self.table_name, connection_id),
+            )
 
     def get(self, connection_id: str) -> ConnectionRecord | None:
         rows = self._db.run(
@@ -225,12 +234,40 @@ class SqliteConnectionStore:
             (self.table_name, room, name_key(name), connection_id),
         )
 
+    def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
+        conn = self._db.connection()
+        key = (self.table_name, connection_id)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute(
+                    "SELECT tokens, refilled_at FROM buckets"
+                    " WHERE table_name = ? AND connection_id = ?",
+                    key,
+                ).fetchone()
+                allowed, left = take(
+                    None if row is None else float(row[0]),
+                    0 if row is None else int(row[1]),
+                    rate,
+                    burst,
+                    now_ms,
+                )
+                conn.execute(
+                    "INSERT OR REPLACE INTO buckets VALUES (?, ?, ?, ?)", (*key, left, now_ms)
+                )
+            finally:
+                conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            raise StoreError("UpdateItem", str(error)) from error
+        return allowed
+
     def purge(self) -> int:
         """Delete every connection and name claim; the gateway does this at start."""
         purged = self._db.count(
             "Purge", "DELETE FROM connections WHERE table_name = ?", (self.table_name,)
         )
         self._db.count("Purge", "DELETE FROM name_claims WHERE table_name = ?", (self.table_name,))
+        self._db.count("Purge", "DELETE FROM buckets WHERE table_name = ?", (self.table_name,))
         return purged
 
 

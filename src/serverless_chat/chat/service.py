@@ -63,6 +63,8 @@ class ChatSettings:
     max_text_length: int = DEFAULT_MAX_TEXT_LENGTH
     retention_days: int = 7
     history_on_join: int = DEFAULT_HISTORY_LIMIT
+    rate_per_second: int = 10  # each connection's token bucket: steady requests a second
+    burst: int = 20  # ... and how many may come at once
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ChatSettings:
@@ -75,6 +77,8 @@ class ChatSettings:
         return cls(
             max_text_length=number("MAX_MESSAGE_LENGTH", DEFAULT_MAX_TEXT_LENGTH),
             retention_days=number("RETENTION_DAYS", 7),
+            rate_per_second=number("RATE_LIMIT_PER_SECOND", 10),
+            burst=number("RATE_LIMIT_BURST", 20),
         )
 
 
@@ -171,6 +175,16 @@ class Chat:
                     "NOT_CONNECTED", "This connection is not known; reconnect.", action
                 )
             fmt = sender.format
+            limits = self.settings
+            if not self.store.take_token(
+                connection_id, limits.rate_per_second, limits.burst, self._now_ms()
+            ):
+                raise ProtocolError(
+                    "RATE_LIMITED",
+                    f"Too many requests: at most {limits.rate_per_second} a second"
+                    f" (bursts of {limits.burst}). Wait a moment and send again.",
+                    action,
+                )
             operation(self, sender, body)
         except ProtocolError as error:
             frame = ErrorFrame(error.code, error.message, error.action, self._ref)

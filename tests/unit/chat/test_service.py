@@ -216,7 +216,7 @@ def test_each_format_gets_its_frame_and_json_senders_get_an_echo(world: World) -
         "room": "general",
         "from": "ana",
         "text": "hi",
-        "sentAt": world.t0,
+        "sentAt": world.t0 + 1,  # the clock ticks once for the rate limit
     }
     assert world.frames("a") == [envelope]
     assert world.frames("r") == ["hi"]
@@ -328,7 +328,7 @@ def test_direct_message_reaches_every_connection_of_the_name_and_nobody_else(
         "from": "ana",
         "to": "bob",
         "text": "psst",
-        "sentAt": world.t0,
+        "sentAt": world.t0 + 1,  # the clock ticks once for the rate limit
     }
     assert world.frames("b1") == [direct]
     assert world.frames("b2") == ["psst"]
@@ -520,3 +520,16 @@ def test_metrics_count_what_happened() -> None:
     assert metrics.counts["Deliveries"] == 1
     assert metrics.counts["StaleConnectionsRemoved"] == 1
     assert metrics.counts["ConnectionsClosed"] == 1
+
+
+def test_a_connection_over_its_rate_gets_an_error_and_nothing_happens() -> None:
+    world = World(ChatSettings(rate_per_second=1, burst=2))
+    world.connect("a", format="json")
+    world.connect("b")
+    world.clear()
+    for text in ("one", "two", "three"):
+        world.say("a", text)
+    assert world.frames("b") == ["one", "two"]
+    codes = [f.get("code") for f in world.frames("a") if f["type"] == "error"]
+    assert codes == ["RATE_LIMITED"]
+    assert [m.text for m in world.messages.latest("general", 10)] == ["two", "one"]

@@ -178,36 +178,44 @@ class DynamoDbConnectionStore:
                 raise
 
     def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
-        """Read the bucket, then write it back on condition that nobody else did meanwhile
-        (optimistic concurrency); a lost race is tried again from the fresh values."""
+        """Read the bucket, then write it back on condition that its version has not moved
+        (optimistic concurrency; a version, not the time, since two takers may share a
+        millisecond); a lost race is tried again from the fresh values."""
         key = {"connectionId": {"S": connection_id}}
-        for _ in range(5):
+        for _ in range(10):
             item = self._table.call(
                 "GetItem",
                 Key=key,
                 ConsistentRead=True,
-                ProjectionExpression="tokens, refilledAt",
+                ProjectionExpression="tokens, refilledAt, bucketVersion",
             ).get("Item", {})
             tokens = float(item["tokens"]["N"]) if "tokens" in item else None
-            previous = item.get("refilledAt", {}).get("N")
-            allowed, left = take(tokens, int(previous or 0), rate, burst, now_ms)
-            condition = "#at = :previous" if previous else "attribute_not_exists(#at)"
-            values = {":tokens": {"N": f"{left:.4f}"}, ":now": {"N": str(now_ms)}}
-            if previous:
-                values[":previous"] = {"N": previous}
+            refilled_at = int(item.get("refilledAt", {}).get("N", "0"))
+            version = item.get("bucketVersion", {}).get("N")
+            allowed, left = take(tokens, refilled_at, rate, burst, now_ms)
+            values = {
+                ":tokens": {"N": f"{left:.4f}"},
+                ":now": {"N": str(now_ms)},
+                ":next": {"N": str(int(version or 0) + 1)},
+            }
+            if version:
+                condition = "#v = :version"
+                values[":version"] = {"N": version}
+            else:
+                condition = "attribute_not_exists(#v)"
             try:
                 self._table.call(
                     "UpdateItem",
                     Key=key,
-                    UpdateExpression="SET tokens = :tokens, #at = :now",
+                    UpdateExpression="SET tokens = :tokens, refilledAt = :now, #v = :next",
                     ConditionExpression=f"attribute_exists(connectionId) AND {condition}",
-                    ExpressionAttributeNames={"#at": "refilledAt"},
+                    ExpressionAttributeNames={"#v": "bucketVersion"},
                     ExpressionAttributeValues=values,
                 )
             except StoreError as error:
                 if _code(error.__cause__ or error) != "ConditionalCheckFailedException":
                     raise
-                if "tokens" not in item and not self.get(connection_id):
+                if not item and self.get(connection_id) is None:
                     return True  # no row (not connected through $connect): nothing to limit
                 continue
             return allowed

@@ -126,6 +126,10 @@ async def _serve(args: argparse.Namespace) -> int:
             stack_name=args.stack_name,
             watch=args.watch,
             dynamodb_endpoint=args.dynamodb_endpoint,
+            idle_timeout=args.idle_timeout,
+            max_connection_duration=args.max_connection_duration,
+            max_frame_bytes=args.max_frame_bytes,
+            ping_interval=args.ping_interval or None,
         )
         gateway = LocalGateway(config)
     except (TemplateError, argparse.ArgumentTypeError) as error:

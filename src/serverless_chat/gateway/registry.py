@@ -29,6 +29,7 @@ class LiveConnection:
     socket: web.WebSocketResponse | None = None
     pending: list[bytes] = field(default_factory=list)
     last_active_at: float = field(default_factory=time.time)
+    idle_since: float = field(default_factory=time.monotonic)
     closing: bool = False
 
     def touch(self) -> None:

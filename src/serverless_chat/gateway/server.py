@@ -44,6 +44,7 @@ log = logging.getLogger("serverless_chat.gateway")
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 GOING_AWAY = 1001
+MESSAGE_TOO_BIG = 1009
 
 
 def policy_decision(result: Any) -> dict[str, Any] | None:
@@ -65,6 +66,13 @@ def policy_decision(result: Any) -> dict[str, Any] | None:
         {str(k): v for k, v in context.items() if isinstance(v, str | int | float | bool)}
     )
     return allowed
+
+
+def _size(body: str | bytes, limit: int) -> int:
+    """The frame's size in bytes; text is only encoded when it might be over the limit."""
+    if isinstance(body, bytes) or len(body) * 4 <= limit:  # UTF-8 needs at most 4 bytes
+        return len(body)
+    return len(body.encode())
 
 
 def new_connection_id() -> str:
@@ -91,6 +99,11 @@ class GatewayConfig:
     watch: bool = False
     watch_interval: float = 1.0
     dynamodb_endpoint: str | None = None
+    # API Gateway's limits, configurable for tests.
+    idle_timeout: float = 600.0
+    max_connection_duration: float = 7200.0
+    max_frame_bytes: int = 32 * 1024
+    ping_interval: float | None = 30.0  # a client that misses a pong is gone
 
 
 class LocalGateway:
@@ -238,7 +251,9 @@ class LocalGateway:
         )
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
-        socket = web.WebSocketResponse(max_msg_size=MAX_POST_BYTES)
+        socket = web.WebSocketResponse(
+            max_msg_size=MAX_POST_BYTES, heartbeat=self.config.ping_interval
+        )
         if not socket.can_prepare(request).ok:
             return web.Response(status=426, text="This is a WebSocket endpoint; upgrade required.")
         meta = events.ConnectionMeta(
@@ -262,23 +277,45 @@ class LocalGateway:
             return refusal
         await socket.prepare(request)
         await self.registry.attach(meta.connection_id, socket)
+        reason = ""
         try:
-            async for message in socket:
-                if message.type == WSMsgType.TEXT:
-                    body: str | bytes = message.data
-                elif message.type == WSMsgType.BINARY:
-                    body = message.data
-                else:
-                    break
-                connection.touch()
-                await self._dispatch(connection, body)
+            reason = await self._receive_loop(connection, socket)
         finally:
             removed = self.registry.remove(meta.connection_id)
             if removed is not None:
                 code = socket.close_code or 1006
-                reason = f"Client-side close frame status code '{code}'"
+                reason = reason or f"Client-side close frame status code '{code}'"
                 await asyncio.shield(self._run_disconnect(removed, code, reason))
         return socket
+
+    async def _receive_loop(self, connection: LiveConnection, socket: web.WebSocketResponse) -> str:
+        """Dispatch frames until the client leaves or a limit closes it; says which limit."""
+        limits = self.config
+        started = time.monotonic()
+        while True:
+            now = time.monotonic()
+            idle_left = limits.idle_timeout - (now - connection.idle_since)
+            life_left = limits.max_connection_duration - (now - started)
+            try:
+                message = await socket.receive(timeout=max(0.0, min(idle_left, life_left)))
+            except TimeoutError:
+                why = "Idle timeout" if idle_left <= life_left else "Connection duration exceeded"
+                await socket.close(code=GOING_AWAY, message=why.encode())
+                return why
+            if message.type == WSMsgType.TEXT:
+                body: str | bytes = message.data
+            elif message.type == WSMsgType.BINARY:
+                body = message.data
+            else:
+                return ""
+            size = _size(body, limits.max_frame_bytes)
+            if size > limits.max_frame_bytes:
+                why = f"Frame of {size} bytes is over {limits.max_frame_bytes}"
+                await socket.close(code=MESSAGE_TOO_BIG, message=why.encode()[:120])
+                return why
+            connection.touch()
+            connection.idle_since = time.monotonic()
+            await self._dispatch(connection, body)
 
     async def _authorize(
         self, authorizer: AuthorizerSpec, meta: events.ConnectionMeta

@@ -47,6 +47,16 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="reload the functions when their code changes (connections stay open)",
     )
+    serve.add_argument("--idle-timeout", type=float, default=600.0, metavar="SECONDS")
+    serve.add_argument("--max-connection-duration", type=float, default=7200.0, metavar="SECONDS")
+    serve.add_argument("--max-frame-bytes", type=int, default=32 * 1024)
+    serve.add_argument(
+        "--ping-interval",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="ping clients this often; one that misses a pong is disconnected (0: never)",
+    )
     serve.add_argument(
         "--dynamodb-endpoint",
         metavar="URL",

@@ -16,9 +16,10 @@ _URL = re.compile(r"on (ws://\S+)")
 class ServedGateway:
     """One gateway process at a time, on the same port and state across restarts."""
 
-    def __init__(self, state_dir: Path, log: Path) -> None:
+    def __init__(self, state_dir: Path, log: Path, *args: str) -> None:
         self.state_dir = state_dir
         self.log = log
+        self.args = args
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
         self.port = 0
@@ -39,6 +40,7 @@ class ServedGateway:
                     str(self.port),
                     "--state-dir",
                     str(self.state_dir),
+                    *self.args,
                 ],
                 cwd=ROOT,
                 stdout=subprocess.PIPE,

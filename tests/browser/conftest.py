@@ -43,7 +43,10 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def gateway(tmp_path: Path) -> Iterator[ServedGateway]:
-    served = ServedGateway(tmp_path / "state", tmp_path / "serve.log")
+    # A burst large enough for a test that types 55 messages at machine speed.
+    served = ServedGateway(
+        tmp_path / "state", tmp_path / "serve.log", "--parameter", "MessageBurst=200"
+    )
     served.start()
     yield served
     served.stop()

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: serve test lint format clean chromium screenshot checkov
+.PHONY: serve test lint format clean chromium screenshot checkov soak
 CHECKOV_VENV := .venv-checkov
 
 # The venv is rebuilt when pyproject.toml changes; the stamp records a finished install.
@@ -38,6 +38,11 @@ checkov: $(CHECKOV_VENV)/bin/.installed
 
 test: $(BIN)/.installed $(CHECKOV_VENV)/bin/.installed chromium
 	$(BIN)/python -m pytest -q
+
+# The long runs: a 5-minute fuzz, then 1,000 connections for 10 minutes.
+soak: $(BIN)/.installed
+	$(BIN)/python -m serverless_chat.loadgen.fuzz --seconds 300
+	$(BIN)/python -m serverless_chat.loadgen.soak --connections 1000 --seconds 600
 
 # docs/screenshot.png, from a real browser chatting with a real gateway.
 screenshot: $(BIN)/.installed chromium

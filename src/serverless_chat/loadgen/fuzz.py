@@ -1,0 +1,188 @@
+"""Fuzz a live gateway: random text and binary frames, broken JSON, oversize frames and
+abrupt disconnects from chaos clients, while well-behaved senders talk to a listener.
+
+The gateway must stay up, and every well-formed message sent during the run must reach
+the listener exactly once. ``python -m serverless_chat.loadgen.fuzz --seconds 30``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import random
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from serverless_chat.loadgen.process import GatewayProcess
+
+PREFIX = "fuzz-ok-"
+
+
+@dataclass
+class FuzzReport:
+    seconds: float
+    sent: int = 0
+    received: Counter[str] = field(default_factory=Counter)
+    chaos_frames: int = 0
+    chaos_connections: int = 0
+    gateway_alive: bool = True
+    answered_after: bool = True
+
+    @property
+    def lost(self) -> int:
+        return sum(1 for i in range(self.sent) if self.received[f"{PREFIX}{i}"] == 0)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(n - 1 for n in self.received.values() if n > 1)
+
+    def lines(self) -> list[str]:
+        return [
+            f"fuzzed for {self.seconds:.0f} s: {self.chaos_frames} chaos frames over "
+            f"{self.chaos_connections} connections",
+            f"well-formed messages: sent {self.sent}, lost {self.lost}, "
+            f"duplicates {self.duplicates}",
+            f"gateway alive: {self.gateway_alive}; answers after the run: {self.answered_after}",
+        ]
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.lost == self.duplicates == 0
+            and self.gateway_alive
+            and self.answered_after
+            and self.sent > 0
+        )
+
+
+def chaos_frame(rng: random.Random) -> str | bytes:
+    """One frame a broken or hostile client might send."""
+    kind = rng.randrange(10)
+    if kind == 0:
+        return rng.randbytes(rng.randrange(1, 2048))
+    if kind == 1:
+        return "[" * rng.randrange(1000, 20000)
+    if kind == 2:
+        return json.dumps(
+            {
+                "action": rng.choice(
+                    ["sendMessage", "join", "setName", "history", "who", "$connect", "nope", ""]
+                ),
+                "message": rng.choice([None, 7, [], {}, "", "\x00\ufeff\u202e"]),
+                "room": rng.choice(["", "UPPER", "x" * 65, None, "a/b"]),
+                "name": rng.choice(["", "<script>", "x" * 40, 5]),
+                "limit": rng.choice([0, -1, 10**9, "5", True]),
+                "before": rng.choice(["", "1#x", 5]),
+            }
+        )
+    if kind == 3:
+        return "x" * rng.randrange(33 * 1024, 40 * 1024)  # over the 32 KB frame limit
+    if kind == 4:
+        return "".join(chr(rng.randrange(0x20, 0xD7FF)) for _ in range(rng.randrange(1, 300)))
+    if kind == 5:
+        return json.dumps({"action": "sendMessage", "message": "chaos", "to": "nobody"})
+    if kind == 6:
+        return '{"action": "sendMessage", "message": ' + '"' * rng.randrange(1, 50)
+    if kind == 7:
+        return json.dumps({"action": "join", "room": f"chaos{rng.randrange(3)}"})
+    if kind == 8:
+        return ""
+    return json.dumps([rng.random() for _ in range(rng.randrange(1, 500))])
+
+
+async def _chaos(url: str, report: FuzzReport, deadline: float, seed: int) -> None:
+    rng = random.Random(seed)
+    while time.monotonic() < deadline:
+        try:
+            client = await connect(
+                f"{url}?room=chaos{rng.randrange(3)}", max_size=None, open_timeout=5
+            )
+        except (OSError, InvalidHandshake, TimeoutError):
+            await asyncio.sleep(0.05)
+            continue
+        report.chaos_connections += 1
+        try:
+            for _ in range(rng.randrange(1, 30)):
+                await client.send(chaos_frame(rng))
+                report.chaos_frames += 1
+                if rng.random() < 0.3:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(client.recv(), 0.05)
+            if rng.random() < 0.5 and client.transport is not None:
+                client.transport.abort()  # gone without a close frame
+            else:
+                await client.close()
+        except ConnectionClosed:
+            pass
+
+
+async def _listen(client: ClientConnection, report: FuzzReport) -> None:
+    try:
+        async for message in client:
+            if isinstance(message, str) and message.startswith(PREFIX):
+                report.received[message] += 1
+    except ConnectionClosed:
+        pass
+
+
+async def run(url: str, seconds: float, chaos_clients: int = 6, senders: int = 3) -> FuzzReport:
+    report = FuzzReport(seconds)
+    listener = await connect(f"{url}?room=general")
+    talkers = [await connect(f"{url}?room=general") for _ in range(senders)]
+    listening = asyncio.create_task(_listen(listener, report))
+    # Drain whatever the talkers are sent, so they never block.
+    draining = [asyncio.create_task(_listen(talker, FuzzReport(0))) for talker in talkers]
+    deadline = time.monotonic() + seconds
+    chaos = [
+        asyncio.create_task(_chaos(url, report, deadline, seed)) for seed in range(chaos_clients)
+    ]
+    while time.monotonic() < deadline:
+        for talker in talkers:
+            await talker.send(
+                json.dumps({"action": "sendMessage", "message": f"{PREFIX}{report.sent}"})
+            )
+            report.sent += 1
+        await asyncio.sleep(0.05)
+    await asyncio.gather(*chaos)
+    await asyncio.sleep(1.0)  # let the last deliveries land
+    try:
+        probe = await connect(url, open_timeout=5)
+        await probe.send(json.dumps({"action": "who"}))
+        await asyncio.wait_for(probe.recv(), 5)
+        await probe.close()
+    except Exception:
+        report.answered_after = False
+    for task in (listening, *draining):
+        task.cancel()
+    for client in (listener, *talkers):
+        await client.close()
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--url", help="fuzz this gateway instead of starting one")
+    args = parser.parse_args(argv)
+    gateway = None if args.url else GatewayProcess("MessagesPerSecond=10000", "MessageBurst=10000")
+    url = args.url or (gateway.url if gateway else "")
+    try:
+        report = asyncio.run(run(url, args.seconds))
+        if gateway is not None:
+            report.gateway_alive = gateway.alive
+    finally:
+        if gateway is not None:
+            gateway.stop()
+    print("\n".join(report.lines()))
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

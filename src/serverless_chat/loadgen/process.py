@@ -1,0 +1,67 @@
+"""Start `serverless-chat serve` as a child process and read its URL and memory."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+_URL = re.compile(r"on (ws://\S+)")
+
+
+class GatewayProcess:
+    """The gateway in a child process on a free port, quiet, with its own state folder."""
+
+    def __init__(self, *parameters: str, template: Path | None = None) -> None:
+        self._state = tempfile.TemporaryDirectory(prefix="serverless-chat-load-")
+        command = [
+            sys.executable,
+            "-m",
+            "serverless_chat.cli",
+            "serve",
+            "--port",
+            "0",
+            "--quiet",
+            "--state-dir",
+            self._state.name,
+        ]
+        if template is not None:
+            command += ["--template", str(template)]
+        for parameter in parameters:
+            command += ["--parameter", parameter]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        match = _URL.search(line)
+        if not match:
+            self.stop()
+            raise RuntimeError(f"the gateway did not start: {line!r}")
+        self.url = match.group(1)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def rss_kb(self) -> int:
+        """Resident memory of the gateway process, in KB (Linux)."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def stop(self) -> None:
+        if self.alive:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self._state.cleanup()

@@ -1,0 +1,41 @@
+"""The short versions of `make soak`, run by `make test`: a 30 s fuzz of a live gateway and a
+200-connection, 30 s soak. Both print their figures (pytest -s shows them)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from serverless_chat.loadgen import fuzz, soak
+from serverless_chat.loadgen.process import GatewayProcess
+
+FUZZ_SECONDS = float(os.environ.get("SERVERLESS_CHAT_FUZZ_SECONDS", "30"))
+SOAK_SECONDS = float(os.environ.get("SERVERLESS_CHAT_SOAK_SECONDS", "30"))
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def gateway() -> Iterator[GatewayProcess]:
+    process = GatewayProcess("MessagesPerSecond=10000", "MessageBurst=10000")
+    yield process
+    process.stop()
+
+
+async def test_fuzzing_a_live_gateway_loses_nothing(gateway: GatewayProcess) -> None:
+    report = await fuzz.run(gateway.url, FUZZ_SECONDS)
+    report.gateway_alive = gateway.alive
+    print("\n".join(report.lines()))
+    assert report.chaos_frames > 100
+    assert report.ok, report.lines()
+
+
+async def test_200_connections_for_30_seconds(gateway: GatewayProcess) -> None:
+    report = await soak.run(
+        gateway.url, 200, SOAK_SECONDS, room_size=20, interval=2.0, rss=gateway.rss_kb
+    )
+    print("\n".join(report.lines()))
+    assert report.sent > 0
+    assert report.ok, report.lines()

@@ -15,7 +15,7 @@
   };
   const saved = window.sessionStorage; // per tab: a reload restores room and name
   const state = {
-    url: null, socket: null, attempt: 0, timer: null, refs: 0,
+    url: null, socket: null, attempt: 0, timer: null, refs: 0, token: "",
     room: saved.getItem("chat.room") || "general",
     name: saved.getItem("chat.name") || "",
     names: new Set(), queue: [], pending: new Map(), seen: new Set(), oldest: null,
@@ -31,6 +31,7 @@
     clearTimeout(state.timer);
     const query = new URLSearchParams({ room: state.room, format: "json" });
     if (state.name) query.set("name", state.name);
+    if (state.token) query.set("token", state.token); // AuthMode hs256 / jwks
     let socket;
     try {
       socket = new WebSocket(`${state.url}${state.url.includes("?") ? "&" : "?"}${query}`);
@@ -330,6 +331,7 @@
     const params = new URLSearchParams(window.location.search);
     if (params.get("room")) state.room = params.get("room");
     if (params.get("name")) state.name = params.get("name");
+    state.token = params.get("token") || "";
     el.room.value = state.room;
     el.name.value = state.name;
     el.roomName.textContent = state.room;

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: serve test lint format clean chromium screenshot checkov soak
+.PHONY: serve test lint format clean chromium screenshot checkov soak bench
 CHECKOV_VENV := .venv-checkov
 
 # The venv is rebuilt when pyproject.toml changes; the stamp records a finished install.
@@ -43,6 +43,10 @@ test: $(BIN)/.installed $(CHECKOV_VENV)/bin/.installed chromium
 soak: $(BIN)/.installed
 	$(BIN)/python -m serverless_chat.loadgen.fuzz --seconds 300
 	$(BIN)/python -m serverless_chat.loadgen.soak --connections 1000 --seconds 600
+
+# Benchmarks that print their figures as ratios against a baseline measured in the same run.
+bench: $(BIN)/.installed
+	$(BIN)/python bench/coldstart.py --json bench/results/coldstart.json
 
 # docs/screenshot.png, from a real browser chatting with a real gateway.
 screenshot: $(BIN)/.installed chromium

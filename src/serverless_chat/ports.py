@@ -9,9 +9,8 @@ the errors of :mod:`serverless_chat.errors`, never its SDK's.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 # API Gateway closes a WebSocket after two hours, so a row older than that is a leak.
 CONNECTION_TTL_SECONDS = 2 * 60 * 60
@@ -19,8 +18,7 @@ DEFAULT_ROOM = "general"
 FORMATS = ("raw", "text", "json")
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectionRecord:
+class ConnectionRecord(NamedTuple):
     """One connection: who it is, where it is, how it wants its frames."""
 
     connection_id: str
@@ -47,8 +45,8 @@ class ConnectionRecord:
 
     def moved(self, room: str | None = None, name: str | None = None) -> ConnectionRecord:
         """The same connection in another room or under another name."""
-        return replace(
-            self, room=self.room if room is None else room, name=self.name if name is None else name
+        return self._replace(
+            room=self.room if room is None else room, name=self.name if name is None else name
         )
 
     @property
@@ -97,8 +95,7 @@ class ConnectionStore(Protocol):
         a second); False when it is empty. Atomic per connection."""
 
 
-@dataclass(frozen=True, slots=True)
-class ChatMessage:
+class ChatMessage(NamedTuple):
     """One message said in a room, as history keeps it."""
 
     id: str
@@ -124,8 +121,7 @@ class MessageStore(Protocol):
         """At most ``limit`` messages older than the sort key ``before``, newest first."""
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectionInfo:
+class ConnectionInfo(NamedTuple):
     """What GetConnection tells about a connection."""
 
     connected_at: datetime

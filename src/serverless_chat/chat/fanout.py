@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
 
 from serverless_chat.errors import CallbackError, ChatError, ConnectionGone
 from serverless_chat.ports import ConnectionRecord, Connections, ConnectionStore
@@ -43,13 +42,15 @@ def plan(
     return deliveries
 
 
-@dataclass(slots=True)
 class DeliveryReport:
     """What became of one fan-out."""
 
-    delivered: list[str] = field(default_factory=list)
-    gone: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("delivered", "failed", "gone")
+
+    def __init__(self) -> None:
+        self.delivered: list[str] = []
+        self.gone: list[str] = []
+        self.failed: dict[str, str] = {}
 
 
 def _post(connections: Connections, connection_id: str, data: bytes) -> str | None:

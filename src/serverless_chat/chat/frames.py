@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from serverless_chat.ports import ChatMessage
 
@@ -38,8 +37,7 @@ def _with_ref(frame: dict[str, Any], ref: str | None) -> dict[str, Any]:
     return frame
 
 
-@dataclass(frozen=True, slots=True)
-class MessageFrame:
+class MessageFrame(NamedTuple):
     message: ChatMessage
     ref: str | None = None
 
@@ -51,8 +49,7 @@ class MessageFrame:
         return _json(_with_ref(message_json(self.message), self.ref))
 
 
-@dataclass(frozen=True, slots=True)
-class DirectFrame:
+class DirectFrame(NamedTuple):
     id: str
     sender: str
     to: str
@@ -76,8 +73,7 @@ class DirectFrame:
         return _json(_with_ref(frame, self.ref))
 
 
-@dataclass(frozen=True, slots=True)
-class PresenceFrame:
+class PresenceFrame(NamedTuple):
     event: str  # joined | left | renamed
     room: str
     name: str
@@ -101,8 +97,7 @@ class PresenceFrame:
         return _json(frame)
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryFrame:
+class HistoryFrame(NamedTuple):
     room: str
     messages: Sequence[ChatMessage]  # oldest first
     next: str | None  # cursor for the page before this one, None at the start
@@ -121,8 +116,7 @@ class HistoryFrame:
         return _json(_with_ref(frame, self.ref))
 
 
-@dataclass(frozen=True, slots=True)
-class WhoFrame:
+class WhoFrame(NamedTuple):
     room: str
     names: Sequence[str]
     ref: str | None = None
@@ -135,8 +129,7 @@ class WhoFrame:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class WelcomeFrame:
+class WelcomeFrame(NamedTuple):
     """The answer to join and setName: where the client now is and under which name."""
 
     room: str
@@ -149,8 +142,7 @@ class WelcomeFrame:
         return _json(_with_ref({"type": "welcome", "room": self.room, "name": self.name}, self.ref))
 
 
-@dataclass(frozen=True, slots=True)
-class ErrorFrame:
+class ErrorFrame(NamedTuple):
     code: str
     message: str
     action: str | None

@@ -10,7 +10,7 @@ import json
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from serverless_chat.ports import DEFAULT_ROOM, FORMATS
 
@@ -18,9 +18,9 @@ MAX_NAME_LENGTH = 32
 DEFAULT_MAX_TEXT_LENGTH = 4000
 DEFAULT_HISTORY_LIMIT = 50
 MAX_HISTORY_LIMIT = 100
-_ROOM = re.compile(r"[a-z0-9_-]{1,64}")
+_ROOM = r"[a-z0-9_-]{1,64}"  # compiled on first use (re caches it): imports stay cheap
 _NAME_PUNCTUATION = frozenset(" _-.")
-_CURSOR = re.compile(r"\d{13}#[0-9A-Za-z_-]{1,64}")
+_CURSOR = r"\d{13}#[0-9A-Za-z_-]{1,64}"
 
 
 class ProtocolError(ValueError):
@@ -73,7 +73,7 @@ def _string_field(request: Mapping[str, object], field: str, action: str) -> str
 
 def validate_room(room: object, action: str | None = None) -> str:
     """A room: 1-64 of a-z, 0-9, '_' and '-'."""
-    if not isinstance(room, str) or not _ROOM.fullmatch(room):
+    if not isinstance(room, str) or not re.fullmatch(_ROOM, room):
         raise ProtocolError(
             "INVALID_ROOM", "A room is 1-64 characters of a-z, 0-9, '_' and '-'.", action
         )
@@ -111,8 +111,7 @@ def generated_name() -> str:
     return f"guest-{secrets.token_hex(2)}"
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectOptions:
+class ConnectOptions(NamedTuple):
     """What a client asked for on the URL: ?room=NAME&name=NICK&format=raw|text|json."""
 
     room: str
@@ -130,8 +129,7 @@ def parse_connect_options(query: Mapping[str, str] | None) -> ConnectOptions:
     return ConnectOptions(room, name, fmt)
 
 
-@dataclass(frozen=True, slots=True)
-class SendMessage:
+class SendMessage(NamedTuple):
     """A message to the room, or with ``to`` a direct message to every connection of a name."""
 
     text: str
@@ -159,8 +157,7 @@ def parse_set_name(body: str | None) -> str:
     return validate_name(_string_field(request, "name", "setName"), "setName")
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryRequest:
+class HistoryRequest(NamedTuple):
     limit: int = DEFAULT_HISTORY_LIMIT
     before: str | None = None
 
@@ -174,7 +171,7 @@ def parse_history(body: str | None) -> HistoryRequest:
             "INVALID_LIMIT", f"limit is a whole number from 1 to {MAX_HISTORY_LIMIT}.", action
         )
     before = request.get("before")
-    if before is not None and (not isinstance(before, str) or not _CURSOR.fullmatch(before)):
+    if before is not None and (not isinstance(before, str) or not re.fullmatch(_CURSOR, before)):
         raise ProtocolError(
             "INVALID_CURSOR", 'before is the "next" cursor of an earlier history page.', action
         )

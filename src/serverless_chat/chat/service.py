@@ -15,7 +15,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, NamedTuple
 
 from serverless_chat.chat.fanout import DeliveryReport, deliver, plan
 from serverless_chat.chat.frames import (
@@ -56,8 +56,7 @@ log = logging.getLogger("serverless_chat.chat")
 _GENERATED_NAME_TRIES = 5
 
 
-@dataclass(frozen=True, slots=True)
-class ChatSettings:
+class ChatSettings(NamedTuple):
     """Limits set by template parameters, through the functions' environment."""
 
     max_text_length: int = DEFAULT_MAX_TEXT_LENGTH
@@ -91,7 +90,8 @@ def new_message_id() -> str:
     return f"{next(_sequence) % 100_000_000:08d}{secrets.token_urlsafe(6)}"
 
 
-Operation = Callable[["Chat", ConnectionRecord, str | None], None]
+if TYPE_CHECKING:  # a type only: evaluating it at import would slow the cold start
+    Operation = Callable[["Chat", ConnectionRecord, str | None], None]
 
 
 class Chat:
@@ -213,7 +213,7 @@ class Chat:
                 )
             direct = DirectFrame(self._new_id(), sender.name, targets[0].name, request.text, now)
             deliveries = plan(targets, direct.render, exclude=sender.connection_id)
-            self._echo(sender, replace(direct, ref=self._ref).render, deliveries)
+            self._echo(sender, direct._replace(ref=self._ref).render, deliveries)
             self.metrics.count("MessagesSent")
             self._deliver(deliveries)
             return
@@ -268,7 +268,7 @@ class Chat:
         page = self.messages.latest(sender.room, request.limit, request.before)
         self._reply(
             sender.connection_id,
-            replace(self._history_frame(sender.room, page, request.limit), ref=self._ref),
+            self._history_frame(sender.room, page, request.limit)._replace(ref=self._ref),
             sender.format,
         )
 

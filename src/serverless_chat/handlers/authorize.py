@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import jwt
 
@@ -24,8 +23,7 @@ log = logging.getLogger("serverless_chat.handlers.authorize")
 NAME_CLAIMS = ("name", "preferred_username", "cognito:username", "username")
 
 
-@dataclass(frozen=True, slots=True)
-class AuthSettings:
+class AuthSettings(NamedTuple):
     mode: str = "none"
     jwks_url: str = ""
     issuer: str = ""

@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 from serverless_chat.adapters.metrics import CountingMetrics
@@ -28,18 +27,42 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 DEFAULT_FANOUT_CONCURRENCY = 32
 
 
-@dataclass(frozen=True, slots=True)
 class Dependencies:
-    """The ports of one function: its stores, its callback API, its fan-out pool, its limits."""
+    """The ports of one function: its stores, its callback API, its fan-out pool, its limits.
 
-    store: ConnectionStore
-    messages: MessageStore
-    connections_for: Callable[[WebSocketEvent], Connections]
-    fanout_executor: Executor
-    settings: ChatSettings = field(default_factory=ChatSettings)
-    metrics: Metrics = field(default_factory=CountingMetrics)
-    environment: Mapping[str, str] = field(default_factory=dict)
-    signing_secret: Callable[[], str] | None = None  # the HS256 secret of the authorizer
+    A plain class rather than a dataclass: importing an entry module is part of the cold
+    start, and a dataclass costs ten times as much to define."""
+
+    __slots__ = (
+        "connections_for",
+        "environment",
+        "fanout_executor",
+        "messages",
+        "metrics",
+        "settings",
+        "signing_secret",
+        "store",
+    )
+
+    def __init__(
+        self,
+        store: ConnectionStore,
+        messages: MessageStore,
+        connections_for: Callable[[WebSocketEvent], Connections],
+        fanout_executor: Executor,
+        settings: ChatSettings | None = None,
+        metrics: Metrics | None = None,
+        environment: Mapping[str, str] | None = None,
+        signing_secret: Callable[[], str] | None = None,  # the authorizer's HS256 secret
+    ) -> None:
+        self.store = store
+        self.messages = messages
+        self.connections_for = connections_for
+        self.fanout_executor = fanout_executor
+        self.settings = settings or ChatSettings()
+        self.metrics: Metrics = metrics or CountingMetrics()
+        self.environment = environment or {}
+        self.signing_secret = signing_secret
 
     def chat(self, event: WebSocketEvent) -> Chat:
         """The chat as seen by one invocation."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from serverless_chat.chat.service import Operation
 from serverless_chat.handlers.dependencies import Dependencies, Handler
 from serverless_chat.handlers.event import WebSocketEvent
 from serverless_chat.handlers.replies import response
+
+if TYPE_CHECKING:
+    from serverless_chat.chat.service import Operation
 
 
 def request_handler(deps: Dependencies, action: str, operation: Operation) -> Handler:

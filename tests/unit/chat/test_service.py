@@ -22,7 +22,7 @@ from serverless_chat.adapters.sqlite import (
     SqliteMessageStore,
 )
 from serverless_chat.chat.protocol import ProtocolError
-from serverless_chat.chat.service import Chat, ChatSettings, Operation
+from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.errors import StoreError
 from serverless_chat.ports import ConnectionRecord
 from tests.contract.test_connection_store import (
@@ -63,7 +63,7 @@ class World:
         self.connections.open.add(cid)
         return self.chat.connect(cid, 1_707_502_303_419, query)
 
-    def request(self, cid: str, operation: Operation, action: str, **body: Any) -> int:
+    def request(self, cid: str, operation: Any, action: str, **body: Any) -> int:
         return self.chat.request(cid, action, json.dumps({"action": action, **body}), operation)
 
     def say(self, cid: str, text: str, **extra: Any) -> int:

@@ -114,6 +114,14 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", help="the subject (default: the name)")
     token.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
 
+    bench = commands.add_parser(
+        "bench", help="the gateway's throughput against a minimal broadcast server"
+    )
+    bench.add_argument("--clients", type=int, default=100)
+    bench.add_argument("--senders", type=int, default=5)
+    bench.add_argument("--messages", type=int, default=200)
+    bench.add_argument("--json", type=Path, help="also write the figures as JSON here")
+
     export = commands.add_parser(
         "web-export", help="write the web chat page out for static hosting"
     )
@@ -247,6 +255,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
         return asyncio.run(_serve(args))
+    if args.command == "bench":
+        from serverless_chat.loadgen import bench as benchmark
+
+        argv_bench = [
+            "--clients",
+            str(args.clients),
+            "--senders",
+            str(args.senders),
+            "--messages",
+            str(args.messages),
+        ]
+        if args.json:
+            argv_bench += ["--json", str(args.json)]
+        return benchmark.main(argv_bench)
     if args.command == "token":
         import time
 

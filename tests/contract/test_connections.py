@@ -100,3 +100,15 @@ async def test_unknown_id_is_gone(subject: Subject, operation: str) -> None:
 async def test_payload_over_128_kb_is_refused(subject: Subject) -> None:
     with pytest.raises(PayloadTooLarge):
         await _call(subject.connections.post, subject.connection_id, b"x" * (128 * 1024 + 1))
+
+
+async def test_a_batch_posts_to_each_and_reports_each_failure(subject: Subject) -> None:
+    post_many = getattr(subject.connections, "post_many", None)
+    if post_many is None:
+        pytest.skip("this adapter posts one call at a time")
+    failures = await _call(
+        post_many, [(subject.connection_id, b"one"), ("Unknown00000000=", b"two")]
+    )
+    assert await subject.received() == b"one"
+    assert set(failures) == {"Unknown00000000="}
+    assert isinstance(failures["Unknown00000000="], ConnectionGone)

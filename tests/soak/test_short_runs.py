@@ -39,3 +39,16 @@ async def test_200_connections_for_30_seconds(gateway: GatewayProcess) -> None:
     print("\n".join(report.lines()))
     assert report.sent > 0
     assert report.ok, report.lines()
+
+
+async def test_the_bench_compares_both_servers_and_loses_nothing() -> None:
+    from serverless_chat.loadgen.bench import bench
+
+    report = await bench(clients=20, senders=2, messages=20)
+    baseline, gateway = report["results"]
+    assert (baseline["server"], gateway["server"]) == ("baseline", "gateway")
+    for result in report["results"]:
+        assert result["lost"] == 0
+        assert result["duplicates"] == 0
+        assert result["deliveries_per_second"] > 0
+    assert set(report["ratios"]) == {"deliveries_per_second", "cpu_per_delivery"}

@@ -72,11 +72,21 @@ def deliver(
     store: ConnectionStore,
     executor: Executor,
 ) -> DeliveryReport:
-    """Post every (connectionId, data) in parallel; clean up gone rows; report the rest."""
+    """Post every (connectionId, data) in parallel; clean up gone rows; report the rest.
+
+    An adapter that can post a whole batch at once (``post_many``: the local gateway's
+    in-process one) gets the batch in one call instead of one pooled call per recipient."""
     report = DeliveryReport()
-    futures = [(cid, executor.submit(_post, connections, cid, data)) for cid, data in deliveries]
-    for cid, future in futures:
-        outcome = future.result()
+    post_many = getattr(connections, "post_many", None)
+    if post_many is not None:
+        failures: dict[str, Exception] = post_many(deliveries)
+        outcomes = [(cid, _outcome(failures.get(cid))) for cid, _ in deliveries]
+    else:
+        futures = [
+            (cid, executor.submit(_post, connections, cid, data)) for cid, data in deliveries
+        ]
+        outcomes = [(cid, future.result()) for cid, future in futures]
+    for cid, outcome in outcomes:
         if outcome is None:
             report.delivered.append(cid)
         elif outcome == "gone":
@@ -90,3 +100,14 @@ def deliver(
             report.failed[cid] = outcome
             log.warning("post to connection %s failed: %s", cid, outcome)
     return report
+
+
+def _outcome(error: Exception | None) -> str | None:
+    """The same verdicts as _post, for an error a batch reported."""
+    if error is None:
+        return None
+    if isinstance(error, ConnectionGone):
+        return "gone"
+    if isinstance(error, CallbackError):
+        return f"{error.code} ({error.status}): {error.reason}"
+    return f"{type(error).__name__}: {error}"

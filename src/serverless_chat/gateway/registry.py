@@ -98,6 +98,16 @@ class ConnectionRegistry:
         except (ConnectionError, RuntimeError) as error:
             raise ConnectionGone(connection_id, str(error)) from error
 
+    async def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, Exception]:
+        """Many PostToConnection calls in one hop to the loop; the failures by id."""
+        failures: dict[str, Exception] = {}
+        for connection_id, data in deliveries:
+            try:
+                await self.post(connection_id, data)
+            except Exception as error:  # each recipient fails alone
+                failures[connection_id] = error
+        return failures
+
     def info(self, connection_id: str) -> ConnectionInfo:
         """GetConnection: when it connected and was last active, and who it is."""
         connection = self.get(connection_id)

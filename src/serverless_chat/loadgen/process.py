@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -15,19 +16,24 @@ _URL = re.compile(r"on (ws://\S+)")
 class GatewayProcess:
     """The gateway in a child process on a free port, quiet, with its own state folder."""
 
-    def __init__(self, *parameters: str, template: Path | None = None) -> None:
+    def __init__(
+        self, *parameters: str, template: Path | None = None, baseline: bool = False
+    ) -> None:
         self._state = tempfile.TemporaryDirectory(prefix="serverless-chat-load-")
-        command = [
-            sys.executable,
-            "-m",
-            "serverless_chat.cli",
-            "serve",
-            "--port",
-            "0",
-            "--quiet",
-            "--state-dir",
-            self._state.name,
-        ]
+        if baseline:  # the minimal broadcast server that `bench` compares against
+            command = [sys.executable, "-m", "serverless_chat.loadgen.baseline"]
+        else:
+            command = [
+                sys.executable,
+                "-m",
+                "serverless_chat.cli",
+                "serve",
+                "--port",
+                "0",
+                "--quiet",
+                "--state-dir",
+                self._state.name,
+            ]
         if template is not None:
             command += ["--template", str(template)]
         for parameter in parameters:
@@ -42,6 +48,12 @@ class GatewayProcess:
             self.stop()
             raise RuntimeError(f"the gateway did not start: {line!r}")
         self.url = match.group(1)
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the process has used so far (Linux)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     @property
     def alive(self) -> bool:

@@ -95,3 +95,26 @@ def test_failure_to_delete_a_stale_row_is_logged(
     report = deliver([("gone", b"hi")], FakeConnections(), store, pool)
     assert report.gone == ["gone"]
     assert "could not delete stale connection gone" in caplog.text
+
+
+def test_a_batching_adapter_gets_the_whole_fan_out_in_one_call(pool: ThreadPoolExecutor) -> None:
+    from serverless_chat.errors import ConnectionGone
+
+    class Batching(FakeConnections):
+        def __init__(self) -> None:
+            super().__init__("a", "b")
+            self.batches: list[list[tuple[str, bytes]]] = []
+
+        def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, Exception]:
+            self.batches.append(deliveries)
+            return {"gone": ConnectionGone("gone"), "b": CallbackThrottled("b", "full")}
+
+    store = MemoryConnectionStore()
+    store.put(_record("gone"))
+    connections = Batching()
+    report = deliver([("a", b"x"), ("b", b"x"), ("gone", b"x")], connections, store, pool)
+    assert len(connections.batches) == 1
+    assert report.delivered == ["a"]
+    assert report.gone == ["gone"]
+    assert "LimitExceededException" in report.failed["b"]
+    assert store.get("gone") is None

@@ -1,0 +1,202 @@
+"""`serverless-chat bench`: the local gateway's throughput against a minimal broadcast server
+measured in the same run.
+
+C clients share one room; S of them each send M messages as fast as they are taken. For both
+servers: deliveries per second, server CPU per 1,000 deliveries, fan-out latency (send → the
+last recipient) and per-delivery latency percentiles, lost and duplicates. The gateway's
+figures are also given as ratios against the baseline's (the machine's noise cancels).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from serverless_chat.loadgen.process import GatewayProcess
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+@dataclass
+class Run:
+    server: str
+    clients: int
+    senders: int
+    messages: int
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    received: Counter[tuple[int, int]] = field(default_factory=Counter)
+    sent_at: dict[int, int] = field(default_factory=dict)
+    last_at: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    delivery_ms: list[float] = field(default_factory=list)
+
+    @property
+    def expected(self) -> int:
+        return self.senders * self.messages * (self.clients - 1)
+
+    @property
+    def delivered(self) -> int:
+        return len(self.received)
+
+    def figures(self) -> dict[str, Any]:
+        fanout = [
+            (self.last_at[m] - self.sent_at[m]) / 1e6 for m in self.sent_at if m in self.last_at
+        ]
+        return {
+            "server": self.server,
+            "deliveries_per_second": round(self.delivered / self.seconds, 1)
+            if self.seconds
+            else 0.0,
+            "cpu_ms_per_1000_deliveries": round(self.cpu_seconds * 1e6 / max(1, self.delivered), 1),
+            "fanout_ms": {
+                q: round(_percentile(fanout, float(q[1:])), 2) for q in ("p50", "p90", "p99")
+            },
+            "delivery_ms": {
+                q: round(_percentile(self.delivery_ms, float(q[1:])), 2)
+                for q in ("p50", "p90", "p99")
+            },
+            "expected": self.expected,
+            "delivered": self.delivered,
+            "lost": self.expected - self.delivered,
+            "duplicates": sum(n - 1 for n in self.received.values()),
+            "seconds": round(self.seconds, 2),
+        }
+
+
+async def _receive(client: ClientConnection, index: int, run: Run, done: asyncio.Event) -> None:
+    try:
+        async for message in client:
+            if not isinstance(message, str) or not message.startswith("b|"):
+                continue
+            now = time.perf_counter_ns()
+            number = int(message.split("|", 2)[1])
+            run.received[(number, index)] += 1
+            run.delivery_ms.append((now - run.sent_at[number]) / 1e6)
+            run.last_at[number] = max(run.last_at[number], now)
+            if run.delivered >= run.expected:
+                done.set()
+    except ConnectionClosed:
+        pass
+
+
+async def measure(
+    url: str, process: GatewayProcess, clients: int, senders: int, messages: int, server: str
+) -> Run:
+    run = Run(server, clients, senders, messages)
+    sockets = [await connect(url, max_size=None, ping_interval=None) for _ in range(clients)]
+    await asyncio.sleep(0.5)
+    done = asyncio.Event()
+    receivers = [asyncio.create_task(_receive(s, i, run, done)) for i, s in enumerate(sockets)]
+    cpu_before = process.cpu_seconds()
+    started = time.perf_counter()
+
+    async def send(sender: int) -> None:
+        for k in range(messages):
+            number = sender * messages + k
+            run.sent_at[number] = time.perf_counter_ns()
+            body = {"action": "sendMessage", "message": f"b|{number}|x"}
+            await sockets[sender].send(json.dumps(body))
+
+    await asyncio.gather(*(send(s) for s in range(senders)))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(done.wait(), 60)
+    run.seconds = time.perf_counter() - started
+    run.cpu_seconds = process.cpu_seconds() - cpu_before
+    await asyncio.sleep(0.3)  # duplicates would arrive now
+    for task in receivers:
+        task.cancel()
+    for socket in sockets:
+        await socket.close()
+    return run
+
+
+def ratios(gateway: dict[str, Any], baseline: dict[str, Any]) -> dict[str, float]:
+    return {
+        "deliveries_per_second": round(
+            gateway["deliveries_per_second"] / max(1e-9, baseline["deliveries_per_second"]), 3
+        ),
+        "cpu_per_delivery": round(
+            gateway["cpu_ms_per_1000_deliveries"]
+            / max(1e-9, baseline["cpu_ms_per_1000_deliveries"]),
+            3,
+        ),
+    }
+
+
+def table(results: list[dict[str, Any]], relative: dict[str, float]) -> str:
+    lines = [
+        f"{'server':10} {'deliv/s':>9} {'CPU ms/1k':>10} {'fan-out p50/p90/p99 ms':>24} "
+        f"{'delivery p50/p99 ms':>20} {'lost':>5} {'dup':>4}"
+    ]
+    for r in results:
+        f, d = r["fanout_ms"], r["delivery_ms"]
+        lines.append(
+            f"{r['server']:10} {r['deliveries_per_second']:9.0f} "
+            f"{r['cpu_ms_per_1000_deliveries']:10.1f} "
+            f"{f['p50']:>8.1f}/{f['p90']:.1f}/{f['p99']:.1f}".ljust(58)
+            + f" {d['p50']:>8.1f}/{d['p99']:.1f} {r['lost']:>9} {r['duplicates']:>4}"
+        )
+    lines.append(
+        f"gateway / baseline: deliveries per second x{relative['deliveries_per_second']}"
+        f" (target >= 0.8), CPU per delivery x{relative['cpu_per_delivery']}"
+        " (target <= 3)"
+    )
+    return "\n".join(lines)
+
+
+async def bench(clients: int, senders: int, messages: int) -> dict[str, Any]:
+    results = []
+    for server in ("baseline", "gateway"):
+        process = (
+            GatewayProcess(baseline=True)
+            if server == "baseline"
+            else GatewayProcess("MessagesPerSecond=100000", "MessageBurst=100000")
+        )
+        try:
+            results.append(
+                (await measure(process.url, process, clients, senders, messages, server)).figures()
+            )
+        finally:
+            process.stop()
+    baseline, gateway = results
+    return {
+        "clients": clients,
+        "senders": senders,
+        "messages": messages,
+        "results": results,
+        "ratios": ratios(gateway, baseline),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="serverless-chat bench", description=__doc__)
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--senders", type=int, default=5)
+    parser.add_argument("--messages", type=int, default=200)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    report = asyncio.run(bench(args.clients, args.senders, args.messages))
+    print(table(report["results"], report["ratios"]))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

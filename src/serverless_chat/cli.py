@@ -23,6 +23,16 @@ def _parameters(pairs: Sequence[str]) -> dict[str, str]:
     return values
 
 
+def _duration(text: str) -> float:
+    """Seconds from '20ms', '0.5s' or '0.02'."""
+    try:
+        if text.endswith("ms"):
+            return float(text[:-2]) / 1000
+        return float(text.removesuffix("s"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 20ms") from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="serverless-chat", description=__doc__)
     parser.add_argument("--version", action="version", version=__version__)
@@ -46,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
         "--watch",
         action="store_true",
         help="reload the functions when their code changes (connections stay open)",
+    )
+    serve.add_argument(
+        "--callback-latency",
+        type=_duration,
+        default=0.0,
+        metavar="DURATION",
+        help="add this to every callback (PostToConnection …) call, e.g. 20ms, as on AWS",
     )
     serve.add_argument("--idle-timeout", type=float, default=600.0, metavar="SECONDS")
     serve.add_argument("--max-connection-duration", type=float, default=7200.0, metavar="SECONDS")
@@ -148,6 +165,7 @@ async def _serve(args: argparse.Namespace) -> int:
             max_connection_duration=args.max_connection_duration,
             max_frame_bytes=args.max_frame_bytes,
             ping_interval=args.ping_interval or None,
+            callback_latency=args.callback_latency,
         )
         gateway = LocalGateway(config)
     except (TemplateError, argparse.ArgumentTypeError) as error:

@@ -83,3 +83,30 @@ async def test_payload_over_128_kb_is_413(chat: LocalGateway) -> None:
     assert caught.value.response["Error"]["Code"] == "PayloadTooLargeException"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
     await a.close()
+
+
+async def test_simulated_callback_latency_applies_to_every_call(tmp_path: Any) -> None:
+    import time
+
+    from tests.conftest import TEMPLATE
+    from tests.integration.conftest import start_gateway
+
+    gateway = await start_gateway(TEMPLATE, tmp_path / "s", callback_latency=0.2)
+    try:
+        (a,) = await open_clients(gateway.url, 1)
+        cid = await _only_id(gateway)
+        started = time.perf_counter()
+        await _call(management_client(gateway).post_to_connection, ConnectionId=cid, Data=b"x")
+        assert time.perf_counter() - started >= 0.2
+        assert await recv(a) == "x"
+        await a.close()
+    finally:
+        await gateway.stop()
+
+
+def test_durations_on_the_command_line() -> None:
+    from serverless_chat.cli import _duration
+
+    assert _duration("20ms") == 0.02
+    assert _duration("0.5s") == 0.5
+    assert _duration("1") == 1.0

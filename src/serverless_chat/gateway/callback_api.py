@@ -8,6 +8,7 @@ signatures are not checked: there are no credentials locally.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from aiohttp import web
@@ -30,9 +31,10 @@ def error_response(error: CallbackError) -> web.Response:
 class CallbackApi:
     """aiohttp handlers for /{stage}/@connections/{connectionId}."""
 
-    def __init__(self, registry: ConnectionRegistry, stage: str) -> None:
+    def __init__(self, registry: ConnectionRegistry, stage: str, latency: float = 0.0) -> None:
         self._registry = registry
         self.stage = stage
+        self.latency = latency  # simulated seconds per call, as on AWS (--callback-latency)
 
     def routes(self) -> list[web.RouteDef]:
         path = f"/{self.stage}/@connections/{{connection_id}}"
@@ -44,6 +46,8 @@ class CallbackApi:
 
     async def post_to_connection(self, request: web.Request) -> web.Response:
         connection_id = request.match_info["connection_id"]
+        if self.latency:
+            await asyncio.sleep(self.latency)
         data = await request.read()
         try:
             await self._registry.post(connection_id, data)
@@ -53,6 +57,8 @@ class CallbackApi:
 
     async def get_connection(self, request: web.Request) -> web.Response:
         connection_id = request.match_info["connection_id"]
+        if self.latency:
+            await asyncio.sleep(self.latency)
         try:
             info = self._registry.info(connection_id)
         except CallbackError as error:
@@ -66,6 +72,8 @@ class CallbackApi:
 
     async def delete_connection(self, request: web.Request) -> web.Response:
         connection_id = request.match_info["connection_id"]
+        if self.latency:
+            await asyncio.sleep(self.latency)
         try:
             await self._registry.close(connection_id)
         except CallbackError as error:

@@ -7,6 +7,7 @@ of being answered 410 and having the new row deleted as stale.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,8 +50,9 @@ async def send_frame(socket: web.WebSocketResponse, data: bytes) -> None:
 class ConnectionRegistry:
     """Connection id → live connection. Used from the event loop only."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0) -> None:
         self._connections: dict[str, LiveConnection] = {}
+        self.latency = latency  # simulated seconds per in-process post (--callback-latency)
 
     def __len__(self) -> int:
         return len(self._connections)
@@ -101,11 +103,20 @@ class ConnectionRegistry:
     async def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, Exception]:
         """Many PostToConnection calls in one hop to the loop; the failures by id."""
         failures: dict[str, Exception] = {}
-        for connection_id, data in deliveries:
+
+        async def one(connection_id: str, data: bytes) -> None:
             try:
+                if self.latency:
+                    await asyncio.sleep(self.latency)  # posts overlap, as parallel calls would
                 await self.post(connection_id, data)
             except Exception as error:  # each recipient fails alone
                 failures[connection_id] = error
+
+        if self.latency:
+            await asyncio.gather(*(one(cid, data) for cid, data in deliveries))
+        else:
+            for connection_id, data in deliveries:
+                await one(connection_id, data)
         return failures
 
     def info(self, connection_id: str) -> ConnectionInfo:

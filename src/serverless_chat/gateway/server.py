@@ -104,6 +104,7 @@ class GatewayConfig:
     max_connection_duration: float = 7200.0
     max_frame_bytes: int = 32 * 1024
     ping_interval: float | None = 30.0  # a client that misses a pong is gone
+    callback_latency: float = 0.0  # seconds added to each callback call, as on AWS
 
 
 class LocalGateway:
@@ -115,7 +116,7 @@ class LocalGateway:
             config.template, config.parameters, config.stack_name, config.region
         )
         self._path = selection_path(self.api.route_selection_expression)
-        self.registry = ConnectionRegistry()
+        self.registry = ConnectionRegistry(config.callback_latency)
         self._runner: web.AppRunner | None = None
         self._functions: FunctionRunner | None = None
         self._database: SqliteDatabase | None = None
@@ -143,7 +144,8 @@ class LocalGateway:
 
     def application(self) -> web.Application:
         app = web.Application()
-        app.router.add_routes(CallbackApi(self.registry, self.api.stage).routes())
+        callbacks = CallbackApi(self.registry, self.api.stage, self.config.callback_latency)
+        app.router.add_routes(callbacks.routes())
         app.router.add_routes(web_routes(self.api.stage))
         app.router.add_get(f"/{self.api.stage}", self._websocket)
         app.on_shutdown.append(self._close_all)

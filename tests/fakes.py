@@ -59,6 +59,12 @@ class MemoryConnectionStore:
         self._check("Query")
         return self._pages([r for r in self.rows.values() if r.room == room], page_size)
 
+    def listeners(self, room: str, page_size: int = 100) -> Iterator[ConnectionRecord]:
+        self._check("Query")
+        return self._pages(
+            [r for r in self.rows.values() if r.room == room and r.format != "raw"], page_size
+        )
+
     def named(self, name: str) -> list[ConnectionRecord]:
         self._check("Query")
         key = name_key(name)

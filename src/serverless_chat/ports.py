@@ -77,6 +77,10 @@ class ConnectionStore(Protocol):
     def members(self, room: str, page_size: int = 100) -> Iterator[ConnectionRecord]:
         """The connections in one room (an index query), page after page."""
 
+    def listeners(self, room: str, page_size: int = 100) -> Iterator[ConnectionRecord]:
+        """The room's members that hear presence (json and text formats), page after page:
+        a join then costs reads in proportion to those, not to the whole room."""
+
     def named(self, name: str) -> list[ConnectionRecord]:
         """Every connection, in any room, whose name is ``name`` (case-insensitive)."""
 

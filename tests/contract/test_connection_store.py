@@ -33,6 +33,7 @@ def create_connections_table(client: Any, name: str) -> None:
             {"AttributeName": "connectionId", "AttributeType": "S"},
             {"AttributeName": "room", "AttributeType": "S"},
             {"AttributeName": "nameKey", "AttributeType": "S"},
+            {"AttributeName": "presenceRoom", "AttributeType": "S"},
         ],
         KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
@@ -40,6 +41,14 @@ def create_connections_table(client: Any, name: str) -> None:
                 "IndexName": "room-index",
                 "KeySchema": [
                     {"AttributeName": "room", "KeyType": "HASH"},
+                    {"AttributeName": "connectionId", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": "presence-index",
+                "KeySchema": [
+                    {"AttributeName": "presenceRoom", "KeyType": "HASH"},
                     {"AttributeName": "connectionId", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
@@ -144,6 +153,16 @@ def test_members_follow_moves(store: ConnectionStore) -> None:
     store.put(record.moved(room="dev"))
     assert list(store.members("general")) == []
     assert [r.connection_id for r in store.members("dev")] == ["c1"]
+
+
+def test_listeners_are_the_members_that_hear_presence(store: ConnectionStore) -> None:
+    for cid, fmt in (("j", "json"), ("t", "text"), ("r", "raw")):
+        store.put(ConnectionRecord.opened(cid, 0, room="dev", name=cid, format=fmt))
+    store.put(ConnectionRecord.opened("elsewhere", 0, room="general", name="e", format="json"))
+    assert sorted(r.connection_id for r in store.listeners("dev", page_size=1)) == ["j", "t"]
+    moved = ConnectionRecord.opened("j", 0, room="dev", name="j", format="json").moved(room="x")
+    store.put(moved)
+    assert [r.connection_id for r in store.listeners("dev")] == ["t"]
 
 
 def test_named_finds_every_connection_of_a_name_in_any_room(store: ConnectionStore) -> None:

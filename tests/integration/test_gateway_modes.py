@@ -75,6 +75,7 @@ async def test_the_chat_runs_on_a_dynamodb_endpoint(dynamodb_endpoint: str, tmp_
         assert {i["IndexName"] for i in indexes["GlobalSecondaryIndexes"]} == {
             "room-index",
             "name-index",
+            "presence-index",
         }
         a, b = await connect(gateway.url), await connect(gateway.url)
         await a.send(json.dumps({"action": "sendMessage", "message": "Hello AWS"}))

@@ -38,11 +38,12 @@ GET, PUT, DELETE, QUERY = (
 )
 POST_ONLY = ({MANAGE}, [_callback_arn("POST")])
 ROOM_QUERY = ({QUERY}, [_index("room-index")])
+PRESENCE_QUERY = ({QUERY}, [_index("presence-index")])
 
 # Role → [(actions, resources)] beyond writing its own log group.
 EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
-    "ConnectRole": [({PUT, GET, DELETE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
-    "DisconnectRole": [({GET, DELETE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
+    "ConnectRole": [({PUT, GET, DELETE}, [CONNECTIONS]), PRESENCE_QUERY, POST_ONLY],
+    "DisconnectRole": [({GET, DELETE}, [CONNECTIONS]), PRESENCE_QUERY, POST_ONLY],
     "SendMessageRole": [
         ({GET, UPDATE, DELETE}, [CONNECTIONS]),
         ({QUERY}, [_index("room-index"), _index("name-index")]),
@@ -52,11 +53,11 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
     "DefaultRole": [({MANAGE}, [_callback_arn("POST"), _callback_arn("GET")])],
     "JoinRole": [
         ({GET, UPDATE, PUT, DELETE}, [CONNECTIONS]),
-        ROOM_QUERY,
+        PRESENCE_QUERY,
         ({QUERY}, [MESSAGES]),
         POST_ONLY,
     ],
-    "SetNameRole": [({GET, UPDATE, PUT, DELETE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
+    "SetNameRole": [({GET, UPDATE, PUT, DELETE}, [CONNECTIONS]), PRESENCE_QUERY, POST_ONLY],
     "HistoryRole": [({GET, UPDATE}, [CONNECTIONS]), ({QUERY}, [MESSAGES]), POST_ONLY],
     "WhoRole": [({GET, UPDATE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
     "AuthorizeRole": [],  # plus ssm:GetParameter on the secret, with AuthMode hs256 only

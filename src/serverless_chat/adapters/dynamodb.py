@@ -10,6 +10,10 @@ messages. A name claim is an item of the same table whose key is
 ``#name#{room}#{nameKey}``, with an ``owner``; it has no room or nameKey, so
 no index ever returns it.
 
+A third, sparse GSI ``presence-index`` (``presenceRoom``, connectionId) holds only the
+connections that hear presence (json and text), so presence costs reads in proportion to
+them.
+
 MessagesTable items: ``room`` (PK), ``sortKey`` = ``sentAt#id`` (SK), ``id``,
 ``sender``, ``text``, ``sentAt``, ``expiresAt`` (TTL).
 """
@@ -26,6 +30,7 @@ from serverless_chat.errors import StoreError
 from serverless_chat.ports import ChatMessage, ConnectionRecord, name_key
 
 ROOM_INDEX = "room-index"
+PRESENCE_INDEX = "presence-index"  # sparse: only connections that hear presence
 NAME_INDEX = "name-index"
 _CLAIM_PREFIX = "#name#"
 
@@ -91,6 +96,8 @@ class DynamoDbConnectionStore:
         }
         if record.principal:
             item["principal"] = {"S": record.principal}
+        if record.format != "raw":
+            item["presenceRoom"] = {"S": record.room}
         if record.name:  # an index key may not be an empty string
             item["name"] = {"S": record.name}
             item["nameKey"] = {"S": record.name_key}
@@ -119,6 +126,17 @@ class DynamoDbConnectionStore:
             IndexName=ROOM_INDEX,
             KeyConditionExpression="#room = :room",
             ExpressionAttributeNames={"#room": "room"},
+            ExpressionAttributeValues={":room": {"S": room}},
+            Limit=page_size,
+        ):
+            yield _record(item)
+
+    def listeners(self, room: str, page_size: int = 100) -> Iterator[ConnectionRecord]:
+        for item in self._table.pages(
+            "Query",
+            IndexName=PRESENCE_INDEX,
+            KeyConditionExpression="#room = :room",
+            ExpressionAttributeNames={"#room": "presenceRoom"},
             ExpressionAttributeValues={":room": {"S": room}},
             Limit=page_size,
         ):

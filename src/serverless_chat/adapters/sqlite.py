@@ -34,6 +34,8 @@ CREATE TABLE IF NOT EXISTS connections (
     PRIMARY KEY (table_name, connection_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS connections_by_room ON connections (table_name, room, connection_id);
+CREATE INDEX IF NOT EXISTS connections_hearing_presence
+    ON connections (table_name, room, connection_id) WHERE format != 'raw';
 CREATE INDEX IF NOT EXISTS connections_by_name ON connections (table_name, name_key);
 CREATE TABLE IF NOT EXISTS name_claims (
     table_name TEXT    NOT NULL,
@@ -190,6 +192,9 @@ class SqliteConnectionStore:
 
     def members(self, room: str, page_size: int = 100) -> Iterator[ConnectionRecord]:
         return self._pages("AND room = ?", (room,), page_size)
+
+    def listeners(self, room: str, page_size: int = 100) -> Iterator[ConnectionRecord]:
+        return self._pages("AND room = ? AND format != 'raw'", (room,), page_size)
 
     def named(self, name: str) -> list[ConnectionRecord]:
         rows = self._db.run(

@@ -323,9 +323,10 @@ class Chat:
                 deliveries.append((sender.connection_id, data))
 
     def _broadcast(self, room: str, frame: PresenceFrame, exclude: str) -> DeliveryReport:
-        """Presence is best effort: a store failure here is logged, never fails the request."""
+        """Presence is best effort: a store failure here is logged, never fails the request.
+        Only the room's listeners are read: raw clients never hear presence."""
         try:
-            deliveries = plan(self.store.members(room), frame.render, exclude)
+            deliveries = plan(self.store.listeners(room), frame.render, exclude)
         except StoreError as error:
             log.warning("presence %s in %s not sent: %s", frame.event, room, error)
             return DeliveryReport()

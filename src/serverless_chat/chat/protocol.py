@@ -108,7 +108,7 @@ def validate_text(text: str, max_length: int, action: str = "sendMessage") -> st
 
 def generated_name() -> str:
     """A name for a client that did not choose one."""
-    return f"guest-{secrets.token_hex(2)}"
+    return f"guest-{secrets.token_hex(3)}"  # 16 M names: rare collisions in big rooms
 
 
 class ConnectOptions(NamedTuple):

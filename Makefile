@@ -57,8 +57,8 @@ screenshot: $(BIN)/.installed chromium
 	$(BIN)/python scripts/screenshot.py docs/screenshot.png
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 
 format: $(BIN)/.installed

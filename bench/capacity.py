@@ -33,10 +33,12 @@ async def run(connections: int) -> dict[str, float]:
         started = time.perf_counter()
         batch = 200
         for first in range(0, connections, batch):
-            clients += await asyncio.gather(*(
-                connect(gateway.url, ping_interval=None, open_timeout=60, close_timeout=1)
-                for _ in range(min(batch, connections - first))
-            ))
+            clients += await asyncio.gather(
+                *(
+                    connect(gateway.url, ping_interval=None, open_timeout=60, close_timeout=1)
+                    for _ in range(min(batch, connections - first))
+                )
+            )
         connect_seconds = time.perf_counter() - started
         await asyncio.sleep(2.0)
         full_kb = gateway.rss_kb()
@@ -76,7 +78,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=15000)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     figures = asyncio.run(run(args.connections))
     for key, value in figures.items():

@@ -18,8 +18,17 @@ from pathlib import Path
 
 ENTRY_MODULES = [
     f"serverless_chat.handlers.{name}"
-    for name in ("connect", "disconnect", "send_message", "default", "join", "set_name",
-                 "history", "who", "authorize")
+    for name in (
+        "connect",
+        "disconnect",
+        "send_message",
+        "default",
+        "join",
+        "set_name",
+        "history",
+        "who",
+        "authorize",
+    )
 ]
 PROBE = (
     "import sys, time\n"
@@ -33,8 +42,9 @@ PROBE = (
 
 
 def sample(module: str) -> tuple[float, float]:
-    out = subprocess.run([sys.executable, "-c", PROBE, module], capture_output=True,
-                         text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, module], capture_output=True, text=True, check=True
+    ).stdout.split()
     return float(out[0]), float(out[1])
 
 
@@ -44,8 +54,11 @@ def measure(samples: int) -> dict[str, dict[str, float]]:
         runs = [sample(module) for _ in range(samples)]
         boto3_ms = statistics.median(r[0] for r in runs) * 1000
         extra_ms = statistics.median(r[1] for r in runs) * 1000
-        results[module] = {"boto3_ms": round(boto3_ms, 2), "extra_ms": round(extra_ms, 2),
-                           "ratio": round((boto3_ms + extra_ms) / boto3_ms, 3)}
+        results[module] = {
+            "boto3_ms": round(boto3_ms, 2),
+            "extra_ms": round(extra_ms, 2),
+            "ratio": round((boto3_ms + extra_ms) / boto3_ms, 3),
+        }
     return results
 
 

@@ -20,7 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase, SqliteMessageStore
+from serverless_chat.adapters.sqlite import (
+    SqliteConnectionStore,
+    SqliteDatabase,
+    SqliteMessageStore,
+)
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.ports import ConnectionInfo, ConnectionRecord
 
@@ -62,8 +66,13 @@ def measure(store: Any, messages: Any, others: int, room: int) -> dict[str, int]
     for i in range(room):
         store.put(ConnectionRecord.opened(f"m{i:03d}", 0, room="small", name=f"m{i}"))
     counting = Counting(store)
-    chat = Chat(counting, messages, Quiet(), ThreadPoolExecutor(4),
-                ChatSettings(rate_per_second=1000, burst=1000))
+    chat = Chat(
+        counting,
+        messages,
+        Quiet(),
+        ThreadPoolExecutor(4),
+        ChatSettings(rate_per_second=1000, burst=1000),
+    )
     chat.request("m000", "sendMessage", '{"message": "hi"}', Chat.send_message)
     read_by_message = counting.items
     counting.items = 0
@@ -81,30 +90,39 @@ def main() -> int:
     results: dict[str, dict[str, int]] = {}
     with tempfile.TemporaryDirectory() as folder:
         db = SqliteDatabase(Path(folder) / "chat.sqlite3")
-        results["sqlite"] = measure(SqliteConnectionStore(db, "c"), SqliteMessageStore(db, "m"),
-                                    args.others, args.room)
-    os.environ.update(AWS_ACCESS_KEY_ID="t", AWS_SECRET_ACCESS_KEY="t",
-                      AWS_DEFAULT_REGION="us-east-1")
+        results["sqlite"] = measure(
+            SqliteConnectionStore(db, "c"), SqliteMessageStore(db, "m"), args.others, args.room
+        )
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="t", AWS_SECRET_ACCESS_KEY="t", AWS_DEFAULT_REGION="us-east-1"
+    )
     from moto import mock_aws
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore, DynamoDbMessageStore
     from tests.contract.test_connection_store import (
         create_connections_table,
         create_messages_table,
         dynamodb_client,
     )
 
+    from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore, DynamoDbMessageStore
+
     with mock_aws():
         client = dynamodb_client()
         create_connections_table(client, "c")
         create_messages_table(client, "m")
-        results["dynamodb"] = measure(DynamoDbConnectionStore(client, "c"),
-                                      DynamoDbMessageStore(client, "m"), args.others, args.room)
+        results["dynamodb"] = measure(
+            DynamoDbConnectionStore(client, "c"),
+            DynamoDbMessageStore(client, "m"),
+            args.others,
+            args.room,
+        )
     for store, row in results.items():
         ratio = row["items_read_per_message"] / row["items_in_a_full_scan"]
-        print(f"{store:9} items read for one message: {row['items_read_per_message']:6}   "
-              f"a full scan (baseline): {row['items_in_a_full_scan']:6}   ratio {ratio:.4f}")
+        print(
+            f"{store:9} items read for one message: {row['items_read_per_message']:6}   "
+            f"a full scan (baseline): {row['items_in_a_full_scan']:6}   ratio {ratio:.4f}"
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n")

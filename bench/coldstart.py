@@ -16,20 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ENTRY_MODULES = [
-    f"serverless_chat.handlers.{name}"
-    for name in (
-        "connect",
-        "disconnect",
-        "send_message",
-        "default",
-        "join",
-        "set_name",
-        "history",
-        "who",
-        "authorize",
-    )
-]
+from serverless_chat.handlers import ENTRY_MODULES
+
 PROBE = (
     "import sys, time\n"
     "t0 = time.perf_counter()\n"

@@ -12,6 +12,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "template.yaml"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Every route of infra/template.yaml.
+CHAT_ROUTES = frozenset(
+    {
+        "$connect",
+        "$disconnect",
+        "$default",
+        "sendMessage",
+        "sendmessage",
+        "join",
+        "setName",
+        "history",
+        "who",
+    }
+)
 
 
 def load_event(name: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.gateway.routing import select_route, selection_path
 from serverless_chat.ports import ConnectionRecord
+from tests.conftest import CHAT_ROUTES
 from tests.fakes import FakeConnections, MemoryConnectionStore, MemoryMessageStore
 
 POOL = ThreadPoolExecutor(4)
@@ -23,17 +24,7 @@ ACTIONS = {
     "history": Chat.history,
     "who": Chat.who,
 }
-ROUTES = {
-    "$connect",
-    "$disconnect",
-    "$default",
-    "sendMessage",
-    "sendmessage",
-    "join",
-    "setName",
-    "history",
-    "who",
-}
+ROUTES = set(CHAT_ROUTES)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from serverless_chat.gateway.cfn_yaml import load_template
-from tests.conftest import TEMPLATE
+from tests.conftest import CHAT_ROUTES, TEMPLATE
 
 MANAGE = "execute-api:ManageConnections"
 CONNECTIONS = {"Fn::GetAtt": ["ConnectionsTable", "Arn"]}
@@ -62,17 +62,7 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
     "WhoRole": [({GET, UPDATE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
     "AuthorizeRole": [],  # plus ssm:GetParameter on the secret, with AuthMode hs256 only
 }
-ROUTES = {
-    "$connect",
-    "$disconnect",
-    "$default",
-    "sendMessage",
-    "sendmessage",
-    "join",
-    "setName",
-    "history",
-    "who",
-}
+ROUTES = set(CHAT_ROUTES)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import pytest
 
 from serverless_chat.gateway.cfn_yaml import TemplateError
 from serverless_chat.gateway.template import read_api
-from tests.conftest import ROOT, TEMPLATE
+from tests.conftest import CHAT_ROUTES, ROOT, TEMPLATE
 
 
 def test_reads_the_chat_api_from_the_template() -> None:
@@ -12,17 +12,7 @@ def test_reads_the_chat_api_from_the_template() -> None:
     assert api.name == "serverless-chat-api"
     assert api.stage == "production"
     assert api.route_selection_expression == "$request.body.action"
-    assert set(api.routes) == {
-        "$connect",
-        "$disconnect",
-        "$default",
-        "sendMessage",
-        "sendmessage",
-        "join",
-        "setName",
-        "history",
-        "who",
-    }
+    assert set(api.routes) == CHAT_ROUTES
     send = api.routes["sendMessage"].function
     assert send is not None
     assert send.handler == "serverless_chat.handlers.send_message.handler"

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from serverless_chat.handlers import ENTRY_MODULES
 from serverless_chat.handlers.dependencies import (
     DEFAULT_FANOUT_CONCURRENCY,
     Dependencies,
@@ -17,20 +18,6 @@ from serverless_chat.handlers.dependencies import (
 from serverless_chat.handlers.event import WebSocketEvent
 from tests.conftest import ROOT, load_event
 
-ENTRY_MODULES = [
-    f"serverless_chat.handlers.{name}"
-    for name in (
-        "connect",
-        "disconnect",
-        "send_message",
-        "default",
-        "join",
-        "set_name",
-        "history",
-        "who",
-        "authorize",
-    )
-]
 RUNTIME_PACKAGES = ["handlers", "chat", "adapters"]
 RUNTIME_MODULES = ["ports.py", "errors.py", "__init__.py"]
 

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.credentials import Credentials
 from websockets.asyncio.client import ClientConnection, connect
 
 from serverless_chat.adapters.management_api import ManagementApiConnections
+from serverless_chat.adapters.signed_http import SignedHttpConnections
 from serverless_chat.errors import ConnectionGone, PayloadTooLarge
 from serverless_chat.gateway.local_adapters import InProcessConnections
 from serverless_chat.gateway.server import LocalGateway
@@ -31,7 +33,7 @@ class Subject:
     closed: Callable[[], Any]
 
 
-@pytest.fixture(params=["fake", "management_api", "in_process"])
+@pytest.fixture(params=["fake", "management_api", "signed_http", "in_process"])
 async def subject(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Subject]:
     if request.param == "fake":
         fake = FakeConnections("c1")
@@ -49,6 +51,10 @@ async def subject(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     (cid,) = gateway.registry.ids()
     if request.param == "management_api":
         adapter: Connections = ManagementApiConnections(management_client(gateway))
+    elif request.param == "signed_http":
+        adapter = SignedHttpConnections(
+            gateway.callback_url, Credentials("testing", "testing"), "us-east-1"
+        )
     else:
         adapter = InProcessConnections(gateway.registry, asyncio.get_running_loop())
 

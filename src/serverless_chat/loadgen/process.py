@@ -17,7 +17,11 @@ class GatewayProcess:
     """The gateway in a child process on a free port, quiet, with its own state folder."""
 
     def __init__(
-        self, *parameters: str, template: Path | None = None, baseline: bool = False
+        self,
+        *parameters: str,
+        template: Path | None = None,
+        baseline: bool = False,
+        options: tuple[str, ...] = (),
     ) -> None:
         self._state = tempfile.TemporaryDirectory(prefix="serverless-chat-load-")
         if baseline:  # the minimal broadcast server that `bench` compares against
@@ -38,6 +42,7 @@ class GatewayProcess:
             command += ["--template", str(template)]
         for parameter in parameters:
             command += ["--parameter", parameter]
+        command += list(options)
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
@@ -54,6 +59,10 @@ class GatewayProcess:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         ticks = int(fields[11]) + int(fields[12])  # utime, stime
         return ticks / os.sysconf("SC_CLK_TCK")
+
+    @property
+    def state_dir(self) -> Path:
+        return Path(self._state.name)
 
     @property
     def alive(self) -> bool:

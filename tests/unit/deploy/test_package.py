@@ -50,5 +50,5 @@ def test_import_closure_follows_imports_and_packages() -> None:
     assert "serverless_chat.handlers.default" in closure
     assert "serverless_chat.handlers" in closure
     assert "serverless_chat" in closure
-    assert "serverless_chat.adapters.management_api" in closure  # imported inside a function
+    assert "serverless_chat.adapters.signed_http" in closure  # imported inside a function
     assert not [m for m in closure if m.startswith("serverless_chat.gateway")]

@@ -109,16 +109,15 @@ def test_aws_dependencies_use_the_table_and_one_client_per_endpoint() -> None:
     event = WebSocketEvent(load_event("message"))
     first = deps.connections_for(event)
     assert deps.connections_for(event) is first
-    client = first._client  # type: ignore[attr-defined]
-    assert client.meta.endpoint_url == (
-        "https://abcdef1234.execute-api.us-east-1.amazonaws.com/production"
-    )
+    assert first._base == "https://abcdef1234.execute-api.us-east-1.amazonaws.com"  # type: ignore[attr-defined]
+    assert first._prefix == "/production"  # type: ignore[attr-defined]
 
 
 def test_callback_url_override() -> None:
     deps = aws_dependencies({"CONNECTIONS_TABLE": "t", "CALLBACK_URL": "http://127.0.0.1:9/p"})
-    client = deps.connections_for(WebSocketEvent(load_event("message")))._client  # type: ignore[attr-defined]
-    assert client.meta.endpoint_url == "http://127.0.0.1:9/p"
+    adapter = deps.connections_for(WebSocketEvent(load_event("message")))
+    assert adapter._base == "http://127.0.0.1:9"  # type: ignore[attr-defined]
+    assert adapter._prefix == "/p"  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

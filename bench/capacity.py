@@ -22,6 +22,7 @@ from pathlib import Path
 from websockets.asyncio.client import ClientConnection, connect
 
 from serverless_chat.loadgen.process import GatewayProcess
+from serverless_chat.loadgen.results import write_json
 
 
 async def run(connections: int) -> dict[str, float]:
@@ -84,9 +85,7 @@ def main() -> int:
     for key, value in figures.items():
         print(f"{key:26} {value}")
     print("target: <= 20 KB per connection")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    write_json(args.json, figures)
     return 0 if figures["kb_per_connection"] <= 20 else 1
 
 

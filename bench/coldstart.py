@@ -10,13 +10,13 @@ extra time as a ratio of boto3's own. Target: at most 1.10 (10 % more than boto3
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 from serverless_chat.handlers import ENTRY_MODULES
+from serverless_chat.loadgen.results import write_json
 
 PROBE = (
     "import sys, time\n"
@@ -61,9 +61,7 @@ def main() -> int:
         print(f"{module:45} {row['boto3_ms']:9.1f} {row['extra_ms']:9.2f} {row['ratio']:6.3f}")
     worst = max(row["ratio"] for row in results.values())
     print(f"worst ratio {worst:.3f} (target <= 1.10)")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    write_json(args.json, results)
     return 0 if worst <= 1.10 else 1
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ from serverless_chat.adapters.sqlite import (
 )
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.loadgen.process import GatewayProcess
+from serverless_chat.loadgen.results import write_json
 
 TABLE = "serverless-chat-ConnectionsTable"
 
@@ -136,9 +136,7 @@ def main() -> int:
             f"{size:>10} {base['handler_seconds']:>17.3f}s {lean['handler_seconds']:>11.3f}s "
             f"{ratio:>7.3f}{'' if ok else '  (deliveries missing!)'}"
         )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    write_json(args.json, results)
     return 0
 
 

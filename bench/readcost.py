@@ -11,7 +11,6 @@ the same run.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from serverless_chat.adapters.sqlite import (
     SqliteMessageStore,
 )
 from serverless_chat.chat.service import Chat, ChatSettings
+from serverless_chat.loadgen.results import write_json
 from serverless_chat.ports import ConnectionInfo, ConnectionRecord
 
 
@@ -123,9 +123,7 @@ def main() -> int:
             f"{store:9} items read for one message: {row['items_read_per_message']:6}   "
             f"a full scan (baseline): {row['items_in_a_full_scan']:6}   ratio {ratio:.4f}"
         )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    write_json(args.json, results)
     return 0
 
 

@@ -57,12 +57,8 @@ def _post(connections: Connections, connection_id: str, data: bytes) -> str | No
     """Post once; None when delivered, else the failure (kept as data, never raised)."""
     try:
         connections.post(connection_id, data)
-    except ConnectionGone:
-        return "gone"
-    except CallbackError as error:
-        return f"{error.code} ({error.status}): {error.reason}"
     except Exception as error:  # a broken adapter must not stop the other recipients
-        return f"{type(error).__name__}: {error}"
+        return _outcome(error)
     return None
 
 
@@ -103,7 +99,7 @@ def deliver(
 
 
 def _outcome(error: Exception | None) -> str | None:
-    """The same verdicts as _post, for an error a batch reported."""
+    """The verdict on one post's error: "gone", a reason, or None when there was none."""
     if error is None:
         return None
     if isinstance(error, ConnectionGone):

@@ -23,6 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from serverless_chat.loadgen.process import GatewayProcess
+from serverless_chat.loadgen.results import write_json
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -192,9 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = asyncio.run(bench(args.clients, args.senders, args.messages))
     print(table(report["results"], report["ratios"]))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(args.json, report)
     return 0
 
 

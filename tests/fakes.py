@@ -51,15 +51,15 @@ class MemoryConnectionStore:
             self.items_read += len(page)
             yield from page
 
-    def scan(self, page_size: int = 100) -> Iterator[ConnectionRecord]:
+    def scan(self, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         self._check("Scan")
         return self._pages(list(self.rows.values()), page_size)
 
-    def members(self, room: str, page_size: int = 100) -> Iterator[ConnectionRecord]:
+    def members(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         self._check("Query")
         return self._pages([r for r in self.rows.values() if r.room == room], page_size)
 
-    def listeners(self, room: str, page_size: int = 100) -> Iterator[ConnectionRecord]:
+    def listeners(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         self._check("Query")
         return self._pages(
             [r for r in self.rows.values() if r.room == room and r.format != "raw"], page_size

@@ -138,6 +138,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--senders", type=int, default=5)
     bench.add_argument("--messages", type=int, default=200)
     bench.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    bench.add_argument("--url", help="measure this running gateway instead of starting one")
+    bench.add_argument("--pid", type=int, help="with --url: its process, for its CPU time")
 
     export = commands.add_parser(
         "web-export", help="write the web chat page out for static hosting"
@@ -284,8 +286,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "--messages",
             str(args.messages),
         ]
-        if args.json:
-            argv_bench += ["--json", str(args.json)]
+        for option in ("json", "url", "pid"):
+            if getattr(args, option):
+                argv_bench += [f"--{option}", str(getattr(args, option))]
         return benchmark.main(argv_bench)
     if args.command == "token":
         import time

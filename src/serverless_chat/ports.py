@@ -71,13 +71,13 @@ class ConnectionStore(Protocol):
     def get(self, connection_id: str) -> ConnectionRecord | None:
         """The connection with this id, or None."""
 
-    def scan(self, page_size: int = 100) -> Iterator[ConnectionRecord]:
+    def scan(self, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         """Every connection, page after page. For maintenance; fan-out uses members()."""
 
-    def members(self, room: str, page_size: int = 100) -> Iterator[ConnectionRecord]:
+    def members(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         """The connections in one room (an index query), page after page."""
 
-    def listeners(self, room: str, page_size: int = 100) -> Iterator[ConnectionRecord]:
+    def listeners(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         """The room's members that hear presence (json and text formats), page after page:
         a join then costs reads in proportion to those, not to the whole room."""
 

@@ -115,12 +115,12 @@ class DynamoDbConnectionStore:
             return None
         return _record(item)
 
-    def scan(self, page_size: int = 100) -> Iterator[ConnectionRecord]:
+    def scan(self, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         for item in self._table.pages("Scan", Limit=page_size):
             if not item["connectionId"]["S"].startswith(_CLAIM_PREFIX):
                 yield _record(item)
 
-    def members(self, room: str, page_size: int = 100) -> Iterator[ConnectionRecord]:
+    def members(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         for item in self._table.pages(
             "Query",
             IndexName=ROOM_INDEX,
@@ -131,7 +131,7 @@ class DynamoDbConnectionStore:
         ):
             yield _record(item)
 
-    def listeners(self, room: str, page_size: int = 100) -> Iterator[ConnectionRecord]:
+    def listeners(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         for item in self._table.pages(
             "Query",
             IndexName=PRESENCE_INDEX,

@@ -6,6 +6,7 @@ Every builder takes the clock and ids from its caller, so tests pin them.
 from __future__ import annotations
 
 import base64
+import random
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -24,12 +25,18 @@ def request_time(epoch_ms: int) -> str:
     )
 
 
+# Request ids only need to be unique, not secret: drawn from a PRNG rather than uuid4's
+# os.urandom, a system call (which also hands the GIL to another thread) per id, four per frame.
+_random_bits = random.Random().getrandbits
+
+
 def new_request_id() -> str:
-    return str(uuid.uuid4())
+    return str(uuid.UUID(int=_random_bits(128), version=4))
 
 
 def new_extended_request_id() -> str:
-    return base64.b64encode(uuid.uuid4().bytes[:12]).decode().rstrip("=").replace("/", "x")
+    raw = _random_bits(96).to_bytes(12, "big")
+    return base64.b64encode(raw).decode().rstrip("=").replace("/", "x")
 
 
 @dataclass(frozen=True, slots=True)

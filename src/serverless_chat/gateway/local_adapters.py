@@ -52,10 +52,22 @@ class InProcessConnections:
         future.result(CALL_TIMEOUT_SECONDS)
 
     def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, Exception]:
-        """A whole fan-out in one hop to the loop (the hot path of the local gateway)."""
+        """A whole fan-out in one hop to the loop (the hot path of the local gateway).
+
+        As on AWS, a post succeeds once the gateway has taken it, not once the client has
+        read it: the verdicts (gone, too large) are given here, from the worker thread, and
+        the frames are handed to the loop without waiting for them to be written. With a
+        simulated callback latency the handler waits for the posts, as it would on AWS."""
         self._check_thread()
-        future = asyncio.run_coroutine_threadsafe(self._registry.post_many(deliveries), self._loop)
-        return future.result(CALL_TIMEOUT_SECONDS + len(deliveries) / 1000)
+        if self._registry.latency:
+            future = asyncio.run_coroutine_threadsafe(
+                self._registry.post_many(deliveries), self._loop
+            )
+            return future.result(CALL_TIMEOUT_SECONDS + len(deliveries) / 1000)
+        failures, accepted = self._registry.accept(deliveries)
+        if accepted:
+            self._loop.call_soon_threadsafe(self._registry.send_accepted, accepted)
+        return failures
 
     def info(self, connection_id: str) -> ConnectionInfo:
         self._check_thread()

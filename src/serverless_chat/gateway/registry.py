@@ -8,6 +8,7 @@ of being answered 410 and having the new row deleted as stale.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -52,6 +53,7 @@ class ConnectionRegistry:
 
     def __init__(self, latency: float = 0.0) -> None:
         self._connections: dict[str, LiveConnection] = {}
+        self._sending: set[asyncio.Future[None]] = set()  # posts taken, being written
         self.latency = latency  # simulated seconds per in-process post (--callback-latency)
 
     def __len__(self) -> int:
@@ -118,6 +120,42 @@ class ConnectionRegistry:
             for connection_id, data in deliveries:
                 await one(connection_id, data)
         return failures
+
+    def accept(
+        self, deliveries: list[tuple[str, bytes]]
+    ) -> tuple[dict[str, Exception], list[tuple[LiveConnection, bytes]]]:
+        """PostToConnection's verdicts, without sending: the failures by id, and the posts
+        taken. Safe from a worker thread: it only reads the registry."""
+        failures: dict[str, Exception] = {}
+        accepted: list[tuple[LiveConnection, bytes]] = []
+        for connection_id, data in deliveries:
+            if len(data) > MAX_POST_BYTES:
+                failures[connection_id] = PayloadTooLarge(
+                    connection_id, f"{len(data)} bytes is over {MAX_POST_BYTES}"
+                )
+                continue
+            connection = self._connections.get(connection_id)
+            if connection is None or connection.closing:
+                failures[connection_id] = ConnectionGone(connection_id)
+            else:
+                accepted.append((connection, data))
+        return failures, accepted
+
+    def send_accepted(self, accepted: list[tuple[LiveConnection, bytes]]) -> None:
+        """Send posts taken by :meth:`accept`, in order, in a task of their own (call on the
+        loop). A client that left meanwhile is skipped: its $disconnect removes its row."""
+        task = asyncio.ensure_future(self._send_all(accepted))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send_all(self, accepted: list[tuple[LiveConnection, bytes]]) -> None:
+        for connection, data in accepted:
+            socket = connection.socket
+            if socket is None:
+                connection.pending.append(data)
+            elif not socket.closed:
+                with contextlib.suppress(ConnectionError, RuntimeError):  # closing: the
+                    await send_frame(socket, data)  # $disconnect that follows cleans up
 
     def info(self, connection_id: str) -> ConnectionInfo:
         """GetConnection: when it connected and was last active, and who it is."""

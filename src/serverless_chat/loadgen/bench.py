@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -96,7 +97,12 @@ async def _receive(client: ClientConnection, index: int, run: Run, done: asyncio
 
 
 async def measure(
-    url: str, process: GatewayProcess, clients: int, senders: int, messages: int, server: str
+    url: str,
+    process: GatewayProcess | RunningServer,
+    clients: int,
+    senders: int,
+    messages: int,
+    server: str,
 ) -> Run:
     run = Run(server, clients, senders, messages)
     sockets = [await connect(url, max_size=None, ping_interval=None) for _ in range(clients)]
@@ -160,14 +166,36 @@ def table(results: list[dict[str, Any]], relative: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
-async def bench(clients: int, senders: int, messages: int) -> dict[str, Any]:
+class RunningServer:
+    """A gateway already running (--url): its CPU time is read only if its pid is given;
+    mind that its rate limit must let the senders through (MessagesPerSecond)."""
+
+    def __init__(self, url: str, pid: int | None) -> None:
+        self.url = url
+        self._pid = pid
+
+    def cpu_seconds(self) -> float:
+        if self._pid is None:
+            return 0.0
+        fields = Path(f"/proc/{self._pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        pass
+
+
+async def bench(
+    clients: int, senders: int, messages: int, url: str | None = None, pid: int | None = None
+) -> dict[str, Any]:
     results = []
     for server in ("baseline", "gateway"):
-        process = (
-            GatewayProcess(baseline=True)
-            if server == "baseline"
-            else GatewayProcess("MessagesPerSecond=100000", "MessageBurst=100000")
-        )
+        process: GatewayProcess | RunningServer
+        if server == "baseline":
+            process = GatewayProcess(baseline=True)
+        elif url is not None:
+            process = RunningServer(url, pid)
+        else:
+            process = GatewayProcess("MessagesPerSecond=100000", "MessageBurst=100000")
         try:
             results.append(
                 (await measure(process.url, process, clients, senders, messages, server)).figures()
@@ -190,8 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--senders", type=int, default=5)
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--url", help="measure this running gateway instead of starting one")
+    parser.add_argument("--pid", type=int, help="with --url: its process, for its CPU time")
     args = parser.parse_args(argv)
-    report = asyncio.run(bench(args.clients, args.senders, args.messages))
+    report = asyncio.run(bench(args.clients, args.senders, args.messages, args.url, args.pid))
     print(table(report["results"], report["ratios"]))
     write_json(args.json, report)
     return 0

@@ -40,13 +40,13 @@ def test_every_page_of_the_room_is_read(
     connections: FakeConnections,
     make_event: EventFactory,
 ) -> None:
-    for i in range(250):
-        cid = f"c{i:03d}"
+    for i in range(2500):  # pages of 1,000
+        cid = f"c{i:04d}"
         store.put(ConnectionRecord.opened(cid, 0))
         connections.open.add(cid)
-    _send(deps, make_event, "c000", '{"action": "sendMessage", "message": "x"}')
+    _send(deps, make_event, "c0000", '{"action": "sendMessage", "message": "x"}')
     assert store.scanned_pages == 3
-    assert len(connections.posts) == 249
+    assert len(connections.posts) == 2499
 
 
 def test_a_gone_recipient_is_removed_and_the_rest_still_receive(

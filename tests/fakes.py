@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -152,3 +153,17 @@ class FakeConnections:
     def close(self, connection_id: str) -> None:
         self._check(connection_id)
         self.open.discard(connection_id)
+
+
+class FakeFanoutPages:
+    """A FanoutPages port that keeps each page (through JSON, as a payload would travel), or
+    refuses every page with ``failure``."""
+
+    def __init__(self, failure: Exception | None = None) -> None:
+        self.pages: list[dict[str, object]] = []
+        self.failure = failure
+
+    def dispatch(self, page: dict[str, object]) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.pages.append(json.loads(json.dumps(page)))

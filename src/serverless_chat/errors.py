@@ -4,6 +4,7 @@ Tree::
 
     ChatError
      ├── StoreError              a connection store failed (DynamoDB, SQLite)
+     ├── DispatchError           a fan-out page could not be handed to its function
      └── CallbackError           the callback (management) API refused a call
           ├── ConnectionGone     410: the connection is closed or never existed
           ├── PayloadTooLarge    413: the data is over 128 KB
@@ -23,6 +24,14 @@ class StoreError(ChatError):
     def __init__(self, operation: str, reason: str) -> None:
         super().__init__(f"{operation} failed: {reason}")
         self.operation = operation
+        self.reason = reason
+
+
+class DispatchError(ChatError):
+    """A fan-out page could not be handed to the fan-out function; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"fan-out page not dispatched: {reason}")
         self.reason = reason
 
 

@@ -161,3 +161,11 @@ class Connections(Protocol):
 
     def close(self, connection_id: str) -> None:
         """Disconnect the client. Raises ConnectionGone."""
+
+
+class FanoutPages(Protocol):
+    """Hands a page of a big room's fan-out to the fan-out function, without waiting for it
+    (Lambda's asynchronous Invoke on AWS; the gateway's worker pool locally)."""
+
+    def dispatch(self, page: dict[str, object]) -> None:
+        """Queue one page (made by ``chat.fanout.encode_page``). Raises DispatchError."""

@@ -127,3 +127,21 @@ async def test_original_clients_see_exactly_what_they_saw_before(chat: LocalGate
     assert await receives_nothing(b)
     await a.close()
     await b.close()
+
+
+async def test_a_room_over_the_page_size_is_delivered_through_the_fanout_function(
+    tmp_path: Path,
+) -> None:
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state", parameters={"FanoutPageSize": "2"})
+    try:
+        clients = [await connect(f"{gateway.url}?room=big") for _ in range(7)]  # raw format
+        await clients[0].send(json.dumps({"action": "sendMessage", "message": "Hello AWS"}))
+        for client in clients[1:]:
+            assert await recv(client) == "Hello AWS"
+            assert await receives_nothing(client, 0.3)  # once each
+        assert await receives_nothing(clients[0], 0.1)
+        assert gateway.local.metrics.counts["FanoutPages"] == 2  # 6 recipients, pages of 2
+        for client in clients:
+            await client.close()
+    finally:
+        await gateway.stop()

@@ -49,7 +49,9 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
         ({QUERY}, [_index("room-index"), _index("name-index")]),
         ({PUT}, [MESSAGES]),
         POST_ONLY,
+        ({"lambda:InvokeFunction"}, [{"Fn::GetAtt": ["FanoutHandler", "Arn"]}]),
     ],
+    "FanoutRole": [({DELETE}, [CONNECTIONS]), POST_ONLY],  # posts a page; drops gone rows
     "DefaultRole": [({MANAGE}, [_callback_arn("POST"), _callback_arn("GET")])],
     "JoinRole": [
         ({GET, UPDATE, PUT, DELETE}, [CONNECTIONS]),
@@ -88,7 +90,7 @@ def test_one_role_per_function(template: dict[str, Any]) -> None:
     functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"}
     roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
     assert sorted(roles) == sorted(EXPECTED)
-    assert len(set(roles)) == len(functions) == 9
+    assert len(set(roles)) == len(functions) == 10
 
 
 @pytest.mark.parametrize("role", sorted(EXPECTED))
@@ -247,3 +249,22 @@ def test_alarm_and_log_groups(template: dict[str, Any]) -> None:
     assert resources["MessagesTable"]["Properties"]["PointInTimeRecoverySpecification"] == {
         "PointInTimeRecoveryEnabled": True
     }
+
+
+def test_big_rooms_are_paged_to_the_fanout_function_without_retries(
+    template: dict[str, Any],
+) -> None:
+    resources = template["Resources"]
+    env = resources["SendMessageHandler"]["Properties"]["Environment"]["Variables"]
+    assert env["FANOUT_FUNCTION"] == {"Ref": "FanoutHandler"}
+    assert env["FANOUT_PAGE_SIZE"] == {"Ref": "FanoutPageSize"}
+    config = resources["FanoutInvokeConfig"]["Properties"]
+    assert config["FunctionName"] == {"Ref": "FanoutHandler"}
+    assert config["MaximumRetryAttempts"] == 0  # a retried page would post twice
+    fanout = resources["FanoutHandler"]["Properties"]
+    assert fanout["Handler"] == "serverless_chat.handlers.fanout.handler"
+    alarm = resources["FunctionErrorsAlarm"]["Properties"]["Metrics"]
+    watched = [
+        m["MetricStat"]["Metric"]["Dimensions"][0]["Value"] for m in alarm if "MetricStat" in m
+    ]
+    assert {"Ref": "FanoutHandler"} in watched

@@ -21,6 +21,7 @@ METRIC_NAMES = (
     "Deliveries",
     "FailedDeliveries",
     "StaleConnectionsRemoved",
+    "FanoutPages",
 )
 
 

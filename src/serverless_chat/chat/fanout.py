@@ -8,6 +8,7 @@ deleted; any other failure is logged with the connectionId and its reason.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
@@ -107,3 +108,63 @@ def _outcome(error: Exception | None) -> str | None:
     if isinstance(error, CallbackError):
         return f"{error.code} ({error.status}): {error.reason}"
     return f"{type(error).__name__}: {error}"
+
+
+# -- pages: a room too big for one invocation --------------------------------------------
+# A fan-out page travels as the payload of an asynchronous Lambda invocation. Lambda takes up
+# to 1 MB there (256 KB in older accounts' documentation); pages are cut to stay under 256 KB.
+MAX_PAGE_PAYLOAD_BYTES = 256 * 1024
+_ID_OVERHEAD_BYTES = 12  # ["…", 0], per recipient beside the id, with spaced separators
+
+
+def paginate(
+    deliveries: list[tuple[str, bytes]],
+    page_size: int,
+    max_payload: int = MAX_PAGE_PAYLOAD_BYTES,
+) -> list[list[tuple[str, bytes]]]:
+    """Cut ``deliveries`` into pages of at most ``page_size`` recipients, each small enough to
+    travel as one page payload (:func:`encode_page`), order kept. One page when it fits."""
+    if not deliveries:
+        return []
+    distinct = {id(d): d for _, d in deliveries}.values()
+    frames = sum(len(json.dumps(d.decode("utf-8"), ensure_ascii=False)) for d in distinct)
+    per_recipient = max(len(cid) for cid, _ in deliveries) + _ID_OVERHEAD_BYTES
+    room_for = max(1, (max_payload - frames - 1024) // per_recipient)
+    size = max(1, min(page_size, room_for))
+    return [deliveries[i : i + size] for i in range(0, len(deliveries), size)]
+
+
+def encode_page(deliveries: list[tuple[str, bytes]], origin: dict[str, str]) -> dict[str, object]:
+    """A page as JSON-ready data: each distinct frame once, each recipient as [id, frame].
+    ``origin`` (domainName and stage) says which API's @connections to post to."""
+    index: dict[bytes, int] = {}
+    to: list[list[object]] = []
+    for cid, data in deliveries:
+        to.append([cid, index.setdefault(data, len(index))])
+    return {
+        "fanoutPage": {"frames": [d.decode("utf-8") for d in index], "to": to},
+        "requestContext": origin,
+    }
+
+
+def decode_page(event: dict[str, object]) -> list[tuple[str, bytes]]:
+    """The deliveries of a page made by :func:`encode_page`; ValueError when malformed."""
+    page = event.get("fanoutPage")
+    if not isinstance(page, dict):
+        raise ValueError("not a fan-out page: no fanoutPage object")
+    frames, to = page.get("frames"), page.get("to")
+    if not isinstance(frames, list) or not isinstance(to, list):
+        raise ValueError("a fan-out page needs frames and to lists")
+    data = [str(f).encode("utf-8") for f in frames]
+    deliveries: list[tuple[str, bytes]] = []
+    for entry in to:
+        if (
+            not isinstance(entry, list)
+            or len(entry) != 2
+            or not isinstance(entry[0], str)
+            or not isinstance(entry[1], int)
+            or not 0 <= entry[1] < len(data)
+        ):
+            raise ValueError(f"bad recipient in fan-out page: {entry!r}")
+        deliveries.append((entry[0], data[entry[1]]))
+    return deliveries

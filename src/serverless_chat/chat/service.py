@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, NamedTuple
 
-from serverless_chat.chat.fanout import DeliveryReport, deliver, plan
+from serverless_chat.chat.fanout import DeliveryReport, deliver, encode_page, paginate, plan
 from serverless_chat.chat.frames import (
     DirectFrame,
     ErrorFrame,
@@ -40,12 +40,13 @@ from serverless_chat.chat.protocol import (
     request_ref,
     validate_name,
 )
-from serverless_chat.errors import CallbackError, StoreError
+from serverless_chat.errors import CallbackError, DispatchError, StoreError
 from serverless_chat.ports import (
     ChatMessage,
     ConnectionRecord,
     Connections,
     ConnectionStore,
+    FanoutPages,
     MessageStore,
     Metrics,
     name_key,
@@ -64,6 +65,9 @@ class ChatSettings(NamedTuple):
     history_on_join: int = DEFAULT_HISTORY_LIMIT
     rate_per_second: int = 10  # each connection's token bucket: steady requests a second
     burst: int = 20  # ... and how many may come at once
+    # A message to more recipients than this is split: the first page is posted by the
+    # send function, each other page by the fan-out function (docs/scaling.md).
+    fanout_page_size: int = 1000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ChatSettings:
@@ -78,6 +82,7 @@ class ChatSettings(NamedTuple):
             retention_days=number("RETENTION_DAYS", 7),
             rate_per_second=number("RATE_LIMIT_PER_SECOND", 10),
             burst=number("RATE_LIMIT_BURST", 20),
+            fanout_page_size=number("FANOUT_PAGE_SIZE", 1000),
         )
 
 
@@ -107,6 +112,8 @@ class Chat:
         clock: Callable[[], float] = time.time,
         new_id: Callable[[], str] = new_message_id,
         metrics: Metrics | None = None,
+        pages: FanoutPages | None = None,
+        origin: Mapping[str, str] | None = None,
     ) -> None:
         self.store = store
         self.messages = messages
@@ -117,6 +124,8 @@ class Chat:
         self._new_id = new_id
         self._ref: str | None = None  # the current request's ref, echoed on its answers
         self.metrics: Metrics = metrics or _NoMetrics()
+        self.pages = pages  # None: every recipient is posted by this invocation
+        self.origin = dict(origin or {})  # domainName and stage, for the fan-out pages
 
     # -- lifecycle ---------------------------------------------------------------
     def connect(
@@ -225,7 +234,7 @@ class Chat:
         deliveries = plan(self.store.members(sender.room), frame.render, sender.connection_id)
         self._echo(sender, MessageFrame(message, self._ref).render, deliveries)
         self.metrics.count("MessagesSent")
-        self._deliver(deliveries)
+        self._deliver(self._hand_off(deliveries))
 
     def join(self, sender: ConnectionRecord, body: str | None) -> None:
         room = parse_join(body)
@@ -331,6 +340,23 @@ class Chat:
             log.warning("presence %s in %s not sent: %s", frame.event, room, error)
             return DeliveryReport()
         return self._deliver(deliveries)
+
+    def _hand_off(self, deliveries: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+        """Hand all pages but the first to the fan-out function; the first is ours to post.
+        A page that cannot be handed off is posted here too: slower, but nobody misses it."""
+        limit = self.settings.fanout_page_size
+        if self.pages is None or len(deliveries) <= limit:
+            return deliveries
+        own, *others = paginate(deliveries, limit)
+        for page in others:
+            try:
+                self.pages.dispatch(encode_page(page, self.origin))
+            except DispatchError as error:
+                log.warning("posting %d recipients here instead: %s", len(page), error)
+                own = own + page
+            else:
+                self.metrics.count("FanoutPages")
+        return own
 
     def _deliver(self, deliveries: list[tuple[str, bytes]]) -> DeliveryReport:
         report = deliver(deliveries, self.connections, self.store, self.executor)

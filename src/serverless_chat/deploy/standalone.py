@@ -1,14 +1,19 @@
 """One self-contained template for the CloudFormation console: code inline, nothing to upload.
 
 Each function's ``Code`` becomes ``ZipFile``: one ``index.py`` that carries the runtime
-modules that function imports, verbatim, as strings, and a small importer that serves them,
-so ``index.handler`` is the very same handler the packaged stack runs.
+modules that function imports, verbatim, and a small importer that serves them, so
+``index.handler`` is the very same handler the packaged stack runs. The sources travel
+zlib-compressed (base85): as plain strings, ten functions' copies of them were over the
+console's 1 MB template limit.
 """
 
 from __future__ import annotations
 
 import ast
+import base64
 import copy
+import json
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +27,14 @@ from serverless_chat.deploy.package import (
 )
 
 _LOADER = '''
+import base64
 import importlib.abc
 import importlib.util
+import json
 import sys
+import zlib
+
+SOURCES = json.loads(zlib.decompress(base64.b85decode(BUNDLE)))
 
 
 class _BundledModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -70,22 +80,26 @@ def inline_source(handler_module: str, attribute: str = "handler") -> str:
         by_name.update(vendored)
         modules = sorted({*modules, *vendored})
     packages = sorted(m for m in modules if by_name[m].name == "__init__.py")
+    sources = {name: by_name[name].read_text() for name in modules}
+    bundle = base64.b85encode(zlib.compress(json.dumps(sources).encode(), 9)).decode()
     lines = [
         f'"""serverless-chat: {handler_module}.{attribute}, made inline by'
-        ' `serverless-chat template --standalone`."""',
-        "SOURCES = {",
+        " `serverless-chat template --standalone`. BUNDLE holds the modules it imports,"
+        ' as JSON {name: source}, zlib-compressed, base85."""',
+        f"BUNDLE = {bundle!r}",
+        f"PACKAGES = {set(packages)!r}",
+        _LOADER,
     ]
-    lines += [f"    {name!r}: {by_name[name].read_text()!r}," for name in modules]
-    lines += ["}", f"PACKAGES = {set(packages)!r}", _LOADER]
     lines.append(f"from {handler_module} import {attribute} as handler  # noqa: E402")
     return "\n".join(lines) + "\n"
 
 
 def bundled_sources(index_py: str) -> dict[str, str]:
     """The module sources an index.py carries (for checking them against the files)."""
-    start = index_py.index("SOURCES = {") + len("SOURCES = ")
-    end = index_py.index("\n}\n", start) + 2
-    sources: dict[str, str] = ast.literal_eval(index_py[start:end])
+    start = index_py.index("BUNDLE = ") + len("BUNDLE = ")
+    end = index_py.index("\n", start)
+    bundle: str = ast.literal_eval(index_py[start:end])
+    sources: dict[str, str] = json.loads(zlib.decompress(base64.b85decode(bundle)))
     return sources
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any, Protocol
 
@@ -22,6 +24,7 @@ from serverless_chat.adapters.sqlite import (
     SqliteMessageStore,
 )
 from serverless_chat.devsecret import dev_secret
+from serverless_chat.errors import DispatchError
 from serverless_chat.gateway.registry import ConnectionRegistry
 from serverless_chat.gateway.template import FunctionSpec
 from serverless_chat.ports import ConnectionInfo, Connections
@@ -83,6 +86,32 @@ class InProcessConnections:
         future.result(CALL_TIMEOUT_SECONDS)
 
 
+# What Lambda accepts as the payload of one asynchronous invocation.
+MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024
+
+
+class LocalFanoutPages:
+    """The FanoutPages port in the gateway: the fan-out function runs on the worker pool, as
+    Lambda runs an asynchronous invocation in a container of its own. ``dispatch`` returns
+    once the page is queued; the page goes through JSON, as a real payload would."""
+
+    def __init__(self, invoke_async: Callable[[str, Any], None], function_name: str) -> None:
+        self._invoke_async = invoke_async
+        self.function_name = function_name
+
+    def dispatch(self, page: dict[str, object]) -> None:
+        payload = json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if len(payload) > MAX_ASYNC_PAYLOAD_BYTES:
+            raise DispatchError(
+                f"RequestEntityTooLargeException: {len(payload)} bytes is over"
+                f" {MAX_ASYNC_PAYLOAD_BYTES}"
+            )
+        try:
+            self._invoke_async(self.function_name, json.loads(payload))
+        except LookupError as error:
+            raise DispatchError(f"ResourceNotFoundException: {error}") from error
+
+
 class StoreFactory(Protocol):
     """Where the local gateway keeps our handlers' tables: SQLite, or a DynamoDB endpoint."""
 
@@ -123,8 +152,15 @@ class LocalDependencies:
     The Dependencies and ChatSettings classes are looked up at each build, not imported
     once, so that --watch can reload the chat's modules and build with the new ones."""
 
-    def __init__(self, stores: StoreFactory, connections: Connections, executor: Executor):
+    def __init__(
+        self,
+        stores: StoreFactory,
+        connections: Connections,
+        executor: Executor,
+        invoke_async: Callable[[str, Any], None] | None = None,
+    ):
         self._factory = stores
+        self._invoke_async = invoke_async  # a template function by name, without waiting
         self._connections = connections
         self._executor = executor
         self.stores: dict[str, Any] = {}
@@ -150,6 +186,9 @@ class LocalDependencies:
         def connections_for(_event: Any) -> Connections:
             return connections
 
+        pages = None
+        if env.get("FANOUT_FUNCTION") and self._invoke_async is not None:
+            pages = LocalFanoutPages(self._invoke_async, env["FANOUT_FUNCTION"])
         dependencies = importlib.import_module("serverless_chat.handlers.dependencies")
         service = importlib.import_module("serverless_chat.chat.service")
         return dependencies.Dependencies(
@@ -161,6 +200,7 @@ class LocalDependencies:
             self.metrics,
             dict(env),
             dev_secret,
+            pages,
         )
 
     def purge(self) -> None:

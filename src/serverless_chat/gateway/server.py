@@ -122,6 +122,7 @@ class LocalGateway:
         self._database: SqliteDatabase | None = None
         self._fanout_pool: ThreadPoolExecutor | None = None
         self._watch_task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._port = config.port
 
     # -- lifecycle -------------------------------------------------------------
@@ -162,8 +163,11 @@ class LocalGateway:
             self._port = sockets[0].getsockname()[1]
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
         self._fanout_pool = ThreadPoolExecutor(DEFAULT_FANOUT_CONCURRENCY, "fanout")
-        connections = InProcessConnections(self.registry, asyncio.get_running_loop())
-        self.local = LocalDependencies(self._stores(), connections, self._fanout_pool)
+        self._loop = asyncio.get_running_loop()
+        connections = InProcessConnections(self.registry, self._loop)
+        self.local = LocalDependencies(
+            self._stores(), connections, self._fanout_pool, self._invoke_async
+        )
         self._functions = FunctionRunner(
             self.api.functions,
             self.local,
@@ -175,6 +179,19 @@ class LocalGateway:
         if self.config.watch:
             self._watch_task = asyncio.create_task(self._watch())
         return self.url
+
+    def _invoke_async(self, function_name: str, event: dict[str, Any]) -> None:
+        """Lambda's InvocationType=Event for a template function (its name or logical id):
+        queued on the loop, not waited for. Callable from worker threads. LookupError when
+        the template has no such function."""
+        spec = next(
+            (f for f in self.api.functions.values() if function_name in (f.name, f.logical_id)),
+            None,
+        )
+        if spec is None:
+            raise LookupError(f"no function {function_name!r} in the template")
+        assert self._loop is not None, "the gateway is not started"
+        asyncio.run_coroutine_threadsafe(self.functions.invoke(spec, event), self._loop)
 
     def _stores(self) -> StoreFactory:
         """SQLite under --state-dir, or the template's tables on --dynamodb-endpoint."""

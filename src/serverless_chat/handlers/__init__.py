@@ -19,5 +19,6 @@ ENTRY_MODULES = tuple(
         "history",
         "who",
         "authorize",
+        "fanout",
     )
 )

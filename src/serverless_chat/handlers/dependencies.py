@@ -19,7 +19,13 @@ from serverless_chat.adapters.metrics import CountingMetrics
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.handlers import logs
 from serverless_chat.handlers.event import WebSocketEvent
-from serverless_chat.ports import Connections, ConnectionStore, MessageStore, Metrics
+from serverless_chat.ports import (
+    Connections,
+    ConnectionStore,
+    FanoutPages,
+    MessageStore,
+    Metrics,
+)
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -39,6 +45,7 @@ class Dependencies:
         "fanout_executor",
         "messages",
         "metrics",
+        "pages",
         "settings",
         "signing_secret",
         "store",
@@ -54,6 +61,7 @@ class Dependencies:
         metrics: Metrics | None = None,
         environment: Mapping[str, str] | None = None,
         signing_secret: Callable[[], str] | None = None,  # the authorizer's HS256 secret
+        pages: FanoutPages | None = None,  # where a big room's other pages go
     ) -> None:
         self.store = store
         self.messages = messages
@@ -63,6 +71,7 @@ class Dependencies:
         self.metrics: Metrics = metrics or CountingMetrics()
         self.environment = environment or {}
         self.signing_secret = signing_secret
+        self.pages = pages
 
     def chat(self, event: WebSocketEvent) -> Chat:
         """The chat as seen by one invocation."""
@@ -73,6 +82,8 @@ class Dependencies:
             self.fanout_executor,
             self.settings,
             metrics=self.metrics,
+            pages=self.pages,
+            origin={"domainName": event.domain_name, "stage": event.stage},
         )
 
 
@@ -95,6 +106,7 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
     from botocore.config import Config
 
     from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore, DynamoDbMessageStore
+    from serverless_chat.adapters.lambda_pages import LambdaFanoutPages
     from serverless_chat.adapters.metrics import EmbeddedMetrics
     from serverless_chat.adapters.signed_http import SignedHttpConnections
 
@@ -136,6 +148,7 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
         ssm_secret(session, env["JWT_SECRET_PARAMETER"])
         if env.get("JWT_SECRET_PARAMETER")
         else None,
+        LambdaFanoutPages(session, env["FANOUT_FUNCTION"]) if env.get("FANOUT_FUNCTION") else None,
     )
 
 

@@ -1,8 +1,16 @@
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from serverless_chat.chat.fanout import deliver, plan
+from serverless_chat.chat.fanout import (
+    MAX_PAGE_PAYLOAD_BYTES,
+    decode_page,
+    deliver,
+    encode_page,
+    paginate,
+    plan,
+)
 from serverless_chat.errors import CallbackError, CallbackThrottled
 from serverless_chat.ports import ConnectionRecord
 from tests.fakes import FakeConnections, MemoryConnectionStore
@@ -118,3 +126,51 @@ def test_a_batching_adapter_gets_the_whole_fan_out_in_one_call(pool: ThreadPoolE
     assert report.gone == ["gone"]
     assert "LimitExceededException" in report.failed["b"]
     assert store.get("gone") is None
+
+
+# -- pages --------------------------------------------------------------------------------
+def _deliveries(n: int, frame: bytes = b"hello") -> list[tuple[str, bytes]]:
+    return [(f"conn{i:05d}=", frame) for i in range(n)]
+
+
+def test_paginate_cuts_pages_of_the_size_in_order() -> None:
+    deliveries = _deliveries(25)
+    pages = paginate(deliveries, 10)
+    assert [len(p) for p in pages] == [10, 10, 5]
+    assert [d for page in pages for d in page] == deliveries
+    assert paginate(deliveries, 100) == [deliveries]
+    assert paginate([], 10) == []
+
+
+def test_paginate_keeps_each_page_under_the_payload_limit() -> None:
+    big = b"x" * 100_000  # a near-limit message: few recipients fit beside it
+    pages = paginate(_deliveries(50_000, big), 50_000)
+    assert len(pages) > 5  # the payload limit cuts, not the page size
+    for page in pages:
+        payload = json.dumps(encode_page(page, {"domainName": "d", "stage": "s"}))
+        assert len(payload.encode()) <= MAX_PAGE_PAYLOAD_BYTES
+
+
+def test_a_page_round_trips_through_json_with_each_frame_once() -> None:
+    text, rich = b"Hello AWS", '{"text": "h\u00e9llo"}'.encode()
+    deliveries = [("a", text), ("b", rich), ("c", text)]
+    page = json.loads(json.dumps(encode_page(deliveries, {"domainName": "d", "stage": "s"})))
+    assert page["fanoutPage"]["frames"] == ["Hello AWS", '{"text": "h\u00e9llo"}']
+    assert page["requestContext"] == {"domainName": "d", "stage": "s"}
+    assert decode_page(page) == deliveries
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {},
+        {"fanoutPage": []},
+        {"fanoutPage": {"frames": ["x"]}},
+        {"fanoutPage": {"frames": ["x"], "to": [["a", 1]]}},
+        {"fanoutPage": {"frames": ["x"], "to": [["a"]]}},
+        {"fanoutPage": {"frames": ["x"], "to": [[7, 0]]}},
+    ],
+)
+def test_a_malformed_page_is_refused_clearly(event: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="page"):
+        decode_page(event)

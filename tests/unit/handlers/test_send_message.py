@@ -2,11 +2,13 @@ import json
 
 import pytest
 
+from serverless_chat.chat.fanout import decode_page
+from serverless_chat.errors import DispatchError
 from serverless_chat.handlers.dependencies import Dependencies
 from serverless_chat.handlers.send_message import build_handler
 from serverless_chat.ports import ConnectionRecord
 from tests.conftest import EventFactory
-from tests.fakes import FakeConnections, MemoryConnectionStore
+from tests.fakes import FakeConnections, FakeFanoutPages, MemoryConnectionStore
 
 
 @pytest.fixture
@@ -99,3 +101,61 @@ def test_a_store_failure_tells_the_sender_and_posts_nothing_else(
     assert result["statusCode"] == 500
     assert [json.loads(d)["code"] for d in connections.received("a")] == ["STORE_UNAVAILABLE"]
     assert connections.received("b") == []
+
+
+def _big_room(store: MemoryConnectionStore, connections: FakeConnections, n: int) -> None:
+    for i in range(n):
+        cid = f"c{i:04d}"
+        store.put(ConnectionRecord.opened(cid, 0))
+        connections.open.add(cid)
+
+
+def _paged(deps: Dependencies, pages: FakeFanoutPages, size: int) -> Dependencies:
+    deps.pages = pages
+    deps.settings = deps.settings._replace(fanout_page_size=size)
+    return deps
+
+
+def test_a_room_over_the_page_size_hands_its_other_pages_to_the_fanout_function(
+    deps: Dependencies,
+    store: MemoryConnectionStore,
+    connections: FakeConnections,
+    make_event: EventFactory,
+) -> None:
+    _big_room(store, connections, 26)
+    pages = FakeFanoutPages()
+    _send(_paged(deps, pages, 10), make_event, "c0000", '{"message": "x"}')
+    posted_here = {cid for cid, _ in connections.posts}
+    handed_off = [decode_page(page) for page in pages.pages]
+    assert len(posted_here) == 10
+    assert [len(page) for page in handed_off] == [10, 5]
+    everyone = posted_here | {cid for page in handed_off for cid, _ in page}
+    assert everyone == {f"c{i:04d}" for i in range(1, 26)}  # each once, the sender excluded
+    assert pages.pages[0]["requestContext"]["stage"] == "production"
+    assert deps.metrics.counts["FanoutPages"] == 2
+
+
+def test_a_room_within_the_page_size_is_posted_by_the_send_function_alone(
+    deps: Dependencies,
+    store: MemoryConnectionStore,
+    connections: FakeConnections,
+    make_event: EventFactory,
+) -> None:
+    _big_room(store, connections, 11)
+    pages = FakeFanoutPages()
+    _send(_paged(deps, pages, 10), make_event, "c0000", '{"message": "x"}')
+    assert pages.pages == []
+    assert len(connections.posts) == 10
+
+
+def test_a_page_that_cannot_be_handed_off_is_posted_here_so_nobody_misses_it(
+    deps: Dependencies,
+    store: MemoryConnectionStore,
+    connections: FakeConnections,
+    make_event: EventFactory,
+) -> None:
+    _big_room(store, connections, 26)
+    pages = FakeFanoutPages(DispatchError("TooManyRequestsException: Rate exceeded"))
+    result = _send(_paged(deps, pages, 10), make_event, "c0000", '{"message": "x"}')
+    assert result["statusCode"] == 200
+    assert sorted(cid for cid, _ in connections.posts) == [f"c{i:04d}" for i in range(1, 26)]

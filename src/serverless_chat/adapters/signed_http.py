@@ -3,18 +3,21 @@
 boto3's ``post_to_connection`` costs about 0.8 ms of CPU per call (request building,
 parsing, hooks), which caps one invocation's fan-out near 1,250 posts a second whatever
 its concurrency. This adapter keeps only what a post needs: botocore's SigV4 signer (what
-boto3 itself signs with) and ``http.client`` connections kept open per thread, and posts a
-fan-out's batch on its own pool. Errors become ours exactly as in ManagementApiConnections.
+boto3 itself signs with), ``http.client`` connections kept open per thread for single
+calls, and for a fan-out's batch kept-alive connections on one event loop
+(:mod:`~serverless_chat.adapters.http_streams`: 0.15 ms of CPU a post, against 0.33 ms
+with a thread per request in flight). Errors become ours as in ManagementApiConnections.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import random
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from botocore.auth import SigV4Auth
@@ -22,6 +25,13 @@ from botocore.awsrequest import AWSRequest
 
 from serverless_chat.errors import CallbackError, CallbackThrottled, ConnectionGone, PayloadTooLarge
 from serverless_chat.ports import ConnectionInfo
+
+if TYPE_CHECKING:
+    from serverless_chat.adapters.http_streams import HttpStreams
+
+# A throttled post (429) is tried this many times in all, backing off from this long.
+THROTTLE_ATTEMPTS = 4
+THROTTLE_BACKOFF_SECONDS = 0.05
 
 _ERRORS = {410: ConnectionGone, 413: PayloadTooLarge, 429: CallbackThrottled}
 
@@ -45,23 +55,64 @@ class SignedHttpConnections:
         self._signer = SigV4Auth(credentials, "execute-api", region)
         self._timeout = timeout
         self._local = threading.local()
-        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="callback")
+        self._concurrency = concurrency
+        self._port = parts.port or (443 if self._secure else 80)
+        self._hostname = parts.hostname or ""
+        self._streams: HttpStreams | None = None  # made at the first batch
+        self._streams_lock = threading.Lock()
 
     # -- the port ---------------------------------------------------------------------
     def post(self, connection_id: str, data: bytes) -> None:
         self._call("POST", connection_id, data)
 
     def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, Exception]:
-        """Every post of a fan-out on this adapter's pool; the failures by connection id."""
+        """Every post of a fan-out, ``concurrency`` in flight; the failures by connection id.
+        Throttled posts (429: the account's request rate) are sent again after a backoff
+        with jitter, as boto3's standard retry mode would, so a busy moment loses nothing."""
+        failures: dict[str, Exception] = {}
+        pending = deliveries
+        for attempt in range(1, THROTTLE_ATTEMPTS + 1):
+            throttled = []
+            for delivery, outcome in zip(pending, self._post_batch(pending), strict=True):
+                if outcome is None:
+                    failures.pop(delivery[0], None)
+                    continue
+                failures[delivery[0]] = outcome
+                if isinstance(outcome, CallbackThrottled):
+                    throttled.append(delivery)
+            if not throttled or attempt == THROTTLE_ATTEMPTS:
+                break
+            time.sleep(random.uniform(0.5, 1.0) * THROTTLE_BACKOFF_SECONDS * 2 ** (attempt - 1))
+            pending = throttled
+        return failures
 
-        def one(delivery: tuple[str, bytes]) -> tuple[str, Exception | None]:
-            try:
-                self.post(*delivery)
-            except Exception as error:  # each recipient fails alone
-                return delivery[0], error
-            return delivery[0], None
+    def _post_batch(self, deliveries: list[tuple[str, bytes]]) -> list[CallbackError | None]:
+        requests = []
+        for connection_id, data in deliveries:
+            path, headers = self._signed("POST", connection_id, data)
+            head = f"POST {path} HTTP/1.1\r\nHost: {self._host}\r\n" + "".join(
+                f"{name}: {value}\r\n" for name, value in headers.items()
+            )
+            requests.append(f"{head}Content-Length: {len(data)}\r\n\r\n".encode() + data)
+        outcomes: list[CallbackError | None] = []
+        for (connection_id, _), answer in zip(
+            deliveries, self._batches().exchange_all(requests), strict=True
+        ):
+            if isinstance(answer, Exception):
+                outcomes.append(CallbackError(connection_id, 0, type(answer).__name__, str(answer)))
+            else:
+                outcomes.append(_verdict(connection_id, answer.status, answer.body, answer.headers))
+        return outcomes
 
-        return {cid: error for cid, error in self._pool.map(one, deliveries) if error}
+    def _batches(self) -> HttpStreams:
+        with self._streams_lock:
+            if self._streams is None:
+                from serverless_chat.adapters.http_streams import HttpStreams
+
+                self._streams = HttpStreams(
+                    self._hostname, self._port, self._secure, self._concurrency, self._timeout
+                )
+            return self._streams
 
     def info(self, connection_id: str) -> ConnectionInfo:
         body = json.loads(self._call("GET", connection_id) or b"{}")
@@ -88,11 +139,15 @@ class SignedHttpConnections:
             self._local.conn = conn
         return conn
 
-    def _call(self, method: str, connection_id: str, data: bytes = b"") -> bytes:
+    def _signed(self, method: str, connection_id: str, data: bytes) -> tuple[str, dict[str, str]]:
+        """The request's path and its SigV4 headers."""
         path = f"{self._prefix}/@connections/{quote(connection_id, safe='')}"
         request = AWSRequest(method=method, url=self._base + path, data=data)
         self._signer.add_auth(request)
-        headers = dict(request.headers.items())
+        return path, dict(request.headers.items())
+
+    def _call(self, method: str, connection_id: str, data: bytes = b"") -> bytes:
+        path, headers = self._signed(method, connection_id, data)
         for attempt in (1, 2):  # a kept-alive connection the server closed: open it again
             conn = self._connection()
             try:
@@ -107,14 +162,26 @@ class SignedHttpConnections:
                     raise CallbackError(
                         connection_id, 0, type(error).__name__, str(error)
                     ) from error
-        if response.status < 300:
-            return body
-        known = _ERRORS.get(response.status)
-        reason = _message(body)
-        if known is not None:
-            raise known(connection_id, reason)
-        code = response.getheader("x-amzn-ErrorType", "") or f"HTTP{response.status}"
-        raise CallbackError(connection_id, response.status, code.split(":")[0], reason)
+        refusal = _verdict(
+            connection_id, response.status, body, {k.lower(): v for k, v in response.getheaders()}
+        )
+        if refusal is not None:
+            raise refusal
+        return body
+
+
+def _verdict(
+    connection_id: str, status: int, body: bytes, headers: dict[str, str]
+) -> CallbackError | None:
+    """None for a success, else our error for the answer (headers with lower-case names)."""
+    if status < 300:
+        return None
+    known = _ERRORS.get(status)
+    reason = _message(body)
+    if known is not None:
+        return known(connection_id, reason)
+    code = headers.get("x-amzn-errortype", "") or f"HTTP{status}"
+    return CallbackError(connection_id, status, code.split(":")[0], reason)
 
 
 def _message(body: bytes) -> str:

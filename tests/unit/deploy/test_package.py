@@ -1,10 +1,16 @@
+import shutil
 import subprocess
 import sys
 import zipfile
 from io import BytesIO
 from pathlib import Path
 
-from serverless_chat.deploy.package import build_package, import_closure, runtime_files
+from serverless_chat.deploy.package import (
+    build_package,
+    import_closure,
+    runtime_files,
+    runtime_interpreter,
+)
 
 
 def test_the_package_is_deterministic() -> None:
@@ -52,3 +58,41 @@ def test_import_closure_follows_imports_and_packages() -> None:
     assert "serverless_chat" in closure
     assert "serverless_chat.adapters.signed_http" in closure  # imported inside a function
     assert not [m for m in closure if m.startswith("serverless_chat.gateway")]
+
+
+def test_with_an_interpreter_the_package_carries_bytecode_that_is_used(tmp_path: Path) -> None:
+    package = build_package(interpreter=sys.executable)
+    again = build_package(interpreter=sys.executable)
+    assert package.data == again.data  # still deterministic: unchecked-hash .pyc
+    tag = sys.implementation.cache_tag
+    archive = zipfile.ZipFile(BytesIO(package.data))
+    assert f"serverless_chat/handlers/__pycache__/send_message.{tag}.pyc" in archive.namelist()
+    archive.extractall(tmp_path)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-v",
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); import serverless_chat.errors",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert f"code object from '{tmp_path}/serverless_chat/__pycache__/errors.{tag}.pyc'" in (
+        result.stderr
+    )
+
+
+def test_the_runtime_interpreter_must_run_and_be_of_the_runtime_version() -> None:
+    here = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    chosen = {"SERVERLESS_CHAT_LAMBDA_PYTHON": sys.executable}
+    assert runtime_interpreter(here, chosen) == sys.executable
+    assert runtime_interpreter("python2.7", chosen) is None
+    assert runtime_interpreter(here, {"SERVERLESS_CHAT_LAMBDA_PYTHON": "/nonexistent/py"}) in (
+        None,
+        shutil.which(here),
+    )

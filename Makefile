@@ -50,7 +50,7 @@ bench: $(BIN)/.installed
 	$(BIN)/serverless-chat bench --clients 100 --senders 5 --messages 200 \
 	    --json bench/results/throughput.json
 	$(BIN)/python bench/readcost.py --json bench/results/readcost.json
-	$(BIN)/python bench/fanout.py --max 1000 --json bench/results/fanout.json
+	$(BIN)/python bench/fanout.py --max 10000 --json bench/results/fanout.json
 	-$(BIN)/python bench/capacity.py --connections 15000 --json bench/results/capacity.json
 
 # docs/screenshot.png, from a real browser chatting with a real gateway.

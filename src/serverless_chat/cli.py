@@ -140,6 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", type=Path, help="also write the figures as JSON here")
     bench.add_argument("--url", help="measure this running gateway instead of starting one")
     bench.add_argument("--pid", type=int, help="with --url: its process, for its CPU time")
+    bench.add_argument("--template", type=Path, help="serve this template, not the chat's")
 
     export = commands.add_parser(
         "web-export", help="write the web chat page out for static hosting"
@@ -286,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "--messages",
             str(args.messages),
         ]
-        for option in ("json", "url", "pid"):
+        for option in ("json", "url", "pid", "template"):
             if getattr(args, option):
                 argv_bench += [f"--{option}", str(getattr(args, option))]
         return benchmark.main(argv_bench)

@@ -185,7 +185,12 @@ class RunningServer:
 
 
 async def bench(
-    clients: int, senders: int, messages: int, url: str | None = None, pid: int | None = None
+    clients: int,
+    senders: int,
+    messages: int,
+    url: str | None = None,
+    pid: int | None = None,
+    template: Path | None = None,
 ) -> dict[str, Any]:
     results = []
     for server in ("baseline", "gateway"):
@@ -195,7 +200,11 @@ async def bench(
         elif url is not None:
             process = RunningServer(url, pid)
         else:
-            process = GatewayProcess("MessagesPerSecond=100000", "MessageBurst=100000")
+            process = (
+                GatewayProcess(template=template)
+                if template is not None
+                else GatewayProcess("MessagesPerSecond=100000", "MessageBurst=100000")
+            )
         try:
             results.append(
                 (await measure(process.url, process, clients, senders, messages, server)).figures()
@@ -220,8 +229,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--url", help="measure this running gateway instead of starting one")
     parser.add_argument("--pid", type=int, help="with --url: its process, for its CPU time")
+    parser.add_argument(
+        "--template",
+        type=Path,
+        help="serve this template instead of the chat's (bench/ceiling/template.yaml: no store)",
+    )
     args = parser.parse_args(argv)
-    report = asyncio.run(bench(args.clients, args.senders, args.messages, args.url, args.pid))
+    report = asyncio.run(
+        bench(args.clients, args.senders, args.messages, args.url, args.pid, args.template)
+    )
     print(table(report["results"], report["ratios"]))
     write_json(args.json, report)
     return 0

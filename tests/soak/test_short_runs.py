@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +53,13 @@ async def test_the_bench_compares_both_servers_and_loses_nothing() -> None:
         assert result["duplicates"] == 0
         assert result["deliveries_per_second"] > 0
     assert set(report["ratios"]) == {"deliveries_per_second", "cpu_per_delivery"}
+
+
+async def test_the_bench_runs_the_storeless_ceiling_probe_too() -> None:
+    from serverless_chat.loadgen.bench import bench
+
+    ceiling = Path(__file__).resolve().parents[2] / "bench" / "ceiling" / "template.yaml"
+    report = await bench(clients=10, senders=2, messages=10, template=ceiling)
+    gateway = report["results"][1]
+    assert (gateway["lost"], gateway["duplicates"]) == (0, 0)
+    assert gateway["delivered"] == 2 * 10 * 9

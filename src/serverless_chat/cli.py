@@ -75,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
         help="ping clients this often; one that misses a pong is disconnected (0: never)",
     )
     serve.add_argument(
+        "--compress",
+        action="store_true",
+        help="accept permessage-deflate when a client offers it (off: ~90 KB per connection)",
+    )
+    serve.add_argument(
         "--dynamodb-endpoint",
         metavar="URL",
         help="create the template's tables on this DynamoDB endpoint and use it",
@@ -141,6 +146,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--url", help="measure this running gateway instead of starting one")
     bench.add_argument("--pid", type=int, help="with --url: its process, for its CPU time")
     bench.add_argument("--template", type=Path, help="serve this template, not the chat's")
+    bench.add_argument(
+        "--compress", action="store_true", help="both servers accept permessage-deflate"
+    )
 
     export = commands.add_parser(
         "web-export", help="write the web chat page out for static hosting"
@@ -169,6 +177,7 @@ async def _serve(args: argparse.Namespace) -> int:
             max_frame_bytes=args.max_frame_bytes,
             ping_interval=args.ping_interval or None,
             callback_latency=args.callback_latency,
+            compress=args.compress,
         )
         gateway = LocalGateway(config)
     except (TemplateError, argparse.ArgumentTypeError) as error:
@@ -290,6 +299,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for option in ("json", "url", "pid", "template"):
             if getattr(args, option):
                 argv_bench += [f"--{option}", str(getattr(args, option))]
+        if args.compress:
+            argv_bench.append("--compress")
         return benchmark.main(argv_bench)
     if args.command == "token":
         import time

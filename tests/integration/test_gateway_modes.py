@@ -88,3 +88,17 @@ async def test_the_chat_runs_on_a_dynamodb_endpoint(dynamodb_endpoint: str, tmp_
         await b.close()
     finally:
         await gateway.stop()
+
+
+@pytest.mark.parametrize("compress", [False, True])
+async def test_permessage_deflate_only_with_compress(tmp_path: Path, compress: bool) -> None:
+    # Off by default: a connection's compressor holds ~90 KB once it has sent a frame.
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state", compress=compress)
+    try:
+        async with connect(f"{gateway.url}?room=z") as a, connect(f"{gateway.url}?room=z") as b:
+            offered = a.response.headers.get("Sec-WebSocket-Extensions", "")
+            assert ("permessage-deflate" in offered) is compress
+            await a.send(json.dumps({"action": "sendMessage", "message": "Hello AWS"}))
+            assert await recv(b) == "Hello AWS"
+    finally:
+        await gateway.stop()

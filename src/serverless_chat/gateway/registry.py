@@ -8,12 +8,11 @@ of being answered 410 and having the new row deleted as stale.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from serverless_chat.errors import ConnectionGone, PayloadTooLarge
 from serverless_chat.gateway.events import ConnectionMeta
@@ -38,14 +37,21 @@ class LiveConnection:
         self.last_active_at = time.time()
 
 
-async def send_frame(socket: web.WebSocketResponse, data: bytes) -> None:
-    """Send ``data`` as a text frame when it is UTF-8, else as a binary frame."""
+def opcode_for(data: bytes) -> WSMsgType:
+    """A text frame when ``data`` is UTF-8, else a binary frame (as API Gateway sends it)."""
+    if data.isascii():
+        return WSMsgType.TEXT
     try:
-        text = data.decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError:
-        await socket.send_bytes(data)
-    else:
-        await socket.send_str(text)
+        return WSMsgType.BINARY
+    return WSMsgType.TEXT
+
+
+async def send_frame(socket: web.WebSocketResponse, data: bytes) -> None:
+    """Send ``data`` as one frame, text when it is UTF-8, else binary; the bytes as they are,
+    without decoding them to text and encoding them again."""
+    await socket.send_frame(data, opcode_for(data))
 
 
 class ConnectionRegistry:
@@ -149,13 +155,22 @@ class ConnectionRegistry:
         task.add_done_callback(self._sending.discard)
 
     async def _send_all(self, accepted: list[tuple[LiveConnection, bytes]]) -> None:
+        # A fan-out posts one bytes object to many: its frame type is worked out once.
+        opcodes: dict[int, WSMsgType] = {}
         for connection, data in accepted:
             socket = connection.socket
             if socket is None:
                 connection.pending.append(data)
-            elif not socket.closed:
-                with contextlib.suppress(ConnectionError, RuntimeError):  # closing: the
-                    await send_frame(socket, data)  # $disconnect that follows cleans up
+                continue
+            if socket.closed:
+                continue
+            opcode = opcodes.get(id(data))
+            if opcode is None:
+                opcode = opcodes[id(data)] = opcode_for(data)
+            try:  # noqa: SIM105 (contextlib.suppress would cost a context manager a frame)
+                await socket.send_frame(data, opcode)
+            except (ConnectionError, RuntimeError):
+                pass  # closing: the $disconnect that follows removes its row
 
     def info(self, connection_id: str) -> ConnectionInfo:
         """GetConnection: when it connected and was last active, and who it is."""

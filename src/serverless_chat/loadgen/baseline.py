@@ -12,11 +12,13 @@ import signal
 from aiohttp import WSMsgType, web
 
 
-def application() -> web.Application:
+def application(compress: bool = False) -> web.Application:
+    """``compress``: accept permessage-deflate, as the gateway does with --compress; the
+    bench configures both alike, so that both put the same bytes on the wire."""
     clients: set[web.WebSocketResponse] = set()
 
     async def websocket(request: web.Request) -> web.WebSocketResponse:
-        socket = web.WebSocketResponse(max_msg_size=128 * 1024)
+        socket = web.WebSocketResponse(max_msg_size=128 * 1024, compress=compress)
         await socket.prepare(request)
         clients.add(socket)
         try:
@@ -36,8 +38,8 @@ def application() -> web.Application:
     return app
 
 
-async def serve(port: int) -> None:
-    runner = web.AppRunner(application(), handle_signals=False)
+async def serve(port: int, compress: bool = False) -> None:
+    runner = web.AppRunner(application(compress), handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
@@ -54,4 +56,6 @@ async def serve(port: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
-    asyncio.run(serve(parser.parse_args().port))
+    parser.add_argument("--compress", action="store_true")
+    arguments = parser.parse_args()
+    asyncio.run(serve(arguments.port, arguments.compress))

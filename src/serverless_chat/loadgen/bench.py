@@ -191,19 +191,23 @@ async def bench(
     url: str | None = None,
     pid: int | None = None,
     template: Path | None = None,
+    compress: bool = False,
 ) -> dict[str, Any]:
+    options = ("--compress",) if compress else ()
     results = []
     for server in ("baseline", "gateway"):
         process: GatewayProcess | RunningServer
         if server == "baseline":
-            process = GatewayProcess(baseline=True)
+            process = GatewayProcess(baseline=True, options=options)
         elif url is not None:
             process = RunningServer(url, pid)
         else:
             process = (
-                GatewayProcess(template=template)
+                GatewayProcess(template=template, options=options)
                 if template is not None
-                else GatewayProcess("MessagesPerSecond=100000", "MessageBurst=100000")
+                else GatewayProcess(
+                    "MessagesPerSecond=100000", "MessageBurst=100000", options=options
+                )
             )
         try:
             results.append(
@@ -213,6 +217,7 @@ async def bench(
             process.stop()
     baseline, gateway = results
     return {
+        "compress": compress,
         "clients": clients,
         "senders": senders,
         "messages": messages,
@@ -234,9 +239,20 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="serve this template instead of the chat's (bench/ceiling/template.yaml: no store)",
     )
+    parser.add_argument(
+        "--compress", action="store_true", help="both servers accept permessage-deflate"
+    )
     args = parser.parse_args(argv)
     report = asyncio.run(
-        bench(args.clients, args.senders, args.messages, args.url, args.pid, args.template)
+        bench(
+            args.clients,
+            args.senders,
+            args.messages,
+            args.url,
+            args.pid,
+            args.template,
+            args.compress,
+        )
     )
     print(table(report["results"], report["ratios"]))
     write_json(args.json, report)

@@ -26,6 +26,8 @@ class GatewayProcess:
         self._state = tempfile.TemporaryDirectory(prefix="serverless-chat-load-")
         if baseline:  # the minimal broadcast server that `bench` compares against
             command = [sys.executable, "-m", "serverless_chat.loadgen.baseline"]
+            command += [option for option in options if option == "--compress"]
+            options = ()
         else:
             command = [
                 sys.executable,

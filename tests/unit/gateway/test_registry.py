@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from serverless_chat.errors import ConnectionGone, PayloadTooLarge
 from serverless_chat.gateway.events import ConnectionMeta
@@ -19,13 +19,10 @@ class FakeSocket:
         self.closed = False
         self.frames: list[Any] = []
 
-    async def send_str(self, text: str) -> None:
+    async def send_frame(self, data: bytes, opcode: WSMsgType) -> None:
         if self.closed:
             raise ConnectionResetError("closed")
-        self.frames.append(text)
-
-    async def send_bytes(self, data: bytes) -> None:
-        self.frames.append(data)
+        self.frames.append(data.decode() if opcode == WSMsgType.TEXT else data)
 
 
 def _open(registry: ConnectionRegistry, cid: str, socket: FakeSocket | None) -> None:

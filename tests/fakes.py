@@ -35,6 +35,12 @@ class MemoryConnectionStore:
         with self._lock:
             self.rows[record.connection_id] = record
 
+    def move(self, record: ConnectionRecord) -> None:
+        self._check("UpdateItem")
+        with self._lock:
+            if record.connection_id in self.rows:
+                self.rows[record.connection_id] = record
+
     def delete(self, connection_id: str) -> None:
         self._check("DeleteItem")
         with self._lock:

@@ -65,6 +65,11 @@ class ConnectionStore(Protocol):
     def put(self, record: ConnectionRecord) -> None:
         """Insert or replace a connection."""
 
+    def move(self, record: ConnectionRecord) -> None:
+        """Give a stored connection ``record``'s room and name, keeping the rest of its row
+        (its token bucket, so that joining or renaming does not refill it). A connection no
+        longer stored stays gone."""
+
     def delete(self, connection_id: str) -> None:
         """Remove a connection; removing one that is absent is not an error."""
 

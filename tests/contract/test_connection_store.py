@@ -264,3 +264,27 @@ def test_concurrent_takers_never_overdraw(store: ConnectionStore) -> None:
     # Never more than the bucket holds (DynamoDB's optimistic retries may give up early
     # under this much contention, which errs on the side of refusing).
     assert 1 <= results.count(True) <= 10
+
+
+def test_a_move_keeps_the_token_bucket_and_changes_room_and_name(store: ConnectionStore) -> None:
+    record = ConnectionRecord.opened("c1", 0, room="one", name="Ana", format="json")
+    store.put(record)
+    t = 1_000_000
+    assert [store.take_token("c1", 1, 2, t) for _ in range(3)] == [True, True, False]
+    store.move(record.moved(room="two"))
+    store.move(record.moved(room="two", name="Bea"))
+    assert not store.take_token("c1", 1, 2, t)  # joining or renaming refills nothing
+    moved = store.get("c1")
+    assert moved is not None
+    assert (moved.room, moved.name, moved.format) == ("two", "Bea", "json")
+    assert [r.connection_id for r in store.members("two")] == ["c1"]
+    assert [r.connection_id for r in store.listeners("two")] == ["c1"]
+    assert list(store.members("one")) == []
+    assert [r.connection_id for r in store.named("bea")] == ["c1"]
+    assert store.named("ana") == []
+
+
+def test_a_move_does_not_bring_back_a_gone_connection(store: ConnectionStore) -> None:
+    store.move(ConnectionRecord.opened("gone", 0, room="one", name="Ghost"))
+    assert store.get("gone") is None
+    assert list(store.members("one")) == []

@@ -103,6 +103,34 @@ class DynamoDbConnectionStore:
             item["nameKey"] = {"S": record.name_key}
         self._table.call("PutItem", Item=item)
 
+    def move(self, record: ConnectionRecord) -> None:
+        """UpdateItem, not PutItem: the item's token bucket attributes stay as they are."""
+        names = {"#room": "room", "#name": "name"}
+        values: dict[str, Any] = {":room": {"S": record.room}}
+        sets = ["#room = :room"]
+        removes = []
+        if record.format != "raw":
+            sets.append("presenceRoom = :room")
+        if record.name:  # an index key may not be an empty string
+            sets += ["#name = :name", "nameKey = :key"]
+            values[":name"] = {"S": record.name}
+            values[":key"] = {"S": record.name_key}
+        else:
+            removes += ["#name", "nameKey"]
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        try:
+            self._table.call(
+                "UpdateItem",
+                Key={"connectionId": {"S": record.connection_id}},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(connectionId)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except StoreError as error:
+            if _code(error.__cause__ or error) != "ConditionalCheckFailedException":
+                raise  # a connection gone meanwhile stays gone
+
     def delete(self, connection_id: str) -> None:
         self._table.call("DeleteItem", Key={"connectionId": {"S": connection_id}})
 

@@ -176,6 +176,14 @@ class SqliteConnectionStore:
             ),
         )
 
+    def move(self, record: ConnectionRecord) -> None:
+        self._db.write(
+            "UpdateItem",
+            "UPDATE connections SET room = ?, name = ?, name_key = ?"
+            " WHERE table_name = ? AND connection_id = ?",
+            (record.room, record.name, record.name_key, self.table_name, record.connection_id),
+        )
+
     def delete(self, connection_id: str) -> None:
         for table in ("connections", "buckets"):
             self._db.write(

@@ -241,7 +241,7 @@ class Chat:
         cid = sender.connection_id
         if room != sender.room:
             self._claim(room, sender.name, cid, sender.expires_at, "join")
-            self.store.put(sender.moved(room=room))
+            self.store.move(sender.moved(room=room))
             self.store.release_name(sender.room, sender.name, cid)
             self._broadcast(sender.room, PresenceFrame("left", sender.room, sender.name), cid)
             self._broadcast(room, PresenceFrame("joined", room, sender.name), cid)
@@ -265,7 +265,7 @@ class Chat:
             new_key = name_key(name) != sender.name_key
             if new_key:
                 self._claim(sender.room, name, cid, sender.expires_at, "setName")
-            self.store.put(sender.moved(name=name))
+            self.store.move(sender.moved(name=name))
             if new_key:
                 self.store.release_name(sender.room, sender.name, cid)
             renamed = PresenceFrame("renamed", sender.room, name, sender.name)

@@ -77,6 +77,9 @@ def deliver(
     post_many = getattr(connections, "post_many", None)
     if post_many is not None:
         failures: dict[str, Exception] = post_many(deliveries)
+        if not failures:  # the common case, spared a verdict per recipient
+            report.delivered = [cid for cid, _ in deliveries]
+            return report
         outcomes = [(cid, _outcome(failures.get(cid))) for cid, _ in deliveries]
     else:
         futures = [

@@ -37,19 +37,25 @@ GET, PUT, DELETE, QUERY = (
     "dynamodb:Query",
 )
 POST_ONLY = ({MANAGE}, [_callback_arn("POST")])
+INVOKE_FANOUT = ({"lambda:InvokeFunction"}, [{"Fn::GetAtt": ["FanoutHandler", "Arn"]}])
 ROOM_QUERY = ({QUERY}, [_index("room-index")])
 PRESENCE_QUERY = ({QUERY}, [_index("presence-index")])
 
 # Role → [(actions, resources)] beyond writing its own log group.
 EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
-    "ConnectRole": [({PUT, GET, DELETE}, [CONNECTIONS]), PRESENCE_QUERY, POST_ONLY],
-    "DisconnectRole": [({GET, DELETE}, [CONNECTIONS]), PRESENCE_QUERY, POST_ONLY],
+    "ConnectRole": [({PUT, GET, DELETE}, [CONNECTIONS]), PRESENCE_QUERY, POST_ONLY, INVOKE_FANOUT],
+    "DisconnectRole": [
+        ({GET, DELETE}, [CONNECTIONS]),
+        PRESENCE_QUERY,
+        POST_ONLY,
+        INVOKE_FANOUT,
+    ],
     "SendMessageRole": [
         ({GET, UPDATE, DELETE}, [CONNECTIONS]),
         ({QUERY}, [_index("room-index"), _index("name-index")]),
         ({PUT}, [MESSAGES]),
         POST_ONLY,
-        ({"lambda:InvokeFunction"}, [{"Fn::GetAtt": ["FanoutHandler", "Arn"]}]),
+        INVOKE_FANOUT,
     ],
     "FanoutRole": [({DELETE}, [CONNECTIONS]), POST_ONLY],  # posts a page; drops gone rows
     "DefaultRole": [({MANAGE}, [_callback_arn("POST"), _callback_arn("GET")])],
@@ -58,8 +64,14 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
         PRESENCE_QUERY,
         ({QUERY}, [MESSAGES]),
         POST_ONLY,
+        INVOKE_FANOUT,
     ],
-    "SetNameRole": [({GET, UPDATE, PUT, DELETE}, [CONNECTIONS]), PRESENCE_QUERY, POST_ONLY],
+    "SetNameRole": [
+        ({GET, UPDATE, PUT, DELETE}, [CONNECTIONS]),
+        PRESENCE_QUERY,
+        POST_ONLY,
+        INVOKE_FANOUT,
+    ],
     "HistoryRole": [({GET, UPDATE}, [CONNECTIONS]), ({QUERY}, [MESSAGES]), POST_ONLY],
     "WhoRole": [({GET, UPDATE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
     "AuthorizeRole": [],  # plus ssm:GetParameter on the secret, with AuthMode hs256 only
@@ -255,9 +267,10 @@ def test_big_rooms_are_paged_to_the_fanout_function_without_retries(
     template: dict[str, Any],
 ) -> None:
     resources = template["Resources"]
-    env = resources["SendMessageHandler"]["Properties"]["Environment"]["Variables"]
-    assert env["FANOUT_FUNCTION"] == {"Ref": "FanoutHandler"}
-    assert env["FANOUT_PAGE_SIZE"] == {"Ref": "FanoutPageSize"}
+    for fanning_out in ("SendMessage", "Connect", "Disconnect", "Join", "SetName"):  # presence
+        env = resources[f"{fanning_out}Handler"]["Properties"]["Environment"]["Variables"]
+        assert env["FANOUT_FUNCTION"] == {"Ref": "FanoutHandler"}
+        assert env["FANOUT_PAGE_SIZE"] == {"Ref": "FanoutPageSize"}
     config = resources["FanoutInvokeConfig"]["Properties"]
     assert config["FunctionName"] == {"Ref": "FanoutHandler"}
     assert config["MaximumRetryAttempts"] == 0  # a retried page would post twice

@@ -339,7 +339,7 @@ class Chat:
         except StoreError as error:
             log.warning("presence %s in %s not sent: %s", frame.event, room, error)
             return DeliveryReport()
-        return self._deliver(deliveries)
+        return self._deliver(self._hand_off(deliveries))
 
     def _hand_off(self, deliveries: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
         """Hand all pages but the first to the fan-out function; the first is ours to post.

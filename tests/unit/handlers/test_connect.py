@@ -2,10 +2,12 @@ import json
 
 import pytest
 
+from serverless_chat.chat.fanout import decode_page
 from serverless_chat.handlers.connect import build_handler
 from serverless_chat.handlers.dependencies import Dependencies
+from serverless_chat.ports import ConnectionRecord
 from tests.conftest import EventFactory
-from tests.fakes import MemoryConnectionStore
+from tests.fakes import FakeConnections, FakeFanoutPages, MemoryConnectionStore
 
 
 def _connect(deps: Dependencies, make_event: EventFactory, cid: str, **query: str) -> dict:
@@ -64,3 +66,23 @@ def test_connect_refuses_the_handshake_when_the_store_fails(
     store.fail_on.add("PutItem")
     assert _connect(deps, make_event, "c1")["statusCode"] == 500
     assert store.rows == {}
+
+
+def test_presence_to_a_room_over_the_page_size_is_paged_too(
+    deps: Dependencies,
+    store: MemoryConnectionStore,
+    connections: FakeConnections,
+    make_event: EventFactory,
+) -> None:
+    for i in range(25):
+        store.put(ConnectionRecord.opened(f"l{i:02d}", 0, room="big", name=f"n{i}", format="json"))
+        connections.open.add(f"l{i:02d}")
+    pages = FakeFanoutPages()
+    deps.pages = pages
+    deps.settings = deps.settings._replace(fanout_page_size=10)
+    assert _connect(deps, make_event, "c1", room="big", name="ana")["statusCode"] == 200
+    handed_off = [cid for page in pages.pages for cid, _ in decode_page(page)]
+    posted_here = [cid for cid, _ in connections.posts]
+    assert (len(posted_here), len(handed_off)) == (10, 15)
+    assert sorted(posted_here + handed_off) == [f"l{i:02d}" for i in range(25)]
+    assert json.loads(decode_page(pages.pages[0])[0][1])["event"] == "joined"

@@ -108,3 +108,11 @@ def test_the_local_gateway_refuses_a_payload_lambda_would_refuse() -> None:
     huge = encode_page([("a", b"x" * (1024 * 1024))], {"domainName": "d", "stage": "s"})
     with pytest.raises(DispatchError, match="RequestEntityTooLarge"):
         pages.dispatch(huge)
+
+
+def test_a_closing_gateway_refuses_a_page_instead_of_failing_the_sender() -> None:
+    def closed(_name: str, _event: object) -> None:
+        raise RuntimeError("Event loop is closed")
+
+    with pytest.raises(DispatchError, match="closed"):
+        LocalFanoutPages(closed, "chat-fanout").dispatch(PAGE)

@@ -110,6 +110,8 @@ class LocalFanoutPages:
             self._invoke_async(self.function_name, json.loads(payload))
         except LookupError as error:
             raise DispatchError(f"ResourceNotFoundException: {error}") from error
+        except RuntimeError as error:  # the gateway's loop is closing: nothing runs any more
+            raise DispatchError(f"ServiceException: {error}") from error
 
 
 class StoreFactory(Protocol):

@@ -75,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
         help="ping clients this often; one that misses a pong is disconnected (0: never)",
     )
     serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="invocations that may run at once (default 4, or 64 with --callback-latency)",
+    )
+    serve.add_argument(
         "--compress",
         action="store_true",
         help="accept permessage-deflate when a client offers it (off: ~90 KB per connection)",
@@ -178,6 +184,7 @@ async def _serve(args: argparse.Namespace) -> int:
             ping_interval=args.ping_interval or None,
             callback_latency=args.callback_latency,
             compress=args.compress,
+            workers=args.workers,
         )
         gateway = LocalGateway(config)
     except (TemplateError, argparse.ArgumentTypeError) as error:

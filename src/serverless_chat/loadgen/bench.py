@@ -210,6 +210,9 @@ async def bench(
                 )
             )
         try:
+            # A first, untimed round: both servers are measured warm (threads started,
+            # connections to the store opened, code paths run once), as they would run.
+            await measure(process.url, process, clients, senders, max(1, messages // 10), server)
             results.append(
                 (await measure(process.url, process, clients, senders, messages, server)).figures()
             )

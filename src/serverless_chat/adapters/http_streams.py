@@ -104,7 +104,7 @@ class HttpStreams:
                 reader, writer = connection
                 writer.write(raw)
                 response = await asyncio.wait_for(_read_response(reader), self._timeout)
-            except (OSError, EOFError, ValueError, TimeoutError, asyncio.IncompleteReadError) as e:
+            except Exception as e:  # each request fails alone, whatever broke it
                 if connection is not None:
                     connection[1].close()
                 connection = None

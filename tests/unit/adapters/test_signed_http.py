@@ -160,3 +160,14 @@ def test_connections_kept_between_batches_survive_the_server_dropping_them(serve
         assert failures["b0"].code in {"ConnectionRefusedError", "OSError"}
     finally:
         restarted.stop()
+
+
+def test_an_answer_with_an_oversized_head_fails_that_post_alone(serve: Any) -> None:
+    def script(cid: str, n: int, request: web.Request) -> web.Response:
+        if cid == "huge":
+            return web.Response(status=200, headers={"X-Filler": "x" * 70_000})
+        return web.Response(status=200)
+
+    _, adapter = serve(script)
+    failures = adapter.post_many([("huge", b"a"), ("fine", b"b")])
+    assert set(failures) == {"huge"}

@@ -155,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--compress", action="store_true", help="both servers accept permessage-deflate"
     )
+    bench.add_argument("--rounds", type=int, default=3, help="timed rounds per server")
 
     export = commands.add_parser(
         "web-export", help="write the web chat page out for static hosting"
@@ -308,6 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 argv_bench += [f"--{option}", str(getattr(args, option))]
         if args.compress:
             argv_bench.append("--compress")
+        argv_bench += ["--rounds", str(args.rounds)]
         return benchmark.main(argv_bench)
     if args.command == "token":
         import time

@@ -4,7 +4,9 @@ measured in the same run.
 C clients share one room; S of them each send M messages as fast as they are taken. For both
 servers: deliveries per second, server CPU per 1,000 deliveries, fan-out latency (send → the
 last recipient) and per-delivery latency percentiles, lost and duplicates. The gateway's
-figures are also given as ratios against the baseline's (the machine's noise cancels).
+figures are also given as ratios against the baseline's (the machine's noise cancels). Both
+servers run side by side and are measured in turns, --rounds times after an untimed warm-up
+round; each figure is the median round's.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import os
+import statistics
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -192,41 +195,54 @@ async def bench(
     pid: int | None = None,
     template: Path | None = None,
     compress: bool = False,
+    rounds_count: int = 3,
 ) -> dict[str, Any]:
     options = ("--compress",) if compress else ()
-    results = []
-    for server in ("baseline", "gateway"):
-        process: GatewayProcess | RunningServer
-        if server == "baseline":
-            process = GatewayProcess(baseline=True, options=options)
-        elif url is not None:
-            process = RunningServer(url, pid)
+    servers: dict[str, GatewayProcess | RunningServer] = {}
+    rounds: dict[str, list[dict[str, Any]]] = {"baseline": [], "gateway": []}
+    try:
+        servers["baseline"] = GatewayProcess(baseline=True, options=options)
+        if url is not None:
+            servers["gateway"] = RunningServer(url, pid)
+        elif template is not None:
+            servers["gateway"] = GatewayProcess(template=template, options=options)
         else:
-            process = (
-                GatewayProcess(template=template, options=options)
-                if template is not None
-                else GatewayProcess(
-                    "MessagesPerSecond=100000", "MessageBurst=100000", options=options
-                )
+            servers["gateway"] = GatewayProcess(
+                "MessagesPerSecond=100000", "MessageBurst=100000", options=options
             )
-        try:
+        for name, process in servers.items():
             # A first, untimed round: both servers are measured warm (threads started,
             # connections to the store opened, code paths run once), as they would run.
-            await measure(process.url, process, clients, senders, max(1, messages // 10), server)
-            results.append(
-                (await measure(process.url, process, clients, senders, messages, server)).figures()
-            )
-        finally:
+            await measure(process.url, process, clients, senders, max(1, messages // 10), name)
+        for _ in range(rounds_count):  # taken in turns, so that the machine's drift hits both
+            for name, process in servers.items():
+                run = await measure(process.url, process, clients, senders, messages, name)
+                rounds[name].append(run.figures())
+    finally:
+        for process in servers.values():
             process.stop()
-    baseline, gateway = results
+    baseline, gateway = (_median_round(rounds[name]) for name in ("baseline", "gateway"))
     return {
         "compress": compress,
         "clients": clients,
         "senders": senders,
         "messages": messages,
-        "results": results,
+        "results": [baseline, gateway],
         "ratios": ratios(gateway, baseline),
+        "rounds": rounds,
     }
+
+
+def _median_round(figures: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round with the median deliveries per second; its CPU figure is the median too."""
+    ordered = sorted(figures, key=lambda f: f["deliveries_per_second"])
+    chosen = dict(ordered[len(ordered) // 2])
+    chosen["cpu_ms_per_1000_deliveries"] = statistics.median(
+        f["cpu_ms_per_1000_deliveries"] for f in figures
+    )
+    chosen["lost"] = max(f["lost"] for f in figures)  # the worst round speaks for all
+    chosen["duplicates"] = max(f["duplicates"] for f in figures)
+    return chosen
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -245,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--compress", action="store_true", help="both servers accept permessage-deflate"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="timed rounds per server, in turns; medians"
+    )
     args = parser.parse_args(argv)
     report = asyncio.run(
         bench(
@@ -255,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             args.pid,
             args.template,
             args.compress,
+            args.rounds,
         )
     )
     print(table(report["results"], report["ratios"]))

@@ -11,7 +11,6 @@ with a thread per request in flight). Errors become ours as in ManagementApiConn
 
 from __future__ import annotations
 
-import http.client
 import json
 import random
 import threading
@@ -27,7 +26,7 @@ from serverless_chat.errors import CallbackError, CallbackThrottled, ConnectionG
 from serverless_chat.ports import ConnectionInfo
 
 if TYPE_CHECKING:
-    from serverless_chat.adapters.http_streams import HttpStreams
+    from serverless_chat.adapters.http_streams import HttpStreams, Response
 
 # A throttled post (429) is tried this many times in all, backing off from this long.
 THROTTLE_ATTEMPTS = 4
@@ -54,7 +53,6 @@ class SignedHttpConnections:
         self._prefix = parts.path.rstrip("/")
         self._signer = SigV4Auth(credentials, "execute-api", region)
         self._timeout = timeout
-        self._local = threading.local()
         self._concurrency = concurrency
         self._port = parts.port or (443 if self._secure else 80)
         self._hostname = parts.hostname or ""
@@ -87,24 +85,11 @@ class SignedHttpConnections:
         return failures
 
     def _post_batch(self, deliveries: list[tuple[str, bytes]]) -> list[CallbackError | None]:
-        requests = []
-        for connection_id, data in deliveries:
-            path, headers = self._signed("POST", connection_id, data)
-            head = f"POST {path} HTTP/1.1\r\nHost: {self._host}\r\n" + "".join(
-                f"{name}: {value}\r\n" for name, value in headers.items()
-            )
-            requests.append(f"{head}Content-Length: {len(data)}\r\n\r\n".encode() + data)
-        outcomes: list[CallbackError | None] = []
-        for (connection_id, _), answer in zip(
-            deliveries, self._batches().exchange_all(requests), strict=True
-        ):
-            if isinstance(answer, Exception):
-                outcomes.append(CallbackError(connection_id, 0, type(answer).__name__, str(answer)))
-            else:
-                outcomes.append(_verdict(connection_id, answer.status, answer.body, answer.headers))
-        return outcomes
+        requests = [self._request("POST", cid, data) for cid, data in deliveries]
+        answers = self._http().exchange_all(requests)
+        return [_verdict(cid, answer) for (cid, _), answer in zip(deliveries, answers, strict=True)]
 
-    def _batches(self) -> HttpStreams:
+    def _http(self) -> HttpStreams:
         with self._streams_lock:
             if self._streams is None:
                 from serverless_chat.adapters.http_streams import HttpStreams
@@ -131,57 +116,38 @@ class SignedHttpConnections:
         self._call("DELETE", connection_id)
 
     # -- HTTP -------------------------------------------------------------------------
-    def _connection(self) -> http.client.HTTPConnection:
-        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            kind = http.client.HTTPSConnection if self._secure else http.client.HTTPConnection
-            conn = kind(self._host, timeout=self._timeout)
-            self._local.conn = conn
-        return conn
-
-    def _signed(self, method: str, connection_id: str, data: bytes) -> tuple[str, dict[str, str]]:
-        """The request's path and its SigV4 headers."""
+    def _request(self, method: str, connection_id: str, data: bytes = b"") -> bytes:
+        """The raw HTTP/1.1 request, signed with SigV4."""
         path = f"{self._prefix}/@connections/{quote(connection_id, safe='')}"
         request = AWSRequest(method=method, url=self._base + path, data=data)
         self._signer.add_auth(request)
-        return path, dict(request.headers.items())
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self._host}\r\n" + "".join(
+            f"{name}: {value}\r\n" for name, value in request.headers.items()
+        )
+        return f"{head}Content-Length: {len(data)}\r\n\r\n".encode() + data
 
     def _call(self, method: str, connection_id: str, data: bytes = b"") -> bytes:
-        path, headers = self._signed(method, connection_id, data)
-        for attempt in (1, 2):  # a kept-alive connection the server closed: open it again
-            conn = self._connection()
-            try:
-                conn.request(method, path, body=data or None, headers=headers)
-                response = conn.getresponse()
-                body = response.read()
-                break
-            except (http.client.HTTPException, OSError) as error:
-                conn.close()
-                self._local.conn = None
-                if attempt == 2:
-                    raise CallbackError(
-                        connection_id, 0, type(error).__name__, str(error)
-                    ) from error
-        refusal = _verdict(
-            connection_id, response.status, body, {k.lower(): v for k, v in response.getheaders()}
-        )
+        """One call; its answer's body, or our error."""
+        (answer,) = self._http().exchange_all([self._request(method, connection_id, data)])
+        refusal = _verdict(connection_id, answer)
         if refusal is not None:
             raise refusal
-        return body
+        assert not isinstance(answer, Exception)
+        return answer.body
 
 
-def _verdict(
-    connection_id: str, status: int, body: bytes, headers: dict[str, str]
-) -> CallbackError | None:
-    """None for a success, else our error for the answer (headers with lower-case names)."""
-    if status < 300:
+def _verdict(connection_id: str, answer: Response | Exception) -> CallbackError | None:
+    """None for a success, else our error for the answer, or for what stopped the call."""
+    if isinstance(answer, Exception):
+        return CallbackError(connection_id, 0, type(answer).__name__, str(answer))
+    if answer.status < 300:
         return None
-    known = _ERRORS.get(status)
-    reason = _message(body)
+    known = _ERRORS.get(answer.status)
+    reason = _message(answer.body)
     if known is not None:
         return known(connection_id, reason)
-    code = headers.get("x-amzn-errortype", "") or f"HTTP{status}"
-    return CallbackError(connection_id, status, code.split(":")[0], reason)
+    code = answer.headers.get("x-amzn-errortype", "") or f"HTTP{answer.status}"
+    return CallbackError(connection_id, answer.status, code.split(":")[0], reason)
 
 
 def _message(body: bytes) -> str:

@@ -224,7 +224,7 @@ class Chat:
             deliveries = plan(targets, direct.render, exclude=sender.connection_id)
             self._echo(sender, direct._replace(ref=self._ref).render, deliveries)
             self.metrics.count("MessagesSent")
-            self._deliver(deliveries)
+            self.deliver(deliveries)
             return
         message = ChatMessage(
             self._new_id(), sender.room, sender.name, request.text, now, self._expiry(now)
@@ -234,7 +234,7 @@ class Chat:
         deliveries = plan(self.store.members(sender.room), frame.render, sender.connection_id)
         self._echo(sender, MessageFrame(message, self._ref).render, deliveries)
         self.metrics.count("MessagesSent")
-        self._deliver(self._hand_off(deliveries))
+        self.deliver(self._hand_off(deliveries))
 
     def join(self, sender: ConnectionRecord, body: str | None) -> None:
         room = parse_join(body)
@@ -339,7 +339,7 @@ class Chat:
         except StoreError as error:
             log.warning("presence %s in %s not sent: %s", frame.event, room, error)
             return DeliveryReport()
-        return self._deliver(self._hand_off(deliveries))
+        return self.deliver(self._hand_off(deliveries))
 
     def _hand_off(self, deliveries: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
         """Hand all pages but the first to the fan-out function; the first is ours to post.
@@ -358,7 +358,9 @@ class Chat:
                 self.metrics.count("FanoutPages")
         return own
 
-    def _deliver(self, deliveries: list[tuple[str, bytes]]) -> DeliveryReport:
+    def deliver(self, deliveries: list[tuple[str, bytes]]) -> DeliveryReport:
+        """Post each (connectionId, data) here, counted in the metrics (the fan-out function
+        posts its page through this too)."""
         report = deliver(deliveries, self.connections, self.store, self.executor)
         self.metrics.count("Deliveries", len(report.delivered))
         self.metrics.count("FailedDeliveries", len(report.failed))

@@ -95,36 +95,25 @@ class ConnectionRegistry:
 
     async def post(self, connection_id: str, data: bytes) -> None:
         """PostToConnection: one frame to the client."""
-        if len(data) > MAX_POST_BYTES:
-            raise PayloadTooLarge(connection_id, f"{len(data)} bytes is over {MAX_POST_BYTES}")
-        connection = self.get(connection_id)
+        failures, accepted = self.accept([(connection_id, data)])
+        if failures:
+            raise failures[connection_id]
+        ((connection, _),) = accepted
         if connection.socket is None:
             connection.pending.append(data)
             return
-        if connection.socket.closed:
-            raise ConnectionGone(connection_id)
         try:
             await send_frame(connection.socket, data)
         except (ConnectionError, RuntimeError) as error:
             raise ConnectionGone(connection_id, str(error)) from error
 
     async def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, Exception]:
-        """Many PostToConnection calls in one hop to the loop; the failures by id."""
-        failures: dict[str, Exception] = {}
-
-        async def one(connection_id: str, data: bytes) -> None:
-            try:
-                if self.latency:
-                    await asyncio.sleep(self.latency)  # posts overlap, as parallel calls would
-                await self.post(connection_id, data)
-            except Exception as error:  # each recipient fails alone
-                failures[connection_id] = error
-
+        """Many PostToConnection calls in one hop to the loop, after the simulated callback
+        latency (the posts overlap, as parallel calls would); the failures by id."""
         if self.latency:
-            await asyncio.gather(*(one(cid, data) for cid, data in deliveries))
-        else:
-            for connection_id, data in deliveries:
-                await one(connection_id, data)
+            await asyncio.sleep(self.latency)
+        failures, accepted = self.accept(deliveries)
+        await self._send_all(accepted)
         return failures
 
     def accept(
@@ -141,7 +130,11 @@ class ConnectionRegistry:
                 )
                 continue
             connection = self._connections.get(connection_id)
-            if connection is None or connection.closing:
+            if (
+                connection is None
+                or connection.closing
+                or (connection.socket is not None and connection.socket.closed)
+            ):
                 failures[connection_id] = ConnectionGone(connection_id)
             else:
                 accepted.append((connection, data))

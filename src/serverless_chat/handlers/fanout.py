@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from serverless_chat.chat.fanout import decode_page, deliver
+from serverless_chat.chat.fanout import decode_page
 from serverless_chat.handlers.dependencies import Dependencies, Handler, lambda_entry
 from serverless_chat.handlers.event import WebSocketEvent
 
@@ -24,11 +24,7 @@ def build_handler(deps: Dependencies) -> Handler:
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         deliveries = decode_page(event)
-        connections = deps.connections_for(WebSocketEvent(event))
-        report = deliver(deliveries, connections, deps.store, deps.fanout_executor)
-        deps.metrics.count("Deliveries", len(report.delivered))
-        deps.metrics.count("FailedDeliveries", len(report.failed))
-        deps.metrics.count("StaleConnectionsRemoved", len(report.gone))
+        report = deps.chat(WebSocketEvent(event)).deliver(deliveries)
         log.info(
             "fan-out page: %d delivered, %d gone, %d failed",
             len(report.delivered),

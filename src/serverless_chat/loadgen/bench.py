@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import statistics
 import time
 from collections import Counter, defaultdict
@@ -26,7 +25,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from serverless_chat.loadgen.process import GatewayProcess
+from serverless_chat.loadgen.process import GatewayProcess, cpu_seconds
 from serverless_chat.loadgen.results import write_json
 
 
@@ -178,10 +177,7 @@ class RunningServer:
         self._pid = pid
 
     def cpu_seconds(self) -> float:
-        if self._pid is None:
-            return 0.0
-        fields = Path(f"/proc/{self._pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return 0.0 if self._pid is None else cpu_seconds(self._pid)
 
     def stop(self) -> None:
         pass

@@ -13,6 +13,13 @@ from pathlib import Path
 _URL = re.compile(r"on (ws://\S+)")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time process ``pid`` has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class GatewayProcess:
     """The gateway in a child process on a free port, quiet, with its own state folder."""
 
@@ -26,8 +33,6 @@ class GatewayProcess:
         self._state = tempfile.TemporaryDirectory(prefix="serverless-chat-load-")
         if baseline:  # the minimal broadcast server that `bench` compares against
             command = [sys.executable, "-m", "serverless_chat.loadgen.baseline"]
-            command += [option for option in options if option == "--compress"]
-            options = ()
         else:
             command = [
                 sys.executable,
@@ -57,10 +62,7 @@ class GatewayProcess:
         self.url = match.group(1)
 
     def cpu_seconds(self) -> float:
-        """User and system CPU time the process has used so far (Linux)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = int(fields[11]) + int(fields[12])  # utime, stime
-        return ticks / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.process.pid)
 
     @property
     def state_dir(self) -> Path:

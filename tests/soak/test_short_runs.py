@@ -63,3 +63,19 @@ async def test_the_bench_runs_the_storeless_ceiling_probe_too() -> None:
     gateway = report["results"][1]
     assert (gateway["lost"], gateway["duplicates"]) == (0, 0)
     assert gateway["delivered"] == 2 * 10 * 9
+
+
+async def test_the_bench_measures_a_gateway_already_running() -> None:
+    from serverless_chat.loadgen.bench import bench
+
+    running = GatewayProcess("MessagesPerSecond=100000", "MessageBurst=100000")
+    try:
+        report = await bench(
+            clients=10, senders=2, messages=10, url=running.url, pid=running.process.pid
+        )
+        gateway = report["results"][1]
+        assert (gateway["lost"], gateway["duplicates"]) == (0, 0)
+        assert gateway["cpu_ms_per_1000_deliveries"] > 0  # its CPU, read through --pid
+        assert running.alive  # measured, not stopped
+    finally:
+        running.stop()

@@ -1,5 +1,6 @@
 """One contract for every ConnectionStore: the in-memory fake, SQLite, DynamoDB (moto)."""
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,32 @@ def dynamodb_client() -> Any:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+class OneRequestAtATime:
+    """A DynamoDB client whose requests each run alone.
+
+    DynamoDB applies every request atomically (a conditional write's check and write cannot
+    be split by another writer); moto checks then writes without a lock, so two threads can
+    both pass the same condition. Serialising whole requests, and never the gap between two
+    of them, gives moto DynamoDB's guarantee and nothing more: the store's read-then-write
+    races still happen and its optimistic retries are still what keeps them honest.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return one_at_a_time
 
 
 def create_connections_table(client: Any, name: str) -> None:
@@ -91,7 +118,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Connection
         with mock_aws():
             client = dynamodb_client()
             create_connections_table(client, "connections")
-            yield DynamoDbConnectionStore(client, "connections")
+            yield DynamoDbConnectionStore(OneRequestAtATime(client), "connections")
 
 
 def test_put_then_get(store: ConnectionStore) -> None:

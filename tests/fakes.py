@@ -7,102 +7,81 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from serverless_chat.chat.limits import take
+from serverless_chat.adapters import memory as adapter
 from serverless_chat.errors import CallbackError, ConnectionGone, PayloadTooLarge, StoreError
-from serverless_chat.ports import ChatMessage, ConnectionInfo, ConnectionRecord, name_key
+from serverless_chat.ports import ChatMessage, ConnectionInfo, ConnectionRecord
 
 MAX_POST_BYTES = 128 * 1024
 
 
-class MemoryConnectionStore:
-    """A ConnectionStore in dicts; ``fail_on`` makes named operations raise StoreError."""
+class MemoryConnectionStore(adapter.MemoryConnectionStore):
+    """The gateway's in-memory store, plus what tests need: ``fail_on`` makes the named
+    operations raise StoreError, and the pages and items read are counted."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, ConnectionRecord] = {}
-        self.claims: dict[tuple[str, str], str] = {}
-        self.buckets: dict[str, tuple[float | None, int]] = {}
+        super().__init__()
         self.fail_on: set[str] = set()
         self.scanned_pages = 0
         self.items_read = 0
-        self._lock = threading.Lock()
 
     def _check(self, operation: str) -> None:
         if operation in self.fail_on:
             raise StoreError(operation, "ProvisionedThroughputExceededException: injected")
 
-    def put(self, record: ConnectionRecord) -> None:
-        self._check("PutItem")
-        with self._lock:
-            self.rows[record.connection_id] = record
-
-    def move(self, record: ConnectionRecord) -> None:
-        self._check("UpdateItem")
-        with self._lock:
-            if record.connection_id in self.rows:
-                self.rows[record.connection_id] = record
-
-    def delete(self, connection_id: str) -> None:
-        self._check("DeleteItem")
-        with self._lock:
-            self.rows.pop(connection_id, None)
-
-    def get(self, connection_id: str) -> ConnectionRecord | None:
-        self._check("GetItem")
-        return self.rows.get(connection_id)
-
-    def _pages(self, records: list[ConnectionRecord], page_size: int) -> Iterator[ConnectionRecord]:
-        ordered = sorted(records, key=lambda r: r.connection_id)
-        for start in range(0, len(ordered), page_size):
+    def _pages(
+        self, records: tuple[ConnectionRecord, ...] | list[ConnectionRecord], page_size: int
+    ) -> Iterator[ConnectionRecord]:
+        for start in range(0, len(records), page_size):
             self.scanned_pages += 1
-            page = ordered[start : start + page_size]
+            page = records[start : start + page_size]
             self.items_read += len(page)
             yield from page
 
+    def put(self, record: ConnectionRecord) -> None:
+        self._check("PutItem")
+        super().put(record)
+
+    def move(self, record: ConnectionRecord) -> None:
+        self._check("UpdateItem")
+        super().move(record)
+
+    def delete(self, connection_id: str) -> None:
+        self._check("DeleteItem")
+        super().delete(connection_id)
+
+    def get(self, connection_id: str) -> ConnectionRecord | None:
+        self._check("GetItem")
+        return super().get(connection_id)
+
     def scan(self, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         self._check("Scan")
-        return self._pages(list(self.rows.values()), page_size)
+        return super().scan(page_size)
 
     def members(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         self._check("Query")
-        return self._pages([r for r in self.rows.values() if r.room == room], page_size)
+        return super().members(room, page_size)
 
     def listeners(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         self._check("Query")
-        return self._pages(
-            [r for r in self.rows.values() if r.room == room and r.format != "raw"], page_size
-        )
+        return super().listeners(room, page_size)
 
     def named(self, name: str) -> list[ConnectionRecord]:
         self._check("Query")
-        key = name_key(name)
-        return sorted(
-            (r for r in self.rows.values() if r.name_key == key), key=lambda r: r.connection_id
-        )
+        return super().named(name)
 
     def claim_name(
         self, room: str, name: str, connection_id: str, expires_at: int, replace_owner: str = ""
     ) -> str | None:
         self._check("PutItem")
-        with self._lock:
-            holder = self.claims.get((room, name_key(name)))
-            if holder not in (None, connection_id, replace_owner or None):
-                return holder
-            self.claims[(room, name_key(name))] = connection_id
-            return None
+        return super().claim_name(room, name, connection_id, expires_at, replace_owner)
 
     def release_name(self, room: str, name: str, connection_id: str) -> None:
         self._check("DeleteItem")
-        with self._lock:
-            if self.claims.get((room, name_key(name))) == connection_id:
-                del self.claims[(room, name_key(name))]
+        super().release_name(room, name, connection_id)
 
     def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
         self._check("UpdateItem")
-        with self._lock:
-            tokens, at = self.buckets.get(connection_id, (None, 0))
-            allowed, left = take(tokens, at, rate, burst, now_ms)
-            self.buckets[connection_id] = (left, now_ms)
-            return allowed
+        return super().take_token(connection_id, rate, burst, now_ms)
 
 
 class MemoryMessageStore:

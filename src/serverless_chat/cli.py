@@ -90,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="create the template's tables on this DynamoDB endpoint and use it",
     )
+    serve.add_argument(
+        "--connections-store",
+        choices=["memory", "sqlite"],
+        default="memory",
+        help="keep connections in memory (the default, fast) or in the state dir's SQLite"
+        " file beside the history, where other programs can read them",
+    )
 
     connect = commands.add_parser("connect", help="chat on a ws:// or wss:// URL")
     connect.add_argument("url")
@@ -172,6 +179,7 @@ async def _serve(args: argparse.Namespace) -> int:
             stack_name=args.stack_name,
             watch=args.watch,
             dynamodb_endpoint=args.dynamodb_endpoint,
+            connections_store=args.connections_store,
             idle_timeout=args.idle_timeout,
             max_connection_duration=args.max_connection_duration,
             max_frame_bytes=args.max_frame_bytes,

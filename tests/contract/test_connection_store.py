@@ -1,4 +1,5 @@
-"""One contract for every ConnectionStore: the in-memory fake, SQLite, DynamoDB (moto)."""
+"""One contract for every ConnectionStore: in memory (the gateway's, and the fake built on it),
+SQLite, DynamoDB (moto)."""
 
 import threading
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from serverless_chat.adapters import memory
 from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore
 from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
 from serverless_chat.errors import StoreError
@@ -106,9 +108,11 @@ def create_messages_table(client: Any, name: str) -> None:
     )
 
 
-@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
+@pytest.fixture(params=["memory", "fake", "sqlite", "dynamodb"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ConnectionStore]:
     if request.param == "memory":
+        yield memory.MemoryConnectionStore()
+    elif request.param == "fake":
         yield MemoryConnectionStore()
     elif request.param == "sqlite":
         database = SqliteDatabase(tmp_path / "chat.sqlite3")
@@ -218,6 +222,17 @@ def test_claims_are_not_connections(store: ConnectionStore) -> None:
     assert list(store.scan()) == []
     assert list(store.members("general")) == []
     assert store.named("ana") == []
+
+
+def test_purge_forgets_connections_and_claims(store: ConnectionStore) -> None:
+    store.put(ConnectionRecord.opened("c1", 0, room="one", name="Ana"))
+    store.put(ConnectionRecord.opened("c2", 0, room="one"))
+    store.claim_name("one", "Ana", "c1", 100)
+    assert store.purge() == 2  # type: ignore[attr-defined]  (the gateway's, not the port's)
+    assert list(store.scan()) == []
+    assert list(store.members("one")) == []
+    assert store.named("Ana") == []
+    assert store.claim_name("one", "Ana", "c3", 100) is None
 
 
 def test_tables_are_separate(tmp_path: Path) -> None:

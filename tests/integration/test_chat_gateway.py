@@ -6,19 +6,22 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
 from serverless_chat.chat.replies import USAGE_PREFIX
 from serverless_chat.gateway.server import LocalGateway
-from serverless_chat.ports import ConnectionRecord
+from serverless_chat.ports import ConnectionRecord, ConnectionStore
 from tests.conftest import TEMPLATE
 from tests.integration.conftest import open_clients, receives_nothing, recv, start_gateway
 
 HELLO = json.dumps({"action": "sendMessage", "message": "Hello AWS"})
 
 
-def _store(gateway: LocalGateway) -> SqliteConnectionStore:
-    database = SqliteDatabase(gateway.config.state_dir / "chat.sqlite3")
-    return SqliteConnectionStore(database, "serverless-chat-ConnectionsTable")
+def _store(gateway: LocalGateway) -> ConnectionStore:
+    """The ConnectionsTable's store the gateway's functions share."""
+    store: ConnectionStore = gateway.local.store_for("serverless-chat-ConnectionsTable")
+    return store
 
 
 async def _wait_for(predicate: object, timeout: float = 5.0) -> None:
@@ -116,6 +119,8 @@ async def test_shutdown_closes_clients_with_1001_and_runs_disconnect(tmp_path: P
 
 
 async def test_rows_left_by_an_earlier_run_are_purged_at_start(tmp_path: Path) -> None:
+    """With --connections-store sqlite the rows outlive the process: the next start purges
+    them, since those sockets are gone."""
     state = tmp_path / "state"
     state.mkdir()
     database = SqliteDatabase(state / "chat.sqlite3")
@@ -123,8 +128,27 @@ async def test_rows_left_by_an_earlier_run_are_purged_at_start(tmp_path: Path) -
         ConnectionRecord.opened("Leftover0000000=", 0)
     )
     database.close()
-    gateway = await start_gateway(TEMPLATE, state)
+    gateway = await start_gateway(TEMPLATE, state, connections_store="sqlite")
     try:
+        assert isinstance(_store(gateway), SqliteConnectionStore)
         assert list(_store(gateway).scan()) == []
+    finally:
+        await gateway.stop()
+
+
+@pytest.mark.parametrize("kept_in", ["memory", "sqlite"])
+async def test_either_connections_store_serves_the_chat(tmp_path: Path, kept_in: str) -> None:
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state", connections_store=kept_in)
+    try:
+        a, b = await open_clients(gateway.url, 2)
+        await _wait_for(lambda: len(list(_store(gateway).scan())) == 2)
+        await a.send(HELLO)
+        assert await recv(b) == "Hello AWS"
+        in_file = SqliteConnectionStore(
+            SqliteDatabase(tmp_path / "state" / "chat.sqlite3"), "serverless-chat-ConnectionsTable"
+        )
+        assert len(list(in_file.scan())) == (2 if kept_in == "sqlite" else 0)
+        await a.close()
+        await b.close()
     finally:
         await gateway.stop()

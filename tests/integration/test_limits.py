@@ -12,15 +12,13 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
 from serverless_chat.gateway.server import LocalGateway
 from tests.conftest import TEMPLATE
 from tests.integration.conftest import recv, start_gateway
 
 
 def _rows(gateway: LocalGateway) -> int:
-    db = SqliteDatabase(gateway.config.state_dir / "chat.sqlite3")
-    return len(list(SqliteConnectionStore(db, "serverless-chat-ConnectionsTable").scan()))
+    return len(list(gateway.local.store_for("serverless-chat-ConnectionsTable").scan()))
 
 
 async def _until(predicate: object, timeout: float = 5.0) -> None:

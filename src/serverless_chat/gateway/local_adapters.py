@@ -17,6 +17,7 @@ from concurrent.futures import Executor
 from typing import Any, Protocol
 
 from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore, DynamoDbMessageStore
+from serverless_chat.adapters.memory import MemoryConnectionStore
 from serverless_chat.adapters.metrics import CountingMetrics
 from serverless_chat.adapters.sqlite import (
     SqliteConnectionStore,
@@ -123,13 +124,19 @@ class StoreFactory(Protocol):
 
 
 class SqliteStores:
-    """Every table in one SQLite file (the default)."""
+    """History in one SQLite file; connections in memory (the default: they live and die
+    with the gateway's sockets, and reading them from SQLite was most of the gateway's
+    per-message cost) or, with ``connections_in_file``, in that file too, where other
+    programs can read them while the gateway runs."""
 
-    def __init__(self, database: SqliteDatabase) -> None:
+    def __init__(self, database: SqliteDatabase, connections_in_file: bool = False) -> None:
         self.database = database
+        self.connections_in_file = connections_in_file
 
-    def connection_store(self, table_name: str) -> SqliteConnectionStore:
-        return SqliteConnectionStore(self.database, table_name)
+    def connection_store(self, table_name: str) -> MemoryConnectionStore | SqliteConnectionStore:
+        if self.connections_in_file:
+            return SqliteConnectionStore(self.database, table_name)
+        return MemoryConnectionStore()
 
     def message_store(self, table_name: str) -> SqliteMessageStore:
         return SqliteMessageStore(self.database, table_name)

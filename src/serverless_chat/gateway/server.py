@@ -104,6 +104,9 @@ class GatewayConfig:
     watch: bool = False
     watch_interval: float = 1.0
     dynamodb_endpoint: str | None = None
+    # Connections in memory (they die with the sockets anyway), or in the state dir's SQLite
+    # file beside the history ("sqlite"), where other programs can read them.
+    connections_store: str = "memory"
     # API Gateway's limits, configurable for tests.
     idle_timeout: float = 600.0
     max_connection_duration: float = 7200.0
@@ -202,11 +205,12 @@ class LocalGateway:
         asyncio.run_coroutine_threadsafe(self.functions.invoke(spec, event), self._loop)
 
     def _stores(self) -> StoreFactory:
-        """SQLite under --state-dir, or the template's tables on --dynamodb-endpoint."""
+        """History in SQLite under --state-dir and connections in memory (or in that file
+        with --connections-store sqlite), or the template's tables on --dynamodb-endpoint."""
         endpoint = self.config.dynamodb_endpoint
         if not endpoint:
             self._database = SqliteDatabase(self.config.state_dir / "chat.sqlite3")
-            return SqliteStores(self._database)
+            return SqliteStores(self._database, self.config.connections_store == "sqlite")
         import boto3
 
         client = boto3.client(

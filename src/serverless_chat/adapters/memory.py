@@ -1,0 +1,149 @@
+"""The ConnectionsTable in the local gateway's memory.
+
+Live connections cannot outlive the gateway process that holds their sockets (its SQLite
+rows were purged at every start), so the gateway keeps this table where they live, like
+DynamoDB Local's ``-inMemory``. It was also the gateway's hot path: reading a room of 100
+members from SQLite (one query, one JSON row, 100 records) cost about 90 µs a message
+against 8 µs here, and every statement handed the interpreter lock to the sending loop and
+back; in the throughput benchmark that was the larger part of the gap to a bare broadcast
+server (docs/local-gateway.md has the figures). History stays in SQLite, which is durable.
+
+Rooms and names are indexed as the table's GSIs are, and each room's members are kept
+sorted by connectionId (the GSI's range key) between changes, so a fan-out reads its
+recipients without sorting or scanning the table. Threads share one store: every change
+happens under one lock, and readers get a snapshot.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from operator import attrgetter
+
+from serverless_chat.chat.limits import take
+from serverless_chat.ports import ConnectionRecord, name_key
+
+_BY_ID = attrgetter("connection_id")
+
+
+class MemoryConnectionStore:
+    """A ConnectionStore in dicts, indexed by room and by name, safe across threads."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, ConnectionRecord] = {}
+        self._rooms: dict[str, dict[str, ConnectionRecord]] = {}
+        self._sorted: dict[str, tuple[ConnectionRecord, ...]] = {}  # a room's, until it changes
+        self._names: dict[str, dict[str, ConnectionRecord]] = {}
+        self._claims: dict[tuple[str, str], str] = {}
+        self._buckets: dict[str, tuple[float | None, int]] = {}
+        self._lock = threading.Lock()
+
+    # -- writes (under the lock) -----------------------------------------------------------
+    def put(self, record: ConnectionRecord) -> None:
+        with self._lock:
+            self._remove(record.connection_id)
+            self._add(record)
+
+    def move(self, record: ConnectionRecord) -> None:
+        with self._lock:
+            if record.connection_id in self.rows:  # a gone connection stays gone
+                self._remove(record.connection_id)
+                self._add(record)
+
+    def delete(self, connection_id: str) -> None:
+        with self._lock:
+            self._remove(connection_id)
+            self._buckets.pop(connection_id, None)
+
+    def _add(self, record: ConnectionRecord) -> None:
+        self.rows[record.connection_id] = record
+        self._rooms.setdefault(record.room, {})[record.connection_id] = record
+        self._sorted.pop(record.room, None)
+        self._names.setdefault(record.name_key, {})[record.connection_id] = record
+
+    def _remove(self, connection_id: str) -> None:
+        old = self.rows.pop(connection_id, None)
+        if old is None:
+            return
+        room = self._rooms[old.room]
+        del room[connection_id]
+        if not room:
+            del self._rooms[old.room]
+        self._sorted.pop(old.room, None)
+        named = self._names[old.name_key]
+        del named[connection_id]
+        if not named:
+            del self._names[old.name_key]
+
+    def claim_name(
+        self, room: str, name: str, connection_id: str, expires_at: int, replace_owner: str = ""
+    ) -> str | None:
+        key = (room, name_key(name))
+        with self._lock:
+            holder = self._claims.get(key)
+            if holder is not None and holder not in (connection_id, replace_owner):
+                return holder
+            self._claims[key] = connection_id
+            return None
+
+    def release_name(self, room: str, name: str, connection_id: str) -> None:
+        key = (room, name_key(name))
+        with self._lock:
+            if self._claims.get(key) == connection_id:
+                del self._claims[key]
+
+    def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
+        with self._lock:
+            tokens, refilled_at = self._buckets.get(connection_id, (None, 0))
+            allowed, left = take(tokens, refilled_at, rate, burst, now_ms)
+            self._buckets[connection_id] = (left, now_ms)
+            return allowed
+
+    def purge(self) -> int:
+        """Forget every connection, claim and bucket; how many connections there were."""
+        with self._lock:
+            purged = len(self.rows)
+            self.rows.clear()
+            self._rooms.clear()
+            self._sorted.clear()
+            self._names.clear()
+            self._claims.clear()
+            self._buckets.clear()
+            return purged
+
+    # -- reads ---------------------------------------------------------------------------
+    def get(self, connection_id: str) -> ConnectionRecord | None:
+        return self.rows.get(connection_id)
+
+    def scan(self, page_size: int = 1000) -> Iterator[ConnectionRecord]:
+        with self._lock:
+            everyone = sorted(self.rows.values(), key=_BY_ID)
+        return self._pages(everyone, page_size)
+
+    def members(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
+        return self._pages(self._room(room), page_size)
+
+    def listeners(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
+        hearing = [record for record in self._room(room) if record.format != "raw"]
+        return self._pages(hearing, page_size)
+
+    def named(self, name: str) -> list[ConnectionRecord]:
+        with self._lock:
+            found = list(self._names.get(name_key(name), {}).values())
+        return sorted(found, key=_BY_ID)
+
+    def _room(self, room: str) -> tuple[ConnectionRecord, ...]:
+        """The room's members by connectionId: a snapshot that later changes do not touch."""
+        members = self._sorted.get(room)
+        if members is None:
+            with self._lock:
+                members = tuple(sorted(self._rooms.get(room, {}).values(), key=_BY_ID))
+                self._sorted[room] = members
+        return members
+
+    def _pages(
+        self, records: tuple[ConnectionRecord, ...] | list[ConnectionRecord], page_size: int
+    ) -> Iterator[ConnectionRecord]:
+        """The records a page at a time, as a Query hands them over (fakes count the pages)."""
+        for start in range(0, len(records), page_size):
+            yield from records[start : start + page_size]

@@ -77,8 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers",
         type=int,
+        default=64,
         metavar="N",
-        help="invocations that may run at once (default 4, or 64 with --callback-latency)",
+        help="invocations that may run at once (default 64); one thread runs them while it"
+        " keeps up, more only when one waits",
     )
     serve.add_argument(
         "--compress",

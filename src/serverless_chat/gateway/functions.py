@@ -18,13 +18,13 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from serverless_chat.gateway.events import new_request_id
 from serverless_chat.gateway.lambda_context import LambdaContext
+from serverless_chat.gateway.pool import ElasticPool
 from serverless_chat.gateway.template import FunctionSpec
 
 log = logging.getLogger("serverless_chat.lambda")
@@ -131,17 +131,18 @@ def load_handler(
 
 
 class FunctionRunner:
-    """Loads every function once and invokes them on a shared worker pool."""
+    """Loads every function once and invokes them on a shared pool of threads (one while it
+    keeps up: gateway/pool.py)."""
 
     def __init__(
         self,
         functions: dict[str, FunctionSpec],
         local_dependencies: Callable[[FunctionSpec], Any] | None = None,
-        workers: int = 16,
+        workers: int = 64,
         region: str = "us-east-1",
         host_environment: Mapping[str, str] | None = None,
     ) -> None:
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="lambda")
+        self._pool = ElasticPool(workers, name="lambda")
         self._region = region
         self._specs = functions
         self._local = local_dependencies

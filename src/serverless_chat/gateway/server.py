@@ -95,12 +95,10 @@ class GatewayConfig:
     parameters: Mapping[str, str] = field(default_factory=dict)
     stack_name: str = "serverless-chat"
     region: str = "us-east-1"
-    # Invocations that may run at once. Each runs in a thread of this one process, and
-    # threads that compute contend for the interpreter lock: with 16 the throughput benchmark
-    # delivered about a quarter less than with 2 to 4. Functions that wait (on
-    # --callback-latency, a DynamoDB endpoint, the network) want more: None picks 4, or 64
-    # with a callback latency.
-    workers: int | None = None
+    # Invocations that may run at once, each in a thread of this one process. One thread
+    # runs them while it keeps up; more are called only when work waits on a busy one
+    # (gateway/pool.py), so this is a ceiling, for functions that wait.
+    workers: int = 64
     watch: bool = False
     watch_interval: float = 1.0
     dynamodb_endpoint: str | None = None
@@ -182,7 +180,7 @@ class LocalGateway:
         self._functions = FunctionRunner(
             self.api.functions,
             self.local,
-            self.config.workers or (64 if self.config.callback_latency else 4),
+            self.config.workers,
             self.config.region,
             self._function_environment(),
         )

@@ -117,7 +117,16 @@ async def run(latency: str, sizes: list[int], page_size: int) -> dict[str, Any]:
     gateway = GatewayProcess(
         "MessagesPerSecond=100000",
         "MessageBurst=100000",
-        options=("--callback-latency", latency, "--ping-interval", "0"),
+        # The connections in the state dir's SQLite file: this process and the fan-out
+        # "containers" read the table the gateway's functions write, as Lambda's share DynamoDB.
+        options=(
+            "--callback-latency",
+            latency,
+            "--ping-interval",
+            "0",
+            "--connections-store",
+            "sqlite",
+        ),
     )
     results: dict[str, Any] = {"latency": latency, "page_size": page_size, "rooms": {}}
     received: Counter[str] = Counter()

@@ -1,6 +1,7 @@
 """Read cost: a message to a room of 10 while 10,000 other connections sit in other rooms.
 
-Counts the items the store hands back for one sendMessage, on SQLite and on DynamoDB
+Counts the items the store hands back for one sendMessage, on SQLite, in memory (the local
+gateway's store) and on DynamoDB
 (moto, where ReturnConsumedCapacity is not modelled, so items are counted the same way),
 against the baseline of the original design — a Scan of the whole table — measured in
 the same run.
@@ -19,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from serverless_chat.adapters.memory import MemoryConnectionStore
 from serverless_chat.adapters.sqlite import (
     SqliteConnectionStore,
     SqliteDatabase,
@@ -92,6 +94,9 @@ def main() -> int:
         db = SqliteDatabase(Path(folder) / "chat.sqlite3")
         results["sqlite"] = measure(
             SqliteConnectionStore(db, "c"), SqliteMessageStore(db, "m"), args.others, args.room
+        )
+        results["memory"] = measure(  # the local gateway's own (rooms indexed, as the GSI)
+            MemoryConnectionStore(), SqliteMessageStore(db, "m2"), args.others, args.room
         )
     os.environ.update(
         AWS_ACCESS_KEY_ID="t", AWS_SECRET_ACCESS_KEY="t", AWS_DEFAULT_REGION="us-east-1"

@@ -48,11 +48,11 @@ soak: $(BIN)/.installed
 bench: $(BIN)/.installed
 	-$(BIN)/python bench/coldstart.py --json bench/results/coldstart.json
 	$(BIN)/serverless-chat bench --clients 100 --senders 5 --messages 200 \
-	    --json bench/results/throughput.json
-	$(BIN)/serverless-chat bench --clients 100 --senders 5 --messages 200 --compress \
+	    --rounds 5 --json bench/results/throughput.json
+	$(BIN)/serverless-chat bench --clients 100 --senders 5 --messages 200 --compress --rounds 5 \
 	    --json bench/results/throughput-deflate.json
 	$(BIN)/serverless-chat bench --clients 100 --senders 5 --messages 200 \
-	    --template bench/ceiling/template.yaml --json bench/results/throughput-ceiling.json
+	    --template bench/ceiling/template.yaml --rounds 5 --json bench/results/throughput-ceiling.json
 	$(BIN)/python bench/readcost.py --json bench/results/readcost.json
 	$(BIN)/python bench/fanout.py --max 10000 --json bench/results/fanout.json
 	-$(BIN)/python bench/capacity.py --connections 15000 --json bench/results/capacity.json

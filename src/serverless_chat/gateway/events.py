@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import random
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,8 +29,14 @@ def request_time(epoch_ms: int) -> str:
 _random_bits = random.Random().getrandbits
 
 
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
 def new_request_id() -> str:
-    return str(uuid.UUID(int=_random_bits(128), version=4))
+    """A version 4 UUID's text, formatted here rather than through uuid.UUID (a third of the
+    cost, on a path taken several times a message)."""
+    h = f"{_random_bits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 def new_extended_request_id() -> str:

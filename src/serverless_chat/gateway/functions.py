@@ -183,9 +183,8 @@ class FunctionRunner:
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         try:
-            result = await asyncio.wait_for(
-                loop.run_in_executor(self._pool, handler, event, context), spec.timeout
-            )
+            async with asyncio.timeout(spec.timeout):
+                result = await loop.run_in_executor(self._pool, handler, event, context)
             outcome = Invocation(request_id, result=result)
         except TimeoutError:
             log.error("%s Task timed out after %.2f seconds", request_id, spec.timeout)

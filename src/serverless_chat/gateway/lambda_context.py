@@ -8,7 +8,19 @@ from serverless_chat.gateway.intrinsics import ACCOUNT_ID
 
 
 class LambdaContext:
-    """The attributes and method of Lambda's Python context object."""
+    """The attributes and method of Lambda's Python context object. One is made per
+    invocation: what derives from the name is worked out only when a function asks."""
+
+    __slots__ = (
+        "_deadline",
+        "_region",
+        "aws_request_id",
+        "client_context",
+        "function_name",
+        "function_version",
+        "identity",
+        "memory_limit_in_mb",
+    )
 
     def __init__(
         self,
@@ -20,14 +32,24 @@ class LambdaContext:
     ) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function_name}"
         self.memory_limit_in_mb = memory_limit_in_mb
         self.aws_request_id = aws_request_id
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = time.strftime("%Y/%m/%d/[$LATEST]local")
         self.identity = None
         self.client_context = None
+        self._region = region
         self._deadline = time.monotonic() + timeout_seconds
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{self._region}:{ACCOUNT_ID}:function:{self.function_name}"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return time.strftime("%Y/%m/%d/[$LATEST]local")
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the function's Timeout."""

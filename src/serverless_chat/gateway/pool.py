@@ -54,6 +54,7 @@ class ElasticPool(Executor):
         self._shutdown = False
         self._check: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
 
     @property
     def threads(self) -> int:
@@ -96,14 +97,16 @@ class ElasticPool(Executor):
 
     # -- the stall check -------------------------------------------------------------------
     def _watch(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # no loop to time the wait on: help at once
-            with self._lock:
-                self._call_helper()
-            return
+        loop = self._loop
+        if loop is None or loop.is_closed() or threading.get_ident() != self._loop_thread:
+            try:  # (asking asyncio costs a getpid system call: once, not per submit)
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # no loop to time the wait on: help at once
+                with self._lock:
+                    self._call_helper()
+                return
+            self._loop, self._loop_thread = loop, threading.get_ident()
         if self._check is None:
-            self._loop = loop
             self._check = loop.call_later(self.patience, self._on_check)
 
     def _on_check(self) -> None:

@@ -1,4 +1,5 @@
 import base64
+import uuid
 
 from serverless_chat.gateway.events import (
     ApiContext,
@@ -6,6 +7,7 @@ from serverless_chat.gateway.events import (
     connect_event,
     disconnect_event,
     message_event,
+    new_request_id,
     request_time,
 )
 from tests.conftest import load_event
@@ -76,6 +78,16 @@ def test_the_authorizer_context_rides_on_every_later_event() -> None:
         disconnect_event(API, conn, 1000, "", 1, "r", "e"),
     ):
         assert event["requestContext"]["authorizer"] == {"principalId": "ana", "plan": "x"}
+
+
+def test_request_ids_are_version_4_uuids_and_differ() -> None:
+    ids = [new_request_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
 
 
 def test_request_time_format() -> None:

@@ -8,15 +8,17 @@ against 8 µs here, and every statement handed the interpreter lock to the sendi
 back; in the throughput benchmark that was the larger part of the gap to a bare broadcast
 server (docs/local-gateway.md has the figures). History stays in SQLite, which is durable.
 
-Rooms and names are indexed as the table's GSIs are, and each room's members are kept
-sorted by connectionId (the GSI's range key) between changes, so a fan-out reads its
-recipients without sorting or scanning the table. Threads share one store: every change
-happens under one lock, and readers get a snapshot.
+Rooms and names are indexed as the table's GSIs are (and a room's presence listeners, as the
+SQLite file's partial index), each room kept sorted by connectionId, the GSI's range key, so
+a fan-out reads its recipients without sorting or scanning the table, and a connect into a
+big room costs no sort. Threads share one store: every change happens under one lock, and
+readers get a snapshot.
 """
 
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left, insort
 from collections.abc import Iterator
 from operator import attrgetter
 
@@ -31,9 +33,12 @@ class MemoryConnectionStore:
 
     def __init__(self) -> None:
         self.rows: dict[str, ConnectionRecord] = {}
-        self._rooms: dict[str, dict[str, ConnectionRecord]] = {}
-        self._sorted: dict[str, tuple[ConnectionRecord, ...]] = {}  # a room's, until it changes
-        self._names: dict[str, dict[str, ConnectionRecord]] = {}
+        # Each room's members, and those that hear presence (not raw), sorted by connectionId
+        # as the GSI's range key: lists, kept in order as rows come and go (a connect into a
+        # room of 15,000 is a binary search and a move of pointers, not a sort).
+        self._rooms: dict[str, list[ConnectionRecord]] = {}
+        self._hearing: dict[str, list[ConnectionRecord]] = {}
+        self._names: dict[str, list[ConnectionRecord]] = {}
         self._claims: dict[tuple[str, str], str] = {}
         self._buckets: dict[str, tuple[float | None, int]] = {}
         self._lock = threading.Lock()
@@ -57,21 +62,20 @@ class MemoryConnectionStore:
 
     def _add(self, record: ConnectionRecord) -> None:
         self.rows[record.connection_id] = record
-        self._rooms.setdefault(record.room, {})[record.connection_id] = record
-        self._sorted.pop(record.room, None)
-        self._names.setdefault(record.name_key, {})[record.connection_id] = record
+        insort(self._rooms.setdefault(record.room, []), record, key=_BY_ID)
+        if record.format != "raw":
+            insort(self._hearing.setdefault(record.room, []), record, key=_BY_ID)
+        self._names.setdefault(record.name_key, []).append(record)
 
     def _remove(self, connection_id: str) -> None:
         old = self.rows.pop(connection_id, None)
         if old is None:
             return
-        room = self._rooms[old.room]
-        del room[connection_id]
-        if not room:
-            del self._rooms[old.room]
-        self._sorted.pop(old.room, None)
+        _take_out(self._rooms, old.room, old)
+        if old.format != "raw":
+            _take_out(self._hearing, old.room, old)
         named = self._names[old.name_key]
-        del named[connection_id]
+        named.remove(old)
         if not named:
             del self._names[old.name_key]
 
@@ -103,15 +107,13 @@ class MemoryConnectionStore:
         """Forget every connection, claim and bucket; how many connections there were."""
         with self._lock:
             purged = len(self.rows)
-            self.rows.clear()
-            self._rooms.clear()
-            self._sorted.clear()
-            self._names.clear()
+            for index in (self.rows, self._rooms, self._hearing, self._names):
+                index.clear()
             self._claims.clear()
             self._buckets.clear()
             return purged
 
-    # -- reads ---------------------------------------------------------------------------
+    # -- reads: snapshots, which later changes do not touch -------------------------------
     def get(self, connection_id: str) -> ConnectionRecord | None:
         return self.rows.get(connection_id)
 
@@ -121,25 +123,19 @@ class MemoryConnectionStore:
         return self._pages(everyone, page_size)
 
     def members(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
-        return self._pages(self._room(room), page_size)
+        with self._lock:
+            members = tuple(self._rooms.get(room, ()))
+        return self._pages(members, page_size)
 
     def listeners(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
-        hearing = [record for record in self._room(room) if record.format != "raw"]
+        with self._lock:
+            hearing = tuple(self._hearing.get(room, ()))
         return self._pages(hearing, page_size)
 
     def named(self, name: str) -> list[ConnectionRecord]:
         with self._lock:
-            found = list(self._names.get(name_key(name), {}).values())
+            found = list(self._names.get(name_key(name), ()))
         return sorted(found, key=_BY_ID)
-
-    def _room(self, room: str) -> tuple[ConnectionRecord, ...]:
-        """The room's members by connectionId: a snapshot that later changes do not touch."""
-        members = self._sorted.get(room)
-        if members is None:
-            with self._lock:
-                members = tuple(sorted(self._rooms.get(room, {}).values(), key=_BY_ID))
-                self._sorted[room] = members
-        return members
 
     def _pages(
         self, records: tuple[ConnectionRecord, ...] | list[ConnectionRecord], page_size: int
@@ -147,3 +143,13 @@ class MemoryConnectionStore:
         """The records a page at a time, as a Query hands them over (fakes count the pages)."""
         for start in range(0, len(records), page_size):
             yield from records[start : start + page_size]
+
+
+def _take_out(
+    index: dict[str, list[ConnectionRecord]], room: str, record: ConnectionRecord
+) -> None:
+    """Remove ``record`` from its room's sorted list (found by binary search)."""
+    members = index[room]
+    del members[bisect_left(members, record.connection_id, key=_BY_ID)]
+    if not members:
+        del index[room]

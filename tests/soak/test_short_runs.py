@@ -80,3 +80,22 @@ async def test_the_bench_measures_a_gateway_already_running() -> None:
         assert running.alive  # measured, not stopped
     finally:
         running.stop()
+
+
+async def test_the_bench_says_when_the_gateway_refused_messages() -> None:
+    """A gateway started with the template's own rate limit (10 a second, bursts of 20)
+    refuses most of a benchmark's messages: the bench counts the refusals by code and says
+    how to start the gateway instead of only reporting them lost."""
+    from serverless_chat.loadgen.bench import bench, table
+
+    running = GatewayProcess()
+    try:
+        report = await bench(clients=3, senders=1, messages=60, url=running.url, rounds_count=1)
+        gateway = report["results"][1]
+        assert gateway["refused"]["RATE_LIMITED"] >= 30
+        assert gateway["lost"] >= 2 * 30  # each refused message is lost to both others
+        printed = table(report["results"], report["ratios"])
+        assert "gateway refused messages:" in printed
+        assert "MessagesPerSecond=100000" in printed
+    finally:
+        running.stop()

@@ -48,6 +48,7 @@ class Run:
     sent_at: dict[int, int] = field(default_factory=dict)
     last_at: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     delivery_ms: list[float] = field(default_factory=list)
+    refused: Counter[str] = field(default_factory=Counter)  # error frames, by code
 
     @property
     def expected(self) -> int:
@@ -78,6 +79,7 @@ class Run:
             "delivered": self.delivered,
             "lost": self.expected - self.delivered,
             "duplicates": sum(n - 1 for n in self.received.values()),
+            "refused": dict(self.refused),
             "seconds": round(self.seconds, 2),
         }
 
@@ -86,6 +88,8 @@ async def _receive(client: ClientConnection, index: int, run: Run, done: asyncio
     try:
         async for message in client:
             if not isinstance(message, str) or not message.startswith("b|"):
+                if isinstance(message, str) and message.startswith('{"type":"error"'):
+                    run.refused[str(json.loads(message).get("code"))] += 1
                 continue
             now = time.perf_counter_ns()
             number = int(message.split("|", 2)[1])
@@ -96,6 +100,20 @@ async def _receive(client: ClientConnection, index: int, run: Run, done: asyncio
                 done.set()
     except ConnectionClosed:
         pass
+
+
+async def _settle(run: Run, done: asyncio.Event, quiet: float = 2.0, limit: float = 60.0) -> None:
+    """Wait until every delivery is in, or none has come for ``quiet`` seconds (the rest are
+    lost: a refused message never arrives), or ``limit`` seconds have passed."""
+    deadline = time.monotonic() + limit
+    seen, quiet_since = run.delivered, time.monotonic()
+    while not done.is_set() and time.monotonic() < deadline:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), 0.25)
+        if run.delivered != seen:
+            seen, quiet_since = run.delivered, time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet:
+            return
 
 
 async def measure(
@@ -122,8 +140,7 @@ async def measure(
             await sockets[sender].send(json.dumps(body))
 
     await asyncio.gather(*(send(s) for s in range(senders)))
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(done.wait(), 60)
+    await _settle(run, done)
     run.seconds = time.perf_counter() - started
     run.cpu_seconds = process.cpu_seconds() - cpu_before
     await asyncio.sleep(0.3)  # duplicates would arrive now
@@ -160,6 +177,15 @@ def table(results: list[dict[str, Any]], relative: dict[str, float]) -> str:
             f"{f['p50']:>8.1f}/{f['p90']:.1f}/{f['p99']:.1f}".ljust(58)
             + f" {d['p50']:>8.1f}/{d['p99']:.1f} {r['lost']:>9} {r['duplicates']:>4}"
         )
+    for r in results:
+        if r.get("refused"):
+            codes = ", ".join(f"{n} {code}" for code, n in sorted(r["refused"].items()))
+            lines.append(f"{r['server']} refused messages: {codes}")
+            if "RATE_LIMITED" in r["refused"]:
+                lines.append(
+                    "  (its rate limit: start it with --parameter MessagesPerSecond=100000"
+                    " --parameter MessageBurst=100000)"
+                )
     lines.append(
         f"gateway / baseline: deliveries per second x{relative['deliveries_per_second']}"
         f" (target >= 0.8), CPU per delivery x{relative['cpu_per_delivery']}"
@@ -238,6 +264,7 @@ def _median_round(figures: list[dict[str, Any]]) -> dict[str, Any]:
     )
     chosen["lost"] = max(f["lost"] for f in figures)  # the worst round speaks for all
     chosen["duplicates"] = max(f["duplicates"] for f in figures)
+    chosen["refused"] = dict(sum((Counter(f["refused"]) for f in figures), Counter()))
     return chosen
 
 

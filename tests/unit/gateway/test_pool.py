@@ -17,7 +17,7 @@ def _thread_name() -> str:
 
 
 async def test_work_that_keeps_up_runs_on_one_thread() -> None:
-    pool = ElasticPool(8)
+    pool = ElasticPool(8, patience=0.5)  # generous: a loaded CI machine must not call help
     loop = asyncio.get_running_loop()
     names: set[str] = set()
     for _ in range(40):  # five at a time, as five clients sending
@@ -60,7 +60,7 @@ async def test_helpers_are_reused_and_never_more_than_max_workers() -> None:
 
 
 async def test_an_idle_primary_takes_the_work_not_a_helper() -> None:
-    pool = ElasticPool(4, patience=0.005)
+    pool = ElasticPool(4, patience=0.05)
     loop = asyncio.get_running_loop()
     release = threading.Event()
     stuck = loop.run_in_executor(pool, release.wait, 10)

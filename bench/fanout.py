@@ -45,6 +45,7 @@ from serverless_chat.adapters.sqlite import (
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.handlers import fanout
 from serverless_chat.handlers.dependencies import Dependencies, Handler
+from serverless_chat.loadgen.bench import UNLIMITED
 from serverless_chat.loadgen.process import GatewayProcess
 from serverless_chat.loadgen.results import write_json
 
@@ -115,8 +116,7 @@ async def _all_arrived(received: Counter[str], key: str, expected: int, limit: f
 
 async def run(latency: str, sizes: list[int], page_size: int) -> dict[str, Any]:
     gateway = GatewayProcess(
-        "MessagesPerSecond=100000",
-        "MessageBurst=100000",
+        *UNLIMITED,
         # The connections in the state dir's SQLite file: this process and the fan-out
         # "containers" read the table the gateway's functions write, as Lambda's share DynamoDB.
         options=(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from serverless_chat.loadgen import fuzz, soak
+from serverless_chat.loadgen.bench import UNLIMITED
 from serverless_chat.loadgen.process import GatewayProcess
 
 FUZZ_SECONDS = float(os.environ.get("SERVERLESS_CHAT_FUZZ_SECONDS", "30"))
@@ -68,7 +69,7 @@ async def test_the_bench_runs_the_storeless_ceiling_probe_too() -> None:
 async def test_the_bench_measures_a_gateway_already_running() -> None:
     from serverless_chat.loadgen.bench import bench
 
-    running = GatewayProcess("MessagesPerSecond=100000", "MessageBurst=100000")
+    running = GatewayProcess(*UNLIMITED)
     try:
         report = await bench(
             clients=20, senders=2, messages=100, url=running.url, pid=running.process.pid

@@ -4,9 +4,9 @@ Live connections cannot outlive the gateway process that holds their sockets (it
 rows were purged at every start), so the gateway keeps this table where they live, like
 DynamoDB Local's ``-inMemory``. It was also the gateway's hot path: reading a room of 100
 members from SQLite (one query, one JSON row, 100 records) cost about 90 µs a message
-against 8 µs here, and every statement handed the interpreter lock to the sending loop and
-back; in the throughput benchmark that was the larger part of the gap to a bare broadcast
-server (docs/local-gateway.md has the figures). History stays in SQLite, which is durable.
+against about 3 µs here, and every statement handed the interpreter lock to the sending
+loop and back; in the throughput benchmark that was the larger part of the gap to a bare
+broadcast server (README, Performance, has the figures). History stays in SQLite, which is durable.
 
 Rooms and names are indexed as the table's GSIs are (and a room's presence listeners, as the
 SQLite file's partial index), each room kept sorted by connectionId, the GSI's range key, so

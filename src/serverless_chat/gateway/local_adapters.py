@@ -123,7 +123,7 @@ class StoreFactory(Protocol):
     def message_store(self, table_name: str) -> Any: ...
 
 
-class SqliteStores:
+class StateDirStores:
     """History in one SQLite file; connections in memory (the default: they live and die
     with the gateway's sockets, and reading them from SQLite was most of the gateway's
     per-message cost) or, with ``connections_in_file``, in that file too, where other

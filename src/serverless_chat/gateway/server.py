@@ -30,7 +30,7 @@ from serverless_chat.gateway.local_adapters import (
     DynamoDbStores,
     InProcessConnections,
     LocalDependencies,
-    SqliteStores,
+    StateDirStores,
     StoreFactory,
 )
 from serverless_chat.gateway.registry import MAX_POST_BYTES, ConnectionRegistry, LiveConnection
@@ -208,7 +208,7 @@ class LocalGateway:
         endpoint = self.config.dynamodb_endpoint
         if not endpoint:
             self._database = SqliteDatabase(self.config.state_dir / "chat.sqlite3")
-            return SqliteStores(self._database, self.config.connections_store == "sqlite")
+            return StateDirStores(self._database, self.config.connections_store == "sqlite")
         import boto3
 
         client = boto3.client(

@@ -103,17 +103,22 @@ def test_a_store_failure_tells_the_sender_and_posts_nothing_else(
     assert connections.received("b") == []
 
 
-def _big_room(store: MemoryConnectionStore, connections: FakeConnections, n: int) -> None:
+def _send_to_a_room_of(
+    n: int,
+    pages: FakeFanoutPages,
+    deps: Dependencies,
+    store: MemoryConnectionStore,
+    connections: FakeConnections,
+    make_event: EventFactory,
+) -> dict[str, object]:
+    """c0000 sends to a room of ``n`` (itself included), in fan-out pages of 10."""
     for i in range(n):
         cid = f"c{i:04d}"
         store.put(ConnectionRecord.opened(cid, 0))
         connections.open.add(cid)
-
-
-def _paged(deps: Dependencies, pages: FakeFanoutPages, size: int) -> Dependencies:
     deps.pages = pages
-    deps.settings = deps.settings._replace(fanout_page_size=size)
-    return deps
+    deps.settings = deps.settings._replace(fanout_page_size=10)
+    return _send(deps, make_event, "c0000", '{"message": "x"}')
 
 
 def test_a_room_over_the_page_size_hands_its_other_pages_to_the_fanout_function(
@@ -122,9 +127,8 @@ def test_a_room_over_the_page_size_hands_its_other_pages_to_the_fanout_function(
     connections: FakeConnections,
     make_event: EventFactory,
 ) -> None:
-    _big_room(store, connections, 26)
     pages = FakeFanoutPages()
-    _send(_paged(deps, pages, 10), make_event, "c0000", '{"message": "x"}')
+    _send_to_a_room_of(26, pages, deps, store, connections, make_event)
     posted_here = {cid for cid, _ in connections.posts}
     handed_off = [decode_page(page) for page in pages.pages]
     assert len(posted_here) == 10
@@ -141,9 +145,8 @@ def test_a_room_within_the_page_size_is_posted_by_the_send_function_alone(
     connections: FakeConnections,
     make_event: EventFactory,
 ) -> None:
-    _big_room(store, connections, 11)
     pages = FakeFanoutPages()
-    _send(_paged(deps, pages, 10), make_event, "c0000", '{"message": "x"}')
+    _send_to_a_room_of(11, pages, deps, store, connections, make_event)
     assert pages.pages == []
     assert len(connections.posts) == 10
 
@@ -154,8 +157,7 @@ def test_a_page_that_cannot_be_handed_off_is_posted_here_so_nobody_misses_it(
     connections: FakeConnections,
     make_event: EventFactory,
 ) -> None:
-    _big_room(store, connections, 26)
     pages = FakeFanoutPages(DispatchError("TooManyRequestsException: Rate exceeded"))
-    result = _send(_paged(deps, pages, 10), make_event, "c0000", '{"message": "x"}')
+    result = _send_to_a_room_of(26, pages, deps, store, connections, make_event)
     assert result["statusCode"] == 200
     assert sorted(cid for cid, _ in connections.posts) == [f"c{i:04d}" for i in range(1, 26)]

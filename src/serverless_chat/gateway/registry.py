@@ -12,14 +12,20 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
-from serverless_chat.errors import ConnectionGone, PayloadTooLarge
+from serverless_chat.errors import CallbackThrottled, ConnectionGone, PayloadTooLarge
 from serverless_chat.gateway.events import ConnectionMeta
+from serverless_chat.gateway.outbox import Outbox
 from serverless_chat.ports import ConnectionInfo
 
 # API Gateway's cap on the data of one PostToConnection (and on one message).
 MAX_POST_BYTES = 128 * 1024
+
+# What the gateway holds for a client that does not read, beyond what the kernel's socket
+# buffer holds: past it a post is refused with 429 LimitExceededException, as API Gateway
+# answers when "the WebSocket client side buffer is full", and memory stays bounded.
+MAX_BUFFERED_BYTES = 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -28,7 +34,9 @@ class LiveConnection:
 
     meta: ConnectionMeta
     socket: web.WebSocketResponse | None = None
-    pending: list[bytes] = field(default_factory=list)
+    transport: asyncio.Transport | None = None  # the socket's, written to by the outbox
+    pending: list[bytes] = field(default_factory=list)  # posted before the handshake ended
+    queued_bytes: int = 0  # in the outbox, not yet handed to the transport
     last_active_at: float = field(default_factory=time.time)
     idle_since: float = field(default_factory=time.monotonic)
     closing: bool = False
@@ -36,22 +44,13 @@ class LiveConnection:
     def touch(self) -> None:
         self.last_active_at = time.time()
 
-
-def opcode_for(data: bytes) -> WSMsgType:
-    """A text frame when ``data`` is UTF-8, else a binary frame (as API Gateway sends it)."""
-    if data.isascii():
-        return WSMsgType.TEXT
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return WSMsgType.BINARY
-    return WSMsgType.TEXT
-
-
-async def send_frame(socket: web.WebSocketResponse, data: bytes) -> None:
-    """Send ``data`` as one frame, text when it is UTF-8, else binary; the bytes as they are,
-    without decoding them to text and encoding them again."""
-    await socket.send_frame(data, opcode_for(data))
+    def backlog(self) -> int:
+        """Bytes posted to this client and not yet taken by its kernel socket (read from a
+        worker thread too: an estimate, which is all a cap needs)."""
+        transport = self.transport
+        if transport is None:
+            return self.queued_bytes
+        return self.queued_bytes + transport.get_write_buffer_size()
 
 
 class ConnectionRegistry:
@@ -59,7 +58,7 @@ class ConnectionRegistry:
 
     def __init__(self, latency: float = 0.0) -> None:
         self._connections: dict[str, LiveConnection] = {}
-        self._sending: set[asyncio.Future[None]] = set()  # posts taken, being written
+        self._outbox = Outbox()
         self.latency = latency  # simulated seconds per in-process post (--callback-latency)
 
     def __len__(self) -> int:
@@ -74,13 +73,19 @@ class ConnectionRegistry:
         self._connections[meta.connection_id] = connection
         return connection
 
-    async def attach(self, connection_id: str, socket: web.WebSocketResponse) -> None:
-        """The handshake is done: deliver what was posted meanwhile."""
+    def attach(
+        self,
+        connection_id: str,
+        socket: web.WebSocketResponse,
+        transport: asyncio.Transport | None,
+    ) -> None:
+        """The handshake is done: deliver what was posted meanwhile, then what comes."""
         connection = self._connections[connection_id]
-        connection.socket = socket
+        connection.socket, connection.transport = socket, transport
         pending, connection.pending = connection.pending, []
+        connection.queued_bytes = 0
         for data in pending:
-            await send_frame(socket, data)
+            self._outbox.put(connection, data)
 
     def remove(self, connection_id: str) -> LiveConnection | None:
         """Forget a connection; None if it was already gone (so $disconnect runs once)."""
@@ -94,18 +99,12 @@ class ConnectionRegistry:
         return connection
 
     async def post(self, connection_id: str, data: bytes) -> None:
-        """PostToConnection: one frame to the client."""
+        """PostToConnection: one frame to the client, taken now, written at the end of this
+        turn of the loop (gateway/outbox.py)."""
         failures, accepted = self.accept([(connection_id, data)])
         if failures:
             raise failures[connection_id]
-        ((connection, _),) = accepted
-        if connection.socket is None:
-            connection.pending.append(data)
-            return
-        try:
-            await send_frame(connection.socket, data)
-        except (ConnectionError, RuntimeError) as error:
-            raise ConnectionGone(connection_id, str(error)) from error
+        self.send_accepted(accepted)
 
     async def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, Exception]:
         """Many PostToConnection calls in one hop to the loop, after the simulated callback
@@ -113,7 +112,7 @@ class ConnectionRegistry:
         if self.latency:
             await asyncio.sleep(self.latency)
         failures, accepted = self.accept(deliveries)
-        await self._send_all(accepted)
+        self.send_accepted(accepted)
         return failures
 
     def accept(
@@ -136,34 +135,29 @@ class ConnectionRegistry:
                 or (connection.socket is not None and connection.socket.closed)
             ):
                 failures[connection_id] = ConnectionGone(connection_id)
+            elif connection.backlog() + len(data) > MAX_BUFFERED_BYTES:
+                failures[connection_id] = CallbackThrottled(
+                    connection_id, f"the client's buffer is full ({MAX_BUFFERED_BYTES} bytes)"
+                )
             else:
                 accepted.append((connection, data))
         return failures, accepted
 
     def send_accepted(self, accepted: list[tuple[LiveConnection, bytes]]) -> None:
-        """Send posts taken by :meth:`accept`, in order, in a task of their own (call on the
-        loop). A client that left meanwhile is skipped: its $disconnect removes its row."""
-        task = asyncio.ensure_future(self._send_all(accepted))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
-
-    async def _send_all(self, accepted: list[tuple[LiveConnection, bytes]]) -> None:
-        # A fan-out posts one bytes object to many: its frame type is worked out once.
-        opcodes: dict[int, WSMsgType] = {}
+        """Queue posts taken by :meth:`accept`, in order (call on the loop); they are written
+        at the end of this turn. A client that leaves meanwhile is skipped: its $disconnect
+        removes its row."""
+        put = self._outbox.put
         for connection, data in accepted:
-            socket = connection.socket
-            if socket is None:
+            if connection.socket is None:  # the handshake has not ended: held until it has
                 connection.pending.append(data)
-                continue
-            if socket.closed:
-                continue
-            opcode = opcodes.get(id(data))
-            if opcode is None:
-                opcode = opcodes[id(data)] = opcode_for(data)
-            try:  # noqa: SIM105 (contextlib.suppress would cost a context manager a frame)
-                await socket.send_frame(data, opcode)
-            except (ConnectionError, RuntimeError):
-                pass  # closing: the $disconnect that follows removes its row
+                connection.queued_bytes += len(data)
+            else:
+                put(connection, data)
+
+    def flush(self) -> None:
+        """Write every queued post now (before closing sockets)."""
+        self._outbox.flush()
 
     def info(self, connection_id: str) -> ConnectionInfo:
         """GetConnection: when it connected and was last active, and who it is."""
@@ -180,5 +174,6 @@ class ConnectionRegistry:
         """DeleteConnection: close the socket; the server then runs $disconnect."""
         connection = self.get(connection_id)
         connection.closing = True
+        self._outbox.flush()  # what was posted before the close goes first, as on AWS
         if connection.socket is not None:
             await connection.socket.close(code=code, message=reason.encode())

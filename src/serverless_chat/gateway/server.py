@@ -264,6 +264,7 @@ class LocalGateway:
             self._database.close()
 
     async def _close_all(self, _app: web.Application) -> None:
+        self.registry.flush()  # posts already taken reach their clients before the close
         for connection_id in self.registry.ids():
             connection = self.registry.remove(connection_id)
             if connection is None:
@@ -307,7 +308,8 @@ class LocalGateway:
             self.registry.remove(meta.connection_id)
             return refusal
         await socket.prepare(request)
-        await self.registry.attach(meta.connection_id, socket)
+        # (no transport: the client left during the handshake; its posts are dropped)
+        self.registry.attach(meta.connection_id, socket, request.transport)
         reason = ""
         try:
             reason = await self._receive_loop(connection, socket)

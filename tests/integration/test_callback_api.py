@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import aiohttp
 import pytest
 from botocore.exceptions import ClientError
+from websockets.asyncio.client import connect
 
+from serverless_chat.gateway.registry import MAX_BUFFERED_BYTES
 from serverless_chat.gateway.server import LocalGateway
 from tests.integration.conftest import management_client, open_clients, recv
 
@@ -110,3 +113,36 @@ def test_durations_on_the_command_line() -> None:
     assert _duration("20ms") == 0.02
     assert _duration("0.5s") == 0.5
     assert _duration("1") == 1.0
+
+
+async def test_a_client_that_does_not_read_gets_429_and_loses_nothing_taken(
+    chat: LocalGateway,
+) -> None:
+    """Past MAX_BUFFERED_BYTES held for a client (beyond what the kernel holds), posts to it
+    are refused as AWS refuses them when the client's buffer is full; other clients go on,
+    and what was taken arrives, in order, once the client reads again."""
+    slow = await connect(chat.url, max_queue=1)  # reads one message ahead, then stops
+    (other,) = await open_clients(chat.url, 1)
+    slow_id, other_id = chat.registry.ids()
+    url = f"{chat.callback_url}/@connections/{{}}"
+    taken = 0
+    async with aiohttp.ClientSession() as session:
+        for number in range(1000):  # 64 MB at most: far more than any socket buffer
+            data = f"{number:06d}".encode() + b"x" * (64 * 1024 - 6)
+            async with session.post(url.format(slow_id), data=data) as response:
+                if response.status == 429:
+                    assert response.headers["x-amzn-ErrorType"] == "LimitExceededException"
+                    break
+                assert response.status == 200
+                taken += 1
+        else:
+            pytest.fail("a client that reads nothing was never refused")
+        async with session.post(url.format(other_id), data=b"not held up") as response:
+            assert response.status == 200
+        assert await recv(other) == "not held up"
+    for number in range(taken):
+        message = await recv(slow)
+        assert message[:6] == f"{number:06d}"
+    assert taken * 64 * 1024 > MAX_BUFFERED_BYTES
+    await slow.close()
+    await other.close()

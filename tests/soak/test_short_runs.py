@@ -56,6 +56,16 @@ async def test_the_bench_compares_both_servers_and_loses_nothing() -> None:
     assert set(report["ratios"]) == {"deliveries_per_second", "cpu_per_delivery"}
 
 
+async def test_the_coalescing_baseline_delivers_everything_too() -> None:
+    from serverless_chat.loadgen.bench import bench
+
+    report = await bench(clients=10, senders=3, messages=30, baseline_kind="coalescing")
+    assert report["baseline"] == "coalescing"
+    for result in report["results"]:
+        assert (result["lost"], result["duplicates"]) == (0, 0)
+        assert result["delivered"] == 3 * 30 * 9
+
+
 async def test_the_bench_runs_the_storeless_ceiling_probe_too() -> None:
     from serverless_chat.loadgen.bench import bench
 

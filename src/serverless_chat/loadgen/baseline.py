@@ -1,6 +1,12 @@
 """The baseline for `serverless-chat bench`: the least a Python WebSocket broadcast server
 does — parse the frame, send its text to every other connection — with no Lambda emulation,
-no store and no routing. The gateway's figures are quoted as ratios against it."""
+no store and no routing. The gateway's figures are quoted as ratios against it.
+
+``--coalesce`` makes it write as the gateway does (gateway/outbox.py): what one turn of the
+event loop sends a client leaves in one write. The plain server is the one the issue sets
+the targets against; the coalescing one shows how much of the gateway's figure is that
+technique, which any server could use.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +14,64 @@ import argparse
 import asyncio
 import json
 import signal
+from collections.abc import Callable
 
 from aiohttp import WSMsgType, web
 
+from serverless_chat.gateway.outbox import encode_frame
 
-def application(compress: bool = False) -> web.Application:
+Transports = dict[web.WebSocketResponse, asyncio.Transport | None]
+
+
+def _coalescing_sender(
+    transports: Transports,
+) -> Callable[[web.WebSocketResponse, bytes], None]:
+    """send(socket, data): queued, written with everything else the socket has queued at the
+    end of this turn of the loop (uncompressed sockets only)."""
+    queued: dict[web.WebSocketResponse, list[bytes]] = {}
+
+    def flush() -> None:
+        batch = dict(queued)
+        queued.clear()
+        for socket, frames in batch.items():
+            transport = transports.get(socket)
+            if transport is not None and not socket.closed and not transport.is_closing():
+                transport.write(b"".join(frames))
+
+    def send(socket: web.WebSocketResponse, data: bytes) -> None:
+        if not queued:
+            asyncio.get_running_loop().call_soon(flush)
+        queued.setdefault(socket, []).append(encode_frame(data))
+
+    return send
+
+
+def application(compress: bool = False, coalesce: bool = False) -> web.Application:
     """``compress``: accept permessage-deflate, as the gateway does with --compress; the
     bench configures both alike, so that both put the same bytes on the wire."""
-    clients: set[web.WebSocketResponse] = set()
+    clients: Transports = {}
+    send = _coalescing_sender(clients) if coalesce and not compress else None
 
     async def websocket(request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse(max_msg_size=128 * 1024, compress=compress)
         await socket.prepare(request)
-        clients.add(socket)
+        clients[socket] = request.transport
         try:
             async for message in socket:
                 if message.type != WSMsgType.TEXT:
                     continue
                 text = json.loads(message.data).get("message", "")
+                if send is not None:
+                    data = text.encode()
+                    for other in list(clients):
+                        if other is not socket and not other.closed:
+                            send(other, data)
+                    continue
                 for other in list(clients):
                     if other is not socket and not other.closed:
                         await other.send_str(text)
         finally:
-            clients.discard(socket)
+            clients.pop(socket, None)
         return socket
 
     app = web.Application()
@@ -38,8 +79,8 @@ def application(compress: bool = False) -> web.Application:
     return app
 
 
-async def serve(port: int, compress: bool = False) -> None:
-    runner = web.AppRunner(application(compress), handle_signals=False)
+async def serve(port: int, compress: bool = False, coalesce: bool = False) -> None:
+    runner = web.AppRunner(application(compress, coalesce), handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
@@ -57,5 +98,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--compress", action="store_true")
+    parser.add_argument("--coalesce", action="store_true", help="one write a client a turn")
     arguments = parser.parse_args()
-    asyncio.run(serve(arguments.port, arguments.compress))
+    asyncio.run(serve(arguments.port, arguments.compress, arguments.coalesce))

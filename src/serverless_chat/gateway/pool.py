@@ -3,7 +3,9 @@
 Handlers that compute contend for the interpreter lock, and every hand-over between threads
 costs a context switch or two: in the throughput benchmark (same-run ratios against the
 bare broadcast server) four pooled threads taking turns delivered x0.71-0.81 and spent
-x2.15-2.39 the CPU per delivery, one thread x0.83-0.86 and x1.93-2.07. But an invocation
+x2.15-2.39 the CPU per delivery, one thread x0.83-0.86 and x1.93-2.07. (Since the outbox
+writes are coalesced both deliver about x1.0, bound by the load generator, and four threads
+still spend more: x1.08-1.15 the CPU per delivery against x0.96.) But an invocation
 that blocks (a network call, a sleep, a function hung past its Timeout) must not hold up the
 others: on Lambda each runs in an environment of its own.
 

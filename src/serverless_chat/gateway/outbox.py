@@ -92,20 +92,13 @@ class Outbox:
                 self._deflate(connection, posts)
                 continue
             connection.queued_bytes = 0
-            if len(posts) == 1:
-                data = posts[0]
-                frame = frames.get(id(data))
-                if frame is None:
-                    frame = frames[id(data)] = encode_frame(data)
-                transport.write(frame)
-                continue
             chunks = []
             for data in posts:
                 frame = frames.get(id(data))
                 if frame is None:
                     frame = frames[id(data)] = encode_frame(data)
                 chunks.append(frame)
-            transport.write(b"".join(chunks))
+            transport.write(b"".join(chunks))  # (one frame: joined without a copy)
 
     def _deflate(self, connection: LiveConnection, posts: list[bytes]) -> None:
         """Compressed frames go through aiohttp's writer, which keeps the compressor's state,
@@ -148,15 +141,11 @@ def run_eagerly(coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None] | No
             {"message": "exception in an eagerly run coroutine", "exception": error}
         )
         return None
-    task = asyncio.ensure_future(_finish(coroutine, waiting_on))
+    task = asyncio.ensure_future(_Rest(coroutine, waiting_on))
     # A task cancelled before its first step never reaches the coroutine: closed here, its
     # cleanup runs then, not whenever it is collected.
     task.add_done_callback(lambda _: coroutine.close())
     return task
-
-
-async def _finish(coroutine: Coroutine[Any, Any, None], waiting_on: Any) -> None:
-    await _Rest(coroutine, waiting_on)
 
 
 class _Rest:

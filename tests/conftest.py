@@ -29,7 +29,7 @@ CHAT_ROUTES = frozenset(
 
 
 def load_event(name: str) -> dict[str, Any]:
-    """A recorded event from tests/fixtures/events by name."""
+    """A recorded event from tests/fixtures/events by name ("powertools/...", its SOURCES.md)."""
     result: dict[str, Any] = json.loads((FIXTURES / "events" / f"{name}.json").read_text())
     return result
 
@@ -46,7 +46,10 @@ def make_event() -> EventFactory:
         route_key: str = "sendMessage",
         body: str | None = None,
     ) -> dict[str, Any]:
-        name = {"$connect": "connect", "$disconnect": "disconnect"}.get(route_key, "message")
+        name = {
+            "$connect": "powertools/apiGatewayWebSocketApiConnect",
+            "$disconnect": "powertools/apiGatewayWebSocketApiDisconnect",
+        }.get(route_key, "powertools/apiGatewayWebSocketApiMessage")
         event = load_event(name)
         event["requestContext"]["connectionId"] = connection_id
         event["requestContext"]["routeKey"] = route_key

@@ -93,6 +93,25 @@ def _parser() -> argparse.ArgumentParser:
         help="create the template's tables on this DynamoDB endpoint and use it",
     )
     serve.add_argument(
+        "--hook",
+        metavar="MODULE:CALLABLE",
+        help="the application's hook that wires some functions in-process (default: the"
+        " template's Metadata: LocalGateway: Hook)",
+    )
+    serve.add_argument(
+        "--no-hook",
+        action="store_true",
+        help="run every function isolated, as Lambda runs it, even those a hook would wire",
+    )
+    serve.add_argument(
+        "--max-containers",
+        type=int,
+        default=10,
+        metavar="N",
+        help="containers one isolated function may run at once (default 10); more"
+        " invocations wait for a free one",
+    )
+    serve.add_argument(
         "--connections-store",
         choices=["memory", "sqlite"],
         default="memory",
@@ -181,7 +200,9 @@ async def _serve(args: argparse.Namespace) -> int:
             stack_name=args.stack_name,
             watch=args.watch,
             dynamodb_endpoint=args.dynamodb_endpoint,
-            connections_store=args.connections_store,
+            hook="" if args.no_hook else args.hook,
+            hook_options={"connections-store": args.connections_store},
+            max_containers=args.max_containers,
             idle_timeout=args.idle_timeout,
             max_connection_duration=args.max_connection_duration,
             max_frame_bytes=args.max_frame_bytes,

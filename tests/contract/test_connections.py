@@ -15,8 +15,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from serverless_chat.adapters.management_api import ManagementApiConnections
 from serverless_chat.adapters.signed_http import SignedHttpConnections
 from serverless_chat.errors import ConnectionGone, PayloadTooLarge
-from serverless_chat.gateway.local_adapters import InProcessConnections
 from serverless_chat.gateway.server import LocalGateway
+from serverless_chat.gateway.services import InProcessCallbacks
+from serverless_chat.local.adapters import LocalConnections
 from serverless_chat.ports import Connections
 from tests.conftest import TEMPLATE
 from tests.fakes import FakeConnections
@@ -56,7 +57,7 @@ async def subject(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             gateway.callback_url, Credentials("testing", "testing"), "us-east-1"
         )
     else:
-        adapter = InProcessConnections(gateway.registry, asyncio.get_running_loop())
+        adapter = LocalConnections(InProcessCallbacks(gateway.registry, asyncio.get_running_loop()))
 
     async def received() -> bytes:
         frame = await recv(client)

@@ -15,7 +15,8 @@ from botocore.stub import Stubber
 from serverless_chat.adapters.lambda_pages import LambdaFanoutPages
 from serverless_chat.chat.fanout import encode_page
 from serverless_chat.errors import DispatchError
-from serverless_chat.gateway.local_adapters import LocalFanoutPages
+from serverless_chat.gateway.errors import FunctionNotFound, GatewayClosing
+from serverless_chat.local.adapters import LocalFanoutPages
 from serverless_chat.ports import FanoutPages
 from tests.fakes import FakeFanoutPages
 
@@ -65,7 +66,7 @@ def _local_subject() -> Iterator[Subject]:
 
     def invoke_async(name: str, event: Any) -> None:
         if name not in functions:
-            raise LookupError(f"no function {name!r} in the template")
+            raise FunctionNotFound(f"no function {name!r} in the template")
         invoked.append(event)
 
     def refuse() -> None:
@@ -112,7 +113,7 @@ def test_the_local_gateway_refuses_a_payload_lambda_would_refuse() -> None:
 
 def test_a_closing_gateway_refuses_a_page_instead_of_failing_the_sender() -> None:
     def closed(_name: str, _event: object) -> None:
-        raise RuntimeError("Event loop is closed")
+        raise GatewayClosing("Event loop is closed")
 
     with pytest.raises(DispatchError, match="closed"):
         LocalFanoutPages(closed, "chat-fanout").dispatch(PAGE)

@@ -12,6 +12,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from serverless_chat.gateway.server import GatewayConfig, LocalGateway
+from serverless_chat.local import ChatLocalApp
 from tests.conftest import FIXTURES, TEMPLATE
 
 QUIET = 0.3  # how long "receives nothing" waits
@@ -53,6 +54,13 @@ async def receives_nothing(client: ClientConnection, wait: float = QUIET) -> boo
 
 async def open_clients(url: str, count: int) -> list[ClientConnection]:
     return [await connect(url) for _ in range(count)]
+
+
+def chat_app(gateway: LocalGateway) -> ChatLocalApp:
+    """The chat's side of the gateway (its hook's app): its stores, its metrics."""
+    app = gateway.app
+    assert isinstance(app, ChatLocalApp)
+    return app
 
 
 def management_client(gateway: LocalGateway) -> Any:

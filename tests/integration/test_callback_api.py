@@ -54,13 +54,42 @@ async def test_binary_post_arrives_as_a_binary_frame(chat: LocalGateway) -> None
 @pytest.mark.parametrize("operation", ["post_to_connection", "get_connection", "delete_connection"])
 async def test_unknown_connection_is_gone(chat: LocalGateway, operation: str) -> None:
     api = management_client(chat)
-    kwargs: dict[str, Any] = {"ConnectionId": "NoSuchConnection="}
+    kwargs: dict[str, Any] = {"ConnectionId": "NoSuchConnecti0="}
     if operation == "post_to_connection":
         kwargs["Data"] = b"x"
     with pytest.raises(ClientError) as caught:
         await _call(getattr(api, operation), **kwargs)
     assert caught.value.response["Error"]["Code"] == "GoneException"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
+
+
+@pytest.mark.parametrize("operation", ["post_to_connection", "get_connection", "delete_connection"])
+async def test_a_malformed_connection_id_is_a_bad_request(
+    chat: LocalGateway, operation: str
+) -> None:
+    """A recorded answer of the Management API (brefphp/bref,
+    tests/Websocket/Samples/message-failure-invalid-connectionid.json): 400,
+    x-amzn-ErrorType BadRequestException, {"message": "Invalid connectionId: ..."}."""
+    api = management_client(chat)
+    kwargs: dict[str, Any] = {"ConnectionId": "WDGT8fY4joECJrQ=test"}
+    if operation == "post_to_connection":
+        kwargs["Data"] = b"x"
+    with pytest.raises(ClientError) as caught:
+        await _call(getattr(api, operation), **kwargs)
+    assert caught.value.response["Error"]["Code"] == "BadRequestException"
+    assert caught.value.response["Error"]["Message"] == "Invalid connectionId: WDGT8fY4joECJrQ=test"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+@pytest.mark.parametrize("path", ["/@connections/NoSuchConnecti0=", "/other/@connections/x"])
+async def test_a_path_without_the_stage_is_forbidden(chat: LocalGateway, path: str) -> None:
+    """A call without the stage in the path answers 403 {"message": "Forbidden"}
+    (aws/aws-sdk-php issue 1955, a real answer of the execute-api endpoint)."""
+    base = chat.callback_url.rsplit("/", 1)[0]
+    async with aiohttp.ClientSession() as session, session.post(base + path, data=b"x") as answer:
+        assert answer.status == 403
+        assert await answer.json() == {"message": "Forbidden"}
+        assert answer.headers["x-amzn-ErrorType"] == "ForbiddenException"
 
 
 async def test_closed_connection_is_gone(chat: LocalGateway) -> None:

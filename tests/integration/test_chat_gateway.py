@@ -13,14 +13,14 @@ from serverless_chat.chat.replies import USAGE_PREFIX
 from serverless_chat.gateway.server import LocalGateway
 from serverless_chat.ports import ConnectionRecord, ConnectionStore
 from tests.conftest import TEMPLATE
-from tests.integration.conftest import open_clients, receives_nothing, recv, start_gateway
+from tests.integration.conftest import chat_app, open_clients, receives_nothing, recv, start_gateway
 
 HELLO = json.dumps({"action": "sendMessage", "message": "Hello AWS"})
 
 
 def _store(gateway: LocalGateway) -> ConnectionStore:
     """The ConnectionsTable's store the gateway's functions share."""
-    store: ConnectionStore = gateway.local.store_for("serverless-chat-ConnectionsTable")
+    store: ConnectionStore = chat_app(gateway).connection_store("serverless-chat-ConnectionsTable")
     return store
 
 
@@ -128,7 +128,7 @@ async def test_rows_left_by_an_earlier_run_are_purged_at_start(tmp_path: Path) -
         ConnectionRecord.opened("Leftover0000000=", 0)
     )
     database.close()
-    gateway = await start_gateway(TEMPLATE, state, connections_store="sqlite")
+    gateway = await start_gateway(TEMPLATE, state, hook_options={"connections-store": "sqlite"})
     try:
         assert isinstance(_store(gateway), SqliteConnectionStore)
         assert list(_store(gateway).scan()) == []
@@ -138,7 +138,9 @@ async def test_rows_left_by_an_earlier_run_are_purged_at_start(tmp_path: Path) -
 
 @pytest.mark.parametrize("kept_in", ["memory", "sqlite"])
 async def test_either_connections_store_serves_the_chat(tmp_path: Path, kept_in: str) -> None:
-    gateway = await start_gateway(TEMPLATE, tmp_path / "state", connections_store=kept_in)
+    gateway = await start_gateway(
+        TEMPLATE, tmp_path / "state", hook_options={"connections-store": kept_in}
+    )
     try:
         a, b = await open_clients(gateway.url, 2)
         await _wait_for(lambda: len(list(_store(gateway).scan())) == 2)

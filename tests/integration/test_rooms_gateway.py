@@ -12,7 +12,7 @@ from websockets.exceptions import InvalidStatus
 
 from serverless_chat.gateway.server import LocalGateway
 from tests.conftest import TEMPLATE
-from tests.integration.conftest import receives_nothing, recv, start_gateway
+from tests.integration.conftest import chat_app, receives_nothing, recv, start_gateway
 
 
 async def _json(client: ClientConnection) -> Any:
@@ -140,7 +140,7 @@ async def test_a_room_over_the_page_size_is_delivered_through_the_fanout_functio
             assert await recv(client) == "Hello AWS"
             assert await receives_nothing(client, 0.3)  # once each
         assert await receives_nothing(clients[0], 0.1)
-        assert gateway.local.metrics.counts["FanoutPages"] == 2  # 6 recipients, pages of 2
+        assert chat_app(gateway).metrics.counts["FanoutPages"] == 2  # 6 recipients, pages of 2
         for client in clients:
             await client.close()
     finally:

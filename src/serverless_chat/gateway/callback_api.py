@@ -1,9 +1,12 @@
 """The @connections callback API over HTTP, as API Gateway's Management API answers.
 
 POST 200, GET 200 with connectedAt / identity / lastActiveAt, DELETE 204; an
-unknown or closed id gets 410 GoneException, data over 128 KB gets 413
-PayloadTooLargeException, in the rest-json error form boto3 parses. Request
-signatures are not checked: there are no credentials locally.
+unknown or closed id gets 410 GoneException (with an empty body, as recorded), an id
+that is not of API Gateway's form 400 BadRequestException ("Invalid connectionId: ..."),
+data over 128 KB 413 PayloadTooLargeException, a path without the stage 403
+ForbiddenException ({"message": "Forbidden"}), in the rest-json error form boto3 parses
+(recorded answers: brefphp/bref tests/Websocket/Samples; aws/aws-sdk-php issue 1955).
+Request signatures are not checked.
 """
 
 from __future__ import annotations
@@ -13,19 +16,26 @@ import json
 
 from aiohttp import web
 
-from serverless_chat.errors import CallbackError
+from serverless_chat.gateway.errors import ForbiddenException, GoneException, ManagementApiError
 from serverless_chat.gateway.registry import ConnectionRegistry
 
 
-def error_response(error: CallbackError) -> web.Response:
-    """A rest-json error: the status, x-amzn-ErrorType and a message body."""
-    body = {"message": error.reason or error.code}
+def error_response(error: ManagementApiError) -> web.Response:
+    """A rest-json error: the status, x-amzn-ErrorType and a message body (none for 410)."""
+    if isinstance(error, GoneException):
+        return web.Response(status=error.status, headers={"x-amzn-ErrorType": error.code})
+    body = {"message": error.message or error.code}
     return web.Response(
         status=error.status,
         text=json.dumps(body),
         content_type="application/json",
         headers={"x-amzn-ErrorType": error.code},
     )
+
+
+async def forbidden(_request: web.Request) -> web.Response:
+    """Any @connections path that is not under the stage."""
+    return error_response(ForbiddenException("", "Forbidden"))
 
 
 class CallbackApi:
@@ -42,6 +52,8 @@ class CallbackApi:
             web.post(path, self.post_to_connection),
             web.get(path, self.get_connection),
             web.delete(path, self.delete_connection),
+            web.route("*", "/@connections/{connection_id}", forbidden),
+            web.route("*", "/{stage}/@connections/{connection_id}", forbidden),
         ]
 
     async def post_to_connection(self, request: web.Request) -> web.Response:
@@ -51,7 +63,7 @@ class CallbackApi:
         data = await request.read()
         try:
             await self._registry.post(connection_id, data)
-        except CallbackError as error:
+        except ManagementApiError as error:
             return error_response(error)
         return web.Response(status=200)
 
@@ -61,7 +73,7 @@ class CallbackApi:
             await asyncio.sleep(self.latency)
         try:
             info = self._registry.info(connection_id)
-        except CallbackError as error:
+        except ManagementApiError as error:
             return error_response(error)
         body = {
             "connectedAt": info.connected_at.isoformat().replace("+00:00", "Z"),
@@ -76,6 +88,6 @@ class CallbackApi:
             await asyncio.sleep(self.latency)
         try:
             await self._registry.close(connection_id)
-        except CallbackError as error:
+        except ManagementApiError as error:
             return error_response(error)
         return web.Response(status=204)

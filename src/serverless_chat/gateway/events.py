@@ -1,6 +1,16 @@
 """Lambda proxy events shaped as API Gateway's WebSocket events. Pure.
 
-Every builder takes the clock and ids from its caller, so tests pin them.
+Shapes follow recorded captures (``tests/fixtures/events/``, each with its source) and the
+WebSocket context-variable reference: ``requestId`` is the same as ``extendedRequestId``
+(one new id an event, 16 characters of URL-safe base64); ``messageId`` shares its tail with
+the ``connectionId``; ``identity.userAgent`` only when the client sent one. CONNECT gets
+the client's headers without the hop-by-hop ones, plus what API Gateway adds
+(``X-Forwarded-For`` / ``-Port`` / ``-Proto``, ``X-Amzn-Trace-Id``); the authorizer's input
+keeps ``Connection`` and ``Upgrade``; MESSAGE has no headers; DISCONNECT has the fixed set
+every capture shows.
+
+:class:`EventFactory` gives every event its ids and times, from a clock and an id source
+the caller may pin (tests do).
 """
 
 from __future__ import annotations
@@ -8,11 +18,17 @@ from __future__ import annotations
 import base64
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+from serverless_chat.gateway.intrinsics import ACCOUNT_ID
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+# Headers of the handshake that the integration's CONNECT event does not carry (the
+# authorizer's input does): they belong to the upgrade, not to the request.
+HOP_BY_HOP = frozenset({"connection", "upgrade", "content-length"})
 
 
 def request_time(epoch_ms: int) -> str:
@@ -24,33 +40,44 @@ def request_time(epoch_ms: int) -> str:
     )
 
 
-# Request ids only need to be unique, not secret: drawn from a PRNG rather than uuid4's
-# os.urandom, a system call (which also hands the GIL to another thread) per id, four per frame.
+# Ids only need to be unique, not secret: drawn from a PRNG rather than os.urandom, a system
+# call (which also hands the GIL to another thread) per id, on a path taken per frame.
 _random_bits = random.Random().getrandbits
-
-
 _VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def new_request_id() -> str:
-    """A version 4 UUID's text, formatted here rather than through uuid.UUID (a third of the
-    cost, on a path taken several times a message)."""
+    """A Lambda request id: a version 4 UUID's text, formatted here rather than through
+    uuid.UUID (a third of the cost)."""
     h = f"{_random_bits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
-def new_extended_request_id() -> str:
-    raw = _random_bits(96).to_bytes(12, "big")
-    return base64.b64encode(raw).decode().rstrip("=").replace("/", "x")
+def new_gateway_id() -> str:
+    """An id of API Gateway's form (connectionId, requestId, messageId): 11 bytes in URL-safe
+    base64, 16 characters ending in '=', safe in a URL path."""
+    return base64.urlsafe_b64encode(_random_bits(88).to_bytes(11, "big")).decode()
+
+
+def new_trace_id(epoch_ms: int) -> str:
+    """An X-Ray trace header's root, as API Gateway adds it: the epoch seconds in hex."""
+    return f"Root=1-{epoch_ms // 1000:08x}-{_random_bits(96):024x}"
+
+
+class IdSource(Protocol):
+    def __call__(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
 class ApiContext:
-    """The API and stage that events come from."""
+    """The API and stage that events come from; ``port`` and ``scheme`` are the ones the
+    client reached (API Gateway's are 443 and https)."""
 
     api_id: str
     stage: str
     domain_name: str
+    port: int = 443
+    scheme: str = "https"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,42 +87,13 @@ class ConnectionMeta:
     connection_id: str
     connected_at: int  # epoch ms
     source_ip: str
-    user_agent: str = ""
+    user_agent: str = ""  # "" when the client sent no User-Agent
     headers: Sequence[tuple[str, str]] = field(default_factory=tuple)
     query: Sequence[tuple[str, str]] = field(default_factory=tuple)
-    authorizer: Mapping[str, Any] | None = None  # what a REQUEST authorizer allowed
+    authorizer: Mapping[str, str] | None = None  # what a REQUEST authorizer allowed
 
 
-def _request_context(
-    api: ApiContext,
-    conn: ConnectionMeta,
-    route_key: str,
-    event_type: str,
-    now_ms: int,
-    request_id: str,
-    extended_request_id: str,
-) -> dict[str, Any]:
-    context: dict[str, Any] = {
-        "routeKey": route_key,
-        "eventType": event_type,
-        "extendedRequestId": extended_request_id,
-        "requestTime": request_time(now_ms),
-        "messageDirection": "IN",
-        "stage": api.stage,
-        "connectedAt": conn.connected_at,
-        "requestTimeEpoch": now_ms,
-        "identity": {"sourceIp": conn.source_ip, "userAgent": conn.user_agent},
-        "requestId": request_id,
-        "domainName": api.domain_name,
-        "connectionId": conn.connection_id,
-        "apiId": api.api_id,
-    }
-    if conn.authorizer is not None:
-        context["authorizer"] = dict(conn.authorizer)
-    return context
-
-
-def _single_and_multi(
+def single_and_multi(
     pairs: Sequence[tuple[str, str]],
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
     """API Gateway's two views: the last value of each name, and every value."""
@@ -107,100 +105,136 @@ def _single_and_multi(
     return single, multi
 
 
-def connect_event(
-    api: ApiContext,
-    conn: ConnectionMeta,
-    now_ms: int,
-    request_id: str,
-    extended_request_id: str,
-) -> dict[str, Any]:
-    """The $connect event: headers and (when present) query string parameters."""
-    headers, multi_headers = _single_and_multi(conn.headers)
-    event: dict[str, Any] = {
-        "headers": headers,
-        "multiValueHeaders": multi_headers,
-        "requestContext": _request_context(
-            api, conn, "$connect", "CONNECT", now_ms, request_id, extended_request_id
-        ),
-        "isBase64Encoded": False,
-    }
-    if conn.query:
-        query, multi_query = _single_and_multi(conn.query)
-        event["queryStringParameters"] = query
-        event["multiValueQueryStringParameters"] = multi_query
-    return event
+class EventFactory:
+    """Builds the events of one API, each with fresh ids and the time of ``clock``."""
 
+    def __init__(
+        self,
+        api: ApiContext,
+        clock: Callable[[], float] = time.time,
+        new_id: IdSource = new_gateway_id,
+        region: str = "us-east-1",
+        account_id: str = ACCOUNT_ID,
+    ) -> None:
+        self.api = api
+        self._clock = clock
+        self._new_id = new_id
+        self._region = region
+        self._account_id = account_id
 
-def message_event(
-    api: ApiContext,
-    conn: ConnectionMeta,
-    route_key: str,
-    body: str | bytes,
-    now_ms: int,
-    request_id: str,
-    extended_request_id: str,
-    message_id: str,
-) -> dict[str, Any]:
-    """A MESSAGE event: the body and messageId, no headers. Binary bodies are base64."""
-    context = _request_context(
-        api, conn, route_key, "MESSAGE", now_ms, request_id, extended_request_id
-    )
-    context["messageId"] = message_id
-    binary = isinstance(body, bytes)
-    return {
-        "requestContext": context,
-        "body": base64.b64encode(body).decode() if isinstance(body, bytes) else body,
-        "isBase64Encoded": binary,
-    }
+    def now_ms(self) -> int:
+        return int(self._clock() * 1000)
 
+    def new_connection_id(self) -> str:
+        return self._new_id()
 
-def disconnect_event(
-    api: ApiContext,
-    conn: ConnectionMeta,
-    status_code: int,
-    reason: str,
-    now_ms: int,
-    request_id: str,
-    extended_request_id: str,
-) -> dict[str, Any]:
-    """The $disconnect event, with the close code and reason."""
-    context = _request_context(
-        api, conn, "$disconnect", "DISCONNECT", now_ms, request_id, extended_request_id
-    )
-    context["disconnectStatusCode"] = status_code
-    context["disconnectReason"] = reason
-    headers, multi_headers = _single_and_multi(
-        [(k, v) for k, v in conn.headers if k.lower() in {"host", "x-forwarded-for"}]
-    )
-    return {
-        "headers": headers,
-        "multiValueHeaders": multi_headers,
-        "requestContext": context,
-        "isBase64Encoded": False,
-    }
+    @property
+    def method_arn(self) -> str:
+        """The ARN a REQUEST authorizer's policy must allow: the stage's $connect."""
+        api = self.api
+        return (
+            f"arn:aws:execute-api:{self._region}:{self._account_id}:"
+            f"{api.api_id}/{api.stage}/$connect"
+        )
 
+    def _context(
+        self, conn: ConnectionMeta, route_key: str, event_type: str, now_ms: int
+    ) -> dict[str, Any]:
+        request_id = self._new_id()
+        identity = {"sourceIp": conn.source_ip}
+        if conn.user_agent:
+            identity["userAgent"] = conn.user_agent
+        api = self.api
+        context: dict[str, Any] = {
+            "routeKey": route_key,
+            "eventType": event_type,
+            "extendedRequestId": request_id,
+            "requestTime": request_time(now_ms),
+            "messageDirection": "IN",
+            "stage": api.stage,
+            "connectedAt": conn.connected_at,
+            "requestTimeEpoch": now_ms,
+            "identity": identity,
+            "requestId": request_id,
+            "domainName": api.domain_name,
+            "connectionId": conn.connection_id,
+            "apiId": api.api_id,
+        }
+        if conn.authorizer is not None:
+            context["authorizer"] = dict(conn.authorizer)
+        return context
 
-def authorizer_event(
-    api: ApiContext,
-    conn: ConnectionMeta,
-    now_ms: int,
-    request_id: str,
-    extended_request_id: str,
-    region: str = "us-east-1",
-    account_id: str = "123456789012",
-) -> dict[str, Any]:
-    """The REQUEST authorizer event of a $connect: the connect event's fields, plus type,
-    methodArn and stageVariables."""
-    event = connect_event(api, conn, now_ms, request_id, extended_request_id)
-    event.pop("isBase64Encoded", None)
-    event["type"] = "REQUEST"
-    event["methodArn"] = (
-        f"arn:aws:execute-api:{region}:{account_id}:{api.api_id}/{api.stage}/$connect"
-    )
-    event["stageVariables"] = {}
-    event.setdefault("queryStringParameters", {})
-    event.setdefault("multiValueQueryStringParameters", {})
-    return event
+    def _handshake_headers(self, conn: ConnectionMeta, now_ms: int) -> list[tuple[str, str]]:
+        """The client's headers, then what API Gateway adds (replacing any the client sent)."""
+        added = {
+            "X-Amzn-Trace-Id": new_trace_id(now_ms),
+            "X-Forwarded-For": conn.source_ip,
+            "X-Forwarded-Port": str(self.api.port),
+            "X-Forwarded-Proto": self.api.scheme,
+        }
+        lowered = {name.lower() for name in added}
+        own = [(k, v) for k, v in conn.headers if k.lower() not in lowered]
+        return [*own, *added.items()]
+
+    def connect(self, conn: ConnectionMeta) -> dict[str, Any]:
+        """The $connect event: headers and (when the URL has any) query string parameters."""
+        now = self.now_ms()
+        pairs = [
+            (k, v) for k, v in self._handshake_headers(conn, now) if k.lower() not in HOP_BY_HOP
+        ]
+        headers, multi_headers = single_and_multi(pairs)
+        event: dict[str, Any] = {
+            "headers": headers,
+            "multiValueHeaders": multi_headers,
+            "requestContext": self._context(conn, "$connect", "CONNECT", now),
+            "isBase64Encoded": False,
+        }
+        if conn.query:
+            query, multi_query = single_and_multi(conn.query)
+            event["queryStringParameters"] = query
+            event["multiValueQueryStringParameters"] = multi_query
+        return event
+
+    def authorizer(self, conn: ConnectionMeta) -> dict[str, Any]:
+        """A REQUEST authorizer's input: type, methodArn, the handshake's headers (the upgrade
+        ones too), query strings and stage variables, always present, and the CONNECT
+        request context."""
+        now = self.now_ms()
+        headers, multi_headers = single_and_multi(self._handshake_headers(conn, now))
+        query, multi_query = single_and_multi(conn.query)
+        return {
+            "type": "REQUEST",
+            "methodArn": self.method_arn,
+            "headers": headers,
+            "multiValueHeaders": multi_headers,
+            "queryStringParameters": query,
+            "multiValueQueryStringParameters": multi_query,
+            "stageVariables": {},
+            "requestContext": self._context(conn, "$connect", "CONNECT", now),
+        }
+
+    def message(self, conn: ConnectionMeta, route_key: str, body: str) -> dict[str, Any]:
+        """A MESSAGE event: the body and a messageId, no headers."""
+        context = self._context(conn, route_key, "MESSAGE", self.now_ms())
+        # (the captures' messageIds share their last 8 characters with the connectionId)
+        context["messageId"] = self._new_id()[:8] + conn.connection_id[8:]
+        return {"requestContext": context, "body": body, "isBase64Encoded": False}
+
+    def disconnect(self, conn: ConnectionMeta, status_code: int, reason: str) -> dict[str, Any]:
+        """The $disconnect event, with the close code and reason, and the fixed headers every
+        recorded DISCONNECT has."""
+        context = self._context(conn, "$disconnect", "DISCONNECT", self.now_ms())
+        context["disconnectStatusCode"] = status_code
+        context["disconnectReason"] = reason
+        host = next((v for k, v in conn.headers if k.lower() == "host"), self.api.domain_name)
+        pairs = [("Host", host), ("x-api-key", ""), ("X-Forwarded-For", ""), ("x-restapi", "")]
+        headers, multi_headers = single_and_multi(pairs)
+        return {
+            "headers": headers,
+            "multiValueHeaders": multi_headers,
+            "requestContext": context,
+            "isBase64Encoded": False,
+        }
 
 
 def identity_present(source: str, conn: ConnectionMeta) -> bool:

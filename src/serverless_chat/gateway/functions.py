@@ -1,30 +1,36 @@
-"""Run the template's Python functions in-process, in a worker pool, with Lambda's rules.
+"""Run the template's functions as Lambda runs them, and log as Lambda logs.
 
-Each function is loaded once (its cold start): its Code folder goes on
-sys.path and its handler module is imported. A module that offers
-``build_handler(dependencies)`` (ours do) gets the gateway's local adapters
-injected; any other handler is called as Lambda would call it, with the
-function's environment variables applied to os.environ. Every invocation
-logs Lambda's START / END / REPORT lines and is bounded by the function's
-Timeout.
+Every function runs isolated, in containers of its own (``containers``), unless the
+application's hook (``services``) hands the gateway an in-process handler for it; those run
+on the gateway's thread pool (``pool``), for speed, with the same Timeout and log lines.
+Every invocation logs Lambda's START / END / REPORT lines (REPORT with ``Init Duration``
+after a cold start).
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
-import os
+import secrets
 import sys
 import time
+import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from serverless_chat.gateway.containers import (
+    ContainerOutcome,
+    FunctionContainers,
+    credentials_for,
+    lambda_environment,
+    prepare_runtime_dir,
+)
 from serverless_chat.gateway.events import new_request_id
 from serverless_chat.gateway.lambda_context import LambdaContext
 from serverless_chat.gateway.pool import ElasticPool
+from serverless_chat.gateway.services import LocalApp
 from serverless_chat.gateway.template import FunctionSpec
 
 log = logging.getLogger("serverless_chat.lambda")
@@ -33,7 +39,7 @@ Handler = Callable[[dict[str, Any], Any], Any]
 
 
 class FunctionLoadError(RuntimeError):
-    """A function cannot run locally (not Python, no local code, import failure)."""
+    """A function cannot run locally (not Python, no local code)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +51,18 @@ class Invocation:
     error: str | None = None
     timed_out: bool = False
     duration_ms: float = 0.0
+    error_type: str = ""
+    stack_trace: tuple[str, ...] = ()
+
+    @property
+    def error_body(self) -> dict[str, Any]:
+        """Lambda's answer for a function error: what the Invoke API returns."""
+        return {
+            "errorMessage": self.error or "",
+            "errorType": self.error_type or "Error",
+            "requestId": self.request_id,
+            "stackTrace": list(self.stack_trace),
+        }
 
     @property
     def ok(self) -> bool:
@@ -68,145 +86,222 @@ class Invocation:
             return None if body is None else str(body)
         return self.result if isinstance(self.result, str) else None
 
-
-# Modules the gateway itself runs on: --watch never reloads them (their classes and
-# errors must stay the ones the gateway's adapters use). Editing them needs a restart.
-HOST_MODULES = (
-    "serverless_chat.gateway",
-    "serverless_chat.adapters",
-    "serverless_chat.errors",
-    "serverless_chat.ports",
-    "serverless_chat.site",
-    "serverless_chat.cli",
-)
+    @property
+    def headers(self) -> dict[str, str]:
+        """The proxy response's headers (a $connect's Sec-WebSocket-Protocol, say)."""
+        headers = self.result.get("headers") if isinstance(self.result, dict) else None
+        if not isinstance(headers, dict):
+            return {}
+        return {str(k): str(v) for k, v in headers.items()}
 
 
-def forget_modules(folders: set[Path]) -> list[str]:
-    """Drop from sys.modules what was imported from the folders (but the host's modules),
-    so the next import reads the files again."""
+def check_runnable(spec: FunctionSpec) -> None:
+    """FunctionLoadError when the gateway cannot run ``spec`` at all."""
+    if not spec.runtime.startswith("python"):
+        raise FunctionLoadError(f"{spec.logical_id}: runtime {spec.runtime!r} is not Python")
+    if spec.code_dir is None or not spec.code_dir.is_dir():
+        raise FunctionLoadError(f"{spec.logical_id}: Code is not a local folder ({spec.code_dir})")
+
+
+@dataclass(slots=True)
+class RunnerConfig:
+    """How the functions run: where, with what around them."""
+
+    region: str = "us-east-1"
+    workers: int = 64  # threads for in-process handlers (a ceiling: gateway/pool.py)
+    max_containers: int = 10  # containers of one function at once
+    state_dir: Path = Path(".serverless-chat")
+    # What the gateway adds to every container's environment (its services' endpoints);
+    # the function's own variables win over these, the Lambda runtime's over both.
+    environment: Mapping[str, str] | None = None
+
+
+class FunctionRunner:
+    """Invokes the template's functions: in-process when the hook wired them, else in
+    containers. ``invoke`` never raises for what a function does."""
+
+    def __init__(
+        self,
+        functions: Mapping[str, FunctionSpec],
+        app: LocalApp | None = None,
+        config: RunnerConfig | None = None,
+    ) -> None:
+        self._config = config or RunnerConfig()
+        self._specs = dict(functions)
+        self._app = app
+        self._pool = ElasticPool(self._config.workers, name="lambda")
+        self._secret = secrets.token_urlsafe(30)
+        self._runtime_dir: Path | None = None
+        self._in_process: dict[str, Handler] = {}
+        self._containers: dict[str, FunctionContainers] = {}
+        self.load_errors: dict[str, str] = {}
+        self._wire()
+
+    @property
+    def secret_access_key(self) -> str:
+        """The secret key of the credentials every container gets (for SigV4 checks)."""
+        return self._secret
+
+    def placement(self, logical_id: str) -> str:
+        """Where a function runs: "in-process", "isolated", or why it cannot run."""
+        if logical_id in self._in_process:
+            return "in-process"
+        if logical_id in self._containers:
+            return "isolated"
+        return self.load_errors.get(logical_id, "not loaded")
+
+    def _wire(self) -> None:
+        for logical_id, spec in self._specs.items():
+            try:
+                check_runnable(spec)
+                handler = self._app.handler(spec) if self._app is not None else None
+            except Exception as error:  # the function cannot run, or the hook failed on it
+                self.load_errors[logical_id] = str(error)
+                log.error("%s", error)
+                continue
+            self.load_errors.pop(logical_id, None)
+            if handler is not None:
+                self._in_process[logical_id] = handler
+            else:
+                self._containers[logical_id] = self._containers_for(spec)
+
+    def _containers_for(self, spec: FunctionSpec) -> FunctionContainers:
+        if self._runtime_dir is None:
+            self._runtime_dir = prepare_runtime_dir(self._config.state_dir / "runtime")
+        credentials = credentials_for(spec, self._secret)
+        environment = lambda_environment(
+            spec, self._config.region, credentials, self._config.environment or {}
+        )
+        return FunctionContainers(
+            spec,
+            environment,
+            [str(self._runtime_dir)],
+            self._config.state_dir / "pycache",
+            self._config.max_containers,
+        )
+
+    async def reload(self, forget: Callable[[], object]) -> int:
+        """New code: stop every container (the next invocation starts cold), call
+        ``forget`` (drops the modules the in-process handlers were imported from), wire the
+        functions again. A function the hook can no longer build keeps its old handler."""
+        old = dict(self._in_process)
+        await self._stop_containers()
+        forget()
+        self._in_process.clear()
+        self._wire()
+        for logical_id, handler in old.items():
+            if logical_id in self.load_errors:
+                self._in_process[logical_id] = handler
+                self._containers.pop(logical_id, None)
+        return len(self._in_process) + len(self._containers)
+
+    async def invoke(self, spec: FunctionSpec, event: dict[str, Any]) -> Invocation:
+        """Run the function on ``event`` within its Timeout."""
+        request_id = new_request_id()
+        containers = self._containers.get(spec.logical_id)
+        handler = self._in_process.get(spec.logical_id)
+        if containers is None and handler is None:
+            reason = self.load_errors.get(spec.logical_id, f"{spec.logical_id} is not loaded")
+            return Invocation(request_id, error=reason, error_type="Runtime.InvalidEntrypoint")
+        log.info("START RequestId: %s Version: $LATEST Function: %s", request_id, spec.name)
+        started = time.perf_counter()
+        init_ms = None
+        if containers is not None:
+            outcome = await containers.invoke(event, request_id, _trace_id())
+            init_ms = outcome.init_ms
+            invocation = _from_container(request_id, spec, outcome)
+        else:
+            assert handler is not None
+            invocation = await self._run_in_process(spec, handler, event, request_id)
+        duration = (time.perf_counter() - started) * 1000 - (init_ms or 0.0)
+        log.info("END RequestId: %s", request_id)
+        init = f" Init Duration: {init_ms:.2f} ms" if init_ms is not None else ""
+        status = " Status: timeout" if invocation.timed_out else ""
+        log.info(
+            "REPORT RequestId: %s Function: %s Duration: %.2f ms Billed Duration: %d ms "
+            "Memory Size: %d MB%s%s",
+            request_id,
+            spec.name,
+            duration,
+            int(duration) + 1,
+            spec.memory_mb,
+            init,
+            status,
+        )
+        return replace(invocation, duration_ms=duration)
+
+    async def _run_in_process(
+        self, spec: FunctionSpec, handler: Handler, event: dict[str, Any], request_id: str
+    ) -> Invocation:
+        context = LambdaContext(
+            spec.name, spec.memory_mb, spec.timeout, request_id, self._config.region
+        )
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(spec.timeout):
+                result = await loop.run_in_executor(self._pool, handler, event, context)
+        except TimeoutError:
+            return _timed_out(request_id, spec)
+        except Exception as error:
+            log.exception("%s %s failed", request_id, spec.name)
+            trace = traceback.format_list(traceback.extract_tb(error.__traceback__))
+            return Invocation(
+                request_id,
+                error=str(error),
+                error_type=type(error).__name__,
+                stack_trace=tuple(trace),
+            )
+        return Invocation(request_id, result=result)
+
+    async def _stop_containers(self) -> None:
+        containers = list(self._containers.values())
+        self._containers.clear()
+        await asyncio.gather(*(c.stop() for c in containers))
+
+    async def shutdown(self) -> None:
+        """Stop taking work; in-process invocations finish in their threads, containers
+        are stopped."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        await self._stop_containers()
+
+
+def _timed_out(request_id: str, spec: FunctionSpec) -> Invocation:
+    message = f"Task timed out after {spec.timeout:.2f} seconds"
+    log.error("%s Error: %s", request_id, message)
+    return Invocation(request_id, error=message, timed_out=True, error_type="Sandbox.Timedout")
+
+
+def _from_container(request_id: str, spec: FunctionSpec, outcome: ContainerOutcome) -> Invocation:
+    if outcome.timed_out:
+        return _timed_out(request_id, spec)
+    if outcome.error is not None:
+        error_type = str(outcome.error.get("errorType", "Error"))
+        message = str(outcome.error.get("errorMessage", ""))
+        trace = tuple(str(line) for line in outcome.error.get("stackTrace") or ())
+        if error_type in ("Runtime.ExitError", "Runtime.InitError"):
+            log.error("%s %s: %s", request_id, error_type, message)
+        return Invocation(request_id, error=message, error_type=error_type, stack_trace=trace)
+    return Invocation(request_id, result=outcome.result)
+
+
+def _trace_id() -> str:
+    """An X-Ray trace header, as Lambda sets _X_AMZN_TRACE_ID for each invocation."""
+    epoch = f"{int(time.time()):08x}"
+    return f"Root=1-{epoch}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
+
+
+def forget_modules(folders: set[Path], keep: set[str]) -> list[str]:
+    """Drop from sys.modules what was imported from the folders (but the modules in
+    ``keep``: the gateway's and its hook's), so the next import reads the files again."""
+    import importlib
+
     forgotten = []
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if not file or name == "serverless_chat" or name.startswith(HOST_MODULES):
+        if not file or name in keep:
             continue
         if any(Path(file).resolve().is_relative_to(folder) for folder in folders):
             del sys.modules[name]
             forgotten.append(name)
     importlib.invalidate_caches()
     return forgotten
-
-
-def load_handler(
-    spec: FunctionSpec,
-    local_dependencies: Callable[[FunctionSpec], Any] | None,
-    host_environment: Mapping[str, str] | None = None,
-) -> Handler:
-    """Import the function's handler from its Code folder (the cold start)."""
-    if not spec.runtime.startswith("python"):
-        raise FunctionLoadError(f"{spec.logical_id}: runtime {spec.runtime!r} is not Python")
-    if spec.code_dir is None or not spec.code_dir.is_dir():
-        raise FunctionLoadError(f"{spec.logical_id}: Code is not a local folder ({spec.code_dir})")
-    if "." not in spec.handler:
-        raise FunctionLoadError(
-            f"{spec.logical_id}: Handler {spec.handler!r} is not module.function"
-        )
-    code_dir = str(spec.code_dir)
-    if code_dir not in sys.path:
-        sys.path.insert(0, code_dir)
-    try:
-        module = importlib.import_module(spec.module_name)
-    except Exception as error:
-        raise FunctionLoadError(
-            f"{spec.logical_id}: cannot import {spec.module_name}: {error}"
-        ) from error
-    build = getattr(module, "build_handler", None)
-    if callable(build) and local_dependencies is not None:
-        handler: Handler = build(local_dependencies(spec))
-        return handler
-    os.environ.update({**(host_environment or {}), **spec.environment})
-    entry = getattr(module, spec.attribute, None)
-    if not callable(entry):
-        raise FunctionLoadError(f"{spec.logical_id}: {spec.handler} is not a callable")
-    return entry  # type: ignore[no-any-return]
-
-
-class FunctionRunner:
-    """Loads every function once and invokes them on a shared pool of threads (one while it
-    keeps up: gateway/pool.py)."""
-
-    def __init__(
-        self,
-        functions: dict[str, FunctionSpec],
-        local_dependencies: Callable[[FunctionSpec], Any] | None = None,
-        workers: int = 64,
-        region: str = "us-east-1",
-        host_environment: Mapping[str, str] | None = None,
-    ) -> None:
-        self._pool = ElasticPool(workers, name="lambda")
-        self._region = region
-        self._specs = functions
-        self._local = local_dependencies
-        self._environment = dict(host_environment or {})
-        self._handlers: dict[str, Handler] = {}
-        self.load_errors: dict[str, str] = {}
-        self._load_all()
-
-    def _load_all(self) -> int:
-        loaded = 0
-        for logical_id, spec in self._specs.items():
-            try:
-                self._handlers[logical_id] = load_handler(spec, self._local, self._environment)
-            except FunctionLoadError as error:
-                self.load_errors[logical_id] = str(error)
-                log.error("%s", error)
-            else:
-                self.load_errors.pop(logical_id, None)
-                loaded += 1
-        return loaded
-
-    def reload(self) -> int:
-        """Import every function's code again (a new cold start); open connections stay.
-        A function that no longer loads keeps its previous handler, and says why."""
-        folders = {s.code_dir for s in self._specs.values() if s.code_dir is not None}
-        forget_modules(folders)
-        return self._load_all()
-
-    async def invoke(self, spec: FunctionSpec, event: dict[str, Any]) -> Invocation:
-        """Run the function on ``event`` in the pool, within its Timeout."""
-        request_id = new_request_id()
-        handler = self._handlers.get(spec.logical_id)
-        if handler is None:
-            reason = self.load_errors.get(spec.logical_id, f"{spec.logical_id} is not loaded")
-            return Invocation(request_id, error=reason)
-        context = LambdaContext(spec.name, spec.memory_mb, spec.timeout, request_id, self._region)
-        log.info("START RequestId: %s Version: $LATEST Function: %s", request_id, spec.name)
-        started = time.perf_counter()
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(spec.timeout):
-                result = await loop.run_in_executor(self._pool, handler, event, context)
-            outcome = Invocation(request_id, result=result)
-        except TimeoutError:
-            log.error("%s Task timed out after %.2f seconds", request_id, spec.timeout)
-            outcome = Invocation(request_id, error="Task timed out", timed_out=True)
-        except Exception as error:
-            log.exception("%s %s failed", request_id, spec.name)
-            outcome = Invocation(request_id, error=f"{type(error).__name__}: {error}")
-        duration = (time.perf_counter() - started) * 1000
-        log.info("END RequestId: %s", request_id)
-        log.info(
-            "REPORT RequestId: %s Function: %s Duration: %.2f ms Billed Duration: %d ms "
-            "Memory Size: %d MB",
-            request_id,
-            spec.name,
-            duration,
-            int(duration) + 1,
-            spec.memory_mb,
-        )
-        return Invocation(
-            outcome.request_id, outcome.result, outcome.error, outcome.timed_out, duration
-        )
-
-    def shutdown(self) -> None:
-        """Stop taking work; running invocations finish in their threads."""
-        self._pool.shutdown(wait=False, cancel_futures=True)

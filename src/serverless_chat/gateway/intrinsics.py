@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from serverless_chat.gateway.cfn_yaml import TemplateError
+from serverless_chat.gateway.parameters import ParameterError, check_parameter
 
 
 class _NoValue:
@@ -94,9 +95,10 @@ class Resolver:
                 value = spec["Default"]
             else:
                 raise TemplateError(f"parameter {name} has no default; pass --parameter {name}=…")
-            allowed = spec.get("AllowedValues")
-            if allowed is not None and str(value) not in [str(v) for v in allowed]:
-                raise TemplateError(f"parameter {name}={value} is not one of {allowed}")
+            try:
+                check_parameter(name, spec, str(value))
+            except ParameterError as error:
+                raise TemplateError(str(error)) from None
             if str(spec.get("Type", "")).startswith("List<") or spec.get("Type") == (
                 "CommaDelimitedList"
             ):

@@ -1,87 +1,49 @@
-"""The local gateway's server: WebSocket at /{stage}, the callback API beside it (aiohttp).
+"""The local gateway's server: the WebSocket at /{stage}, the callback API beside it (aiohttp).
 
-Thin by design: route selection and event shapes come from ``routing`` and
-``events``; functions run through ``functions.FunctionRunner``; this module
-moves frames between sockets and those.
+A shell around ``core``: it turns an upgrade request into a ``Handshake``, frames into
+``message`` calls and closes into ``disconnect``; what API Gateway would do with each is
+decided there. This module also composes the gateway: the template, the functions, the
+application's hook, and the services offered to it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import functools
 import logging
-import os
-import secrets
-import string
+import socket as sockets
+import sys
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from serverless_chat.adapters.sqlite import SqliteDatabase
-from serverless_chat.gateway import events
 from serverless_chat.gateway.callback_api import CallbackApi
-from serverless_chat.gateway.functions import FunctionRunner, Invocation
-from serverless_chat.gateway.local_adapters import (
-    DynamoDbStores,
-    InProcessConnections,
-    LocalDependencies,
-    StateDirStores,
-    StoreFactory,
-)
+from serverless_chat.gateway.core import Accepted, GatewayCore, Handshake
+from serverless_chat.gateway.errors import FunctionNotFound, GatewayClosing
+from serverless_chat.gateway.events import ApiContext, EventFactory
+from serverless_chat.gateway.functions import FunctionRunner, RunnerConfig, forget_modules
 from serverless_chat.gateway.registry import MAX_POST_BYTES, ConnectionRegistry, LiveConnection
-from serverless_chat.gateway.routing import select_route, selection_path
+from serverless_chat.gateway.services import (
+    InProcessCallbacks,
+    LocalApp,
+    LocalServices,
+    load_hook,
+)
 from serverless_chat.gateway.tables import code_snapshot, create_table
-from serverless_chat.gateway.template import AuthorizerSpec, WebSocketApiSpec, read_api
-from serverless_chat.gateway.web import web_routes
-from serverless_chat.handlers.dependencies import DEFAULT_FANOUT_CONCURRENCY
+from serverless_chat.gateway.template import WebSocketApiSpec, read_api
 
 log = logging.getLogger("serverless_chat.gateway")
 
-_ID_ALPHABET = string.ascii_letters + string.digits
+NORMAL_CLOSURE = 1000
 GOING_AWAY = 1001
+UNSUPPORTED_DATA = 1003
+NO_STATUS = 1005
+ABNORMAL_CLOSURE = 1006
 MESSAGE_TOO_BIG = 1009
-
-
-def policy_decision(result: Any) -> dict[str, Any] | None:
-    """The authorizer context when the policy allows execute-api:Invoke, else None.
-
-    The context is principalId plus the policy's ``context`` values, as API Gateway passes
-    them on in requestContext.authorizer."""
-    if not isinstance(result, dict):
-        return None
-    statements = (result.get("policyDocument") or {}).get("Statement") or []
-    if isinstance(statements, dict):
-        statements = [statements]
-    effects = {str(s.get("Effect", "")).lower() for s in statements if isinstance(s, dict)}
-    if "allow" not in effects or "deny" in effects:
-        return None
-    context = result.get("context") or {}
-    allowed: dict[str, Any] = {"principalId": result.get("principalId", "")}
-    allowed.update(
-        {str(k): v for k, v in context.items() if isinstance(v, str | int | float | bool)}
-    )
-    return allowed
-
-
-def _size(body: str | bytes, limit: int) -> int:
-    """The frame's size in bytes; text is only encoded when it might be over the limit."""
-    if isinstance(body, bytes) or len(body) * 4 <= limit:  # UTF-8 needs at most 4 bytes
-        return len(body)
-    return len(body.encode())
-
-
-def new_connection_id() -> str:
-    """An id shaped like API Gateway's (16 characters ending in '='), safe in a URL path."""
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(15)) + "="
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @dataclass(slots=True)
@@ -95,16 +57,17 @@ class GatewayConfig:
     parameters: Mapping[str, str] = field(default_factory=dict)
     stack_name: str = "serverless-chat"
     region: str = "us-east-1"
-    # Invocations that may run at once, each in a thread of this one process. One thread
-    # runs them while it keeps up; more are called only when work waits on a busy one
-    # (gateway/pool.py), so this is a ceiling, for functions that wait.
+    # Threads for the functions the hook runs in-process (a ceiling: gateway/pool.py), and
+    # containers of one function at once for the others.
     workers: int = 64
+    max_containers: int = 10
     watch: bool = False
     watch_interval: float = 1.0
     dynamodb_endpoint: str | None = None
-    # Connections in memory (they die with the sockets anyway), or in the state dir's SQLite
-    # file beside the history ("sqlite"), where other programs can read them.
-    connections_store: str = "memory"
+    # The application's hook: None takes the template's (Metadata: LocalGateway: Hook);
+    # "" runs every function isolated. hook_options are passed on to it.
+    hook: str | None = None
+    hook_options: Mapping[str, str] = field(default_factory=dict)
     # API Gateway's limits, configurable for tests.
     idle_timeout: float = 600.0
     max_connection_duration: float = 7200.0
@@ -116,6 +79,13 @@ class GatewayConfig:
     compress: bool = False
 
 
+def _size(body: str, limit: int) -> int:
+    """The frame's size in bytes; text is only encoded when it might be over the limit."""
+    if len(body) * 4 <= limit:  # UTF-8 needs at most 4 bytes a character
+        return len(body)
+    return len(body.encode("utf-8", "surrogatepass"))
+
+
 class LocalGateway:
     """One WebSocket API of a template, served on one port."""
 
@@ -124,14 +94,15 @@ class LocalGateway:
         self.api: WebSocketApiSpec = read_api(
             config.template, config.parameters, config.stack_name, config.region
         )
-        self._path = selection_path(self.api.route_selection_expression)
         self.registry = ConnectionRegistry(config.callback_latency)
         self._runner: web.AppRunner | None = None
         self._functions: FunctionRunner | None = None
-        self._database: SqliteDatabase | None = None
-        self._fanout_pool: ThreadPoolExecutor | None = None
+        self._app: LocalApp | None = None
+        self._core: GatewayCore | None = None
         self._watch_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._socket: sockets.socket | None = None
+        self._host_modules: set[str] = set()
         self._port = config.port
 
     # -- lifecycle -------------------------------------------------------------
@@ -152,85 +123,127 @@ class LocalGateway:
         assert self._functions is not None, "the gateway is not started"
         return self._functions
 
-    def application(self) -> web.Application:
-        app = web.Application()
-        callbacks = CallbackApi(self.registry, self.api.stage, self.config.callback_latency)
-        app.router.add_routes(callbacks.routes())
-        app.router.add_routes(web_routes(self.api.stage))
-        app.router.add_get(f"/{self.api.stage}", self._websocket)
-        app.on_shutdown.append(self._close_all)
-        return app
+    @property
+    def app(self) -> LocalApp | None:
+        """What the application's hook made, when one is in use."""
+        return self._app
+
+    @property
+    def core(self) -> GatewayCore:
+        assert self._core is not None, "the gateway is not started"
+        return self._core
+
+    @property
+    def hook(self) -> str:
+        """The hook in use ("" when every function runs isolated)."""
+        return self.api.hook or "" if self.config.hook is None else self.config.hook
 
     async def start(self) -> str:
-        """Listen, load the functions, purge stale rows; returns the ws:// URL."""
+        """Listen, wire the functions, serve; returns the ws:// URL."""
+        self._loop = asyncio.get_running_loop()
+        self._socket = self._listen()
+        self._port = self._socket.getsockname()[1]
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        if self.config.dynamodb_endpoint:
+            await asyncio.to_thread(self._create_tables, self.config.dynamodb_endpoint)
+        services = LocalServices(
+            callbacks=InProcessCallbacks(self.registry, self._loop),
+            invoke_async=self._invoke_async,
+            state_dir=self.config.state_dir,
+            region=self.config.region,
+            stage=self.api.stage,
+            callback_url=self.callback_url,
+            dynamodb_endpoint=self.config.dynamodb_endpoint,
+            options=self.config.hook_options,
+        )
+        if self.hook:
+            hook = load_hook(self.hook, self.config.template.parent)
+            self._host_modules = set(sys.modules)
+            self._app = await asyncio.to_thread(hook, services)
+        self._functions = await asyncio.to_thread(
+            FunctionRunner,
+            self.api.functions,
+            self._app,
+            RunnerConfig(
+                region=self.config.region,
+                workers=self.config.workers,
+                max_containers=self.config.max_containers,
+                state_dir=self.config.state_dir,
+                environment=self._function_environment(),
+            ),
+        )
+        api = ApiContext(self.api.api_id, self.api.stage, self._domain_name, self._port, "http")
+        events = EventFactory(api, region=self.config.region)
+        self._core = GatewayCore(self.api, self.functions, events, self.registry.connecting)
         self._runner = web.AppRunner(self.application(), handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.host, self.config.port)
-        await site.start()
-        sockets = getattr(site._server, "sockets", None) or []
-        if sockets:
-            self._port = sockets[0].getsockname()[1]
-        self.config.state_dir.mkdir(parents=True, exist_ok=True)
-        self._fanout_pool = ThreadPoolExecutor(DEFAULT_FANOUT_CONCURRENCY, "fanout")
-        self._loop = asyncio.get_running_loop()
-        connections = InProcessConnections(self.registry, self._loop)
-        self.local = LocalDependencies(
-            self._stores(), connections, self._fanout_pool, self._invoke_async
-        )
-        self._functions = FunctionRunner(
-            self.api.functions,
-            self.local,
-            self.config.workers,
-            self.config.region,
-            self._function_environment(),
-        )
-        await asyncio.to_thread(self.local.purge)
+        await web.SockSite(self._runner, self._socket).start()
         if self.config.watch:
             self._watch_task = asyncio.create_task(self._watch())
         return self.url
 
+    def _listen(self) -> sockets.socket:
+        family = sockets.AF_INET6 if ":" in self.config.host else sockets.AF_INET
+        listener = sockets.socket(family, sockets.SOCK_STREAM)
+        listener.setsockopt(sockets.SOL_SOCKET, sockets.SO_REUSEADDR, 1)
+        try:
+            listener.bind((self.config.host, self.config.port))
+            listener.listen(1024)
+        except OSError:
+            listener.close()
+            raise
+        listener.setblocking(False)
+        return listener
+
+    @property
+    def _domain_name(self) -> str:
+        return f"{self.config.host}:{self._port}"
+
+    def application(self) -> web.Application:
+        app = web.Application()
+        callbacks = CallbackApi(self.registry, self.api.stage, self.config.callback_latency)
+        app.router.add_routes(callbacks.routes())
+        if self._app is not None:
+            app.router.add_routes(self._app.web_routes())
+        app.router.add_get(f"/{self.api.stage}", self._websocket)
+        app.router.add_get(f"/{self.api.stage}/", self._websocket)
+        app.on_shutdown.append(self._close_all)
+        return app
+
     def _invoke_async(self, function_name: str, event: dict[str, Any]) -> None:
         """Lambda's InvocationType=Event for a template function (its name or logical id):
-        queued on the loop, not waited for. Callable from worker threads. LookupError when
-        the template has no such function."""
+        queued on the loop, not waited for. Callable from worker threads."""
         spec = next(
             (f for f in self.api.functions.values() if function_name in (f.name, f.logical_id)),
             None,
         )
         if spec is None:
-            raise LookupError(f"no function {function_name!r} in the template")
-        assert self._loop is not None, "the gateway is not started"
-        asyncio.run_coroutine_threadsafe(self.functions.invoke(spec, event), self._loop)
+            raise FunctionNotFound(f"no function {function_name!r} in the template")
+        loop = self._loop
+        if loop is None or loop.is_closed() or self._functions is None:
+            raise GatewayClosing("the gateway is not running")
+        try:
+            asyncio.run_coroutine_threadsafe(self._functions.invoke(spec, event), loop)
+        except RuntimeError as error:  # the loop is closing
+            raise GatewayClosing(str(error)) from error
 
-    def _stores(self) -> StoreFactory:
-        """History in SQLite under --state-dir and connections in memory (or in that file
-        with --connections-store sqlite), or the template's tables on --dynamodb-endpoint."""
-        endpoint = self.config.dynamodb_endpoint
-        if not endpoint:
-            self._database = SqliteDatabase(self.config.state_dir / "chat.sqlite3")
-            return StateDirStores(self._database, self.config.connections_store == "sqlite")
+    def _create_tables(self, endpoint: str) -> None:
         import boto3
 
         client = boto3.client(
             "dynamodb",
             endpoint_url=endpoint,
             region_name=self.config.region,
-            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
         )
         for table in self.api.tables.values():
             if create_table(client, table):
                 log.info("created table %s on %s", table.name, endpoint)
-        return DynamoDbStores(client)
 
     def _function_environment(self) -> dict[str, str]:
-        """What functions that call AWS themselves need to reach the local services."""
-        env = {
-            "CALLBACK_URL": self.callback_url,
-            "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", self.config.region),
-            "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-            "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
-        }
+        """What isolated functions need to reach the gateway's services."""
+        env = {"CALLBACK_URL": self.callback_url}
         if self.config.dynamodb_endpoint:
             env["AWS_ENDPOINT_URL_DYNAMODB"] = self.config.dynamodb_endpoint
         return env
@@ -245,7 +258,9 @@ class LocalGateway:
             current = await asyncio.to_thread(code_snapshot, folders)
             if current != snapshot:
                 snapshot = current
-                reloaded = await asyncio.to_thread(self.functions.reload)
+                reloaded = await self.functions.reload(
+                    functools.partial(forget_modules, folders, self._host_modules)
+                )
                 log.info("code changed: reloaded %d function(s)", reloaded)
 
     async def stop(self) -> None:
@@ -256,12 +271,13 @@ class LocalGateway:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        elif self._socket is not None:
+            self._socket.close()
         if self._functions is not None:
-            self._functions.shutdown()
-        if self._fanout_pool is not None:
-            self._fanout_pool.shutdown(wait=False)
-        if self._database is not None:
-            self._database.close()
+            await self._functions.shutdown()
+        if self._app is not None:
+            self._app.close()
+            self._app = None
 
     async def _close_all(self, _app: web.Application) -> None:
         self.registry.flush()  # posts already taken reach their clients before the close
@@ -272,14 +288,9 @@ class LocalGateway:
             connection.closing = True
             if connection.socket is not None and not connection.socket.closed:
                 await connection.socket.close(code=GOING_AWAY, message=b"Going away")
-            await self._run_disconnect(connection, GOING_AWAY, "Going away")
+            await self.core.disconnect(connection.meta, GOING_AWAY, "Going away")
 
     # -- one client --------------------------------------------------------------
-    def _api_context(self) -> events.ApiContext:
-        return events.ApiContext(
-            self.api.api_id, self.api.stage, f"{self.config.host}:{self._port}"
-        )
-
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         socket = web.WebSocketResponse(
             max_msg_size=MAX_POST_BYTES,
@@ -288,43 +299,48 @@ class LocalGateway:
         )
         if not socket.can_prepare(request).ok:
             return web.Response(status=426, text="This is a WebSocket endpoint; upgrade required.")
-        meta = events.ConnectionMeta(
-            connection_id=new_connection_id(),
-            connected_at=_now_ms(),
+        handshake = Handshake(
             source_ip=request.remote or "",
-            user_agent=request.headers.get("User-Agent", ""),
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers],
             query=list(request.query.items()),
         )
-        connect_route = self.api.routes.get("$connect")
-        if connect_route is not None and connect_route.authorizer is not None:
-            allowed = await self._authorize(connect_route.authorizer, meta)
-            if isinstance(allowed, web.Response):
-                return allowed
-            meta = replace(meta, authorizer=allowed)
+        outcome = await self.core.connect(handshake)
+        if not isinstance(outcome, Accepted):
+            if outcome.reason:
+                log.info("handshake refused with %d: %s", outcome.status, outcome.reason)
+            return web.Response(status=outcome.status, text=outcome.body, headers=outcome.headers)
+        meta = outcome.meta
+        if outcome.subprotocol:  # what $connect chose, whether or not the client offered it
+            socket = web.WebSocketResponse(
+                max_msg_size=MAX_POST_BYTES,
+                heartbeat=self.config.ping_interval,
+                compress=self.config.compress,
+                protocols=(outcome.subprotocol,),
+            )
+            socket.headers["Sec-WebSocket-Protocol"] = outcome.subprotocol
         connection = self.registry.open(meta)
-        refusal = await self._run_connect(meta)
-        if refusal is not None:
-            self.registry.remove(meta.connection_id)
-            return refusal
-        await socket.prepare(request)
-        # (no transport: the client left during the handshake; its posts are dropped)
-        self.registry.attach(meta.connection_id, socket, request.transport)
-        reason = ""
+        code, reason = ABNORMAL_CLOSURE, ""
         try:
-            reason = await self._receive_loop(connection, socket)
+            await socket.prepare(request)
+            self.registry.attach(meta.connection_id, socket, request.transport)
+            code, reason = await self._receive_loop(connection, socket)
         finally:
+            # Every connection accepted ends in $disconnect, however it ends (a client that
+            # leaves during the 101 too).
             removed = self.registry.remove(meta.connection_id)
             if removed is not None:
-                code = socket.close_code or 1006
-                reason = reason or f"Client-side close frame status code '{code}'"
-                await asyncio.shield(self._run_disconnect(removed, code, reason))
+                if removed.close_reason is not None:
+                    code, reason = removed.close_reason
+                await asyncio.shield(self.core.disconnect(meta, code, reason))
         return socket
 
-    async def _receive_loop(self, connection: LiveConnection, socket: web.WebSocketResponse) -> str:
-        """Dispatch frames until the client leaves or a limit closes it; says which limit."""
+    async def _receive_loop(
+        self, connection: LiveConnection, socket: web.WebSocketResponse
+    ) -> tuple[int, str]:
+        """Dispatch frames until the client leaves or a limit closes it; the close code and
+        reason $disconnect is told."""
         limits = self.config
-        started = time.monotonic()
+        started = connection.idle_since
         while True:
             now = time.monotonic()
             idle_left = limits.idle_timeout - (now - connection.idle_since)
@@ -332,121 +348,47 @@ class LocalGateway:
             try:
                 message = await socket.receive(timeout=max(0.0, min(idle_left, life_left)))
             except TimeoutError:
-                why = "Idle timeout" if idle_left <= life_left else "Connection duration exceeded"
-                await socket.close(code=GOING_AWAY, message=why.encode())
-                return why
-            if message.type == WSMsgType.TEXT:
-                body: str | bytes = message.data
-            elif message.type == WSMsgType.BINARY:
-                body = message.data
-            else:
-                return ""
+                await socket.close(code=GOING_AWAY, message=b"Going away")
+                return GOING_AWAY, "Going away"
+            if message.type == WSMsgType.BINARY:
+                log.warning(
+                    "%s sent a binary frame: API Gateway refuses those and closes with 1003",
+                    connection.meta.connection_id,
+                )
+                await socket.close(
+                    code=UNSUPPORTED_DATA, message=b"Binary frames are not supported"
+                )
+                return UNSUPPORTED_DATA, "Binary frames are not supported"
+            if message.type != WSMsgType.TEXT:
+                return _client_close(socket, message)
+            body: str = message.data
             size = _size(body, limits.max_frame_bytes)
             if size > limits.max_frame_bytes:
                 why = f"Frame of {size} bytes is over {limits.max_frame_bytes}"
                 await socket.close(code=MESSAGE_TOO_BIG, message=why.encode()[:120])
-                return why
+                return MESSAGE_TOO_BIG, why
             connection.touch()
             connection.idle_since = time.monotonic()
-            await self._dispatch(connection, body)
+            reply = await self.core.message(connection.meta, body)
+            if reply is not None:
+                self._send(connection, reply)
 
-    async def _authorize(
-        self, authorizer: AuthorizerSpec, meta: events.ConnectionMeta
-    ) -> dict[str, Any] | web.Response:
-        """Run a REQUEST authorizer: the context it allows, or the response that refuses.
-        A missing identity source or an "Unauthorized" error is 401, a Deny is 403."""
-        if not all(events.identity_present(s, meta) for s in authorizer.identity_sources):
-            return web.json_response({"message": "Unauthorized"}, status=401)
-        if authorizer.function is None:
-            return web.json_response({"message": "Internal server error"}, status=500)
-        event = events.authorizer_event(
-            self._api_context(),
-            meta,
-            _now_ms(),
-            events.new_request_id(),
-            events.new_extended_request_id(),
-            self.config.region,
-        )
-        outcome = await self.functions.invoke(authorizer.function, event)
-        if not outcome.ok:
-            if "Unauthorized" in str(outcome.error):
-                return web.json_response({"message": "Unauthorized"}, status=401)
-            return web.json_response({"message": "Internal server error"}, status=500)
-        decision = policy_decision(outcome.result)
-        if decision is None:
-            return web.json_response({"message": "Forbidden"}, status=403)
-        return decision
+    def _send(self, connection: LiveConnection, data: bytes) -> None:
+        failures, accepted = self.registry.accept([(connection.meta.connection_id, data)])
+        if failures:
+            log.info("could not answer %s: %s", connection.meta.connection_id, failures)
+        self.registry.send_accepted(accepted)
 
-    async def _run_connect(self, meta: events.ConnectionMeta) -> web.Response | None:
-        """None to accept; else the HTTP response that refuses the handshake."""
-        route = self.api.routes.get("$connect")
-        if route is None or route.function is None:
-            return None
-        now = _now_ms()
-        event = events.connect_event(
-            self._api_context(),
-            meta,
-            now,
-            events.new_request_id(),
-            events.new_extended_request_id(),
-        )
-        outcome = await self.functions.invoke(route.function, event)
-        if not outcome.ok:
-            return web.Response(status=500, text="Internal server error")
-        if not 200 <= outcome.status_code < 300:
-            return web.Response(status=outcome.status_code, text=outcome.body or "Forbidden")
-        return None
 
-    async def _run_disconnect(self, connection: LiveConnection, code: int, reason: str) -> None:
-        route = self.api.routes.get("$disconnect")
-        if route is None or route.function is None:
-            return
-        event = events.disconnect_event(
-            self._api_context(),
-            connection.meta,
-            code,
-            reason,
-            _now_ms(),
-            events.new_request_id(),
-            events.new_extended_request_id(),
-        )
-        await self.functions.invoke(route.function, event)
-
-    async def _dispatch(self, connection: LiveConnection, body: str | bytes) -> None:
-        """Select the route, invoke its function, answer errors and two-way replies."""
-        meta = connection.meta
-        route_key = select_route(body, self._path, self.api.routes)
-        route = self.api.routes.get(route_key) if route_key else None
-        request_id = events.new_request_id()
-        if route is None or route.function is None:
-            await self._reply_error(connection, "Forbidden", request_id)
-            return
-        event = events.message_event(
-            self._api_context(),
-            meta,
-            route.route_key,
-            body,
-            _now_ms(),
-            request_id,
-            events.new_extended_request_id(),
-            events.new_extended_request_id(),
-        )
-        outcome: Invocation = await self.functions.invoke(route.function, event)
-        if not outcome.ok:
-            await self._reply_error(connection, "Internal server error", outcome.request_id)
-        elif route.two_way and outcome.body is not None:
-            await self._send(connection, outcome.body.encode())
-
-    async def _reply_error(self, connection: LiveConnection, message: str, request_id: str) -> None:
-        frame = {
-            "message": message,
-            "connectionId": connection.meta.connection_id,
-            "requestId": request_id,
-        }
-        await self._send(connection, json.dumps(frame).encode())
-
-    async def _send(self, connection: LiveConnection, data: bytes) -> None:
-        try:
-            await self.registry.post(connection.meta.connection_id, data)
-        except Exception as error:
-            log.info("could not answer %s: %s", connection.meta.connection_id, error)
+def _client_close(socket: web.WebSocketResponse, message: Any) -> tuple[int, str]:
+    """What the client's close says: its code and reason, 1005 when its close frame had no
+    status (as API Gateway reports it), 1006 when it left without a close frame."""
+    if message.type == WSMsgType.CLOSE:
+        code = int(message.data or 0)
+        if code == 0:
+            return NO_STATUS, "Client-side close frame status not set"
+        return code, str(message.extra or "")
+    code = socket.close_code or 0
+    if code in (0, ABNORMAL_CLOSURE):
+        return ABNORMAL_CLOSURE, ""
+    return code, ""

@@ -17,6 +17,7 @@ from typing import Any
 
 from serverless_chat.gateway.cfn_yaml import TemplateError, load_template
 from serverless_chat.gateway.intrinsics import Resolver
+from serverless_chat.gateway.sam_websocket import expand_websocket_apis
 
 # Resources that shape the local API; the rest are listed as not emulated.
 EMULATED = {
@@ -35,6 +36,9 @@ FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 _FUNCTION_IN_URI = re.compile(r":function:([^:/]+)")
 DEFAULT_TIMEOUT_SECONDS = 3.0
 DEFAULT_MEMORY_MB = 128
+# API Gateway's integration timeout for WebSocket APIs: 50 ms to 29 s, 29 s by default.
+MAX_INTEGRATION_TIMEOUT_SECONDS = 29.0
+MIN_INTEGRATION_TIMEOUT_SECONDS = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,7 @@ class RouteSpec:
     function: FunctionSpec | None
     two_way: bool = False
     authorizer: AuthorizerSpec | None = None
+    integration_timeout: float = MAX_INTEGRATION_TIMEOUT_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +107,10 @@ class WebSocketApiSpec:
     functions: dict[str, FunctionSpec]
     tables: dict[str, TableSpec]
     not_emulated: list[str] = field(default_factory=list)
+    # Settings of emulated resources that the gateway does not honour, each named once.
+    settings_not_emulated: list[str] = field(default_factory=list)
+    # The application's hook (Metadata: LocalGateway: Hook), "module:callable".
+    hook: str | None = None
 
 
 def _resources_of(resources: Mapping[str, Any], rtype: str) -> list[tuple[str, dict[str, Any]]]:
@@ -155,7 +164,7 @@ def read_api(
     region: str = "us-east-1",
 ) -> WebSocketApiSpec:
     """The first WEBSOCKET API of the template at ``path``."""
-    template = load_template(path)
+    template = expand_websocket_apis(load_template(path))
     resources: Mapping[str, Any] = template["Resources"]
     apis = [
         (lid, r)
@@ -184,12 +193,15 @@ def read_api(
         if _active(resolver, r)
     }
     by_name = {f.name: f for f in functions.values()}
-    integrations: dict[str, FunctionSpec | None] = {}
+    unhonoured: list[str] = []
+    integrations: dict[str, tuple[FunctionSpec | None, float]] = {}
     for lid, r in _resources_of(resources, "AWS::ApiGatewayV2::Integration"):
         if belongs(r):
-            uri = str(resolver.resolve((r.get("Properties") or {}).get("IntegrationUri", "")))
-            match = _FUNCTION_IN_URI.search(uri)
-            integrations[resolver.physical_id(lid)] = by_name.get(match.group(1)) if match else None
+            props = resolver.resolve(r.get("Properties") or {})
+            integrations[resolver.physical_id(lid)] = (
+                _integration_function(lid, props, by_name, unhonoured),
+                _integration_timeout(props),
+            )
 
     authorizers: dict[str, AuthorizerSpec] = {}
     for lid, r in _resources_of(resources, "AWS::ApiGatewayV2::Authorizer"):
@@ -217,11 +229,20 @@ def read_api(
         integration_id = target.split("/", 1)[1] if target.startswith("integrations/") else ""
         key = str(props["RouteKey"])
         authorizer = None
-        if props.get("AuthorizationType") == "CUSTOM":
+        authorization = str(props.get("AuthorizationType", "NONE"))
+        if authorization == "CUSTOM":
             authorizer = authorizers.get(str(props.get("AuthorizerId", "")))
-        routes[key] = RouteSpec(
-            key, integrations.get(integration_id), lid in two_way_routes, authorizer
+        elif authorization != "NONE":
+            unhonoured.append(f"{lid}: AuthorizationType {authorization} (anyone may connect)")
+        if props.get("ApiKeyRequired") in (True, "true", "True"):
+            unhonoured.append(f"{lid}: ApiKeyRequired (no API key is asked for)")
+        function, timeout = integrations.get(
+            integration_id, (None, MAX_INTEGRATION_TIMEOUT_SECONDS)
         )
+        routes[key] = RouteSpec(key, function, lid in two_way_routes, authorizer, timeout)
+    for lid, r in _resources_of(resources, "AWS::ApiGatewayV2::RouteResponse"):
+        if belongs(r) and "ContentHandlingStrategy" in (r.get("Properties") or {}):
+            unhonoured.append(f"{lid}: ContentHandlingStrategy (frames pass as they are)")
 
     stages = [
         str(resolver.resolve((r.get("Properties") or {}).get("StageName")))
@@ -253,4 +274,41 @@ def read_api(
         functions=functions,
         tables=tables,
         not_emulated=not_emulated,
+        settings_not_emulated=unhonoured,
+        hook=_hook(template),
     )
+
+
+def _integration_function(
+    logical_id: str,
+    props: Mapping[str, Any],
+    by_name: Mapping[str, FunctionSpec],
+    unhonoured: list[str],
+) -> FunctionSpec | None:
+    """The function an AWS_PROXY integration invokes; other kinds are named as not emulated
+    (their routes then have no function: the caller gets an error, never a silent pass)."""
+    kind = str(props.get("IntegrationType", ""))
+    uri = str(props.get("IntegrationUri", ""))
+    match = _FUNCTION_IN_URI.search(uri)
+    if kind != "AWS_PROXY" or match is None:
+        unhonoured.append(f"{logical_id}: IntegrationType {kind} ({uri or 'no URI'})")
+        return None
+    if "ContentHandlingStrategy" in props:
+        unhonoured.append(f"{logical_id}: ContentHandlingStrategy (frames pass as they are)")
+    return by_name.get(match.group(1))
+
+
+def _integration_timeout(props: Mapping[str, Any]) -> float:
+    """TimeoutInMillis in seconds, within API Gateway's 50 ms to 29 s."""
+    try:
+        seconds = float(props.get("TimeoutInMillis", 29000)) / 1000
+    except (TypeError, ValueError):
+        return MAX_INTEGRATION_TIMEOUT_SECONDS
+    return min(MAX_INTEGRATION_TIMEOUT_SECONDS, max(MIN_INTEGRATION_TIMEOUT_SECONDS, seconds))
+
+
+def _hook(template: Mapping[str, Any]) -> str | None:
+    metadata = template.get("Metadata") or {}
+    local = metadata.get("LocalGateway") if isinstance(metadata, dict) else None
+    hook = local.get("Hook") if isinstance(local, dict) else None
+    return str(hook) if hook else None

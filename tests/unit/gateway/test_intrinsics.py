@@ -69,7 +69,7 @@ def test_if_and_no_value(resolver: Resolver) -> None:
 
 def test_parameter_override_and_validation() -> None:
     assert Resolver(TEMPLATE, {"Mode": "B"}).condition("NotA") is True
-    with pytest.raises(TemplateError, match="not one of"):
+    with pytest.raises(TemplateError, match="Parameter 'Mode' must be one of AllowedValues"):
         Resolver(TEMPLATE, {"Mode": "C"})
     with pytest.raises(TemplateError, match="unknown parameter"):
         Resolver(TEMPLATE, {"Nope": "1"})

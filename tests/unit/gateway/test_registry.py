@@ -9,7 +9,12 @@ from typing import cast
 import pytest
 from aiohttp import web
 
-from serverless_chat.errors import CallbackThrottled, ConnectionGone, PayloadTooLarge
+from serverless_chat.gateway.errors import (
+    BadRequestException,
+    GoneException,
+    LimitExceededException,
+    PayloadTooLargeException,
+)
 from serverless_chat.gateway.registry import (
     MAX_BUFFERED_BYTES,
     MAX_POST_BYTES,
@@ -23,10 +28,17 @@ async def test_accept_gives_each_verdict_before_anything_is_sent() -> None:
     transport = FakeTransport()
     open_client(registry, "a", FakeSocket(), transport)
     failures, accepted = registry.accept(
-        [("a", b"one"), ("gone", b"two"), ("a", b"x" * (MAX_POST_BYTES + 1))]
+        [
+            ("a", b"one"),
+            ("goneAAAAAAAAAAA=", b"two"),
+            ("not-an-id", b"three"),
+            ("a", b"x" * (MAX_POST_BYTES + 1)),
+        ]
     )
-    assert isinstance(failures["gone"], ConnectionGone)
-    assert isinstance(failures["a"], PayloadTooLarge)
+    assert isinstance(failures["goneAAAAAAAAAAA="], GoneException)
+    assert isinstance(failures["not-an-id"], BadRequestException)
+    assert failures["not-an-id"].message == "Invalid connectionId: not-an-id"
+    assert isinstance(failures["a"], PayloadTooLargeException)
     assert [data for _, data in accepted] == [b"one"]
     assert transport.writes == []
 
@@ -82,7 +94,7 @@ async def test_a_client_that_does_not_read_gets_429_once_its_buffer_is_full() ->
     registry.send_accepted(accepted)
     failures, accepted = registry.accept([("slow", b"!"), ("quick", b"r")])
     refused = failures["slow"]
-    assert isinstance(refused, CallbackThrottled)
+    assert isinstance(refused, LimitExceededException)
     assert (refused.status, refused.code) == (429, "LimitExceededException")
     assert [connection.meta.connection_id for connection, _ in accepted] == ["quick"]
     registry.send_accepted(accepted)
@@ -94,7 +106,7 @@ async def test_a_client_that_does_not_read_gets_429_once_its_buffer_is_full() ->
 async def test_post_raises_the_verdict_of_a_full_buffer() -> None:
     registry = ConnectionRegistry()
     open_client(registry, "slow", FakeSocket(), FakeTransport(buffered=MAX_BUFFERED_BYTES))
-    with pytest.raises(CallbackThrottled) as refused:
+    with pytest.raises(LimitExceededException) as refused:
         await registry.post("slow", b"x")
     assert refused.value.connection_id == "slow"
 
@@ -115,3 +127,14 @@ async def test_close_writes_what_was_posted_before_it() -> None:
     await settle()
     assert transport.frames == ["last words"]
     assert closes == [1]  # the frame was written before the close began
+
+
+def test_a_post_while_connect_runs_is_410_and_says_why(caplog: pytest.LogCaptureFixture) -> None:
+    """ "A message was posted to the WebSocket API before the connection was established":
+    410 GoneException (https://repost.aws/knowledge-center/410-gone-api-gateway)."""
+    registry = ConnectionRegistry()
+    registry.connecting.add("newAAAAAAAAAAAA=")
+    failures, accepted = registry.accept([("newAAAAAAAAAAAA=", b"too early")])
+    assert isinstance(failures["newAAAAAAAAAAAA="], GoneException)
+    assert accepted == []
+    assert "while its $connect runs: 410 GoneException" in caplog.text

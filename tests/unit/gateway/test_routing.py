@@ -1,9 +1,13 @@
+"""Route selection as "Working with routes for WebSocket APIs in API Gateway" documents it
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-routes.html):
+every expression form of its table, exact case-sensitive matching, $default for non-JSON."""
+
 import pytest
 
-from serverless_chat.gateway.routing import select_route, selected_value, selection_path
+from serverless_chat.gateway.routing import RouteSelector, SelectionExpressionError, select_route
 
 ROUTES = {"$connect", "$disconnect", "$default", "sendMessage", "sendmessage"}
-PATH = selection_path("$request.body.action")
+ACTION = RouteSelector("$request.body.action")
 
 
 @pytest.mark.parametrize(
@@ -21,47 +25,51 @@ PATH = selection_path("$request.body.action")
         ('{"action": "$connect"}', "$default"),  # a client cannot invoke a $ route
         ('{"action": {"nested": 1}}', "$default"),
         ('{"action": null}', "$default"),
-        (b'{"action": "sendMessage"}', "sendMessage"),
     ],
 )
-def test_route_selection(body: str | bytes | None, route: str) -> None:
-    assert select_route(body, PATH, ROUTES) == route
+def test_route_selection(body: str | None, route: str) -> None:
+    assert select_route(body, ACTION, ROUTES) == route
 
 
 def test_without_default_route_there_is_no_route() -> None:
-    assert select_route("not json", PATH, {"sendMessage"}) is None
-    assert select_route('{"action": "sendMessage"}', PATH, {"sendMessage"}) == "sendMessage"
+    assert select_route("not json", ACTION, {"sendMessage"}) is None
+    assert select_route('{"action": "sendMessage"}', ACTION, {"sendMessage"}) == "sendMessage"
 
 
-def test_nested_selection_path() -> None:
-    path = selection_path("$request.body.meta.type")
-    assert selected_value('{"meta": {"type": "ping"}}', path) == "ping"
-    assert selected_value('{"meta": "flat"}', path) is None
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [
+        # The documentation's own table, for {"service": "chat", "action": "join", ...}.
+        ("$request.body.action", "join"),
+        ("${request.body.action}", "join"),
+        ("${request.body.service}/${request.body.action}", "chat/join"),
+        ("${request.body.action}-${request.body.invalidPath}", "join-"),
+        ("action", "action"),
+        ("\\$default", "$default"),
+        ("$request.body.meta.type", "ping"),
+        ("$request.body.list", "[1, two]"),
+        ("$request.body.number", "7"),
+        ("$request.body.flag", "true"),
+    ],
+)
+def test_every_documented_expression_form(expression: str, value: str) -> None:
+    body = (
+        '{"service": "chat", "action": "join", "meta": {"type": "ping"}, "list": [1, "two"],'
+        ' "number": 7, "flag": true}'
+    )
+    assert RouteSelector(expression).value(body) == value
 
 
-@pytest.mark.parametrize("expression", ["$request.header.x", "action", "$request.body."])
-def test_unsupported_expressions(expression: str) -> None:
-    with pytest.raises(ValueError, match="unsupported"):
-        selection_path(expression)
+def test_a_composite_expression_selects_its_route() -> None:
+    selector = RouteSelector("${request.body.service}/${request.body.action}")
+    routes = {"$default", "chat/join"}
+    assert select_route('{"service": "chat", "action": "join"}', selector, routes) == "chat/join"
+    assert select_route('{"service": "chat"}', selector, routes) == "$default"
 
 
-def test_policy_decisions() -> None:
-    from serverless_chat.gateway.server import policy_decision
-
-    def policy(*effects: str, context: object = None) -> dict[str, object]:
-        return {
-            "principalId": "ana",
-            "policyDocument": {
-                "Statement": [{"Effect": e, "Action": "execute-api:Invoke"} for e in effects]
-            },
-            "context": context or {},
-        }
-
-    assert policy_decision(policy("Allow", context={"n": 1, "bad": {"x": 1}})) == {
-        "principalId": "ana",
-        "n": 1,
-    }
-    assert policy_decision(policy("Deny")) is None
-    assert policy_decision(policy("Allow", "Deny")) is None
-    assert policy_decision(policy()) is None
-    assert policy_decision("not a policy") is None
+@pytest.mark.parametrize(
+    "expression", ["$request.header.x", "${request.body.", "$request.body.", "${context.x}"]
+)
+def test_unsupported_expressions_are_a_clear_error(expression: str) -> None:
+    with pytest.raises(SelectionExpressionError, match="route selection expression"):
+        RouteSelector(expression)

@@ -23,8 +23,8 @@ def test_connect_stores_the_connection_and_returns_200(
     assert _connect(deps, make_event, "c1")["statusCode"] == 200
     record = store.get("c1")
     assert record is not None
-    assert record.connected_at == 1707502303419
-    assert record.expires_at == 1707502303 + 2 * 3600
+    assert record.connected_at == 1731324924553  # the recorded CONNECT's
+    assert record.expires_at == 1731324924 + 2 * 3600
     assert (record.room, record.format) == ("general", "raw")
 
 

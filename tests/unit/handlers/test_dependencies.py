@@ -106,16 +106,18 @@ def test_aws_dependencies_use_the_table_and_one_client_per_endpoint() -> None:
     assert deps.store.table_name == "chat-connections"  # type: ignore[attr-defined]
     assert deps.messages.table_name == "chat-messages"  # type: ignore[attr-defined]
     assert deps.settings.max_text_length == 100
-    event = WebSocketEvent(load_event("message"))
+    event = WebSocketEvent(load_event("aws-lambda-go/apigw-websocket-request-send-message"))
     first = deps.connections_for(event)
     assert deps.connections_for(event) is first
-    assert first._base == "https://abcdef1234.execute-api.us-east-1.amazonaws.com"  # type: ignore[attr-defined]
-    assert first._prefix == "/production"  # type: ignore[attr-defined]
+    assert first._base == "https://dl7ptocha9.execute-api.ap-northeast-1.amazonaws.com"  # type: ignore[attr-defined]
+    assert first._prefix == "/prod"  # type: ignore[attr-defined]
 
 
 def test_callback_url_override() -> None:
     deps = aws_dependencies({"CONNECTIONS_TABLE": "t", "CALLBACK_URL": "http://127.0.0.1:9/p"})
-    adapter = deps.connections_for(WebSocketEvent(load_event("message")))
+    adapter = deps.connections_for(
+        WebSocketEvent(load_event("powertools/apiGatewayWebSocketApiMessage"))
+    )
     assert adapter._base == "http://127.0.0.1:9"  # type: ignore[attr-defined]
     assert adapter._prefix == "/p"  # type: ignore[attr-defined]
 

@@ -3,12 +3,12 @@ from tests.conftest import load_event
 
 
 def test_view_reads_the_recorded_message_event() -> None:
-    event = WebSocketEvent(load_event("message"))
-    assert event.connection_id == "TWegAcC4joAFZUA="
-    assert event.route_key == "sendMessage"
-    assert event.connected_at == 1707502303419
-    assert event.body == '{"action": "sendMessage", "message": "Hello AWS"}'
-    assert event.callback_url == "https://abcdef1234.execute-api.us-east-1.amazonaws.com/production"
+    event = WebSocketEvent(load_event("powertools/apiGatewayWebSocketApiMessage"))
+    assert event.connection_id == "BFaT_fALIAMCKug="
+    assert event.route_key == "chat"
+    assert event.connected_at == 1731332735513
+    assert event.body == '{"action": "chat", "message": "Hello from client"}'
+    assert event.callback_url == "https://asasasas.execute-api.us-east-1.amazonaws.com/prod"
 
 
 def test_view_tolerates_a_malformed_event() -> None:

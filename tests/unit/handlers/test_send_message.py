@@ -135,7 +135,7 @@ def test_a_room_over_the_page_size_hands_its_other_pages_to_the_fanout_function(
     assert [len(page) for page in handed_off] == [10, 5]
     everyone = posted_here | {cid for page in handed_off for cid, _ in page}
     assert everyone == {f"c{i:04d}" for i in range(1, 26)}  # each once, the sender excluded
-    assert pages.pages[0]["requestContext"]["stage"] == "production"
+    assert pages.pages[0]["requestContext"]["stage"] == "prod"  # the recorded event's stage
     assert deps.metrics.counts["FanoutPages"] == 2
 
 

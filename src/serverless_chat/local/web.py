@@ -1,4 +1,4 @@
-"""The web client at http://HOST:PORT/, with its security headers, and config.json.
+"""The web chat at http://HOST:PORT/, with its security headers, and config.json.
 
 config.json names only the stage: the page builds ws(s)://{its own host}/{stage}, so it
 works whatever host name the browser used to reach the gateway.

@@ -1,0 +1,71 @@
+"""The local gateway's own errors: what its services refuse, in AWS's words.
+
+The gateway imports nothing of the application it runs, so what its in-process services
+raise is its own, named as API Gateway's Management API and Lambda's Invoke API name their
+errors. An application's hook translates them into its own errors at its adapter, as an
+adapter of boto3 translates a ClientError.
+
+Tree::
+
+    GatewayError
+     ├── ManagementApiError          the @connections API refused a call
+     │    ├── BadRequestException          400: not a connection id
+     │    ├── ForbiddenException           403: no such stage, or the request is not allowed
+     │    ├── GoneException                410: the connection is closed or never existed
+     │    ├── PayloadTooLargeException     413: the data is over 128 KB
+     │    └── LimitExceededException       429: the client's buffer is full
+     ├── FunctionNotFound            no function of that name in the template (a LookupError)
+     └── GatewayClosing              the gateway is shutting down (a RuntimeError)
+"""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Root of every error the local gateway raises on purpose."""
+
+
+class ManagementApiError(GatewayError):
+    """A @connections call for ``connection_id`` was refused with HTTP ``status``; ``code``
+    is the error code API Gateway gives (the ``x-amzn-ErrorType`` of the HTTP answer)."""
+
+    status = 500
+    code = "InternalServerErrorException"
+
+    def __init__(self, connection_id: str, message: str = "") -> None:
+        super().__init__(f"{self.code} ({self.status}) for connection {connection_id}: {message}")
+        self.connection_id = connection_id
+        self.message = message
+
+
+class BadRequestException(ManagementApiError):
+    status = 400
+    code = "BadRequestException"
+
+
+class ForbiddenException(ManagementApiError):
+    status = 403
+    code = "ForbiddenException"
+
+
+class GoneException(ManagementApiError):
+    status = 410
+    code = "GoneException"
+
+
+class PayloadTooLargeException(ManagementApiError):
+    status = 413
+    code = "PayloadTooLargeException"
+
+
+class LimitExceededException(ManagementApiError):
+    status = 429
+    code = "LimitExceededException"
+
+
+class FunctionNotFound(GatewayError, LookupError):
+    """Lambda's ResourceNotFoundException: the template has no function of that name."""
+
+
+class GatewayClosing(GatewayError, RuntimeError):
+    """The gateway is shutting down: nothing more is invoked or delivered."""

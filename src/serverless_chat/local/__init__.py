@@ -1,0 +1,143 @@
+"""The chat on the local gateway: the hook that wires the chat's own functions in-process.
+
+Dev-time only. The template names it (``Metadata: LocalGateway: Hook:
+serverless_chat.local:chat_app``); the gateway calls :func:`chat_app` once with its
+:class:`~serverless_chat.gateway.services.LocalServices` and asks the app, function by
+function, for a handler. The chat's entry modules (``serverless_chat.handlers.*``) get one
+built from their ``build_handler`` with local adapters: connections in memory (or in the
+state dir's SQLite file), history in SQLite, the gateway's callbacks in-process, fan-out
+pages through its asynchronous invoke. Any other function of the template runs as Lambda
+runs it, isolated. ``serve --no-hook`` runs the chat's functions isolated too.
+
+The chat's handler modules are imported when a handler is built, never when this module
+is: the gateway reloads them on ``--watch`` and keeps what was imported with the hook.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from aiohttp import web
+
+from serverless_chat.adapters.metrics import CountingMetrics
+from serverless_chat.adapters.sqlite import SqliteDatabase
+from serverless_chat.devsecret import dev_secret
+from serverless_chat.gateway.services import Handler, LocalServices
+from serverless_chat.gateway.template import FunctionSpec
+from serverless_chat.local.adapters import (
+    DynamoDbStores,
+    LocalConnections,
+    LocalFanoutPages,
+    StateDirStores,
+    StoreFactory,
+)
+from serverless_chat.local.web import web_routes
+from serverless_chat.ports import Connections
+
+log = logging.getLogger("serverless_chat.local")
+
+ENTRY_PACKAGE = "serverless_chat.handlers."
+# Parallel posts of one fan-out outside the gateway's batch path (the handlers' default).
+FANOUT_THREADS = 32
+
+
+class ChatLocalApp:
+    """The chat's functions on the gateway's services (a LocalApp)."""
+
+    def __init__(self, services: LocalServices) -> None:
+        self._services = services
+        self._stores = _stores(services)
+        self._connections = LocalConnections(services.callbacks)
+        self._executor = ThreadPoolExecutor(FANOUT_THREADS, "fanout")
+        self._connection_stores: dict[str, Any] = {}
+        self._message_stores: dict[str, Any] = {}
+        self.metrics = CountingMetrics()
+
+    def handler(self, function: FunctionSpec) -> Handler | None:
+        """One of the chat's entry modules, built with local adapters; None for the rest."""
+        if not function.module_name.startswith(ENTRY_PACKAGE) or function.attribute != "handler":
+            return None
+        module = importlib.import_module(function.module_name)
+        handler: Handler = module.build_handler(self._dependencies(function))
+        return handler
+
+    def web_routes(self) -> list[web.RouteDef]:
+        return web_routes(self._services.stage)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False)
+        self._stores.close()
+
+    def _dependencies(self, function: FunctionSpec) -> Any:
+        """The function's Dependencies (its tables' stores, in-process callbacks). The
+        classes are looked up at each build, so that --watch builds with reloaded code."""
+        env = function.environment
+        connections = self._connections
+
+        def connections_for(_event: Any) -> Connections:
+            return connections
+
+        pages = None
+        if env.get("FANOUT_FUNCTION"):
+            pages = LocalFanoutPages(self._services.invoke_async, env["FANOUT_FUNCTION"])
+        dependencies = importlib.import_module("serverless_chat.handlers.dependencies")
+        service = importlib.import_module("serverless_chat.chat.service")
+        return dependencies.Dependencies(
+            self.connection_store(env.get("CONNECTIONS_TABLE", "")),
+            self.message_store(env.get("MESSAGES_TABLE", "")),
+            connections_for,
+            self._executor,
+            service.ChatSettings.from_env(env),
+            self.metrics,
+            dict(env),
+            dev_secret,
+            pages,
+        )
+
+    def connection_store(self, table: str) -> Any:
+        """One store a table; rows left by an earlier run are purged as it opens (those
+        sockets are gone)."""
+        if table not in self._connection_stores:
+            store = self._connection_stores[table] = self._stores.connection_store(table)
+            purged = store.purge()
+            if purged:
+                log.info("purged %d connection(s) left in %s by an earlier run", purged, table)
+        return self._connection_stores[table]
+
+    def message_store(self, table: str) -> Any:
+        """One store a table; messages past their retention go as it opens (on DynamoDB,
+        its own TTL does that)."""
+        if table not in self._message_stores:
+            messages = self._message_stores[table] = self._stores.message_store(table)
+            expire = getattr(messages, "expire", None)
+            expired = expire() if expire is not None else 0
+            if expired:
+                log.info("removed %d message(s) past their retention from %s", expired, table)
+        return self._message_stores[table]
+
+
+def _stores(services: LocalServices) -> StoreFactory:
+    """History in SQLite under the state dir, connections in memory (or in that file with
+    ``--connections-store sqlite``); or the template's tables on the DynamoDB endpoint."""
+    if not services.dynamodb_endpoint:
+        database = SqliteDatabase(services.state_dir / "chat.sqlite3")
+        in_file = services.options.get("connections-store", "memory") == "sqlite"
+        return StateDirStores(database, in_file)
+    import boto3
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=services.dynamodb_endpoint,
+        region_name=services.region,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    return DynamoDbStores(client)
+
+
+def chat_app(services: LocalServices) -> ChatLocalApp:
+    """The hook the chat's template names."""
+    return ChatLocalApp(services)

@@ -92,8 +92,13 @@ def _error(message: str, error_type: str, trace: list[str] | None = None) -> dic
     return {"errorMessage": message, "errorType": error_type, "stackTrace": trace or []}
 
 
-def _trace(error: BaseException) -> list[str]:
-    frames = traceback.extract_tb(error.__traceback__)[-_FAULT_TRACE_KEEP:]
+def _trace(error: BaseException, skip_own: bool = True) -> list[str]:
+    """The stack of the function's own code: the runtime's frame is left out, as Lambda's
+    Python runtime leaves out its own."""
+    tb = error.__traceback__
+    if skip_own and tb is not None:
+        tb = tb.tb_next
+    frames = traceback.extract_tb(tb)[-_FAULT_TRACE_KEEP:]
     return traceback.format_list(frames)
 
 
@@ -179,7 +184,7 @@ def main() -> None:
         reply({"initError": fault.error})
         return
     except Exception as error:  # raised by the module's own code at import
-        init_error = _error(str(error), type(error).__name__, _trace(error))
+        init_error = _error(str(error), type(error).__name__, _trace(error, skip_own=False))
         _log_error(init_error)
         reply({"initError": init_error})
         return

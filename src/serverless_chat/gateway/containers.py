@@ -24,7 +24,7 @@ import logging
 import secrets
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -226,7 +226,7 @@ class FunctionContainers:
     def __init__(
         self,
         spec: FunctionSpec,
-        environment: Mapping[str, str],
+        environment: Callable[[], Mapping[str, str]],
         extra_paths: list[str],
         pycache: Path,
         max_containers: int,
@@ -267,7 +267,7 @@ class FunctionContainers:
         else:
             started = time.perf_counter()
             container = await Container.start(
-                self.spec, self._environment, self._extra_paths, self._pycache
+                self.spec, self._environment(), self._extra_paths, self._pycache
             )
             try:
                 async with asyncio.timeout(INIT_TIMEOUT_SECONDS):

@@ -50,6 +50,8 @@ class Handshake:
     source_ip: str
     headers: Sequence[tuple[str, str]] = ()
     query: Sequence[tuple[str, str]] = ()
+    port: int = 443
+    scheme: str = "https"
 
     def header(self, name: str) -> str:
         wanted = name.lower()
@@ -107,6 +109,8 @@ class GatewayCore:
             user_agent=handshake.header("User-Agent"),
             headers=tuple(handshake.headers),
             query=tuple(handshake.query),
+            port=handshake.port,
+            scheme=handshake.scheme,
         )
         self.connecting.add(meta.connection_id)
         try:

@@ -70,14 +70,11 @@ class IdSource(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ApiContext:
-    """The API and stage that events come from; ``port`` and ``scheme`` are the ones the
-    client reached (API Gateway's are 443 and https)."""
+    """The API and stage that events come from."""
 
     api_id: str
     stage: str
     domain_name: str
-    port: int = 443
-    scheme: str = "https"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +88,9 @@ class ConnectionMeta:
     headers: Sequence[tuple[str, str]] = field(default_factory=tuple)
     query: Sequence[tuple[str, str]] = field(default_factory=tuple)
     authorizer: Mapping[str, str] | None = None  # what a REQUEST authorizer allowed
+    # The port and scheme the client reached (API Gateway's: 443, https).
+    port: int = 443
+    scheme: str = "https"
 
 
 def single_and_multi(
@@ -169,8 +169,8 @@ class EventFactory:
         added = {
             "X-Amzn-Trace-Id": new_trace_id(now_ms),
             "X-Forwarded-For": conn.source_ip,
-            "X-Forwarded-Port": str(self.api.port),
-            "X-Forwarded-Proto": self.api.scheme,
+            "X-Forwarded-Port": str(conn.port),
+            "X-Forwarded-Proto": conn.scheme,
         }
         lowered = {name.lower() for name in added}
         own = [(k, v) for k, v in conn.headers if k.lower() not in lowered]

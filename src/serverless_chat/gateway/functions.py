@@ -111,9 +111,10 @@ class RunnerConfig:
     workers: int = 64  # threads for in-process handlers (a ceiling: gateway/pool.py)
     max_containers: int = 10  # containers of one function at once
     state_dir: Path = Path(".serverless-chat")
-    # What the gateway adds to every container's environment (its services' endpoints);
-    # the function's own variables win over these, the Lambda runtime's over both.
-    environment: Mapping[str, str] | None = None
+    # What the gateway adds to a container's environment (its services' endpoints), asked
+    # when the container starts; the function's own variables win over these, the Lambda
+    # runtime's over both.
+    environment: Callable[[FunctionSpec], Mapping[str, str]] | None = None
 
 
 class FunctionRunner:
@@ -142,6 +143,22 @@ class FunctionRunner:
         """The secret key of the credentials every container gets (for SigV4 checks)."""
         return self._secret
 
+    @property
+    def isolated(self) -> list[FunctionSpec]:
+        """The functions that run in containers."""
+        return [self._specs[logical_id] for logical_id in self._containers]
+
+    def function_for_key(self, access_key_id: str) -> str:
+        """The logical id of the function whose containers carry this access key ("")."""
+        return next(
+            (
+                spec.logical_id
+                for spec in self._specs.values()
+                if credentials_for(spec, self._secret)["AWS_ACCESS_KEY_ID"] == access_key_id
+            ),
+            "",
+        )
+
     def placement(self, logical_id: str) -> str:
         """Where a function runs: "in-process", "isolated", or why it cannot run."""
         if logical_id in self._in_process:
@@ -169,9 +186,12 @@ class FunctionRunner:
         if self._runtime_dir is None:
             self._runtime_dir = prepare_runtime_dir(self._config.state_dir / "runtime")
         credentials = credentials_for(spec, self._secret)
-        environment = lambda_environment(
-            spec, self._config.region, credentials, self._config.environment or {}
-        )
+        services = self._config.environment
+
+        def environment() -> dict[str, str]:
+            extra = services(spec) if services is not None else {}
+            return lambda_environment(spec, self._config.region, credentials, extra)
+
         return FunctionContainers(
             spec,
             environment,

@@ -21,11 +21,16 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from serverless_chat.gateway import not_emulated
 from serverless_chat.gateway.callback_api import CallbackApi
 from serverless_chat.gateway.core import Accepted, GatewayCore, Handshake
+from serverless_chat.gateway.dynamodb_local import EmbeddedDynamoDb
+from serverless_chat.gateway.egress import EgressProxy, proxy_environment
 from serverless_chat.gateway.errors import FunctionNotFound, GatewayClosing
 from serverless_chat.gateway.events import ApiContext, EventFactory
 from serverless_chat.gateway.functions import FunctionRunner, RunnerConfig, forget_modules
+from serverless_chat.gateway.intrinsics import ACCOUNT_ID
+from serverless_chat.gateway.lambda_api import LambdaApi
 from serverless_chat.gateway.registry import MAX_POST_BYTES, ConnectionRegistry, LiveConnection
 from serverless_chat.gateway.services import (
     InProcessCallbacks,
@@ -34,7 +39,8 @@ from serverless_chat.gateway.services import (
     load_hook,
 )
 from serverless_chat.gateway.tables import code_snapshot, create_table
-from serverless_chat.gateway.template import WebSocketApiSpec, read_api
+from serverless_chat.gateway.template import FunctionSpec, WebSocketApiSpec, read_api
+from serverless_chat.gateway.tls import make_certificate, server_context
 
 log = logging.getLogger("serverless_chat.gateway")
 
@@ -53,6 +59,7 @@ class GatewayConfig:
     template: Path
     host: str = "127.0.0.1"
     port: int = 8080
+    tls_port: int = 0  # HTTPS / WSS, for functions that call https://{domainName}/{stage}
     state_dir: Path = Path(".serverless-chat")
     parameters: Mapping[str, str] = field(default_factory=dict)
     stack_name: str = "serverless-chat"
@@ -102,8 +109,13 @@ class LocalGateway:
         self._watch_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._socket: sockets.socket | None = None
+        self._tls_socket: sockets.socket | None = None
+        self._proxy: EgressProxy | None = None
+        self._dynamodb: EmbeddedDynamoDb | None = None
+        self._certificate: Path | None = None
         self._host_modules: set[str] = set()
         self._port = config.port
+        self._tls_port = config.tls_port
 
     # -- lifecycle -------------------------------------------------------------
     @property
@@ -117,6 +129,23 @@ class LocalGateway:
     @property
     def callback_url(self) -> str:
         return f"http://{self.config.host}:{self._port}/{self.api.stage}"
+
+    @property
+    def execute_api_host(self) -> str:
+        """The API's own host name, as on AWS: requestContext.domainName. Functions reach it
+        through the gateway's proxy, which carries it to the TLS port."""
+        return f"{self.api.api_id}.execute-api.{self.config.region}.amazonaws.com"
+
+    @property
+    def tls_url(self) -> str:
+        return f"wss://{self.config.host}:{self._tls_port}/{self.api.stage}"
+
+    @property
+    def dynamodb_endpoint(self) -> str | None:
+        """Where the template's tables are: --dynamodb-endpoint, the embedded one, or none."""
+        if self.config.dynamodb_endpoint:
+            return self.config.dynamodb_endpoint
+        return self._dynamodb.url if self._dynamodb is not None else None
 
     @property
     def functions(self) -> FunctionRunner:
@@ -139,13 +168,21 @@ class LocalGateway:
         return self.api.hook or "" if self.config.hook is None else self.config.hook
 
     async def start(self) -> str:
-        """Listen, wire the functions, serve; returns the ws:// URL."""
+        """Listen, wire the functions, start their services, serve; returns the ws:// URL."""
         self._loop = asyncio.get_running_loop()
-        self._socket = self._listen()
+        self._socket = self._listen(self.config.port)
         self._port = self._socket.getsockname()[1]
+        self._tls_socket = self._listen(self.config.tls_port)
+        self._tls_port = self._tls_socket.getsockname()[1]
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
-        if self.config.dynamodb_endpoint:
-            await asyncio.to_thread(self._create_tables, self.config.dynamodb_endpoint)
+        cert, key = await asyncio.to_thread(
+            make_certificate,
+            self.config.state_dir / "tls",
+            [self.execute_api_host, "localhost", self.config.host, "127.0.0.1"],
+        )
+        self._certificate = cert
+        self._proxy = EgressProxy({f"{self.execute_api_host}:443": ("127.0.0.1", self._tls_port)})
+        await self._proxy.start()
         services = LocalServices(
             callbacks=InProcessCallbacks(self.registry, self._loop),
             invoke_async=self._invoke_async,
@@ -156,6 +193,8 @@ class LocalGateway:
             dynamodb_endpoint=self.config.dynamodb_endpoint,
             options=self.config.hook_options,
         )
+        if self.config.dynamodb_endpoint and self.api.tables:  # before the hook uses them
+            await asyncio.to_thread(self._create_tables, self.config.dynamodb_endpoint)
         if self.hook:
             hook = load_hook(self.hook, self.config.template.parent)
             self._host_modules = set(sys.modules)
@@ -169,25 +208,43 @@ class LocalGateway:
                 workers=self.config.workers,
                 max_containers=self.config.max_containers,
                 state_dir=self.config.state_dir,
-                environment=self._function_environment(),
+                environment=self._function_environment,
             ),
         )
-        api = ApiContext(self.api.api_id, self.api.stage, self._domain_name, self._port, "http")
+        await self._start_embedded_tables()
+        api = ApiContext(self.api.api_id, self.api.stage, self.execute_api_host)
         events = EventFactory(api, region=self.config.region)
         self._core = GatewayCore(self.api, self.functions, events, self.registry.connecting)
         self._runner = web.AppRunner(self.application(), handle_signals=False)
         await self._runner.setup()
         await web.SockSite(self._runner, self._socket).start()
+        await web.SockSite(
+            self._runner, self._tls_socket, ssl_context=server_context(cert, key)
+        ).start()
         if self.config.watch:
             self._watch_task = asyncio.create_task(self._watch())
         return self.url
 
-    def _listen(self) -> sockets.socket:
+    async def _start_embedded_tables(self) -> None:
+        """With no --dynamodb-endpoint, when isolated functions may call DynamoDB themselves,
+        the template's tables on the embedded endpoint (moto's server)."""
+        if not self.api.tables or self.config.dynamodb_endpoint or not self.functions.isolated:
+            return
+        self._dynamodb = EmbeddedDynamoDb(self.config.state_dir / "dynamodb.log")
+        await self._dynamodb.start()
+        log.info(
+            "DynamoDB: the template's tables on %s (moto's server; they start empty at every"
+            " start)",
+            self._dynamodb.url,
+        )
+        await asyncio.to_thread(self._create_tables, self._dynamodb.url)
+
+    def _listen(self, port: int) -> sockets.socket:
         family = sockets.AF_INET6 if ":" in self.config.host else sockets.AF_INET
         listener = sockets.socket(family, sockets.SOCK_STREAM)
         listener.setsockopt(sockets.SOL_SOCKET, sockets.SO_REUSEADDR, 1)
         try:
-            listener.bind((self.config.host, self.config.port))
+            listener.bind((self.config.host, port))
             listener.listen(1024)
         except OSError:
             listener.close()
@@ -195,14 +252,15 @@ class LocalGateway:
         listener.setblocking(False)
         return listener
 
-    @property
-    def _domain_name(self) -> str:
-        return f"{self.config.host}:{self._port}"
-
     def application(self) -> web.Application:
         app = web.Application()
         callbacks = CallbackApi(self.registry, self.api.stage, self.config.callback_latency)
         app.router.add_routes(callbacks.routes())
+        invoke_api = LambdaApi(
+            self.api.functions, lambda: self.functions, self.config.region, ACCOUNT_ID
+        )
+        app.router.add_routes(invoke_api.routes())
+        app.router.add_routes(not_emulated.routes(self.functions.function_for_key))
         if self._app is not None:
             app.router.add_routes(self._app.web_routes())
         app.router.add_get(f"/{self.api.stage}", self._websocket)
@@ -241,11 +299,25 @@ class LocalGateway:
             if create_table(client, table):
                 log.info("created table %s on %s", table.name, endpoint)
 
-    def _function_environment(self) -> dict[str, str]:
-        """What isolated functions need to reach the gateway's services."""
-        env = {"CALLBACK_URL": self.callback_url}
-        if self.config.dynamodb_endpoint:
-            env["AWS_ENDPOINT_URL_DYNAMODB"] = self.config.dynamodb_endpoint
+    def _function_environment(self, spec: FunctionSpec) -> dict[str, str]:
+        """What an isolated function needs to reach the gateway's services, and only them:
+        every AWS service it calls goes to the gateway (the ones not emulated answer 501),
+        and its other network traffic through the gateway's proxy."""
+        base = f"http://{self.config.host}:{self._port}"
+        env = {
+            "AWS_ENDPOINT_URL": base + not_emulated.PREFIX,
+            "AWS_ENDPOINT_URL_LAMBDA": base,
+            "CALLBACK_URL": self.callback_url,
+        }
+        if self._certificate is not None:
+            for name in ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+                env[name] = str(self._certificate)
+        endpoint = self.dynamodb_endpoint
+        if endpoint:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+        if self._proxy is not None:
+            direct = ["127.0.0.1", "localhost", "::1", self.config.host]
+            env.update(proxy_environment(self._proxy.port, spec.logical_id, direct))
         return env
 
     async def _watch(self) -> None:
@@ -271,10 +343,16 @@ class LocalGateway:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        elif self._socket is not None:
-            self._socket.close()
+        else:
+            for listener in (self._socket, self._tls_socket):
+                if listener is not None:
+                    listener.close()
         if self._functions is not None:
             await self._functions.shutdown()
+        if self._proxy is not None:
+            await self._proxy.stop()
+        if self._dynamodb is not None:
+            await self._dynamodb.stop()
         if self._app is not None:
             self._app.close()
             self._app = None
@@ -303,6 +381,8 @@ class LocalGateway:
             source_ip=request.remote or "",
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers],
             query=list(request.query.items()),
+            port=self._tls_port if request.secure else self._port,
+            scheme="https" if request.secure else "http",
         )
         outcome = await self.core.connect(handshake)
         if not isinstance(outcome, Accepted):

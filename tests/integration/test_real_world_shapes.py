@@ -188,7 +188,8 @@ async def test_functions_invoke_each_other_through_lambdas_invoke_api(tmp_path: 
                     answers = []
                     for name, payload in (("Back", {"n": 2}), ("Back", {"fail": True})):
                         out = LAMBDA.invoke(FunctionName=name, Payload=json.dumps(payload))
-                        answers.append([out.get("FunctionError"), json.loads(out["Payload"].read())])
+                        body = json.loads(out["Payload"].read())
+                        answers.append([out.get("FunctionError"), body])
                     try:
                         LAMBDA.invoke(FunctionName="Nowhere", Payload=b"{}")
                     except ClientError as error:

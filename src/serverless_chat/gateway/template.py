@@ -1,13 +1,20 @@
 """The WebSocket API a template declares, as the gateway needs it.
 
-Reads AWS::ApiGatewayV2 Api, Stage, Route, Integration and RouteResponse
-resources, the Python AWS::Lambda::Function resources they invoke, and the
-DynamoDB tables; every other resource is listed as not emulated. All values
-pass through the intrinsic resolver, so the template is the only config.
+Reads AWS::ApiGatewayV2 Api, Stage, Route, Integration (its TimeoutInMillis, held to API
+Gateway's 50 ms to 29 s), Authorizer and RouteResponse resources, the Python
+AWS::Lambda::Function and AWS::Serverless::Function resources they invoke, and the
+DynamoDB tables; SAM's AWS::Serverless::WebSocketApi is first expanded as SAM expands it
+(sam_websocket). Every other resource is listed as not emulated, and each setting of an
+emulated resource that the gateway does not honour (AuthorizationType AWS_IAM,
+ApiKeyRequired, an integration other than AWS_PROXY to a Lambda function,
+ContentHandlingStrategy) is named once with its logical id. The application's hook comes
+from ``Metadata: LocalGateway: Hook``. All values pass through the intrinsic resolver, so
+the template is the only config.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -232,6 +239,11 @@ def read_api(
         authorization = str(props.get("AuthorizationType", "NONE"))
         if authorization == "CUSTOM":
             authorizer = authorizers.get(str(props.get("AuthorizerId", "")))
+            if authorizer is None:  # never a silent open door
+                raise TemplateError(
+                    f"{lid}: AuthorizationType CUSTOM, but AuthorizerId"
+                    f" {props.get('AuthorizerId')!r} is no authorizer of the API"
+                )
         elif authorization != "NONE":
             unhonoured.append(f"{lid}: AuthorizationType {authorization} (anyone may connect)")
         if props.get("ApiKeyRequired") in (True, "true", "True"):
@@ -240,9 +252,6 @@ def read_api(
             integration_id, (None, MAX_INTEGRATION_TIMEOUT_SECONDS)
         )
         routes[key] = RouteSpec(key, function, lid in two_way_routes, authorizer, timeout)
-    for lid, r in _resources_of(resources, "AWS::ApiGatewayV2::RouteResponse"):
-        if belongs(r) and "ContentHandlingStrategy" in (r.get("Properties") or {}):
-            unhonoured.append(f"{lid}: ContentHandlingStrategy (frames pass as they are)")
 
     stages = [
         str(resolver.resolve((r.get("Properties") or {}).get("StageName")))
@@ -292,10 +301,9 @@ def _integration_function(
     match = _FUNCTION_IN_URI.search(uri)
     if kind != "AWS_PROXY" or match is None:
         unhonoured.append(f"{logical_id}: IntegrationType {kind} ({uri or 'no URI'})")
-        return None
     if "ContentHandlingStrategy" in props:
         unhonoured.append(f"{logical_id}: ContentHandlingStrategy (frames pass as they are)")
-    return by_name.get(match.group(1))
+    return by_name.get(match.group(1)) if kind == "AWS_PROXY" and match else None
 
 
 def _integration_timeout(props: Mapping[str, Any]) -> float:
@@ -304,6 +312,8 @@ def _integration_timeout(props: Mapping[str, Any]) -> float:
         seconds = float(props.get("TimeoutInMillis", 29000)) / 1000
     except (TypeError, ValueError):
         return MAX_INTEGRATION_TIMEOUT_SECONDS
+    if not math.isfinite(seconds):
+        return MAX_INTEGRATION_TIMEOUT_SECONDS
     return min(MAX_INTEGRATION_TIMEOUT_SECONDS, max(MIN_INTEGRATION_TIMEOUT_SECONDS, seconds))
 
 
@@ -311,4 +321,8 @@ def _hook(template: Mapping[str, Any]) -> str | None:
     metadata = template.get("Metadata") or {}
     local = metadata.get("LocalGateway") if isinstance(metadata, dict) else None
     hook = local.get("Hook") if isinstance(local, dict) else None
-    return str(hook) if hook else None
+    if hook is None or hook == "":
+        return None
+    if not isinstance(hook, str):
+        raise TemplateError(f"Metadata.LocalGateway.Hook must be 'module:callable', not {hook!r}")
+    return hook

@@ -9,8 +9,12 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from serverless_chat import __version__
+
+if TYPE_CHECKING:
+    from serverless_chat.gateway.server import LocalGateway
 
 
 def _parameters(pairs: Sequence[str]) -> dict[str, str]:
@@ -186,9 +190,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _route_lines(gateway: LocalGateway) -> list[str]:
+    """The routes and the function each runs, and where it runs (as serverless-offline
+    lists its routes at start)."""
+    lines = ["routes:"]
+    width = max((len(key) for key in gateway.api.routes), default=0)
+    for key, route in sorted(gateway.api.routes.items()):
+        if route.function is None:
+            lines.append(f"  {key:<{width}}  (no function: the caller gets an error)")
+            continue
+        placement = gateway.functions.placement(route.function.logical_id)
+        where = f"in-process (hook {gateway.hook})" if placement == "in-process" else placement
+        lines.append(f"  {key:<{width}}  {route.function.logical_id}: {where}")
+    return lines
+
+
 async def _serve(args: argparse.Namespace) -> int:
     from serverless_chat.gateway.cfn_yaml import TemplateError
+    from serverless_chat.gateway.routing import SelectionExpressionError
     from serverless_chat.gateway.server import GatewayConfig, LocalGateway
+    from serverless_chat.gateway.services import HookError
 
     try:
         config = GatewayConfig(
@@ -217,17 +238,29 @@ async def _serve(args: argparse.Namespace) -> int:
         return 2
     if gateway.api.not_emulated:
         print("not emulated (ignored): " + ", ".join(gateway.api.not_emulated), file=sys.stderr)
+    for setting in gateway.api.settings_not_emulated:
+        print(f"not emulated: {setting}", file=sys.stderr)
     try:
         url = await gateway.start()
     except OSError as error:
         print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         await gateway.stop()
         return 1
+    except (HookError, SelectionExpressionError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        await gateway.stop()
+        return 1
     for logical_id, reason in gateway.functions.load_errors.items():
         print(f"warning: function {logical_id} will fail: {reason}", file=sys.stderr)
     print(f"serverless-chat: {gateway.api.name} (stage {gateway.api.stage}) on {url}", flush=True)
+    print(f"  and {gateway.tls_url} (TLS)", flush=True)
     print(f"callback API: {gateway.callback_url}/@connections/{{connectionId}}", flush=True)
-    print(f"web chat: {gateway.page_url}", flush=True)
+    for line in _route_lines(gateway):
+        print(line, flush=True)
+    if gateway.dynamodb_endpoint:
+        print(f"DynamoDB: {gateway.dynamodb_endpoint}", flush=True)
+    if gateway.app is not None and gateway.app.web_routes():
+        print(f"web chat: {gateway.page_url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -40,6 +40,7 @@ _NAME_PROPERTY = {
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::SQS::Queue": "QueueName",
     "AWS::SNS::Topic": "TopicName",
+    "AWS::ApiGatewayV2::Stage": "StageName",  # Ref of a stage is its name
 }
 _ARN_SERVICE = {
     "AWS::Lambda::Function": ("lambda", "function:{}"),
@@ -95,6 +96,8 @@ class Resolver:
                 value = spec["Default"]
             else:
                 raise TemplateError(f"parameter {name} has no default; pass --parameter {name}=…")
+            if isinstance(value, bool):  # CloudFormation's parameter values are strings
+                value = "true" if value else "false"
             try:
                 check_parameter(name, spec, str(value))
             except ParameterError as error:

@@ -82,3 +82,24 @@ def test_unknown_names_are_clear_errors(resolver: Resolver) -> None:
         resolver.resolve({"Fn::Transmogrify": []})
     with pytest.raises(TemplateError, match="unknown resource"):
         resolver.resolve({"Fn::GetAtt": ["Missing", "Arn"]})
+
+
+def test_a_yaml_boolean_default_is_the_string_cloudformation_sees() -> None:
+    """CloudFormation parameter values are strings: Default: false is "false", as an
+    override --parameter P=false is."""
+    template = {
+        "Parameters": {"Flag": {"Type": "String", "Default": False}},
+        "Conditions": {"Off": {"Fn::Equals": [{"Ref": "Flag"}, "false"]}},
+        "Resources": {},
+    }
+    assert Resolver(template).condition("Off") is True
+    assert Resolver(template, {"Flag": "false"}).condition("Off") is True
+
+
+def test_ref_of_a_stage_is_its_name() -> None:
+    template = {
+        "Resources": {
+            "Stage": {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {"StageName": "live"}}
+        }
+    }
+    assert Resolver(template).resolve({"Ref": "Stage"}) == "live"

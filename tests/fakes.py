@@ -49,6 +49,10 @@ class MemoryConnectionStore(adapter.MemoryConnectionStore):
         self._check("DeleteItem")
         super().delete(connection_id)
 
+    def delete_stale(self, connection_id: str, connected_before_ms: int) -> ConnectionRecord | None:
+        self._check("DeleteItem")
+        return super().delete_stale(connection_id, connected_before_ms)
+
     def get(self, connection_id: str) -> ConnectionRecord | None:
         self._check("GetItem")
         return super().get(connection_id)

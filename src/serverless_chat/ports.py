@@ -73,6 +73,11 @@ class ConnectionStore(Protocol):
     def delete(self, connection_id: str) -> None:
         """Remove a connection; removing one that is absent is not an error."""
 
+    def delete_stale(self, connection_id: str, connected_before_ms: int) -> ConnectionRecord | None:
+        """Remove a connection only if it connected before ``connected_before_ms`` (its
+        connectedAt is less), the check and the delete one atomic step; the record removed,
+        or None when nothing was (absent, or too young). Its name claim stays: release it."""
+
     def get(self, connection_id: str) -> ConnectionRecord | None:
         """The connection with this id, or None."""
 

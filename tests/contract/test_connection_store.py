@@ -330,3 +330,67 @@ def test_a_move_does_not_bring_back_a_gone_connection(store: ConnectionStore) ->
     store.move(ConnectionRecord.opened("gone", 0, room="one", name="Ghost"))
     assert store.get("gone") is None
     assert list(store.members("one")) == []
+
+
+# -- delete_stale: the fan-out's cleanup after a 410 ---------------------------------------
+# API Gateway answers 410 to a post "before the connection was established"
+# (https://repost.aws/knowledge-center/410-gone-api-gateway), that is while $connect runs,
+# which is at most the 29 s integration timeout (https://docs.aws.amazon.com/apigateway/
+# latest/developerguide/apigateway-execution-service-websocket-limits-table.html). So a
+# 410 deletes a row only if it connected before a cutoff, and the check and the delete
+# are one step: no put of the same id may slip between them.
+def test_delete_stale_deletes_an_old_row_and_returns_it(store: ConnectionStore) -> None:
+    """A row that connected before the cutoff is stale once it answers 410 (the Knowledge
+    Center's 410 article; the 29 s integration timeout bounds a handshake): it is deleted,
+    with its token bucket, and handed back so that its name claim can be released."""
+    record = ConnectionRecord.opened("old", 1_000, room="dev", name="Ana", format="json")
+    store.put(record)
+    store.take_token("old", 1, 1, 2_000)  # the bucket is empty now
+    assert store.delete_stale("old", connected_before_ms=1_001) == record
+    assert store.get("old") is None
+    assert list(store.members("dev")) == []
+    assert list(store.listeners("dev")) == []
+    assert store.named("ana") == []
+    store.put(record)  # the same id back: a fresh bucket, nothing of the old one left
+    assert store.take_token("old", 1, 1, 2_000)
+
+
+def test_delete_stale_keeps_a_young_row(store: ConnectionStore) -> None:
+    """A row that connected at or after the cutoff may be a handshake under way (API Gateway
+    answers 410 until $connect returns, the Knowledge Center's 410 article; $connect may run
+    up to the 29 s integration timeout): it stays, and nothing is returned."""
+    record = ConnectionRecord.opened("young", 31_000, room="dev", name="Bea")
+    store.put(record)
+    assert store.delete_stale("young", connected_before_ms=31_000) is None  # not before
+    assert store.delete_stale("young", connected_before_ms=1_000) is None
+    assert store.get("young") == record
+    assert [r.connection_id for r in store.members("dev")] == ["young"]
+
+
+def test_delete_stale_of_an_absent_row_is_none(store: ConnectionStore) -> None:
+    """A 410 for a row deleted meanwhile (its $disconnect ran; the 410 article's "connection
+    no longer exists" case) deletes nothing and is not an error; nor is a name claim, which
+    shares the DynamoDB table, ever taken for a connection."""
+    assert store.delete_stale("nobody", connected_before_ms=10**15) is None
+    store.claim_name("dev", "cy", "c1", 100)
+    assert store.delete_stale("#name#dev#cy", connected_before_ms=10**15) is None
+    assert store.claim_name("dev", "cy", "c2", 100) == "c1"  # the claim is intact
+
+
+def test_delete_stale_is_one_step_against_a_racing_put(store: ConnectionStore) -> None:
+    """A reconnecting id written again meanwhile is young, and is never deleted for the old
+    row's 410: check and delete are atomic (a DynamoDB condition expression)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    old = ConnectionRecord.opened("c1", 1_000)
+    fresh = ConnectionRecord.opened("c1", 50_000)
+    for _ in range(20):
+        store.put(old)
+        with ThreadPoolExecutor(2) as pool:
+            deleted = pool.submit(store.delete_stale, "c1", 40_000)
+            pool.submit(store.put, fresh).result()
+            result = deleted.result()
+        # Either the delete came first (and the fresh row was put after it) or the put did
+        # (and the delete found a young row): the fresh row survives both ways.
+        assert result in (old, None)
+        assert store.get("c1") == fresh

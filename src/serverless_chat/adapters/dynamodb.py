@@ -134,6 +134,24 @@ class DynamoDbConnectionStore:
     def delete(self, connection_id: str) -> None:
         self._table.call("DeleteItem", Key={"connectionId": {"S": connection_id}})
 
+    def delete_stale(self, connection_id: str, connected_before_ms: int) -> ConnectionRecord | None:
+        """One conditional DeleteItem: the condition fails on a young row and on an absent
+        one (and on a name claim, which has no connectedAt); ALL_OLD hands back the row."""
+        try:
+            response = self._table.call(
+                "DeleteItem",
+                Key={"connectionId": {"S": connection_id}},
+                ConditionExpression="connectedAt < :cutoff",
+                ExpressionAttributeValues={":cutoff": {"N": str(connected_before_ms)}},
+                ReturnValues="ALL_OLD",
+            )
+        except StoreError as error:
+            if _code(error.__cause__ or error) != "ConditionalCheckFailedException":
+                raise
+            return None  # too young to be stale, or gone already
+        item = response.get("Attributes")
+        return _record(item) if item else None
+
     def get(self, connection_id: str) -> ConnectionRecord | None:
         response = self._table.call(
             "GetItem", Key={"connectionId": {"S": connection_id}}, ConsistentRead=True

@@ -60,6 +60,15 @@ class MemoryConnectionStore:
             self._remove(connection_id)
             self._buckets.pop(connection_id, None)
 
+    def delete_stale(self, connection_id: str, connected_before_ms: int) -> ConnectionRecord | None:
+        with self._lock:
+            old = self.rows.get(connection_id)
+            if old is None or old.connected_at >= connected_before_ms:
+                return None
+            self._remove(connection_id)
+            self._buckets.pop(connection_id, None)
+            return old
+
     def _add(self, record: ConnectionRecord) -> None:
         self.rows[record.connection_id] = record
         insort(self._rooms.setdefault(record.room, []), record, key=_BY_ID)

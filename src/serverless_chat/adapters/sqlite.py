@@ -192,6 +192,23 @@ class SqliteConnectionStore:
                 (self.table_name, connection_id),
             )
 
+    def delete_stale(self, connection_id: str, connected_before_ms: int) -> ConnectionRecord | None:
+        """Read and delete in one BEGIN IMMEDIATE transaction, as :meth:`claim_name` does, so
+        that no writer comes between the check and the delete; the bucket goes with the row,
+        as in :meth:`delete`."""
+        key = (self.table_name, connection_id)
+        with self._db.transaction("DeleteItem") as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM connections WHERE table_name = ? AND connection_id = ?"
+                " AND connected_at < ?",
+                (*key, connected_before_ms),
+            ).fetchone()
+            if row is None:
+                return None  # too young to be stale, or gone already
+            for table in ("connections", "buckets"):
+                conn.execute(f"DELETE FROM {table} WHERE table_name = ? AND connection_id = ?", key)
+        return _record(row)
+
     def get(self, connection_id: str) -> ConnectionRecord | None:
         rows = self._db.run(
             "GetItem",

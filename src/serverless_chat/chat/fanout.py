@@ -3,7 +3,9 @@
 Every recipient costs one PostToConnection, and on AWS each costs tens of
 milliseconds, so posts run in parallel on a bounded executor. One failing
 recipient never stops the others: a gone connection (410) has its stale row
-deleted; any other failure is logged with the connectionId and its reason.
+deleted, unless the row is young enough that its $connect may still be running (API
+Gateway answers 410 until $connect returns, so a 410 proves nothing about a new row);
+any other failure is logged with the connectionId and its reason.
 """
 
 from __future__ import annotations
@@ -20,6 +22,15 @@ log = logging.getLogger("serverless_chat.fanout")
 
 
 Render = Callable[[str], bytes | None]
+
+# API Gateway's integration timeout is 29 s, so no $connect runs longer: a row younger than
+# this may belong to a handshake under way, which API Gateway answers 410 until it returns.
+HANDSHAKE_MS = 30_000
+
+
+def stale_before(now_ms: int) -> int:
+    """The connectedAt before which a row that answers 410 is stale, not still connecting."""
+    return now_ms - HANDSHAKE_MS
 
 
 def plan(
@@ -46,11 +57,12 @@ def plan(
 class DeliveryReport:
     """What became of one fan-out."""
 
-    __slots__ = ("delivered", "failed", "gone")
+    __slots__ = ("delivered", "failed", "gone", "removed")
 
     def __init__(self) -> None:
         self.delivered: list[str] = []
-        self.gone: list[str] = []
+        self.gone: list[str] = []  # answered 410
+        self.removed: list[str] = []  # of those, the stale rows deleted (not the young ones)
         self.failed: dict[str, str] = {}
 
 
@@ -68,8 +80,13 @@ def deliver(
     connections: Connections,
     store: ConnectionStore,
     executor: Executor,
+    now_ms: Callable[[], int],
 ) -> DeliveryReport:
-    """Post every (connectionId, data) in parallel; clean up gone rows; report the rest.
+    """Post every (connectionId, data) in parallel; clean up stale rows; report the rest.
+
+    A 410 deletes the row (and releases its name) only when it connected before
+    :func:`stale_before` the time ``now_ms`` tells (the caller's clock, read once, and only
+    when a 410 needs a verdict): a younger row may be a handshake under way.
 
     An adapter that can post a whole batch at once (``post_many``: the local gateway's
     in-process one) gets the batch in one call instead of one pooled call per recipient."""
@@ -86,20 +103,40 @@ def deliver(
             (cid, executor.submit(_post, connections, cid, data)) for cid, data in deliveries
         ]
         outcomes = [(cid, future.result()) for cid, future in futures]
+    cutoff: int | None = None
     for cid, outcome in outcomes:
         if outcome is None:
             report.delivered.append(cid)
         elif outcome == "gone":
             report.gone.append(cid)
-            log.info("connection %s is gone; deleting its row", cid)
-            try:
-                store.delete(cid)
-            except ChatError as error:
-                log.warning("could not delete stale connection %s: %s", cid, error)
+            if cutoff is None:
+                cutoff = stale_before(now_ms())
+            if _remove_stale(store, cid, cutoff):
+                report.removed.append(cid)
         else:
             report.failed[cid] = outcome
             log.warning("post to connection %s failed: %s", cid, outcome)
     return report
+
+
+def _remove_stale(store: ConnectionStore, cid: str, connected_before_ms: int) -> bool:
+    """Delete a row that answered 410 if it is old enough to be stale, and release its name;
+    whether it was deleted. Store failures are logged: the row's TTL still ends it."""
+    try:
+        record = store.delete_stale(cid, connected_before_ms)
+    except ChatError as error:
+        log.warning("could not delete stale connection %s: %s", cid, error)
+        return False
+    if record is None:
+        log.info("connection %s is gone but may still be connecting; its row stays", cid)
+        return False
+    log.info("connection %s is gone; deleted its row", cid)
+    if record.name:
+        try:
+            store.release_name(record.room, record.name, cid)
+        except ChatError as error:
+            log.warning("could not release the name of stale connection %s: %s", cid, error)
+    return True
 
 
 def _outcome(error: Exception | None) -> str | None:

@@ -361,10 +361,12 @@ class Chat:
     def deliver(self, deliveries: list[tuple[str, bytes]]) -> DeliveryReport:
         """Post each (connectionId, data) here, counted in the metrics (the fan-out function
         posts its page through this too)."""
-        report = deliver(deliveries, self.connections, self.store, self.executor)
+        report = deliver(
+            deliveries, self.connections, self.store, self.executor, now_ms=self._now_ms
+        )
         self.metrics.count("Deliveries", len(report.delivered))
         self.metrics.count("FailedDeliveries", len(report.failed))
-        self.metrics.count("StaleConnectionsRemoved", len(report.gone))
+        self.metrics.count("StaleConnectionsRemoved", len(report.removed))
         return report
 
 

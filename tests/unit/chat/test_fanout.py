@@ -1,5 +1,6 @@
 import json
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 
@@ -11,9 +12,16 @@ from serverless_chat.chat.fanout import (
     paginate,
     plan,
 )
-from serverless_chat.errors import CallbackError, CallbackThrottled
+from serverless_chat.chat.service import Chat
+from serverless_chat.errors import CallbackError, CallbackThrottled, StoreError
 from serverless_chat.ports import ConnectionRecord
-from tests.fakes import FakeConnections, MemoryConnectionStore
+from tests.fakes import FakeConnections, MemoryConnectionStore, MemoryMessageStore
+
+NOW = 1_707_502_303_419  # the fan-out's clock, epoch ms; rows of _record are far older
+
+
+def _now() -> int:
+    return NOW
 
 
 def _record(cid: str, fmt: str = "raw") -> ConnectionRecord:
@@ -46,7 +54,9 @@ def pool() -> ThreadPoolExecutor:
 
 def test_every_target_gets_its_bytes(pool: ThreadPoolExecutor) -> None:
     connections = FakeConnections("b", "c")
-    report = deliver([("b", b"one"), ("c", b"two")], connections, MemoryConnectionStore(), pool)
+    report = deliver(
+        [("b", b"one"), ("c", b"two")], connections, MemoryConnectionStore(), pool, _now
+    )
     assert report.delivered == ["b", "c"]
     assert connections.received("b") == [b"one"]
     assert connections.received("c") == [b"two"]
@@ -59,7 +69,7 @@ def test_a_gone_target_has_its_row_deleted_and_others_still_receive(
     for cid in ("b", "gone", "c"):
         store.put(_record(cid))
     connections = FakeConnections("b", "c")
-    report = deliver([("b", b"hi"), ("gone", b"hi"), ("c", b"hi")], connections, store, pool)
+    report = deliver([("b", b"hi"), ("gone", b"hi"), ("c", b"hi")], connections, store, pool, _now)
     assert report.gone == ["gone"]
     assert store.get("gone") is None
     assert store.get("b") is not None
@@ -74,7 +84,9 @@ def test_other_failures_are_logged_not_deleted(
     connections = FakeConnections("slow", "ok", "broken")
     connections.failures["slow"] = CallbackThrottled("slow", "buffer full")
     connections.failures["broken"] = CallbackError("broken", 500, "InternalServerError", "boom")
-    report = deliver([("slow", b"x"), ("ok", b"x"), ("broken", b"x")], connections, store, pool)
+    report = deliver(
+        [("slow", b"x"), ("ok", b"x"), ("broken", b"x")], connections, store, pool, _now
+    )
     assert report.delivered == ["ok"]
     assert set(report.failed) == {"slow", "broken"}
     assert store.get("slow") is not None
@@ -90,7 +102,7 @@ def test_an_adapter_bug_does_not_stop_the_others(pool: ThreadPoolExecutor) -> No
             super().post(connection_id, data)
 
     connections = Exploding("x", "y")
-    report = deliver([("x", b"hi"), ("y", b"hi")], connections, MemoryConnectionStore(), pool)
+    report = deliver([("x", b"hi"), ("y", b"hi")], connections, MemoryConnectionStore(), pool, _now)
     assert report.delivered == ["y"]
     assert "adapter bug" in report.failed["x"]
 
@@ -100,7 +112,7 @@ def test_failure_to_delete_a_stale_row_is_logged(
 ) -> None:
     store = MemoryConnectionStore()
     store.fail_on.add("DeleteItem")
-    report = deliver([("gone", b"hi")], FakeConnections(), store, pool)
+    report = deliver([("gone", b"hi")], FakeConnections(), store, pool, _now)
     assert report.gone == ["gone"]
     assert "could not delete stale connection gone" in caplog.text
 
@@ -120,12 +132,100 @@ def test_a_batching_adapter_gets_the_whole_fan_out_in_one_call(pool: ThreadPoolE
     store = MemoryConnectionStore()
     store.put(_record("gone"))
     connections = Batching()
-    report = deliver([("a", b"x"), ("b", b"x"), ("gone", b"x")], connections, store, pool)
+    report = deliver([("a", b"x"), ("b", b"x"), ("gone", b"x")], connections, store, pool, _now)
     assert len(connections.batches) == 1
     assert report.delivered == ["a"]
     assert report.gone == ["gone"]
     assert "LimitExceededException" in report.failed["b"]
     assert store.get("gone") is None
+
+
+# -- a 410 during the handshake -------------------------------------------------------------
+def _named(cid: str, connected_at: int) -> ConnectionRecord:
+    return ConnectionRecord.opened(cid, connected_at, room="dev", name=f"{cid}-name")
+
+
+def _claimed(store: MemoryConnectionStore, record: ConnectionRecord) -> None:
+    store.put(record)
+    assert store.claim_name(record.room, record.name, record.connection_id, 100) is None
+
+
+def test_a_410_from_a_young_row_keeps_it_and_its_name(pool: ThreadPoolExecutor) -> None:
+    """API Gateway answers 410 to a post made "before the connection was established"
+    (https://repost.aws/knowledge-center/410-gone-api-gateway), i.e. while $connect runs,
+    and $connect runs up to the 29 s integration timeout (https://docs.aws.amazon.com/
+    apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html).
+    A row that connected less than 30 s ago may be that handshake: it stays, name and all."""
+    store = MemoryConnectionStore()
+    young = _named("young", NOW - 29_000)
+    _claimed(store, young)
+    report = deliver([("young", b"hi")], FakeConnections(), store, pool, _now)
+    assert report.gone == ["young"]  # the post failed ...
+    assert report.removed == []  # ... but the row was not taken for stale
+    assert store.get("young") == young
+    assert store.claim_name("dev", young.name, "someone-else", 100) == "young"
+
+
+def test_a_410_from_an_old_row_deletes_it_and_releases_its_name(
+    pool: ThreadPoolExecutor,
+) -> None:
+    """A row older than any handshake can take (API Gateway's 29 s integration timeout,
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/
+    apigateway-execution-service-websocket-limits-table.html) that answers 410 is gone
+    for good (https://repost.aws/knowledge-center/410-gone-api-gateway): its row is deleted
+    and its name claim released at once, not left until the claim's TTL."""
+    store = MemoryConnectionStore()
+    old, live = _named("old", NOW - 31_000), _named("live", NOW - 31_000)
+    _claimed(store, old)
+    _claimed(store, live)
+    report = deliver([("old", b"hi"), ("live", b"hi")], FakeConnections("live"), store, pool, _now)
+    assert report.gone == report.removed == ["old"]
+    assert report.delivered == ["live"]
+    assert store.get("old") is None
+    assert store.claim_name("dev", old.name, "newcomer", 100) is None  # the name is free
+    assert store.get("live") == live
+    assert store.claim_name("dev", live.name, "newcomer", 100) == "live"
+
+
+def test_a_claim_that_cannot_be_released_is_logged_and_the_row_still_goes(
+    pool: ThreadPoolExecutor, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The release after a stale row's delete (the 410 article,
+    https://repost.aws/knowledge-center/410-gone-api-gateway; a row older than the 29 s
+    integration timeout, https://docs.aws.amazon.com/apigateway/latest/developerguide/
+    apigateway-execution-service-websocket-limits-table.html) may fail: that is logged, the
+    claim's TTL ends it, and the fan-out goes on."""
+
+    class NoRelease(MemoryConnectionStore):
+        def release_name(self, room: str, name: str, connection_id: str) -> None:
+            raise StoreError("DeleteItem", "ProvisionedThroughputExceededException: injected")
+
+    store = NoRelease()
+    store.put(_named("old", 0))
+    report = deliver([("old", b"hi")], FakeConnections(), store, pool, _now)
+    assert report.removed == ["old"]
+    assert store.get("old") is None
+    assert "could not release the name of stale connection old" in caplog.text
+
+
+def test_the_fan_out_uses_the_chat_clock(pool: ThreadPoolExecutor) -> None:
+    """Chat.deliver passes its own clock's now (no I/O in the fan-out): against a clock 40 s
+    after the row connected, past the 29 s integration timeout (https://docs.aws.amazon.com/
+    apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html),
+    the 410 (https://repost.aws/knowledge-center/410-gone-api-gateway) removes the row;
+    against one 1 s after, it stays."""
+
+    def clock(elapsed_ms: int) -> float:
+        return (NOW + elapsed_ms) / 1000
+
+    for elapsed_ms, removed in ((1_000, []), (40_000, ["c"])):
+        store = MemoryConnectionStore()
+        store.put(_named("c", NOW))
+        chat = Chat(
+            store, MemoryMessageStore(), FakeConnections(), pool, clock=partial(clock, elapsed_ms)
+        )
+        assert chat.deliver([("c", b"hi")]).removed == removed
+        assert (store.get("c") is None) == bool(removed)
 
 
 # -- pages --------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ bench: $(BIN)/.installed
 	    --template bench/ceiling/template.yaml --rounds 5 --json bench/results/throughput-ceiling.json
 	$(BIN)/serverless-chat bench --clients 100 --senders 5 --messages 200 \
 	    --baseline coalescing --rounds 3 --json bench/results/throughput-coalescing.json
+	$(BIN)/python bench/foreign.py --json bench/results/foreign.json
 	$(BIN)/python bench/readcost.py --json bench/results/readcost.json
 	$(BIN)/python bench/fanout.py --max 10000 --json bench/results/fanout.json
 	-$(BIN)/python bench/capacity.py --connections 15000 --json bench/results/capacity.json

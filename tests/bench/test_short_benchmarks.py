@@ -59,3 +59,23 @@ def test_coldstart_measures_every_entry_module(tmp_path: Path) -> None:
     for figures in sources.values():
         assert figures["boto3_ms"] > 0
         assert set(figures) == {"boto3_ms", "extra_ms", "ratio"}
+
+
+def test_foreign_chat_is_delivered_and_measured_against_its_bound(tmp_path: Path) -> None:
+    printed, results = _run(
+        tmp_path,
+        "foreign.py",
+        "--rounds",
+        "1",
+        "--clients",
+        "6",
+        "--senders",
+        "1",
+        "--messages",
+        "4",
+    )
+    assert "foreign / bound" in printed
+    assert results["lost"] == 0
+    assert results["duplicates"] == 0
+    assert results["foreign"]["delivered"] == 4 * 5
+    assert results["bound_posts_per_second"] > 0

@@ -13,11 +13,45 @@ from pathlib import Path
 _URL = re.compile(r"on (ws://\S+)")
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time process ``pid`` has used so far (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     ticks = int(fields[11]) + int(fields[12])  # utime, stime
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes started by ``pid`` and by them, still running (Linux)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int(_stat(int(entry.name))[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid`` and of the processes it started that still run (the gateway's
+    function containers and its embedded DynamoDB)."""
+    total = cpu_seconds(pid)
+    for child in descendants(pid):
+        try:
+            total += cpu_seconds(child)
+        except OSError:  # it ended meanwhile
+            continue
+    return total
 
 
 class GatewayProcess:
@@ -62,7 +96,8 @@ class GatewayProcess:
         self.url = match.group(1)
 
     def cpu_seconds(self) -> float:
-        return cpu_seconds(self.process.pid)
+        """Its CPU time and its children's (containers, an embedded DynamoDB)."""
+        return tree_cpu_seconds(self.process.pid)
 
     @property
     def state_dir(self) -> Path:

@@ -403,6 +403,8 @@ class LocalGateway:
         try:
             await socket.prepare(request)
             self.registry.attach(meta.connection_id, socket, request.transport)
+            if connection.closing:  # a DeleteConnection came while the 101 was on its way
+                await socket.close(code=NORMAL_CLOSURE)
             code, reason = await self._receive_loop(connection, socket)
         finally:
             # Every connection accepted ends in $disconnect, however it ends (a client that

@@ -38,6 +38,9 @@ field_values = (
     | st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=50)
     | st.just("x" * 5000)
     | st.just("\x00\u202e\ufeff")
+    # lone surrogates: valid JSON ("\ud800"), never UTF-8, so nothing can render or store them
+    | st.text(alphabet=st.characters(categories=("Cs", "Ll")), min_size=1, max_size=8)
+    | st.sampled_from(["\ud800", "ana\udfff", "1707502303419#\udc00"])
     | st.sampled_from(["ana", "general", ""])
 )
 requests = st.fixed_dictionaries(
@@ -95,6 +98,8 @@ def test_any_body_to_any_action_is_answered_never_raised(action: str, body: str 
         assert store.rows == before
     else:
         assert all(frame["type"] != "error" for frame in sender_frames)
+    for message in messages.messages:  # whatever was kept can be stored as UTF-8
+        message.text.encode()
 
 
 @settings(max_examples=300, deadline=None)
@@ -121,7 +126,13 @@ def test_any_handshake_query_is_accepted_or_refused_cleanly(query: dict[str, str
     except ProtocolError as error:
         refused = error.code
     if refused:
-        assert refused in {"INVALID_ROOM", "INVALID_NAME", "INVALID_FORMAT", "NAME_TAKEN"}
+        assert refused in {
+            "INVALID_ROOM",
+            "INVALID_NAME",
+            "INVALID_FORMAT",
+            "INVALID_TEXT",
+            "NAME_TAKEN",
+        }
         assert store.get("new") is None
     else:
         assert store.get("new") == record

@@ -20,7 +20,7 @@ DEFAULT_HISTORY_LIMIT = 50
 MAX_HISTORY_LIMIT = 100
 _ROOM = r"[a-z0-9_-]{1,64}"  # compiled on first use (re caches it): imports stay cheap
 _NAME_PUNCTUATION = frozenset(" _-.")
-_CURSOR = r"\d{13}#[0-9A-Za-z_-]{1,64}"
+_CURSOR = r"[0-9]{13}#[0-9A-Za-z_-]{1,64}"  # [0-9], not \d: that takes every script's digits
 
 
 class ProtocolError(ValueError):
@@ -31,6 +31,23 @@ class ProtocolError(ValueError):
         self.code = code
         self.message = message
         self.action = action
+
+
+def encodable(value: str, field: str, action: str | None) -> str:
+    """``value`` unchanged if it can be sent and stored as UTF-8; else INVALID_TEXT.
+
+    JSON can carry a lone surrogate (``"\\ud800"``) that no UTF-8 encoder takes: the frame
+    rendering it, SQLite and DynamoDB would all raise. Every string a client sends passes
+    here before anything is stored or rendered."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ProtocolError(
+            "INVALID_TEXT",
+            f'The "{field}" field is not valid text (it has a lone surrogate).',
+            action,
+        ) from None
+    return value
 
 
 def parse_body(body: str | None, action: str | None = None) -> dict[str, object]:
@@ -49,9 +66,10 @@ def parse_body(body: str | None, action: str | None = None) -> dict[str, object]
 MAX_REF_LENGTH = 64
 
 
-def request_ref(body: str | None) -> str | None:
+def request_ref(body: str | None, action: str | None = None) -> str | None:
     """The client's optional ``ref`` (a string of at most 64 characters), echoed on answers.
-    Tolerant: a body that is not an object, or a bad ref, simply has none."""
+    Tolerant: a body that is not an object, or a ref that is not such a string, simply has
+    none. Only a ref that could not be echoed at all (INVALID_TEXT) refuses the request."""
     if not body or '"ref"' not in body:
         return None
     try:
@@ -59,7 +77,9 @@ def request_ref(body: str | None) -> str | None:
     except (ValueError, RecursionError):
         return None
     ref = value.get("ref") if isinstance(value, dict) else None
-    return ref if isinstance(ref, str) and len(ref) <= MAX_REF_LENGTH else None
+    if not isinstance(ref, str) or len(ref) > MAX_REF_LENGTH:
+        return None
+    return encodable(ref, "ref", action)
 
 
 def _string_field(request: Mapping[str, object], field: str, action: str) -> str:
@@ -68,11 +88,13 @@ def _string_field(request: Mapping[str, object], field: str, action: str) -> str
     value = request[field]
     if not isinstance(value, str):
         raise ProtocolError("INVALID_FIELD", f'The "{field}" field must be a string.', action)
-    return value
+    return encodable(value, field, action)
 
 
 def validate_room(room: object, action: str | None = None) -> str:
     """A room: 1-64 of a-z, 0-9, '_' and '-'."""
+    if isinstance(room, str):
+        encodable(room, "room", action)
     if not isinstance(room, str) or not re.fullmatch(_ROOM, room):
         raise ProtocolError(
             "INVALID_ROOM", "A room is 1-64 characters of a-z, 0-9, '_' and '-'.", action
@@ -80,10 +102,11 @@ def validate_room(room: object, action: str | None = None) -> str:
     return room
 
 
-def validate_name(name: object, action: str | None = None) -> str:
+def validate_name(name: object, action: str | None = None, field: str = "name") -> str:
     """A name, trimmed: 1-32 letters, digits, spaces and '_ - .'."""
     if not isinstance(name, str):
         raise ProtocolError("INVALID_NAME", "A name must be a string.", action)
+    encodable(name, field, action)
     trimmed = name.strip()
     if not 1 <= len(trimmed) <= MAX_NAME_LENGTH or not all(
         c.isalpha() or c.isdigit() or c in _NAME_PUNCTUATION for c in trimmed
@@ -123,7 +146,7 @@ def parse_connect_options(query: Mapping[str, str] | None) -> ConnectOptions:
     query = query or {}
     room = validate_room(query.get("room", DEFAULT_ROOM), "$connect")
     name = validate_name(query["name"], "$connect") if "name" in query else None
-    fmt = query.get("format", "raw")
+    fmt = encodable(query.get("format", "raw"), "format", "$connect")
     if fmt not in FORMATS:
         raise ProtocolError("INVALID_FORMAT", "format is one of raw, text, json.", "$connect")
     return ConnectOptions(room, name, fmt)
@@ -143,7 +166,7 @@ def parse_send_message(body: str | None, max_length: int = DEFAULT_MAX_TEXT_LENG
     to = request.get("to")
     if to is None:
         return SendMessage(text)
-    return SendMessage(text, validate_name(to, action))
+    return SendMessage(text, validate_name(to, action, "to"))
 
 
 def parse_join(body: str | None) -> str:
@@ -171,6 +194,8 @@ def parse_history(body: str | None) -> HistoryRequest:
             "INVALID_LIMIT", f"limit is a whole number from 1 to {MAX_HISTORY_LIMIT}.", action
         )
     before = request.get("before")
+    if isinstance(before, str):
+        encodable(before, "before", action)
     if before is not None and (not isinstance(before, str) or not re.fullmatch(_CURSOR, before)):
         raise ProtocolError(
             "INVALID_CURSOR", 'before is the "next" cursor of an earlier history page.', action

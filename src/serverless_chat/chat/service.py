@@ -31,6 +31,7 @@ from serverless_chat.chat.protocol import (
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_MAX_TEXT_LENGTH,
     ProtocolError,
+    encodable,
     generated_name,
     parse_connect_options,
     parse_history,
@@ -141,6 +142,7 @@ class Chat:
         options = parse_connect_options(query)
         chosen = options.name
         if principal:  # signed in: the name is the token's, whatever the URL says
+            encodable(principal, "sub", "$connect")  # it is stored in the row
             chosen = validate_name(token_name or principal, "$connect")
         for _ in range(1 if chosen else _GENERATED_NAME_TRIES):
             name = chosen or generated_name()
@@ -176,7 +178,10 @@ class Chat:
     ) -> int:
         """Run one client request; on refusal send one error frame. Returns an HTTP-like status."""
         fmt = "raw"
-        self._ref = request_ref(body)
+        try:  # a ref that cannot be echoed refuses the request, in the sender's own format
+            self._ref, bad_ref = request_ref(body, action), None
+        except ProtocolError as error:
+            self._ref, bad_ref = None, error
         try:
             sender = self.store.get(connection_id)
             if sender is None:
@@ -194,6 +199,8 @@ class Chat:
                     f" (bursts of {limits.burst}). Wait a moment and send again.",
                     action,
                 )
+            if bad_ref is not None:
+                raise bad_ref
             operation(self, sender, body)
         except ProtocolError as error:
             frame = ErrorFrame(error.code, error.message, error.action, self._ref)

@@ -100,7 +100,9 @@ def build_handler(deps: Dependencies) -> Handler:
         token = str((event.get("queryStringParameters") or {}).get("token", ""))
         try:
             claims = verify(token, settings, secret, jwks)
-        except jwt.PyJWTError as error:  # invalid, expired, or no key in the JWKS matches
+        # invalid, expired, or no key in the JWKS matches; or not even UTF-8 (PyJWT encodes
+        # the token first, and a lone surrogate in the query raises UnicodeEncodeError)
+        except (jwt.PyJWTError, UnicodeEncodeError) as error:
             log.info("token refused: %s", error)
             raise Exception("Unauthorized") from None  # API Gateway answers 401
         name = next((str(claims[c]) for c in NAME_CLAIMS if claims.get(c)), "")

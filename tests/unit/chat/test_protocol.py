@@ -1,3 +1,6 @@
+import json
+from collections.abc import Callable
+
 import pytest
 
 from serverless_chat.chat.protocol import (
@@ -7,6 +10,7 @@ from serverless_chat.chat.protocol import (
     parse_join,
     parse_send_message,
     parse_set_name,
+    request_ref,
     validate_name,
     validate_room,
 )
@@ -144,3 +148,48 @@ def test_bad_history_requests(body: str, code: str) -> None:
     with pytest.raises(ProtocolError) as caught:
         parse_history(body)
     assert caught.value.code == code
+
+
+# -- text that cannot be encoded: a lone surrogate is valid JSON but not UTF-8 -----------
+LONE = "\ud800"
+
+
+@pytest.mark.parametrize(
+    ("parse", "body", "field"),
+    [
+        (parse_send_message, {"message": LONE}, "message"),
+        (parse_send_message, {"message": "ok" + LONE + "ok"}, "message"),
+        (parse_send_message, {"message": "hi", "to": LONE}, "to"),
+        (parse_join, {"room": LONE}, "room"),
+        (parse_set_name, {"name": "ana" + LONE}, "name"),
+        (parse_history, {"before": "1707502303419#" + LONE}, "before"),
+    ],
+)
+def test_a_field_that_cannot_be_utf8_is_invalid_text(
+    parse: Callable[[str], object], body: dict[str, str], field: str
+) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        parse(json.dumps(body))
+    assert caught.value.code == "INVALID_TEXT"
+    assert f'"{field}"' in caught.value.message
+
+
+@pytest.mark.parametrize("field", ["room", "name", "format"])
+def test_a_connect_option_that_cannot_be_utf8_is_invalid_text(field: str) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        parse_connect_options({field: "\udcff"})
+    assert (caught.value.code, caught.value.action) == ("INVALID_TEXT", "$connect")
+
+
+def test_a_ref_that_cannot_be_utf8_is_refused_not_ignored() -> None:
+    with pytest.raises(ProtocolError) as caught:
+        request_ref(json.dumps({"action": "who", "ref": LONE}), "who")
+    assert (caught.value.code, caught.value.action) == ("INVALID_TEXT", "who")
+    assert request_ref(json.dumps({"ref": "x" * 65}), "who") is None  # too long: still ignored
+    assert request_ref(json.dumps({"ref": "m-1"}), "who") == "m-1"
+
+
+def test_unicode_digits_are_not_a_cursor() -> None:
+    with pytest.raises(ProtocolError) as caught:
+        parse_history(json.dumps({"before": "١٧٠٧٥٠٢٣٠٣٤١٩#abc"}))
+    assert caught.value.code == "INVALID_CURSOR"

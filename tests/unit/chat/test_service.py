@@ -49,6 +49,7 @@ class World:
         self.t0 = int(time.time() * 1000)  # real time: SQLite skips messages past their TTL
         self._ticks = itertools.count(self.t0)
         self._ids = itertools.count(1)
+        self.records: dict[str, ConnectionRecord] = {}
         self.chat = Chat(
             self.store,
             self.messages,
@@ -61,7 +62,13 @@ class World:
 
     def connect(self, cid: str, **query: str) -> ConnectionRecord:
         self.connections.open.add(cid)
-        return self.chat.connect(cid, 1_707_502_303_419, query)
+        record = self.chat.connect(cid, 1_707_502_303_419, query)
+        self.records[cid] = record
+        return record
+
+    def connect_record_of(self, cid: str) -> ConnectionRecord:
+        """The record ``cid`` was given at connect: what the store should still hold."""
+        return self.records[cid]
 
     def request(self, cid: str, operation: Any, action: str, **body: Any) -> int:
         return self.chat.request(cid, action, json.dumps({"action": action, **body}), operation)
@@ -533,3 +540,62 @@ def test_a_connection_over_its_rate_gets_an_error_and_nothing_happens() -> None:
     codes = [f.get("code") for f in world.frames("a") if f["type"] == "error"]
     assert codes == ["RATE_LIMITED"]
     assert [m.text for m in world.messages.latest("general", 10)] == ["two", "one"]
+
+
+# -- text that cannot be encoded -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("action", "fields"),
+    [
+        ("sendMessage", {"message": "\ud800"}),
+        ("sendMessage", {"message": "hi", "ref": "\ud800"}),
+        ("sendMessage", {"message": "hi", "to": "bob\udfff"}),
+        ("join", {"room": "\ud800"}),
+        ("join", {"room": "dev", "ref": "\udc00"}),
+        ("setName", {"name": "\ud800"}),
+        ("history", {"before": "\ud800"}),
+        ("who", {"ref": "\ud800"}),
+    ],
+)
+def test_a_lone_surrogate_anywhere_is_one_error_frame_and_nothing_kept(
+    world: World, action: str, fields: dict[str, str]
+) -> None:
+    operation = {
+        "sendMessage": Chat.send_message,
+        "join": Chat.join,
+        "setName": Chat.set_name,
+        "history": Chat.history,
+        "who": Chat.who,
+    }[action]
+    world.connect("a", name="ana", format="json")
+    world.connect("b", name="bob", format="json")
+    world.clear()
+    assert world.request("a", operation, action, **fields) == 400
+    (error,) = world.frames("a")
+    assert (error["type"], error["code"], error["action"]) == ("error", "INVALID_TEXT", action)
+    assert "ref" not in error
+    assert world.frames("b") == []
+    assert world.messages.latest("general", 10) == []
+    assert world.store.get("a") == world.connect_record_of("a")
+
+
+def test_a_text_client_is_told_of_invalid_text_as_a_line(world: World) -> None:
+    world.connect("a", format="text")
+    world.clear()
+    world.say("a", "ok", ref="\ud800")
+    (line,) = world.frames("a")
+    assert line.startswith("! INVALID_TEXT: ")
+
+
+@pytest.mark.parametrize("query", [{"name": "ana\ud800"}, {"room": "\udfff"}, {"format": "\ud800"}])
+def test_a_lone_surrogate_in_the_handshake_refuses_it(world: World, query: dict[str, str]) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        world.connect("a", **query)
+    assert caught.value.code == "INVALID_TEXT"
+    assert list(world.store.scan()) == []
+
+
+def test_a_principal_that_cannot_be_stored_refuses_the_handshake(world: World) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        world.chat.connect("a", 1_707_502_303_419, {}, principal="u\ud800", token_name="ana")
+    assert caught.value.code == "INVALID_TEXT"
+    assert list(world.store.scan()) == []

@@ -64,6 +64,8 @@ def test_a_valid_token_is_allowed_with_sub_and_name() -> None:
         _token(sub=None),  # no subject
         _token(exp=None),  # never expires: refused, exp is required
         jwt.encode({"sub": "x", "exp": int(time.time()) + 60}, "", algorithm="none"),
+        "\ud800",  # a lone surrogate: not UTF-8, so no token (PyJWT raised UnicodeEncodeError)
+        "eyJhbGciOiJIUzI1NiJ9.\udfff.sig",
     ],
 )
 def test_bad_tokens_are_unauthorized(token: str | None) -> None:

@@ -15,11 +15,13 @@ import secrets
 import sys
 import time
 import traceback
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from serverless_chat.gateway.code_package import CodePackageError, code_folder
 from serverless_chat.gateway.containers import (
     ContainerOutcome,
     FunctionContainers,
@@ -99,8 +101,10 @@ def check_runnable(spec: FunctionSpec) -> None:
     """FunctionLoadError when the gateway cannot run ``spec`` at all."""
     if not spec.runtime.startswith("python"):
         raise FunctionLoadError(f"{spec.logical_id}: runtime {spec.runtime!r} is not Python")
-    if spec.code_dir is None or not spec.code_dir.is_dir():
-        raise FunctionLoadError(f"{spec.logical_id}: Code is not a local folder ({spec.code_dir})")
+    if spec.code_dir is None or not spec.code_dir.exists():
+        raise FunctionLoadError(
+            f"{spec.logical_id}: Code is not a local folder or .zip ({spec.code_dir})"
+        )
 
 
 @dataclass(slots=True)
@@ -172,6 +176,8 @@ class FunctionRunner:
             try:
                 check_runnable(spec)
                 handler = self._app.handler(spec) if self._app is not None else None
+                if handler is None:
+                    self._containers[logical_id] = self._containers_for(spec)
             except Exception as error:  # the function cannot run, or the hook failed on it
                 self.load_errors[logical_id] = str(error)
                 log.error("%s", error)
@@ -179,10 +185,13 @@ class FunctionRunner:
             self.load_errors.pop(logical_id, None)
             if handler is not None:
                 self._in_process[logical_id] = handler
-            else:
-                self._containers[logical_id] = self._containers_for(spec)
 
     def _containers_for(self, spec: FunctionSpec) -> FunctionContainers:
+        assert spec.code_dir is not None
+        try:
+            spec = replace(spec, code_dir=code_folder(spec.code_dir, self._config.state_dir))
+        except (CodePackageError, OSError, zipfile.BadZipFile) as error:
+            raise FunctionLoadError(f"{spec.logical_id}: {error}") from error
         if self._runtime_dir is None:
             self._runtime_dir = prepare_runtime_dir(self._config.state_dir / "runtime")
         credentials = credentials_for(spec, self._secret)

@@ -188,10 +188,18 @@ class FunctionRunner:
 
     def _containers_for(self, spec: FunctionSpec) -> FunctionContainers:
         assert spec.code_dir is not None
+        state = self._config.state_dir
         try:
-            spec = replace(spec, code_dir=code_folder(spec.code_dir, self._config.state_dir))
+            spec = replace(spec, code_dir=code_folder(spec.code_dir, state))
+            layers = [code_folder(layer, state) for layer in spec.layers]
         except (CodePackageError, OSError, zipfile.BadZipFile) as error:
             raise FunctionLoadError(f"{spec.logical_id}: {error}") from error
+        for layer in spec.layers_not_local:
+            log.warning(
+                "%s: layer %s is not local code of this template: what it carries is missing here",
+                spec.logical_id,
+                layer,
+            )
         if self._runtime_dir is None:
             self._runtime_dir = prepare_runtime_dir(self._config.state_dir / "runtime")
         credentials = credentials_for(spec, self._secret)
@@ -201,10 +209,20 @@ class FunctionRunner:
             extra = services(spec) if services is not None else {}
             return lambda_environment(spec, self._config.region, credentials, extra)
 
+        # Lambda extracts layers under /opt: /opt/python/lib/pythonX.Y/site-packages and
+        # /opt/python come before the runtime's packages on sys.path.
+        layer_paths = [
+            str(path)
+            for layer in layers
+            for path in (
+                layer / "python" / "lib" / spec.runtime / "site-packages",
+                layer / "python",
+            )
+        ]
         return FunctionContainers(
             spec,
             environment,
-            [str(self._runtime_dir)],
+            [*layer_paths, str(self._runtime_dir)],
             self._config.state_dir / "pycache",
             self._config.max_containers,
         )

@@ -38,6 +38,8 @@ EMULATED = {
     "AWS::Lambda::Permission",
     "AWS::DynamoDB::Table",
     "AWS::Serverless::Function",
+    "AWS::Serverless::LayerVersion",
+    "AWS::Lambda::LayerVersion",
 }
 FUNCTION_TYPES = ("AWS::Lambda::Function", "AWS::Serverless::Function")
 _FUNCTION_IN_URI = re.compile(r":function:([^:/]+)")
@@ -60,6 +62,10 @@ class FunctionSpec:
     environment: Mapping[str, str]
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     memory_mb: int = DEFAULT_MEMORY_MB
+    # Its layers' local code (folders or .zip packages), in the template's order, as Lambda
+    # extracts them under /opt; layers that are not local (an ARN) are named in not_local.
+    layers: tuple[Path, ...] = ()
+    layers_not_local: tuple[str, ...] = ()
 
     @property
     def module_name(self) -> str:
@@ -144,13 +150,16 @@ def _function(
             **((merged.get("Environment") or {}).get("Variables") or {}),
             **((props.get("Environment") or {}).get("Variables") or {}),
         }
+        layers = [*(merged.get("Layers") or []), *(props.get("Layers") or [])]
         merged.update(props)
         merged["Environment"] = {"Variables": variables}
+        merged["Layers"] = layers  # SAM prepends the global layers to the function's
         props = merged
         code = props.get("CodeUri")
     else:
         code = props.get("Code")
     code_dir = (base / code).resolve() if isinstance(code, str) else None
+    local, not_local = _layers(resolver, props.get("Layers") or [], base)
     env = {k: str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()}
     return FunctionSpec(
         logical_id=logical_id,
@@ -161,7 +170,32 @@ def _function(
         environment=env,
         timeout=float(props.get("Timeout", DEFAULT_TIMEOUT_SECONDS)),
         memory_mb=int(props.get("MemorySize", DEFAULT_MEMORY_MB)),
+        layers=local,
+        layers_not_local=not_local,
     )
+
+
+LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
+
+
+def _layers(
+    resolver: Resolver, layers: list[Any], base: Path
+) -> tuple[tuple[Path, ...], tuple[str, ...]]:
+    """The local code of a function's layers (a Ref to a LayerVersion of the template whose
+    ContentUri, or Content, is a local path), and the others by name."""
+    local: list[Path] = []
+    others: list[str] = []
+    for layer in layers:
+        name = str(layer)
+        resource = resolver.resources.get(name) if isinstance(layer, str) else None
+        if resource is not None and resource.get("Type") in LAYER_TYPES:
+            props = resolver.resolve(resource.get("Properties") or {})
+            content = props.get("ContentUri", props.get("Content"))
+            if isinstance(content, str):
+                local.append((base / content).resolve())
+                continue
+        others.append(name)
+    return tuple(local), tuple(others)
 
 
 def read_api(

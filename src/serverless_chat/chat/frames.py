@@ -14,6 +14,10 @@ from typing import Any, NamedTuple
 
 from serverless_chat.ports import ChatMessage
 
+# PostToConnection takes at most 128 KB of data (413 PayloadTooLargeException past it): a
+# frame larger than this reaches nobody.
+MAX_POST_BYTES = 128 * 1024
+
 
 def _json(frame: dict[str, Any]) -> bytes:
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False).encode()

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from serverless_chat.chat.fanout import DeliveryReport, deliver, encode_page, paginate, plan
 from serverless_chat.chat.frames import (
+    MAX_POST_BYTES,
     DirectFrame,
     ErrorFrame,
     HistoryFrame,
@@ -219,6 +220,9 @@ class Chat:
         return 200
 
     def send_message(self, sender: ConnectionRecord, body: str | None) -> None:
+        """Every frame is rendered (each recipient format and the sender's echo) before
+        history is written, and history before anyone is posted: a message that cannot be
+        rendered or read out to its room is refused with nothing kept."""
         request = parse_send_message(body, self.settings.max_text_length)
         now = self._now_ms()
         if request.to is not None:
@@ -228,7 +232,7 @@ class Chat:
                     "UNKNOWN_RECIPIENT", f'Nobody is called "{request.to}".', "sendMessage"
                 )
             direct = DirectFrame(self._new_id(), sender.name, targets[0].name, request.text, now)
-            deliveries = plan(targets, direct.render, exclude=sender.connection_id)
+            deliveries = plan(targets, _postable(direct.render), exclude=sender.connection_id)
             self._echo(sender, direct._replace(ref=self._ref).render, deliveries)
             self.metrics.count("MessagesSent")
             self.deliver(deliveries)
@@ -236,10 +240,10 @@ class Chat:
         message = ChatMessage(
             self._new_id(), sender.room, sender.name, request.text, now, self._expiry(now)
         )
-        self.messages.append(message)
-        frame = MessageFrame(message)
-        deliveries = plan(self.store.members(sender.room), frame.render, sender.connection_id)
+        render = _postable(MessageFrame(message).render)
+        deliveries = plan(self.store.members(sender.room), render, sender.connection_id)
         self._echo(sender, MessageFrame(message, self._ref).render, deliveries)
+        self.messages.append(message)
         self.metrics.count("MessagesSent")
         self.deliver(self._hand_off(deliveries))
 
@@ -375,6 +379,25 @@ class Chat:
         self.metrics.count("FailedDeliveries", len(report.failed))
         self.metrics.count("StaleConnectionsRemoved", len(report.removed))
         return report
+
+
+# A message's json frame must leave room to spare in one post: the sender's echo adds its
+# ref (at most 64 characters, 384 bytes escaped), a history page its envelope and cursor.
+MAX_MESSAGE_FRAME_BYTES = MAX_POST_BYTES - 1024
+
+
+def _postable(render: Callable[[str], bytes | None]) -> Callable[[str], bytes | None]:
+    """``render``, once its json frame (the largest format) is known to fit one post; else
+    TEXT_TOO_LONG. The json frame is rendered once, here, and handed back when asked for."""
+    data = render("json")
+    if data is not None and len(data) > MAX_MESSAGE_FRAME_BYTES:
+        raise ProtocolError(
+            "TEXT_TOO_LONG",
+            f"This message would be {len(data):,} bytes as a frame; one frame is at most"
+            f" {MAX_MESSAGE_FRAME_BYTES:,}.",
+            "sendMessage",
+        )
+    return lambda fmt: data if fmt == "json" else render(fmt)
 
 
 class _NoMetrics:

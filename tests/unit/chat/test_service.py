@@ -599,3 +599,35 @@ def test_a_principal_that_cannot_be_stored_refuses_the_handshake(world: World) -
         world.chat.connect("a", 1_707_502_303_419, {}, principal="u\ud800", token_name="ana")
     assert caught.value.code == "INVALID_TEXT"
     assert list(world.store.scan()) == []
+
+
+# -- all of a message or none of it ----------------------------------------------------------
+def test_a_room_that_cannot_be_read_keeps_no_message(mem: World) -> None:
+    """The frames are planned (the room read, every format rendered) before history is
+    written: a failure there leaves no message that nobody was sent."""
+    mem.connect("a", format="json")
+    mem.connect("b", format="json")
+    mem.clear()
+    mem.store.fail_on.add("Query")
+    assert mem.say("a", "hi") == 500
+    assert [f["code"] for f in mem.frames("a")] == ["STORE_UNAVAILABLE"]
+    assert mem.messages.messages == []
+    assert mem.frames("b") == []
+
+
+@pytest.mark.parametrize("to", [None, "bob"])
+def test_a_message_too_big_to_post_is_refused_not_kept(world: World, to: str | None) -> None:
+    """32,000 control characters are allowed by a MaxMessageLength of 32000, but each escapes
+    to six bytes in JSON: the frame would be 192 KB, over PostToConnection's 128 KB."""
+    world.chat.settings = world.chat.settings._replace(max_text_length=32_000)
+    world.connect("a", name="ana", format="json")
+    world.connect("b", name="bob", format="json")
+    world.clear()
+    extra = {} if to is None else {"to": to}
+    assert world.say("a", "\x01" * 32_000, **extra) == 400
+    (error,) = world.frames("a")
+    assert error["code"] == "TEXT_TOO_LONG"
+    assert world.frames("b") == []
+    assert world.messages.latest("general", 10) == []
+    assert world.say("a", "\x01" * 20_000, **extra) == 200  # 120 KB of frame: posted
+    assert len(world.frames("b")) == 1

@@ -124,13 +124,16 @@ class WhoFrame(NamedTuple):
     room: str
     names: Sequence[str]
     ref: str | None = None
+    next: str | None = None  # when the room has more names than one frame holds: the last here
 
     def render(self, fmt: str) -> bytes | None:
         if fmt == "text":
-            return f"* in {self.room}: {', '.join(self.names)}".encode()
-        return _json(
-            _with_ref({"type": "who", "room": self.room, "names": list(self.names)}, self.ref)
-        )
+            more = ", and more" if self.next is not None else ""
+            return f"* in {self.room}: {', '.join(self.names)}{more}".encode()
+        frame: dict[str, Any] = {"type": "who", "room": self.room, "names": list(self.names)}
+        if self.next is not None:
+            frame["next"] = self.next
+        return _json(_with_ref(frame, self.ref))
 
 
 class WelcomeFrame(NamedTuple):

@@ -201,3 +201,18 @@ def parse_history(body: str | None) -> HistoryRequest:
             "INVALID_CURSOR", 'before is the "next" cursor of an earlier history page.', action
         )
     return HistoryRequest(limit, before)
+
+
+def parse_who(body: str | None) -> str | None:
+    """The name a who lists names ``after`` (the ``next`` of an earlier answer), or None."""
+    action = "who"
+    after = parse_body(body, action).get("after")
+    if after is None:
+        return None
+    try:
+        if isinstance(after, str) and validate_name(after, action, "after") == after:
+            return after
+    except ProtocolError as error:
+        if error.code == "INVALID_TEXT":
+            raise
+    raise ProtocolError("INVALID_CURSOR", 'after is the "next" of an earlier who answer.', action)

@@ -13,6 +13,7 @@ import itertools
 import logging
 import secrets
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, NamedTuple
@@ -22,12 +23,11 @@ from serverless_chat.chat.frames import (
     MAX_POST_BYTES,
     DirectFrame,
     ErrorFrame,
-    HistoryFrame,
     MessageFrame,
     PresenceFrame,
     WelcomeFrame,
-    WhoFrame,
 )
+from serverless_chat.chat.pages import history_page, who_key, who_page
 from serverless_chat.chat.protocol import (
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_MAX_TEXT_LENGTH,
@@ -39,6 +39,7 @@ from serverless_chat.chat.protocol import (
     parse_join,
     parse_send_message,
     parse_set_name,
+    parse_who,
     request_ref,
     validate_name,
 )
@@ -258,10 +259,9 @@ class Chat:
             self._broadcast(room, PresenceFrame("joined", room, sender.name), cid)
         self._reply(cid, WelcomeFrame(room, sender.name, self._ref), sender.format)
         if sender.format != "raw":
-            latest = self.messages.latest(room, self.settings.history_on_join)
-            self._reply(
-                cid, self._history_frame(room, latest, self.settings.history_on_join), sender.format
-            )
+            limit = self.settings.history_on_join
+            latest = self.messages.latest(room, limit)
+            self._post(cid, self._history(room, latest, limit, sender.format, None))
 
     def set_name(self, sender: ConnectionRecord, body: str | None) -> None:
         name = parse_set_name(body)
@@ -286,15 +286,19 @@ class Chat:
     def history(self, sender: ConnectionRecord, body: str | None) -> None:
         request = parse_history(body)
         page = self.messages.latest(sender.room, request.limit, request.before)
-        self._reply(
-            sender.connection_id,
-            self._history_frame(sender.room, page, request.limit)._replace(ref=self._ref),
-            sender.format,
-        )
+        data = self._history(sender.room, page, request.limit, sender.format, self._ref)
+        self._post(sender.connection_id, data)
 
     def who(self, sender: ConnectionRecord, body: str | None) -> None:
-        names = sorted({r.name for r in self.store.members(sender.room)}, key=str.casefold)
-        self._reply(sender.connection_id, WhoFrame(sender.room, names, self._ref), sender.format)
+        """The room's names, as many as one frame holds; a ``next`` when there are more."""
+        after = parse_who(body)
+        names = sorted({r.name for r in self.store.members(sender.room)}, key=who_key)
+        if after is not None:
+            names = names[bisect_right(names, who_key(after), key=who_key) :]
+        kept, data = who_page(sender.room, names, sender.format, self._ref)
+        if kept < len(names):
+            log.info("who in %s: %d of %d names in this frame", sender.room, kept, len(names))
+        self._post(sender.connection_id, data)
 
     # -- helpers -----------------------------------------------------------------
     def _now_ms(self) -> int:
@@ -304,9 +308,14 @@ class Chat:
         return now_ms // 1000 + self.settings.retention_days * 86400
 
     @staticmethod
-    def _history_frame(room: str, newest_first: list[ChatMessage], limit: int) -> HistoryFrame:
-        cursor = newest_first[-1].sort_key if len(newest_first) == limit else None
-        return HistoryFrame(room, list(reversed(newest_first)), cursor)
+    def _history(
+        room: str, newest_first: list[ChatMessage], limit: int, fmt: str, ref: str | None
+    ) -> bytes | None:
+        """A history page as one post: the newest that fit, the rest through its cursor."""
+        kept, data = history_page(room, newest_first, limit, fmt, ref)
+        if kept < len(newest_first):
+            log.info("history of %s: %d of %d messages fit one post", room, kept, len(newest_first))
+        return data
 
     def _claim(self, room: str, name: str, cid: str, expires_at: int, action: str) -> None:
         """Claim ``name`` in ``room`` or raise NAME_TAKEN; a gone holder's claim is taken over."""
@@ -319,10 +328,13 @@ class Chat:
     def _reply(
         self,
         connection_id: str,
-        frame: ErrorFrame | WelcomeFrame | HistoryFrame | WhoFrame,
+        frame: ErrorFrame | WelcomeFrame,
         fmt: str,
     ) -> None:
-        data = frame.render(fmt)
+        self._post(connection_id, frame.render(fmt))
+
+    def _post(self, connection_id: str, data: bytes | None) -> None:
+        """An answer to one connection; a failure is logged, the request stands."""
         if data is None:
             return
         try:

@@ -631,3 +631,115 @@ def test_a_message_too_big_to_post_is_refused_not_kept(world: World, to: str | N
     assert world.messages.latest("general", 10) == []
     assert world.say("a", "\x01" * 20_000, **extra) == 200  # 120 KB of frame: posted
     assert len(world.frames("b")) == 1
+
+
+# -- answers larger than one post ------------------------------------------------------------
+MAX_POST = 128 * 1024
+CONTROL_TEXT = "\x01" * 4000  # 4,000 characters, each 6 bytes in JSON: 24 KB a message
+
+
+def _six_big_messages(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    for _ in range(6):
+        assert world.say("a", CONTROL_TEXT) == 200
+    world.clear()
+
+
+def test_a_history_page_over_128_kb_is_cut_and_the_rest_follows_its_cursor(world: World) -> None:
+    _six_big_messages(world)
+    assert world.request("a", Chat.history, "history", ref="h") == 200
+    (data,) = world.connections.received("a")
+    assert len(data) <= MAX_POST
+    page = json.loads(data)
+    assert [m["id"] for m in page["messages"]] == [f"id{i:04d}" for i in range(2, 7)]
+    assert page["ref"] == "h"
+    assert page["next"] == f"{page['messages'][0]['sentAt']:013d}#id0002"  # the oldest kept
+    world.clear()
+    world.request("a", Chat.history, "history", before=page["next"])
+    (rest,) = world.frames("a")
+    assert [m["id"] for m in rest["messages"]] == ["id0001"]
+    assert rest["next"] is None
+
+
+def test_a_join_whose_history_is_over_128_kb_gets_the_newest_that_fit(world: World) -> None:
+    _six_big_messages(world)
+    world.connect("b", name="bob", room="dev", format="json")
+    world.clear()
+    assert world.request("b", Chat.join, "join", room="general") == 200
+    welcome, history = world.connections.received("b")
+    assert json.loads(welcome)["type"] == "welcome"
+    assert len(history) <= MAX_POST
+    page = json.loads(history)
+    assert len(page["messages"]) == 5
+    assert page["next"] == f"{page['messages'][0]['sentAt']:013d}#id0002"
+
+
+def test_a_text_history_over_128_kb_gets_the_newest_lines_that_fit(mem: World) -> None:
+    mem.connect("a", name="ana", format="text")
+    for i in range(9):
+        mem.say("a", str(i) + "🙂" * 3999)  # 16 KB a line
+    mem.clear()
+    mem.request("a", Chat.history, "history")
+    (data,) = mem.connections.received("a")
+    assert len(data) <= MAX_POST
+    assert [line[5] for line in data.decode().split("\n")] == [str(i) for i in range(1, 9)]
+
+
+def _crowd(world: World, count: int, fmt: str = "json") -> list[str]:
+    """``count`` members of general with 32-character names of 4-byte letters (119 bytes
+    each in a who frame); the names, in who's order."""
+    names = []
+    for i in range(count):
+        name = "\U0001d400" * 28 + f"{i:04d}"  # MATHEMATICAL BOLD CAPITAL A: a letter
+        world.store.put(ConnectionRecord.opened(f"c{i:04d}", 0, name=name, format=fmt))
+        world.store.claim_name("general", name, f"c{i:04d}", 0)
+        world.connections.open.add(f"c{i:04d}")
+        names.append(name)
+    return names
+
+
+def test_who_in_a_room_too_big_for_one_post_pages_through_next(mem: World) -> None:
+    names = _crowd(mem, 1200)
+    seen: list[str] = []
+    after: dict[str, str] = {}
+    for _ in range(3):
+        mem.clear()
+        assert mem.request("c0000", Chat.who, "who", ref="w", **after) == 200
+        (data,) = mem.connections.received("c0000")
+        assert len(data) <= MAX_POST
+        frame = json.loads(data)
+        assert frame["ref"] == "w"
+        seen += frame["names"]
+        if "next" not in frame:
+            break
+        assert frame["next"] == frame["names"][-1]
+        after = {"after": frame["next"]}
+    assert seen == names
+    assert len(frame["names"]) < 1200
+
+
+def test_a_text_who_too_big_for_one_post_says_there_are_more(mem: World) -> None:
+    _crowd(mem, 1200, fmt="text")
+    mem.request("c0000", Chat.who, "who")
+    (data,) = mem.connections.received("c0000")
+    assert len(data) <= MAX_POST
+    line = data.decode()
+    assert line.startswith("* in general: ")
+    assert line.endswith("more")
+
+
+@pytest.mark.parametrize("after", ["<x>", 5, "\ud800"])
+def test_a_bad_who_cursor_is_refused(mem: World, after: object) -> None:
+    mem.connect("a", format="json")
+    mem.clear()
+    mem.request("a", Chat.who, "who", after=after)
+    (error,) = mem.frames("a")
+    assert error["code"] == ("INVALID_TEXT" if after == "\ud800" else "INVALID_CURSOR")
+
+
+def test_who_after_a_name_lists_the_names_after_it(mem: World) -> None:
+    for cid, name in (("a", "zoe"), ("b", "Ana"), ("c", "bob")):
+        mem.connect(cid, name=name, format="json")
+    mem.clear()
+    mem.request("a", Chat.who, "who", after="ana")
+    assert mem.frames("a") == [{"type": "who", "room": "general", "names": ["bob", "zoe"]}]

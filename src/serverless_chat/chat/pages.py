@@ -1,0 +1,84 @@
+"""Answers cut to what one post can carry. Pure.
+
+PostToConnection takes at most 128 KB, and a post over it reaches nobody: a ``history``
+page of large messages (4,000 control characters escape to 24 KB in JSON) or a ``who`` in
+a crowded room would be lost whole. These render the answer, and when it is too large keep
+the most of it that fits; the rest follows the answer's ``next`` cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from serverless_chat.chat.frames import MAX_POST_BYTES, HistoryFrame, WhoFrame
+from serverless_chat.ports import ChatMessage
+
+Render = Callable[[int], bytes | None]
+
+
+def fit(render: Render, count: int, max_bytes: int = MAX_POST_BYTES) -> tuple[int, bytes | None]:
+    """The largest ``k`` <= ``count`` whose ``render(k)`` is at most ``max_bytes``, with its
+    data. One render when everything fits (the common case); else a binary search, since
+    fewer items never make a larger frame."""
+    data = render(count)
+    if data is None or len(data) <= max_bytes:
+        return count, data
+    best: tuple[int, bytes | None] | None = None
+    low, high = 0, count - 1
+    while low <= high:
+        middle = (low + high) // 2
+        data = render(middle)
+        if data is None or len(data) <= max_bytes:
+            best, low = (middle, data), middle + 1
+        else:
+            high = middle - 1
+    return best if best is not None else (0, render(0))
+
+
+def history_page(
+    room: str,
+    newest_first: Sequence[ChatMessage],
+    limit: int,
+    fmt: str,
+    ref: str | None = None,
+    max_bytes: int = MAX_POST_BYTES,
+) -> tuple[int, bytes | None]:
+    """(messages kept, data) of the history frame for a store's page (newest first, at
+    most ``limit``): the newest that fit, oldest first. ``next`` is the cursor of the
+    oldest kept, so the page after it starts with the first one left out; ``None`` when the
+    whole page fits and it is the room's beginning (fewer than ``limit``)."""
+
+    def render(kept: int) -> bytes | None:
+        if kept < len(newest_first):
+            # Cut. With nothing kept (one message over the limit alone, which sendMessage no
+            # longer lets in) the cursor passes that message, so paging still moves on.
+            cursor: str | None = newest_first[max(kept - 1, 0)].sort_key
+        else:
+            cursor = newest_first[-1].sort_key if len(newest_first) == limit else None
+        oldest_first = list(reversed(newest_first[:kept]))
+        return HistoryFrame(room, oldest_first, cursor, ref).render(fmt)
+
+    return fit(render, len(newest_first), max_bytes)
+
+
+def who_key(name: str) -> tuple[str, str]:
+    """The order ``who`` lists names in: without regard to case, ties broken by the name."""
+    return name.casefold(), name
+
+
+def who_page(
+    room: str,
+    names: Sequence[str],
+    fmt: str,
+    ref: str | None = None,
+    max_bytes: int = MAX_POST_BYTES,
+) -> tuple[int, bytes | None]:
+    """(names kept, data) of the who frame for ``names`` (in :func:`who_key` order): the
+    first that fit; when some are left out, ``next`` is the last name kept, and a who
+    ``after`` it lists the rest."""
+
+    def render(kept: int) -> bytes | None:
+        cursor = names[kept - 1] if 0 < kept < len(names) else None
+        return WhoFrame(room, names[:kept], ref, cursor).render(fmt)
+
+    return fit(render, len(names), max_bytes)

@@ -43,6 +43,7 @@ from serverless_chat.chat.protocol import (
     request_ref,
     validate_name,
 )
+from serverless_chat.chat.replies import usage_reply
 from serverless_chat.errors import CallbackError, DispatchError, StoreError
 from serverless_chat.ports import (
     ChatMessage,
@@ -299,6 +300,17 @@ class Chat:
         if kept < len(names):
             log.info("who in %s: %d of %d names in this frame", sender.room, kept, len(names))
         self._post(sender.connection_id, data)
+
+    def usage(self, sender: ConnectionRecord, body: str | None) -> None:
+        """$default: how to use the chat, with the caller's GetConnection info. A request
+        like any other, so it takes a token from the caller's bucket too."""
+        cid = sender.connection_id
+        try:
+            info = self.connections.info(cid)
+        except CallbackError as error:
+            log.warning("GetConnection for %s failed: %s", cid, error)
+            return
+        self._post(cid, usage_reply(cid, info))
 
     # -- helpers -----------------------------------------------------------------
     def _now_ms(self) -> int:

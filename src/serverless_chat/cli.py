@@ -190,6 +190,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _sentence(error: BaseException) -> str:
+    """An error as one line: what it is and what it says."""
+    if isinstance(error, OSError) and error.strerror:
+        where = f" ({error.filename})" if error.filename else ""
+        return f"{error.strerror}{where}"
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
 def _route_lines(gateway: LocalGateway) -> list[str]:
     """The routes and the function each runs, and where it runs (as serverless-offline
     lists its routes at start)."""
@@ -207,6 +216,7 @@ def _route_lines(gateway: LocalGateway) -> list[str]:
 
 async def _serve(args: argparse.Namespace) -> int:
     from serverless_chat.gateway.cfn_yaml import TemplateError
+    from serverless_chat.gateway.errors import CannotListen
     from serverless_chat.gateway.routing import SelectionExpressionError
     from serverless_chat.gateway.server import GatewayConfig, LocalGateway
     from serverless_chat.gateway.services import HookError
@@ -240,15 +250,16 @@ async def _serve(args: argparse.Namespace) -> int:
         print("not emulated (ignored): " + ", ".join(gateway.api.not_emulated), file=sys.stderr)
     for setting in gateway.api.settings_not_emulated:
         print(f"not emulated: {setting}", file=sys.stderr)
+    for problem in gateway.api.problems:
+        print(f"warning: {problem}", file=sys.stderr)
     try:
-        url = await gateway.start()
-    except OSError as error:
-        print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
-        await gateway.stop()
-        return 1
-    except (HookError, SelectionExpressionError, RuntimeError) as error:
+        url = await gateway.start()  # (a failed start stops what it started)
+    except (CannotListen, HookError, SelectionExpressionError) as error:
         print(f"error: {error}", file=sys.stderr)
-        await gateway.stop()
+        return 1
+    except Exception as error:  # a state dir that cannot be made, a DynamoDB endpoint ...
+        logging.getLogger("serverless_chat.gateway").debug("start failed", exc_info=True)
+        print(f"error: the gateway could not start: {_sentence(error)}", file=sys.stderr)
         return 1
     for logical_id, reason in gateway.functions.load_errors.items():
         print(f"warning: function {logical_id} will fail: {reason}", file=sys.stderr)

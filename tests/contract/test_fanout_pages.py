@@ -3,9 +3,11 @@ and the local gateway's. A page arrives as the JSON it was; a refusal is a Dispa
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,7 +20,9 @@ from serverless_chat.errors import DispatchError
 from serverless_chat.gateway.errors import FunctionNotFound, GatewayClosing
 from serverless_chat.local.adapters import LocalFanoutPages
 from serverless_chat.ports import FanoutPages
+from tests.conftest import TEMPLATE
 from tests.fakes import FakeFanoutPages
+from tests.integration.conftest import start_gateway
 
 PAGE = encode_page(
     [("a", b"Hello AWS"), ("b", '{"text": "h\u00e9llo"}'.encode())],
@@ -104,11 +108,18 @@ def test_a_refused_page_is_a_dispatch_error(subject: Subject) -> None:
         subject.pages.dispatch(PAGE)
 
 
-def test_the_local_gateway_refuses_a_payload_lambda_would_refuse() -> None:
-    pages = LocalFanoutPages(lambda _name, _event: None, "chat-fanout")
-    huge = encode_page([("a", b"x" * (1024 * 1024))], {"domainName": "d", "stage": "s"})
-    with pytest.raises(DispatchError, match="RequestEntityTooLarge"):
-        pages.dispatch(huge)
+async def test_the_local_gateway_refuses_a_payload_lambda_would_refuse(tmp_path: Path) -> None:
+    """Asynchronous payloads: at most 1 MB (raised from 256 KB in 2025, "More room to build:
+    serverless services now support payloads up to 1 MB", AWS Compute Blog)."""
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state")
+    try:
+        fanout = next(f for f in gateway.api.functions.values() if f.logical_id == "FanoutHandler")
+        pages = LocalFanoutPages(gateway.invoke_async, fanout.name)
+        huge = encode_page([("a", b"x" * (1024 * 1024))], {"domainName": "d", "stage": "s"})
+        with pytest.raises(DispatchError, match="RequestEntityTooLarge"):
+            await asyncio.to_thread(pages.dispatch, huge)
+    finally:
+        await gateway.stop()
 
 
 def test_a_closing_gateway_refuses_a_page_instead_of_failing_the_sender() -> None:

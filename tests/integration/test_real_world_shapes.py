@@ -73,7 +73,7 @@ def reply(event, text):
 """
 
 
-def project(folder: Path, functions: dict[str, str], routes: dict[str, str], **env: str) -> Path:
+def project(folder: Path, functions: dict[str, str], routes: dict[str, str], **env: object) -> Path:
     """A template with one function a route (Handler app.handler, CodeUri fn/<name>/); each
     app.py has ``reply(event, text)``, a post back to the caller over the callback API."""
     resources: dict[str, object] = {
@@ -179,6 +179,7 @@ async def test_functions_invoke_each_other_through_lambdas_invoke_api(tmp_path: 
         {
             "Front": """
                 import json
+                import os
                 import boto3
                 from botocore.exceptions import ClientError
 
@@ -186,15 +187,17 @@ async def test_functions_invoke_each_other_through_lambdas_invoke_api(tmp_path: 
 
                 def handler(event, context):
                     answers = []
-                    for name, payload in (("Back", {"n": 2}), ("Back", {"fail": True})):
+                    back = os.environ["BACK_FUNCTION"]
+                    for name, payload in ((back, {"n": 2}), (back, {"fail": True})):
                         out = LAMBDA.invoke(FunctionName=name, Payload=json.dumps(payload))
                         body = json.loads(out["Payload"].read())
                         answers.append([out.get("FunctionError"), body])
-                    try:
-                        LAMBDA.invoke(FunctionName="Nowhere", Payload=b"{}")
-                    except ClientError as error:
-                        answers.append(error.response["Error"]["Code"])
-                    dry = LAMBDA.invoke(FunctionName="Back", InvocationType="DryRun")
+                    for nowhere in ("Nowhere", "Back"):  # a logical id names nothing on AWS
+                        try:
+                            LAMBDA.invoke(FunctionName=nowhere, Payload=b"{}")
+                        except ClientError as error:
+                            answers.append(error.response["Error"]["Code"])
+                    dry = LAMBDA.invoke(FunctionName=back, InvocationType="DryRun")
                     answers.append(dry["StatusCode"])
                     reply(event, json.dumps(answers))
             """,
@@ -206,6 +209,7 @@ async def test_functions_invoke_each_other_through_lambdas_invoke_api(tmp_path: 
             """,
         },
         {"$default": "Front"},
+        BACK_FUNCTION={"Ref": "Back"},
     )
     gateway = await start_gateway(template, tmp_path / "state")
     try:
@@ -219,7 +223,8 @@ async def test_functions_invoke_each_other_through_lambdas_invoke_api(tmp_path: 
     assert answers[1][1]["errorType"] == "ValueError"
     assert answers[1][1]["errorMessage"] == "asked to fail"
     assert answers[2] == "ResourceNotFoundException"
-    assert answers[3] == 204
+    assert answers[3] == "ResourceNotFoundException"
+    assert answers[4] == 204
 
 
 async def test_a_function_that_fails_to_import_answers_as_lambda_and_the_gateway_stays_up(

@@ -31,6 +31,7 @@ import traceback
 from typing import Any
 
 _FAULT_TRACE_KEEP = 50  # stack frames kept in an error's stackTrace
+MAX_RESPONSE_BYTES = 6_291_556  # what a synchronous invocation may answer
 
 
 class LambdaContext:
@@ -41,7 +42,9 @@ class LambdaContext:
         self.aws_request_id = request_id
         self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME", "")
         self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        self.memory_limit_in_mb = env.get(
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"
+        )  # a str, as on Lambda
         self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
         self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
         region = env.get("AWS_REGION", "us-east-1")
@@ -204,15 +207,22 @@ def main() -> None:
             reply({"error": failure})
             continue
         try:
-            encoded = json.dumps({"result": result})
+            payload = json.dumps(result)  # ASCII: its length is its size in bytes
         except (TypeError, ValueError) as error:
             failure = _error(f"Unable to marshal response: {error}", "Runtime.MarshalError")
-            failure["requestId"] = request_id
-            _log_error(failure, request_id)
-            reply({"error": failure})
-            continue
-        replies.write(encoded + "\n")
-        replies.flush()
+        else:
+            if len(payload) <= MAX_RESPONSE_BYTES:
+                replies.write('{"result": ' + payload + "}\n")
+                replies.flush()
+                continue
+            failure = _error(
+                f"Response payload size ({len(payload)} bytes) exceeded maximum allowed"
+                f" payload size ({MAX_RESPONSE_BYTES} bytes).",
+                "Function.ResponseSizeTooLarge",
+            )
+        failure["requestId"] = request_id
+        _log_error(failure, request_id)
+        reply({"error": failure})
 
 
 if __name__ == "__main__":

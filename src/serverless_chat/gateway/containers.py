@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
+import os
 import secrets
+import signal
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -37,8 +40,11 @@ log = logging.getLogger("serverless_chat.lambda")
 BOOTSTRAP = Path(__file__).with_name("container_bootstrap.py")
 # Lambda's init phase may take 10 s before the first invocation is refused.
 INIT_TIMEOUT_SECONDS = 10.0
-# The Invoke API's cap on a synchronous request's and response's payload.
-MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+# The Invoke API's cap on a synchronous response (the figure Lambda's error names), and a
+# line of the protocol that can carry one; the bootstrap checks the exact size.
+MAX_RESPONSE_BYTES = 6_291_556
+MAX_ANSWER_LINE = 2 * MAX_RESPONSE_BYTES + 1024
+MAX_LOG_LINE = 256 * 1024
 # What the Python runtime provides beside the standard library: boto3 and what it needs.
 RUNTIME_DISTRIBUTIONS = ("boto3",)
 # Lambda's PATH, without the runtime's own /var/lang/bin (the interpreter's folder instead).
@@ -140,7 +146,9 @@ def lambda_environment(
 
 
 class Container:
-    """One process running one function; one invocation at a time."""
+    """One process running one function; one invocation at a time. The process leads a
+    session of its own, so that the terminal's Ctrl-C reaches the gateway alone (which then
+    stops its containers in order), and stopping it ends whatever it started too."""
 
     def __init__(self, spec: FunctionSpec, process: asyncio.subprocess.Process) -> None:
         self.spec = spec
@@ -169,18 +177,33 @@ class Container:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=dict(environment),
-            limit=MAX_PAYLOAD_BYTES * 2,
+            limit=MAX_ANSWER_LINE,
+            start_new_session=True,
         )
         container = cls(spec, process)
         container._logs = asyncio.create_task(container._relay_logs())
         return container
 
+    @property
+    def alive(self) -> bool:
+        return self._process.returncode is None
+
     async def _relay_logs(self) -> None:
-        """Every line the function writes, logged under its name."""
+        """Every line the function writes, logged under its name (a line over
+        MAX_LOG_LINE is cut there, as CloudWatch cuts a log event)."""
         stream = self._process.stderr
         assert stream is not None
-        while line := await stream.readline():
-            log.info("[%s] %s", self.spec.name, line.decode("utf-8", "replace").rstrip("\n"))
+        pending = b""
+        while chunk := await stream.read(65536):
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            if len(pending) > MAX_LOG_LINE:
+                lines.append(pending[:MAX_LOG_LINE] + b" [cut]")
+                pending = b""
+            for line in lines:
+                log.info("[%s] %s", self.spec.name, line.decode("utf-8", "replace"))
+        if pending:
+            log.info("[%s] %s", self.spec.name, pending.decode("utf-8", "replace"))
 
     async def _read(self) -> dict[str, Any]:
         stdout = self._process.stdout
@@ -188,7 +211,7 @@ class Container:
         try:
             line = await stdout.readline()
         except (ValueError, asyncio.LimitOverrunError) as error:
-            raise ContainerError(f"answer over {MAX_PAYLOAD_BYTES} bytes") from error
+            raise ResponseTooLarge() from error
         if not line:
             status = await self._process.wait()
             raise ContainerError(f"Runtime exited with error: exit status {status}")
@@ -211,17 +234,33 @@ class Container:
         return await self._read()
 
     async def stop(self) -> None:
-        """End the process (at once: Lambda gives a container no goodbye either)."""
+        """End the process and all it started (at once: Lambda gives a container no goodbye
+        either); its last log lines are relayed, for a second at most."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
             self._process.kill()
         await self._process.wait()
         if self._logs is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._logs
+            try:
+                await asyncio.wait_for(asyncio.shield(self._logs), 1.0)
+            except (TimeoutError, asyncio.CancelledError):
+                self._logs.cancel()
+            except Exception as error:  # the relay itself failed: say so, stop anyway
+                log.warning("[%s] log relay failed: %s", self.spec.name, error)
+
+
+class ResponseTooLarge(ContainerError):
+    """The function's answer is over what the Invoke API carries."""
 
 
 class FunctionContainers:
-    """The warm containers of one function, started as invocations need them."""
+    """The warm containers of one function, started as invocations need them.
+
+    Every container is known from the moment it starts until it is stopped, so ``stop``
+    ends them all, those still importing too; ``retire`` (new code under ``--watch``)
+    stops the idle ones now and each busy one when its invocation ends, as Lambda lets
+    running invocations finish on the old code."""
 
     def __init__(
         self,
@@ -236,14 +275,20 @@ class FunctionContainers:
         self._extra_paths = extra_paths
         self._pycache = pycache
         self._idle: list[Container] = []
-        self._busy: set[Container] = set()
+        self._live: set[Container] = set()  # started and not stopped: idle, busy, importing
         self._slots = asyncio.Semaphore(max_containers)
         self._max = max_containers
         self._warned_full = False
+        self._closed = False  # stopped: nothing more starts
+        self._retired = False  # replaced: what finishes is stopped, nothing more starts
 
     @property
     def warm(self) -> int:
         return len(self._idle)
+
+    @property
+    def live(self) -> int:
+        return len(self._live)
 
     async def invoke(
         self, event: Mapping[str, Any], request_id: str, trace_id: str
@@ -256,31 +301,49 @@ class FunctionContainers:
                 self._max,
             )
         async with self._slots:
+            if self._closed or self._retired:
+                return ContainerOutcome(
+                    error=_fault("the gateway is stopping", "Runtime.ExitError")
+                )
             return await self._invoke(event, request_id, trace_id)
+
+    async def _start(self) -> tuple[Container, Mapping[str, Any] | None, float]:
+        started = time.perf_counter()
+        container = await Container.start(
+            self.spec, self._environment(), self._extra_paths, self._pycache
+        )
+        self._live.add(container)
+        if self._closed:
+            await self._stop(container)
+            raise ContainerError("the gateway is stopping")
+        try:
+            async with asyncio.timeout(INIT_TIMEOUT_SECONDS):
+                init_error = await container.ready()
+        except (TimeoutError, ContainerError) as error:
+            await self._stop(container)
+            reason = "Task timed out" if isinstance(error, TimeoutError) else str(error)
+            raise ContainerError(reason) from error
+        return container, init_error, (time.perf_counter() - started) * 1000
 
     async def _invoke(
         self, event: Mapping[str, Any], request_id: str, trace_id: str
     ) -> ContainerOutcome:
         init_ms = None
-        if self._idle:
-            container = self._idle.pop()
-        else:
-            started = time.perf_counter()
-            container = await Container.start(
-                self.spec, self._environment(), self._extra_paths, self._pycache
-            )
+        container = None
+        while self._idle:
+            candidate = self._idle.pop()
+            if candidate.alive:
+                container = candidate
+                break
+            await self._stop(candidate)  # it died while idle: a new one starts, as on Lambda
+        if container is None:
             try:
-                async with asyncio.timeout(INIT_TIMEOUT_SECONDS):
-                    init_error = await container.ready()
-            except (TimeoutError, ContainerError) as error:
-                await container.stop()
-                reason = "Task timed out" if isinstance(error, TimeoutError) else str(error)
-                return ContainerOutcome(error=_fault(reason, "Runtime.InitError"))
-            init_ms = (time.perf_counter() - started) * 1000
+                container, init_error, init_ms = await self._start()
+            except ContainerError as error:
+                return ContainerOutcome(error=_fault(str(error), "Runtime.InitError"))
             if init_error is not None:
-                await container.stop()
+                await self._stop(container)
                 return ContainerOutcome(error=init_error, init_ms=init_ms)
-        self._busy.add(container)
         request = {
             "event": event,
             "requestId": request_id,
@@ -291,35 +354,61 @@ class FunctionContainers:
             async with asyncio.timeout(self.spec.timeout):
                 answer = await container.invoke(request)
         except TimeoutError:
-            self._busy.discard(container)
-            await container.stop()
+            await self._stop(container)
             return ContainerOutcome(timed_out=True, init_ms=init_ms)
+        except ResponseTooLarge:
+            await self._stop(container)
+            return ContainerOutcome(error=_too_large(), init_ms=init_ms)
         except ContainerError as error:
-            self._busy.discard(container)
-            await container.stop()
+            await self._stop(container)
             return ContainerOutcome(error=_fault(str(error), "Runtime.ExitError"), init_ms=init_ms)
-        self._busy.discard(container)
-        self._idle.append(container)
+        except BaseException:  # cancelled (the caller went away): the container is unknown
+            await asyncio.shield(self._stop(container))
+            raise
+        if self._closed or self._retired:
+            await self._stop(container)
+        else:
+            self._idle.append(container)
         if "error" in answer:
             return ContainerOutcome(error=answer["error"], init_ms=init_ms)
         return ContainerOutcome(result=answer.get("result"), init_ms=init_ms)
 
+    async def _stop(self, container: Container) -> None:
+        self._live.discard(container)
+        await container.stop()
+
+    async def retire(self) -> None:
+        """New code replaces this function's: idle containers stop now, busy ones when
+        their invocation ends."""
+        self._retired = True
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(self._stop(c) for c in idle))
+
     async def stop(self) -> None:
-        """Stop every container, warm or busy."""
-        containers = [*self._idle, *self._busy]
+        """Stop every container, warm, busy or importing; nothing more starts."""
+        self._closed = True
         self._idle.clear()
-        self._busy.clear()
-        await asyncio.gather(*(c.stop() for c in containers))
+        await asyncio.gather(*(self._stop(c) for c in list(self._live)))
 
 
 def _fault(message: str, error_type: str) -> dict[str, Any]:
     return {"errorMessage": message, "errorType": error_type, "stackTrace": []}
 
 
+def _too_large() -> dict[str, Any]:
+    return _fault(
+        f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES}"
+        " bytes).",
+        "Function.ResponseSizeTooLarge",
+    )
+
+
 def credentials_for(spec: FunctionSpec, secret: str) -> dict[str, str]:
     """Each function's own local credentials: the access key names the function, so the
     gateway's services can tell who called."""
-    key = "ASIA" + "".join(c for c in spec.logical_id.upper() if c.isalnum())[:16].ljust(16, "X")
+    readable = "".join(c for c in spec.logical_id.upper() if c.isalnum())[:8].ljust(8, "X")
+    unique = hashlib.sha256(spec.logical_id.encode()).hexdigest()[:8].upper()
+    key = f"ASIA{readable}{unique}"
     return {
         "AWS_ACCESS_KEY_ID": key,
         "AWS_SECRET_ACCESS_KEY": secret,

@@ -42,6 +42,9 @@ class Functions(Protocol):
 
     async def invoke(self, spec: FunctionSpec, event: dict[str, Any]) -> Invocation: ...
 
+    def in_process(self, logical_id: str) -> bool:
+        """Whether its own Timeout bounds it (no cold start, no wait for a container)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Handshake:
@@ -125,8 +128,10 @@ class GatewayCore:
             if isinstance(decision, Refused):
                 return decision
             meta = replace(meta, authorizer=decision.context)
-        if route is None or route.function is None:
+        if route is None:
             return Accepted(meta)
+        if route.function is None or not route.invocable:  # not run, or not permitted
+            return Refused.json(500, "Internal server error", "$connect cannot be invoked")
         outcome = await self._integrate(route, route.function, self.events.connect(meta))
         if outcome is None:
             return Refused.json(504, "Endpoint request timed out", "$connect timed out")
@@ -147,8 +152,8 @@ class GatewayCore:
         raised is 401; any other error 500; the policy decides the rest."""
         if not all(identity_present(source, meta) for source in spec.identity_sources):
             return Refused.json(401, "Unauthorized", "an identity source is missing")
-        if spec.function is None:
-            return Refused.json(500, "Internal server error", "the authorizer has no function")
+        if spec.function is None or not spec.invocable:
+            return Refused.json(500, "Internal server error", "the authorizer cannot be invoked")
         outcome = await self._integrate(route, spec.function, self.events.authorizer(meta))
         if outcome is None:
             return Refused.json(500, "Internal server error", "the authorizer timed out")
@@ -167,9 +172,13 @@ class GatewayCore:
         """Route one text message; what goes back to the caller, if anything."""
         route_key = select_route(body, self._selector, self.api.routes)
         route = self.api.routes.get(route_key) if route_key else None
-        if route is None or route.function is None:
-            return self._error_frame(meta, "Forbidden", self.events.new_connection_id())
+        if route is None:
+            return self._error_frame(meta, "Forbidden", self.events.new_request_id())
         event = self.events.message(meta, route.route_key, body)
+        if route.function is None or not route.invocable:  # not run, or not permitted
+            return self._error_frame(
+                meta, "Internal server error", event["requestContext"]["requestId"]
+            )
         request_id = event["requestContext"]["requestId"]
         outcome = await self._integrate(route, route.function, event)
         if outcome is None:
@@ -199,7 +208,9 @@ class GatewayCore:
     ) -> Invocation | None:
         """The function's outcome, or None when the integration timed out first (the
         function goes on, as on AWS, and its outcome is dropped)."""
-        if spec.timeout <= route.integration_timeout:  # its own Timeout comes first
+        if spec.timeout <= route.integration_timeout and self._functions.in_process(
+            spec.logical_id
+        ):  # its own Timeout comes first (a container may first start, or wait for a slot)
             return await self._functions.invoke(spec, event)
         task = asyncio.ensure_future(self._functions.invoke(spec, event))
         done, _ = await asyncio.wait({task}, timeout=route.integration_timeout)

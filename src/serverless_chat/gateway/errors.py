@@ -15,7 +15,9 @@ Tree::
      │    ├── PayloadTooLargeException     413: the data is over 128 KB
      │    └── LimitExceededException       429: the client's buffer is full
      ├── FunctionNotFound            no function of that name in the template (a LookupError)
-     └── GatewayClosing              the gateway is shutting down (a RuntimeError)
+     ├── RequestTooLarge             an invocation's payload is over Lambda's limit
+     ├── GatewayClosing              the gateway is shutting down (a RuntimeError)
+     └── CannotListen                a port the gateway was asked for cannot be had
 """
 
 from __future__ import annotations
@@ -67,5 +69,18 @@ class FunctionNotFound(GatewayError, LookupError):
     """Lambda's ResourceNotFoundException: the template has no function of that name."""
 
 
+class RequestTooLarge(GatewayError):
+    """Lambda's RequestTooLargeException: the payload is over what an invocation takes."""
+
+
 class GatewayClosing(GatewayError, RuntimeError):
     """The gateway is shutting down: nothing more is invoked or delivered."""
+
+
+class CannotListen(GatewayError):
+    """The gateway cannot listen where it was asked to (``address``); ``reason`` says why."""
+
+    def __init__(self, address: str, reason: str) -> None:
+        super().__init__(f"cannot listen on {address}: {reason}")
+        self.address = address
+        self.reason = reason

@@ -128,6 +128,10 @@ class EventFactory:
     def new_connection_id(self) -> str:
         return self._new_id()
 
+    def new_request_id(self) -> str:
+        """A request id of API Gateway's form, for an answer that has no event."""
+        return self._new_id()
+
     @property
     def method_arn(self) -> str:
         """The ARN a REQUEST authorizer's policy must allow: the stage's $connect."""

@@ -10,6 +10,7 @@ after a cold start).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 import sys
@@ -23,6 +24,7 @@ from typing import Any
 
 from serverless_chat.gateway.code_package import CodePackageError, code_folder
 from serverless_chat.gateway.containers import (
+    MAX_RESPONSE_BYTES,
     ContainerOutcome,
     FunctionContainers,
     credentials_for,
@@ -32,12 +34,10 @@ from serverless_chat.gateway.containers import (
 from serverless_chat.gateway.events import new_request_id
 from serverless_chat.gateway.lambda_context import LambdaContext
 from serverless_chat.gateway.pool import ElasticPool
-from serverless_chat.gateway.services import LocalApp
+from serverless_chat.gateway.services import Handler, LocalApp
 from serverless_chat.gateway.template import FunctionSpec
 
 log = logging.getLogger("serverless_chat.lambda")
-
-Handler = Callable[[dict[str, Any], Any], Any]
 
 
 class FunctionLoadError(RuntimeError):
@@ -139,6 +139,8 @@ class FunctionRunner:
         self._runtime_dir: Path | None = None
         self._in_process: dict[str, Handler] = {}
         self._containers: dict[str, FunctionContainers] = {}
+        self._retired: list[FunctionContainers] = []  # replaced by --watch, finishing work
+        self._closed = False
         self.load_errors: dict[str, str] = {}
         self._wire()
 
@@ -228,23 +230,36 @@ class FunctionRunner:
         )
 
     async def reload(self, forget: Callable[[], object]) -> int:
-        """New code: stop every container (the next invocation starts cold), call
-        ``forget`` (drops the modules the in-process handlers were imported from), wire the
-        functions again. A function the hook can no longer build keeps its old handler."""
+        """New code: retire every function's containers (idle ones stop now, busy ones when
+        their invocation ends; the next invocation starts cold), call ``forget`` (drops the
+        modules the in-process handlers were imported from), wire the functions again. A
+        function the hook can no longer build keeps its old handler."""
         old = dict(self._in_process)
-        await self._stop_containers()
+        retired = list(self._containers.values())
+        self._containers.clear()
+        await asyncio.gather(*(containers.retire() for containers in retired))
+        self._retired.extend(retired)
         forget()
         self._in_process.clear()
-        self._wire()
+        await asyncio.to_thread(self._wire)
         for logical_id, handler in old.items():
             if logical_id in self.load_errors:
                 self._in_process[logical_id] = handler
                 self._containers.pop(logical_id, None)
         return len(self._in_process) + len(self._containers)
 
+    def in_process(self, logical_id: str) -> bool:
+        """Whether the hook runs this function in the gateway's process (no cold start, no
+        wait for a container: its own Timeout bounds it)."""
+        return logical_id in self._in_process
+
     async def invoke(self, spec: FunctionSpec, event: dict[str, Any]) -> Invocation:
         """Run the function on ``event`` within its Timeout."""
         request_id = new_request_id()
+        if self._closed:
+            return Invocation(
+                request_id, error="the gateway is stopping", error_type="Runtime.ExitError"
+            )
         containers = self._containers.get(spec.logical_id)
         handler = self._in_process.get(spec.logical_id)
         if containers is None and handler is None:
@@ -289,27 +304,50 @@ class FunctionRunner:
                 result = await loop.run_in_executor(self._pool, handler, event, context)
         except TimeoutError:
             return _timed_out(request_id, spec)
+        except RuntimeError as error:
+            if self._closed:  # the pool was shut down under it
+                return Invocation(request_id, error=str(error), error_type="Runtime.ExitError")
+            return _failed(request_id, spec, error)
         except Exception as error:
-            log.exception("%s %s failed", request_id, spec.name)
-            trace = traceback.format_list(traceback.extract_tb(error.__traceback__))
-            return Invocation(
-                request_id,
-                error=str(error),
-                error_type=type(error).__name__,
-                stack_trace=tuple(trace),
-            )
-        return Invocation(request_id, result=result)
-
-    async def _stop_containers(self) -> None:
-        containers = list(self._containers.values())
-        self._containers.clear()
-        await asyncio.gather(*(c.stop() for c in containers))
+            return _failed(request_id, spec, error)
+        return _marshalled(request_id, result)
 
     async def shutdown(self) -> None:
-        """Stop taking work; in-process invocations finish in their threads, containers
-        are stopped."""
+        """Stop taking work; in-process invocations finish in their threads, every
+        container is stopped (retired ones too)."""
+        self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
-        await self._stop_containers()
+        containers = [*self._containers.values(), *self._retired]
+        self._containers.clear()
+        self._retired.clear()
+        await asyncio.gather(*(c.stop() for c in containers))
+
+
+def _failed(request_id: str, spec: FunctionSpec, error: Exception) -> Invocation:
+    log.exception("%s %s failed", request_id, spec.name)
+    trace = traceback.format_list(traceback.extract_tb(error.__traceback__))
+    return Invocation(
+        request_id, error=str(error), error_type=type(error).__name__, stack_trace=tuple(trace)
+    )
+
+
+def _marshalled(request_id: str, result: Any) -> Invocation:
+    """An in-process result as the runtime hands it on: JSON, at most 6 MB (what a
+    container's bootstrap checks too), else Lambda's error."""
+    try:
+        size = len(json.dumps(result))
+    except (TypeError, ValueError) as error:
+        message = f"Unable to marshal response: {error}"
+        log.error("%s Runtime.MarshalError: %s", request_id, message)
+        return Invocation(request_id, error=message, error_type="Runtime.MarshalError")
+    if size > MAX_RESPONSE_BYTES:
+        message = (
+            f"Response payload size ({size} bytes) exceeded maximum allowed payload size"
+            f" ({MAX_RESPONSE_BYTES} bytes)."
+        )
+        log.error("%s Function.ResponseSizeTooLarge: %s", request_id, message)
+        return Invocation(request_id, error=message, error_type="Function.ResponseSizeTooLarge")
+    return Invocation(request_id, result=result)
 
 
 def _timed_out(request_id: str, spec: FunctionSpec) -> Invocation:

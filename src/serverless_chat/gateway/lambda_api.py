@@ -29,7 +29,7 @@ from serverless_chat.gateway.template import FunctionSpec
 log = logging.getLogger("serverless_chat.gateway")
 
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
-MAX_ASYNC_PAYLOAD = 1024 * 1024
+MAX_ASYNC_PAYLOAD = 1024 * 1024  # raised from 256 KB in 2025
 PATH = "/2015-03-31/functions/{function}/invocations"
 
 
@@ -43,12 +43,12 @@ def find_function(
     specs: Mapping[str, FunctionSpec], reference: str
 ) -> tuple[FunctionSpec | None, str]:
     """The function a name, ``arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`` or
-    ``ACCOUNT:function:NAME[:QUALIFIER]`` names (its physical name, or its logical id), and
-    the qualifier ("" when none)."""
+    ``ACCOUNT:function:NAME[:QUALIFIER]`` names (its physical name, as on AWS: a logical id
+    names nothing there), and the qualifier ("" when none)."""
     name, qualifier = reference, ""
     if ":function:" in reference:
         name, _, qualifier = reference.split(":function:", 1)[1].partition(":")
-    spec = next((s for s in specs.values() if name in (s.name, s.logical_id)), None)
+    spec = next((s for s in specs.values() if s.name == name), None)
     return spec, qualifier
 
 

@@ -32,7 +32,7 @@ class LambdaContext:
     ) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
-        self.memory_limit_in_mb = memory_limit_in_mb
+        self.memory_limit_in_mb = str(memory_limit_in_mb)  # a str, as on Lambda
         self.aws_request_id = aws_request_id
         self.identity = None
         self.client_context = None

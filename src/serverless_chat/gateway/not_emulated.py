@@ -24,13 +24,16 @@ _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/[^/]+/([^/]+)/aws4_reques
 
 def routes(function_for_key: Callable[[str], str]) -> list[web.RouteDef]:
     """The catch-all under PREFIX; ``function_for_key`` names the caller of an access key."""
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()  # (function, service, operation): said once
 
     async def answer(request: web.Request) -> web.Response:
         match = _CREDENTIAL.search(request.headers.get("Authorization", ""))
         key, service = (match.group(1), match.group(2)) if match else ("", "an AWS service")
+        # The operation of a JSON-protocol call is in X-Amz-Target; a REST call is named by
+        # its method and the first segment of its path (an S3 bucket, not every key).
+        path = request.path.removeprefix(PREFIX) or "/"
         operation = request.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1] or (
-            f"{request.method} {request.path.removeprefix(PREFIX) or '/'}"
+            f"{request.method} /{path.lstrip('/').split('/', 1)[0]}"
         )
         caller = function_for_key(key) or "a function"
         if (caller, service, operation) not in seen:

@@ -9,12 +9,14 @@ application's hook, and the services offered to it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import json
 import logging
 import socket as sockets
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,11 +28,16 @@ from serverless_chat.gateway.callback_api import CallbackApi
 from serverless_chat.gateway.core import Accepted, GatewayCore, Handshake
 from serverless_chat.gateway.dynamodb_local import EmbeddedDynamoDb
 from serverless_chat.gateway.egress import EgressProxy, proxy_environment
-from serverless_chat.gateway.errors import FunctionNotFound, GatewayClosing
+from serverless_chat.gateway.errors import (
+    CannotListen,
+    FunctionNotFound,
+    GatewayClosing,
+    RequestTooLarge,
+)
 from serverless_chat.gateway.events import ApiContext, EventFactory
 from serverless_chat.gateway.functions import FunctionRunner, RunnerConfig, forget_modules
 from serverless_chat.gateway.intrinsics import ACCOUNT_ID
-from serverless_chat.gateway.lambda_api import LambdaApi
+from serverless_chat.gateway.lambda_api import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, LambdaApi
 from serverless_chat.gateway.registry import MAX_POST_BYTES, ConnectionRegistry, LiveConnection
 from serverless_chat.gateway.services import (
     InProcessCallbacks,
@@ -114,6 +121,7 @@ class LocalGateway:
         self._dynamodb: EmbeddedDynamoDb | None = None
         self._certificate: Path | None = None
         self._host_modules: set[str] = set()
+        self._stopping = False
         self._port = config.port
         self._tls_port = config.tls_port
 
@@ -168,7 +176,15 @@ class LocalGateway:
         return self.api.hook or "" if self.config.hook is None else self.config.hook
 
     async def start(self) -> str:
-        """Listen, wire the functions, start their services, serve; returns the ws:// URL."""
+        """Listen, wire the functions, start their services, serve; returns the ws:// URL.
+        If any of it fails, what was started is stopped and the error is raised."""
+        try:
+            return await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> str:
         self._loop = asyncio.get_running_loop()
         self._socket = self._listen(self.config.port)
         self._port = self._socket.getsockname()[1]
@@ -185,7 +201,7 @@ class LocalGateway:
         await self._proxy.start()
         services = LocalServices(
             callbacks=InProcessCallbacks(self.registry, self._loop),
-            invoke_async=self._invoke_async,
+            invoke_async=self.invoke_async,
             state_dir=self.config.state_dir,
             region=self.config.region,
             stage=self.api.stage,
@@ -246,14 +262,17 @@ class LocalGateway:
         try:
             listener.bind((self.config.host, port))
             listener.listen(1024)
-        except OSError:
+        except OSError as error:
             listener.close()
-            raise
+            raise CannotListen(
+                f"{self.config.host}:{port}", error.strerror or str(error)
+            ) from error
         listener.setblocking(False)
         return listener
 
     def application(self) -> web.Application:
-        app = web.Application()
+        # (a synchronous Invoke may carry 6 MB; the callback API refuses over 128 KB itself)
+        app = web.Application(client_max_size=MAX_SYNC_PAYLOAD + 64 * 1024)
         callbacks = CallbackApi(self.registry, self.api.stage, self.config.callback_latency)
         app.router.add_routes(callbacks.routes())
         invoke_api = LambdaApi(
@@ -265,12 +284,16 @@ class LocalGateway:
             app.router.add_routes(self._app.web_routes())
         app.router.add_get(f"/{self.api.stage}", self._websocket)
         app.router.add_get(f"/{self.api.stage}/", self._websocket)
-        app.on_shutdown.append(self._close_all)
         return app
 
-    def _invoke_async(self, function_name: str, event: dict[str, Any]) -> None:
+    def invoke_async(self, function_name: str, event: dict[str, Any]) -> None:
         """Lambda's InvocationType=Event for a template function (its name or logical id):
-        queued on the loop, not waited for. Callable from worker threads."""
+        queued on the loop, not waited for. Callable from worker threads. The event goes
+        through JSON, as a payload does, within Lambda's 1 MB for asynchronous payloads."""
+        payload = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+        if len(payload) > MAX_ASYNC_PAYLOAD:
+            raise RequestTooLarge(f"{len(payload)} bytes is over {MAX_ASYNC_PAYLOAD}")
+        event = json.loads(payload)
         spec = next(
             (f for f in self.api.functions.values() if function_name in (f.name, f.logical_id)),
             None,
@@ -287,6 +310,7 @@ class LocalGateway:
 
     def _create_tables(self, endpoint: str) -> None:
         import boto3
+        from botocore.config import Config
 
         client = boto3.client(
             "dynamodb",
@@ -294,6 +318,8 @@ class LocalGateway:
             region_name=self.config.region,
             aws_access_key_id="local",
             aws_secret_access_key="local",
+            # an endpoint that does not answer is said at once, not after minutes of retries
+            config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2}),
         )
         for table in self.api.tables.values():
             if create_table(client, table):
@@ -307,7 +333,6 @@ class LocalGateway:
         env = {
             "AWS_ENDPOINT_URL": base + not_emulated.PREFIX,
             "AWS_ENDPOINT_URL_LAMBDA": base,
-            "CALLBACK_URL": self.callback_url,
         }
         if self._certificate is not None:
             for name in ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
@@ -336,37 +361,55 @@ class LocalGateway:
                 log.info("code changed: reloaded %d function(s)", reloaded)
 
     async def stop(self) -> None:
-        """Close every client with 1001 (running $disconnect for each), then stop."""
+        """Refuse new clients, close every open one with 1001 and run their $disconnects
+        (at once, while the services their functions call still answer), then stop the
+        listeners, the functions and the services. Safe to call after a failed start."""
+        self._stopping = True
         if self._watch_task is not None:
             self._watch_task.cancel()
             self._watch_task = None
+        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+            ("closing the connections", self._close_all),
+            ("stopping the listeners", self._stop_listeners),
+            ("stopping the functions", self._stop_functions),
+            ("stopping the proxy", self._proxy.stop if self._proxy else _nothing),
+            ("stopping DynamoDB", self._dynamodb.stop if self._dynamodb else _nothing),
+        ]
+        for what, step in steps:
+            try:
+                await step()
+            except Exception as error:  # one failing step never keeps the others from running
+                log.error("while %s: %s", what, error)
+        if self._app is not None:
+            try:
+                self._app.close()
+            except Exception as error:
+                log.error("while closing the hook's app: %s", error)
+            self._app = None
+
+    async def _stop_listeners(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        else:
-            for listener in (self._socket, self._tls_socket):
-                if listener is not None:
-                    listener.close()
+        for listener in (self._socket, self._tls_socket):
+            if listener is not None and listener.fileno() != -1:
+                listener.close()
+
+    async def _stop_functions(self) -> None:
         if self._functions is not None:
             await self._functions.shutdown()
-        if self._proxy is not None:
-            await self._proxy.stop()
-        if self._dynamodb is not None:
-            await self._dynamodb.stop()
-        if self._app is not None:
-            self._app.close()
-            self._app = None
 
-    async def _close_all(self, _app: web.Application) -> None:
+    async def _close_all(self) -> None:
         self.registry.flush()  # posts already taken reach their clients before the close
-        for connection_id in self.registry.ids():
-            connection = self.registry.remove(connection_id)
-            if connection is None:
-                continue
-            connection.closing = True
-            if connection.socket is not None and not connection.socket.closed:
+        connections = [self.registry.remove(cid) for cid in self.registry.ids()]
+        await asyncio.gather(*(self._close_one(c) for c in connections if c is not None))
+
+    async def _close_one(self, connection: LiveConnection) -> None:
+        connection.closing = True
+        if connection.socket is not None and not connection.socket.closed:
+            with contextlib.suppress(Exception):
                 await connection.socket.close(code=GOING_AWAY, message=b"Going away")
-            await self.core.disconnect(connection.meta, GOING_AWAY, "Going away")
+        await self.core.disconnect(connection.meta, GOING_AWAY, "Going away")
 
     # -- one client --------------------------------------------------------------
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
@@ -377,6 +420,8 @@ class LocalGateway:
         )
         if not socket.can_prepare(request).ok:
             return web.Response(status=426, text="This is a WebSocket endpoint; upgrade required.")
+        if self._stopping:
+            return web.Response(status=503, text="The gateway is stopping.")
         handshake = Handshake(
             source_ip=request.remote or "",
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers],
@@ -401,7 +446,11 @@ class LocalGateway:
         connection = self.registry.open(meta)
         code, reason = ABNORMAL_CLOSURE, ""
         try:
-            await socket.prepare(request)
+            try:
+                await socket.prepare(request)
+            except ConnectionError:  # it left during the 101: its $disconnect follows
+                log.info("%s left during the handshake", meta.connection_id)
+                return socket
             self.registry.attach(meta.connection_id, socket, request.transport)
             if connection.closing:  # a DeleteConnection came while the 101 was on its way
                 await socket.close(code=NORMAL_CLOSURE)
@@ -460,6 +509,10 @@ class LocalGateway:
         if failures:
             log.info("could not answer %s: %s", connection.meta.connection_id, failures)
         self.registry.send_accepted(accepted)
+
+
+async def _nothing() -> None:
+    pass
 
 
 def _client_close(socket: web.WebSocketResponse, message: Any) -> tuple[int, str]:

@@ -24,6 +24,7 @@ import asyncio
 import importlib
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,9 +57,16 @@ class InProcessCallbacks:
         if self._loop_thread == threading.get_ident():
             raise RuntimeError("InProcessCallbacks is for worker threads, not the event loop")
 
+    def _call_latency(self) -> None:
+        """--callback-latency: each call costs what a call to AWS costs (post_many's posts
+        overlap, as parallel calls would)."""
+        if self._registry.latency:
+            time.sleep(self._registry.latency)
+
     def post(self, connection_id: str, data: bytes) -> None:
         """PostToConnection: one frame to the client."""
         self._check_thread()
+        self._call_latency()
         future = asyncio.run_coroutine_threadsafe(
             self._registry.post(connection_id, data), self._loop
         )
@@ -86,6 +94,7 @@ class InProcessCallbacks:
     def info(self, connection_id: str) -> ConnectionDetails:
         """GetConnection."""
         self._check_thread()
+        self._call_latency()
 
         async def info() -> ConnectionDetails:
             return self._registry.info(connection_id)
@@ -95,6 +104,7 @@ class InProcessCallbacks:
     def close(self, connection_id: str) -> None:
         """DeleteConnection."""
         self._check_thread()
+        self._call_latency()
         future = asyncio.run_coroutine_threadsafe(self._registry.close(connection_id), self._loop)
         future.result(CALL_TIMEOUT_SECONDS)
 

@@ -18,12 +18,13 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from serverless_chat.gateway import permissions
 from serverless_chat.gateway.cfn_yaml import TemplateError, load_template
-from serverless_chat.gateway.intrinsics import Resolver
+from serverless_chat.gateway.intrinsics import ACCOUNT_ID, Resolver
 from serverless_chat.gateway.sam_websocket import expand_websocket_apis
 
 # Resources that shape the local API; the rest are listed as not emulated.
@@ -52,7 +53,7 @@ MIN_INTEGRATION_TIMEOUT_SECONDS = 0.05
 
 @dataclass(frozen=True, slots=True)
 class FunctionSpec:
-    """A Python function the gateway can run in-process."""
+    """A function of the template, as the gateway runs it."""
 
     logical_id: str
     name: str
@@ -83,6 +84,7 @@ class AuthorizerSpec:
     logical_id: str
     function: FunctionSpec | None
     identity_sources: tuple[str, ...]
+    invocable: bool = True  # as RouteSpec.invocable, for .../authorizers/ID
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,9 @@ class RouteSpec:
     two_way: bool = False
     authorizer: AuthorizerSpec | None = None
     integration_timeout: float = MAX_INTEGRATION_TIMEOUT_SECONDS
+    # False when no AWS::Lambda::Permission lets API Gateway invoke the function for this
+    # route: on AWS the route then answers "Internal server error".
+    invocable: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +129,8 @@ class WebSocketApiSpec:
     settings_not_emulated: list[str] = field(default_factory=list)
     # The application's hook (Metadata: LocalGateway: Hook), "module:callable".
     hook: str | None = None
+    # What would fail on AWS as the template stands (said at start; the gateway fails alike).
+    problems: list[str] = field(default_factory=list)
 
 
 def _resources_of(resources: Mapping[str, Any], rtype: str) -> list[tuple[str, dict[str, Any]]]:
@@ -285,13 +292,57 @@ def read_api(
         function, timeout = integrations.get(
             integration_id, (None, MAX_INTEGRATION_TIMEOUT_SECONDS)
         )
+        if key in routes:
+            raise TemplateError(f"{lid}: Route with key {key!r} already exists for this API")
         routes[key] = RouteSpec(key, function, lid in two_way_routes, authorizer, timeout)
 
-    stages = [
-        str(resolver.resolve((r.get("Properties") or {}).get("StageName")))
+    stage_resources = [
+        resolver.resolve(r.get("Properties") or {})
         for _, r in _resources_of(resources, "AWS::ApiGatewayV2::Stage")
         if belongs(r)
     ]
+    stages = [str(props.get("StageName")) for props in stage_resources]
+    stage = stages[0] if stages else "$default"
+    problems: list[str] = []
+    deployed = any(belongs(r) for _, r in _resources_of(resources, "AWS::ApiGatewayV2::Deployment"))
+    if (
+        stage_resources
+        and not deployed
+        and stage_resources[0].get("AutoDeploy")
+        not in (
+            True,
+            "true",
+        )
+    ):
+        problems.append(
+            f"stage {stage} has neither AutoDeploy nor an AWS::ApiGatewayV2::Deployment: on AWS"
+            " it serves nothing until the API is deployed"
+        )
+    allowed = permissions.grants(
+        resolver.resolve(r.get("Properties") or {})
+        for _, r in _resources_of(resources, "AWS::Lambda::Permission")
+        if _active(resolver, r)
+    )
+    arn = f"arn:aws:execute-api:{region}:{ACCOUNT_ID}:{api_id}"
+    authorizers = {
+        key: replace(
+            spec,
+            invocable=_invocable(
+                allowed, spec.function, f"{arn}/authorizers/{key}", spec.logical_id, problems
+            ),
+        )
+        for key, spec in authorizers.items()
+    }
+    routes = {
+        key: replace(
+            route,
+            invocable=_invocable(
+                allowed, route.function, f"{arn}/{stage}/{key}", f"route {key}", problems
+            ),
+            authorizer=authorizers.get(route.authorizer.logical_id) if route.authorizer else None,
+        )
+        for key, route in routes.items()
+    }
     tables = {}
     for lid, r in _resources_of(resources, "AWS::DynamoDB::Table"):
         if _active(resolver, r):
@@ -312,14 +363,33 @@ def read_api(
         route_selection_expression=str(
             api_props.get("RouteSelectionExpression", "$request.body.action")
         ),
-        stage=stages[0] if stages else "$default",
+        stage=stage,
         routes=routes,
         functions=functions,
         tables=tables,
         not_emulated=not_emulated,
         settings_not_emulated=unhonoured,
         hook=_hook(template),
+        problems=problems,
     )
+
+
+def _invocable(
+    allowed: list[permissions.Grant],
+    function: FunctionSpec | None,
+    source_arn: str,
+    what: str,
+    problems: list[str],
+) -> bool:
+    """Whether API Gateway may invoke ``function`` from ``source_arn``; says so when not."""
+    if function is None or permissions.may_invoke(allowed, function.name, source_arn):
+        return True
+    problems.append(
+        f"{what}: no AWS::Lambda::Permission lets apigateway.amazonaws.com invoke"
+        f" {function.logical_id} from {source_arn}; on AWS (and here) it answers"
+        ' "Internal server error"'
+    )
+    return False
 
 
 def _integration_function(
@@ -341,14 +411,18 @@ def _integration_function(
 
 
 def _integration_timeout(props: Mapping[str, Any]) -> float:
-    """TimeoutInMillis in seconds, within API Gateway's 50 ms to 29 s."""
+    """TimeoutInMillis in seconds; API Gateway refuses a value outside 50 ms to 29 s ("Timeout
+    should be between 50 ms and 29000 ms", its answer to such an integration)."""
+    value = props.get("TimeoutInMillis", 29000)
     try:
-        seconds = float(props.get("TimeoutInMillis", 29000)) / 1000
+        millis = float(value)
     except (TypeError, ValueError):
-        return MAX_INTEGRATION_TIMEOUT_SECONDS
-    if not math.isfinite(seconds):
-        return MAX_INTEGRATION_TIMEOUT_SECONDS
-    return min(MAX_INTEGRATION_TIMEOUT_SECONDS, max(MIN_INTEGRATION_TIMEOUT_SECONDS, seconds))
+        millis = math.nan
+    if not 50 <= millis <= 29000:  # (NaN fails too)
+        raise TemplateError(
+            f"TimeoutInMillis {value!r}: Timeout should be between 50 ms and 29000 ms"
+        )
+    return millis / 1000
 
 
 def _hook(template: Mapping[str, Any]) -> str | None:

@@ -7,7 +7,6 @@ turn a ClientError into them.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -33,6 +32,7 @@ from serverless_chat.gateway.errors import (
     LimitExceededException,
     ManagementApiError,
     PayloadTooLargeException,
+    RequestTooLarge,
 )
 from serverless_chat.gateway.services import InProcessCallbacks
 from serverless_chat.ports import ConnectionInfo
@@ -83,14 +83,10 @@ class LocalConnections:
             raise chat_error(error) from None
 
 
-# What Lambda accepts as the payload of one asynchronous invocation.
-MAX_ASYNC_PAYLOAD_BYTES = 1024 * 1024
-
-
 class LocalFanoutPages:
     """The FanoutPages port in the gateway: the fan-out function is invoked asynchronously
-    through the gateway, as Lambda would run it. ``dispatch`` returns once the page is
-    queued; the page goes through JSON, as a real payload would."""
+    through the gateway, as Lambda would run it (the page through JSON, within Lambda's
+    payload limit). ``dispatch`` returns once the page is queued."""
 
     def __init__(
         self, invoke_async: Callable[[str, dict[str, Any]], None], function_name: str
@@ -99,14 +95,10 @@ class LocalFanoutPages:
         self.function_name = function_name
 
     def dispatch(self, page: dict[str, object]) -> None:
-        payload = json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        if len(payload) > MAX_ASYNC_PAYLOAD_BYTES:
-            raise DispatchError(
-                f"RequestEntityTooLargeException: {len(payload)} bytes is over"
-                f" {MAX_ASYNC_PAYLOAD_BYTES}"
-            )
         try:
-            self._invoke_async(self.function_name, json.loads(payload))
+            self._invoke_async(self.function_name, dict(page))
+        except RequestTooLarge as error:
+            raise DispatchError(f"RequestEntityTooLargeException: {error}") from error
         except FunctionNotFound as error:
             raise DispatchError(f"ResourceNotFoundException: {error}") from error
         except GatewayClosing as error:  # nothing runs any more

@@ -38,7 +38,7 @@ def test_a_package_is_unpacked_once_and_a_new_one_replaces_it(tmp_path: Path) ->
 
 def test_a_file_that_is_not_a_package_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "code.txt").write_text("no")
-    with pytest.raises(CodePackageError, match="neither a folder nor a .zip"):
+    with pytest.raises(CodePackageError, match=r"neither a folder nor a \.zip"):
         code_folder(tmp_path / "code.txt", tmp_path / "state")
 
 

@@ -57,6 +57,9 @@ class FakeFunctions:
             return Invocation("lambda-id", error=str(answer), error_type=type(answer).__name__)
         return Invocation("lambda-id", result=answer)
 
+    def in_process(self, logical_id: str) -> bool:
+        return True
+
     def events_of(self, name: str) -> list[dict[str, Any]]:
         return [event for n, event in self.events if n == name]
 
@@ -276,3 +279,24 @@ async def test_without_a_disconnect_route_nothing_runs() -> None:
     core, functions = core_for({})
     await core.disconnect(META, 1000, "")
     assert functions.events == []
+
+
+async def test_a_route_whose_integration_is_not_run_answers_internal_server_error() -> None:
+    core, _ = core_for(
+        {"$connect": RouteSpec("$connect", None), "$default": RouteSpec("$default", None)}
+    )
+    outcome = await core.connect(HANDSHAKE)
+    assert isinstance(outcome, Refused)
+    assert outcome.status == 500
+    frame = json.loads(await core.message(META, "x") or b"")
+    assert frame["message"] == "Internal server error"
+
+
+async def test_an_isolated_function_is_cut_by_the_integration_timeout_whatever_its_own() -> None:
+    """A container's cold start and its wait for a slot count against API Gateway's 29 s."""
+    route = RouteSpec("$default", function("default", timeout=0.5), integration_timeout=0.05)
+    core, functions = core_for({"$default": route})
+    functions.in_process = lambda logical_id: False  # type: ignore[method-assign]
+    functions.delay["default"] = 0.2
+    frame = json.loads(await core.message(META, "x") or b"")
+    assert frame["message"] == "Endpoint request timed out"

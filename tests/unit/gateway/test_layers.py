@@ -57,7 +57,8 @@ async def test_layers_are_importable_in_lambdas_order(
     write(site / "deps_lib.py", "WHO = 'deps'\n")
     write(
         tmp_path / "fn" / "app.py",
-        "import deps_lib, shared_lib\ndef handler(e, c):\n    return [shared_lib.WHO, deps_lib.WHO]\n",
+        "import deps_lib, shared_lib\n"
+        "def handler(e, c):\n    return [shared_lib.WHO, deps_lib.WHO]\n",
     )
     (tmp_path / "template.json").write_text(json.dumps(TEMPLATE))
     api = read_api(tmp_path / "template.json")

@@ -24,6 +24,15 @@ log = logging.getLogger("serverless_chat.gateway")
 
 START_TIMEOUT_SECONDS = 30.0
 
+# moto's server, ending when its standard input closes: when the gateway ends, however it
+# ends (a SIGKILL too), the server does not outlive it.
+_WATCHED_SERVER = """
+import os, sys, threading
+threading.Thread(target=lambda: (sys.stdin.buffer.read(), os._exit(0)), daemon=True).start()
+from moto.server import main
+main(["-H", sys.argv[1], "-p", sys.argv[2]])
+"""
+
 
 def _free_port(host: str) -> int:
     with socket.socket() as probe:
@@ -50,14 +59,14 @@ class EmbeddedDynamoDb:
         with self.log_file.open("wb") as output:
             self._process = await asyncio.create_subprocess_exec(
                 sys.executable,
-                "-m",
-                "moto.server",
-                "-H",
+                "-c",
+                _WATCHED_SERVER,
                 self.host,
-                "-p",
                 str(self.port),
+                stdin=asyncio.subprocess.PIPE,
                 stdout=output,
                 stderr=output,
+                start_new_session=True,
             )
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:

@@ -143,6 +143,12 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--stack-name", default="stack-for-serverless-chat")
         command.add_argument("--region", help="AWS region (default: from your AWS config)")
         command.add_argument("--profile", help="AWS profile (default: from your AWS config)")
+        command.add_argument(
+            "--endpoint-url",
+            metavar="URL",
+            help="send every AWS call to this AWS-compatible endpoint (an emulator such as"
+            " MiniStack) instead of AWS",
+        )
 
     deploy = commands.add_parser("deploy", help="package, upload and deploy the stack to AWS")
     aws_options(deploy)
@@ -292,7 +298,7 @@ def _aws(args: argparse.Namespace) -> int:
     from serverless_chat.deploy.errors import DeployError, explain
     from serverless_chat.gateway.cfn_yaml import TemplateError
 
-    target = command.Target(args.stack_name, args.region, args.profile)
+    target = command.Target(args.stack_name, args.region, args.profile, args.endpoint_url)
     reporter = RichReporter(Console(highlight=False, soft_wrap=True))
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:

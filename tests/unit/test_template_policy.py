@@ -281,3 +281,79 @@ def test_big_rooms_are_paged_to_the_fanout_function_without_retries(
         m["MetricStat"]["Metric"]["Dimensions"][0]["Value"] for m in alarm if "MetricStat" in m
     ]
     assert {"Ref": "FanoutHandler"} in watched
+
+
+def test_the_functions_post_to_the_stages_own_endpoint_unless_told_otherwise(
+    template: dict[str, Any],
+) -> None:
+    """An event's domainName is the custom domain when clients come through one, which does
+    not serve @connections: every function that posts gets the execute-api endpoint, the
+    CallbackURL output, from the template; CallbackEndpoint overrides it."""
+    resources = template["Resources"]
+    execute_api = template["Outputs"]["CallbackURL"]["Value"]
+    assert execute_api == {
+        "Fn::Sub": "https://${ChatApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}"
+    }
+    expected = {"Fn::If": ["HasCallbackEndpoint", {"Ref": "CallbackEndpoint"}, execute_api]}
+    posting = {
+        name for name, role in EXPECTED.items() if any(MANAGE in actions for actions, _ in role)
+    }
+    for name, resource in resources.items():
+        if resource["Type"] != "AWS::Lambda::Function":
+            continue
+        env = resource["Properties"]["Environment"]["Variables"]
+        if resource["Properties"]["Role"]["Fn::GetAtt"][0] in posting:
+            assert env["CALLBACK_URL"] == expected, name
+        else:
+            assert "CALLBACK_URL" not in env, name  # the authorizer posts nothing
+    assert len(posting) == 9
+    assert template["Parameters"]["CallbackEndpoint"]["Default"] == ""
+    assert template["Conditions"]["HasCallbackEndpoint"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "CallbackEndpoint"}, ""]}]
+    }
+
+
+def test_the_alarm_can_be_turned_off_for_an_engine_that_cannot_make_it(
+    template: dict[str, Any],
+) -> None:
+    assert template["Parameters"]["Alarms"]["Default"] == "enabled"
+    assert template["Parameters"]["Alarms"]["AllowedValues"] == ["enabled", "disabled"]
+    assert template["Conditions"]["AlarmsEnabled"] == {"Fn::Equals": [{"Ref": "Alarms"}, "enabled"]}
+    assert template["Resources"]["FunctionErrorsAlarm"]["Condition"] == "AlarmsEnabled"
+
+
+def test_isolated_under_the_local_gateway_the_callback_goes_through_its_proxy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As the local gateway reads the template, every posting function's CALLBACK_URL is the
+    API's own execute-api host, which the gateway serves behind the proxy it gives isolated
+    functions (`serve --no-hook`): there the functions post through boto3's client, which
+    speaks the proxy; on Lambda, with no proxy, through the lean signed adapter."""
+    from serverless_chat.adapters.management_api import ManagementApiConnections
+    from serverless_chat.adapters.signed_http import SignedHttpConnections
+    from serverless_chat.gateway.template import read_api
+    from serverless_chat.handlers.dependencies import aws_dependencies
+    from serverless_chat.handlers.event import WebSocketEvent
+    from tests.conftest import load_event
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    api = read_api(TEMPLATE)
+    urls = {f.environment.get("CALLBACK_URL") for f in api.functions.values()}
+    assert urls == {f"https://{api.api_id}.execute-api.us-east-1.amazonaws.com/{api.stage}"}
+    given = read_api(TEMPLATE, {"CallbackEndpoint": "http://127.0.0.1:4566/_aws/x/production"})
+    assert {f.environment.get("CALLBACK_URL") for f in given.functions.values()} == {
+        "http://127.0.0.1:4566/_aws/x/production"
+    }
+    (url,) = urls
+    event = WebSocketEvent(load_event("powertools/apiGatewayWebSocketApiMessage"))
+    proxy = {"HTTPS_PROXY": "http://fn:local@127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost"}
+    isolated = aws_dependencies({"CONNECTIONS_TABLE": "t", "CALLBACK_URL": url, **proxy})
+    assert isinstance(isolated.connections_for(event), ManagementApiConnections)
+    on_lambda = aws_dependencies({"CONNECTIONS_TABLE": "t", "CALLBACK_URL": url})
+    assert isinstance(on_lambda.connections_for(event), SignedHttpConnections)
+    bypassed = aws_dependencies(
+        {"CONNECTIONS_TABLE": "t", "CALLBACK_URL": "http://127.0.0.1:8080/production", **proxy}
+    )
+    assert isinstance(bypassed.connections_for(event), SignedHttpConnections)

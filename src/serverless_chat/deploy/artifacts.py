@@ -17,11 +17,14 @@ def default_bucket_name(account_id: str, region: str) -> str:
 class ArtifactBucket:
     """One bucket, reached through an injected boto3 S3 client."""
 
-    def __init__(self, s3: Any, name: str, region: str, account_id: str) -> None:
+    def __init__(
+        self, s3: Any, name: str, region: str, account_id: str, endpoint_url: str | None = None
+    ) -> None:
         self._s3 = s3
         self.name = name
         self.region = region
         self.account_id = account_id
+        self.endpoint_url = endpoint_url  # an AWS-compatible endpoint instead of AWS's
 
     def ensure(self) -> bool:
         """Make the bucket (encrypted, public access blocked) unless it exists; True if made."""
@@ -70,4 +73,9 @@ class ArtifactBucket:
         return True
 
     def url(self, key: str) -> str:
+        """The object's URL, as CloudFormation's TemplateURL wants it: virtual-hosted on AWS;
+        path-style under an endpoint (an emulator reads a bucket subdomain of itself as a
+        path, or not at all)."""
+        if self.endpoint_url:
+            return f"{self.endpoint_url}/{self.name}/{key}"
         return f"https://{self.name}.s3.{self.region}.amazonaws.com/{key}"

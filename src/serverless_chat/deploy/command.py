@@ -1,7 +1,9 @@
 """`serverless-chat deploy | destroy | outputs`: package, upload, change set, follow events.
 
 Credentials and region come from boto3's usual chain (environment, profile, instance role);
-``--profile`` and ``--region`` choose among them.
+``--profile`` and ``--region`` choose among them. ``--endpoint-url`` sends every call the
+deploy makes (STS, S3, CloudFormation) to an AWS-compatible endpoint instead, such as an
+emulator on this machine.
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import NoRegionError
+from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
 from serverless_chat.deploy.artifacts import ArtifactBucket, default_bucket_name
+from serverless_chat.deploy.errors import DeployError
 from serverless_chat.deploy.package import (
     LAMBDA_RUNTIME,
     LambdaPackage,
@@ -37,13 +43,55 @@ class Target:
     stack_name: str = DEFAULT_STACK_NAME
     region: str | None = None
     profile: str | None = None
+    endpoint_url: str | None = None  # an AWS-compatible endpoint for every service
 
 
-def aws_session(target: Target) -> Any:
+def checked_endpoint_url(text: str) -> str:
+    """``text`` if it is an http(s) URL with a host that botocore accepts (a trailing slash
+    dropped); otherwise a DeployError that says what is wanted, before any client is made
+    (botocore would raise a bare ValueError, or fail on the first call)."""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in {"http", "https"}
+        or parts.netloc.endswith(":")
+        or parts.query
+        or parts.fragment
+        or not (is_valid_endpoint_url(text) or is_valid_ipv6_endpoint_url(text))
+    ):
+        raise DeployError(
+            "--endpoint-url wants an http:// or https:// URL with a host, such as "
+            f"http://127.0.0.1:4566, not {text!r}."
+        )
+    return text.rstrip("/")
+
+
+class AwsSession:
+    """A boto3 session whose clients all go to ``endpoint_url`` when one is given (S3 then
+    addressed path-style: emulators serve buckets under the endpoint, not as subdomains)."""
+
+    def __init__(self, session: Any, endpoint_url: str | None = None) -> None:
+        self._session = session
+        self.endpoint_url = endpoint_url
+        self.region_name: str = session.region_name
+
+    def client(self, service: str) -> Any:
+        if self.endpoint_url is None:
+            return self._session.client(service)
+        config = Config(s3={"addressing_style": "path"}) if service == "s3" else None
+        return self._session.client(service, endpoint_url=self.endpoint_url, config=config)
+
+
+def aws_session(target: Target) -> AwsSession:
     session = boto3.session.Session(profile_name=target.profile, region_name=target.region)
     if not session.region_name:
         raise NoRegionError()
-    return session
+    endpoint = checked_endpoint_url(target.endpoint_url) if target.endpoint_url else None
+    return AwsSession(session, endpoint)
 
 
 def packaged_template(
@@ -74,7 +122,11 @@ def deploy(
     account = session.client("sts").get_caller_identity()["Account"]
     region = session.region_name
     bucket = ArtifactBucket(
-        session.client("s3"), bucket_name or default_bucket_name(account, region), region, account
+        session.client("s3"),
+        bucket_name or default_bucket_name(account, region),
+        region,
+        account,
+        endpoint_url=getattr(session, "endpoint_url", None),
     )
     if bucket.ensure():
         reporter.info(f"Created the artifact bucket {bucket.name} (encrypted, not public).")

@@ -98,9 +98,16 @@ def fanout_concurrency(env: Mapping[str, str]) -> int:
 def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
     """boto3 adapters configured from the function's environment variables.
 
-    CONNECTIONS_TABLE and MESSAGES_TABLE name the tables. The callback endpoint
-    comes from each event (https://{domainName}/{stage}) unless CALLBACK_URL
-    overrides it, and one client per endpoint is kept for the container's life.
+    CONNECTIONS_TABLE and MESSAGES_TABLE name the tables. CALLBACK_URL is the
+    @connections endpoint: the template sets it to the stage's own execute-api
+    endpoint (or to its CallbackEndpoint parameter), since an event's domainName is
+    the custom domain when clients come through one, and a custom domain does not
+    serve @connections. Without it, the endpoint comes from each event
+    (https://{domainName}/{stage}). One client per endpoint is kept for the
+    container's life: the lean signed HTTP adapter, or boto3's own client when the
+    environment sends that endpoint through a proxy (HTTPS_PROXY / NO_PROXY), which
+    the lean adapter does not speak (none on Lambda; the local gateway's isolated
+    functions reach its callback API so).
     """
     import boto3
     from botocore.config import Config
@@ -129,9 +136,22 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
         endpoint = override or event.callback_url
         with lock:
             if endpoint not in clients:
-                clients[endpoint] = SignedHttpConnections(
-                    endpoint, credentials, region, concurrency=max(workers, 64)
-                )
+                if proxied(endpoint, env):
+                    from serverless_chat.adapters.management_api import ManagementApiConnections
+
+                    clients[endpoint] = ManagementApiConnections(
+                        session.client(
+                            "apigatewaymanagementapi",
+                            endpoint_url=endpoint,
+                            config=Config(
+                                retries={"mode": "standard"}, max_pool_connections=workers
+                            ),
+                        )
+                    )
+                else:
+                    clients[endpoint] = SignedHttpConnections(
+                        endpoint, credentials, region, concurrency=max(workers, 64)
+                    )
             return clients[endpoint]
 
     return Dependencies(
@@ -150,6 +170,20 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
         else None,
         LambdaFanoutPages(session, env["FANOUT_FUNCTION"]) if env.get("FANOUT_FUNCTION") else None,
     )
+
+
+def proxied(endpoint: str, env: Mapping[str, str]) -> bool:
+    """Whether ``env``'s proxy variables send requests to ``endpoint`` through a proxy."""
+    from urllib.parse import urlsplit
+    from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]
+
+    parts = urlsplit(endpoint)
+    scheme = parts.scheme or "https"
+    proxy = env.get(f"{scheme}_proxy") or env.get(f"{scheme.upper()}_PROXY")
+    if not proxy or not parts.hostname:
+        return False
+    bypass = env.get("no_proxy") or env.get("NO_PROXY") or ""
+    return not proxy_bypass_environment(parts.netloc, {"no": bypass})
 
 
 def ssm_secret(session: Any, name: str, ttl_seconds: float = 300.0) -> Callable[[], str]:

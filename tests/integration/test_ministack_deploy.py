@@ -1,0 +1,329 @@
+"""The real template, deployed by `serverless-chat deploy --endpoint-url` to MiniStack (an
+AWS emulator, pure Python, one port: the pinned dev dependency ministack), then chatted on
+through MiniStack's own WebSocket endpoint, then destroyed.
+
+MiniStack runs as a subprocess on a free port bound to 127.0.0.1 only, with every other
+listener it has off (IoT's mTLS MQTT port, SFTP), nothing persisted, Docker never touched,
+Lambda functions as local worker processes (the Python of this venv), and its files under
+the test's tmp dir.
+
+What MiniStack 1.5.33 cannot do, and how the test goes around it:
+
+- It refuses metric-math alarms: the first deploy, with the defaults, fails on
+  FunctionErrorsAlarm with "AWS::CloudWatch::Alarm Properties.Metrics (metric math) is not
+  supported; use MetricName and Namespace." (the test checks that it says so, and that the
+  stack rolls back). The template's ``Alarms`` parameter turns the alarm off, as it can for
+  anyone: every later deploy has ``Alarms=disabled``. The template itself is never edited.
+- It misreads virtual-hosted S3 template URLs: `deploy` gives a path-style TemplateURL when
+  an endpoint is given.
+- Its events' ``domainName`` is ``{api}.execute-api.localhost`` (no port, no TLS), and the
+  template's default CALLBACK_URL is AWS's execute-api host: neither reaches MiniStack. The
+  template's ``CallbackEndpoint`` parameter, which is what "updates a parameter" updates here,
+  points the functions at MiniStack's path-style @connections:
+  ``http://127.0.0.1:PORT/_aws/execute-api/{api}/{stage}``. No client connects before then.
+- The outputs name AWS's hosts (its URLSuffix is amazonaws.com); MiniStack serves the API at
+  ``ws://127.0.0.1:PORT/_aws/execute-api/{api}/{stage}``, which the clients use.
+
+The three-client scenario (tests/scenarios.py) runs here in a copy with two differences,
+each a gap of MiniStack's:
+
+- "The sender hears nothing" cannot hold: MiniStack sends every route's integration
+  response (the function's JSON reply, e.g. {"action": "sendMessage", "status": 200}) back
+  to the caller as a frame. API Gateway does so only for a route with a RouteResponse (a
+  two-way route), and the chat's routes have none. So the sender's frames are checked to be
+  only such JSON replies, never the message.
+- GetConnection answers {"ConnectedAt": <epoch seconds>, "Identity": ..., "LastActiveAt": ...}
+  where AWS's wire shape is {"connectedAt": "<ISO 8601>", "identity": ..., "lastActiveAt":
+  ...}: the $default reply's connection info reads as 1970 and an empty identity. The test
+  checks only that the usage reply comes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from serverless_chat.chat.replies import USAGE_PREFIX
+from tests.conftest import ROOT, TEMPLATE
+
+REGION = "us-east-1"
+STACK = "ministack-chat"
+STAGE = "production"
+START_SECONDS = 30.0
+METRIC_MATH_REFUSED = (
+    "FunctionErrorsAlarm (AWS::CloudWatch::Alarm): AWS::CloudWatch::Alarm Properties.Metrics"
+    " (metric math) is not supported; use MetricName and Namespace."
+)
+
+if importlib.util.find_spec("ministack") is None:
+    pytest.fail(
+        "ministack is a dev dependency (pyproject.toml): pip install -e '.[dev]'",
+        pytrace=False,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _credentials() -> dict[str, str]:
+    """Fake credentials and nothing of the user's AWS configuration."""
+    return {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def _clean_environment() -> dict[str, str]:
+    drop = ("AWS_", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+    return {k: v for k, v in os.environ.items() if not k.upper().startswith(drop)}
+
+
+@pytest.fixture(scope="module")
+def ministack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """MiniStack's endpoint, http://127.0.0.1:PORT; stopped (with its Lambda workers, which
+    share its process group) at the end."""
+    home = tmp_path_factory.mktemp("ministack")
+    port = _free_port()
+    env = {
+        **_clean_environment(),
+        **_credentials(),
+        "GATEWAY_PORT": str(port),
+        "BIND_HOST": "127.0.0.1",  # its default is 0.0.0.0
+        "MINISTACK_HOST": "localhost",
+        "MINISTACK_REGION": REGION,
+        "IOT_MTLS_ENABLED": "0",  # on by default: a second listener, on 0.0.0.0:8883
+        "SFTP_ENABLED": "0",
+        "PERSIST_STATE": "0",
+        "S3_PERSIST": "0",
+        "STATE_DIR": str(home / "state"),
+        "S3_DATA_DIR": str(home / "s3"),
+        "TMPDIR": str(home),  # its pid file and the functions' unpacked code
+        "DOCKER_HOST": f"unix://{home}/no-docker.sock",  # never a Docker daemon
+        "LAMBDA_EXECUTOR": "local",
+        "LOG_LEVEL": "WARNING",
+    }
+    log = (home / "ministack.log").open("w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ministack"],
+        cwd=home,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so its workers stop with it
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            if process.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"MiniStack exited with {process.returncode}:\n{log.read()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{endpoint}/_ministack/health", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"MiniStack did not answer on {endpoint} within {START_SECONDS} s")
+            time.sleep(0.2)
+        yield endpoint
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(10)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+        log.close()
+
+
+def _cli(endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
+    command, *rest = args
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "serverless_chat.cli",
+            command,
+            "--endpoint-url",
+            endpoint,
+            "--region",
+            REGION,
+            "--stack-name",
+            STACK,
+            *rest,
+        ],
+        cwd=ROOT,
+        env={**_clean_environment(), **_credentials(), "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _deploy(endpoint: str, *parameters: str) -> subprocess.CompletedProcess[str]:
+    flags = [flag for parameter in parameters for flag in ("--parameter", parameter)]
+    return _cli(endpoint, "deploy", "--template", str(TEMPLATE), *flags)
+
+
+def _client(endpoint: str, service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def _callback_urls(endpoint: str, outputs: dict[str, str]) -> set[str]:
+    """CALLBACK_URL of every function of the stack."""
+    lam = _client(endpoint, "lambda")
+    names = [
+        r["PhysicalResourceId"]
+        for r in _client(endpoint, "cloudformation").describe_stack_resources(StackName=STACK)[
+            "StackResources"
+        ]
+        if r["ResourceType"] == "AWS::Lambda::Function"
+    ]
+    assert len(names) == 9  # the authorizer only with AuthMode hs256 or jwks
+    return {
+        lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"][
+            "CALLBACK_URL"
+        ]
+        for name in names
+    }
+
+
+async def _frames(client: ClientConnection, wait: float = 1.0) -> list[str]:
+    """Every frame that arrives until none has for ``wait`` seconds."""
+    frames: list[str] = []
+    try:
+        while True:
+            frames.append(str(await asyncio.wait_for(client.recv(), wait)))
+    except TimeoutError:
+        return frames
+
+
+def _integration_reply(frame: str) -> bool:
+    """A function's own JSON reply, which MiniStack passes to the caller (see the module's
+    docstring); the chat's raw-format frames are plain text."""
+    try:
+        return isinstance(json.loads(frame), dict)
+    except ValueError:
+        return False
+
+
+async def _recv(client: ClientConnection) -> str:
+    return str(await asyncio.wait_for(client.recv(), 15))
+
+
+async def _three_clients(url: str) -> None:
+    """tests/scenarios.py's three_clients_hello_aws, with MiniStack's two gaps allowed for."""
+    a, b, c = [await connect(url) for _ in range(3)]
+    try:
+        await a.send(json.dumps({"action": "sendMessage", "message": "Hello AWS"}))
+        assert await _recv(b) == "Hello AWS"
+        assert await _recv(c) == "Hello AWS"
+        heard = await _frames(a)
+        assert all(_integration_reply(frame) for frame in heard), heard  # never the message
+
+        await b.send(json.dumps({"action": "sendmessage", "message": "lowercase too"}))
+        assert [f for f in await _frames(a) if not _integration_reply(f)] == ["lowercase too"]
+        assert [f for f in await _frames(c) if not _integration_reply(f)] == ["lowercase too"]
+
+        await a.send("not json at all")
+        usage = [f for f in await _frames(a) if f.startswith(USAGE_PREFIX)]
+        assert len(usage) == 1, usage
+
+        await b.close()
+        await asyncio.sleep(1.0)  # let $disconnect remove B's row
+        await a.send(json.dumps({"action": "sendMessage", "message": "still here"}))
+        assert await _recv(c) == "still here"
+    finally:
+        for client in (a, b, c):
+            await client.close()
+
+
+def test_deploy_update_chat_and_destroy_on_ministack(ministack: str) -> None:
+    # MiniStack refuses the errors alarm (metric math): the deploy says which resource and
+    # why, in one line, and the stack rolls back.
+    refused = _deploy(ministack)
+    assert refused.returncode == 1
+    assert f"failed: {METRIC_MATH_REFUSED}" in " ".join(refused.stderr.split()), refused.stderr
+    assert "ROLLBACK_COMPLETE" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert _cli(ministack, "destroy").returncode == 0
+
+    # So every deploy from here on turns the alarm off, through the template's parameter.
+    created = _deploy(ministack, "Alarms=disabled")
+    assert created.returncode == 0, created.stdout + created.stderr
+    assert "CREATE_COMPLETE" in created.stdout
+    printed = _cli(ministack, "outputs")
+    assert printed.returncode == 0, printed.stderr
+    outputs = dict(line.split("\t", 1) for line in printed.stdout.splitlines())
+    match = re.fullmatch(
+        rf"wss://(\w+)\.execute-api\.{REGION}\.amazonaws\.com/{STAGE}", outputs["WebSocketURL"]
+    )
+    assert match, outputs
+    api_id = match.group(1)
+    assert outputs["CallbackURL"] == f"https://{api_id}.execute-api.{REGION}.amazonaws.com/{STAGE}"
+    for name in (outputs["ConnectionsTableName"], outputs["MessagesTableName"]):
+        table = _client(ministack, "dynamodb").describe_table(TableName=name)["Table"]
+        assert table["TableStatus"] == "ACTIVE"
+    # The functions post to the stage's own execute-api endpoint, from the template.
+    assert _callback_urls(ministack, outputs) == {outputs["CallbackURL"]}
+    alarms = _client(ministack, "cloudwatch").describe_alarms()["MetricAlarms"]
+    assert not [a for a in alarms if a["AlarmName"].startswith(STACK)]
+
+    # The same deploy again: nothing to do (the previous parameters are kept).
+    again = _deploy(ministack)
+    assert again.returncode == 0, again.stderr
+    assert "No changes" in again.stdout
+    assert "unchanged, already uploaded" in again.stdout
+
+    # A parameter changed: the functions' callback endpoint, to MiniStack's @connections.
+    callback = f"{ministack}/_aws/execute-api/{api_id}/{STAGE}"
+    updated = _deploy(ministack, f"CallbackEndpoint={callback}")
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert "UPDATE_COMPLETE" in updated.stdout
+    assert _callback_urls(ministack, outputs) == {callback}
+
+    websocket = "ws" + ministack.removeprefix("http")  # ws://127.0.0.1:PORT
+    asyncio.run(_three_clients(f"{websocket}/_aws/execute-api/{api_id}/{STAGE}"))
+
+    destroyed = _cli(ministack, "destroy")
+    assert destroyed.returncode == 0, destroyed.stderr
+    assert "is deleted" in destroyed.stdout
+    gone = _cli(ministack, "outputs")
+    assert gone.returncode == 1
+    assert f"There is no stack named {STACK}" in gone.stderr
+    assert (
+        outputs["ConnectionsTableName"]
+        not in _client(ministack, "dynamodb").list_tables()["TableNames"]
+    )

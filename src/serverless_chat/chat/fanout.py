@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 
+from serverless_chat.chat.names import release
 from serverless_chat.errors import CallbackError, ChatError, ConnectionGone
 from serverless_chat.ports import ConnectionRecord, Connections, ConnectionStore
 
@@ -133,7 +134,7 @@ def _remove_stale(store: ConnectionStore, cid: str, connected_before_ms: int) ->
     log.info("connection %s is gone; deleted its row", cid)
     if record.name:
         try:
-            store.release_name(record.room, record.name, cid)
+            release(store, record.room, record)
         except ChatError as error:
             log.warning("could not release the name of stale connection %s: %s", cid, error)
     return True

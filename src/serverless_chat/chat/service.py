@@ -2,9 +2,9 @@
 
 Every request from a client ends in one of two ways: it is carried out, or the
 sender gets one error frame (in its own format) and nothing is stored or
-broadcast. Names are claimed atomically in the store, so two clients never
-hold one name in one room; a claim whose holder's connection is gone is taken
-over.
+broadcast. Names are claimed atomically in the store, so two people never
+hold one name in one room (one signed-in person may, on several connections:
+chat/names.py); a claim whose holder's connection is gone is taken over.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from serverless_chat.chat.frames import (
     PresenceFrame,
     WelcomeFrame,
 )
+from serverless_chat.chat.names import claim, release
 from serverless_chat.chat.pages import history_page, who_key, who_page
 from serverless_chat.chat.protocol import (
     DEFAULT_HISTORY_LIMIT,
@@ -154,14 +155,16 @@ class Chat:
             )
             self.store.put(record)
             try:
-                self._claim(record.room, name, connection_id, record.expires_at, "$connect")
+                first = claim(self.store, record.room, name, record, "$connect")
             except ProtocolError:
                 self.store.delete(connection_id)
                 if chosen:
                     raise
                 continue
             self.metrics.count("ConnectionsOpened")
-            self._broadcast(record.room, PresenceFrame("joined", record.room, name), connection_id)
+            if first:  # not a second tab of someone the room already has
+                joined = PresenceFrame("joined", record.room, name)
+                self._broadcast(record.room, joined, connection_id)
             return record
         raise ProtocolError("NAME_TAKEN", "Could not find a free name; choose one.", "$connect")
 
@@ -172,8 +175,10 @@ class Chat:
         if record is None:
             return
         self.metrics.count("ConnectionsClosed")
-        self.store.release_name(record.room, record.name, connection_id)
-        self._broadcast(record.room, PresenceFrame("left", record.room, record.name), connection_id)
+        if not release(self.store, record.room, record):  # their last connection here
+            self._broadcast(
+                record.room, PresenceFrame("left", record.room, record.name), connection_id
+            )
 
     # -- requests ----------------------------------------------------------------
     def request(
@@ -253,11 +258,12 @@ class Chat:
         room = parse_join(body)
         cid = sender.connection_id
         if room != sender.room:
-            self._claim(room, sender.name, cid, sender.expires_at, "join")
+            first = claim(self.store, room, sender.name, sender, "join")
             self.store.move(sender.moved(room=room))
-            self.store.release_name(sender.room, sender.name, cid)
-            self._broadcast(sender.room, PresenceFrame("left", sender.room, sender.name), cid)
-            self._broadcast(room, PresenceFrame("joined", room, sender.name), cid)
+            if not release(self.store, sender.room, sender):
+                self._broadcast(sender.room, PresenceFrame("left", sender.room, sender.name), cid)
+            if first:
+                self._broadcast(room, PresenceFrame("joined", room, sender.name), cid)
         self._reply(cid, WelcomeFrame(room, sender.name, self._ref), sender.format)
         if sender.format != "raw":
             limit = self.settings.history_on_join
@@ -276,10 +282,10 @@ class Chat:
         if name != sender.name:
             new_key = name_key(name) != sender.name_key
             if new_key:
-                self._claim(sender.room, name, cid, sender.expires_at, "setName")
+                claim(self.store, sender.room, name, sender, "setName")
             self.store.move(sender.moved(name=name))
             if new_key:
-                self.store.release_name(sender.room, sender.name, cid)
+                release(self.store, sender.room, sender)
             renamed = PresenceFrame("renamed", sender.room, name, sender.name)
             self._broadcast(sender.room, renamed, cid)
         self._reply(cid, WelcomeFrame(sender.room, name, self._ref), sender.format)
@@ -328,14 +334,6 @@ class Chat:
         if kept < len(newest_first):
             log.info("history of %s: %d of %d messages fit one post", room, kept, len(newest_first))
         return data
-
-    def _claim(self, room: str, name: str, cid: str, expires_at: int, action: str) -> None:
-        """Claim ``name`` in ``room`` or raise NAME_TAKEN; a gone holder's claim is taken over."""
-        holder = self.store.claim_name(room, name, cid, expires_at)
-        if holder is not None and self.store.get(holder) is None:
-            holder = self.store.claim_name(room, name, cid, expires_at, replace_owner=holder)
-        if holder is not None:
-            raise ProtocolError("NAME_TAKEN", f'"{name}" is taken in {room}.', action)
 
     def _reply(
         self,

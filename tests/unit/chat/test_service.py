@@ -743,3 +743,96 @@ def test_who_after_a_name_lists_the_names_after_it(mem: World) -> None:
     mem.clear()
     mem.request("a", Chat.who, "who", after="ana")
     assert mem.frames("a") == [{"type": "who", "room": "general", "names": ["bob", "zoe"]}]
+
+
+# -- one person, several connections -----------------------------------------------------------
+def _signed_in(world: World, cid: str, sub: str, name: str = "ana", **query: str) -> None:
+    """A connection an authorizer let in: its name is the token's."""
+    world.connections.open.add(cid)
+    world.chat.connect(cid, world.t0, {"format": "json", **query}, principal=sub, token_name=name)
+
+
+def _refused(world: World, cid: str, **kwargs: str) -> str:
+    """The code a connection is refused with (signed in when ``sub`` is given)."""
+    sub = kwargs.pop("sub", "")
+    with pytest.raises(ProtocolError) as caught:
+        _signed_in(world, cid, sub, **kwargs) if sub else world.connect(cid, **kwargs)
+    assert world.store.get(cid) is None
+    return caught.value.code
+
+
+def test_one_person_holds_their_name_on_several_connections(world: World) -> None:
+    """Two tabs or two devices: the same token subject, the same name, one room."""
+    _signed_in(world, "tab1", "u-ana")
+    _signed_in(world, "tab2", "u-ana")
+    assert world.store.get("tab2").name == "ana"  # type: ignore[union-attr]
+    assert _refused(world, "mallory", sub="u-mallory") == "NAME_TAKEN"
+    assert _refused(world, "anon", name="ANA") == "NAME_TAKEN"
+    world.clear()
+    world.request("tab1", Chat.who, "who")
+    assert world.frames("tab1") == [{"type": "who", "room": "general", "names": ["ana"]}]
+    world.say("tab1", "from the laptop")
+    assert [f["text"] for f in world.frames("tab2")] == ["from the laptop"]
+
+
+def test_the_name_is_theirs_until_their_last_connection_leaves(world: World) -> None:
+    _signed_in(world, "tab1", "u-ana")  # holds the claim
+    _signed_in(world, "tab2", "u-ana")
+    world.chat.disconnect("tab1")
+    assert _refused(world, "mallory", sub="u-mallory") == "NAME_TAKEN"
+    _signed_in(world, "tab3", "u-ana")
+    world.chat.disconnect("tab2")
+    world.chat.disconnect("tab3")
+    _signed_in(world, "mallory", "u-mallory", name="ana")  # free at last
+
+
+def test_the_room_hears_them_join_once_and_leave_once(world: World) -> None:
+    world.connect("bob", name="bob", format="text")
+    world.clear()
+    _signed_in(world, "tab1", "u-ana")
+    _signed_in(world, "tab2", "u-ana")
+    world.chat.disconnect("tab1")
+    assert world.frames("bob") == ["* ana joined general"]
+    world.chat.disconnect("tab2")
+    assert world.frames("bob") == ["* ana joined general", "* ana left general"]
+
+
+def test_a_tab_that_joins_elsewhere_leaves_the_name_to_the_other(world: World) -> None:
+    world.connect("bob", name="bob", format="text")
+    _signed_in(world, "tab1", "u-ana")
+    _signed_in(world, "tab2", "u-ana", room="dev")
+    world.clear()
+    assert world.request("tab2", Chat.join, "join", room="general") == 200
+    assert world.frames("bob") == []  # ana was here already
+    assert world.request("tab1", Chat.join, "join", room="dev") == 200
+    assert world.frames("bob") == []  # ... and still is, in tab2
+    assert _refused(world, "mallory", sub="u-mallory") == "NAME_TAKEN"
+    assert _refused(world, "eve", sub="u-eve", room="dev") == "NAME_TAKEN"
+
+
+def test_a_gone_tab_whose_row_is_deleted_as_stale_hands_the_name_on(world: World) -> None:
+    world.connect("bob", name="bob")
+    _signed_in(world, "tab1", "u-ana")
+    world.store.put(world.store.get("tab1")._replace(connected_at=0))  # type: ignore[union-attr]
+    _signed_in(world, "tab2", "u-ana")
+    world.connections.open.discard("tab1")  # closed without its $disconnect: 410
+    world.say("bob", "anyone?")
+    assert world.store.get("tab1") is None
+    assert _refused(world, "mallory", sub="u-mallory") == "NAME_TAKEN"
+
+
+def test_a_claim_left_by_a_vanished_row_is_not_taken_from_a_sibling(world: World) -> None:
+    _signed_in(world, "tab1", "u-ana")
+    _signed_in(world, "tab2", "u-ana")
+    world.store.delete("tab1")  # its row is gone and its claim was never released
+    assert _refused(world, "mallory", sub="u-mallory") == "NAME_TAKEN"
+    _signed_in(world, "tab3", "u-ana")
+    world.chat.disconnect("tab2")
+    world.chat.disconnect("tab3")
+    _signed_in(world, "mallory", "u-mallory", name="ana")
+
+
+def test_anonymous_connections_still_hold_a_name_alone(world: World) -> None:
+    world.connect("a", name="ana")
+    assert _refused(world, "b", name="ana") == "NAME_TAKEN"
+    assert _refused(world, "c", sub="u-ana") == "NAME_TAKEN"

@@ -86,3 +86,19 @@ def test_presence_to_a_room_over_the_page_size_is_paged_too(
     assert (len(posted_here), len(handed_off)) == (10, 15)
     assert sorted(posted_here + handed_off) == [f"l{i:02d}" for i in range(25)]
     assert json.loads(decode_page(pages.pages[0])[0][1])["event"] == "joined"
+
+
+def _signed_in(deps: Dependencies, make_event: EventFactory, cid: str, sub: str) -> dict:
+    event = make_event(cid, "$connect")
+    event["requestContext"]["authorizer"] = {"sub": sub, "name": "ana", "principalId": sub}
+    return build_handler(deps)(event, None)
+
+
+def test_one_person_on_two_devices_is_let_in_on_both_and_nobody_else_as_them(
+    deps: Dependencies, store: MemoryConnectionStore, make_event: EventFactory
+) -> None:
+    assert _signed_in(deps, make_event, "laptop", "u-ana")["statusCode"] == 200
+    assert _signed_in(deps, make_event, "phone", "u-ana")["statusCode"] == 200
+    refused = _signed_in(deps, make_event, "mallory", "u-mallory")
+    assert (refused["statusCode"], json.loads(refused["body"])["code"]) == (409, "NAME_TAKEN")
+    assert {r.connection_id for r in store.named("ana")} == {"laptop", "phone"}

@@ -1,0 +1,89 @@
+"""Name claims over the ConnectionStore port: one owner, shared by one person's connections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from serverless_chat.chat.names import claim, release
+from serverless_chat.chat.protocol import ProtocolError
+from serverless_chat.ports import ConnectionRecord
+from tests.fakes import MemoryConnectionStore
+
+
+def _row(store: MemoryConnectionStore, cid: str, principal: str = "", name: str = "ana") -> Any:
+    record = ConnectionRecord.opened(cid, 0, name=name, principal=principal)
+    store.put(record)
+    return record
+
+
+def test_the_first_connection_owns_the_claim_and_the_next_of_its_person_shares_it() -> None:
+    store = MemoryConnectionStore()
+    one, two = _row(store, "one", "u-ana"), _row(store, "two", "u-ana")
+    assert claim(store, "general", "ana", one, "$connect") is True
+    assert claim(store, "general", "ANA", two, "$connect") is False
+    assert store.claim_name("general", "ana", "x", 0) == "one"
+
+
+@pytest.mark.parametrize("principal", ["", "u-mallory"])
+def test_anyone_else_is_refused(principal: str) -> None:
+    store = MemoryConnectionStore()
+    claim(store, "general", "ana", _row(store, "one", "u-ana"), "$connect")
+    with pytest.raises(ProtocolError) as caught:
+        claim(store, "general", "ana", _row(store, "other", principal), "join")
+    assert (caught.value.code, caught.value.action) == ("NAME_TAKEN", "join")
+
+
+def test_two_anonymous_connections_never_share() -> None:
+    store = MemoryConnectionStore()
+    claim(store, "general", "ana", _row(store, "one"), "$connect")
+    with pytest.raises(ProtocolError):
+        claim(store, "general", "ana", _row(store, "two"), "$connect")
+
+
+def test_release_passes_the_claim_to_a_connection_of_the_same_person() -> None:
+    store = MemoryConnectionStore()
+    one, two = _row(store, "one", "u-ana"), _row(store, "two", "u-ana")
+    claim(store, "general", "ana", one, "$connect")
+    claim(store, "general", "ana", two, "$connect")
+    store.delete("one")
+    assert release(store, "general", one) is True  # ana is still here
+    assert store.claim_name("general", "ana", "x", 0) == "two"
+    store.delete("two")
+    assert release(store, "general", two) is False
+    assert store.claim_name("general", "ana", "x", 0) is None
+
+
+def test_an_anonymous_release_reads_nothing() -> None:
+    store = MemoryConnectionStore()
+    record = _row(store, "one")
+    claim(store, "general", "ana", record, "$connect")
+    store.fail_on.add("Query")
+    assert release(store, "general", record) is False
+    assert store.claim_name("general", "ana", "x", 0) is None
+
+
+def test_when_others_cannot_be_looked_up_the_claim_is_released_as_before() -> None:
+    """A role without the name-index Query: sharing's extra step fails, logged, not raised."""
+    store = MemoryConnectionStore()
+    one, two = _row(store, "one", "u-ana"), _row(store, "two", "u-ana")
+    claim(store, "general", "ana", one, "$connect")
+    claim(store, "general", "ana", two, "$connect")
+    store.fail_on.add("Query")
+    assert release(store, "general", one) is False
+    assert store.claim_name("general", "ana", "x", 0) is None
+
+
+def test_when_the_claim_cannot_be_passed_on_it_stays_and_is_taken_over_later() -> None:
+    store = MemoryConnectionStore()
+    one, two = _row(store, "one", "u-ana"), _row(store, "two", "u-ana")
+    claim(store, "general", "ana", one, "$connect")
+    claim(store, "general", "ana", two, "$connect")
+    store.delete("one")
+    store.fail_on.add("PutItem")
+    assert release(store, "general", one) is True
+    store.fail_on.clear()
+    with pytest.raises(ProtocolError):  # its owner is gone, but ana is still here
+        claim(store, "general", "ana", _row(store, "m", "u-mallory"), "$connect")
+    assert store.claim_name("general", "ana", "x", 0) == "two"  # passed on by that refusal

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -95,6 +96,20 @@ def _parser() -> argparse.ArgumentParser:
         "--dynamodb-endpoint",
         metavar="URL",
         help="create the template's tables on this DynamoDB endpoint and use it",
+    )
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web origin besides the gateway's own whose pages may connect, such as"
+        " http://localhost:5173 (repeatable; '*' allows any site)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        metavar="N",
+        help="refuse new connections beyond N (default: what the open-file limit allows)",
     )
     serve.add_argument(
         "--hook",
@@ -196,6 +211,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _raise_open_file_limit() -> None:
+    """Each connection is a file: the soft limit goes up to the hard one."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def _sentence(error: BaseException) -> str:
     """An error as one line: what it is and what it says."""
     if isinstance(error, OSError) and error.strerror:
@@ -238,6 +263,8 @@ async def _serve(args: argparse.Namespace) -> int:
             watch=args.watch,
             dynamodb_endpoint=args.dynamodb_endpoint,
             hook="" if args.no_hook else args.hook,
+            allow_origins=tuple(args.allow_origin),
+            max_connections=args.max_connections,
             hook_options={"connections-store": args.connections_store},
             max_containers=args.max_containers,
             idle_timeout=args.idle_timeout,
@@ -258,6 +285,16 @@ async def _serve(args: argparse.Namespace) -> int:
         print(f"not emulated: {setting}", file=sys.stderr)
     for problem in gateway.api.problems:
         print(f"warning: {problem}", file=sys.stderr)
+    _raise_open_file_limit()
+    if not gateway.loopback:
+        print(
+            f"warning: listening on {args.host}, beyond this machine: anyone who reaches it may"
+            " connect, post to any connection through the callback API and invoke the"
+            " functions (on AWS those APIs need SigV4)",
+            file=sys.stderr,
+        )
+    if "*" in args.allow_origin:
+        print("warning: --allow-origin '*': any web page may open this chat", file=sys.stderr)
     try:
         url = await gateway.start()  # (a failed start stops what it started)
     except (CannotListen, HookError, SelectionExpressionError) as error:

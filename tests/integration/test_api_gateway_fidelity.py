@@ -32,7 +32,7 @@ from tests.integration.conftest import recv, start_gateway
 
 RECORDER = FIXTURES / "recorder" / "template.yaml"
 HANDSHAKE = (
-    b"GET /test HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"GET /test HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
 )
 

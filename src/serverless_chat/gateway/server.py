@@ -13,6 +13,7 @@ import contextlib
 import functools
 import json
 import logging
+import os
 import socket as sockets
 import sys
 import time
@@ -36,6 +37,7 @@ from serverless_chat.gateway.errors import (
 )
 from serverless_chat.gateway.events import ApiContext, EventFactory
 from serverless_chat.gateway.functions import FunctionRunner, RunnerConfig, forget_modules
+from serverless_chat.gateway.guard import Guard, middleware
 from serverless_chat.gateway.intrinsics import ACCOUNT_ID
 from serverless_chat.gateway.lambda_api import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, LambdaApi
 from serverless_chat.gateway.registry import MAX_POST_BYTES, ConnectionRegistry, LiveConnection
@@ -54,6 +56,7 @@ log = logging.getLogger("serverless_chat.gateway")
 NORMAL_CLOSURE = 1000
 GOING_AWAY = 1001
 UNSUPPORTED_DATA = 1003
+POLICY_VIOLATION = 1008
 NO_STATUS = 1005
 ABNORMAL_CLOSURE = 1006
 MESSAGE_TOO_BIG = 1009
@@ -67,6 +70,10 @@ class GatewayConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     tls_port: int = 0  # HTTPS / WSS, for functions that call https://{domainName}/{stage}
+    # Origins besides the gateway's own whose pages may open the WebSocket ("*": any).
+    allow_origins: tuple[str, ...] = ()
+    # Open connections at most (None: what the open-file limit leaves room for).
+    max_connections: int | None = None
     state_dir: Path = Path(".serverless-chat")
     parameters: Mapping[str, str] = field(default_factory=dict)
     stack_name: str = "serverless-chat"
@@ -122,6 +129,7 @@ class LocalGateway:
         self._certificate: Path | None = None
         self._host_modules: set[str] = set()
         self._stopping = False
+        self._full_said_at = 0.0
         self._port = config.port
         self._tls_port = config.tls_port
 
@@ -137,6 +145,40 @@ class LocalGateway:
     @property
     def callback_url(self) -> str:
         return f"http://{self.config.host}:{self._port}/{self.api.stage}"
+
+    @property
+    def max_connections(self) -> int:
+        """--max-connections, or what the open-file limit leaves room for (each connection is
+        a file; the rest are the gateway's own, its containers' pipes among them)."""
+        if self.config.max_connections is not None:
+            return self.config.max_connections
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        return max(16, soft - 256) if soft != resource.RLIM_INFINITY else 1_000_000
+
+    def _say_full(self) -> None:
+        now = time.monotonic()
+        if now - self._full_said_at > 10:  # once in ten seconds, not once a refusal
+            self._full_said_at = now
+            log.warning(
+                "refusing new connections: %d are open, the most it holds", len(self.registry)
+            )
+
+    @property
+    def loopback(self) -> bool:
+        """Whether it listens on loopback only (the usual case, and the safe one)."""
+        host = self.config.host
+        return host in ("localhost", "::1") or host.startswith("127.")
+
+    def guard(self) -> Guard:
+        names = [self.config.host, self.execute_api_host]
+        if self.loopback:
+            names += ["localhost", "127.0.0.1", "::1"]
+        listeners = [("http", self._port), ("https", self._tls_port), ("ws", self._port)]
+        return Guard.for_gateway(
+            names, listeners, self.config.allow_origins, any_host=not self.loopback
+        )
 
     @property
     def execute_api_host(self) -> str:
@@ -190,7 +232,7 @@ class LocalGateway:
         self._port = self._socket.getsockname()[1]
         self._tls_socket = self._listen(self.config.tls_port)
         self._tls_port = self._tls_socket.getsockname()[1]
-        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        _private_folder(self.config.state_dir)
         cert, key = await asyncio.to_thread(
             make_certificate,
             self.config.state_dir / "tls",
@@ -272,7 +314,9 @@ class LocalGateway:
 
     def application(self) -> web.Application:
         # (a synchronous Invoke may carry 6 MB; the callback API refuses over 128 KB itself)
-        app = web.Application(client_max_size=MAX_SYNC_PAYLOAD + 64 * 1024)
+        app = web.Application(
+            client_max_size=MAX_SYNC_PAYLOAD + 64 * 1024, middlewares=[middleware(self.guard())]
+        )
         callbacks = CallbackApi(self.registry, self.api.stage, self.config.callback_latency)
         app.router.add_routes(callbacks.routes())
         invoke_api = LambdaApi(
@@ -412,16 +456,31 @@ class LocalGateway:
         await self.core.disconnect(connection.meta, GOING_AWAY, "Going away")
 
     # -- one client --------------------------------------------------------------
-    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+    def _socket_for(self, subprotocol: str | None = None) -> web.WebSocketResponse:
+        """A client's socket: pings answered by the receive loop (so that a flood of them is
+        bounded), the subprotocol $connect chose, whether or not the client offered it."""
         socket = web.WebSocketResponse(
             max_msg_size=MAX_POST_BYTES,
             heartbeat=self.config.ping_interval,
             compress=self.config.compress,
+            autoping=False,
+            protocols=(subprotocol,) if subprotocol else (),
         )
+        if subprotocol:
+            socket.headers["Sec-WebSocket-Protocol"] = subprotocol
+        return socket
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        socket = self._socket_for()
         if not socket.can_prepare(request).ok:
             return web.Response(status=426, text="This is a WebSocket endpoint; upgrade required.")
         if self._stopping:
             return web.Response(status=503, text="The gateway is stopping.")
+        if len(self.registry) >= self.max_connections:
+            self._say_full()
+            return web.Response(
+                status=503, text=f"Too many connections: this gateway holds {self.max_connections}."
+            )
         handshake = Handshake(
             source_ip=request.remote or "",
             headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers],
@@ -435,14 +494,8 @@ class LocalGateway:
                 log.info("handshake refused with %d: %s", outcome.status, outcome.reason)
             return web.Response(status=outcome.status, text=outcome.body, headers=outcome.headers)
         meta = outcome.meta
-        if outcome.subprotocol:  # what $connect chose, whether or not the client offered it
-            socket = web.WebSocketResponse(
-                max_msg_size=MAX_POST_BYTES,
-                heartbeat=self.config.ping_interval,
-                compress=self.config.compress,
-                protocols=(outcome.subprotocol,),
-            )
-            socket.headers["Sec-WebSocket-Protocol"] = outcome.subprotocol
+        if outcome.subprotocol:
+            socket = self._socket_for(outcome.subprotocol)
         connection = self.registry.open(meta)
         code, reason = ABNORMAL_CLOSURE, ""
         try:
@@ -472,6 +525,7 @@ class LocalGateway:
         reason $disconnect is told."""
         limits = self.config
         started = connection.idle_since
+        pings = _ControlBudget()
         while True:
             now = time.monotonic()
             idle_left = limits.idle_timeout - (now - connection.idle_since)
@@ -481,6 +535,14 @@ class LocalGateway:
             except TimeoutError:
                 await socket.close(code=GOING_AWAY, message=b"Going away")
                 return GOING_AWAY, "Going away"
+            if message.type == WSMsgType.PING:
+                if not pings.take(time.monotonic()):
+                    await socket.close(code=POLICY_VIOLATION, message=b"Too many control frames")
+                    return POLICY_VIOLATION, "Too many control frames"
+                await socket.pong(message.data)
+                continue
+            if message.type == WSMsgType.PONG:
+                continue
             if message.type == WSMsgType.BINARY:
                 log.warning(
                     "%s sent a binary frame: API Gateway refuses those and closes with 1003",
@@ -513,6 +575,33 @@ class LocalGateway:
 
 async def _nothing() -> None:
     pass
+
+
+class _ControlBudget:
+    """Pings a client may send: a burst of 20, refilled at 10 a second (a client pings once
+    in tens of seconds; four flooding ones took the gateway's CPU)."""
+
+    RATE, BURST = 10.0, 20.0
+
+    def __init__(self) -> None:
+        self._tokens = self.BURST
+        self._at = time.monotonic()
+
+    def take(self, now: float) -> bool:
+        self._tokens = min(self.BURST, self._tokens + (now - self._at) * self.RATE)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
+def _private_folder(folder: Path) -> None:
+    """The state folder, readable by its owner alone: it holds the history, the TLS key and
+    the functions' code and bytecode."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if folder.stat().st_uid == os.getuid():
+        folder.chmod(0o700)
 
 
 def _client_close(socket: web.WebSocketResponse, message: Any) -> tuple[int, str]:

@@ -1,0 +1,111 @@
+"""Who may talk to the gateway on this machine (gateway/guard.py): its own Host names only
+(no DNS rebinding), browsers only from its own origins or --allow-origin, the callback and
+Invoke APIs never from web pages; a ping flood is bounded; connections are capped with a
+clear refusal; the state folder is the owner's alone."""
+
+from __future__ import annotations
+
+import asyncio
+import stat
+from pathlib import Path
+
+import aiohttp
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from tests.conftest import TEMPLATE
+from tests.integration.conftest import start_gateway
+
+
+async def test_a_foreign_host_is_refused(tmp_path: Path) -> None:
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state")
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(gateway.page_url, headers={"Host": "attacker.example"}) as page:
+                assert page.status == 403
+            async with session.get(gateway.page_url) as page:
+                assert page.status == 200
+        port = int(gateway.url.split(":")[2].split("/")[0])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"GET /production HTTP/1.1\r\nHost: attacker.example\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"Sec-WebSocket-Version: 13\r\n\r\n"
+        )
+        assert b" 403 " in await reader.readline()
+        writer.close()
+    finally:
+        await gateway.stop()
+
+
+async def test_browsers_connect_only_from_allowed_origins(tmp_path: Path) -> None:
+    gateway = await start_gateway(
+        TEMPLATE, tmp_path / "state", allow_origins=("http://localhost:5173",)
+    )
+    own = gateway.page_url.rstrip("/")
+    try:
+        for origin in (own, "http://localhost:5173"):
+            async with connect(gateway.url, origin=origin):  # type: ignore[arg-type]
+                pass
+        with pytest.raises(InvalidStatus) as caught:
+            await connect(gateway.url, origin="https://evil.example")  # type: ignore[arg-type]
+        assert caught.value.response.status_code == 403
+        async with connect(gateway.url):  # a program sends no Origin
+            pass
+    finally:
+        await gateway.stop()
+
+
+@pytest.mark.parametrize(
+    "header", [("Origin", "https://evil.example"), ("Sec-Fetch-Site", "cross-site")]
+)
+async def test_web_pages_cannot_call_the_callback_api(
+    tmp_path: Path, header: tuple[str, str]
+) -> None:
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state")
+    try:
+        async with connect(gateway.url):
+            (cid,) = gateway.registry.ids()
+            async with aiohttp.ClientSession() as session:
+                url = f"{gateway.callback_url}/@connections/{cid}"
+                async with session.post(url, data=b"x", headers=dict([header])) as answer:
+                    assert answer.status == 403
+                async with session.post(url, data=b"x") as answer:
+                    assert answer.status == 200
+    finally:
+        await gateway.stop()
+
+
+async def test_a_ping_flood_is_closed(tmp_path: Path) -> None:
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state")
+    try:
+        async with connect(gateway.url) as client:
+            for _ in range(200):
+                try:
+                    await client.ping()
+                except Exception:
+                    break
+            await asyncio.wait_for(client.wait_closed(), 5)
+        assert client.close_code == 1008
+    finally:
+        await gateway.stop()
+
+
+async def test_connections_over_the_cap_are_refused_clearly(tmp_path: Path) -> None:
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state", max_connections=2)
+    try:
+        async with connect(gateway.url), connect(gateway.url):
+            with pytest.raises(InvalidStatus) as caught:
+                await connect(gateway.url)
+            assert caught.value.response.status_code == 503
+            assert b"this gateway holds 2" in caught.value.response.body
+    finally:
+        await gateway.stop()
+
+
+async def test_the_state_folder_is_the_owners_alone(tmp_path: Path) -> None:
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state")
+    await gateway.stop()
+    assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "state" / "tls" / "gateway-key.pem").stat().st_mode) == 0o600

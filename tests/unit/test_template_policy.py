@@ -58,7 +58,11 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
         INVOKE_FANOUT,
     ],
     "FanoutRole": [({DELETE}, [CONNECTIONS]), POST_ONLY],  # posts a page; drops gone rows
-    "DefaultRole": [({MANAGE}, [_callback_arn("POST"), _callback_arn("GET")])],
+    # $default reads the caller's row and takes a token from its bucket, like every route
+    "DefaultRole": [
+        ({GET, UPDATE}, [CONNECTIONS]),
+        ({MANAGE}, [_callback_arn("POST"), _callback_arn("GET")]),
+    ],
     "JoinRole": [
         ({GET, UPDATE, PUT, DELETE}, [CONNECTIONS]),
         PRESENCE_QUERY,

@@ -40,24 +40,33 @@ POST_ONLY = ({MANAGE}, [_callback_arn("POST")])
 INVOKE_FANOUT = ({"lambda:InvokeFunction"}, [{"Fn::GetAtt": ["FanoutHandler", "Arn"]}])
 ROOM_QUERY = ({QUERY}, [_index("room-index")])
 PRESENCE_QUERY = ({QUERY}, [_index("presence-index")])
+# Presence, and a signed-in person's other connections (their name claim passes between them)
+PRESENCE_AND_NAME_QUERY = ({QUERY}, [_index("presence-index"), _index("name-index")])
+NAME_QUERY = ({QUERY}, [_index("name-index")])
 
 # Role → [(actions, resources)] beyond writing its own log group.
 EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
-    "ConnectRole": [({PUT, GET, DELETE}, [CONNECTIONS]), PRESENCE_QUERY, POST_ONLY, INVOKE_FANOUT],
+    "ConnectRole": [
+        ({PUT, GET, DELETE}, [CONNECTIONS]),
+        PRESENCE_AND_NAME_QUERY,
+        POST_ONLY,
+        INVOKE_FANOUT,
+    ],
     "DisconnectRole": [
-        ({GET, DELETE}, [CONNECTIONS]),
-        PRESENCE_QUERY,
+        ({GET, PUT, DELETE}, [CONNECTIONS]),
+        PRESENCE_AND_NAME_QUERY,
         POST_ONLY,
         INVOKE_FANOUT,
     ],
     "SendMessageRole": [
-        ({GET, UPDATE, DELETE}, [CONNECTIONS]),
+        ({GET, PUT, UPDATE, DELETE}, [CONNECTIONS]),
         ({QUERY}, [_index("room-index"), _index("name-index")]),
         ({PUT}, [MESSAGES]),
         POST_ONLY,
         INVOKE_FANOUT,
     ],
-    "FanoutRole": [({DELETE}, [CONNECTIONS]), POST_ONLY],  # posts a page; drops gone rows
+    # posts a page; drops gone rows, passing a signed-in person's claim to their next connection
+    "FanoutRole": [({DELETE, PUT}, [CONNECTIONS]), NAME_QUERY, POST_ONLY],
     # $default reads the caller's row and takes a token from its bucket, like every route
     "DefaultRole": [
         ({GET, UPDATE}, [CONNECTIONS]),
@@ -65,14 +74,14 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
     ],
     "JoinRole": [
         ({GET, UPDATE, PUT, DELETE}, [CONNECTIONS]),
-        PRESENCE_QUERY,
+        PRESENCE_AND_NAME_QUERY,
         ({QUERY}, [MESSAGES]),
         POST_ONLY,
         INVOKE_FANOUT,
     ],
     "SetNameRole": [
         ({GET, UPDATE, PUT, DELETE}, [CONNECTIONS]),
-        PRESENCE_QUERY,
+        PRESENCE_AND_NAME_QUERY,
         POST_ONLY,
         INVOKE_FANOUT,
     ],

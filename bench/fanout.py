@@ -58,14 +58,14 @@ def adapters(callback_url: str) -> dict[str, Any]:
         "apigatewaymanagementapi",
         endpoint_url=callback_url,
         region_name="us-east-1",
-        aws_access_key_id="t",
-        aws_secret_access_key="t",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
         config=Config(max_pool_connections=32, retries={"mode": "standard"}),
     )
     return {
         "boto3": (ManagementApiConnections(client), ThreadPoolExecutor(32)),
         "signed-http": (
-            SignedHttpConnections(callback_url, Credentials("t", "t"), "us-east-1"),
+            SignedHttpConnections(callback_url, Credentials("testing", "testing"), "us-east-1"),
             ThreadPoolExecutor(1),
         ),
     }
@@ -76,7 +76,9 @@ _page_handler: list[Handler] = []
 
 
 def _start_container(callback_url: str, database: str) -> None:
-    connections = SignedHttpConnections(callback_url, Credentials("t", "t"), "us-east-1")
+    connections = SignedHttpConnections(
+        callback_url, Credentials("testing", "testing"), "us-east-1"
+    )
     store = SqliteConnectionStore(SqliteDatabase(database), TABLE)
     messages = SqliteMessageStore(SqliteDatabase(Path(tempfile.mkdtemp()) / "m.sqlite3"), "m")
     deps = Dependencies(store, messages, lambda _event: connections, ThreadPoolExecutor(1))

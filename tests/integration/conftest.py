@@ -9,6 +9,9 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from websockets.asyncio.client import ClientConnection, connect
 
 from serverless_chat.gateway.server import GatewayConfig, LocalGateway
@@ -18,7 +21,12 @@ from tests.conftest import FIXTURES, TEMPLATE
 QUIET = 0.3  # how long "receives nothing" waits
 
 
+# What the tests' boto3 clients sign callback and Invoke calls with.
+SIGNING_KEYS = {"testing": "testing"}
+
+
 async def start_gateway(template: Path, state_dir: Path, **overrides: Any) -> LocalGateway:
+    overrides.setdefault("signing_keys", SIGNING_KEYS)
     gateway = LocalGateway(
         GatewayConfig(template=template, port=0, state_dir=state_dir, **overrides)
     )
@@ -72,3 +80,10 @@ def management_client(gateway: LocalGateway) -> Any:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+def signed_headers(method: str, url: str, body: bytes, secret: str = "testing") -> dict[str, str]:
+    """The headers of a request to the callback API signed with SigV4 as boto3 signs it."""
+    request = AWSRequest(method=method, url=url, data=body)
+    SigV4Auth(Credentials("testing", secret), "execute-api", "us-east-1").add_auth(request)
+    return dict(request.headers.items())

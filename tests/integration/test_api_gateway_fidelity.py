@@ -151,8 +151,8 @@ async def test_delete_connection_closes_with_1000_and_disconnect_hears_why(
             "apigatewaymanagementapi",
             endpoint_url=gateway.callback_url,
             region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
         )
         cid = connected["requestContext"]["connectionId"]
         await asyncio.to_thread(api.delete_connection, ConnectionId=cid)

@@ -6,13 +6,20 @@ import asyncio
 from typing import Any
 
 import aiohttp
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 from websockets.asyncio.client import connect
 
 from serverless_chat.gateway.registry import MAX_BUFFERED_BYTES
 from serverless_chat.gateway.server import LocalGateway
-from tests.integration.conftest import management_client, open_clients, recv
+from tests.integration.conftest import (
+    management_client,
+    open_clients,
+    receives_nothing,
+    recv,
+    signed_headers,
+)
 
 
 async def _only_id(gateway: LocalGateway) -> str:
@@ -83,13 +90,55 @@ async def test_a_malformed_connection_id_is_a_bad_request(
 
 @pytest.mark.parametrize("path", ["/@connections/NoSuchConnecti0=", "/other/@connections/x"])
 async def test_a_path_without_the_stage_is_forbidden(chat: LocalGateway, path: str) -> None:
-    """A call without the stage in the path answers 403 {"message": "Forbidden"}
+    """A signed call without the stage in the path answers 403 {"message": "Forbidden"}
     (aws/aws-sdk-php issue 1955, a real answer of the execute-api endpoint)."""
     base = chat.callback_url.rsplit("/", 1)[0]
-    async with aiohttp.ClientSession() as session, session.post(base + path, data=b"x") as answer:
+    async with aiohttp.ClientSession() as session:
+        headers = signed_headers("POST", base + path, b"x")
+        async with session.post(base + path, data=b"x", headers=headers) as answer:
+            assert answer.status == 403
+            assert await answer.json() == {"message": "Forbidden"}
+            assert answer.headers["x-amzn-ErrorType"] == "ForbiddenException"
+
+
+@pytest.mark.parametrize(
+    ("signing", "code", "message"),
+    [
+        (None, "MissingAuthenticationTokenException", "Missing Authentication Token"),
+        ("wrong", "InvalidSignatureException", "The request signature we calculated"),
+    ],
+)
+async def test_an_unsigned_or_wrongly_signed_call_is_refused_as_on_aws(
+    chat: LocalGateway, signing: str | None, code: str, message: str
+) -> None:
+    """ "These requests use IAM authorization, so you must sign them with Signature Version 4
+    (SigV4)" ("Use @connections commands in your backend service")."""
+    (a,) = await open_clients(chat.url, 1)
+    cid = await _only_id(chat)
+    url = f"{chat.callback_url}/@connections/{cid}"
+    headers = signed_headers("POST", url, b"x", signing) if signing else {}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=b"x", headers=headers) as answer,
+    ):
         assert answer.status == 403
-        assert await answer.json() == {"message": "Forbidden"}
-        assert answer.headers["x-amzn-ErrorType"] == "ForbiddenException"
+        assert answer.headers["x-amzn-ErrorType"] == code
+        assert (await answer.json())["message"].startswith(message)
+    assert await receives_nothing(a)
+    await a.close()
+
+
+async def test_a_key_the_gateway_does_not_know_is_refused(chat: LocalGateway) -> None:
+    api = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=chat.callback_url,
+        region_name="us-east-1",
+        aws_access_key_id="stranger",
+        aws_secret_access_key="stranger",
+    )
+    with pytest.raises(ClientError) as caught:
+        await _call(api.get_connection, ConnectionId="NoSuchConnecti0=")
+    assert caught.value.response["Error"]["Code"] == "UnrecognizedClientException"
 
 
 async def test_closed_connection_is_gone(chat: LocalGateway) -> None:
@@ -158,7 +207,8 @@ async def test_a_client_that_does_not_read_gets_429_and_loses_nothing_taken(
     async with aiohttp.ClientSession() as session:
         for number in range(1000):  # 64 MB at most: far more than any socket buffer
             data = f"{number:06d}".encode() + b"x" * (64 * 1024 - 6)
-            async with session.post(url.format(slow_id), data=data) as response:
+            headers = signed_headers("POST", url.format(slow_id), data)
+            async with session.post(url.format(slow_id), data=data, headers=headers) as response:
                 if response.status == 429:
                     assert response.headers["x-amzn-ErrorType"] == "LimitExceededException"
                     break
@@ -166,7 +216,10 @@ async def test_a_client_that_does_not_read_gets_429_and_loses_nothing_taken(
                 taken += 1
         else:
             pytest.fail("a client that reads nothing was never refused")
-        async with session.post(url.format(other_id), data=b"not held up") as response:
+        headers = signed_headers("POST", url.format(other_id), b"not held up")
+        async with session.post(
+            url.format(other_id), data=b"not held up", headers=headers
+        ) as response:
             assert response.status == 200
         assert await recv(other) == "not held up"
     for number in range(taken):

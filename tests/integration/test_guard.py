@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from tests.conftest import TEMPLATE
-from tests.integration.conftest import start_gateway
+from tests.integration.conftest import signed_headers, start_gateway
 
 
 async def test_a_foreign_host_is_refused(tmp_path: Path) -> None:
@@ -71,7 +71,8 @@ async def test_web_pages_cannot_call_the_callback_api(
                 url = f"{gateway.callback_url}/@connections/{cid}"
                 async with session.post(url, data=b"x", headers=dict([header])) as answer:
                     assert answer.status == 403
-                async with session.post(url, data=b"x") as answer:
+                headers = signed_headers("POST", url, b"x")
+                async with session.post(url, data=b"x", headers=headers) as answer:
                     assert answer.status == 200
     finally:
         await gateway.stop()

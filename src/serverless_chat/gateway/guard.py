@@ -19,19 +19,17 @@ other sites does it in its ``$connect`` function or authorizer.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
+from aiohttp.typedefs import Handler, Middleware
 
 from serverless_chat.gateway.not_emulated import PREFIX as NOT_EMULATED
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
+from serverless_chat.gateway.sigv4 import INVOKE_PREFIX
 
 # Paths only programs may call (and every path with /@connections/ in it).
-PROGRAM_PATHS = ("/2015-03-31/functions/", NOT_EMULATED)
+PROGRAM_PATHS = (INVOKE_PREFIX, NOT_EMULATED)
 
 
 @dataclass(frozen=True, slots=True)

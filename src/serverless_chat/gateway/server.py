@@ -24,7 +24,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from serverless_chat.gateway import not_emulated
+from serverless_chat.gateway import not_emulated, sigv4
 from serverless_chat.gateway.callback_api import CallbackApi
 from serverless_chat.gateway.core import Accepted, GatewayCore, Handshake
 from serverless_chat.gateway.dynamodb_local import EmbeddedDynamoDb
@@ -74,6 +74,9 @@ class GatewayConfig:
     allow_origins: tuple[str, ...] = ()
     # Open connections at most (None: what the open-file limit leaves room for).
     max_connections: int | None = None
+    # Access keys (and their secrets) that tools may sign callback and Invoke requests with,
+    # beside the containers' own and the credentials boto3 finds for the gateway itself.
+    signing_keys: Mapping[str, str] = field(default_factory=dict)
     state_dir: Path = Path(".serverless-chat")
     parameters: Mapping[str, str] = field(default_factory=dict)
     stack_name: str = "serverless-chat"
@@ -130,6 +133,7 @@ class LocalGateway:
         self._host_modules: set[str] = set()
         self._stopping = False
         self._full_said_at = 0.0
+        self._signing_keys: dict[str, str] = dict(config.signing_keys)
         self._port = config.port
         self._tls_port = config.tls_port
 
@@ -145,6 +149,12 @@ class LocalGateway:
     @property
     def callback_url(self) -> str:
         return f"http://{self.config.host}:{self._port}/{self.api.stage}"
+
+    def secret_for(self, access_key_id: str) -> str | None:
+        """The secret of a key allowed to sign calls to the callback and Invoke APIs."""
+        if self._functions is not None and self._functions.function_for_key(access_key_id):
+            return self._functions.secret_access_key
+        return self._signing_keys.get(access_key_id)
 
     @property
     def max_connections(self) -> int:
@@ -228,6 +238,7 @@ class LocalGateway:
 
     async def _start(self) -> str:
         self._loop = asyncio.get_running_loop()
+        self._signing_keys.update(await asyncio.to_thread(_own_credentials))
         self._socket = self._listen(self.config.port)
         self._port = self._socket.getsockname()[1]
         self._tls_socket = self._listen(self.config.tls_port)
@@ -315,7 +326,8 @@ class LocalGateway:
     def application(self) -> web.Application:
         # (a synchronous Invoke may carry 6 MB; the callback API refuses over 128 KB itself)
         app = web.Application(
-            client_max_size=MAX_SYNC_PAYLOAD + 64 * 1024, middlewares=[middleware(self.guard())]
+            client_max_size=MAX_SYNC_PAYLOAD + 64 * 1024,
+            middlewares=[middleware(self.guard()), sigv4.middleware(self.secret_for)],
         )
         callbacks = CallbackApi(self.registry, self.api.stage, self.config.callback_latency)
         app.router.add_routes(callbacks.routes())
@@ -594,6 +606,22 @@ class _ControlBudget:
             return False
         self._tokens -= 1
         return True
+
+
+def _own_credentials() -> dict[str, str]:
+    """The credentials boto3 finds for the gateway's own process (environment, profile),
+    so that the user's scripts on this machine sign as they would for AWS."""
+    import botocore.session
+
+    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")  # no instance here: no wait
+    try:
+        credentials = botocore.session.get_session().get_credentials()
+    except Exception:  # a broken profile: only the containers can sign then
+        return {}
+    if credentials is None:
+        return {}
+    frozen = credentials.get_frozen_credentials()
+    return {frozen.access_key: frozen.secret_key}
 
 
 def _private_folder(folder: Path) -> None:

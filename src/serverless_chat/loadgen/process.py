@@ -84,8 +84,11 @@ class GatewayProcess:
         for parameter in parameters:
             command += ["--parameter", parameter]
         command += list(options)
+        # The load generator's boto3 clients sign callback calls with these, and the gateway
+        # takes the credentials of its own environment.
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
         self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()

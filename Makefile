@@ -57,6 +57,7 @@ bench: $(BIN)/.installed
 	    --baseline coalescing --rounds 3 --json bench/results/throughput-coalescing.json
 	$(BIN)/python bench/foreign.py --json bench/results/foreign.json
 	$(BIN)/python bench/readcost.py --json bench/results/readcost.json
+	$(BIN)/python bench/dynamodb_cost.py --json bench/results/dynamodb-cost.json
 	$(BIN)/python bench/fanout.py --max 10000 --json bench/results/fanout.json
 	-$(BIN)/python bench/capacity.py --connections 15000 --json bench/results/capacity.json
 

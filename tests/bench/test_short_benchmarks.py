@@ -4,10 +4,14 @@ its JSON. The figures themselves are for `make bench` to print, not for a timed 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.conftest import ROOT
 
@@ -79,3 +83,77 @@ def test_foreign_chat_is_delivered_and_measured_against_its_bound(tmp_path: Path
     assert results["duplicates"] == 0
     assert results["foreign"]["delivered"] == 4 * 5
     assert results["bound_posts_per_second"] > 0
+
+
+# -- DynamoDB capacity (bench/dynamodb_cost.py) -----------------------------------------------
+@pytest.fixture(scope="module")
+def dynamodb_cost(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One short run (rooms of 2 and 20) for the capacity targets and the role check."""
+    _, results = _run(tmp_path_factory.mktemp("dynamodb"), "dynamodb_cost.py", "--rooms", "2,20")
+    return results
+
+
+def _priced(results: dict[str, Any]) -> dict[str, dict[str, dict[str, float]]]:
+    return {r["request"]: r["cost"] for r in results["requests"] if r["priced"]}
+
+
+def _arn(resource: Any) -> tuple[str, str | None] | None:
+    """(table logical id, index name or None, "*" for every index) of a table or index ARN
+    written as the template writes them; None for anything else."""
+    if isinstance(resource, dict) and "Fn::GetAtt" in resource:
+        logical_id, attribute = resource["Fn::GetAtt"]
+        return (logical_id, None) if attribute == "Arn" else None
+    if isinstance(resource, dict) and "Fn::Sub" in resource:
+        found = re.fullmatch(r"\$\{(\w+)\.Arn\}/index/([\w.*-]+)", str(resource["Fn::Sub"]))
+        return (found[1], found[2]) if found else None
+    return None
+
+
+def _grants(template: dict[str, Any]) -> dict[str, set[tuple[str, str, str | None]]]:
+    """Entry module → the (action, table, index) its function's role allows."""
+    resources = template["Resources"]
+    grants: dict[str, set[tuple[str, str, str | None]]] = {}
+    for function in resources.values():
+        if function["Type"] != "AWS::Lambda::Function":
+            continue
+        module = function["Properties"]["Handler"].rsplit(".", 1)[0]
+        role = resources[function["Properties"]["Role"]["Fn::GetAtt"][0]]
+        allowed = grants.setdefault(module, set())
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                if "Fn::If" in statement or statement["Effect"] != "Allow":
+                    continue
+                actions, targets = statement["Action"], statement["Resource"]
+                for action in actions if isinstance(actions, list) else [actions]:
+                    for target in targets if isinstance(targets, list) else [targets]:
+                        arn = _arn(target)
+                        if arn is not None:
+                            allowed.add((action, *arn))
+    return grants
+
+
+def test_every_dynamodb_call_is_allowed_by_its_functions_role(
+    dynamodb_cost: dict[str, Any],
+) -> None:
+    """Every call each entry module made in the bench's recording (every request type, and
+    the paths of a signed-in person's tabs, a taken name and a stale connection's 410) is
+    granted by that function's role in infra/template.yaml: its action on its table's ARN,
+    or on the index's ARN for a Query of an index."""
+    from serverless_chat.gateway.cfn_yaml import load_template
+
+    grants = _grants(load_template(ROOT / "infra" / "template.yaml"))
+    denied: set[tuple[str, str, str, str | None]] = set()
+    checked = Counter[str]()
+    for request in dynamodb_cost["requests"]:
+        module = request["module"]
+        for call in request["calls"]:
+            need = (f"dynamodb:{call['operation']}", call["table_id"], call["index"])
+            wildcard = (need[0], need[1], "*") if call["index"] else need
+            if need not in grants[module] and wildcard not in grants[module]:
+                denied.add((module, *need))
+            checked[module] += 1
+    assert not denied, sorted(denied)
+    modules = {f"serverless_chat.handlers.{m}" for m in ("connect", "disconnect", "send_message")}
+    modules |= {f"serverless_chat.handlers.{m}" for m in ("default", "join", "set_name")}
+    modules |= {f"serverless_chat.handlers.{m}" for m in ("history", "who", "fanout")}
+    assert set(checked) == modules, checked  # every entry module but the authorizer was heard

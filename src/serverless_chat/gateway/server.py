@@ -1,9 +1,7 @@
-"""The local gateway's server: the WebSocket at /{stage}, the callback API beside it (aiohttp).
-
-A shell around ``core``: it turns an upgrade request into a ``Handshake``, frames into
-``message`` calls and closes into ``disconnect``; what API Gateway would do with each is
-decided there. This module also composes the gateway: the template, the functions, the
-application's hook, and the services offered to it.
+"""The local gateway, composed: the template, the functions, the application's hook and
+the services offered to it, and the aiohttp app that serves them all (the WebSocket at
+/{stage} through ``websocket``, the callback API, Lambda's Invoke API, the TLS port, the
+egress proxy, an embedded DynamoDB). Its lifecycle: ``start`` and ``stop``.
 """
 
 from __future__ import annotations
@@ -22,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from serverless_chat.gateway import not_emulated, sigv4
 from serverless_chat.gateway.callback_api import CallbackApi
-from serverless_chat.gateway.core import Accepted, GatewayCore, Handshake
+from serverless_chat.gateway.core import GatewayCore
 from serverless_chat.gateway.dynamodb_local import EmbeddedDynamoDb
 from serverless_chat.gateway.egress import EgressProxy, proxy_environment
 from serverless_chat.gateway.errors import (
@@ -40,7 +38,7 @@ from serverless_chat.gateway.functions import FunctionRunner, RunnerConfig, forg
 from serverless_chat.gateway.guard import Guard, middleware
 from serverless_chat.gateway.intrinsics import ACCOUNT_ID
 from serverless_chat.gateway.lambda_api import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, LambdaApi
-from serverless_chat.gateway.registry import MAX_POST_BYTES, ConnectionRegistry, LiveConnection
+from serverless_chat.gateway.registry import ConnectionRegistry, LiveConnection
 from serverless_chat.gateway.services import (
     InProcessCallbacks,
     LocalApp,
@@ -50,16 +48,9 @@ from serverless_chat.gateway.services import (
 from serverless_chat.gateway.tables import code_snapshot, create_table
 from serverless_chat.gateway.template import FunctionSpec, WebSocketApiSpec, read_api
 from serverless_chat.gateway.tls import make_certificate, server_context
+from serverless_chat.gateway.websocket import GOING_AWAY, Limits, WebSocketEndpoint
 
 log = logging.getLogger("serverless_chat.gateway")
-
-NORMAL_CLOSURE = 1000
-GOING_AWAY = 1001
-UNSUPPORTED_DATA = 1003
-POLICY_VIOLATION = 1008
-NO_STATUS = 1005
-ABNORMAL_CLOSURE = 1006
-MESSAGE_TOO_BIG = 1009
 
 
 @dataclass(slots=True)
@@ -101,13 +92,6 @@ class GatewayConfig:
     # permessage-deflate: a connection's compressor holds ~90 KB once it has sent a frame
     # (15,000 connections: 1.3 GB), and on loopback it saves nothing. Off unless asked for.
     compress: bool = False
-
-
-def _size(body: str, limit: int) -> int:
-    """The frame's size in bytes; text is only encoded when it might be over the limit."""
-    if len(body) * 4 <= limit:  # UTF-8 needs at most 4 bytes a character
-        return len(body)
-    return len(body.encode("utf-8", "surrogatepass"))
 
 
 class LocalGateway:
@@ -167,13 +151,20 @@ class LocalGateway:
         soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
         return max(16, soft - 256) if soft != resource.RLIM_INFINITY else 1_000_000
 
-    def _say_full(self) -> None:
-        now = time.monotonic()
-        if now - self._full_said_at > 10:  # once in ten seconds, not once a refusal
-            self._full_said_at = now
-            log.warning(
-                "refusing new connections: %d are open, the most it holds", len(self.registry)
-            )
+    def _refusal(self) -> str:
+        """Why a new client cannot be taken now ("" when it can)."""
+        if self._stopping:
+            return "The gateway is stopping."
+        if len(self.registry) >= self.max_connections:
+            now = time.monotonic()
+            if now - self._full_said_at > 10:  # once in ten seconds, not once a refusal
+                self._full_said_at = now
+                log.warning(
+                    "refusing new connections: %d are open, the most it holds",
+                    len(self.registry),
+                )
+            return f"Too many connections: this gateway holds {self.max_connections}."
+        return ""
 
     @property
     def loopback(self) -> bool:
@@ -338,8 +329,21 @@ class LocalGateway:
         app.router.add_routes(not_emulated.routes(self.functions.function_for_key))
         if self._app is not None:
             app.router.add_routes(self._app.web_routes())
-        app.router.add_get(f"/{self.api.stage}", self._websocket)
-        app.router.add_get(f"/{self.api.stage}/", self._websocket)
+        endpoint = WebSocketEndpoint(
+            lambda: self.core,
+            self.registry,
+            Limits(
+                self.config.idle_timeout,
+                self.config.max_connection_duration,
+                self.config.max_frame_bytes,
+                self.config.ping_interval,
+                self.config.compress,
+            ),
+            lambda: (self._port, self._tls_port),
+            self._refusal,
+        )
+        app.router.add_get(f"/{self.api.stage}", endpoint.handle)
+        app.router.add_get(f"/{self.api.stage}/", endpoint.handle)
         return app
 
     def invoke_async(self, function_name: str, event: dict[str, Any]) -> None:
@@ -467,145 +471,9 @@ class LocalGateway:
                 await connection.socket.close(code=GOING_AWAY, message=b"Going away")
         await self.core.disconnect(connection.meta, GOING_AWAY, "Going away")
 
-    # -- one client --------------------------------------------------------------
-    def _socket_for(self, subprotocol: str | None = None) -> web.WebSocketResponse:
-        """A client's socket: pings answered by the receive loop (so that a flood of them is
-        bounded), the subprotocol $connect chose, whether or not the client offered it."""
-        socket = web.WebSocketResponse(
-            max_msg_size=MAX_POST_BYTES,
-            heartbeat=self.config.ping_interval,
-            compress=self.config.compress,
-            autoping=False,
-            protocols=(subprotocol,) if subprotocol else (),
-        )
-        if subprotocol:
-            socket.headers["Sec-WebSocket-Protocol"] = subprotocol
-        return socket
-
-    async def _websocket(self, request: web.Request) -> web.StreamResponse:
-        socket = self._socket_for()
-        if not socket.can_prepare(request).ok:
-            return web.Response(status=426, text="This is a WebSocket endpoint; upgrade required.")
-        if self._stopping:
-            return web.Response(status=503, text="The gateway is stopping.")
-        if len(self.registry) >= self.max_connections:
-            self._say_full()
-            return web.Response(
-                status=503, text=f"Too many connections: this gateway holds {self.max_connections}."
-            )
-        handshake = Handshake(
-            source_ip=request.remote or "",
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers],
-            query=list(request.query.items()),
-            port=self._tls_port if request.secure else self._port,
-            scheme="https" if request.secure else "http",
-        )
-        outcome = await self.core.connect(handshake)
-        if not isinstance(outcome, Accepted):
-            if outcome.reason:
-                log.info("handshake refused with %d: %s", outcome.status, outcome.reason)
-            return web.Response(status=outcome.status, text=outcome.body, headers=outcome.headers)
-        meta = outcome.meta
-        if outcome.subprotocol:
-            socket = self._socket_for(outcome.subprotocol)
-        connection = self.registry.open(meta)
-        code, reason = ABNORMAL_CLOSURE, ""
-        try:
-            try:
-                await socket.prepare(request)
-            except ConnectionError:  # it left during the 101: its $disconnect follows
-                log.info("%s left during the handshake", meta.connection_id)
-                return socket
-            self.registry.attach(meta.connection_id, socket, request.transport)
-            if connection.closing:  # a DeleteConnection came while the 101 was on its way
-                await socket.close(code=NORMAL_CLOSURE)
-            code, reason = await self._receive_loop(connection, socket)
-        finally:
-            # Every connection accepted ends in $disconnect, however it ends (a client that
-            # leaves during the 101 too).
-            removed = self.registry.remove(meta.connection_id)
-            if removed is not None:
-                if removed.close_reason is not None:
-                    code, reason = removed.close_reason
-                await asyncio.shield(self.core.disconnect(meta, code, reason))
-        return socket
-
-    async def _receive_loop(
-        self, connection: LiveConnection, socket: web.WebSocketResponse
-    ) -> tuple[int, str]:
-        """Dispatch frames until the client leaves or a limit closes it; the close code and
-        reason $disconnect is told."""
-        limits = self.config
-        started = connection.idle_since
-        pings = _ControlBudget()
-        while True:
-            now = time.monotonic()
-            idle_left = limits.idle_timeout - (now - connection.idle_since)
-            life_left = limits.max_connection_duration - (now - started)
-            try:
-                message = await socket.receive(timeout=max(0.0, min(idle_left, life_left)))
-            except TimeoutError:
-                await socket.close(code=GOING_AWAY, message=b"Going away")
-                return GOING_AWAY, "Going away"
-            if message.type == WSMsgType.PING:
-                if not pings.take(time.monotonic()):
-                    await socket.close(code=POLICY_VIOLATION, message=b"Too many control frames")
-                    return POLICY_VIOLATION, "Too many control frames"
-                await socket.pong(message.data)
-                continue
-            if message.type == WSMsgType.PONG:
-                continue
-            if message.type == WSMsgType.BINARY:
-                log.warning(
-                    "%s sent a binary frame: API Gateway refuses those and closes with 1003",
-                    connection.meta.connection_id,
-                )
-                await socket.close(
-                    code=UNSUPPORTED_DATA, message=b"Binary frames are not supported"
-                )
-                return UNSUPPORTED_DATA, "Binary frames are not supported"
-            if message.type != WSMsgType.TEXT:
-                return _client_close(socket, message)
-            body: str = message.data
-            size = _size(body, limits.max_frame_bytes)
-            if size > limits.max_frame_bytes:
-                why = f"Frame of {size} bytes is over {limits.max_frame_bytes}"
-                await socket.close(code=MESSAGE_TOO_BIG, message=why.encode()[:120])
-                return MESSAGE_TOO_BIG, why
-            connection.touch()
-            connection.idle_since = time.monotonic()
-            reply = await self.core.message(connection.meta, body)
-            if reply is not None:
-                self._send(connection, reply)
-
-    def _send(self, connection: LiveConnection, data: bytes) -> None:
-        failures, accepted = self.registry.accept([(connection.meta.connection_id, data)])
-        if failures:
-            log.info("could not answer %s: %s", connection.meta.connection_id, failures)
-        self.registry.send_accepted(accepted)
-
 
 async def _nothing() -> None:
     pass
-
-
-class _ControlBudget:
-    """Pings a client may send: a burst of 20, refilled at 10 a second (a client pings once
-    in tens of seconds; four flooding ones took the gateway's CPU)."""
-
-    RATE, BURST = 10.0, 20.0
-
-    def __init__(self) -> None:
-        self._tokens = self.BURST
-        self._at = time.monotonic()
-
-    def take(self, now: float) -> bool:
-        self._tokens = min(self.BURST, self._tokens + (now - self._at) * self.RATE)
-        self._at = now
-        if self._tokens < 1:
-            return False
-        self._tokens -= 1
-        return True
 
 
 def _own_credentials() -> dict[str, str]:
@@ -630,17 +498,3 @@ def _private_folder(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     if folder.stat().st_uid == os.getuid():
         folder.chmod(0o700)
-
-
-def _client_close(socket: web.WebSocketResponse, message: Any) -> tuple[int, str]:
-    """What the client's close says: its code and reason, 1005 when its close frame had no
-    status (as API Gateway reports it), 1006 when it left without a close frame."""
-    if message.type == WSMsgType.CLOSE:
-        code = int(message.data or 0)
-        if code == 0:
-            return NO_STATUS, "Client-side close frame status not set"
-        return code, str(message.extra or "")
-    code = socket.close_code or 0
-    if code in (0, ABNORMAL_CLOSURE):
-        return ABNORMAL_CLOSURE, ""
-    return code, ""

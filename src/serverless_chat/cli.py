@@ -211,6 +211,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _OncePerInterval(logging.Filter):
+    """Lets a message through once per ``seconds`` (by its text before any arguments)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self._seconds = seconds
+        self._last: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        import time
+
+        now = time.monotonic()
+        key = str(record.msg)
+        if now - self._last.get(key, -self._seconds) < self._seconds:
+            return False
+        self._last[key] = now
+        return True
+
+
 def _raise_open_file_limit() -> None:
     """Each connection is a file: the soft limit goes up to the hard one."""
     import resource
@@ -406,6 +425,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream=sys.stderr,
         )
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+        # At the open-file limit asyncio logs a traceback for every failed accept: once in
+        # ten seconds is enough to say so.
+        logging.getLogger("asyncio").addFilter(_OncePerInterval(10.0))
         return asyncio.run(_serve(args))
     if args.command == "bench":
         from serverless_chat.loadgen import bench as benchmark

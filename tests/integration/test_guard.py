@@ -110,3 +110,26 @@ async def test_the_state_folder_is_the_owners_alone(tmp_path: Path) -> None:
     await gateway.stop()
     assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "state" / "tls" / "gateway-key.pem").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("trickle", [False, True])
+async def test_a_silent_or_trickling_client_is_dropped(tmp_path: Path, trickle: bool) -> None:
+    """A client that connects and sends nothing, or a header byte at a time, holds a socket
+    for at most the handshake timeout."""
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state", handshake_timeout=0.5)
+    try:
+        port = int(gateway.url.split(":")[2].split("/")[0])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        started = asyncio.get_running_loop().time()
+        if trickle:
+            writer.write(b"GET /production HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            for byte in b"X-Slow: 1111111111111111111111111111111":
+                writer.write(bytes([byte]))
+                await asyncio.sleep(0.05)
+                if reader.at_eof():
+                    break
+        assert await asyncio.wait_for(reader.read(), 5) in (b"", b"HTTP/1.1 408")  # closed
+        assert asyncio.get_running_loop().time() - started < 4
+        writer.close()
+    finally:
+        await gateway.stop()

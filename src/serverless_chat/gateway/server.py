@@ -63,6 +63,8 @@ class GatewayConfig:
     tls_port: int = 0  # HTTPS / WSS, for functions that call https://{domainName}/{stage}
     # Origins besides the gateway's own whose pages may open the WebSocket ("*": any).
     allow_origins: tuple[str, ...] = ()
+    # Seconds a client has to send a request's head (the upgrade) before it is dropped.
+    handshake_timeout: float = 15.0
     # Open connections at most (None: what the open-file limit leaves room for).
     max_connections: int | None = None
     # Access keys (and their secrets) that tools may sign callback and Invoke requests with,
@@ -275,7 +277,14 @@ class LocalGateway:
         api = ApiContext(self.api.api_id, self.api.stage, self.execute_api_host)
         events = EventFactory(api, region=self.config.region)
         self._core = GatewayCore(self.api, self.functions, events, self.registry.connecting)
-        self._runner = web.AppRunner(self.application(), handle_signals=False)
+        # A client must finish its request's head within handshake_timeout: silent and
+        # trickling connections are closed (aiohttp's keep-alive timer runs from the start of
+        # a connection until a request's head is in, and between requests).
+        self._runner = web.AppRunner(
+            self.application(),
+            handle_signals=False,
+            keepalive_timeout=self.config.handshake_timeout,
+        )
         await self._runner.setup()
         await web.SockSite(self._runner, self._socket).start()
         await web.SockSite(

@@ -1,8 +1,11 @@
 """Fuzz a live gateway: random text and binary frames, broken JSON, oversize frames and
-abrupt disconnects from chaos clients, while well-behaved senders talk to a listener.
+abrupt disconnects from chaos clients, and raw sockets that leave half-way through their
+handshake, trickle it a byte at a time or flood pings, while well-behaved senders talk to a
+listener.
 
-The gateway must stay up, and every well-formed message sent during the run must reach
-the listener exactly once. ``python -m serverless_chat.loadgen.fuzz --seconds 30``
+The gateway must stay up, every well-formed message sent during the run must reach the
+listener exactly once, and no chaos connection may be left behind (a ghost that holds its
+name and hears its room). ``python -m serverless_chat.loadgen.fuzz --seconds 30``
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ class FuzzReport:
     received: Counter[str] = field(default_factory=Counter)
     chaos_frames: int = 0
     chaos_connections: int = 0
+    raw_sockets: Counter[str] = field(default_factory=Counter)  # half-open, trickle, pings
+    ghosts: int = 0  # chaos connections still in their rooms after the run
     gateway_alive: bool = True
     answered_after: bool = True
 
@@ -47,15 +52,18 @@ class FuzzReport:
         return [
             f"fuzzed for {self.seconds:.0f} s: {self.chaos_frames} chaos frames over "
             f"{self.chaos_connections} connections",
+            "raw sockets: "
+            + ", ".join(f"{n} {kind}" for kind, n in sorted(self.raw_sockets.items())),
             f"well-formed messages: sent {self.sent}, lost {self.lost}, "
             f"duplicates {self.duplicates}",
+            f"chaos connections left behind: {self.ghosts}",
             f"gateway alive: {self.gateway_alive}; answers after the run: {self.answered_after}",
         ]
 
     @property
     def ok(self) -> bool:
         return (
-            self.lost == self.duplicates == 0
+            self.lost == self.duplicates == self.ghosts == 0
             and self.gateway_alive
             and self.answered_after
             and self.sent > 0
@@ -123,6 +131,71 @@ async def _chaos(url: str, report: FuzzReport, deadline: float, seed: int) -> No
             pass
 
 
+_UPGRADE = (
+    "GET {path}?room=chaos{room}&format=json HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    "Sec-WebSocket-Version: 13\r\n\r\n"
+)
+
+
+async def _raw(url: str, report: FuzzReport, deadline: float, seed: int) -> None:
+    """Sockets no WebSocket library would make: an upgrade sent and the socket closed or
+    reset before the 101, a request head trickled a byte at a time, a flood of pings."""
+    rng = random.Random(seed)
+    host, _, rest = url.removeprefix("ws://").partition("/")
+    name, _, port = host.rpartition(":")
+    while time.monotonic() < deadline:
+        kind = rng.choice(["half-open", "reset", "trickle", "pings"])
+        try:
+            reader, writer = await asyncio.open_connection(name, int(port))
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        upgrade = _UPGRADE.format(path="/" + rest, room=rng.randrange(3), host=host).encode()
+        try:
+            if kind == "trickle":
+                for byte in upgrade[: rng.randrange(10, len(upgrade) - 4)]:
+                    writer.write(bytes([byte]))
+                    await asyncio.sleep(0.02)
+            else:
+                writer.write(upgrade)
+                await writer.drain()
+                if kind == "pings":
+                    await reader.readuntil(b"\r\n\r\n")
+                    for _ in range(100):
+                        writer.write(b"\x89\x80" + rng.randbytes(4))  # masked, empty ping
+                    await writer.drain()
+                    await asyncio.sleep(0.1)
+                elif kind == "reset":
+                    sock = writer.get_extra_info("socket")
+                    if sock is not None:
+                        import socket as sockets
+                        import struct
+
+                        sock.setsockopt(
+                            sockets.SOL_SOCKET, sockets.SO_LINGER, struct.pack("ii", 1, 0)
+                        )
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            writer.close()
+        report.raw_sockets[kind] += 1
+
+
+async def _ghosts(url: str) -> int:
+    """Connections other than the probe itself still in the chaos rooms."""
+    left = 0
+    for room in range(3):
+        async with connect(f"{url}?room=chaos{room}&format=json&name=probe{room}") as probe:
+            await probe.send(json.dumps({"action": "who"}))
+            for _ in range(20):
+                frame = json.loads(await asyncio.wait_for(probe.recv(), 5))
+                if frame.get("type") == "who":
+                    left += len([n for n in frame.get("names", []) if n != f"probe{room}"])
+                    break
+    return left
+
+
 async def _listen(client: ClientConnection, report: FuzzReport) -> None:
     try:
         async for message in client:
@@ -143,6 +216,7 @@ async def run(url: str, seconds: float, chaos_clients: int = 6, senders: int = 3
     chaos = [
         asyncio.create_task(_chaos(url, report, deadline, seed)) for seed in range(chaos_clients)
     ]
+    chaos += [asyncio.create_task(_raw(url, report, deadline, 1000 + seed)) for seed in range(2)]
     while time.monotonic() < deadline:
         for talker in talkers:
             await talker.send(
@@ -157,6 +231,8 @@ async def run(url: str, seconds: float, chaos_clients: int = 6, senders: int = 3
         await probe.send(json.dumps({"action": "who"}))
         await asyncio.wait_for(probe.recv(), 5)
         await probe.close()
+        await asyncio.sleep(1.0)  # the last chaos connections' $disconnects
+        report.ghosts = await _ghosts(url)
     except Exception:
         report.answered_after = False
     for task in (listening, *draining):

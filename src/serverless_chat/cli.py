@@ -348,6 +348,7 @@ def _aws(args: argparse.Namespace) -> int:
     """deploy, destroy and outputs: one clear sentence on failure, never a traceback."""
     from botocore.exceptions import BotoCoreError, ClientError
     from rich.console import Console
+    from rich.markup import escape
 
     from serverless_chat.deploy import command
     from serverless_chat.deploy.console import RichReporter
@@ -369,21 +370,21 @@ def _aws(args: argparse.Namespace) -> int:
                 target, args.template, _parameters(args.parameter), reporter, args.bucket
             )
     except (DeployError, TemplateError, argparse.ArgumentTypeError) as error:
-        err.print(f"[red]error:[/] {error}")
+        err.print(f"[red]error:[/] {escape(str(error))}")
         return 1
     except (BotoCoreError, ClientError) as error:
-        err.print(f"[red]error:[/] {explain(error)}")
+        err.print(f"[red]error:[/] {escape(explain(error))}")
         return 1
     finally:
         reporter.close()
     if not outcome.ok:
-        err.print(f"[red]failed:[/] {outcome.failure}")
-        err.print(f"[red]final status:[/] {outcome.status}")
+        err.print(f"[red]failed:[/] {escape(str(outcome.failure))}")
+        err.print(f"[red]final status:[/] {escape(str(outcome.status))}")
         return 1
     if args.command == "destroy":
         reporter.info(f"The stack {target.stack_name} is deleted.")
         return 0
-    reporter.info(f"[green]Deployed[/] {target.stack_name} ({outcome.status or 'unchanged'}).")
+    reporter.success("Deployed", f"{target.stack_name} ({outcome.status or 'unchanged'}).")
     for key, value in outcome.outputs.items():
         reporter.info(f"  {key}: {value}")
     if "WebSocketURL" in outcome.outputs:

@@ -1,10 +1,13 @@
-"""The deployment's terminal output, with rich: events as they come, a live status line."""
+"""The deployment's terminal output, with rich: events as they come, a live status line.
+Every string that comes from AWS or from the user (stack and resource names, reasons,
+outputs) is escaped: rich markup in it is shown as it is, never interpreted."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.status import Status
 from rich.table import Table
 
@@ -28,8 +31,14 @@ class RichReporter:
         self._status: Status | None = None
 
     def info(self, text: str) -> None:
+        """A line of plain text: what AWS names and says is never read as rich markup."""
         self._stop_status()
-        self.console.print(text)
+        self.console.print(text, markup=False, highlight=False)
+
+    def success(self, lead: str, rest: str) -> None:
+        """``lead`` in green, then ``rest`` as plain text."""
+        self._stop_status()
+        self.console.print(f"[green]{escape(lead)}[/] {escape(rest)}", highlight=False)
 
     def status(self, text: str) -> None:
         if not self.console.is_terminal:
@@ -46,7 +55,7 @@ class RichReporter:
         for column in ("Action", "Resource", "Type", "Replacement"):
             table.add_column(column)
         for row in summarize_changes(changes):
-            table.add_row(*row)
+            table.add_row(*(escape(str(cell)) for cell in row))
         self.console.print(table)
 
     def event(self, event: dict[str, Any]) -> None:
@@ -55,8 +64,9 @@ class RichReporter:
         stamp = when.strftime("%H:%M:%S") if hasattr(when, "strftime") else str(when or "")
         reason = event.get("ResourceStatusReason") or ""
         self.console.print(
-            f"{stamp}  [{_colour(status)}]{status:<32}[/]  {event.get('LogicalResourceId', '')}"
-            f"  [dim]{event.get('ResourceType', '')}[/]  {reason}",
+            f"{escape(stamp)}  [{_colour(status)}]{escape(f'{status:<32}')}[/]"
+            f"  {escape(str(event.get('LogicalResourceId', '')))}"
+            f"  [dim]{escape(str(event.get('ResourceType', '')))}[/]  {escape(str(reason))}",
             highlight=False,
         )
 

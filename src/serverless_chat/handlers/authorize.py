@@ -2,7 +2,9 @@
 
 AUTH_MODE ``hs256`` checks an HS256 signature with a secret kept in SSM Parameter Store
 (a SecureString named by JWT_SECRET_PARAMETER); ``jwks`` checks RS256 against the keys at
-JWKS_URL (a Cognito user pool's, say), with JWT_ISSUER and JWT_AUDIENCE when set. A valid
+JWKS_URL (a Cognito user pool's, say), with JWT_ISSUER when set, and JWT_AUDIENCE: without
+one, only a Cognito ID token (``token_use: id``) is taken, since any token the key set signs
+(another app's, an access token) would otherwise pass. A valid
 token allows the connection and passes ``sub`` and ``name`` on to every handler in
 requestContext.authorizer; a missing, malformed, forged or expired one is refused.
 PyJWT does the verifying: no hand-written JWT code.
@@ -68,7 +70,17 @@ def verify(
     claims: dict[str, Any] = jwt.decode(
         token, key, algorithms=algorithms, options=options, leeway=settings.leeway_seconds, **extra
     )
+    if settings.mode == "jwks" and not settings.audience and claims.get("token_use") != "id":
+        raise jwt.InvalidTokenError(
+            "with no JWT_AUDIENCE only Cognito ID tokens (token_use id) are taken"
+        )
     return claims
+
+
+def _printable(text: str) -> str:
+    """External text (a token's kid, say) with its control characters escaped, so it
+    cannot forge a line of its own in a text log."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def policy(effect: str, principal: str, resource: str, context: dict[str, str]) -> dict[str, Any]:
@@ -103,7 +115,7 @@ def build_handler(deps: Dependencies) -> Handler:
         # invalid, expired, or no key in the JWKS matches; or not even UTF-8 (PyJWT encodes
         # the token first, and a lone surrogate in the query raises UnicodeEncodeError)
         except (jwt.PyJWTError, UnicodeEncodeError) as error:
-            log.info("token refused: %s", error)
+            log.info("token refused: %s", _printable(str(error)))
             raise Exception("Unauthorized") from None  # API Gateway answers 401
         name = next((str(claims[c]) for c in NAME_CLAIMS if claims.get(c)), "")
         sub = str(claims["sub"])

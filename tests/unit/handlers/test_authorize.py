@@ -99,7 +99,36 @@ def test_rs256_against_a_jwks() -> None:
                 }
             )
 
-    claims = verify(token, AuthSettings(mode="jwks"), lambda: "", lambda: KeySet())
+    id_token = _token(key=private, algorithm="RS256", token_use="id")
+    claims = verify(id_token, AuthSettings(mode="jwks"), lambda: "", lambda: KeySet())
     assert claims["sub"] == "u-1"
     with pytest.raises(jwt.InvalidTokenError):  # an HS256 token is not accepted in jwks mode
         verify(_token(), AuthSettings(mode="jwks"), lambda: SECRET, lambda: KeySet())
+    # With no audience only a Cognito ID token is taken: an access token, or another app's
+    # token signed by the same key set, is not.
+    for other in (token, _token(key=private, algorithm="RS256", token_use="access")):
+        with pytest.raises(jwt.InvalidTokenError, match="only Cognito ID tokens"):
+            verify(other, AuthSettings(mode="jwks"), lambda: "", lambda: KeySet())
+    audience = AuthSettings(mode="jwks", audience="chat")
+    assert verify(
+        _token(key=private, algorithm="RS256", aud="chat"), audience, lambda: "", lambda: KeySet()
+    )
+
+
+def test_a_refusal_cannot_forge_a_log_line(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refusal that quotes the token's text (PyJWKClient quotes its kid: "Unable to find a
+    signing key that matches: ...") is logged on one line, its newlines escaped."""
+    caplog.set_level("INFO")
+    forged = "x\n2026-12-01 12:00:00 serverless_chat.gateway all is well"
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise jwt.PyJWKClientError(f'Unable to find a signing key that matches: "{forged}"')
+
+    monkeypatch.setattr("serverless_chat.handlers.authorize.verify", refuse)
+    with pytest.raises(Exception, match="Unauthorized"):
+        _handler("jwks")(_event("any"), None)
+    (record,) = [r for r in caplog.records if "token refused" in r.getMessage()]
+    assert "\n" not in record.getMessage()
+    assert "\\n2026-12-01" in record.getMessage()

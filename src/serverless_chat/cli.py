@@ -211,6 +211,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _PrintableFormatter(logging.Formatter):
+    """The gateway's text log, where clients' and functions' words appear: their control
+    characters (a newline that would forge a line, a terminal escape) are shown escaped."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        text = super().formatMessage(record)
+        return "".join(
+            c if c.isprintable() or c == "\t" else c.encode("unicode_escape").decode()
+            for c in text
+        )
+
+
 class _OncePerInterval(logging.Filter):
     """Lets a message through once per ``seconds`` (by its text before any arguments)."""
 
@@ -425,6 +437,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             format="%(asctime)s %(name)s %(message)s",
             stream=sys.stderr,
         )
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(_PrintableFormatter("%(asctime)s %(name)s %(message)s"))
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
         # At the open-file limit asyncio logs a traceback for every failed accept: once in
         # ten seconds is enough to say so.

@@ -20,3 +20,24 @@ def test_another_command_refuses_an_unknown_option(capsys: pytest.CaptureFixture
         cli.main(["template", "--bogus"])
     assert stopped.value.code == 2
     assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+def test_the_serve_log_escapes_control_characters() -> None:
+    """Clients' and functions' words reach the gateway's text log; a newline in them cannot
+    forge a line, a terminal escape cannot clear the screen (issue: log injection)."""
+    import io
+    import logging
+
+    from serverless_chat.cli import _PrintableFormatter
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(_PrintableFormatter("%(name)s %(message)s"))
+    logger = logging.getLogger("test.printable")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.warning("kid %s", "a\n2026-12-01 serverless_chat.gateway forged \x1b[2J")
+    assert (
+        out.getvalue()
+        == "test.printable kid a\\n2026-12-01 serverless_chat.gateway forged \\x1b[2J\n"
+    )

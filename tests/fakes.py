@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from serverless_chat.adapters import memory as adapter
 from serverless_chat.errors import CallbackError, ConnectionGone, PayloadTooLarge, StoreError
-from serverless_chat.ports import ChatMessage, ConnectionInfo, ConnectionRecord
+from serverless_chat.ports import Admission, ChatMessage, ConnectionInfo, ConnectionRecord
 
 MAX_POST_BYTES = 128 * 1024
 
@@ -45,9 +45,9 @@ class MemoryConnectionStore(adapter.MemoryConnectionStore):
         self._check("UpdateItem")
         super().move(record)
 
-    def delete(self, connection_id: str) -> None:
+    def delete(self, connection_id: str) -> ConnectionRecord | None:
         self._check("DeleteItem")
-        super().delete(connection_id)
+        return super().delete(connection_id)
 
     def delete_stale(self, connection_id: str, connected_before_ms: int) -> ConnectionRecord | None:
         self._check("DeleteItem")
@@ -86,6 +86,10 @@ class MemoryConnectionStore(adapter.MemoryConnectionStore):
     def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
         self._check("UpdateItem")
         return super().take_token(connection_id, rate, burst, now_ms)
+
+    def admit(self, connection_id: str, rate: float, burst: int, now_ms: int) -> Admission:
+        self._check("UpdateItem")  # on DynamoDB, one conditional UpdateItem
+        return super().admit(connection_id, rate, burst, now_ms)
 
 
 class MemoryMessageStore:

@@ -59,6 +59,14 @@ def name_key(name: str) -> str:
     return name.casefold()
 
 
+class Admission(NamedTuple):
+    """A request let in or not: the sender's record (None when it is not connected: then
+    nothing was taken) and whether a token came from its bucket."""
+
+    record: ConnectionRecord | None
+    allowed: bool
+
+
 class ConnectionStore(Protocol):
     """The connections that are open now, by connectionId, by room and by name."""
 
@@ -70,8 +78,10 @@ class ConnectionStore(Protocol):
         (its token bucket, so that joining or renaming does not refill it). A connection no
         longer stored stays gone."""
 
-    def delete(self, connection_id: str) -> None:
-        """Remove a connection; removing one that is absent is not an error."""
+    def delete(self, connection_id: str) -> ConnectionRecord | None:
+        """Remove a connection, and hand back the record removed (read and removed in one
+        step: no read before it); None when it was absent, which is not an error. Its name
+        claim stays: release it."""
 
     def delete_stale(self, connection_id: str, connected_before_ms: int) -> ConnectionRecord | None:
         """Remove a connection only if it connected before ``connected_before_ms`` (its
@@ -85,14 +95,19 @@ class ConnectionStore(Protocol):
         """Every connection, page after page. For maintenance; fan-out uses members()."""
 
     def members(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
-        """The connections in one room (an index query), page after page."""
+        """The connections in one room (an index query), page after page. Each record
+        carries its connection_id, room, name and format — what a fan-out and ``who`` read;
+        a store may leave the other fields at their defaults (DynamoDB's room-index projects
+        only those, so that a token taken from a bucket writes no index)."""
 
     def listeners(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         """The room's members that hear presence (json and text formats), page after page:
-        a join then costs reads in proportion to those, not to the whole room."""
+        a join then costs reads in proportion to those, not to the whole room. Each record
+        carries its connection_id, room and format; the other fields may be defaults."""
 
     def named(self, name: str) -> list[ConnectionRecord]:
-        """Every connection, in any room, whose name is ``name`` (case-insensitive)."""
+        """Every connection, in any room, whose name is ``name`` (case-insensitive), each
+        record whole."""
 
     def claim_name(
         self, room: str, name: str, connection_id: str, expires_at: int, replace_owner: str = ""
@@ -107,6 +122,12 @@ class ConnectionStore(Protocol):
     def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
         """Take one token from the connection's bucket (``burst`` deep, refilled at ``rate``
         a second); False when it is empty. Atomic per connection."""
+
+    def admit(self, connection_id: str, rate: float, burst: int, now_ms: int) -> Admission:
+        """The connection's record and a token from its bucket (as :meth:`take_token`), in
+        one atomic step: every request's first call, so that a request reads its sender
+        and is rate-limited in one round trip (on DynamoDB one conditional UpdateItem that
+        returns the row). A connection not stored gets Admission(None, False)."""
 
 
 class ChatMessage(NamedTuple):

@@ -1,6 +1,8 @@
 """One contract for every ConnectionStore: in memory (the gateway's, and the fake built on it),
 SQLite, DynamoDB (moto)."""
 
+import dataclasses
+import functools
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +16,10 @@ from serverless_chat.adapters import memory
 from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore
 from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
 from serverless_chat.errors import StoreError
+from serverless_chat.gateway.tables import create_table
+from serverless_chat.gateway.template import TableSpec, read_api
 from serverless_chat.ports import ConnectionRecord, ConnectionStore
+from tests.conftest import TEMPLATE
 from tests.fakes import MemoryConnectionStore
 
 
@@ -54,58 +59,26 @@ class OneRequestAtATime:
         return one_at_a_time
 
 
+@functools.cache
+def _template_tables() -> dict[str, TableSpec]:
+    return read_api(TEMPLATE).tables
+
+
+def _create_template_table(client: Any, logical_id: str, name: str) -> None:
+    """A table as infra/template.yaml declares it — read from the template, not retyped:
+    keys, attributes, indexes and their projections (moto honours INCLUDE, so a store
+    that read an attribute its index does not project would fail here), and TTL."""
+    create_table(client, dataclasses.replace(_template_tables()[logical_id], name=name))
+
+
 def create_connections_table(client: Any, name: str) -> None:
     """The ConnectionsTable as infra/template.yaml declares it."""
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[
-            {"AttributeName": "connectionId", "AttributeType": "S"},
-            {"AttributeName": "room", "AttributeType": "S"},
-            {"AttributeName": "nameKey", "AttributeType": "S"},
-            {"AttributeName": "presenceRoom", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "room-index",
-                "KeySchema": [
-                    {"AttributeName": "room", "KeyType": "HASH"},
-                    {"AttributeName": "connectionId", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-            {
-                "IndexName": "presence-index",
-                "KeySchema": [
-                    {"AttributeName": "presenceRoom", "KeyType": "HASH"},
-                    {"AttributeName": "connectionId", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-            {
-                "IndexName": "name-index",
-                "KeySchema": [{"AttributeName": "nameKey", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    _create_template_table(client, "ConnectionsTable", name)
 
 
 def create_messages_table(client: Any, name: str) -> None:
     """The MessagesTable as infra/template.yaml declares it."""
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[
-            {"AttributeName": "room", "AttributeType": "S"},
-            {"AttributeName": "sortKey", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "room", "KeyType": "HASH"},
-            {"AttributeName": "sortKey", "KeyType": "RANGE"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    _create_template_table(client, "MessagesTable", name)
 
 
 @pytest.fixture(params=["memory", "fake", "sqlite", "dynamodb"])
@@ -394,3 +367,156 @@ def test_delete_stale_is_one_step_against_a_racing_put(store: ConnectionStore) -
         # (and the delete found a young row): the fresh row survives both ways.
         assert result in (old, None)
         assert store.get("c1") == fresh
+
+
+# -- admit: every request's first call, the sender's row and a token in one step -------------
+def test_admit_returns_the_row_and_takes_a_token(store: ConnectionStore) -> None:
+    """The record as stored, and the bucket of take_token: ``burst`` at once, then refused
+    until ``rate`` brings one back; never past the burst. A refusal still has the row (the
+    sender hears RATE_LIMITED in its own format)."""
+    record = ConnectionRecord.opened("c1", 1_000, room="dev", name="Ana", format="json")
+    store.put(record)
+    t = 1_000_000
+    assert [store.admit("c1", 2, 3, t) for _ in range(4)] == [
+        (record, True),
+        (record, True),
+        (record, True),
+        (record, False),
+    ]
+    assert store.admit("c1", 2, 3, t + 500) == (record, True)  # half a second at 2/s
+    assert store.admit("c1", 2, 3, t + 500) == (record, False)
+    assert [store.admit("c1", 2, 3, t + 60_000).allowed for _ in range(4)] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+
+
+def test_admit_and_take_token_share_one_bucket(store: ConnectionStore) -> None:
+    store.put(ConnectionRecord.opened("c1", 0))
+    t = 5_000_000
+    assert store.admit("c1", 1, 2, t).allowed
+    assert store.take_token("c1", 1, 2, t)
+    assert not store.admit("c1", 1, 2, t).allowed
+    assert not store.take_token("c1", 1, 2, t)
+
+
+def test_admit_of_a_connection_not_stored_takes_nothing(store: ConnectionStore) -> None:
+    """No row: NOT_CONNECTED, and no bucket (nor row) made for it; a name claim's key is
+    never taken for a connection's."""
+    assert store.admit("nobody", 10, 20, 1_000) == (None, False)
+    assert store.get("nobody") is None
+    store.claim_name("dev", "cy", "c1", 100)
+    assert store.admit("#name#dev#cy", 10, 20, 1_000) == (None, False)
+    assert store.claim_name("dev", "cy", "c2", 100) == "c1"  # the claim is intact
+
+
+def test_admit_follows_moves_and_keeps_the_bucket(store: ConnectionStore) -> None:
+    record = ConnectionRecord.opened("c1", 0, room="one", name="Ana", format="text")
+    store.put(record)
+    t = 2_000_000
+    assert store.admit("c1", 1, 1, t) == (record, True)
+    store.move(record.moved(room="two", name="Bea"))
+    assert store.admit("c1", 1, 1, t) == (record.moved(room="two", name="Bea"), False)
+
+
+def test_concurrent_admissions_never_overdraw(store: ConnectionStore) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    store.put(ConnectionRecord.opened("c1", 0))
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: store.admit("c1", 0.001, 10, 5_000), range(30)))
+    assert 1 <= [r.allowed for r in results].count(True) <= 10
+    assert {r.record.connection_id for r in results if r.record} == {"c1"}
+
+
+# -- delete hands back what it removed -----------------------------------------------------
+def test_delete_returns_the_record_it_removed(store: ConnectionStore) -> None:
+    """$disconnect reads the row it deletes from the delete itself (DynamoDB: ALL_OLD)."""
+    record = ConnectionRecord.opened("c1", 7, room="dev", name="Ana", format="json", principal="p")
+    store.put(record)
+    assert store.delete("c1") == record
+    assert store.delete("c1") is None
+    assert store.get("c1") is None
+    store.claim_name("dev", "ana", "c2", 100)
+    assert store.delete("#name#dev#ana") is None  # a claim's key is not a connection
+
+
+# -- what the index queries carry ----------------------------------------------------------
+def test_members_carry_id_room_name_and_format(store: ConnectionStore) -> None:
+    """A fan-out reads a member's id and format, ``who`` its name: the room-index projects
+    those (not the bucket, which every request rewrites)."""
+    store.put(ConnectionRecord.opened("a", 1, room="dev", name="Ana", format="json"))
+    store.put(ConnectionRecord.opened("b", 2, room="dev", name="Bob", format="raw"))
+    store.take_token("a", 1, 5, 1_000)
+    store.move(ConnectionRecord.opened("b", 2, room="dev", name="Bo", format="raw"))
+    got = [(r.connection_id, r.room, r.name, r.format) for r in store.members("dev")]
+    assert got == [("a", "dev", "Ana", "json"), ("b", "dev", "Bo", "raw")]
+
+
+def test_listeners_carry_id_room_and_format(store: ConnectionStore) -> None:
+    store.put(ConnectionRecord.opened("a", 1, room="dev", name="Ana", format="json"))
+    store.put(ConnectionRecord.opened("t", 1, room="dev", name="Tia", format="text"))
+    store.move(ConnectionRecord.opened("t", 1, room="ops", name="Tia", format="text"))
+    assert [(r.connection_id, r.room, r.format) for r in store.listeners("dev")] == [
+        ("a", "dev", "json")
+    ]
+    assert [(r.connection_id, r.room, r.format) for r in store.listeners("ops")] == [
+        ("t", "ops", "text")
+    ]
+
+
+def test_named_returns_whole_records(store: ConnectionStore) -> None:
+    """A signed-in person's other connections are found by name, and their claims passed
+    on with their expiry: the name-index carries the whole row but its bucket."""
+    record = ConnectionRecord.opened(
+        "c1", 1_234, room="dev", name="Ana", format="text", principal="p"
+    )
+    store.put(record)
+    store.take_token("c1", 1, 5, 1_000)
+    assert store.named("ana") == [record]
+
+
+class CountingClient:
+    """A DynamoDB client that counts its calls by operation."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
+            return attribute(*args, **kwargs)
+
+        return counted if callable(attribute) else attribute
+
+
+def test_dynamodb_admit_is_one_update_and_two_containers_share_the_bucket() -> None:
+    """On DynamoDB a request's admission is one UpdateItem: after a pause (a full bucket),
+    and within a burst on the container that saw the last one. Another container guesses
+    the bucket full and is wrong: its first update's condition fails (and hands the row
+    back), its second takes the token; the bucket is never overdrawn either way."""
+    with mock_aws():
+        client = dynamodb_client()
+        create_connections_table(client, "connections")
+        one, two = CountingClient(client), CountingClient(client)
+        first = DynamoDbConnectionStore(one, "connections")
+        second = DynamoDbConnectionStore(two, "connections")
+        record = ConnectionRecord.opened("c1", 0, room="dev", name="Ana", format="json")
+        first.put(record)
+        one.calls.clear()
+        t = 10_000_000
+        assert first.admit("c1", 2, 3, t) == (record, True)
+        assert first.admit("c1", 2, 3, t) == (record, True)
+        assert one.calls == ["update_item", "update_item"]
+        assert second.admit("c1", 2, 3, t) == (record, True)  # the third and last token
+        assert two.calls == ["update_item", "update_item"]
+        assert first.admit("c1", 2, 3, t) == (record, False)
+        assert second.admit("c1", 2, 3, t) == (record, False)
+        assert two.calls[2:] == ["update_item"]  # refused on its own condition's failure
+        assert first.admit("c1", 2, 3, t + 500) == (record, True)
+        assert second.admit("c1", 2, 3, t + 60_000) == (record, True)

@@ -4,8 +4,9 @@ The low-level client (not the resource API) keeps the cold start small and the
 item shapes explicit. Every SDK failure becomes a :class:`StoreError`.
 
 ConnectionsTable items: ``connectionId`` (PK), ``connectedAt``, ``expiresAt``
-(TTL), ``room``, ``name``, ``nameKey``, ``format``; the GSIs ``room-index``
-(room, connectionId) and ``name-index`` (nameKey) serve fan-out and direct
+(TTL), ``room``, ``name``, ``nameKey``, ``format``, ``principal``, and ``tat``, the
+connection's token bucket (:func:`serverless_chat.chat.limits.next_arrival`); the GSIs
+``room-index`` (room, connectionId) and ``name-index`` (nameKey) serve fan-out and direct
 messages. A name claim is an item of the same table whose key is
 ``#name#{room}#{nameKey}``, with an ``owner``; it has no room or nameKey, so
 no index ever returns it.
@@ -13,6 +14,14 @@ no index ever returns it.
 A third, sparse GSI ``presence-index`` (``presenceRoom``, connectionId) holds only the
 connections that hear presence (json and text), so presence costs reads in proportion to
 them.
+
+Capacity (README, "DynamoDB capacity"; bench/dynamodb_cost.py prices every call): no index
+projects ``tat``, so taking a token writes the table alone — DynamoDB writes an index only
+when an attribute it projects changes. Every request begins with :meth:`admit`, one
+conditional UpdateItem that takes the token and returns the sender's row (ALL_NEW, or
+ALL_OLD when its condition fails): no GetItem. room-index projects what a fan-out and
+``who`` read (format, name), presence-index what presence reads (format), name-index the
+whole row but the bucket.
 
 MessagesTable items: ``room`` (PK), ``sortKey`` = ``sentAt#id`` (SK), ``id``,
 ``sender``, ``text``, ``sentAt``, ``expiresAt`` (TTL).
@@ -25,14 +34,16 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from serverless_chat.chat.limits import take
+from serverless_chat.chat.limits import interval_us
 from serverless_chat.errors import StoreError
-from serverless_chat.ports import ChatMessage, ConnectionRecord, name_key
+from serverless_chat.ports import Admission, ChatMessage, ConnectionRecord, name_key
 
 ROOM_INDEX = "room-index"
 PRESENCE_INDEX = "presence-index"  # sparse: only connections that hear presence
 NAME_INDEX = "name-index"
 _CLAIM_PREFIX = "#name#"
+_ROW = "attribute_exists(connectedAt)"  # a connection's row (a name claim has no connectedAt)
+_HINTS = 10_000  # the buckets one container remembers as not full, at most
 
 
 def _reason(error: Exception) -> str:
@@ -64,6 +75,22 @@ class _Table:
         except (ClientError, BotoCoreError) as error:
             raise StoreError(operation, _reason(error)) from error
 
+    def conditional(self, operation: str, **request: Any) -> tuple[dict[str, Any] | None, bool]:
+        """A conditional write: (the item it returned, True), or when its condition failed
+        (the item as it stands, which ReturnValuesOnConditionCheckFailure hands back at no
+        read cost — None when there is none — and False)."""
+        try:
+            response = self.call(
+                operation, ReturnValuesOnConditionCheckFailure="ALL_OLD", **request
+            )
+        except StoreError as error:
+            cause = error.__cause__
+            if _code(cause or error) != "ConditionalCheckFailedException":
+                raise
+            item = cause.response.get("Item") if isinstance(cause, ClientError) else None
+            return item, False
+        return response.get("Attributes"), True
+
     def pages(self, operation: str, **request: Any) -> Iterator[dict[str, Any]]:
         """Every item of a Query or Scan, following LastEvaluatedKey to the last page."""
         while True:
@@ -85,6 +112,10 @@ class DynamoDbConnectionStore:
     def __init__(self, client: Any, table_name: str) -> None:
         self._table = _Table(client, table_name)
         self.table_name = table_name
+        # connectionId → the bucket's tat last seen, for the buckets that were not full: a
+        # hint of which of admit's two updates to try first (a Lambda container keeps its
+        # store between invocations, and a burst's requests often come to the same one).
+        self._ahead: dict[str, int] = {}
 
     def put(self, record: ConnectionRecord) -> None:
         item = {
@@ -131,8 +162,16 @@ class DynamoDbConnectionStore:
             if _code(error.__cause__ or error) != "ConditionalCheckFailedException":
                 raise  # a connection gone meanwhile stays gone
 
-    def delete(self, connection_id: str) -> None:
-        self._table.call("DeleteItem", Key={"connectionId": {"S": connection_id}})
+    def delete(self, connection_id: str) -> ConnectionRecord | None:
+        """One DeleteItem whose ALL_OLD hands back the row: no read before it."""
+        self._ahead.pop(connection_id, None)
+        response = self._table.call(
+            "DeleteItem", Key={"connectionId": {"S": connection_id}}, ReturnValues="ALL_OLD"
+        )
+        item = response.get("Attributes")
+        if not item or "connectedAt" not in item:
+            return None  # absent (or a name claim's key, never a connection's)
+        return _record(item)
 
     def delete_stale(self, connection_id: str, connected_before_ms: int) -> ConnectionRecord | None:
         """One conditional DeleteItem: the condition fails on a young row and on an absent
@@ -149,10 +188,14 @@ class DynamoDbConnectionStore:
             if _code(error.__cause__ or error) != "ConditionalCheckFailedException":
                 raise
             return None  # too young to be stale, or gone already
+        self._ahead.pop(connection_id, None)
         item = response.get("Attributes")
         return _record(item) if item else None
 
     def get(self, connection_id: str) -> ConnectionRecord | None:
+        """Strongly consistent: the chat reads a row by id only to see whether a name's
+        holder is still there (chat/names.py), where a replica that has not seen a row just
+        written would let two people take one name."""
         response = self._table.call(
             "GetItem", Key={"connectionId": {"S": connection_id}}, ConsistentRead=True
         )
@@ -175,7 +218,7 @@ class DynamoDbConnectionStore:
             ExpressionAttributeValues={":room": {"S": room}},
             Limit=page_size,
         ):
-            yield _record(item)
+            yield _record(item, room)
 
     def listeners(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         for item in self._table.pages(
@@ -186,7 +229,7 @@ class DynamoDbConnectionStore:
             ExpressionAttributeValues={":room": {"S": room}},
             Limit=page_size,
         ):
-            yield _record(item)
+            yield _record(item, room)
 
     def named(self, name: str) -> list[ConnectionRecord]:
         items = self._table.pages(
@@ -207,26 +250,21 @@ class DynamoDbConnectionStore:
         if replace_owner:
             condition += " OR #owner = :previous"
             values[":previous"] = {"S": replace_owner}
-        try:
-            self._table.call(
-                "PutItem",
-                Item={
-                    "connectionId": {"S": key},
-                    "owner": {"S": connection_id},
-                    "expiresAt": {"N": str(expires_at)},
-                },
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#owner": "owner"},
-                ExpressionAttributeValues=values,
-            )
-        except StoreError as error:
-            if _code(error.__cause__ or error) != "ConditionalCheckFailedException":
-                raise
-            held = self._table.call(
-                "GetItem", Key={"connectionId": {"S": key}}, ConsistentRead=True
-            )
-            return str(held.get("Item", {}).get("owner", {}).get("S", "")) or "unknown"
-        return None
+        item, written = self._table.conditional(
+            "PutItem",
+            Item={
+                "connectionId": {"S": key},
+                "owner": {"S": connection_id},
+                "expiresAt": {"N": str(expires_at)},
+            },
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#owner": "owner"},
+            ExpressionAttributeValues=values,
+        )
+        if written:
+            return None
+        # the holder comes back with the refusal (ALL_OLD): no GetItem of the claim
+        return str((item or {}).get("owner", {}).get("S", "")) or "unknown"
 
     def release_name(self, room: str, name: str, connection_id: str) -> None:
         try:
@@ -242,48 +280,73 @@ class DynamoDbConnectionStore:
                 raise
 
     def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
-        """Read the bucket, then write it back on condition that its version has not moved
-        (optimistic concurrency; a version, not the time, since two takers may share a
-        millisecond); a lost race is tried again from the fresh values."""
+        """:meth:`admit`'s token; a connection with no row is not limited (nothing to take)."""
+        admitted = self.admit(connection_id, rate, burst, now_ms)
+        return admitted.allowed or admitted.record is None
+
+    def admit(self, connection_id: str, rate: float, burst: int, now_ms: int) -> Admission:
+        """The token and the row in one conditional UpdateItem, ReturnValues ALL_NEW (the
+        row after it), or ALL_OLD when the condition fails (the row as it is): no GetItem.
+
+        The bucket is its tat (chat/limits.py, GCRA), and an update can add to a number but
+        not take a max, so there are two updates, each conditional: a full bucket (tat past:
+        the common case, a request after a pause) gets ``tat = now + interval``; one that is
+        not full ``tat = tat + interval`` while one token is left. The first is tried first
+        unless this store saw the bucket not full lately (``_ahead``); a wrong guess costs
+        one failed conditional write (1 WCU, and the row back), never a wrong answer: each
+        condition is the bucket's rule itself, checked where the row is written. A refused
+        request writes nothing but that failed condition."""
+        interval, now = interval_us(rate), now_ms * 1000
+        last = now + (burst - 1) * interval  # the latest tat that still lets one more in
         key = {"connectionId": {"S": connection_id}}
+        ahead = self._ahead.get(connection_id, 0) > now
+        row: dict[str, Any] | None = None
         for _ in range(10):
-            item = self._table.call(
-                "GetItem",
-                Key=key,
-                ConsistentRead=True,
-                ProjectionExpression="tokens, refilledAt, bucketVersion",
-            ).get("Item", {})
-            tokens = float(item["tokens"]["N"]) if "tokens" in item else None
-            refilled_at = int(item.get("refilledAt", {}).get("N", "0"))
-            version = item.get("bucketVersion", {}).get("N")
-            allowed, left = take(tokens, refilled_at, rate, burst, now_ms)
-            values = {
-                ":tokens": {"N": f"{left:.4f}"},
-                ":now": {"N": str(now_ms)},
-                ":next": {"N": str(int(version or 0) + 1)},
-            }
-            if version:
-                condition = "#v = :version"
-                values[":version"] = {"N": version}
-            else:
-                condition = "attribute_not_exists(#v)"
-            try:
-                self._table.call(
+            if ahead:
+                item, written = self._table.conditional(
                     "UpdateItem",
                     Key=key,
-                    UpdateExpression="SET tokens = :tokens, refilledAt = :now, #v = :next",
-                    ConditionExpression=f"attribute_exists(connectionId) AND {condition}",
-                    ExpressionAttributeNames={"#v": "bucketVersion"},
-                    ExpressionAttributeValues=values,
+                    UpdateExpression="SET tat = tat + :interval",
+                    ConditionExpression=f"{_ROW} AND tat > :now AND tat <= :last",
+                    ExpressionAttributeValues={
+                        ":interval": {"N": str(interval)},
+                        ":now": {"N": str(now)},
+                        ":last": {"N": str(last)},
+                    },
+                    ReturnValues="ALL_NEW",
                 )
-            except StoreError as error:
-                if _code(error.__cause__ or error) != "ConditionalCheckFailedException":
-                    raise
-                if not item and self.get(connection_id) is None:
-                    return True  # no row (not connected through $connect): nothing to limit
-                continue
-            return allowed
-        return False
+            else:
+                item, written = self._table.conditional(
+                    "UpdateItem",
+                    Key=key,
+                    UpdateExpression="SET tat = :next",
+                    ConditionExpression=f"{_ROW} AND (attribute_not_exists(tat) OR tat <= :now)",
+                    ExpressionAttributeValues={
+                        ":next": {"N": str(now + interval)},
+                        ":now": {"N": str(now)},
+                    },
+                    ReturnValues="ALL_NEW",
+                )
+            if item is None or "connectedAt" not in item:
+                self._ahead.pop(connection_id, None)
+                return Admission(None, False)  # no row: not connected through $connect
+            row = item
+            tat = int(item["tat"]["N"]) if "tat" in item else 0
+            self._remember(connection_id, tat, now)
+            if written:
+                return Admission(_record(item), True)
+            if tat > last:
+                return Admission(_record(item), False)  # empty: refused
+            ahead = tat > now  # the other update's case: try it
+        return Admission(_record(row) if row else None, False)  # too contended: refuse
+
+    def _remember(self, connection_id: str, tat: int, now: int) -> None:
+        if tat > now:
+            if len(self._ahead) >= _HINTS:
+                self._ahead.clear()
+            self._ahead[connection_id] = tat
+        else:
+            self._ahead.pop(connection_id, None)
 
     def purge(self) -> int:
         """Delete every item (connections and name claims); the local gateway does this at
@@ -336,8 +399,10 @@ class DynamoDbMessageStore:
         ]
 
 
-def _record(item: dict[str, Any]) -> ConnectionRecord:
-    """A record from an item; rows written by older code may lack the newer attributes."""
+def _record(item: dict[str, Any], room: str = "general") -> ConnectionRecord:
+    """A record from an item, or from an index entry, which holds only what its index
+    projects (``room``: the room a room's query asked for); rows written by older code may
+    lack the newer attributes."""
 
     def text(key: str, default: str) -> str:
         return str(item.get(key, {}).get("S", default))
@@ -346,7 +411,7 @@ def _record(item: dict[str, Any]) -> ConnectionRecord:
         connection_id=item["connectionId"]["S"],
         connected_at=int(item.get("connectedAt", {}).get("N", "0")),
         expires_at=int(item.get("expiresAt", {}).get("N", "0")),
-        room=text("room", "general"),
+        room=text("room", room),
         name=text("name", ""),
         format=text("format", "raw"),
         principal=text("principal", ""),

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from operator import attrgetter
 
 from serverless_chat.chat.limits import take
-from serverless_chat.ports import ConnectionRecord, name_key
+from serverless_chat.ports import Admission, ConnectionRecord, name_key
 
 _BY_ID = attrgetter("connection_id")
 
@@ -55,10 +55,10 @@ class MemoryConnectionStore:
                 self._remove(record.connection_id)
                 self._add(record)
 
-    def delete(self, connection_id: str) -> None:
+    def delete(self, connection_id: str) -> ConnectionRecord | None:
         with self._lock:
-            self._remove(connection_id)
             self._buckets.pop(connection_id, None)
+            return self._remove(connection_id)
 
     def delete_stale(self, connection_id: str, connected_before_ms: int) -> ConnectionRecord | None:
         with self._lock:
@@ -76,10 +76,10 @@ class MemoryConnectionStore:
             insort(self._hearing.setdefault(record.room, []), record, key=_BY_ID)
         self._names.setdefault(record.name_key, []).append(record)
 
-    def _remove(self, connection_id: str) -> None:
+    def _remove(self, connection_id: str) -> ConnectionRecord | None:
         old = self.rows.pop(connection_id, None)
         if old is None:
-            return
+            return None
         _take_out(self._rooms, old.room, old)
         if old.format != "raw":
             _take_out(self._hearing, old.room, old)
@@ -87,6 +87,7 @@ class MemoryConnectionStore:
         named.remove(old)
         if not named:
             del self._names[old.name_key]
+        return old
 
     def claim_name(
         self, room: str, name: str, connection_id: str, expires_at: int, replace_owner: str = ""
@@ -107,10 +108,20 @@ class MemoryConnectionStore:
 
     def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
         with self._lock:
-            tokens, refilled_at = self._buckets.get(connection_id, (None, 0))
-            allowed, left = take(tokens, refilled_at, rate, burst, now_ms)
-            self._buckets[connection_id] = (left, now_ms)
-            return allowed
+            return self._take(connection_id, rate, burst, now_ms)
+
+    def admit(self, connection_id: str, rate: float, burst: int, now_ms: int) -> Admission:
+        with self._lock:
+            record = self.rows.get(connection_id)
+            if record is None:
+                return Admission(None, False)
+            return Admission(record, self._take(connection_id, rate, burst, now_ms))
+
+    def _take(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
+        tokens, refilled_at = self._buckets.get(connection_id, (None, 0))
+        allowed, left = take(tokens, refilled_at, rate, burst, now_ms)
+        self._buckets[connection_id] = (left, now_ms)
+        return allowed
 
     def purge(self) -> int:
         """Forget every connection, claim and bucket; how many connections there were."""

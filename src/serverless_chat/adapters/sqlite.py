@@ -22,7 +22,7 @@ from pathlib import Path
 
 from serverless_chat.chat.limits import take
 from serverless_chat.errors import StoreError
-from serverless_chat.ports import ChatMessage, ConnectionRecord, name_key
+from serverless_chat.ports import Admission, ChatMessage, ConnectionRecord, name_key
 
 SCHEMA_VERSION = 4
 _SCHEMA = """
@@ -184,13 +184,17 @@ class SqliteConnectionStore:
             (record.room, record.name, record.name_key, self.table_name, record.connection_id),
         )
 
-    def delete(self, connection_id: str) -> None:
-        for table in ("connections", "buckets"):
-            self._db.write(
-                "DeleteItem",
-                f"DELETE FROM {table} WHERE table_name = ? AND connection_id = ?",
-                (self.table_name, connection_id),
-            )
+    def delete(self, connection_id: str) -> ConnectionRecord | None:
+        """Read and delete in one transaction, the bucket with the row."""
+        key = (self.table_name, connection_id)
+        with self._db.transaction("DeleteItem") as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM connections WHERE table_name = ? AND connection_id = ?",
+                key,
+            ).fetchone()
+            for table in ("connections", "buckets"):
+                conn.execute(f"DELETE FROM {table} WHERE table_name = ? AND connection_id = ?", key)
+        return None if row is None else _record(row)
 
     def delete_stale(self, connection_id: str, connected_before_ms: int) -> ConnectionRecord | None:
         """Read and delete in one BEGIN IMMEDIATE transaction, as :meth:`claim_name` does, so
@@ -284,21 +288,36 @@ class SqliteConnectionStore:
         )
 
     def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
-        key = (self.table_name, connection_id)
+        with self._db.transaction("UpdateItem") as conn:
+            return self._take(conn, connection_id, rate, burst, now_ms)
+
+    def admit(self, connection_id: str, rate: float, burst: int, now_ms: int) -> Admission:
+        """The row and the token in one BEGIN IMMEDIATE transaction."""
         with self._db.transaction("UpdateItem") as conn:
             row = conn.execute(
-                "SELECT tokens, refilled_at FROM buckets"
-                " WHERE table_name = ? AND connection_id = ?",
-                key,
+                f"SELECT {_COLUMNS} FROM connections WHERE table_name = ? AND connection_id = ?",
+                (self.table_name, connection_id),
             ).fetchone()
-            allowed, left = take(
-                None if row is None else float(row[0]),
-                0 if row is None else int(row[1]),
-                rate,
-                burst,
-                now_ms,
-            )
-            conn.execute("INSERT OR REPLACE INTO buckets VALUES (?, ?, ?, ?)", (*key, left, now_ms))
+            if row is None:
+                return Admission(None, False)
+            return Admission(_record(row), self._take(conn, connection_id, rate, burst, now_ms))
+
+    def _take(
+        self, conn: sqlite3.Connection, connection_id: str, rate: float, burst: int, now_ms: int
+    ) -> bool:
+        key = (self.table_name, connection_id)
+        row = conn.execute(
+            "SELECT tokens, refilled_at FROM buckets WHERE table_name = ? AND connection_id = ?",
+            key,
+        ).fetchone()
+        allowed, left = take(
+            None if row is None else float(row[0]),
+            0 if row is None else int(row[1]),
+            rate,
+            burst,
+            now_ms,
+        )
+        conn.execute("INSERT OR REPLACE INTO buckets VALUES (?, ?, ?, ?)", (*key, left, now_ms))
         return allowed
 
     def purge(self) -> int:

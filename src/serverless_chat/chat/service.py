@@ -170,8 +170,7 @@ class Chat:
 
     def disconnect(self, connection_id: str) -> None:
         """Forget the connection and its name; tell its room it left."""
-        record = self.store.get(connection_id)
-        self.store.delete(connection_id)
+        record = self.store.delete(connection_id)  # the row comes back with its delete
         if record is None:
             return
         self.metrics.count("ConnectionsClosed")
@@ -191,16 +190,18 @@ class Chat:
         except ProtocolError as error:
             self._ref, bad_ref = None, error
         try:
-            sender = self.store.get(connection_id)
+            limits = self.settings
+            # The sender's row and a token from its bucket in one store call (one
+            # conditional UpdateItem on DynamoDB, returning the row): no read before it.
+            sender, allowed = self.store.admit(
+                connection_id, limits.rate_per_second, limits.burst, self._now_ms()
+            )
             if sender is None:
                 raise ProtocolError(
                     "NOT_CONNECTED", "This connection is not known; reconnect.", action
                 )
             fmt = sender.format
-            limits = self.settings
-            if not self.store.take_token(
-                connection_id, limits.rate_per_second, limits.burst, self._now_ms()
-            ):
+            if not allowed:
                 raise ProtocolError(
                     "RATE_LIMITED",
                     f"Too many requests: at most {limits.rate_per_second} a second"

@@ -585,11 +585,17 @@ def scenario(stack: Stack, rooms: list[int]) -> None:
     stack.send(
         "join", lobby[11], {"action": "join", "room": "lobby"}, "join, same room", coverage=True
     )
-    old = int(time.time() * 1000) - 60_000  # connected a minute ago: a 410 makes it stale
-    ghost, page_ghost = connection_id("ghost"), connection_id("page-ghost")
+    # Stale connections (connected a minute ago, then gone: a 410 deletes their rows), one
+    # of them a signed-in person's tab, whose name claim passes to their tab still there.
+    old = int(time.time() * 1000) - 60_000
+    bea = {"sub": "user-bea", "name": "Bea"}
+    ghost, bea_gone, page_ghost = (connection_id(n) for n in ("ghost", "bea-gone", "page-ghost"))
     stack.connect(ghost, "lobby", "ghost", "json", connected_at=old)
-    stack.connect(page_ghost, "elsewhere", "Ana", "json", "", connected_at=old, authorizer=ana)
-    stack.callbacks.gone |= {ghost, page_ghost}
+    stack.connect(bea_gone, "lobby", "", "json", connected_at=old, authorizer=bea)
+    stack.connect(connection_id("bea-here"), "lobby", "", "json", authorizer=bea)
+    stack.connect(page_ghost, "elsewhere", "", "json", connected_at=old, authorizer=ana)
+    stack.connect(connection_id("ana-tab3"), "elsewhere", "", "json", authorizer=ana)
+    stack.callbacks.gone |= {ghost, bea_gone, page_ghost}
     stack.send(
         "send_message",
         lobby[12],

@@ -97,6 +97,54 @@ def _priced(results: dict[str, Any]) -> dict[str, dict[str, dict[str, float]]]:
     return {r["request"]: r["cost"] for r in results["requests"] if r["priced"]}
 
 
+# What DynamoDB's rules make a request cost past 1 WCU, and why (README, "DynamoDB capacity"):
+# a name is unique in a room only through a claim, an item of its own, so a connection that
+# takes or drops a name writes two items of the ConnectionsTable; a join or a rename
+# changes an index key (room, nameKey), which costs that index a delete and an insert.
+BEYOND_ONE_WCU = {
+    "$connect json, presence to 20 json": {"ConnectionsTable": 2},  # the row and its claim
+    "$connect raw, room of 20 raw": {"ConnectionsTable": 2},
+    "$disconnect json, presence to 19": {"ConnectionsTable": 2},  # both deleted
+    # the token, the claim in the new room, the row moved, the old claim dropped
+    "join (json, with history)": {
+        "ConnectionsTable": 4,
+        "ConnectionsTable/room-index": 2,
+        "ConnectionsTable/presence-index": 2,
+    },
+    "setName": {"ConnectionsTable": 4, "ConnectionsTable/name-index": 2},
+}
+
+
+def test_dynamodb_cost_meets_the_capacity_targets(dynamodb_cost: dict[str, Any]) -> None:
+    """Issue 15: a message to a room of 20 (or 2) costs at most 1 WCU and 1 RCU on every
+    table and index, so the default stack (5/5 each) carries 5 messages a second; so does the
+    sender's next message at once, and a refused one. Every other request costs at most
+    1 WCU on every table and index but where a name claim or an index key changes, and
+    there exactly what BEYOND_ONE_WCU says."""
+    priced = _priced(dynamodb_cost)
+    messages = [f"sendMessage {fmt}, room of {n}" for fmt in ("raw", "json") for n in (2, 20)]
+    messages += [
+        "sendMessage json, room of 20, the same sender again at once",
+        "sendMessage, refused (RATE_LIMITED)",
+        "sendMessage direct (to a name)",
+    ]
+    for request in messages:
+        for resource, used in priced[request].items():
+            assert used["wcu"] <= 1, (request, resource, used)
+            assert used["rcu"] <= 1, (request, resource, used)
+    rates = {r["request"]: r["per_second"] for r in dynamodb_cost["priced"]}
+    for request in messages:
+        assert rates[request] >= 5, (request, rates[request])
+    assert set(BEYOND_ONE_WCU) < set(priced)
+    for request, cost in priced.items():
+        beyond = {k: v["wcu"] for k, v in cost.items() if v["wcu"] > 1}
+        assert beyond == BEYOND_ONE_WCU.get(request, {}), request
+    for request in ("history (a page of 20 messages)", "who (a room of 21)", "$default"):
+        for resource, used in priced[request].items():
+            assert used["wcu"] <= 1, (request, resource, used)
+            assert used["rcu"] <= 1, (request, resource, used)
+
+
 def _arn(resource: Any) -> tuple[str, str | None] | None:
     """(table logical id, index name or None, "*" for every index) of a table or index ARN
     written as the template writes them; None for anything else."""

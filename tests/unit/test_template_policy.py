@@ -29,7 +29,10 @@ def _callback_arn(method: str) -> dict[str, str]:
     }
 
 
-UPDATE = "dynamodb:UpdateItem"  # each connection's token bucket
+# Every request's first call: one conditional UpdateItem takes a token from the sender's
+# bucket and returns its row, so the request routes read no row by GetItem. GetItem stays
+# where a name is claimed (connect, join, setName): is the claim's holder still there?
+UPDATE = "dynamodb:UpdateItem"
 GET, PUT, DELETE, QUERY = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -52,14 +55,15 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
         POST_ONLY,
         INVOKE_FANOUT,
     ],
+    # the row comes back with its DeleteItem (ALL_OLD): no GetItem
     "DisconnectRole": [
-        ({GET, PUT, DELETE}, [CONNECTIONS]),
+        ({PUT, DELETE}, [CONNECTIONS]),
         PRESENCE_AND_NAME_QUERY,
         POST_ONLY,
         INVOKE_FANOUT,
     ],
     "SendMessageRole": [
-        ({GET, PUT, UPDATE, DELETE}, [CONNECTIONS]),
+        ({PUT, UPDATE, DELETE}, [CONNECTIONS]),
         ({QUERY}, [_index("room-index"), _index("name-index")]),
         ({PUT}, [MESSAGES]),
         POST_ONLY,
@@ -67,9 +71,9 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
     ],
     # posts a page; drops gone rows, passing a signed-in person's claim to their next connection
     "FanoutRole": [({DELETE, PUT}, [CONNECTIONS]), NAME_QUERY, POST_ONLY],
-    # $default reads the caller's row and takes a token from its bucket, like every route
+    # $default takes a token from the caller's bucket (reading its row), like every route
     "DefaultRole": [
-        ({GET, UPDATE}, [CONNECTIONS]),
+        ({UPDATE}, [CONNECTIONS]),
         ({MANAGE}, [_callback_arn("POST"), _callback_arn("GET")]),
     ],
     "JoinRole": [
@@ -85,8 +89,8 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
         POST_ONLY,
         INVOKE_FANOUT,
     ],
-    "HistoryRole": [({GET, UPDATE}, [CONNECTIONS]), ({QUERY}, [MESSAGES]), POST_ONLY],
-    "WhoRole": [({GET, UPDATE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
+    "HistoryRole": [({UPDATE}, [CONNECTIONS]), ({QUERY}, [MESSAGES]), POST_ONLY],
+    "WhoRole": [({UPDATE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
     "AuthorizeRole": [],  # plus ssm:GetParameter on the secret, with AuthMode hs256 only
 }
 ROUTES = set(CHAT_ROUTES)
@@ -209,6 +213,23 @@ def test_api_stage_table_and_outputs(template: dict[str, Any]) -> None:
     assert indexes["name-index"]["KeySchema"][0] == {"AttributeName": "nameKey", "KeyType": "HASH"}
     assert template["Parameters"]["RetentionDays"]["Default"] == 7
     assert template["Parameters"]["MaxMessageLength"]["Default"] == 4000
+
+
+def test_no_index_projects_the_token_bucket(template: dict[str, Any]) -> None:
+    """Every request rewrites its sender's bucket (``tat``), and DynamoDB writes an index
+    only when an attribute it projects changes: each index projects what its queries read
+    — a fan-out id and format, who the name, presence the format, a signed-in person's
+    other connections the whole row — and never the bucket (README, DynamoDB capacity)."""
+    table = template["Resources"]["ConnectionsTable"]["Properties"]
+    projections = {i["IndexName"]: i["Projection"] for i in table["GlobalSecondaryIndexes"]}
+    assert projections == {
+        "room-index": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["format", "name"]},
+        "presence-index": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["format"]},
+        "name-index": {
+            "ProjectionType": "INCLUDE",
+            "NonKeyAttributes": ["room", "name", "format", "principal", "connectedAt", "expiresAt"],
+        },
+    }
 
 
 def test_lambda_permissions_are_scoped_to_this_api_and_route(template: dict[str, Any]) -> None:

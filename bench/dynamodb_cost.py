@@ -31,10 +31,15 @@ call, and priced per table and per index by DynamoDB's documented rules:
   item from the index and another write to put the new item into the index", a change of
   projected attributes only one write — each per KB of the index entry.
 
-Sources (the Amazon DynamoDB Developer Guide, docs.aws.amazon.com/amazondynamodb/latest/
-developerguide/, pages HowItWorks.ReadWriteCapacityMode.html, GSI.html#GSI.ThroughputConsiderations
-and CapacityUnitCalculations.html; read in the guide's published sources,
-github.com/awsdocs/amazon-dynamodb-developer-guide, doc_source/*.md).
+Sources, the Amazon DynamoDB Developer Guide (read in its published sources,
+github.com/awsdocs/amazon-dynamodb-developer-guide, doc_source/<page>.md):
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.ReadWriteCapacityMode.html
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.ThroughputConsiderations
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
+A write's ReturnValuesOnConditionCheckFailure (the row back with a failed condition, which
+the chat's store uses) adds nothing: "No read capacity units are consumed" (the API
+reference of DeleteItem's ReturnValuesOnConditionCheckFailure, as the AWS SDK for Kotlin's
+reference carries it: docs.aws.amazon.com/sdk-for-kotlin/api/latest/dynamodb/...).
 
 Cross-check: every call asks for ``ReturnConsumedCapacity: INDEXES``. moto does not model
 capacity: it answers a constant per operation (PutItem, DeleteItem, Query and Scan 1.0;
@@ -531,7 +536,10 @@ def scenario(stack: Stack, rooms: list[int]) -> None:
     lobby = [connection_id(f"lobby-{i}") for i in range(20)]
     for i, cid in enumerate(lobby):
         stack.connect(cid, "lobby", f"lobby{i:02d}", "json")
-    talker = lobby[19]
+    for n, cid in enumerate(lobby[10:] * 2):  # 20 messages, for history to read
+        stack.send("send_message", cid, {"action": "sendMessage", "message": f"Message {n}."})
+    talker = connection_id("talker")
+    stack.connect(talker, "talk", "talker", "json")
     for _ in range(100):  # drain the talker's bucket unrecorded, then price a refused one
         message = {"action": "sendMessage", "message": "a burst"}
         if stack.send("send_message", talker, message) != 400:

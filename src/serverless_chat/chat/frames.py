@@ -19,6 +19,23 @@ from serverless_chat.ports import ChatMessage
 MAX_POST_BYTES = 128 * 1024
 
 
+# What a terminal would act on rather than show: C0 and C1 controls and DEL (clear the
+# screen, set the title, write the clipboard with OSC 52, move the cursor), and the bidi
+# controls that reorder what follows.
+_TERMINAL_UNSAFE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_TERMINAL_UNSAFE.update(
+    {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+)
+_TERMINAL_UNSAFE[0x0A] = "\\n"  # a newline shown, so a message cannot fake a line of its own
+_TERMINAL_UNSAFE[0x09] = "\t"  # a tab stays a tab
+
+
+def shown(text: str) -> str:
+    """``text`` for a terminal line in the text format: what a terminal would act on is
+    shown escaped (``\\x1b``, ``\\n``), the rest as it is."""
+    return text.translate(_TERMINAL_UNSAFE) if not text.isprintable() else text
+
+
 def _json(frame: dict[str, Any]) -> bytes:
     return json.dumps(frame, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -49,7 +66,7 @@ class MessageFrame(NamedTuple):
         if fmt == "raw":
             return self.message.text.encode()
         if fmt == "text":
-            return f"{self.message.sender}: {self.message.text}".encode()
+            return f"{shown(self.message.sender)}: {shown(self.message.text)}".encode()
         return _json(_with_ref(message_json(self.message), self.ref))
 
 
@@ -65,7 +82,7 @@ class DirectFrame(NamedTuple):
         if fmt == "raw":
             return self.text.encode()
         if fmt == "text":
-            return f"[direct] {self.sender} → {self.to}: {self.text}".encode()
+            return f"[direct] {shown(self.sender)} → {shown(self.to)}: {shown(self.text)}".encode()
         frame = {
             "type": "direct",
             "id": self.id,
@@ -88,8 +105,8 @@ class PresenceFrame(NamedTuple):
             return None
         if fmt == "text":
             if self.event == "renamed":
-                return f"* {self.previous_name} is now {self.name}".encode()
-            return f"* {self.name} {self.event} {self.room}".encode()
+                return f"* {shown(self.previous_name or '')} is now {shown(self.name)}".encode()
+            return f"* {shown(self.name)} {self.event} {self.room}".encode()
         frame: dict[str, Any] = {
             "type": "presence",
             "event": self.event,
@@ -109,7 +126,7 @@ class HistoryFrame(NamedTuple):
 
     def render(self, fmt: str) -> bytes | None:
         if fmt == "text":
-            lines = [f"{m.sender}: {m.text}" for m in self.messages]
+            lines = [f"{shown(m.sender)}: {shown(m.text)}" for m in self.messages]
             return "\n".join(lines or [f"* no earlier messages in {self.room}"]).encode()
         frame = {
             "type": "history",
@@ -129,7 +146,7 @@ class WhoFrame(NamedTuple):
     def render(self, fmt: str) -> bytes | None:
         if fmt == "text":
             more = ", and more" if self.next is not None else ""
-            return f"* in {self.room}: {', '.join(self.names)}{more}".encode()
+            return f"* in {self.room}: {', '.join(map(shown, self.names))}{more}".encode()
         frame: dict[str, Any] = {"type": "who", "room": self.room, "names": list(self.names)}
         if self.next is not None:
             frame["next"] = self.next
@@ -145,7 +162,7 @@ class WelcomeFrame(NamedTuple):
 
     def render(self, fmt: str) -> bytes | None:
         if fmt == "text":
-            return f"* you are {self.name} in {self.room}".encode()
+            return f"* you are {shown(self.name)} in {self.room}".encode()
         return _json(_with_ref({"type": "welcome", "room": self.room, "name": self.name}, self.ref))
 
 
@@ -157,6 +174,6 @@ class ErrorFrame(NamedTuple):
 
     def render(self, fmt: str) -> bytes | None:
         if fmt == "text":
-            return f"! {self.code}: {self.message}".encode()
+            return f"! {self.code}: {shown(self.message)}".encode()
         frame = {"type": "error", "code": self.code, "message": self.message, "action": self.action}
         return _json(_with_ref(frame, self.ref))

@@ -12,6 +12,6 @@ Layers, from pure to I/O:
 - what functions call: ``callback_api``, ``lambda_api``, ``not_emulated``,
   ``dynamodb_local``, ``egress``, ``tls``, ``sigv4``;
 - the seam an application's hook plugs into: ``services``, ``errors``;
-- live connections and the shell: ``registry``, ``outbox``, ``guard``, ``websocket``,
-  ``server`` (composition and lifecycle).
+- live connections and the shell: ``connection``, ``registry``, ``outbox``, ``guard``,
+  ``websocket``, ``watch``, ``server`` (composition and lifecycle).
 """

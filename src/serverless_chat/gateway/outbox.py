@@ -1,15 +1,13 @@
 """Posts on their way to the clients: what one turn of the event loop queued for a client
 goes out in one write.
 
-A chat message is posted to every member of its room, and each post used to be one
-``send`` system call on its own. Under load that was most of the gateway's CPU, spent in
-the kernel's TCP path: in the throughput benchmark (1,000 messages to a room of 100) the
-gateway spent 0.38 s of system time a round where the bare broadcast server spends 0.14 s.
-Posts queued while the loop was busy elsewhere (five senders at once) now leave together,
-one write for all the frames a client has waiting (4.7 frames a write in that benchmark),
-and an uncompressed frame is written straight to the transport without a coroutine for
-each post. A post still leaves in the turn of the loop that took it: nothing waits for a
-timer, and an idle gateway writes each post at once, as before.
+A chat message is posted to every member of its room; a ``send`` system call a post would
+make the kernel's TCP path most of the gateway's CPU under load. So posts queued while the
+loop was busy elsewhere (several senders at once) leave together, one write for all the
+frames a client has waiting, and an uncompressed frame is written straight to the transport
+without a coroutine for each post (docs/performance.md has the figures). A post still
+leaves in the turn of the loop that took it: nothing waits for a timer, and an idle gateway
+writes each post at once.
 
 Order is kept for each client: frames leave in the order they were queued, and a client
 with permessage-deflate gets its frames from one task at a time (its compressor has state).
@@ -21,12 +19,11 @@ import asyncio
 import struct
 from collections import deque
 from collections.abc import Coroutine, Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import WSMsgType
 
-if TYPE_CHECKING:
-    from serverless_chat.gateway.registry import LiveConnection
+from serverless_chat.gateway.connection import LiveConnection
 
 _SHORT = struct.Struct("!BB").pack
 _MEDIUM = struct.Struct("!BBH").pack

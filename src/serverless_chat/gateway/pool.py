@@ -1,13 +1,11 @@
 """The threads the local gateway runs invocations on: one while it keeps up, more when not.
 
 Handlers that compute contend for the interpreter lock, and every hand-over between threads
-costs a context switch or two: in the throughput benchmark (same-run ratios against the
-bare broadcast server) four pooled threads taking turns delivered x0.71-0.81 and spent
-x2.15-2.39 the CPU per delivery, one thread x0.83-0.86 and x1.93-2.07. (Since the outbox
-writes are coalesced both deliver about x1.0, bound by the load generator, and four threads
-still spend more: x1.08-1.15 the CPU per delivery against x0.96.) But an invocation
-that blocks (a network call, a sleep, a function hung past its Timeout) must not hold up the
-others: on Lambda each runs in an environment of its own.
+costs a context switch or two: in the throughput benchmark several pooled threads taking
+turns deliver less and spend more CPU per delivery than one thread does (docs/performance.md
+has the figures). But an invocation that blocks (a network call, a sleep, a function hung
+past its Timeout) must not hold up the others: on Lambda each runs in an environment of its
+own.
 
 So one thread, the primary, takes the work as it comes. When the oldest invocation still
 waiting has waited ``patience`` (2 ms; a chat message takes about 0.05 ms), a helper thread

@@ -24,6 +24,7 @@ from aiohttp import web
 
 from serverless_chat.gateway import not_emulated, sigv4
 from serverless_chat.gateway.callback_api import CallbackApi
+from serverless_chat.gateway.connection import LiveConnection
 from serverless_chat.gateway.core import GatewayCore
 from serverless_chat.gateway.dynamodb_local import EmbeddedDynamoDb
 from serverless_chat.gateway.egress import EgressProxy, proxy_environment
@@ -38,16 +39,17 @@ from serverless_chat.gateway.functions import FunctionRunner, RunnerConfig, forg
 from serverless_chat.gateway.guard import Guard, middleware
 from serverless_chat.gateway.intrinsics import ACCOUNT_ID
 from serverless_chat.gateway.lambda_api import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, LambdaApi
-from serverless_chat.gateway.registry import ConnectionRegistry, LiveConnection
+from serverless_chat.gateway.registry import ConnectionRegistry
 from serverless_chat.gateway.services import (
     InProcessCallbacks,
     LocalApp,
     LocalServices,
     load_hook,
 )
-from serverless_chat.gateway.tables import code_snapshot, create_table
+from serverless_chat.gateway.tables import create_table
 from serverless_chat.gateway.template import FunctionSpec, WebSocketApiSpec, read_api
 from serverless_chat.gateway.tls import make_certificate, server_context
+from serverless_chat.gateway.watch import watch
 from serverless_chat.gateway.websocket import GOING_AWAY, Limits, WebSocketEndpoint
 
 log = logging.getLogger("serverless_chat.gateway")
@@ -418,16 +420,8 @@ class LocalGateway:
         """Reload the functions when a .py file under their Code folders changes; the
         connections stay open."""
         folders = {f.code_dir for f in self.api.functions.values() if f.code_dir is not None}
-        snapshot = await asyncio.to_thread(code_snapshot, folders)
-        while True:
-            await asyncio.sleep(self.config.watch_interval)
-            current = await asyncio.to_thread(code_snapshot, folders)
-            if current != snapshot:
-                snapshot = current
-                reloaded = await self.functions.reload(
-                    functools.partial(forget_modules, folders, self._host_modules)
-                )
-                log.info("code changed: reloaded %d function(s)", reloaded)
+        forget = functools.partial(forget_modules, folders, self._host_modules)
+        await watch(folders, self.config.watch_interval, lambda: self.functions.reload(forget))
 
     async def stop(self) -> None:
         """Refuse new clients, close every open one with 1001 and run their $disconnects

@@ -1,17 +1,12 @@
-"""Small helpers of the gateway's own: the template's tables on a DynamoDB endpoint, and a
-snapshot of code folders for --watch."""
+"""The template's tables on a DynamoDB endpoint, made as the template declares them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from serverless_chat.gateway.template import TableSpec
-
-_SKIP_DIRS = {"__pycache__", ".venv", ".git", "node_modules"}
 
 
 def create_table(client: Any, table: TableSpec) -> bool:
@@ -43,14 +38,3 @@ def create_table(client: Any, table: TableSpec) -> bool:
             TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
         )
     return True
-
-
-def code_snapshot(folders: Iterable[Path]) -> dict[str, int]:
-    """Every .py file under the folders, with its modification time and size."""
-    found: dict[str, int] = {}
-    for folder in folders:
-        for path in folder.rglob("*.py"):
-            if _SKIP_DIRS.isdisjoint(path.parts):
-                stat = path.stat()
-                found[str(path)] = stat.st_mtime_ns ^ stat.st_size
-    return found

@@ -20,8 +20,9 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from serverless_chat.gateway.connection import LiveConnection
 from serverless_chat.gateway.core import Accepted, GatewayCore, Handshake
-from serverless_chat.gateway.registry import MAX_POST_BYTES, ConnectionRegistry, LiveConnection
+from serverless_chat.gateway.registry import MAX_POST_BYTES, ConnectionRegistry
 
 log = logging.getLogger("serverless_chat.gateway")
 

@@ -10,8 +10,9 @@ from aiohttp import WSMsgType, web
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
+from serverless_chat.gateway.connection import LiveConnection
 from serverless_chat.gateway.events import ConnectionMeta
-from serverless_chat.gateway.registry import ConnectionRegistry, LiveConnection
+from serverless_chat.gateway.registry import ConnectionRegistry
 
 
 def decode(stream: bytes) -> list[str | bytes]:

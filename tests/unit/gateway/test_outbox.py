@@ -7,8 +7,9 @@ import asyncio
 
 import pytest
 
+from serverless_chat.gateway.connection import LiveConnection
 from serverless_chat.gateway.outbox import Outbox, encode_frame, run_eagerly
-from serverless_chat.gateway.registry import ConnectionRegistry, LiveConnection
+from serverless_chat.gateway.registry import ConnectionRegistry
 from tests.unit.gateway.fake_socket import (
     FakeSocket,
     FakeTransport,

@@ -100,12 +100,15 @@ async def test_jwks_mode_checks_rs256_tokens_against_the_key_set(tmp_path: Path)
     )
     try:
         now = int(time.time())
-        token = jwt.encode(
-            {"sub": "c-1", "cognito:username": "zoe", "exp": now + 60},
-            private,
-            algorithm="RS256",
-            headers={"kid": "k1"},
-        )
+
+        def cognito(**claims: object) -> str:
+            body = {"sub": "c-1", "cognito:username": "zoe", "exp": now + 60, **claims}
+            return jwt.encode(body, private, algorithm="RS256", headers={"kid": "k1"})
+
+        token = cognito(token_use="id")  # a Cognito ID token: no JwtAudience needed
+        with pytest.raises(InvalidStatus) as refused:  # an access token needs JwtAudience
+            await connect(f"{gateway.url}?token={cognito(token_use='access')}")
+        assert refused.value.response.status_code == 401
         async with connect(f"{gateway.url}?format=json&token={token}") as zoe:
             await zoe.send(json.dumps({"action": "who"}))
             assert json.loads(await recv(zoe))["names"] == ["zoe"]

@@ -8,6 +8,7 @@ the errors of :mod:`serverless_chat.errors`, never its SDK's.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 from typing import NamedTuple, Protocol
@@ -54,9 +55,49 @@ class ConnectionRecord(NamedTuple):
         return name_key(self.name)
 
 
+# Letters of other scripts that look like Latin ones, as their Latin twin: a name that
+# differs from another only by them is the same name to a reader (Unicode's confusables of
+# the Cyrillic and Greek letters most used to pass for Latin, after case folding; written
+# as escapes, since they look like the letters they pass for).
+_LOOKALIKES = str.maketrans(
+    {
+        "\u0430": "a",  # Cyrillic
+        "\u0435": "e",  # Cyrillic
+        "\u043e": "o",  # Cyrillic
+        "\u0440": "p",  # Cyrillic
+        "\u0441": "c",  # Cyrillic
+        "\u0443": "y",  # Cyrillic
+        "\u0445": "x",  # Cyrillic
+        "\u0456": "i",  # Cyrillic
+        "\u0458": "j",  # Cyrillic
+        "\u0455": "s",  # Cyrillic
+        "\u0501": "d",  # Cyrillic
+        "\u04bb": "h",  # Cyrillic
+        "\u04cf": "l",  # Cyrillic
+        "\u051b": "q",  # Cyrillic
+        "\u051d": "w",  # Cyrillic
+        "\u04af": "y",  # Cyrillic
+        "\u0261": "g",  # Cyrillic
+        "\u03b1": "a",  # Greek
+        "\u03bf": "o",  # Greek
+        "\u03c1": "p",  # Greek
+        "\u03bd": "v",  # Greek
+        "\u03b9": "i",  # Greek
+        "\u03ba": "k",  # Greek
+        "\u03c5": "u",  # Greek
+        "\u03c7": "x",  # Greek
+        "\u03b5": "e",  # Greek
+        "\u03c4": "t",  # Greek
+        "\u0131": "i",  # dotless i
+    }
+)
+
+
 def name_key(name: str) -> str:
-    """Names are unique without regard to case: 'Ana' and 'ana' are one name."""
-    return name.casefold()
+    """Names are one name whatever their case, their Unicode form and their look-alike
+    letters: 'Ana', 'ana', its full-width form (NFKC) and 'ana' with a Cyrillic a are one."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return folded if folded.isascii() else folded.translate(_LOOKALIKES)
 
 
 class Admission(NamedTuple):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -103,11 +104,12 @@ def validate_room(room: object, action: str | None = None) -> str:
 
 
 def validate_name(name: object, action: str | None = None, field: str = "name") -> str:
-    """A name, trimmed: 1-32 letters, digits, spaces and '_ - .'."""
+    """A name in its NFKC form (full-width and compatibility letters as their plain ones),
+    trimmed: 1-32 letters, digits, spaces and '_ - .'."""
     if not isinstance(name, str):
         raise ProtocolError("INVALID_NAME", "A name must be a string.", action)
     encodable(name, field, action)
-    trimmed = name.strip()
+    trimmed = name.strip() if name.isascii() else unicodedata.normalize("NFKC", name).strip()
     if not 1 <= len(trimmed) <= MAX_NAME_LENGTH or not all(
         c.isalpha() or c.isdigit() or c in _NAME_PUNCTUATION for c in trimmed
     ):

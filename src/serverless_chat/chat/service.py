@@ -234,10 +234,12 @@ class Chat:
         request = parse_send_message(body, self.settings.max_text_length)
         now = self._now_ms()
         if request.to is not None:
-            targets = self.store.named(request.to)
+            targets = _one_identity(self.store.named(request.to), sender.room)
             if not targets:
                 raise ProtocolError(
-                    "UNKNOWN_RECIPIENT", f'Nobody is called "{request.to}".', "sendMessage"
+                    "UNKNOWN_RECIPIENT",
+                    f'Nobody is called "{request.to}" in {sender.room}.',
+                    "sendMessage",
                 )
             direct = DirectFrame(self._new_id(), sender.name, targets[0].name, request.text, now)
             deliveries = plan(targets, _postable(direct.render), exclude=sender.connection_id)
@@ -421,6 +423,19 @@ def _postable(render: Callable[[str], bytes | None]) -> Callable[[str], bytes | 
             "sendMessage",
         )
     return lambda fmt: data if fmt == "json" else render(fmt)
+
+
+def _one_identity(named: list[ConnectionRecord], room: str) -> list[ConnectionRecord]:
+    """The connections of the one person a direct message in ``room`` is for: whoever holds
+    the name in that room (names are unique there) — every connection of theirs when they
+    are signed in (one token subject, in any room), else that connection alone. Someone who
+    takes the same name in another room is somebody else and hears nothing."""
+    holder = next((r for r in named if r.room == room), None)
+    if holder is None:
+        return []
+    if holder.principal:
+        return [r for r in named if r.principal == holder.principal]
+    return [holder]
 
 
 class _NoMetrics:

@@ -320,9 +320,11 @@ def test_a_vanished_sender_gets_nothing_and_nothing_breaks(world: World) -> None
 
 
 # -- direct messages ---------------------------------------------------------------
-def test_direct_message_reaches_every_connection_of_the_name_and_nobody_else(
+def test_a_direct_message_reaches_the_one_person_of_that_name_in_the_room(
     world: World,
 ) -> None:
+    """Names are unique within a room, not across rooms: whoever takes "bob" in another room
+    is somebody else, and must not read bob's direct messages."""
     world.connect("a", name="ana", format="json")
     world.connect("b1", name="bob", format="json")
     world.connect("b2", name="bob", room="dev")
@@ -338,10 +340,35 @@ def test_direct_message_reaches_every_connection_of_the_name_and_nobody_else(
         "sentAt": world.t0 + 1,  # the clock ticks once for the rate limit
     }
     assert world.frames("b1") == [direct]
-    assert world.frames("b2") == ["psst"]
+    assert world.frames("b2") == []
     assert world.frames("c") == []
     assert world.frames("a") == [direct]
     assert world.messages.latest("general", 10) == []
+
+
+def test_a_direct_message_to_someone_signed_in_reaches_every_connection_of_theirs(
+    world: World,
+) -> None:
+    """A signed-in person is their token's subject: their tabs and devices, in any room."""
+    world.connect("a", name="ana", format="json")
+    _signed_in(world, "b1", "sub-bob", "bob")
+    _signed_in(world, "b2", "sub-bob", "bob", room="dev")
+    _signed_in(world, "imposter", "sub-other", "bob", room="lobby")
+    world.clear()
+    assert world.say("a", "psst", to="bob") == 200
+    assert [f["text"] for f in world.frames("b1")] == ["psst"]
+    assert [f["text"] for f in world.frames("b2")] == ["psst"]
+    assert world.frames("imposter") == []
+
+
+def test_a_direct_message_to_a_name_not_in_the_room_is_refused(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    world.connect("b", name="bob", room="dev")
+    world.clear()
+    assert world.say("a", "psst", to="bob") == 400
+    (error,) = world.frames("a")
+    assert error["code"] == "UNKNOWN_RECIPIENT"
+    assert world.frames("b") == []
 
 
 # -- join ----------------------------------------------------------------------------
@@ -690,7 +717,7 @@ def _crowd(world: World, count: int, fmt: str = "json") -> list[str]:
     each in a who frame); the names, in who's order."""
     names = []
     for i in range(count):
-        name = "\U0001d400" * 28 + f"{i:04d}"  # MATHEMATICAL BOLD CAPITAL A: a letter
+        name = "\U00020000" * 28 + f"{i:04d}"  # a CJK ideograph of plane 2: a letter, NFKC-stable
         world.store.put(ConnectionRecord.opened(f"c{i:04d}", 0, name=name, format=fmt))
         world.store.claim_name("general", name, f"c{i:04d}", 0)
         world.connections.open.add(f"c{i:04d}")

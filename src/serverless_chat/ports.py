@@ -8,7 +8,6 @@ the errors of :mod:`serverless_chat.errors`, never its SDK's.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 from typing import NamedTuple, Protocol
@@ -96,8 +95,11 @@ _LOOKALIKES = str.maketrans(
 def name_key(name: str) -> str:
     """Names are one name whatever their case, their Unicode form and their look-alike
     letters: 'Ana', 'ana', its full-width form (NFKC) and 'ana' with a Cyrillic a are one."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return folded if folded.isascii() else folded.translate(_LOOKALIKES)
+    if name.isascii():  # (most names: no normalisation to do, nothing to import)
+        return name.casefold()
+    import unicodedata  # (here, not at import: the cold start stays boto3's alone)
+
+    return unicodedata.normalize("NFKC", name).casefold().translate(_LOOKALIKES)
 
 
 class Admission(NamedTuple):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import unicodedata
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -109,7 +108,12 @@ def validate_name(name: object, action: str | None = None, field: str = "name") 
     if not isinstance(name, str):
         raise ProtocolError("INVALID_NAME", "A name must be a string.", action)
     encodable(name, field, action)
-    trimmed = name.strip() if name.isascii() else unicodedata.normalize("NFKC", name).strip()
+    if name.isascii():
+        trimmed = name.strip()
+    else:
+        import unicodedata  # (here, not at import: the cold start stays boto3's alone)
+
+        trimmed = unicodedata.normalize("NFKC", name).strip()
     if not 1 <= len(trimmed) <= MAX_NAME_LENGTH or not all(
         c.isalpha() or c.isdigit() or c in _NAME_PUNCTUATION for c in trimmed
     ):

@@ -60,6 +60,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/dynamodb_cost.py --json bench/results/dynamodb-cost.json
 	$(BIN)/python bench/fanout.py --max 10000 --json bench/results/fanout.json
 	-$(BIN)/python bench/capacity.py --connections 15000 --json bench/results/capacity.json
+	$(BIN)/python scripts/performance_report.py
 
 # docs/screenshot.png, from a real browser chatting with a real gateway.
 screenshot: $(BIN)/.installed chromium

@@ -8,14 +8,23 @@ PORT ?= 8080
 .PHONY: serve test lint format clean chromium screenshot checkov soak bench
 CHECKOV_VENV := .venv-checkov
 
-# The venv is rebuilt when pyproject.toml changes; the stamp records a finished install.
+# The venv is rebuilt when pyproject.toml changes; each stamp records a finished install.
+# `make serve` installs what the chat needs to run (and the terminal client's prompt);
+# `make test` and the other targets add the dev toolchain (playwright, moto, mypy …).
+$(BIN)/.installed-serve: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[client]'
+	touch $@
+
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $@
+	$(BIN)/python -m pip install --quiet -e '.[dev,client]'
+	touch $(BIN)/.installed-serve $@
 
-serve: $(BIN)/.installed
+# `make serve PORT=9000 HOST=0.0.0.0` to choose where it listens.
+serve: $(BIN)/.installed-serve
 	$(BIN)/serverless-chat serve --host $(HOST) --port $(PORT)
 
 # The browser tests drive Debian's Chromium: install it when it is missing and apt can.

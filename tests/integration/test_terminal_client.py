@@ -1,27 +1,52 @@
-"""`serverless-chat connect` with stdin as a pipe, against a live gateway."""
+"""`serverless-chat connect` against a live gateway: piped, in a pseudo-terminal, refused,
+closed by the server, reconnecting."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import pty
+import select
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 
 from serverless_chat.chat.replies import USAGE_PREFIX
 from serverless_chat.gateway.server import LocalGateway
+from tests.conftest import ROOT
 from tests.integration.conftest import recv
+from tests.served import ServedGateway
+
+CLIENT = [sys.executable, "-m", "serverless_chat.cli", "connect"]
 
 
-def _client(url: str, stdin: str, *flags: str) -> subprocess.CompletedProcess[str]:
+def _client(
+    url: str, stdin: str, *flags: str, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "serverless_chat.cli", "connect", url, "--wait", "1", *flags],
+        [*CLIENT, url, "--wait", "1", *flags],
         input=stdin,
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=timeout,
     )
+
+
+async def _texts(listener: ClientConnection, count: int, timeout: float = 30) -> list[str]:
+    """The texts of the next ``count`` message frames a json listener receives."""
+    texts: list[str] = []
+    deadline = time.monotonic() + timeout
+    while len(texts) < count:
+        frame = json.loads(await recv(listener, max(0.1, deadline - time.monotonic())))
+        if frame.get("type") == "message":
+            texts.append(frame["text"])
+    return texts
 
 
 async def test_lines_become_send_message_and_replies_are_printed(chat: LocalGateway) -> None:
@@ -29,7 +54,9 @@ async def test_lines_become_send_message_and_replies_are_printed(chat: LocalGate
         result = await asyncio.to_thread(_client, chat.url, 'Hello AWS\n{"action": "whatever"}\n')
         assert await recv(listener) == "Hello AWS"
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(USAGE_PREFIX)
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith(": Hello AWS")  # its own message, once the chat has it
+    assert lines[1].startswith(USAGE_PREFIX)
     assert "Traceback" not in result.stderr
 
 
@@ -47,17 +74,18 @@ async def test_raw_sends_lines_untouched(chat: LocalGateway) -> None:
 
 @pytest.mark.parametrize(
     ("flags", "printed"),
-    [((), ["ana: to the terminal"]), (("--format", "raw"), ["to the terminal"])],
+    [
+        ((), ["ana: to the terminal"]),
+        (("--format", "raw"), ["to the terminal"]),
+        (("--format", "json"), ["message"]),
+    ],
 )
 async def test_received_frames_are_printed(
     chat: LocalGateway, flags: tuple[str, ...], printed: list[str]
 ) -> None:
     async with connect(chat.url + "?name=ana") as talker:
         process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "serverless_chat.cli",
-            "connect",
+            *CLIENT,
             chat.url,
             "--wait",
             "2",
@@ -71,17 +99,228 @@ async def test_received_frames_are_printed(
         assert process.stdin is not None
         process.stdin.close()
         out, _ = await asyncio.wait_for(process.communicate(), 10)
-    assert out.decode().splitlines() == printed
+    lines = out.decode().splitlines()
+    if flags[-1:] == ("json",):
+        lines = [json.loads(line)["type"] for line in lines]
+    assert lines == printed
+
+
+async def test_a_hundred_piped_lines_all_arrive_in_order(chat: LocalGateway) -> None:
+    """Past the rate limit (10 a second, bursts of 20) the client waits and sends again."""
+    lines = [str(i) for i in range(1, 101)]
+    async with connect(chat.url + "?format=json") as listener:
+        result, heard = await asyncio.gather(
+            asyncio.to_thread(_client, chat.url, "\n".join(lines) + "\n", timeout=60),
+            _texts(listener, 100, timeout=60),
+        )
+    assert heard == lines
+    assert result.returncode == 0, result.stderr
+    assert [line.split(": ", 1)[1] for line in result.stdout.splitlines()] == lines
+    assert "RATE_LIMITED" not in result.stdout + result.stderr
+
+
+async def test_banner_and_the_rooms_recent_history_on_connect(chat: LocalGateway) -> None:
+    async with connect(chat.url + "?name=ana&room=dev&format=json") as ana:
+        for text in ("first", "second"):
+            await ana.send(json.dumps({"action": "sendMessage", "message": text}))
+            await recv(ana)
+        text = await asyncio.to_thread(_client, chat.url + "?room=dev&name=zoe", "")
+        as_json = await asyncio.to_thread(
+            _client, chat.url + "?room=dev&name=cy", "", "--format", "json"
+        )
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.splitlines() == ["ana: first", "ana: second"]
+    assert f"Connected to {chat.url} as zoe in dev" in text.stderr
+    history = json.loads(as_json.stdout.splitlines()[0])
+    assert history["type"] == "history"
+    assert [m["text"] for m in history["messages"]] == ["first", "second"]
+    assert "ref" not in history
+
+
+async def test_commands_in_a_pipe(chat: LocalGateway) -> None:
+    async with connect(chat.url + "?name=bob&format=json") as bob:
+        script = "/name ana\n/who\n/dm bob psst\n/join dev\n/quit\nnever sent\n"
+        result = await asyncio.to_thread(_client, chat.url, script)
+        frames = [json.loads(await recv(bob)) for _ in range(4)]
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "* you are ana in general",
+        "* in general: ana, bob",
+        "[direct] ana → bob: psst",
+        "* you are ana in dev",
+        "* no earlier messages in dev",
+    ]
+    assert [(f["type"], f.get("event")) for f in frames] == [
+        ("presence", "joined"),
+        ("presence", "renamed"),
+        ("direct", None),
+        ("presence", "left"),
+    ]
+    assert frames[2]["text"] == "psst"
+
+
+async def test_a_refused_line_in_a_pipe_exits_non_zero(chat: LocalGateway) -> None:
+    result = await asyncio.to_thread(_client, chat.url, "/join Not A Room\n")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "! INVALID_ROOM: A room is 1-64 characters of a-z, 0-9, '_' and '-'."
+    ]
+
+
+async def test_a_refused_handshake_prints_the_reason(chat: LocalGateway) -> None:
+    async with connect(chat.url + "?name=ana"):
+        result = await asyncio.to_thread(_client, chat.url + "?name=ana", "hi\n")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        'error: the chat refused the connection: "ana" is taken in general. (HTTP 409 NAME_TAKEN)'
+    )
+
+
+async def test_a_close_by_the_server_is_shown_at_once_and_exits_non_zero(
+    chat: LocalGateway,
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *CLIENT,
+        chat.url,
+        stdin=asyncio.subprocess.PIPE,  # left open: the client is not told to leave
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    while len(chat.registry) < 1:
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.3)
+    await chat.registry.close(chat.registry.ids()[0], 1001, "Going away")
+    status = await asyncio.wait_for(process.wait(), 5)
+    assert process.stderr is not None
+    err = (await process.stderr.read()).decode()
+    assert status == 1
+    assert "The server closed the connection: 1001 (going away" in err
+    assert "Traceback" not in err
 
 
 def test_connection_refused_is_one_clear_error() -> None:
     result = _client("ws://127.0.0.1:9/production", "")
     assert result.returncode == 1
-    assert "cannot connect" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "error: cannot connect to ws://127.0.0.1:9/production: connection refused"
+    )
 
 
 def test_not_a_websocket_url() -> None:
     result = _client("http://example.invalid/", "")
     assert result.returncode == 2
-    assert "not a ws:// or wss:// URL" in result.stderr
+    assert "is not a ws:// or wss:// URL" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[ServedGateway]:
+    gateway = ServedGateway(tmp_path / "state", tmp_path / "serve.log", "--quiet")
+    gateway.start()
+    yield gateway
+    gateway.stop()
+
+
+def test_reconnect_restores_room_and_name_and_sends_what_waited(served: ServedGateway) -> None:
+    process = subprocess.Popen(
+        [*CLIENT, served.url + "?room=dev&name=zoe", "--reconnect"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None
+    try:
+        time.sleep(1.5)
+        served.stop()
+        time.sleep(0.5)
+        process.stdin.write("sent once the chat is back\n")
+        process.stdin.flush()
+        served.start()
+
+        async def listen() -> list[str]:
+            async with connect(served.url + "?room=dev&format=json") as listener:
+                await listener.send('{"action": "history"}')
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline:
+                    frame = json.loads(await recv(listener, 20))
+                    if frame["type"] == "history" and frame["messages"]:
+                        return [f"{m['from']}: {m['text']}" for m in frame["messages"]]
+                    if frame["type"] == "message":
+                        return [f"{frame['from']}: {frame['text']}"]
+                    if frame["type"] == "history":
+                        await asyncio.sleep(0.3)
+                        await listener.send('{"action": "history"}')
+                return []
+
+        assert asyncio.run(listen()) == ["zoe: sent once the chat is back"]
+        process.stdin.close()
+        assert process.wait(10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.stderr is not None
+    err = process.stderr.read()
+    assert "The server closed the connection: 1001" in err
+    assert "Reconnected to" in err
+    assert "You are zoe in dev again." in err
+
+
+def _read_until(fd: int, wanted: bytes, timeout: float = 10) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while wanted not in seen:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"{wanted!r} never came; the screen had {seen[-600:]!r}")
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:  # the client ended
+                break
+    return seen
+
+
+async def test_in_a_terminal_the_prompt_keeps_what_is_typed_while_frames_arrive(
+    chat: LocalGateway,
+) -> None:
+    """A pseudo-terminal: prompt_toolkit draws the prompt; a frame arriving mid-line is
+    printed above it and the half-typed line goes on where it was."""
+    main, child = pty.openpty()
+    # (A pseudo-terminal with nobody behind it answers no cursor position request.)
+    env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    process = subprocess.Popen(
+        [*CLIENT, chat.url + "?name=zoe"],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        env=env,
+        cwd=ROOT,
+        close_fds=True,
+    )
+    os.close(child)
+    try:
+        start = await asyncio.to_thread(_read_until, main, b"as zoe in general; /help")
+        os.write(main, b"hel")
+        await asyncio.to_thread(_read_until, main, b"hel")
+        async with connect(chat.url + "?name=bob&format=json") as bob:
+            await bob.send('{"action": "sendMessage", "message": "hi zoe"}')
+            screen = await asyncio.to_thread(_read_until, main, b"bob: hi zoe")
+            after = await asyncio.to_thread(_read_until, main, b"hel")  # drawn again, below
+            assert b"hel" in after
+            os.write(main, b"lo\r")
+            while True:
+                frame = json.loads(await recv(bob))
+                if frame.get("type") == "message" and frame["from"] == "zoe":
+                    break
+            assert frame["text"] == "hello"
+            os.write(main, b"/quit\r")
+            status = await asyncio.to_thread(process.wait, 10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(main)
+    assert status == 0
+    assert b"Connected to" in start
+    assert b"Traceback" not in start + screen + after

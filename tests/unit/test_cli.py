@@ -1,11 +1,158 @@
-"""The command line: `bench` takes the benchmark's own options; others refuse unknown ones."""
+"""The command line: every command ends in a sentence, never a traceback; every option
+has help that shows its default; `bench` takes the benchmark's own options."""
 
 from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from serverless_chat import cli
 from serverless_chat.loadgen import bench
+
+NO_WEBSOCKET_API = "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n"
+
+BAD_ARGUMENTS = [
+    # serve: checked by the argument parser, before anything starts
+    ["serve", "--port", "99999"],
+    ["serve", "--port", "-5"],
+    ["serve", "--port", "eighty"],
+    ["serve", "--workers", "0"],
+    ["serve", "--idle-timeout", "-1"],
+    ["serve", "--idle-timeout", "nan"],
+    ["serve", "--max-connection-duration", "0"],
+    ["serve", "--max-frame-bytes", "0"],
+    ["serve", "--max-containers", "0"],
+    ["serve", "--max-connections", "0"],
+    ["serve", "--ping-interval", "-1"],
+    ["serve", "--callback-latency", "-5ms"],
+    ["serve", "--callback-latency", "soon"],
+    ["serve", "--dynamodb-endpoint", "notaurl"],
+    ["serve", "--allow-origin", "example.com"],
+    ["serve", "--hook", "no_colon"],
+    ["serve", "--parameter", "NoValue"],
+    ["serve", "--quiet", "--log-level", "debug"],
+    ["serve", "--log-level", "loud"],
+    ["serve", "--state-dir", "/proc/nope"],
+    ["serve", "--template", "/nonexistent/template.yaml"],
+    ["serve", "--port", "0", "--log-function", "NoSuchFunction"],
+    ["serve", "--bogus"],
+    # connect
+    ["connect"],
+    ["connect", "notaurl"],
+    ["connect", "http://127.0.0.1:9/production"],
+    ["connect", "ws://127.0.0.1:9/production", "--wait", "-1"],
+    ["connect", "ws://127.0.0.1:9/production", "--format", "xml"],
+    ["connect", "ws://127.0.0.1:9/production"],  # nothing listens there
+    # deploy, destroy, outputs
+    ["deploy", "--parameter", "NoValue"],
+    ["deploy", "--endpoint-url", "notaurl"],
+    ["destroy", "--endpoint-url", "http://127.0.0.1:4566/some/path"],
+    ["outputs", "--bogus"],
+    # template
+    ["template", "--template", "/nonexistent/template.yaml"],
+    ["template", "--template", "{no_websocket_api}", "--standalone"],
+    ["template", "-o", "/nonexistent/dir/x.yaml"],
+    # token
+    ["token"],
+    ["token", "--name", "ana", "--ttl", "-10"],
+    ["token", "--name", "ana", "--ttl", "soon"],
+    ["token", "--name", "bad name!!"],
+    ["token", "--name", "ana", "--sub", " "],
+    # web-export
+    ["web-export"],
+    ["web-export", "/etc/passwd/x"],
+    ["web-export", "{tmp}/site", "--ws", "not a url"],
+    # bench, and no command at all
+    ["bench", "--clients", "many"],
+    [],
+    ["frobnicate"],
+]
+
+
+@pytest.mark.parametrize("argv", BAD_ARGUMENTS, ids=" ".join)
+def test_bad_arguments_end_in_one_sentence_and_a_non_zero_exit(
+    argv: list[str], tmp_path: Path
+) -> None:
+    template = tmp_path / "no-api.yaml"
+    template.write_text(NO_WEBSOCKET_API)
+    argv = [a.format(no_websocket_api=template, tmp=tmp_path) for a in argv]
+    result = subprocess.run(
+        [sys.executable, "-m", "serverless_chat.cli", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(cli.__file__).resolve().parents[2],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AWS_REGION": "us-east-1"},
+    )
+    assert result.returncode != 0
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert lines[0].startswith(("error:", "serverless-chat")), lines[0]
+
+
+def test_a_reader_that_leaves_early_is_no_traceback(tmp_path: Path) -> None:
+    """`serverless-chat token … | head -c 30`"""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    command = f"{sys.executable} -m serverless_chat.cli token --name ana | head -c 30"
+    for _ in range(5):
+        result = subprocess.run(
+            ["bash", "-o", "pipefail", "-c", command],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=env,
+            cwd=Path(cli.__file__).resolve().parents[2],
+        )
+        assert len(result.stdout) == 30
+        assert result.stderr == ""
+
+
+def _options() -> list[tuple[str, argparse.Action]]:
+    parser = cli._parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    found = []
+    for name, command in subparsers.choices.items():
+        for action in command._actions:
+            if not isinstance(action, argparse._HelpAction):
+                found.append((name, action))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("command", "action"),
+    _options(),
+    ids=[f"{c} {a.dest}" for c, a in _options()],
+)
+def test_every_option_has_help_and_says_its_default(command: str, action: argparse.Action) -> None:
+    """Flags (off unless given), required and repeatable options aside, the help says what
+    happens without the option."""
+    assert action.help, f"{command} {action.option_strings or action.dest} has no help"
+    help_text = cli._HelpFormatter(prog="x")._get_help_string(action) or ""
+    flag = action.nargs == 0
+    repeatable = isinstance(action, argparse._AppendAction) and action.default == []
+    if action.option_strings and not (flag or action.required or repeatable):
+        assert "default" in help_text, f"{command} {action.option_strings}: {help_text}"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["serve"], ["connect"], ["deploy"], ["template"], ["token"], ["web-export"]],
+)
+def test_help_has_no_restructuredtext_markup(argv: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "serverless_chat.cli", *argv, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0
+    assert not re.search(r"``|`[^`]+`|:\w+:`", result.stdout), result.stdout
 
 
 def test_bench_passes_its_options_to_the_benchmark(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -16,28 +163,39 @@ def test_bench_passes_its_options_to_the_benchmark(monkeypatch: pytest.MonkeyPat
 
 
 def test_another_command_refuses_an_unknown_option(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as stopped:
-        cli.main(["template", "--bogus"])
-    assert stopped.value.code == 2
-    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+    assert cli.main(["template", "--bogus"]) == 2
+    assert capsys.readouterr().err == (
+        "serverless-chat template: error: unrecognized arguments: --bogus"
+        " (see serverless-chat template --help)\n"
+    )
 
 
-def test_the_serve_log_escapes_control_characters() -> None:
-    """Clients' and functions' words reach the gateway's text log; a newline in them cannot
-    forge a line, a terminal escape cannot clear the screen (issue: log injection)."""
-    import io
+def test_log_function_keeps_one_functions_invocation_lines() -> None:
     import logging
 
-    from serverless_chat.cli import _PrintableFormatter
+    keep = cli._OneFunction({"serverless-chat-join"})
 
-    out = io.StringIO()
-    handler = logging.StreamHandler(out)
-    handler.setFormatter(_PrintableFormatter("%(name)s %(message)s"))
-    logger = logging.getLogger("test.printable")
-    logger.addHandler(handler)
-    logger.propagate = False
-    logger.warning("kid %s", "a\n2026-12-01 serverless_chat.gateway forged \x1b[2J")
-    assert (
-        out.getvalue()
-        == "test.printable kid a\\n2026-12-01 serverless_chat.gateway forged \\x1b[2J\n"
-    )
+    def record(msg: str, *args: object) -> logging.LogRecord:
+        return logging.LogRecord("serverless_chat.lambda", logging.INFO, "", 0, msg, args, None)
+
+    start = "START RequestId: %s Version: $LATEST Function: %s"
+    report = "REPORT RequestId: %s Function: %s Duration: %.2f ms"
+    lines = [
+        record(start, "r1", "serverless-chat-join"),
+        record(start, "r2", "serverless-chat-who"),
+        record("END RequestId: %s", "r2"),
+        record("END RequestId: %s", "r1"),
+        record(report, "r2", "serverless-chat-who", 1.0),
+        record(report, "r1", "serverless-chat-join", 1.0),
+        record("[%s] %s", "serverless-chat-who", "a print"),
+        record("[%s] %s", "serverless-chat-join", "its print"),
+        record("not an invocation line"),
+    ]
+    kept = [r.getMessage().split(" ", 2)[:2] for r in lines if keep.filter(r)]
+    assert kept == [
+        ["START", "RequestId:"],
+        ["END", "RequestId:"],
+        ["REPORT", "RequestId:"],
+        ["[serverless-chat-join]", "its"],
+        ["not", "an"],
+    ]

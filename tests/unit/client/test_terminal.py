@@ -35,3 +35,49 @@ def test_the_client_asks_for_text_unless_the_url_names_a_format(url: str, expect
     from serverless_chat.client.terminal import with_format
 
     assert with_format(url, "text") == expected
+
+
+def test_a_close_in_words() -> None:
+    from serverless_chat.client.terminal import close_words
+
+    assert close_words(1001, "Going away").startswith("1001 (going away: the server is")
+    assert not close_words(1001, "Going away").endswith('"Going away"')  # said once
+    assert close_words(1009, "Frame of 40000 bytes") == (
+        '1009 (message too big) "Frame of 40000 bytes"'
+    )
+    assert close_words(None, "") == "1006 (the connection was lost without a close frame)"
+    assert close_words(4000, "") == "4000 (application-defined)"
+
+
+def test_rate_limited_waits_one_token_at_the_rate_the_chat_names() -> None:
+    from serverless_chat.client.terminal import _retry_after
+
+    message = "Too many requests: at most 10 a second (bursts of 20). Wait a moment."
+    assert _retry_after(message, 1) == pytest.approx(0.1)
+    assert _retry_after(message, 3) == pytest.approx(0.4)
+    assert _retry_after(message, 20) == 2.0
+    assert _retry_after("something else", 1) == pytest.approx(0.1)
+
+
+def test_which_refusals_a_retry_cannot_mend() -> None:
+    from serverless_chat.client.terminal import Refused
+
+    assert Refused(409, "NAME_TAKEN", "taken").final
+    assert Refused(401, "", "Unauthorized").final
+    assert not Refused(503, "", "too many connections").final
+    assert not Refused(429, "", "slow down").final
+    assert str(Refused(409, "NAME_TAKEN", '"ana" is taken in general.')) == (
+        '"ana" is taken in general. (HTTP 409 NAME_TAKEN)'
+    )
+
+
+def test_the_client_talks_json_and_reconnects_where_it_is() -> None:
+    from serverless_chat.client.terminal import TerminalClient
+
+    client = TerminalClient("ws://h:1/production?token=abc&format=raw&room=dev")
+    assert client.fmt == "raw"  # the URL's format is how frames are printed
+    assert client.url() == "ws://h:1/production?token=abc&room=dev&format=json"
+    client.room, client.name = "lobby", "ana maria"
+    assert client.url() == "ws://h:1/production?token=abc&room=lobby&name=ana+maria&format=json"
+    assert client.address == "ws://h:1/production"
+    assert TerminalClient("ws://h:1/production", fmt="json").fmt == "json"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.served import ServedGateway
@@ -176,3 +177,187 @@ def test_every_control_has_a_label(open_page: Any) -> None:
         ".filter(e => !e.labels || e.labels.length === 0).map(e => e.id)"
     )
     assert unlabelled == []
+
+
+# -- a room with history, as people find one ---------------------------------------------
+
+
+def seed(gateway: ServedGateway, room: str, count: int) -> list[str]:
+    """``count`` messages said in ``room`` by three people, before anyone opens the page."""
+    import json
+
+    from websockets.sync.client import connect
+
+    texts = [f"message {i:02d}: " + "some words " * (i % 5) for i in range(1, count + 1)]
+    names = ["ana-seed", "bob-seed", "cy-seed"]
+    query = f"?room={room}&format=json&name="
+    with (
+        connect(gateway.url + query + names[0]) as a,
+        connect(gateway.url + query + names[1]) as b,
+        connect(gateway.url + query + names[2]) as c,
+    ):
+        for i, text in enumerate(texts):
+            sender = (a, b, c)[i % 3]
+            sender.send(json.dumps({"action": "sendMessage", "message": text, "ref": str(i)}))
+            while json.loads(sender.recv(10)).get("ref") != str(i):
+                pass
+    return [t.strip() for t in texts]
+
+
+def in_view(page: Any, selector: str) -> None:
+    expect(page.locator(selector)).to_be_in_viewport(ratio=1)
+
+
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1280, "height": 800}, {"width": 360, "height": 740}], ids=str
+)
+def test_a_long_room_opens_on_one_screen_at_its_newest_message(
+    open_page: Any, gateway: ServedGateway, viewport: dict[str, int]
+) -> None:
+    said = seed(gateway, "lobby", 65)
+    page = open_page("?room=lobby&name=zoe", viewport=viewport)
+    expect(texts(page)).to_have_count(50)
+    newest = page.locator("#messages li:not(.system)").last
+    expect(newest.locator(".text")).to_have_text(said[-1])
+    expect(newest).to_be_in_viewport(ratio=1)
+    for selector in ("#message-input", "#status", "#composer button[type=submit]"):
+        in_view(page, selector)
+    # The page itself never scrolls: only the message list does.
+    sizes = page.evaluate("[document.scrollingElement.scrollHeight, window.innerHeight]")
+    assert sizes[0] <= sizes[1]
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    page.mouse.move(viewport["width"] - 20, viewport["height"] // 2)
+    page.mouse.wheel(0, -2500)
+    expect(newest).not_to_be_in_viewport()
+    for selector in ("#message-input", "#status"):
+        in_view(page, selector)
+    # Back at the bottom, what arrives stays in view.
+    page.mouse.wheel(0, 100_000)
+    expect(newest).to_be_in_viewport(ratio=1)
+    say(page, "the newest now")
+    last = page.locator("#messages li:not(.system)").last
+    expect(last.locator(".text")).to_have_text("the newest now")
+    expect(last).to_be_in_viewport(ratio=1)
+
+
+def test_new_messages_while_scrolled_up_wait_behind_a_marker(
+    open_page: Any, gateway: ServedGateway
+) -> None:
+    seed(gateway, "lobby", 65)
+    zoe = open_page("?room=lobby&name=zoe")
+    ana = open_page("?room=lobby&name=ana")
+    expect(zoe.locator("#people li")).to_have_count(2)
+    zoe.locator("#messages").evaluate("list => { list.scrollTop = 0; }")
+    zoe.wait_for_timeout(100)
+    say(ana, "while you read")
+    say(ana, "and another")
+    jump = zoe.locator("#jump")
+    expect(jump).to_have_text("2 new messages ↓")
+    newest = zoe.locator("#messages li:not(.system)").last
+    expect(newest.locator(".text")).to_have_text("and another")
+    expect(newest).not_to_be_in_viewport()
+    jump.click()
+    expect(newest).to_be_in_viewport(ratio=1)
+    expect(jump).to_be_hidden()
+    expect(zoe.locator("#message-input")).to_be_focused()
+
+
+def test_older_messages_keep_the_reader_where_they_were(
+    open_page: Any, gateway: ServedGateway
+) -> None:
+    said = seed(gateway, "lobby", 65)
+    page = open_page("?room=lobby")
+    expect(texts(page)).to_have_count(50)
+    shown_id = page.locator("#messages li:not(.system)").first.get_attribute("data-id")
+    first_shown = page.locator(f'#messages li[data-id="{shown_id}"]')
+    page.locator("#messages").evaluate("list => { list.scrollTop = 0; }")
+    page.click("#older")
+    expect(texts(page)).to_have_count(65)
+    expect(texts(page).first).to_have_text(said[0])
+    expect(first_shown).to_be_in_viewport()  # the page added above it, it did not jump
+
+
+def test_at_360_pixels_the_people_list_opens_with_its_toggle(open_page: Any) -> None:
+    ana = open_page("?name=ana")
+    page = open_page("?name=zoe", viewport={"width": 360, "height": 740})
+    toggle = page.locator("#people-toggle")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_contain_text("2 people")
+    expect(page.locator("#people")).to_be_hidden()
+    toggle.click()
+    expect(page.locator("#people li")).to_have_text(["ana", "zoe"])
+    expect(page.locator("#people")).to_be_visible()
+    toggle.click()
+    expect(page.locator("#people")).to_be_hidden()
+    assert ana.locator("#people").is_visible()  # wide: open from the start
+
+
+def test_a_taken_name_says_so_by_its_field_and_the_page_stops_trying(
+    open_page: Any, gateway: ServedGateway
+) -> None:
+    from websockets.sync.client import connect
+
+    with connect(gateway.url + "?name=ana"):
+        opened: list[str] = []
+        page = open_page("?name=ana")
+        page.on("websocket", lambda socket: opened.append(socket.url))
+        expect(page.locator("#name-error")).to_have_text('"ana" is taken in general.')
+        expect(page.locator("#name-input")).to_have_value("ana")  # to mend, not retype
+        expect(page.locator("#status")).to_have_attribute("data-state", "connected")
+        page.wait_for_timeout(3000)
+        assert opened == []  # no retry loop: the page is in, under a guest name
+        expect(page.locator("#status")).to_have_attribute("data-state", "connected")
+        expect(page.locator("#people li.me")).to_contain_text("guest-")
+        set_name(page, "ana2")
+        expect(page.locator("#name-error")).to_be_hidden()
+
+
+def test_a_refused_room_in_the_address_says_why_by_its_field(open_page: Any) -> None:
+    page = open_page("?room=Not%20A%20Room&name=zoe")
+    expect(page.locator("#room-error")).to_contain_text("A room is 1-64 characters")
+    expect(page.locator("#room-input")).to_have_value("Not A Room")
+    expect(page.locator("#room-name")).to_have_text("general")  # where the page is instead
+    expect(page.locator("#people li.me")).to_have_text("zoe")
+
+
+def test_the_address_bar_follows_the_room(open_page: Any) -> None:
+    page = open_page("?name=zoe")
+    join(page, "dev")
+    page.wait_for_url("**/?name=zoe&room=dev")
+    page.reload()
+    expect(page.locator("#room-name")).to_have_text("dev")
+    expect(page.locator("#people li.me")).to_have_text("zoe")
+
+
+def test_a_direct_message_does_not_leave_the_next_one_private(open_page: Any) -> None:
+    ana, bob = open_page("?name=ana"), open_page("?name=bob")
+    expect(ana.locator("#to-select option")).to_have_count(2)
+    ana.select_option("#to-select", "bob")
+    say(ana, "just for bob")
+    expect(bob.locator("#messages li.direct .text")).to_have_text(["just for bob"])
+    expect(ana.locator("#to-select")).to_have_value("")
+    say(ana, "for everyone")
+    expect(texts(bob)).to_have_text(["just for bob", "for everyone"])
+    expect(bob.locator("#messages li.direct")).to_have_count(1)
+
+
+def test_offline_the_people_list_is_not_the_old_one(open_page: Any, gateway: ServedGateway) -> None:
+    zoe, ana = open_page("?name=zoe"), open_page("?name=ana")
+    expect(zoe.locator("#people li")).to_have_text(["ana", "zoe"])
+    ana.context.close()
+    gateway.stop()
+    expect(zoe.locator("#status")).to_have_attribute("data-state", "offline")
+    expect(zoe.locator("#people li")).to_have_text(["Nobody shown while offline"])
+    expect(zoe.locator("#to-select option")).to_have_count(1)
+    gateway.start()
+    expect(zoe.locator("#people li")).to_have_text(["zoe"], timeout=20_000)
+
+
+def test_the_server_field_shows_a_whole_url(open_page: Any) -> None:
+    page = open_page()
+    page.click("details.server summary")
+    url = "wss://abcdef1234.execute-api.eu-west-1.amazonaws.com/production"
+    page.fill("#server-input", url)
+    box = page.locator("#server-input")
+    fits = box.evaluate("e => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight")
+    assert fits, "the URL should be readable whole"

@@ -7,18 +7,26 @@
   const $ = (id) => document.getElementById(id);
   const el = {
     status: $("status"), statusText: $("status-text"), messages: $("messages"),
-    older: $("older"), composer: $("composer"), message: $("message-input"), to: $("to-select"),
-    composerError: $("composer-error"), nameForm: $("name-form"), name: $("name-input"),
-    nameError: $("name-error"), roomForm: $("room-form"), room: $("room-input"),
-    roomError: $("room-error"), roomName: $("room-name"), people: $("people"),
-    serverForm: $("server-form"), server: $("server-input"),
+    older: $("older"), jump: $("jump"), composer: $("composer"), message: $("message-input"),
+    to: $("to-select"), composerError: $("composer-error"), nameForm: $("name-form"),
+    name: $("name-input"), nameError: $("name-error"), roomForm: $("room-form"),
+    room: $("room-input"), roomError: $("room-error"), roomName: $("room-name"),
+    people: $("people"), peopleToggle: $("people-toggle"), peopleCount: $("people-count"),
+    peopleSection: document.querySelector(".people"), serverForm: $("server-form"),
+    server: $("server-input"),
   };
   const saved = window.sessionStorage; // per tab: a reload restores room and name
   const state = {
     url: null, socket: null, attempt: 0, timer: null, refs: 0, token: "",
     room: saved.getItem("chat.room") || "general",
-    name: saved.getItem("chat.name") || "",
+    wanted: saved.getItem("chat.name") || "", // the name this person asks for ("" = any)
+    name: "", // the name the chat gave this connection
+    welcomed: false, // this connection has had its welcome (so its room and name are known)
+    roomRefused: false, // the room field holds a room the chat refused
     names: new Set(), queue: [], pending: new Map(), seen: new Set(), oldest: null,
+    asked: new Map(), // ref -> {kind, value}: what a join or setName asked for
+    unread: 0,
+    stuck: true, // the list follows its newest message (the reader has not scrolled up)
   };
 
   // -- connection -------------------------------------------------------------------
@@ -27,10 +35,18 @@
     el.statusText.textContent = text;
   }
 
-  function connect() {
+  // A browser is not told why a handshake was refused (a taken name is 409, a bad room
+  // 400; the page sees only a close). So when one closes before it opened, the page
+  // connects once more without its name and room and asks for them with setName and
+  // join: their refusals are frames, with the chat's reason, shown next to the field.
+  // If that one does not open either, the server is away: back off and try again.
+  function connect(probe = false) {
     clearTimeout(state.timer);
-    const query = new URLSearchParams({ room: state.room, format: "json" });
-    if (state.name) query.set("name", state.name);
+    const query = new URLSearchParams({ format: "json" });
+    if (!probe) {
+      query.set("room", state.room);
+      if (state.wanted) query.set("name", state.wanted);
+    }
     if (state.token) query.set("token", state.token); // AuthMode hs256 / jwks
     let socket;
     try {
@@ -39,17 +55,30 @@
       setStatus("offline", `Cannot connect to ${state.url}: ${error.message}`);
       return;
     }
+    let opened = false;
     state.socket = socket;
     setStatus("connecting", "Connecting…");
     socket.addEventListener("open", () => {
+      opened = true;
       state.attempt = 0;
+      state.welcomed = false;
       setStatus("connected", "Connected");
-      send({ action: "join", room: state.room });
+      // The welcome says where this connection is and under which name; the room's
+      // latest messages follow it.
+      send({ action: "join", room: state.room, ref: ask("join", state.room) });
+      if (probe && state.wanted) {
+        send({ action: "setName", name: state.wanted, ref: ask("name", state.wanted) });
+      }
     });
     socket.addEventListener("message", (event) => receive(event.data));
     socket.addEventListener("close", () => {
       if (state.socket !== socket) return; // replaced on purpose
       state.socket = null;
+      clearPeople();
+      if (!opened && !probe) {
+        connect(true); // refused, or nobody there: the next one tells which
+        return;
+      }
       reconnectLater();
     });
   }
@@ -59,7 +88,7 @@
     const ceiling = Math.min(30000, 500 * 2 ** state.attempt);
     const delay = ceiling / 2 + Math.random() * (ceiling / 2);
     state.attempt += 1;
-    const hint = state.attempt > 3 && state.name ? ` (is the name "${state.name}" taken?)` : "";
+    const hint = state.attempt > 3 && state.token ? " (or is the token refused?)" : "";
     setStatus("offline", `Offline — reconnecting in ${Math.ceil(delay / 1000)} s${hint}`);
     state.timer = setTimeout(connect, delay);
   }
@@ -86,6 +115,12 @@
     return `${kind}-${state.refs}-${Date.now().toString(36)}`;
   }
 
+  function ask(kind, value) {
+    const ref = nextRef(kind);
+    state.asked.set(ref, { kind, value });
+    return ref;
+  }
+
   // -- what arrives -------------------------------------------------------------------
   function receive(data) {
     let frame;
@@ -102,31 +137,48 @@
 
   const handlers = {
     welcome(frame) {
-      const moved = frame.room !== state.room;
+      const asked = frame.ref ? state.asked.get(frame.ref) : undefined;
+      state.asked.delete(frame.ref);
+      const moved = frame.room !== state.room || !state.welcomed;
+      state.welcomed = true;
       state.room = frame.room;
       state.name = frame.name;
+      // A guest keeps its name across reconnects; a name asked for stays asked for
+      // until another is, even while the chat refuses it.
+      if (!state.wanted || (asked && asked.kind === "name")) state.wanted = frame.name;
       saved.setItem("chat.room", frame.room);
-      saved.setItem("chat.name", frame.name);
+      saved.setItem("chat.name", state.wanted);
       el.roomName.textContent = frame.room;
-      el.room.value = frame.room;
       el.name.value = frame.name;
-      hideError(el.nameError);
-      hideError(el.roomError);
+      if (frame.name === state.wanted) hideError(el.nameError);
+      if (asked && asked.kind === "join") {
+        state.roomRefused = false;
+        hideError(el.roomError);
+      }
+      // A refused room stays in its field, beside the reason, to be mended.
+      if (!state.roomRefused) el.room.value = frame.room;
+      followInAddressBar();
       if (moved) state.names.clear();
       send({ action: "who" });
       flushQueue();
     },
     history(frame) {
       const items = frame.messages.filter((m) => !state.seen.has(m.id)).map(messageItem);
+      frame.messages.forEach((m) => state.seen.add(m.id));
       if (frame.ref && frame.ref.startsWith("older")) {
-        el.messages.prepend(...items);
+        // Older messages above, and what was on screen stays where it was.
+        const list = el.messages;
+        const fromBottom = list.scrollHeight - list.scrollTop;
+        list.prepend(...items);
+        list.scrollTop = list.scrollHeight - fromBottom;
       } else {
         // The page that answers a join: the room's latest messages, then what is pending.
         state.seen.clear();
         frame.messages.forEach((m) => state.seen.add(m.id));
         const pending = [...el.messages.querySelectorAll("li.pending")];
+        el.older.hidden = !frame.next;
         el.messages.replaceChildren(...frame.messages.map(messageItem), ...pending);
-        scrollToEnd(true);
+        toBottom();
       }
       state.oldest = frame.next;
       el.older.hidden = !frame.next;
@@ -148,10 +200,15 @@
       renderPeople();
     },
     who(frame) {
-      state.names = new Set(frame.names);
+      if (frame.room !== state.room) return;
+      if (!frame.ref || !frame.ref.startsWith("who-more")) state.names = new Set();
+      frame.names.forEach((name) => state.names.add(name));
+      if (frame.next) send({ action: "who", after: frame.next, ref: nextRef("who-more") });
       renderPeople();
     },
     error(frame) {
+      const asked = frame.ref ? state.asked.get(frame.ref) : undefined;
+      state.asked.delete(frame.ref);
       const item = frame.ref && state.pending.get(frame.ref);
       if (item) {
         state.pending.delete(frame.ref);
@@ -160,8 +217,13 @@
         setNote(item, `Not sent: ${frame.message}`);
       } else if (frame.action === "setName") {
         showError(el.nameError, frame.message);
+        if (asked) el.name.value = asked.value; // to mend, not to type again
       } else if (frame.action === "join") {
         showError(el.roomError, frame.message);
+        state.roomRefused = true;
+        if (asked) el.room.value = asked.value;
+        // Not in a room of our asking yet: learn where this connection is.
+        if (!state.welcomed) send({ action: "join", room: "general", ref: ask("where", "general") });
       } else {
         showError(el.composerError, frame.message);
       }
@@ -177,9 +239,8 @@
       state.pending.delete(frame.ref);
       pending.replaceWith(item);
     } else {
-      el.messages.append(item);
+      arrive(item, true);
     }
-    scrollToEnd(Boolean(pending));
   }
 
   // -- rendering (text only: names and messages can never become markup) ----------------
@@ -220,16 +281,62 @@
   function addSystem(text, isError = false) {
     const item = node("li", "system", text);
     if (isError) item.classList.add("failed");
-    el.messages.append(item);
-    scrollToEnd(false);
+    arrive(item, false);
   }
 
+  // -- the list stays at the newest message unless the reader scrolled up ---------------
+  function atBottom() {
+    const list = el.messages;
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 48;
+  }
+
+  function toBottom() {
+    el.messages.scrollTop = el.messages.scrollHeight;
+    state.stuck = true;
+    state.unread = 0;
+    el.jump.hidden = true;
+  }
+
+  // A new item at the end: followed when the reader is at the end (or wrote it); else
+  // counted on the "new messages" button, which takes them down.
+  function arrive(item, counts, mine = false) {
+    const follow = mine || state.stuck;
+    el.messages.append(item);
+    if (follow) {
+      toBottom();
+    } else if (counts) {
+      state.unread += 1;
+      el.jump.textContent = `${state.unread} new message${state.unread === 1 ? "" : "s"} ↓`;
+      el.jump.hidden = false;
+    }
+  }
+
+  el.messages.addEventListener("scroll", () => {
+    state.stuck = atBottom();
+    if (state.stuck && !el.jump.hidden) toBottom();
+  });
+  // The pane changes size (a narrow screen turned, the people list opened, the "older"
+  // button shown): one that followed its newest message still does.
+  new ResizeObserver(() => {
+    if (state.stuck) el.messages.scrollTop = el.messages.scrollHeight;
+  }).observe(el.messages);
+  el.jump.addEventListener("click", () => {
+    toBottom();
+    el.message.focus();
+  });
+
+  // -- people ---------------------------------------------------------------------------
   function renderPeople() {
     const names = [...state.names].sort((a, b) => a.localeCompare(b));
-    el.people.replaceChildren(...names.map((name) => {
-      const item = node("li", name === state.name ? "me" : "", name);
-      return item;
-    }));
+    const online = Boolean(state.socket && state.socket.readyState === WebSocket.OPEN);
+    if (names.length || online) {
+      el.people.replaceChildren(...names.map((name) => node("li", name === state.name ? "me" : "", name)));
+    } else {
+      el.people.replaceChildren(node("li", "none", "Nobody shown while offline"));
+    }
+    el.peopleCount.textContent = online
+      ? `${names.length} ${names.length === 1 ? "person" : "people"}`
+      : "offline";
     const chosen = el.to.value;
     const options = [node("option", "", "Everyone")];
     options[0].value = "";
@@ -243,10 +350,31 @@
     el.to.value = names.includes(chosen) ? chosen : "";
   }
 
-  function scrollToEnd(force) {
-    const list = el.messages;
-    const near = list.scrollHeight - list.scrollTop - list.clientHeight < 120;
-    if (force || near) list.scrollTop = list.scrollHeight;
+  function clearPeople() {
+    state.names.clear(); // who was here is not known while offline
+    renderPeople();
+  }
+
+  // On a narrow screen the people list is closed until asked for.
+  const narrow = window.matchMedia("(max-width: 640px)");
+  function showPeople(open) {
+    el.peopleToggle.setAttribute("aria-expanded", String(open));
+    el.peopleSection.classList.toggle("collapsed", !open);
+  }
+  showPeople(!narrow.matches);
+  narrow.addEventListener("change", () => showPeople(!narrow.matches));
+  el.peopleToggle.addEventListener("click", () => {
+    showPeople(el.peopleToggle.getAttribute("aria-expanded") !== "true");
+  });
+
+  // -- the address bar names the room (and the name, when it named one): a reload stays --
+  function followInAddressBar() {
+    const params = new URLSearchParams(window.location.search);
+    params.set("room", state.room);
+    if (params.has("name")) params.set("name", state.wanted);
+    const next = `${window.location.pathname}?${params}${window.location.hash}`;
+    const now = `${window.location.pathname}${window.location.search}${window.location.hash}`;
+    if (next !== now) window.history.replaceState(null, "", next);
   }
 
   function showError(target, text) {
@@ -285,20 +413,20 @@
     });
     item.classList.add("pending", "mine");
     state.pending.set(frame.ref, item);
-    el.messages.append(item);
-    scrollToEnd(true);
+    arrive(item, false, true);
     if (!send(frame)) {
       state.queue.push(frame);
       setNote(item, "Offline: will be sent when the connection is back.");
     }
     el.message.value = "";
+    el.to.value = ""; // a direct message is one message: the next goes to everyone
   });
 
   el.nameForm.addEventListener("submit", (event) => {
     event.preventDefault();
     const name = el.name.value.trim();
-    if (!send({ action: "setName", name, ref: nextRef("name") })) {
-      state.name = name; // used when the connection comes back
+    if (!send({ action: "setName", name, ref: ask("name", name) })) {
+      state.wanted = name; // used when the connection comes back
       saved.setItem("chat.name", name);
     }
   });
@@ -306,7 +434,7 @@
   el.roomForm.addEventListener("submit", (event) => {
     event.preventDefault();
     const room = el.room.value.trim();
-    if (!send({ action: "join", room, ref: nextRef("join") })) {
+    if (!send({ action: "join", room, ref: ask("join", room) })) {
       state.room = room;
       saved.setItem("chat.room", room);
     }
@@ -316,10 +444,17 @@
     if (state.oldest) send({ action: "history", before: state.oldest, ref: nextRef("older") });
   });
 
+  el.server.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault(); // a URL is one line: Enter connects
+      el.serverForm.requestSubmit();
+    }
+  });
+
   el.serverForm.addEventListener("submit", (event) => {
     event.preventDefault();
     const url = el.server.value.trim();
-    if (!/^wss?:\/\//.test(url)) {
+    if (!/^wss?:\/\/\S+$/.test(url)) {
       setStatus("offline", "The server URL starts with ws:// or wss://");
       return;
     }
@@ -330,11 +465,12 @@
   async function start() {
     const params = new URLSearchParams(window.location.search);
     if (params.get("room")) state.room = params.get("room");
-    if (params.get("name")) state.name = params.get("name");
+    if (params.get("name")) state.wanted = params.get("name");
     state.token = params.get("token") || "";
     el.room.value = state.room;
-    el.name.value = state.name;
+    el.name.value = state.wanted;
     el.roomName.textContent = state.room;
+    renderPeople();
     let url = params.get("ws")
       || window.localStorage.getItem("chat.server");
     if (!url) {

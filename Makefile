@@ -71,6 +71,12 @@ bench: $(BIN)/.installed
 	-$(BIN)/python bench/capacity.py --connections 15000 --json bench/results/capacity.json
 	$(BIN)/python scripts/performance_report.py
 
+# infra/template.yaml, generated from infra/base.yaml and the function table in
+# src/serverless_chat/routes.py (a test fails when the committed file is not what they make).
+.PHONY: template
+template: $(BIN)/.installed
+	$(BIN)/python -m serverless_chat.deploy.stack_template infra/template.yaml
+
 # docs/screenshot.png, from a real browser chatting with a real gateway.
 screenshot: $(BIN)/.installed chromium
 	$(BIN)/python scripts/screenshot.py docs/screenshot.png

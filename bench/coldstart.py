@@ -25,8 +25,8 @@ import zipfile
 from pathlib import Path
 
 from serverless_chat.deploy.package import build_package
-from serverless_chat.handlers import ENTRY_MODULES
 from serverless_chat.loadgen.results import write_json
+from serverless_chat.routes import ENTRY_MODULES
 
 # Installed here (PyJWT's [crypto] extra, for the tests' RS256 keys) but not in the Lambda
 # package nor in the runtime: hidden from the probe, so PyJWT sees what it sees on Lambda.

@@ -3,6 +3,7 @@ a refused request is one error frame to its sender, with nothing stored or broad
 
 from __future__ import annotations
 
+import importlib
 import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -12,18 +13,14 @@ from hypothesis import strategies as st
 
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.gateway.routing import RouteSelector, select_route
+from serverless_chat.handlers.dependencies import Dependencies
 from serverless_chat.ports import ConnectionRecord
-from tests.conftest import CHAT_ROUTES
+from serverless_chat.routes import ACTIONS, ENTRY_MODULE_BY_ROUTE
+from tests.conftest import CHAT_ROUTES, load_event
 from tests.fakes import FakeConnections, MemoryConnectionStore, MemoryMessageStore
 
 POOL = ThreadPoolExecutor(4)
-ACTIONS = {
-    "sendMessage": Chat.send_message,
-    "join": Chat.join,
-    "setName": Chat.set_name,
-    "history": Chat.history,
-    "who": Chat.who,
-}
+SETTINGS = ChatSettings(rate_per_second=1000, burst=1000)
 ROUTES = set(CHAT_ROUTES)
 
 json_values = st.recursive(
@@ -72,16 +69,35 @@ def _world() -> tuple[Chat, MemoryConnectionStore, MemoryMessageStore, FakeConne
         store.put(ConnectionRecord.opened(cid, 0, room=room, name=name, format="json"))
         store.claim_name(room, name, cid, 0)
         connections.open.add(cid)
-    chat = Chat(store, messages, connections, POOL, ChatSettings(rate_per_second=1000, burst=1000))
+    chat = Chat(store, messages, connections, POOL, SETTINGS)
     return chat, store, messages, connections
+
+
+def _request(
+    action: str,
+    body: str | None,
+    store: MemoryConnectionStore,
+    messages: MemoryMessageStore,
+    connections: FakeConnections,
+) -> int:
+    """The status the action's own entry module answers ``body`` from "s" with."""
+    module = importlib.import_module(ENTRY_MODULE_BY_ROUTE[action])
+    handler = module.build_handler(
+        Dependencies(store, messages, lambda _event: connections, POOL, SETTINGS)
+    )
+    event = load_event("powertools/apiGatewayWebSocketApiMessage")
+    event["requestContext"].update(connectionId="s", routeKey=action)
+    event["body"] = body
+    status: int = handler(event, None)["statusCode"]
+    return status
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(action=st.sampled_from(sorted(ACTIONS)), body=bodies | st.none())
 def test_any_body_to_any_action_is_answered_never_raised(action: str, body: str | None) -> None:
-    chat, store, messages, connections = _world()
+    _, store, messages, connections = _world()
     before = dict(store.rows)
-    status = chat.request("s", action, body, ACTIONS[action])
+    status = _request(action, body, store, messages, connections)
     sender_frames = [json.loads(d) for d in connections.received("s")]
     others = (
         connections.posts[len(sender_frames) :]

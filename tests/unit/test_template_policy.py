@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from serverless_chat.gateway.cfn_yaml import load_template
-from tests.conftest import CHAT_ROUTES, TEMPLATE
+from tests.conftest import TEMPLATE
 
 MANAGE = "execute-api:ManageConnections"
 CONNECTIONS = {"Fn::GetAtt": ["ConnectionsTable", "Arn"]}
@@ -93,7 +93,19 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
     "WhoRole": [({UPDATE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
     "AuthorizeRole": [],  # plus ssm:GetParameter on the secret, with AuthMode hs256 only
 }
-ROUTES = set(CHAT_ROUTES)
+# Written here by hand, as EXPECTED is: this test is the oracle the generated template is
+# checked against, so it reads nothing of the function table it was made from.
+ROUTES = {
+    "$connect",
+    "$disconnect",
+    "$default",
+    "sendMessage",
+    "sendmessage",
+    "join",
+    "setName",
+    "history",
+    "who",
+}
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ SOURCE_ROOT = PACKAGE_DIR.parent
 PACKAGE = PACKAGE_DIR.name
 # What ships to Lambda: the handlers and all they import; never the dev-time tools.
 RUNTIME_PACKAGES = ("handlers", "chat", "adapters")
-RUNTIME_MODULES = ("__init__.py", "errors.py", "ports.py")
+RUNTIME_MODULES = ("__init__.py", "errors.py", "ports.py", "routes.py")
 # Pure-Python libraries the template ships beside the runtime code (the authorizer's PyJWT).
 VENDORED = ("jwt",)
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold

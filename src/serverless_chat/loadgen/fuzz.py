@@ -24,6 +24,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from serverless_chat.loadgen.process import GatewayProcess
+from serverless_chat.routes import ACTIONS
 
 PREFIX = "fuzz-ok-"
 
@@ -80,9 +81,7 @@ def chaos_frame(rng: random.Random) -> str | bytes:
     if kind == 2:
         return json.dumps(
             {
-                "action": rng.choice(
-                    ["sendMessage", "join", "setName", "history", "who", "$connect", "nope", ""]
-                ),
+                "action": rng.choice([*ACTIONS, "$connect", "nope", ""]),
                 "message": rng.choice([None, 7, [], {}, "", "\x00\ufeff\u202e"]),
                 "room": rng.choice(["", "UPPER", "x" * 65, None, "a/b"]),
                 "name": rng.choice(["", "<script>", "x" * 40, 5]),

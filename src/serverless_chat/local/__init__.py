@@ -36,10 +36,10 @@ from serverless_chat.local.adapters import (
 )
 from serverless_chat.local.web import web_routes
 from serverless_chat.ports import Connections
+from serverless_chat.routes import ENTRY_MODULES
 
 log = logging.getLogger("serverless_chat.local")
 
-ENTRY_PACKAGE = "serverless_chat.handlers."
 # Parallel posts of one fan-out outside the gateway's batch path (the handlers' default).
 FANOUT_THREADS = 32
 
@@ -57,8 +57,9 @@ class ChatLocalApp:
         self.metrics = CountingMetrics()
 
     def handler(self, function: FunctionSpec) -> Handler | None:
-        """One of the chat's entry modules, built with local adapters; None for the rest."""
-        if not function.module_name.startswith(ENTRY_PACKAGE) or function.attribute != "handler":
+        """One of the chat's entry modules (the function table's), built with local adapters;
+        None for the rest."""
+        if function.module_name not in ENTRY_MODULES or function.attribute != "handler":
             return None
         module = importlib.import_module(function.module_name)
         handler: Handler = module.build_handler(self._dependencies(function))

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from serverless_chat.handlers import ENTRY_MODULES
+from serverless_chat.deploy.package import RUNTIME_MODULES, RUNTIME_PACKAGES
 from serverless_chat.handlers.dependencies import (
     DEFAULT_FANOUT_CONCURRENCY,
     Dependencies,
@@ -16,10 +16,8 @@ from serverless_chat.handlers.dependencies import (
     lambda_entry,
 )
 from serverless_chat.handlers.event import WebSocketEvent
+from serverless_chat.routes import ENTRY_MODULES
 from tests.conftest import ROOT, load_event
-
-RUNTIME_PACKAGES = ["handlers", "chat", "adapters"]
-RUNTIME_MODULES = ["ports.py", "errors.py", "__init__.py"]
 
 
 @pytest.fixture(autouse=True)

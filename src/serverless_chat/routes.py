@@ -1,0 +1,258 @@
+"""The chat's Lambda functions and the routes that reach them: one row each.
+
+infra/template.yaml is generated from this table over the hand-kept infra/base.yaml
+(``make template``, :mod:`serverless_chat.deploy.stack_template`): each row becomes a log
+group, a least-privilege role, a function and, for its routes, an integration, a route
+and a permission each; the stage's ``DependsOn`` and the errors alarm's metrics are
+computed from the rows. The entry modules, the local hook, the route selection, the
+property tests and the fuzzer read their lists here too; only the least-privilege test
+(tests/unit/test_template_policy.py) keeps its own, written by hand, as an oracle.
+
+Runtime-safe (the standard library only, like ports.py); no handler imports it, so a
+cold start does not pay for it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+# DynamoDB actions a role may be granted.
+GET, PUT, UPDATE, DELETE, QUERY = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+)
+MANAGE_CONNECTIONS = "execute-api:ManageConnections"
+INVOKE = "lambda:InvokeFunction"
+
+# The stack's resources a grant names, by logical id.
+CONNECTIONS_TABLE = "ConnectionsTable"
+MESSAGES_TABLE = "MessagesTable"
+FANOUT_HANDLER = "FanoutHandler"
+SECRET_PARAMETER = "ssm:JwtSecretParameter"  # the SSM parameter the JwtSecretParameter names
+
+
+def index(name: str) -> str:
+    """One of the ConnectionsTable's indexes, as a grant names it."""
+    return f"{CONNECTIONS_TABLE}/index/{name}"
+
+
+def callbacks(method: str) -> str:
+    """The stage's @connections for one HTTP method (POST: post, GET: info, DELETE: close)."""
+    return f"@connections/{method}"
+
+
+class Grant(NamedTuple):
+    """IAM actions on resources of one kind: a table, indexes, @connections, a function,
+    an SSM parameter (the names above); with ``condition``, only when it holds."""
+
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    condition: str = ""
+
+
+POSTS = Grant((MANAGE_CONNECTIONS,), (callbacks("POST"),))
+PAGES_TO_FANOUT = Grant((INVOKE,), (FANOUT_HANDLER,))  # a big room's other pages
+
+# Environment variables by name; the generator gives each its value.
+CHAT_ENVIRONMENT = (
+    "CONNECTIONS_TABLE",
+    "MESSAGES_TABLE",
+    "RETENTION_DAYS",
+    "MAX_MESSAGE_LENGTH",
+    "METRICS_NAMESPACE",
+    "STAGE_NAME",
+    "CALLBACK_URL",
+    "RATE_LIMIT_PER_SECOND",
+    "RATE_LIMIT_BURST",
+)
+PAGES_ENVIRONMENT = ("FANOUT_FUNCTION", "FANOUT_PAGE_SIZE")
+
+# How a function is invoked.
+ROUTE = "route"  # by API Gateway, synchronously, for its routes
+AUTHORIZER = "authorizer"  # by API Gateway, synchronously, before $connect (REQUEST authorizer)
+PAGES = "pages"  # asynchronously, once a page of a big room's fan-out, and never retried
+
+
+class Route(NamedTuple):
+    """A route key API Gateway selects (``$request.body.action``, or $connect, …), and the
+    stem of its Route and Permission's logical ids (the function's name when empty)."""
+
+    key: str
+    name: str = ""
+
+
+class Function(NamedTuple):
+    """One Lambda function: its logical ids' stem (``{name}Handler``, ``{name}Role``,
+    ``{name}LogGroup``), its entry module (``serverless_chat.handlers.{module}``, named
+    ``{stack}-{module with dashes}``), its routes, what its role grants beyond writing its
+    own log group, its environment, its size, and how it is invoked."""
+
+    name: str
+    module: str
+    description: str
+    routes: tuple[Route, ...] = ()
+    grants: tuple[Grant, ...] = ()
+    environment: tuple[str, ...] = CHAT_ENVIRONMENT
+    memory: int = 256  # MB
+    timeout: int = 10  # seconds
+    invocation: str = ROUTE
+    condition: str = ""  # the template condition the function exists under
+
+    @property
+    def entry_module(self) -> str:
+        return f"serverless_chat.handlers.{self.module}"
+
+
+# A name claim is written with a condition and its holder read when it is refused (GetItem,
+# strongly consistent: connect, join, setName). Every request's first call is one
+# conditional UpdateItem that takes a token and returns the sender's row (no GetItem); a
+# signed-in person's claim passes to their other connection (Query name-index, PutItem).
+FUNCTIONS: tuple[Function, ...] = (
+    Function(
+        "Connect",
+        "connect",
+        "Places each new connection in its room under its name ($connect).",
+        routes=(Route("$connect"),),
+        grants=(
+            Grant((PUT, GET, DELETE), (CONNECTIONS_TABLE,)),
+            Grant((QUERY,), (index("presence-index"), index("name-index"))),
+            POSTS,
+            PAGES_TO_FANOUT,
+        ),
+        environment=CHAT_ENVIRONMENT + PAGES_ENVIRONMENT,
+    ),
+    Function(
+        "Disconnect",
+        "disconnect",
+        "Forgets a closed connection and tells its room ($disconnect).",
+        routes=(Route("$disconnect"),),
+        grants=(  # the row comes back with its DeleteItem (ALL_OLD): no GetItem
+            Grant((PUT, DELETE), (CONNECTIONS_TABLE,)),
+            Grant((QUERY,), (index("presence-index"), index("name-index"))),
+            POSTS,
+            PAGES_TO_FANOUT,
+        ),
+        environment=CHAT_ENVIRONMENT + PAGES_ENVIRONMENT,
+    ),
+    Function(
+        "SendMessage",
+        "send_message",
+        "Sends a message to the room or to a name (sendMessage).",
+        # The original's route key, and the one AWS's own tutorial uses: both work.
+        routes=(Route("sendMessage"), Route("sendmessage", "SendMessageLowercase")),
+        grants=(
+            Grant((PUT, UPDATE, DELETE), (CONNECTIONS_TABLE,)),
+            Grant((QUERY,), (index("room-index"), index("name-index"))),
+            Grant((PUT,), (MESSAGES_TABLE,)),
+            POSTS,
+            PAGES_TO_FANOUT,
+        ),
+        environment=CHAT_ENVIRONMENT + PAGES_ENVIRONMENT,
+        timeout=29,
+    ),
+    Function(
+        "Default",
+        "default",
+        "Replies with usage and connection info ($default).",
+        routes=(Route("$default"),),
+        grants=(  # a token from the caller's bucket, like every route; GetConnection
+            Grant((UPDATE,), (CONNECTIONS_TABLE,)),
+            Grant((MANAGE_CONNECTIONS,), (callbacks("POST"), callbacks("GET"))),
+        ),
+    ),
+    Function(
+        "Join",
+        "join",
+        "Moves a connection to another room (join).",
+        routes=(Route("join"),),
+        grants=(
+            Grant((GET, UPDATE, PUT, DELETE), (CONNECTIONS_TABLE,)),
+            Grant((QUERY,), (index("presence-index"), index("name-index"))),
+            Grant((QUERY,), (MESSAGES_TABLE,)),
+            POSTS,
+            PAGES_TO_FANOUT,
+        ),
+        environment=CHAT_ENVIRONMENT + PAGES_ENVIRONMENT,
+        timeout=29,
+    ),
+    Function(
+        "SetName",
+        "set_name",
+        "Renames a connection within its room (setName).",
+        routes=(Route("setName"),),
+        grants=(
+            Grant((GET, UPDATE, PUT, DELETE), (CONNECTIONS_TABLE,)),
+            Grant((QUERY,), (index("presence-index"), index("name-index"))),
+            POSTS,
+            PAGES_TO_FANOUT,
+        ),
+        environment=CHAT_ENVIRONMENT + PAGES_ENVIRONMENT,
+        timeout=29,
+    ),
+    Function(
+        "History",
+        "history",
+        "Answers a page of the room's messages (history).",
+        routes=(Route("history"),),
+        grants=(
+            Grant((UPDATE,), (CONNECTIONS_TABLE,)),
+            Grant((QUERY,), (MESSAGES_TABLE,)),
+            POSTS,
+        ),
+    ),
+    Function(
+        "Who",
+        "who",
+        "Answers the names present in the room (who).",
+        routes=(Route("who"),),
+        grants=(
+            Grant((UPDATE,), (CONNECTIONS_TABLE,)),
+            Grant((QUERY,), (index("room-index"),)),
+            POSTS,
+        ),
+    ),
+    Function(
+        "Authorize",
+        "authorize",
+        "Verifies the JWT in ?token= on $connect (REQUEST authorizer).",
+        grants=(Grant(("ssm:GetParameter",), (SECRET_PARAMETER,), condition="UsesSecret"),),
+        environment=(
+            "AUTH_MODE",
+            "JWT_SECRET_PARAMETER",
+            "JWKS_URL",
+            "JWT_ISSUER",
+            "JWT_AUDIENCE",
+            "METRICS_NAMESPACE",
+            "STAGE_NAME",
+        ),
+        invocation=AUTHORIZER,
+        condition="AuthEnabled",  # AuthMode hs256 or jwks
+    ),
+    Function(
+        "Fanout",
+        "fanout",
+        "Posts one page of a big room's message (invoked asynchronously by SendMessageHandler).",
+        grants=(  # drops gone rows, passing a signed-in person's claim to their next connection
+            Grant((DELETE, PUT), (CONNECTIONS_TABLE,)),
+            Grant((QUERY,), (index("name-index"),)),
+            POSTS,
+        ),
+        environment=("CONNECTIONS_TABLE", "METRICS_NAMESPACE", "STAGE_NAME", "CALLBACK_URL"),
+        # Lambda gives CPU in proportion to memory (one vCPU at 1,769 MB). A page of 1,000
+        # posts needs ~0.12 s of CPU: ~0.8 s at 256 MB, ~0.4 s at 512 MB, for the same GB-s.
+        memory=512,
+        timeout=60,
+        invocation=PAGES,
+    ),
+)
+
+# Every Lambda entry module, in the table's order.
+ENTRY_MODULES = tuple(f.entry_module for f in FUNCTIONS)
+# Every route key, in the table's order, and the entry module each reaches.
+ROUTE_KEYS = tuple(r.key for f in FUNCTIONS for r in f.routes)
+ENTRY_MODULE_BY_ROUTE = {r.key: f.entry_module for f in FUNCTIONS for r in f.routes}
+# What a client may name as its request's "action" (the routes a body selects, not $-keys).
+ACTIONS = tuple(key for key in ROUTE_KEYS if not key.startswith("$"))

@@ -713,6 +713,16 @@ def _state_dir(path: Path) -> str | None:
     return None
 
 
+class _OrdinaryRefusals(logging.Filter):
+    """A REQUEST authorizer refuses with ``Exception("Unauthorized")``, API Gateway's
+    documented way to answer 401; the gateway then logs "handshake refused with 401" in
+    one line, so the function's traceback for it is left out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (type(error) is Exception and error.args == ("Unauthorized",))
+
+
 class _OneFunction(logging.Filter):
     """Per-invocation lines (START, END, REPORT, a container's output) of some functions only."""
 
@@ -785,6 +795,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         for handler in logging.getLogger().handlers:
             handler.setFormatter(_PrintableFormatter("%(asctime)s %(name)s %(message)s"))
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+        logging.getLogger("serverless_chat.lambda").addFilter(_OrdinaryRefusals())
         # At the open-file limit asyncio logs a traceback for every failed accept: once in
         # ten seconds is enough to say so.
         logging.getLogger("asyncio").addFilter(_OncePerInterval(10.0))

@@ -199,3 +199,23 @@ def test_log_function_keeps_one_functions_invocation_lines() -> None:
         ["[serverless-chat-join]", "its"],
         ["not", "an"],
     ]
+
+
+def test_an_authorizers_ordinary_refusal_logs_no_traceback() -> None:
+    import logging
+
+    def failed(error: BaseException) -> logging.LogRecord:
+        return logging.LogRecord(
+            "serverless_chat.lambda",
+            logging.ERROR,
+            "",
+            0,
+            "%s %s failed",
+            ("r1", "serverless-chat-authorize"),
+            (type(error), error, None),
+        )
+
+    keep = cli._OrdinaryRefusals()
+    assert not keep.filter(failed(Exception("Unauthorized")))  # the 401 line says it
+    assert keep.filter(failed(Exception("boom")))
+    assert keep.filter(failed(KeyError("Unauthorized")))

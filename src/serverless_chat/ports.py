@@ -1,21 +1,36 @@
 """The ports the chat talks to: where connections and messages are kept, and the callback API.
 
-Handlers depend on these Protocols only. Adapters implement them: DynamoDB and
-SQLite for the stores; boto3's ``apigatewaymanagementapi`` and the local
-gateway's in-process registry for :class:`Connections`. Every adapter raises
-the errors of :mod:`serverless_chat.errors`, never its SDK's.
+Handlers depend on these Protocols only. Adapters implement them: DynamoDB, SQLite and
+memory for the stores; the signed HTTP adapter, boto3's ``apigatewaymanagementapi`` and the
+local gateway's in-process callbacks for :class:`Connections`; Lambda's asynchronous Invoke
+and the gateway's for :class:`FanoutPages`. Every adapter raises the errors of
+:mod:`serverless_chat.errors`, never its SDK's.
+
+What a caller relies on beyond a port is a Protocol of its own, so that mypy checks it:
+:class:`BatchConnections` (a fan-out in one call), :class:`MaintainedConnectionStore` and
+:class:`MaintainedMessageStore` (what the local gateway clears as it opens a store),
+:class:`FlushableMetrics` (what a Lambda entry writes out after each invocation).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, TypeGuard
 
 # API Gateway closes a WebSocket after two hours, so a row older than that is a leak.
 CONNECTION_TTL_SECONDS = 2 * 60 * 60
 DEFAULT_ROOM = "general"
 FORMATS = ("raw", "text", "json")
+# The original chat's format: the text of messages and nothing else. Every other format
+# also hears presence (who joins, leaves, is renamed), and every store keeps those members
+# apart (DynamoDB's sparse presence-index), so that presence reads them alone.
+MESSAGES_ONLY = "raw"
+
+
+def hears_presence(format: str) -> bool:
+    """Whether a connection in ``format`` is told who joins, leaves and is renamed."""
+    return format != MESSAGES_ONLY
 
 
 class ConnectionRecord(NamedTuple):
@@ -134,9 +149,6 @@ class ConnectionStore(Protocol):
     def get(self, connection_id: str) -> ConnectionRecord | None:
         """The connection with this id, or None."""
 
-    def scan(self, page_size: int = 1000) -> Iterator[ConnectionRecord]:
-        """Every connection, page after page. For maintenance; fan-out uses members()."""
-
     def members(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         """The connections in one room (an index query), page after page. Each record
         carries its connection_id, room, name and format — what a fan-out and ``who`` read;
@@ -173,6 +185,18 @@ class ConnectionStore(Protocol):
         returns the row). A connection not stored gets Admission(None, False)."""
 
 
+class MaintainedConnectionStore(ConnectionStore, Protocol):
+    """A ConnectionStore that can also be looked over and cleared whole: what the local
+    gateway relies on (rows an earlier run left are purged as it opens a store) and what
+    tests read every row with. No Lambda function calls these."""
+
+    def scan(self, page_size: int = 1000) -> Iterator[ConnectionRecord]:
+        """Every connection, page after page (a whole-table read: fan-out uses members())."""
+
+    def purge(self) -> int:
+        """Remove every connection and name claim; how many connections were removed."""
+
+
 class ChatMessage(NamedTuple):
     """One message said in a room, as history keeps it."""
 
@@ -197,6 +221,14 @@ class MessageStore(Protocol):
 
     def latest(self, room: str, limit: int, before: str | None = None) -> list[ChatMessage]:
         """At most ``limit`` messages older than the sort key ``before``, newest first."""
+
+
+class MaintainedMessageStore(MessageStore, Protocol):
+    """A MessageStore whose expired messages can be removed on demand: the local gateway
+    does so as it opens one (DynamoDB's own TTL does it on AWS)."""
+
+    def expire(self) -> int:
+        """Remove the messages past their retention; how many were removed."""
 
 
 class ConnectionInfo(NamedTuple):
@@ -224,6 +256,13 @@ class Metrics(Protocol):
         """Add ``value`` to the counter ``name``."""
 
 
+class FlushableMetrics(Metrics, Protocol):
+    """Metrics written out at the end of each invocation: what a Lambda entry relies on."""
+
+    def flush(self) -> None:
+        """Write what this invocation counted (one EMF line on AWS), and start again."""
+
+
 class Connections(Protocol):
     """The callback API of one WebSocket API stage (API Gateway's @connections)."""
 
@@ -235,6 +274,22 @@ class Connections(Protocol):
 
     def close(self, connection_id: str) -> None:
         """Disconnect the client. Raises ConnectionGone."""
+
+
+class BatchConnections(Connections, Protocol):
+    """A callback API that takes a whole fan-out in one call (the signed HTTP adapter's
+    streams, the local gateway's in-process callbacks), where the others get one pooled
+    call a recipient."""
+
+    def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, Exception]:
+        """Post each (connectionId, data); every failure by connection id, as the error
+        :meth:`Connections.post` would raise, and none raised."""
+
+
+def posts_batches(connections: Connections) -> TypeGuard[BatchConnections]:
+    """Whether ``connections`` is a :class:`BatchConnections`. By name: an isinstance check
+    on a runtime Protocol costs ~10 µs, once every fan-out."""
+    return hasattr(connections, "post_many")
 
 
 class FanoutPages(Protocol):

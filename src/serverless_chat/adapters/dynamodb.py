@@ -398,6 +398,10 @@ class DynamoDbMessageStore:
             for item in response.get("Items", [])
         ]
 
+    def expire(self) -> int:
+        """Nothing to do: the table's own TTL (expiresAt) deletes what has expired."""
+        return 0
+
 
 def _record(item: dict[str, Any], room: str = "general") -> ConnectionRecord:
     """A record from an item, or from an index entry, which holds only what its index

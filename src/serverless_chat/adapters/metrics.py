@@ -36,6 +36,9 @@ class CountingMetrics:
         with self._lock:
             self.counts[name] += value
 
+    def flush(self) -> None:
+        """Nothing to write: the counts stay, for whoever reads them."""
+
 
 class EmbeddedMetrics(CountingMetrics):
     """Counts of one invocation, flushed as one EMF line."""

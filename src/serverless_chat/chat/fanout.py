@@ -17,7 +17,7 @@ from concurrent.futures import Executor
 
 from serverless_chat.chat.names import release
 from serverless_chat.errors import CallbackError, ChatError, ConnectionGone
-from serverless_chat.ports import ConnectionRecord, Connections, ConnectionStore
+from serverless_chat.ports import ConnectionRecord, Connections, ConnectionStore, posts_batches
 
 log = logging.getLogger("serverless_chat.fanout")
 
@@ -89,12 +89,11 @@ def deliver(
     :func:`stale_before` the time ``now_ms`` tells (the caller's clock, read once, and only
     when a 410 needs a verdict): a younger row may be a handshake under way.
 
-    An adapter that can post a whole batch at once (``post_many``: the local gateway's
-    in-process one) gets the batch in one call instead of one pooled call per recipient."""
+    An adapter that posts a whole batch at once (:class:`~serverless_chat.ports.BatchConnections`)
+    gets the batch in one call instead of one pooled call per recipient."""
     report = DeliveryReport()
-    post_many = getattr(connections, "post_many", None)
-    if post_many is not None:
-        failures: dict[str, Exception] = post_many(deliveries)
+    if posts_batches(connections):
+        failures = connections.post_many(deliveries)
         if not failures:  # the common case, spared a verdict per recipient
             report.delivered = [cid for cid, _ in deliveries]
             return report

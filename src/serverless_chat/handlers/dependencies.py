@@ -20,11 +20,12 @@ from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.handlers import logs
 from serverless_chat.handlers.event import WebSocketEvent
 from serverless_chat.ports import (
+    BatchConnections,
     Connections,
     ConnectionStore,
     FanoutPages,
+    FlushableMetrics,
     MessageStore,
-    Metrics,
 )
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -58,7 +59,7 @@ class Dependencies:
         connections_for: Callable[[WebSocketEvent], Connections],
         fanout_executor: Executor,
         settings: ChatSettings | None = None,
-        metrics: Metrics | None = None,
+        metrics: FlushableMetrics | None = None,
         environment: Mapping[str, str] | None = None,
         signing_secret: Callable[[], str] | None = None,  # the authorizer's HS256 secret
         pages: FanoutPages | None = None,  # where a big room's other pages go
@@ -68,7 +69,7 @@ class Dependencies:
         self.connections_for = connections_for
         self.fanout_executor = fanout_executor
         self.settings = settings or ChatSettings()
-        self.metrics: Metrics = metrics or CountingMetrics()
+        self.metrics: FlushableMetrics = metrics or CountingMetrics()
         self.environment = environment or {}
         self.signing_secret = signing_secret
         self.pages = pages
@@ -149,9 +150,10 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
                         )
                     )
                 else:
-                    clients[endpoint] = SignedHttpConnections(
+                    signed: BatchConnections = SignedHttpConnections(
                         endpoint, credentials, region, concurrency=max(workers, 64)
                     )
+                    clients[endpoint] = signed
             return clients[endpoint]
 
     return Dependencies(
@@ -224,8 +226,6 @@ def lambda_entry(
         try:
             return handle(event, context)
         finally:
-            flush = getattr(deps.metrics, "flush", None)
-            if flush is not None:
-                flush()
+            deps.metrics.flush()
 
     return handler

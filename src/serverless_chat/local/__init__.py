@@ -35,7 +35,12 @@ from serverless_chat.local.adapters import (
     StoreFactory,
 )
 from serverless_chat.local.web import web_routes
-from serverless_chat.ports import Connections
+from serverless_chat.ports import (
+    BatchConnections,
+    Connections,
+    MaintainedConnectionStore,
+    MaintainedMessageStore,
+)
 from serverless_chat.routes import ENTRY_MODULES
 
 log = logging.getLogger("serverless_chat.local")
@@ -50,10 +55,10 @@ class ChatLocalApp:
     def __init__(self, services: LocalServices) -> None:
         self._services = services
         self._stores = _stores(services)
-        self._connections = LocalConnections(services.callbacks)
+        self._connections: BatchConnections = LocalConnections(services.callbacks)
         self._executor = ThreadPoolExecutor(FANOUT_THREADS, "fanout")
-        self._connection_stores: dict[str, Any] = {}
-        self._message_stores: dict[str, Any] = {}
+        self._connection_stores: dict[str, MaintainedConnectionStore] = {}
+        self._message_stores: dict[str, MaintainedMessageStore] = {}
         self.metrics = CountingMetrics()
 
     def handler(self, function: FunctionSpec) -> Handler | None:
@@ -98,7 +103,7 @@ class ChatLocalApp:
             pages,
         )
 
-    def connection_store(self, table: str) -> Any:
+    def connection_store(self, table: str) -> MaintainedConnectionStore:
         """One store a table; rows left by an earlier run are purged as it opens (those
         sockets are gone)."""
         if table not in self._connection_stores:
@@ -108,13 +113,12 @@ class ChatLocalApp:
                 log.info("purged %d connection(s) left in %s by an earlier run", purged, table)
         return self._connection_stores[table]
 
-    def message_store(self, table: str) -> Any:
+    def message_store(self, table: str) -> MaintainedMessageStore:
         """One store a table; messages past their retention go as it opens (on DynamoDB,
         its own TTL does that)."""
         if table not in self._message_stores:
             messages = self._message_stores[table] = self._stores.message_store(table)
-            expire = getattr(messages, "expire", None)
-            expired = expire() if expire is not None else 0
+            expired = messages.expire()
             if expired:
                 log.info("removed %d message(s) past their retention from %s", expired, table)
         return self._message_stores[table]

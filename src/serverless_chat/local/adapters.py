@@ -35,7 +35,7 @@ from serverless_chat.gateway.errors import (
     RequestTooLarge,
 )
 from serverless_chat.gateway.services import InProcessCallbacks
-from serverless_chat.ports import ConnectionInfo
+from serverless_chat.ports import ConnectionInfo, MaintainedConnectionStore, MaintainedMessageStore
 
 log = logging.getLogger("serverless_chat.local")
 
@@ -53,8 +53,8 @@ def chat_error(error: ManagementApiError) -> CallbackError:
 
 
 class LocalConnections:
-    """The Connections port over the gateway's in-process callbacks (no HTTP, no botocore),
-    with the batch post the fan-out uses when an adapter offers it."""
+    """The Connections port over the gateway's in-process callbacks (no HTTP, no botocore):
+    a BatchConnections, whose post_many takes a whole fan-out in one hop."""
 
     def __init__(self, callbacks: InProcessCallbacks) -> None:
         self._callbacks = callbacks
@@ -108,9 +108,9 @@ class LocalFanoutPages:
 class StoreFactory(Protocol):
     """Where the chat keeps its tables under the local gateway."""
 
-    def connection_store(self, table_name: str) -> Any: ...
+    def connection_store(self, table_name: str) -> MaintainedConnectionStore: ...
 
-    def message_store(self, table_name: str) -> Any: ...
+    def message_store(self, table_name: str) -> MaintainedMessageStore: ...
 
     def close(self) -> None: ...
 

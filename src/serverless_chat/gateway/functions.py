@@ -131,7 +131,9 @@ class FunctionRunner:
         app: LocalApp | None = None,
         config: RunnerConfig | None = None,
     ) -> None:
-        self._config = config or RunnerConfig()
+        config = config or RunnerConfig()
+        # Absolute: a container's working folder is its code folder (Lambda's /var/task).
+        self._config = replace(config, state_dir=config.state_dir.absolute())
         self._specs = dict(functions)
         self._app = app
         self._pool = ElasticPool(self._config.workers, name="lambda")

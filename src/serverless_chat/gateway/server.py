@@ -16,7 +16,7 @@ import socket as sockets
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +102,9 @@ class LocalGateway:
     """One WebSocket API of a template, served on one port."""
 
     def __init__(self, config: GatewayConfig) -> None:
-        self.config = config
+        # Absolute: the containers run in their code folder, as Lambda in /var/task, and
+        # find the runtime's packages, the certificate and their caches by these paths.
+        self.config = replace(config, state_dir=config.state_dir.absolute())
         self.api: WebSocketApiSpec = read_api(
             config.template, config.parameters, config.stack_name, config.region
         )

@@ -186,6 +186,26 @@ async def test_only_the_runtimes_packages_are_importable(runner_for: Any, tmp_pa
     }
 
 
+async def test_boto3_is_there_with_a_relative_state_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """serve's default state dir is relative (.serverless-chat) and a container works in its
+    code folder, as Lambda in /var/task: the runtime's packages are still found."""
+    code = write(
+        tmp_path / "code",
+        "uses_boto3.py",
+        "def handler(event, context):\n    import boto3\n    return boto3.__name__\n",
+    )
+    monkeypatch.chdir(tmp_path)
+    fn = spec(handler="uses_boto3.handler", code_dir=code)
+    runner = FunctionRunner({fn.logical_id: fn}, None, RunnerConfig(state_dir=Path("state")))
+    try:
+        outcome = await runner.invoke(fn, {})
+    finally:
+        await runner.shutdown()
+    assert outcome.result == "boto3", outcome.error
+
+
 async def test_an_import_error_answers_every_invocation(
     runner_for: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

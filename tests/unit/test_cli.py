@@ -69,6 +69,10 @@ BAD_ARGUMENTS = [
     ["web-export", "{tmp}/site", "--ws", "not a url"],
     # bench, and no command at all
     ["bench", "--clients", "many"],
+    ["bench", "--clients", "0"],
+    ["bench", "--clients", "3", "--senders", "9"],
+    ["bench", "--rounds", "-1"],
+    ["bench", "--pid", "42"],
     [],
     ["frobnicate"],
 ]

@@ -270,33 +270,73 @@ def _median_round(figures: list[dict[str, Any]]) -> dict[str, Any]:
     return chosen
 
 
+def _count(text: str) -> int:
+    """A whole number of at least 1, or argparse's one-line error."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is out of range: a whole number of at least 1")
+    return value
+
+
+_count.__name__ = "int"  # argparse names the type in its own messages
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="serverless-chat bench", description=__doc__)
-    parser.add_argument("--clients", type=int, default=100)
-    parser.add_argument("--senders", type=int, default=5)
-    parser.add_argument("--messages", type=int, default=200)
-    parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--url", help="measure this running gateway instead of starting one")
-    parser.add_argument("--pid", type=int, help="with --url: its process, for its CPU time")
+    parser.add_argument(
+        "--clients", type=_count, default=100, help="clients in the room (default: 100)"
+    )
+    parser.add_argument(
+        "--senders",
+        type=_count,
+        default=5,
+        help="of them, how many send (default: 5; at most --clients)",
+    )
+    parser.add_argument(
+        "--messages", type=_count, default=200, help="messages each sender sends (default: 200)"
+    )
+    parser.add_argument(
+        "--json", type=Path, help="also write the figures here (default: printed only)"
+    )
+    parser.add_argument(
+        "--url",
+        help="measure this running gateway instead of starting one (default: start one)",
+    )
+    parser.add_argument(
+        "--pid",
+        type=_count,
+        help="with --url: its process, for its CPU time (default: no CPU figures)",
+    )
     parser.add_argument(
         "--template",
         type=Path,
-        help="serve this template instead of the chat's (bench/ceiling/template.yaml: no store)",
+        help="serve this template instead of the chat's (bench/ceiling/template.yaml: no store;"
+        " default: the chat's infra/template.yaml)",
     )
     parser.add_argument(
         "--compress", action="store_true", help="both servers accept permessage-deflate"
     )
     parser.add_argument(
-        "--rounds", type=int, default=3, help="timed rounds per server, in turns; medians"
+        "--rounds",
+        type=_count,
+        default=3,
+        help="timed rounds per server, in turns; medians (default: 3)",
     )
     parser.add_argument(
         "--baseline",
         choices=("plain", "coalescing"),
         default="plain",
         help="plain: one write a frame (the targets' baseline); coalescing: one write a client"
-        " a turn of the loop, as the gateway writes",
+        " a turn of the loop, as the gateway writes (default: plain)",
     )
     args = parser.parse_args(argv)
+    if args.senders > args.clients:
+        parser.error(f"--senders {args.senders}: more than the {args.clients} clients")
+    if args.pid is not None and args.url is None:
+        parser.error("--pid is for a gateway given by --url")
     report = asyncio.run(
         bench(
             args.clients,

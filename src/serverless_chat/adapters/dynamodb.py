@@ -34,9 +34,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from serverless_chat.adapters.aws_errors import describe, error_code
 from serverless_chat.chat.limits import interval_us
 from serverless_chat.errors import StoreError
-from serverless_chat.ports import Admission, ChatMessage, ConnectionRecord, name_key
+from serverless_chat.ports import Admission, ChatMessage, ConnectionRecord, hears_presence, name_key
 
 ROOM_INDEX = "room-index"
 PRESENCE_INDEX = "presence-index"  # sparse: only connections that hear presence
@@ -44,21 +45,6 @@ NAME_INDEX = "name-index"
 _CLAIM_PREFIX = "#name#"
 _ROW = "attribute_exists(connectedAt)"  # a connection's row (a name claim has no connectedAt)
 _HINTS = 10_000  # the buckets one container remembers as not full, at most
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        err = error.response.get("Error", {})
-        return f"{err.get('Code', 'Unknown')}: {err.get('Message', '')}".rstrip(": ")
-    return str(error)
-
-
-def _code(error: BaseException) -> str:
-    return (
-        str(error.response.get("Error", {}).get("Code", ""))
-        if isinstance(error, ClientError)
-        else ""
-    )
 
 
 class _Table:
@@ -73,7 +59,7 @@ class _Table:
         try:
             return method(TableName=self.table_name, **request)
         except (ClientError, BotoCoreError) as error:
-            raise StoreError(operation, _reason(error)) from error
+            raise StoreError(operation, describe(error)) from error
 
     def conditional(self, operation: str, **request: Any) -> tuple[dict[str, Any] | None, bool]:
         """A conditional write: (the item it returned, True), or when its condition failed
@@ -85,7 +71,7 @@ class _Table:
             )
         except StoreError as error:
             cause = error.__cause__
-            if _code(cause or error) != "ConditionalCheckFailedException":
+            if error_code(cause or error) != "ConditionalCheckFailedException":
                 raise
             item = cause.response.get("Item") if isinstance(cause, ClientError) else None
             return item, False
@@ -127,7 +113,7 @@ class DynamoDbConnectionStore:
         }
         if record.principal:
             item["principal"] = {"S": record.principal}
-        if record.format != "raw":
+        if hears_presence(record.format):  # presence-index is sparse: these rows only
             item["presenceRoom"] = {"S": record.room}
         if record.name:  # an index key may not be an empty string
             item["name"] = {"S": record.name}
@@ -140,7 +126,7 @@ class DynamoDbConnectionStore:
         values: dict[str, Any] = {":room": {"S": record.room}}
         sets = ["#room = :room"]
         removes = []
-        if record.format != "raw":
+        if hears_presence(record.format):
             sets.append("presenceRoom = :room")
         if record.name:  # an index key may not be an empty string
             sets += ["#name = :name", "nameKey = :key"]
@@ -159,7 +145,7 @@ class DynamoDbConnectionStore:
                 ExpressionAttributeValues=values,
             )
         except StoreError as error:
-            if _code(error.__cause__ or error) != "ConditionalCheckFailedException":
+            if error_code(error.__cause__ or error) != "ConditionalCheckFailedException":
                 raise  # a connection gone meanwhile stays gone
 
     def delete(self, connection_id: str) -> ConnectionRecord | None:
@@ -185,7 +171,7 @@ class DynamoDbConnectionStore:
                 ReturnValues="ALL_OLD",
             )
         except StoreError as error:
-            if _code(error.__cause__ or error) != "ConditionalCheckFailedException":
+            if error_code(error.__cause__ or error) != "ConditionalCheckFailedException":
                 raise
             return None  # too young to be stale, or gone already
         self._ahead.pop(connection_id, None)
@@ -276,7 +262,7 @@ class DynamoDbConnectionStore:
                 ExpressionAttributeValues={":me": {"S": connection_id}},
             )
         except StoreError as error:
-            if _code(error.__cause__ or error) != "ConditionalCheckFailedException":
+            if error_code(error.__cause__ or error) != "ConditionalCheckFailedException":
                 raise
 
     def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:

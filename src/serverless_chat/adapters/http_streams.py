@@ -32,7 +32,7 @@ class HttpStreams:
     """Up to ``concurrency`` kept-alive connections to one host; see the module docstring."""
 
     def __init__(
-        self, host: str, port: int, secure: bool, concurrency: int = 64, timeout: float = 10.0
+        self, host: str, port: int, secure: bool, concurrency: int, timeout: float = 10.0
     ) -> None:
         self._host = host
         self._port = port

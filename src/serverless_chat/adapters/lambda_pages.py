@@ -12,6 +12,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from serverless_chat.adapters.aws_errors import describe
 from serverless_chat.errors import DispatchError
 
 
@@ -41,9 +42,7 @@ class LambdaFanoutPages:
                 FunctionName=self.function_name, InvocationType="Event", Payload=payload
             )
         except ClientError as error:
-            details = error.response.get("Error", {})
-            reason = f"{details.get('Code', 'Unknown')}: {details.get('Message', '')}"
-            raise DispatchError(reason) from error
+            raise DispatchError(describe(error)) from error
         except BotoCoreError as error:
             raise DispatchError(f"{type(error).__name__}: {error}") from error
         status = int(answer.get("StatusCode", 0))

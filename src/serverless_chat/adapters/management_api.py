@@ -11,6 +11,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from serverless_chat.adapters.aws_errors import error_code, error_message, error_status
 from serverless_chat.errors import (
     CallbackError,
     CallbackThrottled,
@@ -29,14 +30,11 @@ _ERRORS: dict[str, Callable[[str, str], CallbackError]] = {
 def translate(connection_id: str, error: Exception) -> CallbackError:
     """Our error for a botocore error raised by a call about ``connection_id``."""
     if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        code = str(details.get("Code", "Unknown"))
-        reason = str(details.get("Message") or "")
+        code, reason = error_code(error) or "Unknown", error_message(error)
         known = _ERRORS.get(code)
         if known is not None:
             return known(connection_id, reason)
-        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500))
-        return CallbackError(connection_id, status, code, reason)
+        return CallbackError(connection_id, error_status(error) or 500, code, reason)
     return CallbackError(connection_id, 0, type(error).__name__, str(error))
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from operator import attrgetter
 
 from serverless_chat.chat.limits import take
-from serverless_chat.ports import Admission, ConnectionRecord, name_key
+from serverless_chat.ports import Admission, ConnectionRecord, hears_presence, name_key
 
 _BY_ID = attrgetter("connection_id")
 
@@ -33,7 +33,7 @@ class MemoryConnectionStore:
 
     def __init__(self) -> None:
         self.rows: dict[str, ConnectionRecord] = {}
-        # Each room's members, and those that hear presence (not raw), sorted by connectionId
+        # Each room's members, and those that hear presence, sorted by connectionId
         # as the GSI's range key: lists, kept in order as rows come and go (a connect into a
         # room of 15,000 is a binary search and a move of pointers, not a sort).
         self._rooms: dict[str, list[ConnectionRecord]] = {}
@@ -72,7 +72,7 @@ class MemoryConnectionStore:
     def _add(self, record: ConnectionRecord) -> None:
         self.rows[record.connection_id] = record
         insort(self._rooms.setdefault(record.room, []), record, key=_BY_ID)
-        if record.format != "raw":
+        if hears_presence(record.format):
             insort(self._hearing.setdefault(record.room, []), record, key=_BY_ID)
         self._names.setdefault(record.name_key, []).append(record)
 
@@ -81,7 +81,7 @@ class MemoryConnectionStore:
         if old is None:
             return None
         _take_out(self._rooms, old.room, old)
-        if old.format != "raw":
+        if hears_presence(old.format):
             _take_out(self._hearing, old.room, old)
         named = self._names[old.name_key]
         named.remove(old)

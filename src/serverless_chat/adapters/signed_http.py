@@ -28,6 +28,8 @@ from serverless_chat.ports import ConnectionInfo
 if TYPE_CHECKING:
     from serverless_chat.adapters.http_streams import HttpStreams, Response
 
+# Kept-alive connections to one stage's endpoint, so posts of a fan-out in flight at once.
+MAX_STREAMS = 64
 # A throttled post (429) is tried this many times in all, backing off from this long.
 THROTTLE_ATTEMPTS = 4
 THROTTLE_BACKOFF_SECONDS = 0.05
@@ -43,7 +45,7 @@ class SignedHttpConnections:
         endpoint_url: str,
         credentials: Any,
         region: str,
-        concurrency: int = 64,
+        concurrency: int = MAX_STREAMS,
         timeout: float = 10.0,
     ) -> None:
         parts = urlsplit(endpoint_url)

@@ -22,10 +22,12 @@ from pathlib import Path
 
 from serverless_chat.chat.limits import take
 from serverless_chat.errors import StoreError
-from serverless_chat.ports import Admission, ChatMessage, ConnectionRecord, name_key
+from serverless_chat.ports import MESSAGES_ONLY, Admission, ChatMessage, ConnectionRecord, name_key
 
 SCHEMA_VERSION = 4
-_SCHEMA = """
+# ports.hears_presence, in SQL: the partial index and the query that it serves share it.
+_HEARS_PRESENCE = f"format != '{MESSAGES_ONLY}'"
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS connections (
     table_name    TEXT    NOT NULL,
     connection_id TEXT    NOT NULL,
@@ -40,7 +42,7 @@ CREATE TABLE IF NOT EXISTS connections (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS connections_by_room ON connections (table_name, room, connection_id);
 CREATE INDEX IF NOT EXISTS connections_hearing_presence
-    ON connections (table_name, room, connection_id) WHERE format != 'raw';
+    ON connections (table_name, room, connection_id) WHERE {_HEARS_PRESENCE};
 CREATE INDEX IF NOT EXISTS connections_by_name ON connections (table_name, name_key);
 CREATE TABLE IF NOT EXISTS name_claims (
     table_name TEXT    NOT NULL,
@@ -250,7 +252,7 @@ class SqliteConnectionStore:
         return self._pages("AND room = ?", (room,), page_size)
 
     def listeners(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
-        return self._pages("AND room = ? AND format != 'raw'", (room,), page_size)
+        return self._pages(f"AND room = ? AND {_HEARS_PRESENCE}", (room,), page_size)
 
     def named(self, name: str) -> list[ConnectionRecord]:
         rows = self._db.run(

@@ -6,6 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from serverless_chat.adapters.aws_errors import error_status
 from serverless_chat.deploy.errors import DeployError
 
 
@@ -32,7 +33,7 @@ class ArtifactBucket:
             self._s3.head_bucket(Bucket=self.name, ExpectedBucketOwner=self.account_id)
             return False
         except ClientError as error:
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            status = error_status(error)
             if status == 403:
                 raise DeployError(
                     f"The bucket {self.name} exists but is not yours (or you may not use it); "
@@ -67,7 +68,7 @@ class ArtifactBucket:
             self._s3.head_object(Bucket=self.name, Key=key)
             return False
         except ClientError as error:
-            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 404:
+            if error_status(error) != 404:
                 raise
         self._s3.put_object(Bucket=self.name, Key=key, Body=data, ServerSideEncryption="AES256")
         return True

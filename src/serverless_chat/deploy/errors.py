@@ -10,6 +10,8 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 
+from serverless_chat.adapters.aws_errors import error_code, error_message
+
 _EXPIRED = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
 _BAD_CREDENTIALS = {"InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch"}
 
@@ -28,9 +30,7 @@ def explain(error: Exception) -> str:
     if isinstance(error, NoRegionError):
         return "No AWS region set: pass --region, or set AWS_REGION (or a region in your profile)."
     if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        code = str(details.get("Code", ""))
-        message = str(details.get("Message", "")).rstrip(".")
+        code, message = error_code(error), error_message(error).rstrip(".")
         if code in _EXPIRED:
             return f"Your AWS session token has expired ({code}): sign in again and retry."
         if code in _BAD_CREDENTIALS:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from serverless_chat.adapters.aws_errors import error_message
 from serverless_chat.deploy.errors import DeployError
 
 _NO_CHANGES = ("didn't contain changes", "No updates are to be performed", "no changes")
@@ -73,7 +74,7 @@ class StackDeployer:
         try:
             stacks = self._cfn.describe_stacks(StackName=stack_name)["Stacks"]
         except ClientError as error:
-            if "does not exist" in str(error.response.get("Error", {}).get("Message", "")):
+            if "does not exist" in error_message(error):
                 return None
             raise
         stack: dict[str, Any] = stacks[0]
@@ -196,7 +197,7 @@ class StackDeployer:
         try:
             stacks = self._cfn.describe_stacks(StackName=stack)["Stacks"]
         except ClientError as error:
-            if "does not exist" in str(error.response.get("Error", {}).get("Message", "")):
+            if "does not exist" in error_message(error):
                 return "DELETE_COMPLETE"
             raise
         return str(stacks[0]["StackStatus"])

@@ -116,7 +116,7 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
     from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore, DynamoDbMessageStore
     from serverless_chat.adapters.lambda_pages import LambdaFanoutPages
     from serverless_chat.adapters.metrics import EmbeddedMetrics
-    from serverless_chat.adapters.signed_http import SignedHttpConnections
+    from serverless_chat.adapters.signed_http import MAX_STREAMS, SignedHttpConnections
 
     workers = fanout_concurrency(env)
     session = boto3.session.Session()
@@ -151,7 +151,7 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
                     )
                 else:
                     signed: BatchConnections = SignedHttpConnections(
-                        endpoint, credentials, region, concurrency=max(workers, 64)
+                        endpoint, credentials, region, concurrency=max(workers, MAX_STREAMS)
                     )
                     clients[endpoint] = signed
             return clients[endpoint]

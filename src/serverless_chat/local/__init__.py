@@ -45,9 +45,6 @@ from serverless_chat.routes import ENTRY_MODULES
 
 log = logging.getLogger("serverless_chat.local")
 
-# Parallel posts of one fan-out outside the gateway's batch path (the handlers' default).
-FANOUT_THREADS = 32
-
 
 class ChatLocalApp:
     """The chat's functions on the gateway's services (a LocalApp)."""
@@ -56,7 +53,9 @@ class ChatLocalApp:
         self._services = services
         self._stores = _stores(services)
         self._connections: BatchConnections = LocalConnections(services.callbacks)
-        self._executor = ThreadPoolExecutor(FANOUT_THREADS, "fanout")
+        # Parallel posts of a fan-out outside the gateway's batch path: as many as on Lambda.
+        handlers = importlib.import_module("serverless_chat.handlers.dependencies")
+        self._executor = ThreadPoolExecutor(handlers.DEFAULT_FANOUT_CONCURRENCY, "fanout")
         self._connection_stores: dict[str, MaintainedConnectionStore] = {}
         self._message_stores: dict[str, MaintainedMessageStore] = {}
         self.metrics = CountingMetrics()

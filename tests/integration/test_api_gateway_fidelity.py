@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,69 @@ async def test_a_close_without_a_status_reaches_disconnect_as_1005(
     assert event["requestContext"]["disconnectStatusCode"] == 1005
     assert event["requestContext"]["disconnectReason"] == "Client-side close frame status not set"
     assert set(event["headers"]) == {"Host", "x-api-key", "X-Forwarded-For", "x-restapi"}
+
+
+def _masked_text(text: str) -> bytes:
+    data = text.encode()
+    mask = b"\x01\x02\x03\x04"
+    assert len(data) < 126
+    return (
+        bytes([0x81, 0x80 | len(data)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+    )
+
+
+async def _close_frame(reader: asyncio.StreamReader) -> bytes:
+    """The payload of the first close frame the server sends (text frames skipped)."""
+    while True:
+        first, second = await asyncio.wait_for(reader.readexactly(2), 5)
+        payload = await reader.readexactly(second & 0x7F)  # server frames here are short
+        if first & 0x0F == 0x8:
+            return payload
+
+
+async def test_an_unmasked_frame_fails_the_connection_with_1002(
+    recorder: tuple[LocalGateway, Recorded],
+) -> None:
+    """RFC 6455, section 5.1: "The server MUST close the connection upon receiving a frame
+    that is not masked ... with a status code of 1002 (protocol error)". A masked frame
+    before it, in the same write, is still taken."""
+    gateway, recorded = recorder
+    port = int(gateway.url.split(":")[2].split("/")[0])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(HANDSHAKE)
+    await reader.readuntil(b"\r\n\r\n")
+    unmasked = b"\x81\x05hello"
+    writer.write(_masked_text(json.dumps({"service": "chat", "action": "join"})) + unmasked)
+    await writer.drain()
+    close = await _close_frame(reader)
+    writer.close()
+    assert int.from_bytes(close[:2], "big") == 1002
+    (event,) = await recorded.until("$disconnect")
+    assert event["requestContext"]["disconnectStatusCode"] == 1002
+    assert event["requestContext"]["disconnectReason"] == "Frames from a client must be masked"
+    assert len(recorded.of("chat/join")) == 1
+
+
+async def test_wss_takes_masked_frames_and_fails_an_unmasked_one(
+    recorder: tuple[LocalGateway, Recorded], tmp_path: Path
+) -> None:
+    """The same over TLS (the gateway's wss:// port, what https://{domainName} reaches)."""
+    gateway, recorded = recorder
+    trust = ssl.create_default_context(cafile=tmp_path / "state" / "tls" / "gateway-cert.pem")
+    async with connect(gateway.tls_url, ssl=trust) as client:
+        await client.send(json.dumps({"service": "chat", "action": "join"}))
+        assert await recv(client) == "joined"
+    port = int(gateway.tls_url.split(":")[2].split("/")[0])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=trust)
+    writer.write(HANDSHAKE)
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(b"\x81\x05hello")
+    await writer.drain()
+    close = await _close_frame(reader)
+    writer.close()
+    assert int.from_bytes(close[:2], "big") == 1002
+    events = await recorded.until("$disconnect", 2)
+    assert events[-1]["requestContext"]["disconnectStatusCode"] == 1002
 
 
 async def test_a_close_code_and_reason_are_passed_on(

@@ -6,7 +6,8 @@ the end of the connection â€” the client's close, a limit, a DeleteConnection â€
 ``core.disconnect`` with the code and reason API Gateway reports; what API Gateway would do
 with each is decided in ``core``. Limits are API Gateway's: frames over 32 KB and messages
 over 128 KB close with 1009, binary frames with 1003, an idle connection after 10 minutes
-and any after 2 hours with 1001 "Going away" (docs/local-gateway.md has the sources).
+and any after 2 hours with 1001 "Going away"; an unmasked frame fails the connection with
+1002, as RFC 6455 wants (docs/local-gateway.md has the sources).
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from aiohttp import WSMsgType, web
 
 from serverless_chat.gateway.connection import LiveConnection
 from serverless_chat.gateway.core import Accepted, GatewayCore, Handshake
+from serverless_chat.gateway.masking import MaskedFramesOnly
 from serverless_chat.gateway.registry import MAX_POST_BYTES, ConnectionRegistry
 
 log = logging.getLogger("serverless_chat.gateway")
 
 NORMAL_CLOSURE = 1000
 GOING_AWAY = 1001
+PROTOCOL_ERROR = 1002
 UNSUPPORTED_DATA = 1003
 NO_STATUS = 1005
 ABNORMAL_CLOSURE = 1006
@@ -104,6 +107,8 @@ class WebSocketEndpoint:
             socket = self._socket_for(outcome.subprotocol)
         connection = self._registry.open(meta)
         code, reason = ABNORMAL_CLOSURE, ""
+        transport = request.transport
+        masking = MaskedFramesOnly.install(transport) if transport is not None else None
         try:
             try:
                 await socket.prepare(request)
@@ -114,6 +119,12 @@ class WebSocketEndpoint:
             if connection.closing:  # a DeleteConnection came while the 101 was on its way
                 await socket.close(code=NORMAL_CLOSURE)
             code, reason = await self._receive_loop(core, connection, socket)
+            if masking is not None and masking.failed:
+                log.warning(
+                    "%s sent an unmasked frame: closed with 1002, as RFC 6455 wants",
+                    meta.connection_id,
+                )
+                code, reason = PROTOCOL_ERROR, "Frames from a client must be masked"
         finally:
             # Every connection accepted ends in $disconnect, however it ends (a client that
             # leaves during the 101 too).

@@ -1,120 +1,49 @@
-"""One contract for every ConnectionStore: in memory (the gateway's, and the fake built on it),
-SQLite, DynamoDB (moto)."""
+"""One contract for every ConnectionStore of the matrix (tests/stores.py): in memory (the
+gateway's, and the fake built on it), SQLite, DynamoDB (moto, on the template's table)."""
 
-import dataclasses
-import functools
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
-from serverless_chat.adapters import memory
 from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore
 from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
 from serverless_chat.errors import StoreError
-from serverless_chat.gateway.tables import create_table
-from serverless_chat.gateway.template import TableSpec, read_api
-from serverless_chat.ports import ConnectionRecord, ConnectionStore
-from tests.conftest import TEMPLATE
-from tests.fakes import MemoryConnectionStore
+from serverless_chat.ports import ConnectionRecord, MaintainedConnectionStore
+from tests.stores import (
+    CONNECTION_STORES,
+    create_connections_table,
+    create_messages_table,  # noqa: F401  (bench/readcost.py imports it from here)
+    dynamodb_client,
+    stores,
+)
 
 
-def dynamodb_client() -> Any:
-    """A DynamoDB client for moto (call inside mock_aws)."""
-    return boto3.client(
-        "dynamodb",
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+@pytest.fixture(params=CONNECTION_STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MaintainedConnectionStore]:
+    with stores(request.param, tmp_path) as made:
+        yield made.connections
 
 
-class OneRequestAtATime:
-    """A DynamoDB client whose requests each run alone.
-
-    DynamoDB applies every request atomically (a conditional write's check and write cannot
-    be split by another writer); moto checks then writes without a lock, so two threads can
-    both pass the same condition. Serialising whole requests, and never the gap between two
-    of them, gives moto DynamoDB's guarantee and nothing more: the store's read-then-write
-    races still happen and its optimistic retries are still what keeps them honest.
-    """
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-        self._lock = threading.Lock()
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._client, name)
-        if not callable(attribute):
-            return attribute
-
-        def one_at_a_time(*args: Any, **kwargs: Any) -> Any:
-            with self._lock:
-                return attribute(*args, **kwargs)
-
-        return one_at_a_time
-
-
-@functools.cache
-def _template_tables() -> dict[str, TableSpec]:
-    return read_api(TEMPLATE).tables
-
-
-def _create_template_table(client: Any, logical_id: str, name: str) -> None:
-    """A table as infra/template.yaml declares it — read from the template, not retyped:
-    keys, attributes, indexes and their projections (moto honours INCLUDE, so a store
-    that read an attribute its index does not project would fail here), and TTL."""
-    create_table(client, dataclasses.replace(_template_tables()[logical_id], name=name))
-
-
-def create_connections_table(client: Any, name: str) -> None:
-    """The ConnectionsTable as infra/template.yaml declares it."""
-    _create_template_table(client, "ConnectionsTable", name)
-
-
-def create_messages_table(client: Any, name: str) -> None:
-    """The MessagesTable as infra/template.yaml declares it."""
-    _create_template_table(client, "MessagesTable", name)
-
-
-@pytest.fixture(params=["memory", "fake", "sqlite", "dynamodb"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ConnectionStore]:
-    if request.param == "memory":
-        yield memory.MemoryConnectionStore()
-    elif request.param == "fake":
-        yield MemoryConnectionStore()
-    elif request.param == "sqlite":
-        database = SqliteDatabase(tmp_path / "chat.sqlite3")
-        yield SqliteConnectionStore(database, "connections")
-        database.close()
-    else:
-        with mock_aws():
-            client = dynamodb_client()
-            create_connections_table(client, "connections")
-            yield DynamoDbConnectionStore(OneRequestAtATime(client), "connections")
-
-
-def test_put_then_get(store: ConnectionStore) -> None:
+def test_put_then_get(store: MaintainedConnectionStore) -> None:
     record = ConnectionRecord.opened("c1", 1707502303419)
     store.put(record)
     assert store.get("c1") == record
 
 
-def test_get_of_an_absent_connection_is_none(store: ConnectionStore) -> None:
+def test_get_of_an_absent_connection_is_none(store: MaintainedConnectionStore) -> None:
     assert store.get("nobody") is None
 
 
-def test_put_replaces(store: ConnectionStore) -> None:
+def test_put_replaces(store: MaintainedConnectionStore) -> None:
     store.put(ConnectionRecord.opened("c1", 1000))
     store.put(ConnectionRecord.opened("c1", 2000))
     assert [r.connected_at for r in store.scan()] == [2000]
 
 
-def test_delete_removes_and_is_idempotent(store: ConnectionStore) -> None:
+def test_delete_removes_and_is_idempotent(store: MaintainedConnectionStore) -> None:
     store.put(ConnectionRecord.opened("c1", 0))
     store.delete("c1")
     store.delete("c1")
@@ -122,7 +51,7 @@ def test_delete_removes_and_is_idempotent(store: ConnectionStore) -> None:
 
 
 @pytest.mark.parametrize("count", [0, 1, 7, 25])
-def test_scan_follows_every_page(store: ConnectionStore, count: int) -> None:
+def test_scan_follows_every_page(store: MaintainedConnectionStore, count: int) -> None:
     ids = {f"conn-{i:03d}=" for i in range(count)}
     for cid in ids:
         store.put(ConnectionRecord.opened(cid, 0))
@@ -134,14 +63,16 @@ def _in(room: str, cid: str, name: str = "") -> ConnectionRecord:
     return ConnectionRecord.opened(cid, 0, room=room, name=name or cid, format="json")
 
 
-def test_record_fields_round_trip(store: ConnectionStore) -> None:
+def test_record_fields_round_trip(store: MaintainedConnectionStore) -> None:
     record = ConnectionRecord.opened("c1", 1707502303419, room="dev", name="Zoë M.", format="text")
     store.put(record)
     assert store.get("c1") == record
 
 
 @pytest.mark.parametrize("count", [0, 1, 9])
-def test_members_reads_only_the_room_and_every_page(store: ConnectionStore, count: int) -> None:
+def test_members_reads_only_the_room_and_every_page(
+    store: MaintainedConnectionStore, count: int
+) -> None:
     for i in range(count):
         store.put(_in("dev", f"d{i:02d}="))
     for i in range(5):
@@ -151,7 +82,7 @@ def test_members_reads_only_the_room_and_every_page(store: ConnectionStore, coun
     ]
 
 
-def test_members_follow_moves(store: ConnectionStore) -> None:
+def test_members_follow_moves(store: MaintainedConnectionStore) -> None:
     record = _in("general", "c1")
     store.put(record)
     store.put(record.moved(room="dev"))
@@ -159,7 +90,7 @@ def test_members_follow_moves(store: ConnectionStore) -> None:
     assert [r.connection_id for r in store.members("dev")] == ["c1"]
 
 
-def test_listeners_are_the_members_that_hear_presence(store: ConnectionStore) -> None:
+def test_listeners_are_the_members_that_hear_presence(store: MaintainedConnectionStore) -> None:
     for cid, fmt in (("j", "json"), ("t", "text"), ("r", "raw")):
         store.put(ConnectionRecord.opened(cid, 0, room="dev", name=cid, format=fmt))
     store.put(ConnectionRecord.opened("elsewhere", 0, room="general", name="e", format="json"))
@@ -169,7 +100,9 @@ def test_listeners_are_the_members_that_hear_presence(store: ConnectionStore) ->
     assert [r.connection_id for r in store.listeners("dev")] == ["t"]
 
 
-def test_named_finds_every_connection_of_a_name_in_any_room(store: ConnectionStore) -> None:
+def test_named_finds_every_connection_of_a_name_in_any_room(
+    store: MaintainedConnectionStore,
+) -> None:
     store.put(_in("general", "a", "Bob"))
     store.put(_in("dev", "b", "bob"))
     store.put(_in("dev", "c", "cy"))
@@ -177,7 +110,7 @@ def test_named_finds_every_connection_of_a_name_in_any_room(store: ConnectionSto
     assert store.named("nobody") == []
 
 
-def test_name_claims(store: ConnectionStore) -> None:
+def test_name_claims(store: MaintainedConnectionStore) -> None:
     assert store.claim_name("general", "Ana", "a", 100) is None
     assert store.claim_name("general", "ana", "a", 100) is None  # already ours
     assert store.claim_name("general", "ANA", "b", 100) == "a"
@@ -190,18 +123,18 @@ def test_name_claims(store: ConnectionStore) -> None:
     assert store.claim_name("general", "ana", "c", 100) is None
 
 
-def test_claims_are_not_connections(store: ConnectionStore) -> None:
+def test_claims_are_not_connections(store: MaintainedConnectionStore) -> None:
     store.claim_name("general", "ana", "a", 100)
     assert list(store.scan()) == []
     assert list(store.members("general")) == []
     assert store.named("ana") == []
 
 
-def test_purge_forgets_connections_and_claims(store: ConnectionStore) -> None:
+def test_purge_forgets_connections_and_claims(store: MaintainedConnectionStore) -> None:
     store.put(ConnectionRecord.opened("c1", 0, room="one", name="Ana"))
     store.put(ConnectionRecord.opened("c2", 0, room="one"))
     store.claim_name("one", "Ana", "c1", 100)
-    assert store.purge() == 2  # type: ignore[attr-defined]  (the gateway's, not the port's)
+    assert store.purge() == 2
     assert list(store.scan()) == []
     assert list(store.members("one")) == []
     assert store.named("Ana") == []
@@ -254,7 +187,7 @@ def test_dynamodb_missing_table_is_a_store_error() -> None:
             assert "ResourceNotFoundException" in str(caught.value)
 
 
-def test_token_bucket(store: ConnectionStore) -> None:
+def test_token_bucket(store: MaintainedConnectionStore) -> None:
     store.put(ConnectionRecord.opened("c1", 0))
     store.put(ConnectionRecord.opened("c2", 0))
     t = 1_000_000
@@ -270,7 +203,7 @@ def test_token_bucket(store: ConnectionStore) -> None:
     ]
 
 
-def test_concurrent_takers_never_overdraw(store: ConnectionStore) -> None:
+def test_concurrent_takers_never_overdraw(store: MaintainedConnectionStore) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     store.put(ConnectionRecord.opened("c1", 0))
@@ -281,7 +214,9 @@ def test_concurrent_takers_never_overdraw(store: ConnectionStore) -> None:
     assert 1 <= results.count(True) <= 10
 
 
-def test_a_move_keeps_the_token_bucket_and_changes_room_and_name(store: ConnectionStore) -> None:
+def test_a_move_keeps_the_token_bucket_and_changes_room_and_name(
+    store: MaintainedConnectionStore,
+) -> None:
     record = ConnectionRecord.opened("c1", 0, room="one", name="Ana", format="json")
     store.put(record)
     t = 1_000_000
@@ -299,7 +234,7 @@ def test_a_move_keeps_the_token_bucket_and_changes_room_and_name(store: Connecti
     assert store.named("ana") == []
 
 
-def test_a_move_does_not_bring_back_a_gone_connection(store: ConnectionStore) -> None:
+def test_a_move_does_not_bring_back_a_gone_connection(store: MaintainedConnectionStore) -> None:
     store.move(ConnectionRecord.opened("gone", 0, room="one", name="Ghost"))
     assert store.get("gone") is None
     assert list(store.members("one")) == []
@@ -312,7 +247,7 @@ def test_a_move_does_not_bring_back_a_gone_connection(store: ConnectionStore) ->
 # latest/developerguide/apigateway-execution-service-websocket-limits-table.html). So a
 # 410 deletes a row only if it connected before a cutoff, and the check and the delete
 # are one step: no put of the same id may slip between them.
-def test_delete_stale_deletes_an_old_row_and_returns_it(store: ConnectionStore) -> None:
+def test_delete_stale_deletes_an_old_row_and_returns_it(store: MaintainedConnectionStore) -> None:
     """A row that connected before the cutoff is stale once it answers 410 (the Knowledge
     Center's 410 article; the 29 s integration timeout bounds a handshake): it is deleted,
     with its token bucket, and handed back so that its name claim can be released."""
@@ -328,7 +263,7 @@ def test_delete_stale_deletes_an_old_row_and_returns_it(store: ConnectionStore) 
     assert store.take_token("old", 1, 1, 2_000)
 
 
-def test_delete_stale_keeps_a_young_row(store: ConnectionStore) -> None:
+def test_delete_stale_keeps_a_young_row(store: MaintainedConnectionStore) -> None:
     """A row that connected at or after the cutoff may be a handshake under way (API Gateway
     answers 410 until $connect returns, the Knowledge Center's 410 article; $connect may run
     up to the 29 s integration timeout): it stays, and nothing is returned."""
@@ -340,7 +275,7 @@ def test_delete_stale_keeps_a_young_row(store: ConnectionStore) -> None:
     assert [r.connection_id for r in store.members("dev")] == ["young"]
 
 
-def test_delete_stale_of_an_absent_row_is_none(store: ConnectionStore) -> None:
+def test_delete_stale_of_an_absent_row_is_none(store: MaintainedConnectionStore) -> None:
     """A 410 for a row deleted meanwhile (its $disconnect ran; the 410 article's "connection
     no longer exists" case) deletes nothing and is not an error; nor is a name claim, which
     shares the DynamoDB table, ever taken for a connection."""
@@ -350,7 +285,7 @@ def test_delete_stale_of_an_absent_row_is_none(store: ConnectionStore) -> None:
     assert store.claim_name("dev", "cy", "c2", 100) == "c1"  # the claim is intact
 
 
-def test_delete_stale_is_one_step_against_a_racing_put(store: ConnectionStore) -> None:
+def test_delete_stale_is_one_step_against_a_racing_put(store: MaintainedConnectionStore) -> None:
     """A reconnecting id written again meanwhile is young, and is never deleted for the old
     row's 410: check and delete are atomic (a DynamoDB condition expression)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -370,7 +305,7 @@ def test_delete_stale_is_one_step_against_a_racing_put(store: ConnectionStore) -
 
 
 # -- admit: every request's first call, the sender's row and a token in one step -------------
-def test_admit_returns_the_row_and_takes_a_token(store: ConnectionStore) -> None:
+def test_admit_returns_the_row_and_takes_a_token(store: MaintainedConnectionStore) -> None:
     """The record as stored, and the bucket of take_token: ``burst`` at once, then refused
     until ``rate`` brings one back; never past the burst. A refusal still has the row (the
     sender hears RATE_LIMITED in its own format)."""
@@ -393,7 +328,7 @@ def test_admit_returns_the_row_and_takes_a_token(store: ConnectionStore) -> None
     ]
 
 
-def test_admit_and_take_token_share_one_bucket(store: ConnectionStore) -> None:
+def test_admit_and_take_token_share_one_bucket(store: MaintainedConnectionStore) -> None:
     store.put(ConnectionRecord.opened("c1", 0))
     t = 5_000_000
     assert store.admit("c1", 1, 2, t).allowed
@@ -402,7 +337,7 @@ def test_admit_and_take_token_share_one_bucket(store: ConnectionStore) -> None:
     assert not store.take_token("c1", 1, 2, t)
 
 
-def test_admit_of_a_connection_not_stored_takes_nothing(store: ConnectionStore) -> None:
+def test_admit_of_a_connection_not_stored_takes_nothing(store: MaintainedConnectionStore) -> None:
     """No row: NOT_CONNECTED, and no bucket (nor row) made for it; a name claim's key is
     never taken for a connection's."""
     assert store.admit("nobody", 10, 20, 1_000) == (None, False)
@@ -412,7 +347,7 @@ def test_admit_of_a_connection_not_stored_takes_nothing(store: ConnectionStore) 
     assert store.claim_name("dev", "cy", "c2", 100) == "c1"  # the claim is intact
 
 
-def test_admit_follows_moves_and_keeps_the_bucket(store: ConnectionStore) -> None:
+def test_admit_follows_moves_and_keeps_the_bucket(store: MaintainedConnectionStore) -> None:
     record = ConnectionRecord.opened("c1", 0, room="one", name="Ana", format="text")
     store.put(record)
     t = 2_000_000
@@ -421,7 +356,7 @@ def test_admit_follows_moves_and_keeps_the_bucket(store: ConnectionStore) -> Non
     assert store.admit("c1", 1, 1, t) == (record.moved(room="two", name="Bea"), False)
 
 
-def test_concurrent_admissions_never_overdraw(store: ConnectionStore) -> None:
+def test_concurrent_admissions_never_overdraw(store: MaintainedConnectionStore) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     store.put(ConnectionRecord.opened("c1", 0))
@@ -432,7 +367,7 @@ def test_concurrent_admissions_never_overdraw(store: ConnectionStore) -> None:
 
 
 # -- delete hands back what it removed -----------------------------------------------------
-def test_delete_returns_the_record_it_removed(store: ConnectionStore) -> None:
+def test_delete_returns_the_record_it_removed(store: MaintainedConnectionStore) -> None:
     """$disconnect reads the row it deletes from the delete itself (DynamoDB: ALL_OLD)."""
     record = ConnectionRecord.opened("c1", 7, room="dev", name="Ana", format="json", principal="p")
     store.put(record)
@@ -444,7 +379,7 @@ def test_delete_returns_the_record_it_removed(store: ConnectionStore) -> None:
 
 
 # -- what the index queries carry ----------------------------------------------------------
-def test_members_carry_id_room_name_and_format(store: ConnectionStore) -> None:
+def test_members_carry_id_room_name_and_format(store: MaintainedConnectionStore) -> None:
     """A fan-out reads a member's id and format, ``who`` its name: the room-index projects
     those (not the bucket, which every request rewrites)."""
     store.put(ConnectionRecord.opened("a", 1, room="dev", name="Ana", format="json"))
@@ -455,7 +390,7 @@ def test_members_carry_id_room_name_and_format(store: ConnectionStore) -> None:
     assert got == [("a", "dev", "Ana", "json"), ("b", "dev", "Bo", "raw")]
 
 
-def test_listeners_carry_id_room_and_format(store: ConnectionStore) -> None:
+def test_listeners_carry_id_room_and_format(store: MaintainedConnectionStore) -> None:
     store.put(ConnectionRecord.opened("a", 1, room="dev", name="Ana", format="json"))
     store.put(ConnectionRecord.opened("t", 1, room="dev", name="Tia", format="text"))
     store.move(ConnectionRecord.opened("t", 1, room="ops", name="Tia", format="text"))
@@ -467,7 +402,7 @@ def test_listeners_carry_id_room_and_format(store: ConnectionStore) -> None:
     ]
 
 
-def test_named_returns_whole_records(store: ConnectionStore) -> None:
+def test_named_returns_whole_records(store: MaintainedConnectionStore) -> None:
     """A signed-in person's other connections are found by name, and their claims passed
     on with their expiry: the name-index carries the whole row but its bucket."""
     record = ConnectionRecord.opened(

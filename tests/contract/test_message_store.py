@@ -1,33 +1,22 @@
-"""One contract for every MessageStore: the in-memory fake, SQLite, DynamoDB (moto)."""
+"""One contract for every MessageStore of the matrix (tests/stores.py): the in-memory fake,
+SQLite, DynamoDB (moto, on the template's table)."""
 
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from moto import mock_aws
 
-from serverless_chat.adapters.dynamodb import DynamoDbMessageStore
 from serverless_chat.adapters.sqlite import SqliteDatabase, SqliteMessageStore
 from serverless_chat.ports import ChatMessage, MessageStore
-from tests.contract.test_connection_store import create_messages_table, dynamodb_client
-from tests.fakes import MemoryMessageStore
+from tests.stores import MESSAGE_STORES, stores
 
 FUTURE = 4_000_000_000
 
 
-@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
+@pytest.fixture(params=MESSAGE_STORES)
 def messages(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MessageStore]:
-    if request.param == "memory":
-        yield MemoryMessageStore()
-    elif request.param == "sqlite":
-        database = SqliteDatabase(tmp_path / "chat.sqlite3")
-        yield SqliteMessageStore(database, "messages")
-        database.close()
-    else:
-        with mock_aws():
-            client = dynamodb_client()
-            create_messages_table(client, "messages")
-            yield DynamoDbMessageStore(client, "messages")
+    with stores(request.param, tmp_path) as made:
+        yield made.messages
 
 
 def _message(room: str, sent_at: int, mid: str, text: str = "") -> ChatMessage:

@@ -13,24 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
-from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore, DynamoDbMessageStore
-from serverless_chat.adapters.sqlite import (
-    SqliteConnectionStore,
-    SqliteDatabase,
-    SqliteMessageStore,
-)
 from serverless_chat.chat.protocol import ProtocolError
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.errors import StoreError
 from serverless_chat.ports import ConnectionRecord
-from tests.contract.test_connection_store import (
-    create_connections_table,
-    create_messages_table,
-    dynamodb_client,
-)
 from tests.fakes import FakeConnections, MemoryConnectionStore, MemoryMessageStore
+from tests.stores import BACKENDS, stores
 
 
 class World:
@@ -90,26 +79,10 @@ class World:
         self.connections.posts.clear()
 
 
-@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
+@pytest.fixture(params=BACKENDS)
 def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
-    if request.param == "memory":
-        yield World()
-    elif request.param == "sqlite":
-        database = SqliteDatabase(tmp_path / "chat.sqlite3")
-        yield World(
-            store=SqliteConnectionStore(database, "connections"),
-            messages=SqliteMessageStore(database, "messages"),
-        )
-        database.close()
-    else:
-        with mock_aws():
-            client = dynamodb_client()
-            create_connections_table(client, "connections")
-            create_messages_table(client, "messages")
-            yield World(
-                store=DynamoDbConnectionStore(client, "connections"),
-                messages=DynamoDbMessageStore(client, "messages"),
-            )
+    with stores(request.param, tmp_path) as made:
+        yield World(store=made.connections, messages=made.messages)
 
 
 @pytest.fixture

@@ -20,10 +20,12 @@ PROTOCOL_ERROR_FRAME = b"\x83\x80\x00\x00\x00\x00"
 
 class FrameBoundaries:
     """Follows frames through a client's byte stream, however it is cut into reads, and
-    says where the first unmasked one starts."""
+    says where the first unmasked one starts. Small: one is kept for every connection."""
+
+    __slots__ = ("_header", "_skip")
 
     def __init__(self) -> None:
-        self._header = bytearray()  # a header that is still arriving
+        self._header = b""  # a header that is still arriving
         self._skip = 0  # payload bytes still to come before the next header
 
     def first_unmasked(self, data: bytes) -> int | None:
@@ -56,7 +58,7 @@ class FrameBoundaries:
                 return None
             if extended:
                 length = int.from_bytes(self._header[2 : 2 + extended], "big")
-            self._header.clear()
+            self._header = b""
             self._skip = length
         return None
 
@@ -65,6 +67,8 @@ class MaskedFramesOnly(asyncio.Protocol):
     """Between a connection's transport and aiohttp's protocol: bytes pass through until an
     unmasked frame, which aiohttp is handed as ``PROTOCOL_ERROR_FRAME`` instead; nothing
     after it is passed on, and ``failed`` says so."""
+
+    __slots__ = ("_frames", "_inner", "failed")
 
     def __init__(self, inner: asyncio.Protocol) -> None:
         self._inner = inner

@@ -15,6 +15,8 @@ import sys
 import time
 from typing import Any
 
+from serverless_chat.handlers.event import WebSocketEvent
+
 _current: dict[str, str] = {"requestId": "", "connectionId": "", "route": ""}
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -50,7 +52,7 @@ def configure() -> None:
 
 def begin(event: Any, context: Any) -> None:
     """Remember this invocation's ids for every log line it writes."""
-    request_context = event.get("requestContext", {}) if isinstance(event, dict) else {}
+    ev = WebSocketEvent(event if isinstance(event, dict) else {})
     _current["requestId"] = str(getattr(context, "aws_request_id", "") or "")
-    _current["connectionId"] = str(request_context.get("connectionId", ""))
-    _current["route"] = str(request_context.get("routeKey", ""))
+    _current["connectionId"] = ev.connection_id
+    _current["route"] = ev.route_key

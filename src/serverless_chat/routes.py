@@ -55,6 +55,11 @@ class Grant(NamedTuple):
 
 POSTS = Grant((MANAGE_CONNECTIONS,), (callbacks("POST"),))
 PAGES_TO_FANOUT = Grant((INVOKE,), (FANOUT_HANDLER,))  # a big room's other pages
+# Presence, and a signed-in person's other connections (their name claim passes on).
+PRESENCE_AND_NAMES = Grant((QUERY,), (index("presence-index"), index("name-index")))
+# A request that moves its sender or renames it: a token and the row (UpdateItem), the
+# name claimed (PutItem, and GetItem of its holder when refused), the old one released.
+MOVES_AND_CLAIMS = Grant((GET, UPDATE, PUT, DELETE), (CONNECTIONS_TABLE,))
 
 # Environment variables by name; the generator gives each its value.
 CHAT_ENVIRONMENT = (
@@ -118,7 +123,7 @@ FUNCTIONS: tuple[Function, ...] = (
         routes=(Route("$connect"),),
         grants=(
             Grant((PUT, GET, DELETE), (CONNECTIONS_TABLE,)),
-            Grant((QUERY,), (index("presence-index"), index("name-index"))),
+            PRESENCE_AND_NAMES,
             POSTS,
             PAGES_TO_FANOUT,
         ),
@@ -131,7 +136,7 @@ FUNCTIONS: tuple[Function, ...] = (
         routes=(Route("$disconnect"),),
         grants=(  # the row comes back with its DeleteItem (ALL_OLD): no GetItem
             Grant((PUT, DELETE), (CONNECTIONS_TABLE,)),
-            Grant((QUERY,), (index("presence-index"), index("name-index"))),
+            PRESENCE_AND_NAMES,
             POSTS,
             PAGES_TO_FANOUT,
         ),
@@ -169,8 +174,8 @@ FUNCTIONS: tuple[Function, ...] = (
         "Moves a connection to another room (join).",
         routes=(Route("join"),),
         grants=(
-            Grant((GET, UPDATE, PUT, DELETE), (CONNECTIONS_TABLE,)),
-            Grant((QUERY,), (index("presence-index"), index("name-index"))),
+            MOVES_AND_CLAIMS,
+            PRESENCE_AND_NAMES,
             Grant((QUERY,), (MESSAGES_TABLE,)),
             POSTS,
             PAGES_TO_FANOUT,
@@ -184,8 +189,8 @@ FUNCTIONS: tuple[Function, ...] = (
         "Renames a connection within its room (setName).",
         routes=(Route("setName"),),
         grants=(
-            Grant((GET, UPDATE, PUT, DELETE), (CONNECTIONS_TABLE,)),
-            Grant((QUERY,), (index("presence-index"), index("name-index"))),
+            MOVES_AND_CLAIMS,
+            PRESENCE_AND_NAMES,
             POSTS,
             PAGES_TO_FANOUT,
         ),

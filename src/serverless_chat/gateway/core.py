@@ -129,7 +129,7 @@ class GatewayCore:
                 return decision
             meta = replace(meta, authorizer=decision.context)
         if route is None:
-            return Accepted(meta)
+            return Accepted(meta.established())
         if route.function is None or not route.invocable:  # not run, or not permitted
             return Refused.json(500, "Internal server error", "$connect cannot be invoked")
         outcome = await self._integrate(route, route.function, self.events.connect(meta))
@@ -143,7 +143,7 @@ class GatewayCore:
             (v for k, v in outcome.headers.items() if k.lower() == SUBPROTOCOL_HEADER.lower()),
             None,
         )
-        return Accepted(meta, subprotocol)
+        return Accepted(meta.established(), subprotocol)
 
     async def _authorize(
         self, route: RouteSpec, spec: AuthorizerSpec, meta: ConnectionMeta

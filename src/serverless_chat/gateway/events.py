@@ -19,7 +19,7 @@ import base64
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from serverless_chat.gateway.intrinsics import ACCOUNT_ID
@@ -91,6 +91,13 @@ class ConnectionMeta:
     # The port and scheme the client reached (API Gateway's: 443, https).
     port: int = 443
     scheme: str = "https"
+
+    def established(self) -> ConnectionMeta:
+        """What the connection keeps once $connect has accepted it: the handshake's headers
+        and query string were for the authorizer and $connect; after them only the Host
+        header is read again (DISCONNECT's). A connection held for hours holds ~1.4 KB less."""
+        host = tuple((k, v) for k, v in self.headers if k.lower() == "host")[:1]
+        return replace(self, headers=host, query=())
 
 
 def single_and_multi(

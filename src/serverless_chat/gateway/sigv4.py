@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -98,20 +98,26 @@ def check(
 
 
 def middleware(secret_for: Callable[[str], str | None]) -> Middleware:
-    """Checks the signature of every request to the callback and Invoke APIs."""
+    """Checks the signature of every request to the callback and Invoke APIs. Not a
+    coroutine: for every other request it hands back the handler's own awaitable, so that no
+    frame of it is held for as long as a WebSocket connection lasts."""
+
+    async def checked(request: web.Request, handler: Handler) -> web.StreamResponse:
+        url = f"{request.scheme}://{request.host}{request.raw_path}"
+        refusal = check(request.method, url, request.headers, await request.read(), secret_for)
+        if refusal is not None:
+            return web.json_response(
+                {"message": refusal.message},
+                status=403,
+                headers={"x-amzn-ErrorType": refusal.code},
+            )
+        return await handler(request)
 
     @web.middleware
-    async def signed(request: web.Request, handler: Handler) -> web.StreamResponse:
+    def signed(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
         path = request.path
         if "/@connections/" in path or path.startswith(INVOKE_PREFIX):
-            url = f"{request.scheme}://{request.host}{request.raw_path}"
-            refusal = check(request.method, url, request.headers, await request.read(), secret_for)
-            if refusal is not None:
-                return web.json_response(
-                    {"message": refusal.message},
-                    status=403,
-                    headers={"x-amzn-ErrorType": refusal.code},
-                )
-        return await handler(request)
+            return checked(request, handler)
+        return handler(request)
 
     return signed

@@ -81,6 +81,16 @@ class WebSocketEndpoint:
             socket.headers["Sec-WebSocket-Protocol"] = subprotocol
         return socket
 
+    def _handshake(self, request: web.Request) -> Handshake:
+        plain, tls = self._ports()
+        return Handshake(
+            source_ip=request.remote or "",
+            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers],
+            query=list(request.query.items()),
+            port=tls if request.secure else plain,
+            scheme="https" if request.secure else "http",
+        )
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
         socket = self._socket_for()
         if not socket.can_prepare(request).ok:
@@ -88,16 +98,9 @@ class WebSocketEndpoint:
         refused = self._refusal()
         if refused:
             return web.Response(status=503, text=refused)
-        plain, tls = self._ports()
-        handshake = Handshake(
-            source_ip=request.remote or "",
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers],
-            query=list(request.query.items()),
-            port=tls if request.secure else plain,
-            scheme="https" if request.secure else "http",
-        )
         core = self._core()
-        outcome = await core.connect(handshake)
+        # (no local for the handshake: this frame lives as long as the connection)
+        outcome = await core.connect(self._handshake(request))
         if not isinstance(outcome, Accepted):
             if outcome.reason:
                 log.info("handshake refused with %d: %s", outcome.status, outcome.reason)

@@ -275,6 +275,23 @@ async def test_disconnect_runs_with_the_code_and_reason() -> None:
     assert event["requestContext"]["disconnectReason"] == "Client-side close frame status not set"
 
 
+async def test_an_accepted_connection_keeps_of_its_handshake_only_what_later_events_read() -> None:
+    """The headers and query string were for the authorizer and $connect; a connection held
+    for hours keeps only the Host header, which its DISCONNECT event carries."""
+    routes = {"$connect": CONNECT, "$disconnect": RouteSpec("$disconnect", function("disconnect"))}
+    core, functions = core_for(routes)
+    outcome = await core.connect(HANDSHAKE)
+    assert isinstance(outcome, Accepted)
+    assert outcome.meta.headers == (("Host", "h"),)
+    assert outcome.meta.query == ()
+    assert outcome.meta.user_agent == "test"
+    (connect_event,) = functions.events_of("connect")
+    assert connect_event["queryStringParameters"] == {"token": "t"}
+    await core.disconnect(outcome.meta, 1000, "")
+    (event,) = functions.events_of("disconnect")
+    assert event["headers"]["Host"] == "h"
+
+
 async def test_without_a_disconnect_route_nothing_runs() -> None:
     core, functions = core_for({})
     await core.disconnect(META, 1000, "")

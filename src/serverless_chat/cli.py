@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from serverless_chat import __version__
+from serverless_chat.gateway.pool import DEFAULT_WORKERS
 
 if TYPE_CHECKING:
     from serverless_chat.gateway.server import LocalGateway
@@ -254,7 +255,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers",
         type=_number(int, 1),
-        default=64,
+        default=DEFAULT_WORKERS,
         metavar="N",
         help="invocations that may run at once; one thread runs them while it keeps up, more"
         " only when one waits",

@@ -37,7 +37,7 @@ MAX_RESPONSE_BYTES = 6_291_556  # what a synchronous invocation may answer
 class LambdaContext:
     """The context object the Python runtime hands a handler."""
 
-    def __init__(self, request_id: str, deadline_ms: int) -> None:
+    def __init__(self, request_id: str, deadline_ms: int, function_arn: str) -> None:
         env = os.environ
         self.aws_request_id = request_id
         self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME", "")
@@ -47,11 +47,7 @@ class LambdaContext:
         )  # a str, as on Lambda
         self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
         self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
-        region = env.get("AWS_REGION", "us-east-1")
-        account = "123456789012"  # the gateway's pseudo parameter AWS::AccountId
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:{region}:{account}:function:{self.function_name}"
-        )
+        self.invoked_function_arn = function_arn  # the gateway's, with its AWS::AccountId
         self.identity = None
         self.client_context = None
         self._deadline_ms = deadline_ms
@@ -164,6 +160,7 @@ def _set_path(code_dir: str, extra: list[str]) -> None:
 
 def main() -> None:
     handler_name, code_dir, extra_paths = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    function_arn = sys.argv[4]
     # The protocol keeps the process's own stdin and stdout; the function's prints go to
     # stderr, and its stdin is empty.
     requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
@@ -197,7 +194,7 @@ def main() -> None:
         request_id = request["requestId"]
         _request_ids.request_id = request_id
         os.environ["_X_AMZN_TRACE_ID"] = request.get("traceId", "")
-        context = LambdaContext(request_id, request["deadlineMs"])
+        context = LambdaContext(request_id, request["deadlineMs"], function_arn)
         try:
             result = handler(request["event"], context)
         except Exception as error:

@@ -33,6 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from serverless_chat.gateway.intrinsics import function_arn
 from serverless_chat.gateway.template import FunctionSpec
 
 log = logging.getLogger("serverless_chat.lambda")
@@ -173,6 +174,7 @@ class Container:
             spec.handler,
             str(spec.code_dir),
             json.dumps(extra_paths),
+            function_arn(environment.get("AWS_REGION", "us-east-1"), spec.name),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,

@@ -33,7 +33,7 @@ from serverless_chat.gateway.containers import (
 )
 from serverless_chat.gateway.events import new_request_id
 from serverless_chat.gateway.lambda_context import LambdaContext
-from serverless_chat.gateway.pool import ElasticPool
+from serverless_chat.gateway.pool import DEFAULT_WORKERS, ElasticPool
 from serverless_chat.gateway.services import Handler, LocalApp
 from serverless_chat.gateway.template import FunctionSpec
 
@@ -112,7 +112,7 @@ class RunnerConfig:
     """How the functions run: where, with what around them."""
 
     region: str = "us-east-1"
-    workers: int = 64  # threads for in-process handlers (a ceiling: gateway/pool.py)
+    workers: int = DEFAULT_WORKERS
     max_containers: int = 10  # containers of one function at once
     state_dir: Path = Path(".serverless-chat")
     # What the gateway adds to a container's environment (its services' endpoints), asked

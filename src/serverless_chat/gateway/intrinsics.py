@@ -28,6 +28,13 @@ class _NoValue:
 NO_VALUE = _NoValue()
 
 ACCOUNT_ID = "123456789012"
+
+
+def function_arn(region: str, name: str, account_id: str = ACCOUNT_ID) -> str:
+    """A function's ARN as Lambda writes it (the context's invoked_function_arn, errors)."""
+    return f"arn:aws:lambda:{region}:{account_id}:function:{name}"
+
+
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 # Which property names a resource's Ref, when it is set (otherwise {stack}-{LogicalId}).

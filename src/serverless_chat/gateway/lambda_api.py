@@ -24,6 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from serverless_chat.gateway.core import Functions
+from serverless_chat.gateway.intrinsics import function_arn
 from serverless_chat.gateway.template import FunctionSpec
 
 log = logging.getLogger("serverless_chat.gateway")
@@ -76,7 +77,7 @@ class LambdaApi:
         spec, qualifier = find_function(self._specs, reference)
         qualifier = request.query.get("Qualifier") or qualifier or "$LATEST"
         if spec is None or qualifier != "$LATEST":
-            arn = f"arn:aws:lambda:{self._region}:{self._account_id}:function:{reference}"
+            arn = function_arn(self._region, reference, self._account_id)
             return _error(404, "ResourceNotFoundException", f"Function not found: {arn}")
         kind = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
         payload = await request.read()

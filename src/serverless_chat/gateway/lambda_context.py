@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from serverless_chat.gateway.intrinsics import ACCOUNT_ID
+from serverless_chat.gateway.intrinsics import function_arn
 
 
 class LambdaContext:
@@ -41,7 +41,7 @@ class LambdaContext:
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{self._region}:{ACCOUNT_ID}:function:{self.function_name}"
+        return function_arn(self._region, self.function_name)
 
     @property
     def log_group_name(self) -> str:

@@ -25,6 +25,9 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any, NamedTuple
 
+# Invocations the in-process handlers may run at once: the pool's ceiling of threads.
+DEFAULT_WORKERS = 64
+
 
 class _Work(NamedTuple):
     future: Future[Any]

@@ -39,6 +39,7 @@ from serverless_chat.gateway.functions import FunctionRunner, RunnerConfig, forg
 from serverless_chat.gateway.guard import Guard, middleware
 from serverless_chat.gateway.intrinsics import ACCOUNT_ID
 from serverless_chat.gateway.lambda_api import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, LambdaApi
+from serverless_chat.gateway.pool import DEFAULT_WORKERS
 from serverless_chat.gateway.registry import ConnectionRegistry
 from serverless_chat.gateway.services import (
     InProcessCallbacks,
@@ -78,7 +79,7 @@ class GatewayConfig:
     region: str = "us-east-1"
     # Threads for the functions the hook runs in-process (a ceiling: gateway/pool.py), and
     # containers of one function at once for the others.
-    workers: int = 64
+    workers: int = DEFAULT_WORKERS
     max_containers: int = 10
     watch: bool = False
     watch_interval: float = 1.0

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from aiohttp import WSMsgType, web
 
 from serverless_chat.gateway.outbox import encode_frame
+from serverless_chat.gateway.registry import MAX_POST_BYTES
 
 Transports = dict[web.WebSocketResponse, asyncio.Transport | None]
 
@@ -53,7 +54,7 @@ def application(compress: bool = False, coalesce: bool = False) -> web.Applicati
     send = _coalescing_sender(clients) if coalesce and not compress else None
 
     async def websocket(request: web.Request) -> web.WebSocketResponse:
-        socket = web.WebSocketResponse(max_msg_size=128 * 1024, compress=compress)
+        socket = web.WebSocketResponse(max_msg_size=MAX_POST_BYTES, compress=compress)
         await socket.prepare(request)
         clients[socket] = request.transport
         try:

@@ -206,6 +206,26 @@ async def test_boto3_is_there_with_a_relative_state_dir(
     assert outcome.result == "boto3", outcome.error
 
 
+async def test_the_context_is_lambdas(runner_for: Any, tmp_path: Path) -> None:
+    """The context object's fields ("Using the Lambda context object to retrieve Python
+    function information"): the ARN carries the region and the gateway's AWS::AccountId."""
+    code = write(
+        tmp_path / "ctx",
+        "ctx.py",
+        "def handler(event, context):\n"
+        "    return [context.invoked_function_arn, context.function_name,"
+        " context.memory_limit_in_mb, context.aws_request_id != '']\n",
+    )
+    fn = spec(handler="ctx.handler", code_dir=code, name="chat-send")
+    outcome = await runner_for(fn, region="eu-west-1").invoke(fn, {})
+    assert outcome.result == [
+        "arn:aws:lambda:eu-west-1:123456789012:function:chat-send",
+        "chat-send",
+        "128",
+        True,
+    ], outcome.error
+
+
 async def test_an_import_error_answers_every_invocation(
     runner_for: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

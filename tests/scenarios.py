@@ -8,7 +8,7 @@ import json
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from serverless_chat.chat.replies import USAGE_PREFIX
+from serverless_chat.chat.usage import USAGE_PREFIX
 
 QUIET = 0.5
 

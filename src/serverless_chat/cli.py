@@ -689,7 +689,7 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _web_export(args: argparse.Namespace) -> int:
-    from serverless_chat.site import export_site
+    from serverless_chat.web_assets import export_site
 
     try:
         written = export_site(args.directory, args.ws)

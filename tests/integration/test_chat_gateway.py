@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
-from serverless_chat.chat.replies import USAGE_PREFIX
+from serverless_chat.chat.usage import USAGE_PREFIX
 from serverless_chat.gateway.server import LocalGateway
 from serverless_chat.ports import ConnectionRecord, ConnectionStore
 from tests.conftest import TEMPLATE

@@ -12,7 +12,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from serverless_chat.chat.replies import USAGE_PREFIX
+from serverless_chat.chat.usage import USAGE_PREFIX
 from serverless_chat.gateway.server import LocalGateway
 from tests.integration.conftest import chat_app, receives_nothing, recv
 

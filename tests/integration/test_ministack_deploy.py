@@ -58,7 +58,7 @@ import boto3
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from serverless_chat.chat.replies import USAGE_PREFIX
+from serverless_chat.chat.usage import USAGE_PREFIX
 from tests.conftest import ROOT, TEMPLATE
 
 REGION = "us-east-1"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from serverless_chat.chat.replies import USAGE_PREFIX
+from serverless_chat.chat.usage import USAGE_PREFIX
 from serverless_chat.gateway.server import LocalGateway
 from tests.conftest import ROOT
 from tests.integration.conftest import recv

@@ -7,7 +7,7 @@ from pathlib import Path
 import aiohttp
 
 from serverless_chat.gateway.server import LocalGateway
-from serverless_chat.site import CONTENT_SECURITY_POLICY, export_site
+from serverless_chat.web_assets import CONTENT_SECURITY_POLICY, export_site
 
 
 async def test_page_assets_and_config(chat: LocalGateway) -> None:

@@ -379,7 +379,7 @@ def test_isolated_under_the_local_gateway_the_callback_goes_through_its_proxy(
     from serverless_chat.adapters.signed_http import SignedHttpConnections
     from serverless_chat.gateway.template import read_api
     from serverless_chat.handlers.dependencies import aws_dependencies
-    from serverless_chat.handlers.event import WebSocketEvent
+    from serverless_chat.handlers.event_view import WebSocketEvent
     from tests.conftest import load_event
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")

@@ -44,7 +44,7 @@ from serverless_chat.chat.protocol import (
     request_ref,
     validate_name,
 )
-from serverless_chat.chat.replies import usage_reply
+from serverless_chat.chat.usage import usage_reply
 from serverless_chat.errors import CallbackError, DispatchError, StoreError
 from serverless_chat.ports import (
     ChatMessage,

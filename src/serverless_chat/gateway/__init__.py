@@ -6,7 +6,7 @@ Layers, from pure to I/O:
 
 - reading the template: ``cfn_yaml``, ``intrinsics``, ``parameters``, ``sam_websocket``,
   ``permissions``, ``template``;
-- API Gateway's semantics, no sockets: ``routing``, ``events``, ``authorizer``, ``core``;
+- API Gateway's semantics, no sockets: ``routing``, ``event_factory``, ``authorizer``, ``core``;
 - functions as Lambda runs them: ``containers`` (with ``container_bootstrap``, the runtime
   inside each), ``code_package``, ``functions``, ``pool``, ``lambda_context``;
 - what functions call: ``callback_api``, ``lambda_api``, ``not_emulated``,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from serverless_chat.gateway.events import ConnectionMeta
+from serverless_chat.gateway.event_factory import ConnectionMeta
 
 
 @dataclass(slots=True)

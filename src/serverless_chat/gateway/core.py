@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from serverless_chat.gateway import authorizer
-from serverless_chat.gateway.events import ConnectionMeta, EventFactory, identity_present
+from serverless_chat.gateway.event_factory import ConnectionMeta, EventFactory, identity_present
 from serverless_chat.gateway.functions import Invocation
 from serverless_chat.gateway.routing import RouteSelector, select_route
 from serverless_chat.gateway.template import (

@@ -31,7 +31,7 @@ from serverless_chat.gateway.containers import (
     lambda_environment,
     prepare_runtime_dir,
 )
-from serverless_chat.gateway.events import new_request_id
+from serverless_chat.gateway.event_factory import new_request_id
 from serverless_chat.gateway.lambda_context import LambdaContext
 from serverless_chat.gateway.pool import DEFAULT_WORKERS, ElasticPool
 from serverless_chat.gateway.services import Handler, LocalApp

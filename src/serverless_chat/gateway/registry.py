@@ -26,7 +26,7 @@ from serverless_chat.gateway.errors import (
     ManagementApiError,
     PayloadTooLargeException,
 )
-from serverless_chat.gateway.events import ConnectionMeta
+from serverless_chat.gateway.event_factory import ConnectionMeta
 from serverless_chat.gateway.outbox import Outbox
 
 log = logging.getLogger("serverless_chat.gateway")

@@ -34,7 +34,7 @@ from serverless_chat.gateway.errors import (
     GatewayClosing,
     RequestTooLarge,
 )
-from serverless_chat.gateway.events import ApiContext, EventFactory
+from serverless_chat.gateway.event_factory import ApiContext, EventFactory
 from serverless_chat.gateway.functions import FunctionRunner, RunnerConfig, forget_modules
 from serverless_chat.gateway.guard import Guard, middleware
 from serverless_chat.gateway.intrinsics import ACCOUNT_ID

@@ -18,7 +18,7 @@ from typing import Any
 from serverless_chat.adapters.metrics import CountingMetrics
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.handlers import logs
-from serverless_chat.handlers.event import WebSocketEvent
+from serverless_chat.handlers.event_view import WebSocketEvent
 from serverless_chat.ports import (
     BatchConnections,
     Connections,

@@ -7,8 +7,8 @@ from typing import Any
 
 from serverless_chat.errors import StoreError
 from serverless_chat.handlers.dependencies import Dependencies, Handler, lambda_entry
-from serverless_chat.handlers.event import WebSocketEvent
-from serverless_chat.handlers.replies import response
+from serverless_chat.handlers.event_view import WebSocketEvent
+from serverless_chat.handlers.responses import response
 
 log = logging.getLogger("serverless_chat.handlers.disconnect")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from serverless_chat.chat.fanout import decode_page
 from serverless_chat.handlers.dependencies import Dependencies, Handler, lambda_entry
-from serverless_chat.handlers.event import WebSocketEvent
+from serverless_chat.handlers.event_view import WebSocketEvent
 
 log = logging.getLogger("serverless_chat.handlers.fanout")
 

@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Any
 
-from serverless_chat.handlers.event import WebSocketEvent
+from serverless_chat.handlers.event_view import WebSocketEvent
 
 _current: dict[str, str] = {"requestId": "", "connectionId": "", "route": ""}
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from serverless_chat.handlers.dependencies import Dependencies, Handler
-from serverless_chat.handlers.event import WebSocketEvent
-from serverless_chat.handlers.replies import response
+from serverless_chat.handlers.event_view import WebSocketEvent
+from serverless_chat.handlers.responses import response
 
 if TYPE_CHECKING:
     from serverless_chat.chat.service import Operation

@@ -25,7 +25,12 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from serverless_chat.loadgen.process import GatewayProcess, cpu_seconds
+from serverless_chat.loadgen.process import (
+    BaselineProcess,
+    GatewayProcess,
+    ServerProcess,
+    cpu_seconds,
+)
 from serverless_chat.loadgen.results import write_json
 
 # The chat's rate limit lifted, so that the senders measure the gateway, not the limit.
@@ -121,7 +126,7 @@ async def _settle(run: Run, done: asyncio.Event, quiet: float = 2.0, limit: floa
 
 async def measure(
     url: str,
-    process: GatewayProcess | RunningServer,
+    process: ServerProcess | RunningServer,
     clients: int,
     senders: int,
     messages: int,
@@ -222,11 +227,11 @@ async def bench(
     baseline_kind: str = "plain",
 ) -> dict[str, Any]:
     options = ("--compress",) if compress else ()
-    servers: dict[str, GatewayProcess | RunningServer] = {}
+    servers: dict[str, ServerProcess | RunningServer] = {}
     rounds: dict[str, list[dict[str, Any]]] = {"baseline": [], "gateway": []}
     try:
         coalesce = ("--coalesce",) if baseline_kind == "coalescing" else ()
-        servers["baseline"] = GatewayProcess(baseline=True, options=options + coalesce)
+        servers["baseline"] = BaselineProcess(options + coalesce)
         if url is not None:
             servers["gateway"] = RunningServer(url, pid)
         elif template is not None:

@@ -1,4 +1,5 @@
-"""Start `serverless-chat serve` as a child process and read its URL and memory."""
+"""Start `serverless-chat serve`, or the baseline server, as a child process and read its URL,
+CPU time and memory."""
 
 from __future__ import annotations
 
@@ -54,36 +55,11 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
-class GatewayProcess:
-    """The gateway in a child process on a free port, quiet, with its own state folder."""
+class ServerProcess:
+    """A chat server in a child process on a free port, quiet; its URL is the one the first
+    line it prints names."""
 
-    def __init__(
-        self,
-        *parameters: str,
-        template: Path | None = None,
-        baseline: bool = False,
-        options: tuple[str, ...] = (),
-    ) -> None:
-        self._state = tempfile.TemporaryDirectory(prefix="serverless-chat-load-")
-        if baseline:  # the minimal broadcast server that `bench` compares against
-            command = [sys.executable, "-m", "serverless_chat.loadgen.baseline"]
-        else:
-            command = [
-                sys.executable,
-                "-m",
-                "serverless_chat.cli",
-                "serve",
-                "--port",
-                "0",
-                "--quiet",
-                "--state-dir",
-                self._state.name,
-            ]
-        if template is not None:
-            command += ["--template", str(template)]
-        for parameter in parameters:
-            command += ["--parameter", parameter]
-        command += list(options)
+    def __init__(self, command: list[str], what: str) -> None:
         # The load generator's boto3 clients sign callback calls with these, and the gateway
         # takes the credentials of its own environment.
         env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -95,7 +71,7 @@ class GatewayProcess:
         match = _URL.search(line)
         if not match:
             self.stop()
-            raise RuntimeError(f"the gateway did not start: {line!r}")
+            raise RuntimeError(f"the {what} did not start: {line!r}")
         self.url = match.group(1)
 
     def cpu_seconds(self) -> float:
@@ -103,15 +79,11 @@ class GatewayProcess:
         return tree_cpu_seconds(self.process.pid)
 
     @property
-    def state_dir(self) -> Path:
-        return Path(self._state.name)
-
-    @property
     def alive(self) -> bool:
         return self.process.poll() is None
 
     def rss_kb(self) -> int:
-        """Resident memory of the gateway process, in KB (Linux)."""
+        """Resident memory of the server process, in KB (Linux)."""
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
@@ -127,4 +99,39 @@ class GatewayProcess:
                 self.process.wait()
         if self.process.stdout is not None:
             self.process.stdout.close()
+
+
+class GatewayProcess(ServerProcess):
+    """`serverless-chat serve` in a child process, with its own state folder."""
+
+    def __init__(
+        self,
+        *parameters: str,
+        template: Path | None = None,
+        options: tuple[str, ...] = (),
+    ) -> None:
+        self._state = tempfile.TemporaryDirectory(prefix="serverless-chat-load-")
+        command = [sys.executable, "-m", "serverless_chat.cli", "serve", "--port", "0"]
+        command += ["--quiet", "--state-dir", self._state.name]
+        if template is not None:
+            command += ["--template", str(template)]
+        for parameter in parameters:
+            command += ["--parameter", parameter]
+        super().__init__([*command, *options], "gateway")
+
+    @property
+    def state_dir(self) -> Path:
+        return Path(self._state.name)
+
+    def stop(self) -> None:
+        super().stop()
         self._state.cleanup()
+
+
+class BaselineProcess(ServerProcess):
+    """The minimal broadcast server `bench` compares the gateway against
+    (serverless_chat.loadgen.baseline), in a child process."""
+
+    def __init__(self, options: tuple[str, ...] = ()) -> None:
+        command = [sys.executable, "-m", "serverless_chat.loadgen.baseline", *options]
+        super().__init__(command, "baseline server")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from serverless_chat.site import ASSETS, SECURITY_HEADERS, WEB_DIR
+from serverless_chat.web_assets import ASSETS, SECURITY_HEADERS, WEB_DIR
 
 _TYPES = {".js": "text/javascript", ".css": "text/css"}
 

@@ -11,7 +11,7 @@ from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
 from serverless_chat.gateway.connection import LiveConnection
-from serverless_chat.gateway.events import ConnectionMeta
+from serverless_chat.gateway.event_factory import ConnectionMeta
 from serverless_chat.gateway.registry import ConnectionRegistry
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from serverless_chat.gateway.core import Accepted, GatewayCore, Handshake, Refused
-from serverless_chat.gateway.events import ApiContext, ConnectionMeta, EventFactory
+from serverless_chat.gateway.event_factory import ApiContext, ConnectionMeta, EventFactory
 from serverless_chat.gateway.functions import Invocation
 from serverless_chat.gateway.template import (
     AuthorizerSpec,

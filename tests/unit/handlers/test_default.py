@@ -1,7 +1,7 @@
 import json
 
-from serverless_chat.chat.replies import USAGE_PREFIX
 from serverless_chat.chat.service import ChatSettings
+from serverless_chat.chat.usage import USAGE_PREFIX
 from serverless_chat.handlers.default import build_handler
 from serverless_chat.handlers.dependencies import Dependencies
 from serverless_chat.handlers.send_message import build_handler as send_message_handler

@@ -15,7 +15,7 @@ from serverless_chat.handlers.dependencies import (
     fanout_concurrency,
     lambda_entry,
 )
-from serverless_chat.handlers.event import WebSocketEvent
+from serverless_chat.handlers.event_view import WebSocketEvent
 from serverless_chat.routes import ENTRY_MODULES
 from tests.conftest import ROOT, load_event
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from serverless_chat.gateway.events import (
+from serverless_chat.gateway.event_factory import (
     ApiContext,
     ConnectionMeta,
     EventFactory,

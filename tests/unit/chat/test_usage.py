@@ -1,7 +1,7 @@
 import json
 from datetime import UTC, datetime
 
-from serverless_chat.chat.replies import USAGE_PREFIX, usage_reply
+from serverless_chat.chat.usage import USAGE_PREFIX, usage_reply
 from serverless_chat.ports import ConnectionInfo
 
 

@@ -1,4 +1,4 @@
-from serverless_chat.handlers.event import WebSocketEvent
+from serverless_chat.handlers.event_view import WebSocketEvent
 from tests.conftest import load_event
 
 

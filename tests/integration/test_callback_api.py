@@ -186,11 +186,11 @@ async def test_simulated_callback_latency_applies_to_every_call(tmp_path: Any) -
 
 
 def test_durations_on_the_command_line() -> None:
-    from serverless_chat.cli import _duration
+    from serverless_chat.cli.arguments import duration
 
-    assert _duration("20ms") == 0.02
-    assert _duration("0.5s") == 0.5
-    assert _duration("1") == 1.0
+    assert duration("20ms") == 0.02
+    assert duration("0.5s") == 0.5
+    assert duration("1") == 1.0
 
 
 async def test_a_client_that_does_not_read_gets_429_and_loses_nothing_taken(

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from serverless_chat import cli
+from serverless_chat.cli.arguments import HelpFormatter
+from serverless_chat.cli.serve import OneFunction, OrdinaryRefusals
 from serverless_chat.loadgen import bench
 
 NO_WEBSOCKET_API = "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n"
@@ -90,7 +92,7 @@ def test_bad_arguments_end_in_one_sentence_and_a_non_zero_exit(
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=Path(cli.__file__).resolve().parents[2],
+        cwd=Path(cli.__file__).resolve().parents[3],
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AWS_REGION": "us-east-1"},
     )
     assert result.returncode != 0
@@ -111,14 +113,14 @@ def test_a_reader_that_leaves_early_is_no_traceback(tmp_path: Path) -> None:
             text=True,
             timeout=30,
             env=env,
-            cwd=Path(cli.__file__).resolve().parents[2],
+            cwd=Path(cli.__file__).resolve().parents[3],
         )
         assert len(result.stdout) == 30
         assert result.stderr == ""
 
 
 def _options() -> list[tuple[str, argparse.Action]]:
-    parser = cli._parser()
+    parser = cli.parser()
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     found = []
     for name, command in subparsers.choices.items():
@@ -137,7 +139,7 @@ def test_every_option_has_help_and_says_its_default(command: str, action: argpar
     """Flags (off unless given), required and repeatable options aside, the help says what
     happens without the option."""
     assert action.help, f"{command} {action.option_strings or action.dest} has no help"
-    help_text = cli._HelpFormatter(prog="x")._get_help_string(action) or ""
+    help_text = HelpFormatter(prog="x")._get_help_string(action) or ""
     flag = action.nargs == 0
     repeatable = isinstance(action, argparse._AppendAction) and action.default == []
     if action.option_strings and not (flag or action.required or repeatable):
@@ -177,7 +179,7 @@ def test_another_command_refuses_an_unknown_option(capsys: pytest.CaptureFixture
 def test_log_function_keeps_one_functions_invocation_lines() -> None:
     import logging
 
-    keep = cli._OneFunction({"serverless-chat-join"})
+    keep = OneFunction({"serverless-chat-join"})
 
     def record(msg: str, *args: object) -> logging.LogRecord:
         return logging.LogRecord("serverless_chat.lambda", logging.INFO, "", 0, msg, args, None)
@@ -219,7 +221,7 @@ def test_an_authorizers_ordinary_refusal_logs_no_traceback() -> None:
             (type(error), error, None),
         )
 
-    keep = cli._OrdinaryRefusals()
+    keep = OrdinaryRefusals()
     assert not keep.filter(failed(Exception("Unauthorized")))  # the 401 line says it
     assert keep.filter(failed(Exception("boom")))
     assert keep.filter(failed(KeyError("Unauthorized")))

@@ -25,7 +25,7 @@ def test_the_package_holds_the_runtime_modules_only() -> None:
     assert "serverless_chat/handlers/send_message.py" in names
     assert "serverless_chat/adapters/dynamodb.py" in names
     assert names == sorted(names)
-    for dev_time in ("gateway", "client", "deploy", "cli.py", "web_assets.py", "web/", "devsecret"):
+    for dev_time in ("gateway", "client", "deploy", "cli/", "web_assets.py", "web/", "devsecret"):
         assert not [n for n in names if f"serverless_chat/{dev_time}" in n], dev_time
     assert "jwt/__init__.py" in names  # PyJWT, shipped for the authorizer
     assert {n.split("/")[0] for n in names} == {"serverless_chat", "jwt"}

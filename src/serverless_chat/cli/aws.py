@@ -1,0 +1,99 @@
+"""serverless-chat deploy, destroy and outputs: the stack on AWS (or an AWS-compatible
+endpoint), one clear sentence on failure, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from serverless_chat.cli.arguments import add_command, pair, parameters
+
+if TYPE_CHECKING:
+    from serverless_chat.cli.arguments import Commands
+
+
+def register(commands: Commands) -> None:
+    deploy = add_command(
+        commands, "deploy", run, help="package, upload and deploy the stack to AWS"
+    )
+    _target_options(deploy)
+    deploy.add_argument(
+        "--template", type=Path, default=Path("infra/template.yaml"), help="the template to deploy"
+    )
+    deploy.add_argument("--bucket", help="S3 bucket for the package (default: one made for you)")
+    deploy.add_argument(
+        "--parameter",
+        action="append",
+        type=pair,
+        default=[],
+        metavar="NAME=VALUE",
+        help="a stack parameter (repeatable)",
+    )
+    _target_options(
+        add_command(commands, "destroy", run, help="delete the stack and wait until it is gone")
+    )
+    _target_options(add_command(commands, "outputs", run, help="print the stack's outputs"))
+
+
+def _target_options(command: argparse.ArgumentParser) -> None:
+    """Which stack, where: the options deploy, destroy and outputs share."""
+    command.add_argument(
+        "--stack-name", default="stack-for-serverless-chat", help="the CloudFormation stack"
+    )
+    command.add_argument("--region", help="AWS region (default: from your AWS config)")
+    command.add_argument("--profile", help="AWS profile (default: from your AWS config)")
+    command.add_argument(
+        "--endpoint-url",
+        metavar="URL",
+        help="send every AWS call to this AWS-compatible endpoint (an emulator such as"
+        " MiniStack) instead of AWS (default: AWS)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """deploy, destroy and outputs: one clear sentence on failure, never a traceback."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from rich.console import Console
+    from rich.markup import escape
+
+    from serverless_chat.deploy import command
+    from serverless_chat.deploy.console import RichReporter
+    from serverless_chat.deploy.errors import DeployError, explain
+    from serverless_chat.gateway.cfn_yaml import TemplateError
+
+    target = command.Target(args.stack_name, args.region, args.profile, args.endpoint_url)
+    reporter = RichReporter(Console(highlight=False, soft_wrap=True))
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        if args.command == "outputs":
+            for key, value in command.outputs(target, reporter).items():
+                print(f"{key}\t{value}")
+            return 0
+        if args.command == "destroy":
+            outcome = command.destroy(target, reporter)
+        else:
+            outcome = command.deploy(
+                target, args.template, parameters(args.parameter), reporter, args.bucket
+            )
+    except (DeployError, TemplateError, argparse.ArgumentTypeError) as error:
+        err.print(f"[red]error:[/] {escape(str(error))}")
+        return 1
+    except (BotoCoreError, ClientError) as error:
+        err.print(f"[red]error:[/] {escape(explain(error))}")
+        return 1
+    finally:
+        reporter.close()
+    if not outcome.ok:
+        err.print(f"[red]failed:[/] {escape(str(outcome.failure))}")
+        err.print(f"[red]final status:[/] {escape(str(outcome.status))}")
+        return 1
+    if args.command == "destroy":
+        reporter.info(f"The stack {target.stack_name} is deleted.")
+        return 0
+    reporter.success("Deployed", f"{target.stack_name} ({outcome.status or 'unchanged'}).")
+    for key, value in outcome.outputs.items():
+        reporter.info(f"  {key}: {value}")
+    if "WebSocketURL" in outcome.outputs:
+        reporter.info(f"Chat: serverless-chat connect {outcome.outputs['WebSocketURL']}")
+    return 0

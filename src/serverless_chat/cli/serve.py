@@ -1,0 +1,410 @@
+"""serverless-chat serve: the template's WebSocket API on this machine, with its logs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from serverless_chat.cli.arguments import (
+    add_command,
+    duration,
+    hook,
+    number,
+    origin,
+    pair,
+    parameters,
+    positive_seconds,
+    sentence,
+    url,
+)
+from serverless_chat.gateway.pool import DEFAULT_WORKERS
+
+if TYPE_CHECKING:
+    from serverless_chat.cli.arguments import Commands
+    from serverless_chat.gateway.server import LocalGateway
+
+
+def register(commands: Commands) -> None:
+    serve = add_command(
+        commands, "serve", run, help="run the template's WebSocket API on this machine"
+    )
+    serve.add_argument(
+        "--template", type=Path, default=Path("infra/template.yaml"), help="the template to run"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    serve.add_argument(
+        "--port", type=number(int, 0, 65535), default=8080, help="the port; 0 picks a free one"
+    )
+    serve.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(".serverless-chat"),
+        help="where history, the TLS key and unpacked code are kept",
+    )
+    serve.add_argument(
+        "--parameter",
+        action="append",
+        type=pair,
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a template parameter (repeatable)",
+    )
+    serve.add_argument(
+        "--stack-name", default="serverless-chat", help="the stack name the functions see"
+    )
+    logs = serve.add_mutually_exclusive_group()
+    logs.add_argument(
+        "--quiet", action="store_true", help="no per-invocation log lines (--log-level warning)"
+    )
+    logs.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        default=None,
+        help="the least severe log lines shown (default: info, everything)",
+    )
+    serve.add_argument(
+        "--log-function",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="show the invocations of this function only (its logical id or name;"
+        " repeatable; default: every function's)",
+    )
+    serve.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload the functions when their code changes (connections stay open)",
+    )
+    serve.add_argument(
+        "--callback-latency",
+        type=duration,
+        default=0.0,
+        metavar="DURATION",
+        help="add this to every callback (PostToConnection …) call, e.g. 20ms, as on AWS",
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=positive_seconds,
+        default=600.0,
+        metavar="SECONDS",
+        help="close a connection that has been silent this long (API Gateway: 10 min)",
+    )
+    serve.add_argument(
+        "--max-connection-duration",
+        type=positive_seconds,
+        default=7200.0,
+        metavar="SECONDS",
+        help="close a connection open this long (API Gateway: 2 h)",
+    )
+    serve.add_argument(
+        "--max-frame-bytes",
+        type=number(int, 1),
+        default=32 * 1024,
+        metavar="BYTES",
+        help="close with 1009 a client that sends a larger message (API Gateway: 32 KB)",
+    )
+    serve.add_argument(
+        "--ping-interval",
+        type=number(float, 0),
+        default=30.0,
+        metavar="SECONDS",
+        help="ping clients this often; one that misses a pong is disconnected (0: never)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=number(int, 1),
+        default=DEFAULT_WORKERS,
+        metavar="N",
+        help="invocations that may run at once; one thread runs them while it keeps up, more"
+        " only when one waits",
+    )
+    serve.add_argument(
+        "--compress",
+        action="store_true",
+        help="accept permessage-deflate when a client offers it (off: ~90 KB per connection)",
+    )
+    serve.add_argument(
+        "--dynamodb-endpoint",
+        metavar="URL",
+        type=url(("http", "https")),
+        help="create the template's tables on this DynamoDB endpoint and use it (default: an"
+        " embedded one, empty at every start)",
+    )
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        type=origin,
+        default=[],
+        metavar="ORIGIN",
+        help="a web origin besides the gateway's own whose pages may connect, such as"
+        " http://localhost:5173 (repeatable; '*' allows any site; default: none)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=number(int, 1),
+        metavar="N",
+        help="refuse new connections beyond N (default: what the open-file limit allows)",
+    )
+    serve.add_argument(
+        "--hook",
+        type=hook,
+        metavar="MODULE:CALLABLE",
+        help="the application's hook that wires some functions in-process (default: the"
+        " template's Metadata: LocalGateway: Hook)",
+    )
+    serve.add_argument(
+        "--no-hook",
+        action="store_true",
+        help="run every function isolated, as Lambda runs it, even those a hook would wire",
+    )
+    serve.add_argument(
+        "--max-containers",
+        type=number(int, 1),
+        default=10,
+        metavar="N",
+        help="containers one isolated function may run at once; more invocations wait for a"
+        " free one",
+    )
+    serve.add_argument(
+        "--connections-store",
+        choices=["memory", "sqlite"],
+        default="memory",
+        help="keep connections in memory (fast) or in the state dir's SQLite file beside the"
+        " history, where other programs can read them",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the state folder, set up the text log, serve until SIGINT or SIGTERM."""
+    problem = state_dir(args.state_dir)
+    if problem:
+        print(f"serverless-chat serve: error: {problem}", file=sys.stderr)
+        return 2
+    level = args.log_level or ("warning" if args.quiet else "info")
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(PrintableFormatter("%(asctime)s %(name)s %(message)s"))
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("serverless_chat.lambda").addFilter(OrdinaryRefusals())
+    # At the open-file limit asyncio logs a traceback for every failed accept: once in
+    # ten seconds is enough to say so.
+    logging.getLogger("asyncio").addFilter(OncePerInterval(10.0))
+    return asyncio.run(_serve(args))
+
+
+class PrintableFormatter(logging.Formatter):
+    """The gateway's text log, where clients' and functions' words appear: their control
+    characters (a newline that would forge a line, a terminal escape) are shown escaped."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        text = super().formatMessage(record)
+        return "".join(
+            c if c.isprintable() or c == "\t" else c.encode("unicode_escape").decode() for c in text
+        )
+
+
+class OncePerInterval(logging.Filter):
+    """Lets a message through once per ``seconds`` (by its text before any arguments)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self._seconds = seconds
+        self._last: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        import time
+
+        now = time.monotonic()
+        key = str(record.msg)
+        if now - self._last.get(key, -self._seconds) < self._seconds:
+            return False
+        self._last[key] = now
+        return True
+
+
+def _raise_open_file_limit() -> None:
+    """Each connection is a file: the soft limit goes up to the hard one."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def _route_lines(gateway: LocalGateway) -> list[str]:
+    """The routes and the function each runs, and where it runs (as serverless-offline
+    lists its routes at start)."""
+    lines = ["routes:"]
+    width = max((len(key) for key in gateway.api.routes), default=0)
+    for key, route in sorted(gateway.api.routes.items()):
+        if route.function is None:
+            lines.append(f"  {key:<{width}}  (no function: the caller gets an error)")
+            continue
+        placement = gateway.functions.placement(route.function.logical_id)
+        where = f"in-process (hook {gateway.hook})" if placement == "in-process" else placement
+        lines.append(f"  {key:<{width}}  {route.function.logical_id}: {where}")
+    return lines
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from serverless_chat.gateway.cfn_yaml import TemplateError
+    from serverless_chat.gateway.errors import CannotListen
+    from serverless_chat.gateway.routing import SelectionExpressionError
+    from serverless_chat.gateway.server import GatewayConfig, LocalGateway
+    from serverless_chat.gateway.services import HookError
+
+    try:
+        config = GatewayConfig(
+            template=args.template,
+            host=args.host,
+            port=args.port,
+            state_dir=args.state_dir,
+            parameters=parameters(args.parameter),
+            stack_name=args.stack_name,
+            watch=args.watch,
+            dynamodb_endpoint=args.dynamodb_endpoint,
+            hook="" if args.no_hook else args.hook,
+            allow_origins=tuple(args.allow_origin),
+            max_connections=args.max_connections,
+            hook_options={"connections-store": args.connections_store},
+            max_containers=args.max_containers,
+            idle_timeout=args.idle_timeout,
+            max_connection_duration=args.max_connection_duration,
+            max_frame_bytes=args.max_frame_bytes,
+            ping_interval=args.ping_interval or None,
+            callback_latency=args.callback_latency,
+            compress=args.compress,
+            workers=args.workers,
+        )
+        gateway = LocalGateway(config)
+    except (TemplateError, argparse.ArgumentTypeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.log_function:
+        problem = _log_functions(gateway, args.log_function)
+        if problem:
+            print(f"serverless-chat serve: error: {problem}", file=sys.stderr)
+            return 2
+    if gateway.api.not_emulated:
+        print("not emulated (ignored): " + ", ".join(gateway.api.not_emulated), file=sys.stderr)
+    for setting in gateway.api.settings_not_emulated:
+        print(f"not emulated: {setting}", file=sys.stderr)
+    for problem in gateway.api.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    _raise_open_file_limit()
+    if not gateway.loopback:
+        print(
+            f"warning: listening on {args.host}, beyond this machine: anyone who reaches it may"
+            " connect, post to any connection through the callback API and invoke the"
+            " functions (on AWS those APIs need SigV4)",
+            file=sys.stderr,
+        )
+    if "*" in args.allow_origin:
+        print("warning: --allow-origin '*': any web page may open this chat", file=sys.stderr)
+    try:
+        address = await gateway.start()  # (a failed start stops what it started)
+    except (CannotListen, HookError, SelectionExpressionError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # a state dir that cannot be made, a DynamoDB endpoint ...
+        logging.getLogger("serverless_chat.gateway").debug("start failed", exc_info=True)
+        print(f"error: the gateway could not start: {sentence(error)}", file=sys.stderr)
+        return 1
+    for logical_id, reason in gateway.functions.load_errors.items():
+        print(f"warning: function {logical_id} will fail: {reason}", file=sys.stderr)
+    print(
+        f"serverless-chat: {gateway.api.name} (stage {gateway.api.stage}) on {address}", flush=True
+    )
+    print(f"  and {gateway.tls_url} (TLS)", flush=True)
+    print(f"callback API: {gateway.callback_url}/@connections/{{connectionId}}", flush=True)
+    for line in _route_lines(gateway):
+        print(line, flush=True)
+    if gateway.dynamodb_endpoint:
+        print(f"DynamoDB: {gateway.dynamodb_endpoint}", flush=True)
+    if gateway.app is not None and gateway.app.web_routes():
+        print(f"web chat: {gateway.page_url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    print("shutting down: closing connections", file=sys.stderr, flush=True)
+    await gateway.stop()
+    return 0
+
+
+def state_dir(path: Path) -> str | None:
+    """Why ``path`` cannot be the state folder, or None (it exists now, 0700 when new)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as error:
+        return f"--state-dir {path}: cannot make the folder: {sentence(error)}"
+    if not os.access(path, os.W_OK | os.X_OK):
+        return f"--state-dir {path}: the folder is not writable"
+    return None
+
+
+class OrdinaryRefusals(logging.Filter):
+    """A REQUEST authorizer refuses with ``Exception("Unauthorized")``, API Gateway's
+    documented way to answer 401; the gateway then logs "handshake refused with 401" in
+    one line, so the function's traceback for it is left out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (type(error) is Exception and error.args == ("Unauthorized",))
+
+
+class OneFunction(logging.Filter):
+    """Per-invocation lines (START, END, REPORT, a container's output) of some functions only."""
+
+    def __init__(self, names: set[str]) -> None:
+        super().__init__()
+        self._names = names
+        self._requests: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = str(record.msg)
+        args = record.args if isinstance(record.args, tuple) else ()
+        if text.startswith("START RequestId") and len(args) >= 2:
+            if str(args[1]) in self._names:
+                self._requests.add(str(args[0]))
+                return True
+            return False
+        if text.startswith(("END RequestId", "REPORT RequestId")) and args:
+            keep = str(args[0]) in self._requests
+            if text.startswith("REPORT"):
+                self._requests.discard(str(args[0]))
+            return keep
+        if text.startswith("[%s]") and args:
+            return str(args[0]) in self._names
+        return True
+
+
+def _log_functions(gateway: LocalGateway, wanted: list[str]) -> str | None:
+    """Keep only ``wanted`` functions' invocation lines; the problem, if one is unknown."""
+    names: set[str] = set()
+    known = {spec.logical_id: spec.name for spec in gateway.api.functions.values()}
+    for want in wanted:
+        matches = {
+            name
+            for logical_id, name in known.items()
+            if want.lower() in (logical_id.lower(), name.lower())
+        }
+        if not matches:
+            listed = ", ".join(sorted(known))
+            return f"--log-function {want}: the template has no such function ({listed})"
+        names |= matches
+    logging.getLogger("serverless_chat.lambda").addFilter(OneFunction(names))
+    return None

@@ -196,22 +196,20 @@ class DynamoDbConnectionStore:
                 yield _record(item)
 
     def members(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
-        for item in self._table.pages(
-            "Query",
-            IndexName=ROOM_INDEX,
-            KeyConditionExpression="#room = :room",
-            ExpressionAttributeNames={"#room": "room"},
-            ExpressionAttributeValues={":room": {"S": room}},
-            Limit=page_size,
-        ):
-            yield _record(item, room)
+        return self._in_room(ROOM_INDEX, "room", room, page_size)
 
     def listeners(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
+        return self._in_room(PRESENCE_INDEX, "presenceRoom", room, page_size)
+
+    def _in_room(
+        self, index: str, attribute: str, room: str, page_size: int
+    ) -> Iterator[ConnectionRecord]:
+        """The connections an index of the room keys by ``attribute``, a page at a time."""
         for item in self._table.pages(
             "Query",
-            IndexName=PRESENCE_INDEX,
+            IndexName=index,
             KeyConditionExpression="#room = :room",
-            ExpressionAttributeNames={"#room": "presenceRoom"},
+            ExpressionAttributeNames={"#room": attribute},
             ExpressionAttributeValues={":room": {"S": room}},
             Limit=page_size,
         ):

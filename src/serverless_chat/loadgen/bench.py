@@ -25,6 +25,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from serverless_chat.cli.arguments import number
 from serverless_chat.loadgen.process import (
     BaselineProcess,
     GatewayProcess,
@@ -275,18 +276,7 @@ def _median_round(figures: list[dict[str, Any]]) -> dict[str, Any]:
     return chosen
 
 
-def _count(text: str) -> int:
-    """A whole number of at least 1, or argparse's one-line error."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is out of range: a whole number of at least 1")
-    return value
-
-
-_count.__name__ = "int"  # argparse names the type in its own messages
+_count = number(int, 1)  # a whole number of at least 1, or argparse's one-line error
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 A handler factory takes :class:`Dependencies`; the Lambda entry builds the boto3
 versions once per container (at the first invocation, so that importing the
 entry module stays as cheap as importing boto3); the local gateway builds its
-own (SQLite stores, in-process callback API).
+own (connections in memory, history in SQLite, the callback API in-process).
 """
 
 from __future__ import annotations

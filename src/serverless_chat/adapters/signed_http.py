@@ -1,12 +1,12 @@
 """The callback port over plain HTTP keep-alive connections, signed with botocore's SigV4.
 
-boto3's ``post_to_connection`` costs about 0.8 ms of CPU per call (request building,
-parsing, hooks), which caps one invocation's fan-out near 1,250 posts a second whatever
-its concurrency. This adapter keeps only what a post needs: botocore's SigV4 signer (what
-boto3 itself signs with), ``http.client`` connections kept open per thread for single
-calls, and for a fan-out's batch kept-alive connections on one event loop
-(:mod:`~serverless_chat.adapters.http_streams`: 0.15 ms of CPU a post, against 0.33 ms
-with a thread per request in flight). Errors become ours as in ManagementApiConnections.
+boto3's ``post_to_connection`` spends most of a post's CPU on request building, parsing
+and hooks, which caps one invocation's fan-out whatever its concurrency
+(docs/performance.md has the figures). This adapter keeps only what a post needs:
+botocore's SigV4 signer (what boto3 itself signs with) and kept-alive connections on one
+event loop (:mod:`~serverless_chat.adapters.http_streams`), through which every call goes,
+a single one as one exchange and a fan-out's batch with ``concurrency`` requests in flight.
+Errors become ours as in ManagementApiConnections.
 """
 
 from __future__ import annotations

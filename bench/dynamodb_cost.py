@@ -81,7 +81,8 @@ KB = 1024
 READ_UNIT = 4 * KB
 
 # On-demand (PAY_PER_REQUEST) list prices, US East (N. Virginia), Standard table class, per
-# million request units, after the 50 % cut of 1 November 2024 (README, DynamoDB capacity).
+# million request units, after the 50 % cut of 1 November 2024 (docs/performance.md,
+# DynamoDB capacity).
 PRICE_PER_MILLION_WRU = 0.625
 PRICE_PER_MILLION_RRU = 0.125
 

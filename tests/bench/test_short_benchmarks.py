@@ -97,7 +97,8 @@ def _priced(results: dict[str, Any]) -> dict[str, dict[str, dict[str, float]]]:
     return {r["request"]: r["cost"] for r in results["requests"] if r["priced"]}
 
 
-# What DynamoDB's rules make a request cost past 1 WCU, and why (README, "DynamoDB capacity"):
+# What DynamoDB's rules make a request cost past 1 WCU, and why (docs/performance.md,
+# "DynamoDB capacity"):
 # a name is unique in a room only through a claim, an item of its own, so a connection that
 # takes or drops a name writes two items of the ConnectionsTable; a join or a rename
 # changes an index key (room, nameKey), which costs that index a delete and an insert.

@@ -230,8 +230,9 @@ def test_api_stage_table_and_outputs(template: dict[str, Any]) -> None:
 def test_no_index_projects_the_token_bucket(template: dict[str, Any]) -> None:
     """Every request rewrites its sender's bucket (``tat``), and DynamoDB writes an index
     only when an attribute it projects changes: each index projects what its queries read
-    — a fan-out id and format, who the name, presence the format, a signed-in person's
-    other connections the whole row — and never the bucket (README, DynamoDB capacity)."""
+    — a fan-out id and format, who the name, presence the format, direct messages and a
+    signed-in person's other connections what they read — and never the bucket
+    (docs/performance.md, DynamoDB capacity)."""
     table = template["Resources"]["ConnectionsTable"]["Properties"]
     projections = {i["IndexName"]: i["Projection"] for i in table["GlobalSecondaryIndexes"]}
     assert projections == {

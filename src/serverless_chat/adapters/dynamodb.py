@@ -15,13 +15,14 @@ A third, sparse GSI ``presence-index`` (``presenceRoom``, connectionId) holds on
 connections that hear presence (json and text), so presence costs reads in proportion to
 them.
 
-Capacity (README, "DynamoDB capacity"; bench/dynamodb_cost.py prices every call): no index
-projects ``tat``, so taking a token writes the table alone — DynamoDB writes an index only
-when an attribute it projects changes. Every request begins with :meth:`admit`, one
-conditional UpdateItem that takes the token and returns the sender's row (ALL_NEW, or
-ALL_OLD when its condition fails): no GetItem. room-index projects what a fan-out and
-``who`` read (format, name), presence-index what presence reads (format), name-index the
-whole row but the bucket.
+Capacity (docs/performance.md, "DynamoDB capacity"; bench/dynamodb_cost.py prices every
+call): no index projects ``tat``, so taking a token writes the table alone — DynamoDB writes
+an index only when an attribute it projects changes. Every request begins with
+:meth:`admit`, one conditional UpdateItem that takes the token and returns the sender's row
+(ALL_NEW, or ALL_OLD when its condition fails): no GetItem. room-index projects what a
+fan-out and ``who`` read (format, name), presence-index what presence reads (format),
+name-index what direct messages and a person's other connections read (room, name, format,
+principal, connectedAt, expiresAt).
 
 MessagesTable items: ``room`` (PK), ``sortKey`` = ``sentAt#id`` (SK), ``id``,
 ``sender``, ``text``, ``sentAt``, ``expiresAt`` (TTL).

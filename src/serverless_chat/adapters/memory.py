@@ -1,12 +1,10 @@
 """The ConnectionsTable in the local gateway's memory.
 
-Live connections cannot outlive the gateway process that holds their sockets (its SQLite
-rows were purged at every start), so the gateway keeps this table where they live, like
-DynamoDB Local's ``-inMemory``. It was also the gateway's hot path: reading a room of 100
-members from SQLite (one query, one JSON row, 100 records) cost about 90 µs a message
-against about 3 µs here, and every statement handed the interpreter lock to the sending
-loop and back; in the throughput benchmark that was the larger part of the gap to a bare
-broadcast server (README, Performance, has the figures). History stays in SQLite, which is durable.
+Live connections cannot outlive the gateway process that holds their sockets, so the
+gateway keeps this table where they live, like DynamoDB Local's ``-inMemory``. It is the
+gateway's hot path: a fan-out reads a room's members here with no query, no JSON to decode
+and no SQLite statement handing the interpreter lock to the sending loop and back
+(docs/performance.md has what that costs). History stays in SQLite, which is durable.
 
 Rooms and names are indexed as the table's GSIs are (and a room's presence listeners, as the
 SQLite file's partial index), each room kept sorted by connectionId, the GSI's range key, so

@@ -1,4 +1,4 @@
-"""AuthorizerFunction (REQUEST authorizer of $connect): verify the JWT in ``?token=``.
+"""AuthorizeHandler (REQUEST authorizer of $connect): verify the JWT in ``?token=``.
 
 AUTH_MODE ``hs256`` checks an HS256 signature with a secret kept in SSM Parameter Store
 (a SecureString named by JWT_SECRET_PARAMETER); ``jwks`` checks RS256 against the keys at

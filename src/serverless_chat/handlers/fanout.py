@@ -1,7 +1,8 @@
 """FanoutHandler: posts one page of a big room's message.
 
-SendMessageHandler invokes it asynchronously, once for each page but the first, when a
-message has more recipients than FANOUT_PAGE_SIZE: the pages are posted in parallel, each
+The functions that fan out (sendMessage's message; connect's, disconnect's, join's and
+setName's presence) invoke it asynchronously, once for each page but the first, when a
+frame has more recipients than FANOUT_PAGE_SIZE: the pages are posted in parallel, each
 well within its own timeout, where one invocation would run out of time (docs/scaling.md).
 Gone recipients have their rows deleted, as in the send function's own fan-out.
 """

@@ -138,6 +138,11 @@ class FunctionRunner:
         self._app = app
         self._pool = ElasticPool(self._config.workers, name="lambda")
         self._secret = secrets.token_urlsafe(30)
+        # Every signed callback and Invoke request looks its key up here.
+        self._function_by_key = {
+            credentials_for(spec, self._secret)["AWS_ACCESS_KEY_ID"]: logical_id
+            for logical_id, spec in self._specs.items()
+        }
         self._runtime_dir: Path | None = None
         self._in_process: dict[str, Handler] = {}
         self._containers: dict[str, FunctionContainers] = {}
@@ -158,14 +163,7 @@ class FunctionRunner:
 
     def function_for_key(self, access_key_id: str) -> str:
         """The logical id of the function whose containers carry this access key ("")."""
-        return next(
-            (
-                spec.logical_id
-                for spec in self._specs.values()
-                if credentials_for(spec, self._secret)["AWS_ACCESS_KEY_ID"] == access_key_id
-            ),
-            "",
-        )
+        return self._function_by_key.get(access_key_id, "")
 
     def placement(self, logical_id: str) -> str:
         """Where a function runs: "in-process", "isolated", or why it cannot run."""

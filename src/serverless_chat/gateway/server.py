@@ -332,7 +332,10 @@ class LocalGateway:
         # (a synchronous Invoke may carry 6 MB; the callback API refuses over 128 KB itself)
         app = web.Application(
             client_max_size=MAX_SYNC_PAYLOAD + 64 * 1024,
-            middlewares=[middleware(self.guard()), sigv4.middleware(self.secret_for)],
+            middlewares=[
+                middleware(self.guard()),
+                sigv4.middleware(self.secret_for, self.config.region),
+            ],
         )
         callbacks = CallbackApi(self.registry, self.api.stage, self.config.callback_latency)
         app.router.add_routes(callbacks.routes())

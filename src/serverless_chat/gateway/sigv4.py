@@ -3,12 +3,15 @@
 On AWS the callback API (``@connections``) and Lambda's Invoke API take only requests
 signed with SigV4 ("These requests use IAM authorization, so you must sign them with
 Signature Version 4", "Use @connections commands in your backend service"). So does the
-gateway: it recomputes the signature with botocore's own signer, for the access keys it
-knows (each container's, and those it is given for tools), and refuses what AWS refuses,
-in AWS's words: no signature (403 ``MissingAuthenticationTokenException``, "Missing
-Authentication Token"), an unknown key (403 ``UnrecognizedClientException``), a wrong
-signature (403 ``InvalidSignatureException``), a clock 15 minutes off (403, "Signature
-expired"). IAM policies are not evaluated: a known key may call every operation.
+gateway, for the access keys it knows (each container's, and those it is given for tools):
+botocore's signer makes the canonical request and the string to sign from the request as
+received, and the signature is the HMAC of that under the key's signing key. It refuses
+what AWS refuses, in AWS's words ("Troubleshoot signed requests for AWS APIs", IAM user
+guide): no signature (403 ``MissingAuthenticationTokenException``, "Missing Authentication
+Token"), an unknown key (403 ``UnrecognizedClientException``), and as 403
+``InvalidSignatureException`` a credential scope of another day, region or service, a
+clock more than 15 minutes off ("Signature expired", "Signature not yet current") and a
+wrong signature. IAM policies are not evaluated: a known key may call every operation.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import hmac
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
@@ -62,11 +65,12 @@ def check(
     headers: Mapping[str, str],
     body: bytes,
     secret_for: Callable[[str], str | None],
+    scope: Scope,
     now: datetime | None = None,
 ) -> Refusal | None:
-    """None when the request is signed by a known key, else why it is refused. ``url`` is
-    the URL as the client sent it (its path still percent-encoded); ``headers`` are
-    looked up without regard to case."""
+    """None when the request is signed by a known key for ``scope``, else why it is
+    refused. ``url`` is the URL as the client sent it (its path still percent-encoded);
+    ``headers`` are looked up without regard to case."""
     lowered = {k.lower(): v for k, v in headers.items()}
     match = _AUTHORIZATION.fullmatch(lowered.get("authorization", "").strip())
     if match is None:
@@ -78,10 +82,78 @@ def check(
     signed_at = _timestamp(stamp)
     if signed_at is None:
         return BAD_SIGNATURE
-    skew = abs(((now or datetime.now(UTC)) - signed_at).total_seconds())
-    if skew > MAX_SKEW_SECONDS:
-        return Refusal("InvalidSignatureException", "Signature expired: " + stamp)
-    signed = CIMultiDict((name, lowered.get(name, "")) for name in match["headers"].split(";"))
+    refusal = _out_of_scope(match, stamp, scope) or _out_of_time(stamp, signed_at, now)
+    if refusal is not None:
+        return refusal
+    try:
+        expected = _signature(method, url, body, match, lowered, secret, stamp)
+    except (UnicodeError, ValueError, AttributeError, TypeError):
+        return BAD_SIGNATURE  # a header botocore cannot read: no signature of ours matches
+    if not hmac.compare_digest(expected, match["signature"]):
+        return BAD_SIGNATURE
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where a signature must be scoped: the gateway's region and the API's service
+    (``execute-api`` for the callback API, ``lambda`` for Invoke)."""
+
+    region: str
+    service: str
+
+
+def _out_of_scope(match: re.Match[str], stamp: str, scope: Scope) -> Refusal | None:
+    if match["date"] != stamp[:8]:
+        return Refusal(
+            "InvalidSignatureException",
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date"
+            " from HTTP",
+        )
+    if match["region"] != scope.region:
+        message = f"Credential should be scoped to a valid region, not '{match['region']}'."
+        return Refusal("InvalidSignatureException", message)
+    if match["service"] != scope.service:
+        message = f"Credential should be scoped to correct service: '{scope.service}'."
+        return Refusal("InvalidSignatureException", message)
+    return None
+
+
+def _out_of_time(stamp: str, signed_at: datetime, now: datetime | None) -> Refusal | None:
+    now = now or datetime.now(UTC)
+    window = timedelta(seconds=MAX_SKEW_SECONDS)
+    if signed_at < now - window:
+        return Refusal(
+            "InvalidSignatureException",
+            f"Signature expired: {stamp} is now earlier than {_stamp(now - window)}"
+            f" ({_stamp(now)} - 15 min.)",
+        )
+    if signed_at > now + window:
+        return Refusal(
+            "InvalidSignatureException",
+            f"Signature not yet current: {stamp} is still later than {_stamp(now + window)}"
+            f" ({_stamp(now)} + 15 min.)",
+        )
+    return None
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y%m%dT%H%M%SZ")
+
+
+def _signature(
+    method: str,
+    url: str,
+    body: bytes,
+    match: re.Match[str],
+    lowered: Mapping[str, str],
+    secret: str,
+    stamp: str,
+) -> str:
+    """The signature AWS would compute for this request, under the key's signing key. A
+    name signed twice counts once, as the client's signer listed it."""
+    names = dict.fromkeys(match["headers"].split(";"))
+    signed = CIMultiDict((name, lowered.get(name, "")) for name in names)
     request = _Signed(method, url, signed, body, {"timestamp": stamp})
     signer = SigV4Auth(
         Credentials(match["key"], secret, lowered.get("x-amz-security-token")),
@@ -90,10 +162,7 @@ def check(
     )
     string_to_sign = signer.string_to_sign(request, signer.canonical_request(request))
     key = _signing_key(secret, stamp[:8], match["region"], match["service"])
-    expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, match["signature"]):
-        return BAD_SIGNATURE
-    return None
+    return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(slots=True)
@@ -142,14 +211,16 @@ def _timestamp(stamp: str) -> datetime | None:
         return None
 
 
-def middleware(secret_for: Callable[[str], str | None]) -> Middleware:
+def middleware(secret_for: Callable[[str], str | None], region: str) -> Middleware:
     """Checks the signature of every request to the callback and Invoke APIs. Not a
     coroutine: for every other request it hands back the handler's own awaitable, so that no
     frame of it is held for as long as a WebSocket connection lasts."""
+    callbacks, invocations = Scope(region, "execute-api"), Scope(region, "lambda")
 
-    async def checked(request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def checked(request: web.Request, handler: Handler, scope: Scope) -> web.StreamResponse:
         url = f"{request.scheme}://{request.host}{request.raw_path}"
-        refusal = check(request.method, url, request.headers, await request.read(), secret_for)
+        body = await request.read()
+        refusal = check(request.method, url, request.headers, body, secret_for, scope)
         if refusal is not None:
             return web.json_response(
                 {"message": refusal.message},
@@ -161,8 +232,10 @@ def middleware(secret_for: Callable[[str], str | None]) -> Middleware:
     @web.middleware
     def signed(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
         path = request.path
-        if "/@connections/" in path or path.startswith(INVOKE_PREFIX):
-            return checked(request, handler)
+        if "/@connections/" in path:
+            return checked(request, handler, callbacks)
+        if path.startswith(INVOKE_PREFIX):
+            return checked(request, handler, invocations)
         return handler(request)
 
     return signed

@@ -6,6 +6,7 @@ guide for the canonical request, the string to sign and the signing key)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -37,8 +38,17 @@ def _signed(
     return headers
 
 
-def _check(method: str, url: str, headers: dict[str, str], body: bytes) -> sigv4.Refusal | None:
-    return sigv4.check(method, url, headers, body, KEYS.get)
+CALLBACKS = sigv4.Scope("us-east-1", "execute-api")
+
+
+def _check(
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    body: bytes,
+    scope: sigv4.Scope = CALLBACKS,
+) -> sigv4.Refusal | None:
+    return sigv4.check(method, url, headers, body, KEYS.get, scope)
 
 
 connection_ids = st.text(
@@ -68,36 +78,68 @@ def test_what_botocore_signs_passes(
 ) -> None:
     url = f"http://127.0.0.1:8080/production/@connections/{quote(connection_id, safe='')}{query}"
     headers = _signed(method, url, body, key, region, token=token)
-    assert _check(method, url, headers, body) is None
+    scope = sigv4.Scope(region, "execute-api")
+    assert _check(method, url, headers, body, scope) is None
     lowered = {name.lower(): value for name, value in headers.items()}
-    assert _check(method, url, lowered, body) is None  # names in any case
+    assert _check(method, url, lowered, body, scope) is None  # names in any case
 
 
 @settings(max_examples=100, deadline=None)
 @given(connection_id=connection_ids, body=bodies, flip=st.integers(min_value=0))
-def test_a_changed_body_path_or_signed_header_is_a_bad_signature(
+def test_a_changed_body_path_method_date_or_signed_header_is_a_bad_signature(
     connection_id: str, body: bytes, flip: int
 ) -> None:
     url = f"http://127.0.0.1:8080/production/@connections/{quote(connection_id, safe='')}"
     headers = _signed("POST", url, body, extra={"X-Custom": "kept"})
-    tampered_body = body + b"!" if not body else body[: flip % len(body)] + b"\x00" + body[1:]
-    if tampered_body != body:
-        assert _check("POST", url, headers, tampered_body) == sigv4.BAD_SIGNATURE
+    assert _check("POST", url, headers, body) is None
+    if body:
+        at = flip % len(body)
+        tampered = body[:at] + bytes([body[at] ^ 1]) + body[at + 1 :]
+    else:
+        tampered = b"!"
+    assert _check("POST", url, headers, tampered) == sigv4.BAD_SIGNATURE
     assert _check("POST", url + "x", headers, body) == sigv4.BAD_SIGNATURE
     assert _check("DELETE", url, headers, body) == sigv4.BAD_SIGNATURE
+    assert _check("POST", url, {**headers, "X-Custom": "changed"}, body) == sigv4.BAD_SIGNATURE
     changed = {**headers, "X-Amz-Date": _shifted(headers["X-Amz-Date"], seconds=1)}
     assert _check("POST", url, changed, body) == sigv4.BAD_SIGNATURE
 
 
-def test_the_region_and_service_are_the_signers() -> None:
+def test_a_credential_scope_of_another_region_service_or_day_is_refused_in_aws_words() -> None:
+    """ "Troubleshoot signed requests for AWS APIs" (IAM user guide), credential scope
+    errors: the scope's date, region and service must be the request's."""
     url = "http://127.0.0.1:8080/production/@connections/abc%3D"
-    for region, service in (("eu-west-1", "execute-api"), ("us-east-1", "lambda")):
-        headers = _signed("POST", url, b"x", region=region, service=service)
-        assert _check("POST", url, headers, b"x") is None
-        other = headers["Authorization"].replace(f"/{region}/", "/us-west-2/")
-        assert _check("POST", url, {**headers, "Authorization": other}, b"x") == (
-            sigv4.BAD_SIGNATURE
-        )
+    other_region = _signed("POST", url, b"x", region="eu-west-1")
+    assert _check("POST", url, other_region, b"x") == sigv4.Refusal(
+        "InvalidSignatureException",
+        "Credential should be scoped to a valid region, not 'eu-west-1'.",
+    )
+    for_lambda = _signed("POST", url, b"x", service="lambda")
+    assert _check("POST", url, for_lambda, b"x") == sigv4.Refusal(
+        "InvalidSignatureException",
+        "Credential should be scoped to correct service: 'execute-api'.",
+    )
+    assert _check("POST", url, for_lambda, b"x", sigv4.Scope("us-east-1", "lambda")) is None
+    headers = _signed("POST", url, b"x")
+    yesterday = re.sub(r"/\d{8}/", "/19990101/", headers["Authorization"])
+    refusal = _check("POST", url, {**headers, "Authorization": yesterday}, b"x")
+    assert refusal is not None
+    assert refusal.message.startswith("Date in Credential scope does not match YYYYMMDD")
+
+
+def test_a_name_signed_twice_counts_once() -> None:
+    url = "http://127.0.0.1:8080/production/@connections/abc%3D"
+    headers = _signed("POST", url, b"x")
+    doubled = headers["Authorization"].replace("SignedHeaders=host;", "SignedHeaders=host;host;")
+    assert doubled != headers["Authorization"]
+    assert _check("POST", url, {**headers, "Authorization": doubled}, b"x") is None
+
+
+def test_a_header_botocore_cannot_read_is_a_bad_signature_not_a_crash() -> None:
+    url = "http://127.0.0.1:8080/production/@connections/abc%3D"
+    headers = _signed("POST", url, b"x", extra={"X-Custom": "kept"})
+    for odd in ("\udcff", "a\x00b", "\ud800"):
+        assert _check("POST", url, {**headers, "X-Custom": odd}, b"x") == sigv4.BAD_SIGNATURE
 
 
 def test_a_wrong_secret_is_a_bad_signature() -> None:
@@ -121,16 +163,27 @@ def test_no_signature_an_unknown_key_and_a_bad_date_are_refused_in_aws_words() -
         assert _check("POST", url, {**headers, "X-Amz-Date": stamp}, b"x") == (sigv4.BAD_SIGNATURE)
 
 
-def test_a_signature_more_than_15_minutes_off_has_expired() -> None:
+def test_a_signature_more_than_15_minutes_off_is_refused_in_aws_words() -> None:
     url = "http://127.0.0.1:8080/production/@connections/abc%3D"
     headers = _signed("POST", url, b"x")
-    signed_at = datetime.strptime(headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    stamp = headers["X-Amz-Date"]
+    signed_at = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+    def at(moment: datetime) -> sigv4.Refusal | None:
+        return sigv4.check("POST", url, headers, b"x", KEYS.get, CALLBACKS, moment)
+
     for offset in (timedelta(minutes=14), -timedelta(minutes=14)):
-        assert sigv4.check("POST", url, headers, b"x", KEYS.get, signed_at + offset) is None
-    late = sigv4.check("POST", url, headers, b"x", KEYS.get, signed_at + timedelta(minutes=16))
-    assert late is not None
-    assert late.code == "InvalidSignatureException"
-    assert late.message == "Signature expired: " + headers["X-Amz-Date"]
+        assert at(signed_at + offset) is None
+    assert at(signed_at + timedelta(minutes=16)) == sigv4.Refusal(
+        "InvalidSignatureException",
+        f"Signature expired: {stamp} is now earlier than {_shifted(stamp, 60)}"
+        f" ({_shifted(stamp, 16 * 60)} - 15 min.)",
+    )
+    assert at(signed_at - timedelta(minutes=16)) == sigv4.Refusal(
+        "InvalidSignatureException",
+        f"Signature not yet current: {stamp} is still later than {_shifted(stamp, -60)}"
+        f" ({_shifted(stamp, -16 * 60)} + 15 min.)",
+    )
 
 
 def _shifted(stamp: str, seconds: int) -> str:

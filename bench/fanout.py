@@ -216,7 +216,13 @@ async def run(latency: str, sizes: list[int], page_size: int) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--latency", default="20ms")
-    parser.add_argument("--max", type=int, default=1000)
+    parser.add_argument(
+        "--max",
+        type=int,
+        choices=[10, 100, 1000, 10000],
+        default=1000,
+        help="the largest room: 10, 100, 1000 or 10000 recipients (default: 1000)",
+    )
     parser.add_argument("--page-size", type=int, default=ChatSettings().fanout_page_size)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()

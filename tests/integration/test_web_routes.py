@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
+from yarl import URL
 
 from serverless_chat.gateway.server import LocalGateway
 from serverless_chat.web_assets import CONTENT_SECURITY_POLICY, export_site
@@ -25,9 +26,17 @@ async def test_page_assets_and_config(chat: LocalGateway) -> None:
                 assert sink not in source, sink
         async with session.get(chat.page_url + "config.json") as config:
             assert await config.json() == {"stage": "production"}
-        for path in ("assets/../../cli.py", "assets/missing.js", "assets/index.html"):
-            async with session.get(chat.page_url + path) as missing:
-                assert missing.status == 404
+        # The page's folder is serverless_chat/web: its parent holds web_assets.py. Sent as
+        # written (the client would otherwise fold ".." away before sending).
+        for path in (
+            "assets/..%2fweb_assets.py",
+            "assets/%2e%2e%2fweb_assets.py",
+            "assets/..%5cweb_assets.py",
+            "assets/missing.js",
+            "assets/index.html",
+        ):
+            async with session.get(URL(chat.page_url + path, encoded=True)) as missing:
+                assert missing.status == 404, path
 
 
 def test_csp_allows_no_inline_code() -> None:

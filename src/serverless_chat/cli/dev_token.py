@@ -1,4 +1,5 @@
-"""serverless-chat token: a development token, signed with the secret serve uses."""
+"""serverless-chat token: a development token, signed with the secret serve uses (a module
+named for what it mints, not for the standard library's `token`)."""
 
 from __future__ import annotations
 

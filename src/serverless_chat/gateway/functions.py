@@ -35,6 +35,7 @@ from serverless_chat.gateway.event_factory import new_request_id
 from serverless_chat.gateway.lambda_context import LambdaContext
 from serverless_chat.gateway.pool import DEFAULT_WORKERS, ElasticPool
 from serverless_chat.gateway.services import Handler, LocalApp
+from serverless_chat.gateway.sigv4 import SigningKey
 from serverless_chat.gateway.template import FunctionSpec
 
 log = logging.getLogger("serverless_chat.lambda")
@@ -139,9 +140,10 @@ class FunctionRunner:
         self._pool = ElasticPool(self._config.workers, name="lambda")
         self._secret = secrets.token_urlsafe(30)
         # Every signed callback and Invoke request looks its key up here.
-        self._function_by_key = {
-            credentials_for(spec, self._secret)["AWS_ACCESS_KEY_ID"]: logical_id
+        self._credentials_by_key = {
+            credentials["AWS_ACCESS_KEY_ID"]: (logical_id, credentials)
             for logical_id, spec in self._specs.items()
+            for credentials in [credentials_for(spec, self._secret)]
         }
         self._runtime_dir: Path | None = None
         self._in_process: dict[str, Handler] = {}
@@ -151,10 +153,13 @@ class FunctionRunner:
         self.load_errors: dict[str, str] = {}
         self._wire()
 
-    @property
-    def secret_access_key(self) -> str:
-        """The secret key of the credentials every container gets (for SigV4 checks)."""
-        return self._secret
+    def signing_key(self, access_key_id: str) -> SigningKey | None:
+        """The secret and session token of a function's credentials, for SigV4 checks."""
+        found = self._credentials_by_key.get(access_key_id)
+        if found is None:
+            return None
+        credentials = found[1]
+        return SigningKey(credentials["AWS_SECRET_ACCESS_KEY"], credentials["AWS_SESSION_TOKEN"])
 
     @property
     def isolated(self) -> list[FunctionSpec]:
@@ -163,7 +168,8 @@ class FunctionRunner:
 
     def function_for_key(self, access_key_id: str) -> str:
         """The logical id of the function whose containers carry this access key ("")."""
-        return self._function_by_key.get(access_key_id, "")
+        found = self._credentials_by_key.get(access_key_id)
+        return found[0] if found is not None else ""
 
     def placement(self, logical_id: str) -> str:
         """Where a function runs: "in-process", "isolated", or why it cannot run."""

@@ -47,6 +47,7 @@ from serverless_chat.gateway.services import (
     LocalServices,
     load_hook,
 )
+from serverless_chat.gateway.sigv4 import SigningKey
 from serverless_chat.gateway.tables import create_table
 from serverless_chat.gateway.template import FunctionSpec, WebSocketApiSpec, read_api
 from serverless_chat.gateway.tls import make_certificate, server_context
@@ -124,7 +125,9 @@ class LocalGateway:
         self._host_modules: set[str] = set()
         self._stopping = False
         self._full_said_at = 0.0
-        self._signing_keys: dict[str, str] = dict(config.signing_keys)
+        self._signing_keys = {
+            key: SigningKey(secret) for key, secret in config.signing_keys.items()
+        }
         self._port = config.port
         self._tls_port = config.tls_port
 
@@ -141,10 +144,13 @@ class LocalGateway:
     def callback_url(self) -> str:
         return f"http://{self.config.host}:{self._port}/{self.api.stage}"
 
-    def secret_for(self, access_key_id: str) -> str | None:
-        """The secret of a key allowed to sign calls to the callback and Invoke APIs."""
-        if self._functions is not None and self._functions.function_for_key(access_key_id):
-            return self._functions.secret_access_key
+    def signing_key(self, access_key_id: str) -> SigningKey | None:
+        """What the gateway knows of a key allowed to sign calls to the callback and Invoke
+        APIs: a function's, or the tools'."""
+        if self._functions is not None:
+            found = self._functions.signing_key(access_key_id)
+            if found is not None:
+                return found
         return self._signing_keys.get(access_key_id)
 
     @property
@@ -334,7 +340,7 @@ class LocalGateway:
             client_max_size=MAX_SYNC_PAYLOAD + 64 * 1024,
             middlewares=[
                 middleware(self.guard()),
-                sigv4.middleware(self.secret_for, self.config.region),
+                sigv4.middleware(self.signing_key, self.config.region),
             ],
         )
         callbacks = CallbackApi(self.registry, self.api.stage, self.config.callback_latency)
@@ -485,7 +491,7 @@ async def _nothing() -> None:
     pass
 
 
-def _own_credentials() -> dict[str, str]:
+def _own_credentials() -> dict[str, SigningKey]:
     """The credentials boto3 finds for the gateway's own process (environment, profile),
     so that the user's scripts on this machine sign as they would for AWS."""
     import botocore.session
@@ -498,7 +504,7 @@ def _own_credentials() -> dict[str, str]:
     if credentials is None:
         return {}
     frozen = credentials.get_frozen_credentials()
-    return {frozen.access_key: frozen.secret_key}
+    return {frozen.access_key: SigningKey(frozen.secret_key, frozen.token or None)}
 
 
 def _private_folder(folder: Path) -> None:

@@ -1,15 +1,15 @@
 """Signature Version 4 on the gateway's AWS APIs, checked as AWS checks it.
 
-On AWS the callback API (``@connections``) and Lambda's Invoke API take only requests
-signed with SigV4 ("These requests use IAM authorization, so you must sign them with
-Signature Version 4", "Use @connections commands in your backend service"). So does the
-gateway, for the access keys it knows (each container's, and those it is given for tools):
-botocore's signer makes the canonical request and the string to sign from the request as
-received, and the signature is the HMAC of that under the key's signing key. It refuses
-what AWS refuses, in AWS's words ("Troubleshoot signed requests for AWS APIs", IAM user
-guide): no signature (403 ``MissingAuthenticationTokenException``, "Missing Authentication
-Token"), an unknown key (403 ``UnrecognizedClientException``), and as 403
-``InvalidSignatureException`` a credential scope of another day, region or service, a
+On AWS the callback API (``@connections``) and Lambda's Invoke API take only requests signed
+with SigV4 ("These requests use IAM authorization, so you must sign them with Signature
+Version 4", "Use @connections commands in your backend service"). So does the gateway, for
+the access keys it knows (each container's, and those it is given for tools): botocore's
+signer makes the canonical request and the string to sign from the request as received, and
+the signature is the HMAC of that under the key's signing key. It refuses what AWS refuses,
+in AWS's words ("Troubleshoot signed requests for AWS APIs", IAM user guide): no signature
+(403 ``MissingAuthenticationTokenException``, "Missing Authentication Token"), an unknown
+key or a session token that is not the key's (403 ``UnrecognizedClientException``), and as
+403 ``InvalidSignatureException`` a credential scope of another day, region or service, a
 clock more than 15 minutes off ("Signature expired", "Signature not yet current") and a
 wrong signature. IAM policies are not evaluated: a known key may call every operation.
 """
@@ -40,6 +40,15 @@ INVOKE_PREFIX = "/2015-03-31/functions/"
 
 
 @dataclass(frozen=True, slots=True)
+class SigningKey:
+    """What the gateway knows of an access key: its secret, and the session token that
+    temporary credentials carry (None for long-term keys)."""
+
+    secret: str
+    session_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Refusal:
     """Why a request is refused: AWS's error code and message (both 403)."""
 
@@ -64,7 +73,7 @@ def check(
     url: str,
     headers: Mapping[str, str],
     body: bytes,
-    secret_for: Callable[[str], str | None],
+    key_for: Callable[[str], SigningKey | None],
     scope: Scope,
     now: datetime | None = None,
 ) -> Refusal | None:
@@ -75,9 +84,9 @@ def check(
     match = _AUTHORIZATION.fullmatch(lowered.get("authorization", "").strip())
     if match is None:
         return MISSING
-    secret = secret_for(match["key"])
-    if secret is None:
-        return UNKNOWN_KEY
+    known = key_for(match["key"])
+    if known is None or lowered.get("x-amz-security-token") != known.session_token:
+        return UNKNOWN_KEY  # AWS's answer to a token that is not the key's, or missing
     stamp = lowered.get("x-amz-date", "")
     signed_at = _timestamp(stamp)
     if signed_at is None:
@@ -86,7 +95,7 @@ def check(
     if refusal is not None:
         return refusal
     try:
-        expected = _signature(method, url, body, match, lowered, secret, stamp)
+        expected = _signature(method, url, body, match, lowered, known.secret, stamp)
     except (UnicodeError, ValueError, AttributeError, TypeError):
         return BAD_SIGNATURE  # a header botocore cannot read: no signature of ours matches
     if not hmac.compare_digest(expected, match["signature"]):
@@ -211,7 +220,7 @@ def _timestamp(stamp: str) -> datetime | None:
         return None
 
 
-def middleware(secret_for: Callable[[str], str | None], region: str) -> Middleware:
+def middleware(key_for: Callable[[str], SigningKey | None], region: str) -> Middleware:
     """Checks the signature of every request to the callback and Invoke APIs. Not a
     coroutine: for every other request it hands back the handler's own awaitable, so that no
     frame of it is held for as long as a WebSocket connection lasts."""
@@ -220,7 +229,7 @@ def middleware(secret_for: Callable[[str], str | None], region: str) -> Middlewa
     async def checked(request: web.Request, handler: Handler, scope: Scope) -> web.StreamResponse:
         url = f"{request.scheme}://{request.host}{request.raw_path}"
         body = await request.read()
-        refusal = check(request.method, url, request.headers, body, secret_for, scope)
+        refusal = check(request.method, url, request.headers, body, key_for, scope)
         if refusal is not None:
             return web.json_response(
                 {"message": refusal.message},

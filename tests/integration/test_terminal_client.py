@@ -4,6 +4,7 @@ closed by the server, reconnecting."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import pty
@@ -329,4 +330,42 @@ async def test_in_a_terminal_the_prompt_keeps_what_is_typed_while_frames_arrive(
             process.kill()
         os.close(main)
     assert status == 0
+    assert b"Traceback" not in screen.seen
+
+
+async def test_in_a_terminal_a_close_by_the_server_is_said_once_the_prompt_is_gone(
+    chat: LocalGateway,
+) -> None:
+    """The words printed while prompt_toolkit closes its prompt went with its screen: a
+    person at a terminal saw the client end without a word (exit 1)."""
+    main, child = pty.openpty()
+    env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    process = subprocess.Popen(
+        [*CLIENT, chat.url + "?name=zoe"],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        env=env,
+        cwd=ROOT,
+        close_fds=True,
+    )
+    os.close(child)
+    screen = _Screen(main)
+    try:
+        start = await asyncio.to_thread(screen.wait_for, b"as zoe in general; /help")
+        await chat.registry.close(chat.registry.ids()[0], 1001, "Going away")
+        await asyncio.to_thread(
+            screen.wait_for, b"The server closed the connection: 1001 (going away", start
+        )
+        status = await asyncio.to_thread(process.wait, 10)
+        with contextlib.suppress(AssertionError):
+            screen.wait_for(b"never", timeout=0.5)  # all the program wrote
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(main)
+    assert status == 1
+    # Said after prompt_toolkit's last drawing (it ends by turning bracketed paste off),
+    # where nothing erases it.
+    assert screen.seen.rfind(b"The server closed") > screen.seen.rfind(b"\x1b[?2004l")
     assert b"Traceback" not in screen.seen

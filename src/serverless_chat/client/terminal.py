@@ -233,6 +233,7 @@ class TerminalClient:
         self.refused_lines = 0
         self._seen: set[str] = set()
         self._cursor: str | None = None  # the history page before the oldest one shown
+        self.farewell: str | None = None  # the last words, when the prompt would swallow them
         self._history_known = False  # a page came: _cursor None then means no more
         # Per join answered, what of its history to print: "all", "new" (a reconnect's
         # join repeats what was shown) or "none" (raw: the raw format sends none).
@@ -256,6 +257,14 @@ class TerminalClient:
         """The client's own words, on stderr."""
         with contextlib.suppress(BrokenPipeError, ValueError):
             print(line, file=self._err or sys.stderr, flush=True)
+
+    def say_last(self, line: str) -> None:
+        """Why the session ends. At a prompt it is said once the prompt is gone: printed
+        while the prompt closes, prompt_toolkit's screen would take it with it."""
+        if self.interactive:
+            self.farewell = line
+        else:
+            self.say(line)
 
     # -- the connection ------------------------------------------------------------------
     def url(self) -> str:
@@ -297,8 +306,12 @@ class TerminalClient:
             if self.leaving:
                 return
             words = close_words(socket.close_code, socket.close_reason or "")
-            self.say(f"The server closed the connection: {words}.")
-            if not self.reconnect or not await self._reconnect():
+            closed = f"The server closed the connection: {words}."
+            if not self.reconnect:
+                self.say_last(closed)
+                return
+            self.say(closed)
+            if not await self._reconnect():
                 return
 
     async def _reconnect(self) -> bool:
@@ -319,7 +332,7 @@ class TerminalClient:
                     self.say(f"Refused: {refusal}; trying again.")
                     continue
                 if refusal.final:
-                    self.say(f"error: the chat refused the connection: {refusal}")
+                    self.say_last(f"error: the chat refused the connection: {refusal}")
                     return False
                 self.say(f"Refused: {refusal}.")
                 continue
@@ -618,9 +631,13 @@ async def chat(
         with patch_stdout():
             reader = asyncio.create_task(_read_terminal(client), name="reader")
             status = await _until_done(client, receiver, reader, gone, wait)
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader  # the prompt has drawn its last before the last words come
     else:  # a pipe, or a terminal without prompt_toolkit
         reader = asyncio.create_task(_read_pipe(client, stdin or sys.stdin), name="reader")
         status = await _until_done(client, receiver, reader, gone, wait)
+    if client.farewell:
+        client.say(client.farewell)
     for task in (sender, gone, reader):
         task.cancel()
     return status

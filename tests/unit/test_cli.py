@@ -49,6 +49,7 @@ BAD_ARGUMENTS = [
     ["connect", "http://127.0.0.1:9/production"],
     ["connect", "ws://127.0.0.1:9/production", "--wait", "-1"],
     ["connect", "ws://127.0.0.1:9/production", "--format", "xml"],
+    ["connect", "ws://127.0.0.1:9/production?format=bogus"],  # refused before connecting
     ["connect", "ws://127.0.0.1:9/production"],  # nothing listens there
     # deploy, destroy, outputs
     ["deploy", "--parameter", "NoValue"],

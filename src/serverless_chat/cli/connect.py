@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from serverless_chat.cli.arguments import add_command, number, url
+from serverless_chat.ports import FORMATS
 
 if TYPE_CHECKING:
     from serverless_chat.cli.arguments import Commands
@@ -21,7 +22,7 @@ def register(commands: Commands) -> None:
     connect.add_argument("--raw", action="store_true", help="send lines untouched, no commands")
     connect.add_argument(
         "--format",
-        choices=["raw", "text", "json"],
+        choices=FORMATS,
         default="text",
         help="how frames are printed: the chat's readable lines, its bare texts or its json"
         " envelopes (a format named in the URL wins; default: text)",

@@ -24,8 +24,6 @@ from serverless_chat.chat.frames import (
 )
 from serverless_chat.ports import ChatMessage
 
-FORMATS = ("text", "json", "raw")
-
 
 def parse(data: str | bytes) -> dict[str, Any] | None:
     """A frame as a JSON object, or None (plain text such as $default's usage reply)."""

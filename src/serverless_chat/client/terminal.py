@@ -34,6 +34,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from serverless_chat.client.commands import HELP, Command, Send, json_object, parse_line
 from serverless_chat.client.render import parse, render
+from serverless_chat.ports import DEFAULT_ROOM, FORMATS
 
 __all__ = ["frame_for", "run", "with_format"]
 
@@ -207,10 +208,13 @@ class TerminalClient:
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
         asked = [value for key, value in query if key == "format"]
-        self.fmt = asked[-1] if asked and asked[-1] in {"raw", "text", "json"} else fmt
+        # A format the chat does not know is refused before connecting (the chat answers
+        # it 400 INVALID_FORMAT): the client asks for json frames and prints them itself.
+        self.bad_format = asked[-1] if asked and asked[-1] not in FORMATS else None
+        self.fmt = asked[-1] if asked and not self.bad_format else fmt
         self._parts = parts
         self._query = [(k, v) for k, v in query if k != "format"] if asked else query
-        self.room = next((v for k, v in query if k == "room" and v), "general")
+        self.room = next((v for k, v in query if k == "room" and v), DEFAULT_ROOM)
         self.name = next((v for k, v in query if k == "name" and v), "")
         self.raw = raw
         self.reconnect = reconnect
@@ -606,6 +610,10 @@ async def chat(
     """The whole session; the exit status: 0 when the person left, 1 when the server ended
     it, it could not start, or (a pipe) a line was refused; 2 for a URL that is not ws(s)."""
     client = TerminalClient(url, fmt, raw, reconnect, interactive, out, err)
+    if client.bad_format is not None:
+        known = ", ".join(FORMATS)
+        client.say(f"error: format={client.bad_format} in the URL: the chat's formats are {known}")
+        return 2
     try:
         socket = await open_connection(client.url())
     except InvalidURI:

@@ -81,3 +81,23 @@ def test_the_client_talks_json_and_reconnects_where_it_is() -> None:
     assert client.url() == "ws://h:1/production?token=abc&room=lobby&name=ana+maria&format=json"
     assert client.address == "ws://h:1/production"
     assert TerminalClient("ws://h:1/production", fmt="json").fmt == "json"
+
+
+def test_a_format_the_chat_does_not_know_is_refused_before_connecting() -> None:
+    """The chat answers ?format=bogus with 400 INVALID_FORMAT; the client, which asks for
+    json frames and prints them itself, would otherwise print text without a word."""
+    import io
+
+    from serverless_chat.client.terminal import run
+
+    err = io.StringIO()
+    status = run(
+        "ws://127.0.0.1:9/production?format=bogus",
+        stdin=io.StringIO(""),
+        out=io.StringIO(),
+        err=err,
+    )
+    assert status == 2
+    assert err.getvalue() == (
+        "error: format=bogus in the URL: the chat's formats are raw, text, json\n"
+    )

@@ -46,9 +46,22 @@ def _target_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--endpoint-url",
         metavar="URL",
+        type=_endpoint_url,
         help="send every AWS call to this AWS-compatible endpoint (an emulator such as"
         " MiniStack) instead of AWS (default: AWS)",
     )
+
+
+def _endpoint_url(text: str) -> str:
+    """Checked as the parser reads it, so that a bad URL is said before anything else (a
+    missing region, say)."""
+    from serverless_chat.deploy.command import checked_endpoint_url
+    from serverless_chat.deploy.errors import DeployError
+
+    try:
+        return checked_endpoint_url(text)
+    except DeployError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -290,7 +290,7 @@ async def _serve(args: argparse.Namespace) -> int:
         )
         gateway = LocalGateway(config)
     except (TemplateError, argparse.ArgumentTypeError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"serverless-chat serve: error: {error}", file=sys.stderr)
         return 2
     if args.log_function:
         problem = _log_functions(gateway, args.log_function)

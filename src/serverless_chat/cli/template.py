@@ -74,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
         try:
             args.output.write_text(text)
         except OSError as error:
-            print(f"error: cannot write {args.output}: {sentence(error)}", file=sys.stderr)
+            print(
+                f"error: cannot write {args.output}: {error.strerror or sentence(error)}",
+                file=sys.stderr,
+            )
             return 1
         print(f"wrote {args.output} ({len(text) // 1024} KB)", file=sys.stderr)
     else:

@@ -61,7 +61,7 @@ def _endpoint_url(text: str) -> str:
     try:
         return checked_endpoint_url(text)
     except DeployError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--endpoint-url ")) from None
 
 
 def run(args: argparse.Namespace) -> int:

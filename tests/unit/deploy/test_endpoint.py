@@ -190,9 +190,10 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("command_name", ["deploy", "destroy", "outputs"])
 def test_a_bad_endpoint_is_one_line_without_a_traceback(command_name: str) -> None:
     result = _cli(command_name, "--region", "us-east-1", "--endpoint-url", "localhost:4566")
-    assert result.returncode == 1
+    assert result.returncode == 2  # a wrong argument, said as the parser reads it
     assert result.stderr.strip().splitlines() == [
-        "error: --endpoint-url wants an http:// or https:// URL with a host, such as "
-        "http://127.0.0.1:4566, not 'localhost:4566'."
+        f"serverless-chat {command_name}: error: argument --endpoint-url: wants an http:// or"
+        " https:// URL with a host, such as http://127.0.0.1:4566, not 'localhost:4566'."
+        f" (see serverless-chat {command_name} --help)"
     ]
     assert result.stdout == ""

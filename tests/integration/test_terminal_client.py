@@ -369,3 +369,18 @@ async def test_in_a_terminal_a_close_by_the_server_is_said_once_the_prompt_is_go
     # where nothing erases it.
     assert screen.seen.rfind(b"The server closed") > screen.seen.rfind(b"\x1b[?2004l")
     assert b"Traceback" not in screen.seen
+
+
+async def test_history_says_its_older_page_is_earlier(chat: LocalGateway) -> None:
+    """A join shows the room's latest 50; /history then prints the page before them,
+    below them (a terminal prints downwards), headed as what it is."""
+    lines = "".join(f"line {n}\n" for n in range(1, 56))
+    filled = await asyncio.to_thread(_client, chat.url + "?room=hist&name=ann", lines)
+    assert filled.returncode == 0, filled.stderr
+    result = await asyncio.to_thread(_client, chat.url + "?room=hist&name=bob", "/history\n")
+    assert result.returncode == 0, result.stderr
+    shown = result.stdout.splitlines()
+    assert shown[:1] == ["ann: line 6"]
+    assert "ann: line 55" in shown
+    header = shown.index("* earlier in hist:")
+    assert shown[header + 1 :] == [f"ann: line {n}" for n in range(1, 6)]

@@ -381,6 +381,10 @@ class TerminalClient:
                 return
             if kept is not frame:
                 data = json.dumps(kept, separators=(",", ":"), ensure_ascii=False)
+            if action == "history" and self.fmt == "text" and kept.get("messages"):
+                # A terminal cannot print above what it printed: the older page comes
+                # below the newer lines, so it says what it is.
+                self.emit(f"* earlier in {self.room}:")
         elif kind in {"message", "direct"}:
             if isinstance(frame.get("id"), str):
                 if frame["id"] in self._seen:

@@ -226,3 +226,33 @@ def test_an_authorizers_ordinary_refusal_logs_no_traceback() -> None:
     assert not keep.filter(failed(Exception("Unauthorized")))  # the 401 line says it
     assert keep.filter(failed(Exception("boom")))
     assert keep.filter(failed(KeyError("Unauthorized")))
+
+
+def test_a_malformed_request_is_one_log_line_not_a_traceback() -> None:
+    """A NUL in a header: aiohttp answers 400 and logs "Error handling request" with its
+    traceback; the gateway's log says what was wrong in one line."""
+    import logging
+
+    from aiohttp.http_exceptions import BadHttpMessage
+
+    from serverless_chat.cli.serve import MalformedRequests
+
+    try:
+        raise BadHttpMessage("Invalid header value char:\n\n  b'X-Custom: \\x00x'")
+    except BadHttpMessage:
+        import sys as _sys
+
+        record = logging.LogRecord(
+            "aiohttp.server",
+            logging.ERROR,
+            __file__,
+            1,
+            "Error handling request from %s",
+            ("127.0.0.1",),
+            _sys.exc_info(),
+        )
+    assert MalformedRequests().filter(record)
+    assert record.exc_info is None
+    assert record.getMessage() == (
+        "malformed request refused with 400: Invalid header value char: b'X-Custom: \\x00x'"
+    )

@@ -200,6 +200,11 @@ def run(args: argparse.Namespace) -> int:
     # At the open-file limit asyncio logs a traceback for every failed accept: once in
     # ten seconds is enough to say so.
     logging.getLogger("asyncio").addFilter(OncePerInterval(10.0))
+    # A malformed HTTP request (a NUL in a header, a broken request line) is the client's:
+    # one line naming it, at most once in ten seconds, not aiohttp's traceback each time.
+    server_log = logging.getLogger("aiohttp.server")
+    server_log.addFilter(MalformedRequests())
+    server_log.addFilter(OncePerInterval(10.0))
     return asyncio.run(_serve(args))
 
 
@@ -364,6 +369,21 @@ class OrdinaryRefusals(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         return not (type(error) is Exception and error.args == ("Unauthorized",))
+
+
+class MalformedRequests(logging.Filter):
+    """aiohttp answers a request it cannot parse with 400 and logs its traceback; what the
+    client sent wrong is in one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from aiohttp.http_exceptions import HttpProcessingError
+
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            words = " ".join(str(error.message).split())
+            record.msg, record.args = "malformed request refused with %s: %s", (error.code, words)
+            record.exc_info, record.exc_text = None, None
+        return True
 
 
 class OneFunction(logging.Filter):

@@ -249,7 +249,7 @@ def test_the_real_stage_name_refuses_a_path(capsys: pytest.CaptureFixture[str]) 
         ["serve", "--template", str(TEMPLATE), "--parameter", "StageName=bad stage/../x"]
     )
     assert status == 2
-    assert capsys.readouterr().err == f"error: {expected}\n"
+    assert capsys.readouterr().err == f"serverless-chat serve: error: {expected}\n"
 
 
 @pytest.mark.parametrize(

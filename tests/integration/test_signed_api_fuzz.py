@@ -72,8 +72,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedGateway]:
             else:
                 os.environ[name] = value
     yield gateway
+    gateway.stop()  # before the check below, which would otherwise leave it running
     assert "Traceback" not in gateway.log.read_text()
-    gateway.stop()
 
 
 def _exchange(port: int, raw: bytes) -> bytes:

@@ -290,45 +290,45 @@ class _Screen:
         return found + len(wanted)
 
 
+@contextlib.contextmanager
+def _terminal(url: str) -> Iterator[tuple[subprocess.Popen[bytes], _Screen]]:
+    """The client on a pseudo-terminal of its own, killed if it outlives the test."""
+    main, child = pty.openpty()
+    # (A pseudo-terminal with nobody behind it answers no cursor position request.)
+    env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    process = subprocess.Popen(
+        [*CLIENT, url], stdin=child, stdout=child, stderr=child, env=env, cwd=ROOT, close_fds=True
+    )
+    os.close(child)
+    try:
+        yield process, _Screen(main)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(main)
+
+
 async def test_in_a_terminal_the_prompt_keeps_what_is_typed_while_frames_arrive(
     chat: LocalGateway,
 ) -> None:
     """A pseudo-terminal: prompt_toolkit draws the prompt; a frame arriving mid-line is
     printed above it and the half-typed line goes on where it was."""
-    main, child = pty.openpty()
-    # (A pseudo-terminal with nobody behind it answers no cursor position request.)
-    env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
-    process = subprocess.Popen(
-        [*CLIENT, chat.url + "?name=zoe"],
-        stdin=child,
-        stdout=child,
-        stderr=child,
-        env=env,
-        cwd=ROOT,
-        close_fds=True,
-    )
-    os.close(child)
-    screen = _Screen(main)
-    try:
+    with _terminal(chat.url + "?name=zoe") as (process, screen):
         await asyncio.to_thread(screen.wait_for, b"as zoe in general; /help")
-        os.write(main, b"hel")
+        os.write(screen.fd, b"hel")
         typed = await asyncio.to_thread(screen.wait_for, b"hel")
         async with connect(chat.url + "?name=bob&format=json") as bob:
             await bob.send('{"action": "sendMessage", "message": "hi zoe"}')
             shown = await asyncio.to_thread(screen.wait_for, b"bob: hi zoe", typed)
             await asyncio.to_thread(screen.wait_for, b"hel", shown)  # drawn again, below
-            os.write(main, b"lo\r")
+            os.write(screen.fd, b"lo\r")
             while True:
                 frame = json.loads(await recv(bob))
                 if frame.get("type") == "message" and frame["from"] == "zoe":
                     break
             assert frame["text"] == "hello"
-            os.write(main, b"/quit\r")
+            os.write(screen.fd, b"/quit\r")
             status = await asyncio.to_thread(process.wait, 10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        os.close(main)
     assert status == 0
     assert b"Traceback" not in screen.seen
 
@@ -336,22 +336,9 @@ async def test_in_a_terminal_the_prompt_keeps_what_is_typed_while_frames_arrive(
 async def test_in_a_terminal_a_close_by_the_server_is_said_once_the_prompt_is_gone(
     chat: LocalGateway,
 ) -> None:
-    """The words printed while prompt_toolkit closes its prompt went with its screen: a
-    person at a terminal saw the client end without a word (exit 1)."""
-    main, child = pty.openpty()
-    env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
-    process = subprocess.Popen(
-        [*CLIENT, chat.url + "?name=zoe"],
-        stdin=child,
-        stdout=child,
-        stderr=child,
-        env=env,
-        cwd=ROOT,
-        close_fds=True,
-    )
-    os.close(child)
-    screen = _Screen(main)
-    try:
+    """Words printed while prompt_toolkit closes its prompt go with its screen: why the
+    session ends is said after the prompt's last drawing, where nothing erases it."""
+    with _terminal(chat.url + "?name=zoe") as (process, screen):
         start = await asyncio.to_thread(screen.wait_for, b"as zoe in general; /help")
         await chat.registry.close(chat.registry.ids()[0], 1001, "Going away")
         await asyncio.to_thread(
@@ -360,10 +347,6 @@ async def test_in_a_terminal_a_close_by_the_server_is_said_once_the_prompt_is_go
         status = await asyncio.to_thread(process.wait, 10)
         with contextlib.suppress(AssertionError):
             screen.wait_for(b"never", timeout=0.5)  # all the program wrote
-    finally:
-        if process.poll() is None:
-            process.kill()
-        os.close(main)
     assert status == 1
     # Said after prompt_toolkit's last drawing (it ends by turning bracketed paste off),
     # where nothing erases it.

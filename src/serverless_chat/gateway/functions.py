@@ -139,11 +139,14 @@ class FunctionRunner:
         self._app = app
         self._pool = ElasticPool(self._config.workers, name="lambda")
         self._secret = secrets.token_urlsafe(30)
-        # Every signed callback and Invoke request looks its key up here.
-        self._credentials_by_key = {
-            credentials["AWS_ACCESS_KEY_ID"]: (logical_id, credentials)
+        self._credentials = {
+            logical_id: credentials_for(spec, self._secret)
             for logical_id, spec in self._specs.items()
-            for credentials in [credentials_for(spec, self._secret)]
+        }
+        # Every signed callback and Invoke request looks its key up here.
+        self._function_by_key = {
+            credentials["AWS_ACCESS_KEY_ID"]: logical_id
+            for logical_id, credentials in self._credentials.items()
         }
         self._runtime_dir: Path | None = None
         self._in_process: dict[str, Handler] = {}
@@ -155,10 +158,10 @@ class FunctionRunner:
 
     def signing_key(self, access_key_id: str) -> SigningKey | None:
         """The secret and session token of a function's credentials, for SigV4 checks."""
-        found = self._credentials_by_key.get(access_key_id)
-        if found is None:
+        logical_id = self._function_by_key.get(access_key_id)
+        if logical_id is None:
             return None
-        credentials = found[1]
+        credentials = self._credentials[logical_id]
         return SigningKey(credentials["AWS_SECRET_ACCESS_KEY"], credentials["AWS_SESSION_TOKEN"])
 
     @property
@@ -168,8 +171,7 @@ class FunctionRunner:
 
     def function_for_key(self, access_key_id: str) -> str:
         """The logical id of the function whose containers carry this access key ("")."""
-        found = self._credentials_by_key.get(access_key_id)
-        return found[0] if found is not None else ""
+        return self._function_by_key.get(access_key_id, "")
 
     def placement(self, logical_id: str) -> str:
         """Where a function runs: "in-process", "isolated", or why it cannot run."""
@@ -210,7 +212,7 @@ class FunctionRunner:
             )
         if self._runtime_dir is None:
             self._runtime_dir = prepare_runtime_dir(self._config.state_dir / "runtime")
-        credentials = credentials_for(spec, self._secret)
+        credentials = self._credentials[spec.logical_id]
         services = self._config.environment
 
         def environment() -> dict[str, str]:

@@ -164,7 +164,7 @@ def test_help_has_no_restructuredtext_markup(argv: list[str]) -> None:
 
 def test_bench_passes_its_options_to_the_benchmark(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[list[str]] = []
-    monkeypatch.setattr(bench, "main", lambda argv: seen.append(list(argv)) or 0)
+    monkeypatch.setattr(bench, "main", lambda argv, _parser: seen.append(list(argv)) or 0)
     assert cli.main(["bench", "--clients", "10", "--compress", "--rounds", "1"]) == 0
     assert seen == [["--clients", "10", "--compress", "--rounds", "1"]]
 

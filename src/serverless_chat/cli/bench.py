@@ -28,10 +28,4 @@ def register(commands: Commands) -> None:
 def run(args: argparse.Namespace) -> int:
     from serverless_chat.loadgen import bench as benchmark
 
-    # Its own parser is a plain argparse one: its wrong arguments in one line too.
-    plain_error = argparse.ArgumentParser.error
-    setattr(argparse.ArgumentParser, "error", Parser.error)  # noqa: B010
-    try:
-        return benchmark.main(args.rest)
-    finally:
-        setattr(argparse.ArgumentParser, "error", plain_error)  # noqa: B010
+    return benchmark.main(args.rest, Parser)

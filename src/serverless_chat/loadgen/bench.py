@@ -279,8 +279,13 @@ def _median_round(figures: list[dict[str, Any]]) -> dict[str, Any]:
 _count = number(int, 1)  # a whole number of at least 1, or argparse's one-line error
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="serverless-chat bench", description=__doc__)
+def main(
+    argv: list[str] | None = None,
+    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+) -> int:
+    """The benchmark; ``parser_class`` is the command line's, so that a wrong option reads
+    as every other command's."""
+    parser = parser_class(prog="serverless-chat bench", description=__doc__)
     parser.add_argument(
         "--clients", type=_count, default=100, help="clients in the room (default: 100)"
     )

@@ -385,10 +385,10 @@ class Stack:
     def __init__(self, template: Path) -> None:
         import boto3
 
+        from local_gateway.aws.dynamodb.tables import create_table
+        from local_gateway.template.model import read_api
         from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore, DynamoDbMessageStore
         from serverless_chat.chat.service import ChatSettings
-        from serverless_chat.gateway.tables import create_table
-        from serverless_chat.gateway.template import read_api
         from serverless_chat.handlers.dependencies import Dependencies
 
         api = read_api(template)
@@ -626,8 +626,8 @@ def original(rooms: list[int]) -> dict[str, dict[str, Any]]:
     bench/foreign/template.yaml, one message to a table of N connections."""
     import boto3
 
-    from serverless_chat.gateway.tables import create_table
-    from serverless_chat.gateway.template import read_api
+    from local_gateway.aws.dynamodb.tables import create_table
+    from local_gateway.template.model import read_api
 
     api = read_api(FOREIGN_TEMPLATE)
     (spec,) = api.tables.values()

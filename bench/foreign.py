@@ -42,7 +42,7 @@ def serve_null(cert: str, key: str) -> None:
     """(In a process of its own.) An HTTPS server that answers every post with 200."""
     from aiohttp import web
 
-    from serverless_chat.gateway.tls import server_context
+    from local_gateway.server.tls import server_context
 
     async def ok(_request: web.Request) -> web.Response:
         return web.Response(status=200)
@@ -84,7 +84,7 @@ def post_null(endpoint: str, ca: str, count: int) -> None:
 
 def bound(count: int, folder: Path) -> float:
     """Posts a second one process of boto3 makes to the null endpoint."""
-    from serverless_chat.gateway.tls import make_certificate
+    from local_gateway.server.tls import make_certificate
 
     cert, key = make_certificate(folder, ["127.0.0.1", "localhost"])
     server = subprocess.Popen(

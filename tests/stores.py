@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 import boto3
 from moto import mock_aws
 
+from local_gateway.aws.dynamodb.tables import create_table
+from local_gateway.template.model import TableSpec, read_api
 from serverless_chat.adapters import memory
 from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore, DynamoDbMessageStore
 from serverless_chat.adapters.sqlite import (
@@ -22,8 +24,6 @@ from serverless_chat.adapters.sqlite import (
     SqliteDatabase,
     SqliteMessageStore,
 )
-from serverless_chat.gateway.tables import create_table
-from serverless_chat.gateway.template import TableSpec, read_api
 from serverless_chat.ports import MaintainedConnectionStore, MessageStore
 from tests import fakes
 from tests.conftest import TEMPLATE

@@ -8,8 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
-from serverless_chat.gateway.services import LocalServices
-from serverless_chat.gateway.template import FunctionSpec
+from local_gateway.server.hook import LocalServices
+from local_gateway.template.model import FunctionSpec
 
 
 class CeilingApp:

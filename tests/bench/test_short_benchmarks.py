@@ -188,7 +188,7 @@ def test_every_dynamodb_call_is_allowed_by_its_functions_role(
     the paths of a signed-in person's tabs, a taken name and a stale connection's 410) is
     granted by that function's role in infra/template.yaml: its action on its table's ARN,
     or on the index's ARN for a Query of an index."""
-    from serverless_chat.gateway.cfn_yaml import load_template
+    from local_gateway.template.cfn_yaml import load_template
 
     grants = _grants(load_template(ROOT / "infra" / "template.yaml"))
     denied: set[tuple[str, str, str, str | None]] = set()

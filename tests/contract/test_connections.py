@@ -12,11 +12,11 @@ import pytest
 from botocore.credentials import Credentials
 from websockets.asyncio.client import ClientConnection, connect
 
+from local_gateway.server.gateway import LocalGateway
+from local_gateway.server.hook import InProcessCallbacks
 from serverless_chat.adapters.management_api import ManagementApiConnections
 from serverless_chat.adapters.signed_http import SignedHttpConnections
 from serverless_chat.errors import ConnectionGone, PayloadTooLarge
-from serverless_chat.gateway.server import LocalGateway
-from serverless_chat.gateway.services import InProcessCallbacks
 from serverless_chat.local.adapters import LocalConnections
 from serverless_chat.ports import Connections
 from tests.conftest import TEMPLATE

@@ -14,10 +14,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from local_gateway.errors import FunctionNotFound, GatewayClosing
 from serverless_chat.adapters.lambda_pages import LambdaFanoutPages
 from serverless_chat.chat.fanout import encode_page
 from serverless_chat.errors import DispatchError
-from serverless_chat.gateway.errors import FunctionNotFound, GatewayClosing
 from serverless_chat.local.adapters import LocalFanoutPages
 from serverless_chat.ports import FanoutPages
 from tests.conftest import TEMPLATE

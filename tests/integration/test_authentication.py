@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from serverless_chat.gateway.server import LocalGateway
+from local_gateway.server.gateway import LocalGateway
 from tests.conftest import TEMPLATE
 from tests.integration.conftest import recv, start_gateway
 

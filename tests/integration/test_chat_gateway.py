@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from local_gateway.server.gateway import LocalGateway
 from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
 from serverless_chat.chat.usage import USAGE_PREFIX
-from serverless_chat.gateway.server import LocalGateway
 from serverless_chat.ports import ConnectionRecord, ConnectionStore
 from tests.conftest import TEMPLATE
 from tests.integration.conftest import chat_app, open_clients, receives_nothing, recv, start_gateway

@@ -12,7 +12,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from serverless_chat.gateway.server import LocalGateway
+from local_gateway.server.gateway import LocalGateway
 from tests.conftest import FIXTURES
 from tests.integration.conftest import recv, start_gateway
 
@@ -27,7 +27,7 @@ async def echo(tmp_path: Path) -> AsyncIterator[LocalGateway]:
 
 
 def test_the_template_is_read_with_sam_functions_and_globals() -> None:
-    from serverless_chat.gateway.template import read_api
+    from local_gateway.template.model import read_api
 
     api = read_api(ECHO, {"Greeting": "hi"})
     assert api.stage == "v1"

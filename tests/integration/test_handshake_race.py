@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from serverless_chat.gateway.server import LocalGateway
+from local_gateway.server.gateway import LocalGateway
 from tests.conftest import TEMPLATE
 from tests.integration.conftest import recv, start_gateway
 

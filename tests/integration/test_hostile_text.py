@@ -12,8 +12,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
+from local_gateway.server.gateway import LocalGateway
 from serverless_chat.chat.usage import USAGE_PREFIX
-from serverless_chat.gateway.server import LocalGateway
 from tests.integration.conftest import chat_app, receives_nothing, recv
 
 MAX_POST = 128 * 1024

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
+from local_gateway.server.gateway import LocalGateway
 from serverless_chat.chat.usage import USAGE_PREFIX
-from serverless_chat.gateway.server import LocalGateway
 from tests.conftest import ROOT
 from tests.integration.conftest import recv
 from tests.served import ServedGateway

@@ -7,7 +7,7 @@ from pathlib import Path
 import aiohttp
 from yarl import URL
 
-from serverless_chat.gateway.server import LocalGateway
+from local_gateway.server.gateway import LocalGateway
 from serverless_chat.web_assets import CONTENT_SECURITY_POLICY, export_site
 
 

@@ -11,8 +11,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from local_gateway.apigateway.routing import RouteSelector, select_route
 from serverless_chat.chat.service import Chat, ChatSettings
-from serverless_chat.gateway.routing import RouteSelector, select_route
 from serverless_chat.handlers.dependencies import Dependencies
 from serverless_chat.ports import ConnectionRecord
 from serverless_chat.routes import ACTIONS, ENTRY_MODULE_BY_ROUTE

@@ -1,5 +1,5 @@
 """docs/architecture.md's layout names every module of src/serverless_chat by its path in the
-package (``gateway/masking.py``), on a line of its own, and names nothing the package does
+package (``chat/usage.py``), on a line of its own, and names nothing the package does
 not have: a newcomer reading it finds every module as it is (issue 18)."""
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from serverless_chat.gateway.cfn_yaml import load_template
+from local_gateway.template.cfn_yaml import load_template
 from tests.conftest import TEMPLATE
 
 MANAGE = "execute-api:ManageConnections"
@@ -376,9 +376,9 @@ def test_isolated_under_the_local_gateway_the_callback_goes_through_its_proxy(
     API's own execute-api host, which the gateway serves behind the proxy it gives isolated
     functions (`serve --no-hook`): there the functions post through boto3's client, which
     speaks the proxy; on Lambda, with no proxy, through the lean signed adapter."""
+    from local_gateway.template.model import read_api
     from serverless_chat.adapters.management_api import ManagementApiConnections
     from serverless_chat.adapters.signed_http import SignedHttpConnections
-    from serverless_chat.gateway.template import read_api
     from serverless_chat.handlers.dependencies import aws_dependencies
     from serverless_chat.handlers.event_view import WebSocketEvent
     from tests.conftest import load_event

@@ -70,10 +70,10 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
 
+    from local_gateway.template.cfn_yaml import TemplateError
     from serverless_chat.deploy import command
     from serverless_chat.deploy.console import RichReporter
     from serverless_chat.deploy.errors import DeployError, explain
-    from serverless_chat.gateway.cfn_yaml import TemplateError
 
     target = command.Target(args.stack_name, args.region, args.profile, args.endpoint_url)
     reporter = RichReporter(Console(highlight=False, soft_wrap=True))

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from local_gateway.functions.pool import DEFAULT_WORKERS
 from serverless_chat.cli.arguments import (
     add_command,
     duration,
@@ -24,11 +25,10 @@ from serverless_chat.cli.arguments import (
     sentence,
     url,
 )
-from serverless_chat.gateway.pool import DEFAULT_WORKERS
 
 if TYPE_CHECKING:
+    from local_gateway.server.gateway import LocalGateway
     from serverless_chat.cli.arguments import Commands
-    from serverless_chat.gateway.server import LocalGateway
 
 
 def register(commands: Commands) -> None:
@@ -264,11 +264,11 @@ def _route_lines(gateway: LocalGateway) -> list[str]:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    from serverless_chat.gateway.cfn_yaml import TemplateError
-    from serverless_chat.gateway.errors import CannotListen
-    from serverless_chat.gateway.routing import SelectionExpressionError
-    from serverless_chat.gateway.server import GatewayConfig, LocalGateway
-    from serverless_chat.gateway.services import HookError
+    from local_gateway.apigateway.routing import SelectionExpressionError
+    from local_gateway.errors import CannotListen
+    from local_gateway.server.gateway import GatewayConfig, LocalGateway
+    from local_gateway.server.hook import HookError
+    from local_gateway.template.cfn_yaml import TemplateError
 
     try:
         config = GatewayConfig(
@@ -324,7 +324,7 @@ async def _serve(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except Exception as error:  # a state dir that cannot be made, a DynamoDB endpoint ...
-        logging.getLogger("serverless_chat.gateway").debug("start failed", exc_info=True)
+        logging.getLogger("local_gateway").debug("start failed", exc_info=True)
         print(f"error: the gateway could not start: {sentence(error)}", file=sys.stderr)
         return 1
     for logical_id, reason in gateway.functions.load_errors.items():

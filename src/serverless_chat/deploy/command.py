@@ -22,6 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import NoRegionError
 from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
+from local_gateway.template.cfn_yaml import load_template
 from serverless_chat.deploy.artifacts import ArtifactBucket, default_bucket_name
 from serverless_chat.deploy.errors import DeployError
 from serverless_chat.deploy.package import (
@@ -31,7 +32,6 @@ from serverless_chat.deploy.package import (
     runtime_interpreter,
 )
 from serverless_chat.deploy.stack import Outcome, Reporter, StackDeployer
-from serverless_chat.gateway.cfn_yaml import load_template
 
 DEFAULT_STACK_NAME = "stack-for-serverless-chat"
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from serverless_chat.gateway.cfn_yaml import load_template
+from local_gateway.template.cfn_yaml import load_template
 from serverless_chat.routes import (
     AUTHORIZER,
     CONNECTIONS_TABLE,

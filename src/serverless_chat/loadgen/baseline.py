@@ -2,8 +2,8 @@
 does — parse the frame, send its text to every other connection — with no Lambda emulation,
 no store and no routing. The gateway's figures are quoted as ratios against it.
 
-``--coalesce`` makes it write as the gateway does (gateway/outbox.py): what one turn of the
-event loop sends a client leaves in one write. The plain server is the one the issue sets
+``--coalesce`` makes it write as the gateway does (local_gateway/apigateway/outbox.py):
+what one turn of the event loop sends a client leaves in one write. The plain server is the one the issue sets
 the targets against; the coalescing one shows how much of the gateway's figure is that
 technique, which any server could use.
 """
@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 from aiohttp import WSMsgType, web
 
-from serverless_chat.gateway.outbox import encode_frame
-from serverless_chat.gateway.registry import MAX_POST_BYTES
+from local_gateway.apigateway.outbox import encode_frame
+from local_gateway.aws.management_api.model import MAX_POST_BYTES
 
 Transports = dict[web.WebSocketResponse, asyncio.Transport | None]
 

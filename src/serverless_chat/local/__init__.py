@@ -2,7 +2,7 @@
 
 Dev-time only. The template names it (``Metadata: LocalGateway: Hook:
 serverless_chat.local:chat_app``); the gateway calls :func:`chat_app` once with its
-:class:`~serverless_chat.gateway.services.LocalServices` and asks the app, function by
+:class:`~local_gateway.server.hook.LocalServices` and asks the app, function by
 function, for a handler. The chat's entry modules (``serverless_chat.handlers.*``) get one
 built from their ``build_handler`` with local adapters: connections in memory (or in the
 state dir's SQLite file), history in SQLite, the gateway's callbacks in-process, fan-out
@@ -22,11 +22,11 @@ from typing import Any
 
 from aiohttp import web
 
+from local_gateway.server.hook import Handler, LocalServices
+from local_gateway.template.model import FunctionSpec
 from serverless_chat.adapters.metrics import CountingMetrics
 from serverless_chat.adapters.sqlite import SqliteDatabase
 from serverless_chat.devsecret import dev_secret
-from serverless_chat.gateway.services import Handler, LocalServices
-from serverless_chat.gateway.template import FunctionSpec
 from serverless_chat.local.adapters import (
     DynamoDbStores,
     LocalConnections,

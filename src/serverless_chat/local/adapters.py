@@ -11,6 +11,16 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from local_gateway.errors import (
+    FunctionNotFound,
+    GatewayClosing,
+    GoneException,
+    LimitExceededException,
+    ManagementApiError,
+    PayloadTooLargeException,
+    RequestTooLarge,
+)
+from local_gateway.server.hook import InProcessCallbacks
 from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore, DynamoDbMessageStore
 from serverless_chat.adapters.memory import MemoryConnectionStore
 from serverless_chat.adapters.sqlite import (
@@ -25,16 +35,6 @@ from serverless_chat.errors import (
     DispatchError,
     PayloadTooLarge,
 )
-from serverless_chat.gateway.errors import (
-    FunctionNotFound,
-    GatewayClosing,
-    GoneException,
-    LimitExceededException,
-    ManagementApiError,
-    PayloadTooLargeException,
-    RequestTooLarge,
-)
-from serverless_chat.gateway.services import InProcessCallbacks
 from serverless_chat.ports import ConnectionInfo, MaintainedConnectionStore, MaintainedMessageStore
 
 log = logging.getLogger("serverless_chat.local")

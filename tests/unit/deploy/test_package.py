@@ -57,7 +57,7 @@ def test_import_closure_follows_imports_and_packages() -> None:
     assert "serverless_chat.handlers" in closure
     assert "serverless_chat" in closure
     assert "serverless_chat.adapters.signed_http" in closure  # imported inside a function
-    assert not [m for m in closure if m.startswith("serverless_chat.gateway")]
+    assert not [m for m in closure if m.startswith("local_gateway")]
 
 
 def test_with_an_interpreter_the_package_carries_bytecode_that_is_used(tmp_path: Path) -> None:

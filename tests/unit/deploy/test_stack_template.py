@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from local_gateway.template.cfn_yaml import TemplateLoader, load_template
 from serverless_chat.deploy import stack_template
-from serverless_chat.gateway.cfn_yaml import TemplateLoader, load_template
 from serverless_chat.routes import FUNCTIONS, ROUTE_KEYS, Function, Grant, Route
 from tests.conftest import TEMPLATE
 

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 import yaml
 
+from local_gateway.template.cfn_yaml import load_template
 from serverless_chat.deploy.package import module_name, runtime_files
 from serverless_chat.deploy.standalone import (
     _vendored_modules,
@@ -13,7 +14,6 @@ from serverless_chat.deploy.standalone import (
     dump_template,
     standalone_template,
 )
-from serverless_chat.gateway.cfn_yaml import load_template
 from tests.conftest import TEMPLATE
 
 

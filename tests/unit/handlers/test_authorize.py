@@ -121,7 +121,7 @@ def test_a_refusal_cannot_forge_a_log_line(
     """A refusal that quotes the token's text (PyJWKClient quotes its kid: "Unable to find a
     signing key that matches: ...") is logged on one line, its newlines escaped."""
     caplog.set_level("INFO")
-    forged = "x\n2026-12-01 12:00:00 serverless_chat.gateway all is well"
+    forged = "x\n2026-12-01 12:00:00 local_gateway all is well"
 
     def refuse(*_args: Any, **_kwargs: Any) -> Any:
         raise jwt.PyJWKClientError(f'Unable to find a signing key that matches: "{forged}"')

@@ -43,9 +43,7 @@ def test_entry_modules_load_only_stdlib_and_boto3_in_a_fresh_interpreter() -> No
     dev_time = [
         m
         for m in loaded
-        if m.startswith(
-            ("serverless_chat.gateway", "serverless_chat.client", "serverless_chat.cli")
-        )
+        if m.startswith(("local_gateway", "serverless_chat.client", "serverless_chat.cli"))
     ]
     assert dev_time == []
 
@@ -57,7 +55,7 @@ def test_runtime_source_imports_only_stdlib_boto3_and_runtime_modules() -> None:
     allowed = set(sys.stdlib_module_names) | {"boto3", "botocore"}
     shipped_beside = {"authorize.py": {"jwt"}}  # PyJWT goes into the package with it
     forbidden_internal = (
-        "serverless_chat.gateway",
+        "local_gateway",
         "serverless_chat.client",
         "serverless_chat.cli",
     )

@@ -1,0 +1,418 @@
+"""Functions run as Lambda runs them: each in a process of its own, a "container".
+
+A container is a Python process started for one function, with that function's
+environment only (its template variables and the Lambda runtime's, never the gateway's),
+its Code folder first on ``sys.path`` and none of the gateway's packages but the runtime's
+boto3 (``bootstrap``). Its handler module is imported when it starts (the cold
+start, timed as ``Init Duration``), then it serves one invocation at a time and stays warm.
+Concurrent invocations of a function start more containers, up to a ceiling, as Lambda
+scales out; beyond it an invocation waits for a container to be free.
+
+As on Lambda: a function that fails to import answers every invocation with its init error
+(each tries the import again, in a new container); a function that runs past its Timeout
+is stopped and its container thrown away (the next invocation starts cold); a container
+that exits during an invocation answers ``Runtime.ExitError``. What a function prints is
+logged under its name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from local_gateway.template.intrinsics import function_arn
+from local_gateway.template.model import FunctionSpec
+
+log = logging.getLogger("serverless_chat.lambda")
+
+BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
+# Lambda's init phase may take 10 s before the first invocation is refused.
+INIT_TIMEOUT_SECONDS = 10.0
+# The Invoke API's cap on a synchronous response (the figure Lambda's error names), and a
+# line of the protocol that can carry one; the bootstrap checks the exact size.
+MAX_RESPONSE_BYTES = 6_291_556
+MAX_ANSWER_LINE = 2 * MAX_RESPONSE_BYTES + 1024
+MAX_LOG_LINE = 256 * 1024
+# What the Python runtime provides beside the standard library: boto3 and what it needs.
+RUNTIME_DISTRIBUTIONS = ("boto3",)
+# Lambda's PATH, without the runtime's own /var/lang/bin (the interpreter's folder instead).
+LAMBDA_PATH = "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerOutcome:
+    """What one invocation in a container gave: a result, or Lambda's error body."""
+
+    result: Any = None
+    error: Mapping[str, Any] | None = None
+    timed_out: bool = False
+    init_ms: float | None = None  # the cold start's init, when this invocation had one
+
+
+class ContainerError(Exception):
+    """A container died or broke the protocol."""
+
+
+def _requirement_name(requirement: str) -> str:
+    name = requirement.split(";", 1)[0]
+    for stop in " (<>=!~[":
+        name = name.split(stop, 1)[0]
+    return name.strip()
+
+
+def runtime_packages(distributions: tuple[str, ...] = RUNTIME_DISTRIBUTIONS) -> list[Path]:
+    """The files and folders of the distributions Lambda's Python runtime carries (boto3 and
+    its requirements, without extras), as installed beside the gateway."""
+    seen: set[str] = set()
+    found: dict[str, Path] = {}
+    todo = list(distributions)
+    while todo:
+        name = todo.pop()
+        if name.lower() in seen:
+            continue
+        seen.add(name.lower())
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        for requirement in dist.requires or []:
+            if "extra ==" not in requirement:
+                todo.append(_requirement_name(requirement))
+        for file in dist.files or []:
+            top = file.parts[0]
+            if top in ("..", "__pycache__") or top.endswith((".dist-info", ".pth")):
+                continue
+            found[top] = Path(str(dist.locate_file(top)))
+    return sorted(found.values())
+
+
+def prepare_runtime_dir(folder: Path) -> Path:
+    """A folder of links to the runtime's packages, for the containers' ``sys.path``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.iterdir():
+        if stale.is_symlink():
+            stale.unlink()
+    for path in runtime_packages():
+        (folder / path.name).symlink_to(path)
+    return folder
+
+
+def lambda_environment(
+    spec: FunctionSpec,
+    region: str,
+    credentials: Mapping[str, str],
+    services: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment of one container, and nothing of the gateway's own: the endpoints
+    of the gateway's ``services``, overridden by the function's own variables, overridden
+    in turn by the Lambda runtime's reserved ones."""
+    now = time.gmtime()
+    version = spec.runtime.removeprefix("python")
+    stream = f"{time.strftime('%Y/%m/%d', now)}/[$LATEST]{secrets.token_hex(16)}"
+    interpreter_dir = str(Path(sys.executable).parent)
+    base = {
+        "PATH": f"{interpreter_dir}:{LAMBDA_PATH}",
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+    }
+    reserved = {
+        "_HANDLER": spec.handler,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_python{version}",
+        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+        "LAMBDA_TASK_ROOT": str(spec.code_dir),
+        "LAMBDA_RUNTIME_DIR": interpreter_dir,
+        **credentials,
+    }
+    return {**base, **(services or {}), **dict(spec.environment), **reserved}
+
+
+class Container:
+    """One process running one function; one invocation at a time. The process leads a
+    session of its own, so that the terminal's Ctrl-C reaches the gateway alone (which then
+    stops its containers in order), and stopping it ends whatever it started too."""
+
+    def __init__(self, spec: FunctionSpec, process: asyncio.subprocess.Process) -> None:
+        self.spec = spec
+        self._process = process
+        self._logs: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def start(
+        cls,
+        spec: FunctionSpec,
+        environment: Mapping[str, str],
+        extra_paths: list[str],
+        pycache: Path,
+    ) -> Container:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-I",
+            "-S",
+            "-X",
+            f"pycache_prefix={pycache}",
+            str(BOOTSTRAP),
+            spec.handler,
+            str(spec.code_dir),
+            json.dumps(extra_paths),
+            function_arn(environment.get("AWS_REGION", "us-east-1"), spec.name),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=dict(environment),
+            limit=MAX_ANSWER_LINE,
+            start_new_session=True,
+        )
+        container = cls(spec, process)
+        container._logs = asyncio.create_task(container._relay_logs())
+        return container
+
+    @property
+    def alive(self) -> bool:
+        return self._process.returncode is None
+
+    async def _relay_logs(self) -> None:
+        """Every line the function writes, logged under its name (a line over
+        MAX_LOG_LINE is cut there, as CloudWatch cuts a log event)."""
+        stream = self._process.stderr
+        assert stream is not None
+        pending = b""
+        while chunk := await stream.read(65536):
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            if len(pending) > MAX_LOG_LINE:
+                lines.append(pending[:MAX_LOG_LINE] + b" [cut]")
+                pending = b""
+            for line in lines:
+                log.info("[%s] %s", self.spec.name, line.decode("utf-8", "replace"))
+        if pending:
+            log.info("[%s] %s", self.spec.name, pending.decode("utf-8", "replace"))
+
+    async def _read(self) -> dict[str, Any]:
+        stdout = self._process.stdout
+        assert stdout is not None
+        try:
+            line = await stdout.readline()
+        except (ValueError, asyncio.LimitOverrunError) as error:
+            raise ResponseTooLarge() from error
+        if not line:
+            status = await self._process.wait()
+            raise ContainerError(f"Runtime exited with error: exit status {status}")
+        message: dict[str, Any] = json.loads(line)
+        return message
+
+    async def ready(self) -> Mapping[str, Any] | None:
+        """Wait for the import: None when the handler is ready, else the init error."""
+        message = await self._read()
+        return message.get("initError")
+
+    async def invoke(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        stdin = self._process.stdin
+        assert stdin is not None
+        try:
+            stdin.write(json.dumps(request).encode() + b"\n")
+            await stdin.drain()
+        except (ConnectionError, BrokenPipeError) as error:
+            raise ContainerError("Runtime exited before the invocation") from error
+        return await self._read()
+
+    async def stop(self) -> None:
+        """End the process and all it started (at once: Lambda gives a container no goodbye
+        either); its last log lines are relayed, for a second at most."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            self._process.kill()
+        await self._process.wait()
+        if self._logs is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._logs), 1.0)
+            except (TimeoutError, asyncio.CancelledError):
+                self._logs.cancel()
+            except Exception as error:  # the relay itself failed: say so, stop anyway
+                log.warning("[%s] log relay failed: %s", self.spec.name, error)
+
+
+class ResponseTooLarge(ContainerError):
+    """The function's answer is over what the Invoke API carries."""
+
+
+class FunctionContainers:
+    """The warm containers of one function, started as invocations need them.
+
+    Every container is known from the moment it starts until it is stopped, so ``stop``
+    ends them all, those still importing too; ``retire`` (new code under ``--watch``)
+    stops the idle ones now and each busy one when its invocation ends, as Lambda lets
+    running invocations finish on the old code."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        environment: Callable[[], Mapping[str, str]],
+        extra_paths: list[str],
+        pycache: Path,
+        max_containers: int,
+    ) -> None:
+        self.spec = spec
+        self._environment = environment
+        self._extra_paths = extra_paths
+        self._pycache = pycache
+        self._idle: list[Container] = []
+        self._live: set[Container] = set()  # started and not stopped: idle, busy, importing
+        self._slots = asyncio.Semaphore(max_containers)
+        self._max = max_containers
+        self._warned_full = False
+        self._closed = False  # stopped: nothing more starts
+        self._retired = False  # replaced: what finishes is stopped, nothing more starts
+
+    @property
+    def warm(self) -> int:
+        return len(self._idle)
+
+    @property
+    def live(self) -> int:
+        return len(self._live)
+
+    async def invoke(
+        self, event: Mapping[str, Any], request_id: str, trace_id: str
+    ) -> ContainerOutcome:
+        if self._slots.locked() and not self._warned_full:
+            self._warned_full = True
+            log.warning(
+                "%s: %d invocations at once; more wait for a free container",
+                self.spec.name,
+                self._max,
+            )
+        async with self._slots:
+            if self._closed or self._retired:
+                return ContainerOutcome(
+                    error=_fault("the gateway is stopping", "Runtime.ExitError")
+                )
+            return await self._invoke(event, request_id, trace_id)
+
+    async def _start(self) -> tuple[Container, Mapping[str, Any] | None, float]:
+        started = time.perf_counter()
+        container = await Container.start(
+            self.spec, self._environment(), self._extra_paths, self._pycache
+        )
+        self._live.add(container)
+        if self._closed:
+            await self._stop(container)
+            raise ContainerError("the gateway is stopping")
+        try:
+            async with asyncio.timeout(INIT_TIMEOUT_SECONDS):
+                init_error = await container.ready()
+        except (TimeoutError, ContainerError) as error:
+            await self._stop(container)
+            reason = "Task timed out" if isinstance(error, TimeoutError) else str(error)
+            raise ContainerError(reason) from error
+        return container, init_error, (time.perf_counter() - started) * 1000
+
+    async def _invoke(
+        self, event: Mapping[str, Any], request_id: str, trace_id: str
+    ) -> ContainerOutcome:
+        init_ms = None
+        container = None
+        while self._idle:
+            candidate = self._idle.pop()
+            if candidate.alive:
+                container = candidate
+                break
+            await self._stop(candidate)  # it died while idle: a new one starts, as on Lambda
+        if container is None:
+            try:
+                container, init_error, init_ms = await self._start()
+            except ContainerError as error:
+                return ContainerOutcome(error=_fault(str(error), "Runtime.InitError"))
+            if init_error is not None:
+                await self._stop(container)
+                return ContainerOutcome(error=init_error, init_ms=init_ms)
+        request = {
+            "event": event,
+            "requestId": request_id,
+            "traceId": trace_id,
+            "deadlineMs": int(time.time() * 1000 + self.spec.timeout * 1000),
+        }
+        try:
+            async with asyncio.timeout(self.spec.timeout):
+                answer = await container.invoke(request)
+        except TimeoutError:
+            await self._stop(container)
+            return ContainerOutcome(timed_out=True, init_ms=init_ms)
+        except ResponseTooLarge:
+            await self._stop(container)
+            return ContainerOutcome(error=_too_large(), init_ms=init_ms)
+        except ContainerError as error:
+            await self._stop(container)
+            return ContainerOutcome(error=_fault(str(error), "Runtime.ExitError"), init_ms=init_ms)
+        except BaseException:  # cancelled (the caller went away): the container is unknown
+            await asyncio.shield(self._stop(container))
+            raise
+        if self._closed or self._retired:
+            await self._stop(container)
+        else:
+            self._idle.append(container)
+        if "error" in answer:
+            return ContainerOutcome(error=answer["error"], init_ms=init_ms)
+        return ContainerOutcome(result=answer.get("result"), init_ms=init_ms)
+
+    async def _stop(self, container: Container) -> None:
+        self._live.discard(container)
+        await container.stop()
+
+    async def retire(self) -> None:
+        """New code replaces this function's: idle containers stop now, busy ones when
+        their invocation ends."""
+        self._retired = True
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(self._stop(c) for c in idle))
+
+    async def stop(self) -> None:
+        """Stop every container, warm, busy or importing; nothing more starts."""
+        self._closed = True
+        self._idle.clear()
+        await asyncio.gather(*(self._stop(c) for c in list(self._live)))
+
+
+def _fault(message: str, error_type: str) -> dict[str, Any]:
+    return {"errorMessage": message, "errorType": error_type, "stackTrace": []}
+
+
+def _too_large() -> dict[str, Any]:
+    return _fault(
+        f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES}"
+        " bytes).",
+        "Function.ResponseSizeTooLarge",
+    )
+
+
+def credentials_for(spec: FunctionSpec, secret: str) -> dict[str, str]:
+    """Each function's own local credentials: the access key names the function, so the
+    gateway's services can tell who called."""
+    readable = "".join(c for c in spec.logical_id.upper() if c.isalnum())[:8].ljust(8, "X")
+    unique = hashlib.sha256(spec.logical_id.encode()).hexdigest()[:8].upper()
+    key = f"ASIA{readable}{unique}"
+    return {
+        "AWS_ACCESS_KEY_ID": key,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_SESSION_TOKEN": f"local-session-{spec.logical_id}",
+    }

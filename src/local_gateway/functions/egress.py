@@ -1,0 +1,121 @@
+"""Where isolated functions' network traffic goes: the HTTP(S) proxy of their containers.
+
+Every container gets ``HTTPS_PROXY`` / ``HTTP_PROXY`` pointing here (botocore, requests and
+urllib honour them; ``NO_PROXY`` lets the gateway's own endpoints through directly). A
+tunnel to one of the gateway's own hosts — the API's execute-api name, which functions use
+to build their callback client — is carried to the gateway's TLS port; anything else is
+refused with 403 and one line in the log naming the function and the host, so a function
+never reaches the internet and the user sees what it tried. The function is named by the
+proxy credentials each container carries (``http://LogicalId:local@127.0.0.1:PORT``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+from collections.abc import Mapping
+
+log = logging.getLogger("local_gateway")
+
+
+class EgressProxy:
+    """A CONNECT proxy that tunnels only to the gateway's own hosts."""
+
+    def __init__(self, tunnels: Mapping[str, tuple[str, int]]) -> None:
+        self._tunnels = {host.lower(): target for host, target in tunnels.items()}
+        self._server: asyncio.Server | None = None
+        self._refused: set[tuple[str, str]] = set()
+        self.port = 0
+
+    async def start(self, host: str = "127.0.0.1") -> int:
+        self._server = await asyncio.start_server(self._serve, host, 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self.port
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 1)
+            self._server = None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
+            writer.close()
+            return
+        lines = head.decode("latin-1").split("\r\n")
+        method, _, rest = lines[0].partition(" ")
+        target = rest.rsplit(" ", 1)[0]
+        caller = _caller(lines[1:])
+        destination = self._tunnels.get(target.lower()) if method == "CONNECT" else None
+        if destination is None:
+            self._refuse(caller, method, target)
+            writer.write(
+                b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            with contextlib.suppress(ConnectionError):
+                await writer.drain()
+            writer.close()
+            return
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(*destination)
+        except OSError:
+            writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+            writer.close()
+            return
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await asyncio.gather(
+            _pipe(reader, upstream_writer), _pipe(upstream_reader, writer), return_exceptions=True
+        )
+
+    def _refuse(self, caller: str, method: str, target: str) -> None:
+        if (caller, target) in self._refused:
+            return
+        self._refused.add((caller, target))
+        log.warning(
+            "%s tried to reach %s (%s) over the network: refused, the local gateway does not"
+            " emulate it and its functions never reach the internet",
+            caller or "a function",
+            target,
+            method,
+        )
+
+
+def _caller(headers: list[str]) -> str:
+    """The function a container's proxy credentials name."""
+    for header in headers:
+        name, _, value = header.partition(":")
+        if name.strip().lower() == "proxy-authorization":
+            scheme, _, token = value.strip().partition(" ")
+            if scheme.lower() == "basic":
+                with contextlib.suppress(ValueError):
+                    return base64.b64decode(token).decode().split(":", 1)[0]
+    return ""
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    finally:
+        with contextlib.suppress(Exception):
+            writer.close()
+
+
+def proxy_environment(port: int, logical_id: str, direct: list[str]) -> dict[str, str]:
+    """The proxy variables of one container; ``direct`` hosts bypass it."""
+    url = f"http://{logical_id}:local@127.0.0.1:{port}"
+    bypass = ",".join(direct)
+    return {
+        "HTTPS_PROXY": url,
+        "HTTP_PROXY": url,
+        "https_proxy": url,
+        "http_proxy": url,
+        "NO_PROXY": bypass,
+        "no_proxy": bypass,
+    }

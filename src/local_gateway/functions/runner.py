@@ -1,0 +1,400 @@
+"""Run the template's functions as Lambda runs them, and log as Lambda logs.
+
+Every function runs isolated, in containers of its own (``containers``), unless the
+application's hook (``services``) hands the gateway an in-process handler for it; those run
+on the gateway's thread pool (``pool``), for speed, with the same Timeout and log lines.
+Every invocation logs Lambda's START / END / REPORT lines (REPORT with ``Init Duration``
+after a cold start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import sys
+import time
+import traceback
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from local_gateway.apigateway.event_factory import new_request_id
+from local_gateway.aws.sigv4 import SigningKey
+from local_gateway.functions.code_package import CodePackageError, code_folder
+from local_gateway.functions.containers import (
+    MAX_RESPONSE_BYTES,
+    ContainerOutcome,
+    FunctionContainers,
+    credentials_for,
+    lambda_environment,
+    prepare_runtime_dir,
+)
+from local_gateway.functions.context import LambdaContext
+from local_gateway.functions.pool import DEFAULT_WORKERS, ElasticPool
+from local_gateway.server.hook import Handler, LocalApp
+from local_gateway.template.model import FunctionSpec
+
+log = logging.getLogger("serverless_chat.lambda")
+
+
+class FunctionLoadError(RuntimeError):
+    """A function cannot run locally (not Python, no local code)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """The outcome of one invocation: a result, or an error (timed_out tells which kind)."""
+
+    request_id: str
+    result: Any = None
+    error: str | None = None
+    timed_out: bool = False
+    duration_ms: float = 0.0
+    error_type: str = ""
+    stack_trace: tuple[str, ...] = ()
+
+    @property
+    def error_body(self) -> dict[str, Any]:
+        """Lambda's answer for a function error: what the Invoke API returns."""
+        return {
+            "errorMessage": self.error or "",
+            "errorType": self.error_type or "Error",
+            "requestId": self.request_id,
+            "stackTrace": list(self.stack_trace),
+        }
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def status_code(self) -> int:
+        """The proxy response's statusCode; 200 when the function returned no status."""
+        if isinstance(self.result, dict) and "statusCode" in self.result:
+            try:
+                return int(self.result["statusCode"])
+            except (TypeError, ValueError):
+                return 502
+        return 200
+
+    @property
+    def body(self) -> str | None:
+        """The proxy response's body, or the return value itself when it is a string."""
+        if isinstance(self.result, dict):
+            body = self.result.get("body")
+            return None if body is None else str(body)
+        return self.result if isinstance(self.result, str) else None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The proxy response's headers (a $connect's Sec-WebSocket-Protocol, say)."""
+        headers = self.result.get("headers") if isinstance(self.result, dict) else None
+        if not isinstance(headers, dict):
+            return {}
+        return {str(k): str(v) for k, v in headers.items()}
+
+
+def check_runnable(spec: FunctionSpec) -> None:
+    """FunctionLoadError when the gateway cannot run ``spec`` at all."""
+    if not spec.runtime.startswith("python"):
+        raise FunctionLoadError(f"{spec.logical_id}: runtime {spec.runtime!r} is not Python")
+    if spec.code_dir is None or not spec.code_dir.exists():
+        raise FunctionLoadError(
+            f"{spec.logical_id}: Code is not a local folder or .zip ({spec.code_dir})"
+        )
+
+
+@dataclass(slots=True)
+class RunnerConfig:
+    """How the functions run: where, with what around them."""
+
+    region: str = "us-east-1"
+    workers: int = DEFAULT_WORKERS
+    max_containers: int = 10  # containers of one function at once
+    state_dir: Path = Path(".serverless-chat")
+    # What the gateway adds to a container's environment (its services' endpoints), asked
+    # when the container starts; the function's own variables win over these, the Lambda
+    # runtime's over both.
+    environment: Callable[[FunctionSpec], Mapping[str, str]] | None = None
+
+
+class FunctionRunner:
+    """Invokes the template's functions: in-process when the hook wired them, else in
+    containers. ``invoke`` never raises for what a function does."""
+
+    def __init__(
+        self,
+        functions: Mapping[str, FunctionSpec],
+        app: LocalApp | None = None,
+        config: RunnerConfig | None = None,
+    ) -> None:
+        config = config or RunnerConfig()
+        # Absolute: a container's working folder is its code folder (Lambda's /var/task).
+        self._config = replace(config, state_dir=config.state_dir.absolute())
+        self._specs = dict(functions)
+        self._app = app
+        self._pool = ElasticPool(self._config.workers, name="lambda")
+        self._secret = secrets.token_urlsafe(30)
+        self._credentials = {
+            logical_id: credentials_for(spec, self._secret)
+            for logical_id, spec in self._specs.items()
+        }
+        # Every signed callback and Invoke request looks its key up here.
+        self._function_by_key = {
+            credentials["AWS_ACCESS_KEY_ID"]: logical_id
+            for logical_id, credentials in self._credentials.items()
+        }
+        self._runtime_dir: Path | None = None
+        self._in_process: dict[str, Handler] = {}
+        self._containers: dict[str, FunctionContainers] = {}
+        self._retired: list[FunctionContainers] = []  # replaced by --watch, finishing work
+        self._closed = False
+        self.load_errors: dict[str, str] = {}
+        self._wire()
+
+    def signing_key(self, access_key_id: str) -> SigningKey | None:
+        """The secret and session token of a function's credentials, for SigV4 checks."""
+        logical_id = self._function_by_key.get(access_key_id)
+        if logical_id is None:
+            return None
+        credentials = self._credentials[logical_id]
+        return SigningKey(credentials["AWS_SECRET_ACCESS_KEY"], credentials["AWS_SESSION_TOKEN"])
+
+    @property
+    def isolated(self) -> list[FunctionSpec]:
+        """The functions that run in containers."""
+        return [self._specs[logical_id] for logical_id in self._containers]
+
+    def function_for_key(self, access_key_id: str) -> str:
+        """The logical id of the function whose containers carry this access key ("")."""
+        return self._function_by_key.get(access_key_id, "")
+
+    def placement(self, logical_id: str) -> str:
+        """Where a function runs: "in-process", "isolated", or why it cannot run."""
+        if logical_id in self._in_process:
+            return "in-process"
+        if logical_id in self._containers:
+            return "isolated"
+        return self.load_errors.get(logical_id, "not loaded")
+
+    def _wire(self) -> None:
+        for logical_id, spec in self._specs.items():
+            try:
+                check_runnable(spec)
+                handler = self._app.handler(spec) if self._app is not None else None
+                if handler is None:
+                    self._containers[logical_id] = self._containers_for(spec)
+            except Exception as error:  # the function cannot run, or the hook failed on it
+                self.load_errors[logical_id] = str(error)
+                log.error("%s", error)
+                continue
+            self.load_errors.pop(logical_id, None)
+            if handler is not None:
+                self._in_process[logical_id] = handler
+
+    def _containers_for(self, spec: FunctionSpec) -> FunctionContainers:
+        assert spec.code_dir is not None
+        state = self._config.state_dir
+        try:
+            spec = replace(spec, code_dir=code_folder(spec.code_dir, state))
+            layers = [code_folder(layer, state) for layer in spec.layers]
+        except (CodePackageError, OSError, zipfile.BadZipFile) as error:
+            raise FunctionLoadError(f"{spec.logical_id}: {error}") from error
+        for layer in spec.layers_not_local:
+            log.warning(
+                "%s: layer %s is not local code of this template: what it carries is missing here",
+                spec.logical_id,
+                layer,
+            )
+        if self._runtime_dir is None:
+            self._runtime_dir = prepare_runtime_dir(self._config.state_dir / "runtime")
+        credentials = self._credentials[spec.logical_id]
+        services = self._config.environment
+
+        def environment() -> dict[str, str]:
+            extra = services(spec) if services is not None else {}
+            return lambda_environment(spec, self._config.region, credentials, extra)
+
+        # Lambda extracts layers under /opt: /opt/python/lib/pythonX.Y/site-packages and
+        # /opt/python come before the runtime's packages on sys.path.
+        layer_paths = [
+            str(path)
+            for layer in layers
+            for path in (
+                layer / "python" / "lib" / spec.runtime / "site-packages",
+                layer / "python",
+            )
+        ]
+        return FunctionContainers(
+            spec,
+            environment,
+            [*layer_paths, str(self._runtime_dir)],
+            self._config.state_dir / "pycache",
+            self._config.max_containers,
+        )
+
+    async def reload(self, forget: Callable[[], object]) -> int:
+        """New code: retire every function's containers (idle ones stop now, busy ones when
+        their invocation ends; the next invocation starts cold), call ``forget`` (drops the
+        modules the in-process handlers were imported from), wire the functions again. A
+        function the hook can no longer build keeps its old handler."""
+        old = dict(self._in_process)
+        retired = list(self._containers.values())
+        self._containers.clear()
+        await asyncio.gather(*(containers.retire() for containers in retired))
+        self._retired.extend(retired)
+        forget()
+        self._in_process.clear()
+        await asyncio.to_thread(self._wire)
+        for logical_id, handler in old.items():
+            if logical_id in self.load_errors:
+                self._in_process[logical_id] = handler
+                self._containers.pop(logical_id, None)
+        return len(self._in_process) + len(self._containers)
+
+    def in_process(self, logical_id: str) -> bool:
+        """Whether the hook runs this function in the gateway's process (no cold start, no
+        wait for a container: its own Timeout bounds it)."""
+        return logical_id in self._in_process
+
+    async def invoke(self, spec: FunctionSpec, event: dict[str, Any]) -> Invocation:
+        """Run the function on ``event`` within its Timeout."""
+        request_id = new_request_id()
+        if self._closed:
+            return Invocation(
+                request_id, error="the gateway is stopping", error_type="Runtime.ExitError"
+            )
+        containers = self._containers.get(spec.logical_id)
+        handler = self._in_process.get(spec.logical_id)
+        if containers is None and handler is None:
+            reason = self.load_errors.get(spec.logical_id, f"{spec.logical_id} is not loaded")
+            return Invocation(request_id, error=reason, error_type="Runtime.InvalidEntrypoint")
+        log.info("START RequestId: %s Version: $LATEST Function: %s", request_id, spec.name)
+        started = time.perf_counter()
+        init_ms = None
+        if containers is not None:
+            outcome = await containers.invoke(event, request_id, _trace_id())
+            init_ms = outcome.init_ms
+            invocation = _from_container(request_id, spec, outcome)
+        else:
+            assert handler is not None
+            invocation = await self._run_in_process(spec, handler, event, request_id)
+        duration = (time.perf_counter() - started) * 1000 - (init_ms or 0.0)
+        log.info("END RequestId: %s", request_id)
+        init = f" Init Duration: {init_ms:.2f} ms" if init_ms is not None else ""
+        status = " Status: timeout" if invocation.timed_out else ""
+        log.info(
+            "REPORT RequestId: %s Function: %s Duration: %.2f ms Billed Duration: %d ms "
+            "Memory Size: %d MB%s%s",
+            request_id,
+            spec.name,
+            duration,
+            int(duration) + 1,
+            spec.memory_mb,
+            init,
+            status,
+        )
+        return replace(invocation, duration_ms=duration)
+
+    async def _run_in_process(
+        self, spec: FunctionSpec, handler: Handler, event: dict[str, Any], request_id: str
+    ) -> Invocation:
+        context = LambdaContext(
+            spec.name, spec.memory_mb, spec.timeout, request_id, self._config.region
+        )
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(spec.timeout):
+                result = await loop.run_in_executor(self._pool, handler, event, context)
+        except TimeoutError:
+            return _timed_out(request_id, spec)
+        except RuntimeError as error:
+            if self._closed:  # the pool was shut down under it
+                return Invocation(request_id, error=str(error), error_type="Runtime.ExitError")
+            return _failed(request_id, spec, error)
+        except Exception as error:
+            return _failed(request_id, spec, error)
+        return _marshalled(request_id, result)
+
+    async def shutdown(self) -> None:
+        """Stop taking work; in-process invocations finish in their threads, every
+        container is stopped (retired ones too)."""
+        self._closed = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        containers = [*self._containers.values(), *self._retired]
+        self._containers.clear()
+        self._retired.clear()
+        await asyncio.gather(*(c.stop() for c in containers))
+
+
+def _failed(request_id: str, spec: FunctionSpec, error: Exception) -> Invocation:
+    log.exception("%s %s failed", request_id, spec.name)
+    trace = traceback.format_list(traceback.extract_tb(error.__traceback__))
+    return Invocation(
+        request_id, error=str(error), error_type=type(error).__name__, stack_trace=tuple(trace)
+    )
+
+
+def _marshalled(request_id: str, result: Any) -> Invocation:
+    """An in-process result as the runtime hands it on: JSON, at most 6 MB (what a
+    container's bootstrap checks too), else Lambda's error."""
+    try:
+        size = len(json.dumps(result))
+    except (TypeError, ValueError) as error:
+        message = f"Unable to marshal response: {error}"
+        log.error("%s Runtime.MarshalError: %s", request_id, message)
+        return Invocation(request_id, error=message, error_type="Runtime.MarshalError")
+    if size > MAX_RESPONSE_BYTES:
+        message = (
+            f"Response payload size ({size} bytes) exceeded maximum allowed payload size"
+            f" ({MAX_RESPONSE_BYTES} bytes)."
+        )
+        log.error("%s Function.ResponseSizeTooLarge: %s", request_id, message)
+        return Invocation(request_id, error=message, error_type="Function.ResponseSizeTooLarge")
+    return Invocation(request_id, result=result)
+
+
+def _timed_out(request_id: str, spec: FunctionSpec) -> Invocation:
+    message = f"Task timed out after {spec.timeout:.2f} seconds"
+    log.error("%s Error: %s", request_id, message)
+    return Invocation(request_id, error=message, timed_out=True, error_type="Sandbox.Timedout")
+
+
+def _from_container(request_id: str, spec: FunctionSpec, outcome: ContainerOutcome) -> Invocation:
+    if outcome.timed_out:
+        return _timed_out(request_id, spec)
+    if outcome.error is not None:
+        error_type = str(outcome.error.get("errorType", "Error"))
+        message = str(outcome.error.get("errorMessage", ""))
+        trace = tuple(str(line) for line in outcome.error.get("stackTrace") or ())
+        if error_type in ("Runtime.ExitError", "Runtime.InitError"):
+            log.error("%s %s: %s", request_id, error_type, message)
+        return Invocation(request_id, error=message, error_type=error_type, stack_trace=trace)
+    return Invocation(request_id, result=outcome.result)
+
+
+def _trace_id() -> str:
+    """An X-Ray trace header, as Lambda sets _X_AMZN_TRACE_ID for each invocation."""
+    epoch = f"{int(time.time()):08x}"
+    return f"Root=1-{epoch}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
+
+
+def forget_modules(folders: set[Path], keep: set[str]) -> list[str]:
+    """Drop from sys.modules what was imported from the folders (but the modules in
+    ``keep``: the gateway's and its hook's), so the next import reads the files again."""
+    import importlib
+
+    forgotten = []
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not file or name in keep:
+            continue
+        if any(Path(file).resolve().is_relative_to(folder) for folder in folders):
+            del sys.modules[name]
+            forgotten.append(name)
+    importlib.invalidate_caches()
+    return forgotten

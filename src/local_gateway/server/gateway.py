@@ -1,0 +1,515 @@
+"""The local gateway, composed: the template, the functions, the application's hook and
+the services offered to it, and the aiohttp app that serves them all (the WebSocket at
+/{stage} through ``websocket``, the callback API, Lambda's Invoke API, the TLS port, the
+egress proxy, an embedded DynamoDB). Its lifecycle: ``start`` and ``stop``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import os
+import socket as sockets
+import sys
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from local_gateway.apigateway.connection import LiveConnection
+from local_gateway.apigateway.core import GatewayCore
+from local_gateway.apigateway.event_factory import ApiContext, EventFactory
+from local_gateway.aws import not_emulated, sigv4
+from local_gateway.aws.dynamodb.endpoint import EmbeddedDynamoDb
+from local_gateway.aws.dynamodb.tables import create_table
+from local_gateway.aws.lambda_api.http import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, LambdaApi
+from local_gateway.aws.management_api.http import CallbackApi
+from local_gateway.aws.management_api.model import ConnectionRegistry
+from local_gateway.aws.sigv4 import SigningKey
+from local_gateway.errors import (
+    CannotListen,
+    FunctionNotFound,
+    GatewayClosing,
+    RequestTooLarge,
+)
+from local_gateway.functions.egress import EgressProxy, proxy_environment
+from local_gateway.functions.pool import DEFAULT_WORKERS
+from local_gateway.functions.runner import FunctionRunner, RunnerConfig, forget_modules
+from local_gateway.server.guard import Guard, middleware
+from local_gateway.server.hook import (
+    InProcessCallbacks,
+    LocalApp,
+    LocalServices,
+    load_hook,
+)
+from local_gateway.server.tls import make_certificate, server_context
+from local_gateway.server.watch import watch
+from local_gateway.server.websocket import GOING_AWAY, Limits, WebSocketEndpoint
+from local_gateway.template.intrinsics import ACCOUNT_ID
+from local_gateway.template.model import FunctionSpec, WebSocketApiSpec, read_api
+
+log = logging.getLogger("local_gateway")
+
+
+@dataclass(slots=True)
+class GatewayConfig:
+    """What ``serverless-chat serve`` was asked for."""
+
+    template: Path
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tls_port: int = 0  # HTTPS / WSS, for functions that call https://{domainName}/{stage}
+    # Origins besides the gateway's own whose pages may open the WebSocket ("*": any).
+    allow_origins: tuple[str, ...] = ()
+    # Seconds a client has to send a request's head (the upgrade) before it is dropped.
+    handshake_timeout: float = 15.0
+    # Open connections at most (None: what the open-file limit leaves room for).
+    max_connections: int | None = None
+    # Access keys (and their secrets) that tools may sign callback and Invoke requests with,
+    # beside the containers' own and the credentials boto3 finds for the gateway itself.
+    signing_keys: Mapping[str, str] = field(default_factory=dict)
+    state_dir: Path = Path(".serverless-chat")
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    stack_name: str = "serverless-chat"
+    region: str = "us-east-1"
+    # Threads for the functions the hook runs in-process (a ceiling: functions/pool.py),
+    # and containers of one function at once for the others.
+    workers: int = DEFAULT_WORKERS
+    max_containers: int = 10
+    watch: bool = False
+    watch_interval: float = 1.0
+    dynamodb_endpoint: str | None = None
+    # The application's hook: None takes the template's (Metadata: LocalGateway: Hook);
+    # "" runs every function isolated. hook_options are passed on to it.
+    hook: str | None = None
+    hook_options: Mapping[str, str] = field(default_factory=dict)
+    # API Gateway's limits, configurable for tests.
+    idle_timeout: float = 600.0
+    max_connection_duration: float = 7200.0
+    max_frame_bytes: int = 32 * 1024
+    ping_interval: float | None = 30.0  # a client that misses a pong is gone
+    callback_latency: float = 0.0  # seconds added to each callback call, as on AWS
+    # permessage-deflate: a connection's compressor holds ~90 KB once it has sent a frame
+    # (15,000 connections: 1.3 GB), and on loopback it saves nothing. Off unless asked for.
+    compress: bool = False
+
+
+class LocalGateway:
+    """One WebSocket API of a template, served on one port."""
+
+    def __init__(self, config: GatewayConfig) -> None:
+        # Absolute: the containers run in their code folder, as Lambda in /var/task, and
+        # find the runtime's packages, the certificate and their caches by these paths.
+        self.config = replace(config, state_dir=config.state_dir.absolute())
+        self.api: WebSocketApiSpec = read_api(
+            config.template, config.parameters, config.stack_name, config.region
+        )
+        self.registry = ConnectionRegistry(config.callback_latency)
+        self._runner: web.AppRunner | None = None
+        self._functions: FunctionRunner | None = None
+        self._app: LocalApp | None = None
+        self._core: GatewayCore | None = None
+        self._watch_task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._socket: sockets.socket | None = None
+        self._tls_socket: sockets.socket | None = None
+        self._proxy: EgressProxy | None = None
+        self._dynamodb: EmbeddedDynamoDb | None = None
+        self._certificate: Path | None = None
+        self._host_modules: set[str] = set()
+        self._stopping = False
+        self._full_said_at = 0.0
+        self._signing_keys = {
+            key: SigningKey(secret) for key, secret in config.signing_keys.items()
+        }
+        self._port = config.port
+        self._tls_port = config.tls_port
+
+    # -- lifecycle -------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"ws://{self.config.host}:{self._port}/{self.api.stage}"
+
+    @property
+    def page_url(self) -> str:
+        return f"http://{self.config.host}:{self._port}/"
+
+    @property
+    def callback_url(self) -> str:
+        return f"http://{self.config.host}:{self._port}/{self.api.stage}"
+
+    def signing_key(self, access_key_id: str) -> SigningKey | None:
+        """What the gateway knows of a key allowed to sign calls to the callback and Invoke
+        APIs: a function's, or the tools'."""
+        if self._functions is not None:
+            found = self._functions.signing_key(access_key_id)
+            if found is not None:
+                return found
+        return self._signing_keys.get(access_key_id)
+
+    @property
+    def max_connections(self) -> int:
+        """--max-connections, or what the open-file limit leaves room for (each connection is
+        a file; the rest are the gateway's own, its containers' pipes among them)."""
+        if self.config.max_connections is not None:
+            return self.config.max_connections
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        return max(16, soft - 256) if soft != resource.RLIM_INFINITY else 1_000_000
+
+    def _refusal(self) -> str:
+        """Why a new client cannot be taken now ("" when it can)."""
+        if self._stopping:
+            return "The gateway is stopping."
+        if len(self.registry) >= self.max_connections:
+            now = time.monotonic()
+            if now - self._full_said_at > 10:  # once in ten seconds, not once a refusal
+                self._full_said_at = now
+                log.warning(
+                    "refusing new connections: %d are open, the most it holds",
+                    len(self.registry),
+                )
+            return f"Too many connections: this gateway holds {self.max_connections}."
+        return ""
+
+    @property
+    def loopback(self) -> bool:
+        """Whether it listens on loopback only (the usual case, and the safe one)."""
+        host = self.config.host
+        return host in ("localhost", "::1") or host.startswith("127.")
+
+    def guard(self) -> Guard:
+        names = [self.config.host, self.execute_api_host]
+        if self.loopback:
+            names += ["localhost", "127.0.0.1", "::1"]
+        listeners = [("http", self._port), ("https", self._tls_port), ("ws", self._port)]
+        return Guard.for_gateway(
+            names, listeners, self.config.allow_origins, any_host=not self.loopback
+        )
+
+    @property
+    def execute_api_host(self) -> str:
+        """The API's own host name, as on AWS: requestContext.domainName. Functions reach it
+        through the gateway's proxy, which carries it to the TLS port."""
+        return f"{self.api.api_id}.execute-api.{self.config.region}.amazonaws.com"
+
+    @property
+    def tls_url(self) -> str:
+        return f"wss://{self.config.host}:{self._tls_port}/{self.api.stage}"
+
+    @property
+    def dynamodb_endpoint(self) -> str | None:
+        """Where the template's tables are: --dynamodb-endpoint, the embedded one, or none."""
+        if self.config.dynamodb_endpoint:
+            return self.config.dynamodb_endpoint
+        return self._dynamodb.url if self._dynamodb is not None else None
+
+    @property
+    def functions(self) -> FunctionRunner:
+        assert self._functions is not None, "the gateway is not started"
+        return self._functions
+
+    @property
+    def app(self) -> LocalApp | None:
+        """What the application's hook made, when one is in use."""
+        return self._app
+
+    @property
+    def core(self) -> GatewayCore:
+        assert self._core is not None, "the gateway is not started"
+        return self._core
+
+    @property
+    def hook(self) -> str:
+        """The hook in use ("" when every function runs isolated)."""
+        return self.api.hook or "" if self.config.hook is None else self.config.hook
+
+    async def start(self) -> str:
+        """Listen, wire the functions, start their services, serve; returns the ws:// URL.
+        If any of it fails, what was started is stopped and the error is raised."""
+        try:
+            return await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> str:
+        self._loop = asyncio.get_running_loop()
+        self._signing_keys.update(await asyncio.to_thread(_own_credentials))
+        self._socket = self._listen(self.config.port)
+        self._port = self._socket.getsockname()[1]
+        self._tls_socket = self._listen(self.config.tls_port)
+        self._tls_port = self._tls_socket.getsockname()[1]
+        _private_folder(self.config.state_dir)
+        cert, key = await asyncio.to_thread(
+            make_certificate,
+            self.config.state_dir / "tls",
+            [self.execute_api_host, "localhost", self.config.host, "127.0.0.1"],
+        )
+        self._certificate = cert
+        self._proxy = EgressProxy({f"{self.execute_api_host}:443": ("127.0.0.1", self._tls_port)})
+        await self._proxy.start()
+        services = LocalServices(
+            callbacks=InProcessCallbacks(self.registry, self._loop),
+            invoke_async=self.invoke_async,
+            state_dir=self.config.state_dir,
+            region=self.config.region,
+            stage=self.api.stage,
+            callback_url=self.callback_url,
+            dynamodb_endpoint=self.config.dynamodb_endpoint,
+            options=self.config.hook_options,
+        )
+        if self.config.dynamodb_endpoint and self.api.tables:  # before the hook uses them
+            await asyncio.to_thread(self._create_tables, self.config.dynamodb_endpoint)
+        if self.hook:
+            hook = load_hook(self.hook, self.config.template.parent)
+            self._host_modules = set(sys.modules)
+            self._app = await asyncio.to_thread(hook, services)
+        self._functions = await asyncio.to_thread(
+            FunctionRunner,
+            self.api.functions,
+            self._app,
+            RunnerConfig(
+                region=self.config.region,
+                workers=self.config.workers,
+                max_containers=self.config.max_containers,
+                state_dir=self.config.state_dir,
+                environment=self._function_environment,
+            ),
+        )
+        await self._start_embedded_tables()
+        api = ApiContext(self.api.api_id, self.api.stage, self.execute_api_host)
+        events = EventFactory(api, region=self.config.region)
+        self._core = GatewayCore(self.api, self.functions, events, self.registry.connecting)
+        # A client must finish its request's head within handshake_timeout: silent and
+        # trickling connections are closed (aiohttp's keep-alive timer runs from the start of
+        # a connection until a request's head is in, and between requests).
+        self._runner = web.AppRunner(
+            self.application(),
+            handle_signals=False,
+            keepalive_timeout=self.config.handshake_timeout,
+        )
+        await self._runner.setup()
+        await web.SockSite(self._runner, self._socket).start()
+        await web.SockSite(
+            self._runner, self._tls_socket, ssl_context=server_context(cert, key)
+        ).start()
+        if self.config.watch:
+            self._watch_task = asyncio.create_task(self._watch())
+        return self.url
+
+    async def _start_embedded_tables(self) -> None:
+        """With no --dynamodb-endpoint, when isolated functions may call DynamoDB themselves,
+        the template's tables on the embedded endpoint (moto's server)."""
+        if not self.api.tables or self.config.dynamodb_endpoint or not self.functions.isolated:
+            return
+        self._dynamodb = EmbeddedDynamoDb(self.config.state_dir / "dynamodb.log")
+        await self._dynamodb.start()
+        log.info(
+            "DynamoDB: the template's tables on %s (moto's server; they start empty at every"
+            " start)",
+            self._dynamodb.url,
+        )
+        await asyncio.to_thread(self._create_tables, self._dynamodb.url)
+
+    def _listen(self, port: int) -> sockets.socket:
+        family = sockets.AF_INET6 if ":" in self.config.host else sockets.AF_INET
+        listener = sockets.socket(family, sockets.SOCK_STREAM)
+        listener.setsockopt(sockets.SOL_SOCKET, sockets.SO_REUSEADDR, 1)
+        try:
+            listener.bind((self.config.host, port))
+            listener.listen(1024)
+        except OSError as error:
+            listener.close()
+            raise CannotListen(
+                f"{self.config.host}:{port}", error.strerror or str(error)
+            ) from error
+        listener.setblocking(False)
+        return listener
+
+    def application(self) -> web.Application:
+        # (a synchronous Invoke may carry 6 MB; the callback API refuses over 128 KB itself)
+        app = web.Application(
+            client_max_size=MAX_SYNC_PAYLOAD + 64 * 1024,
+            middlewares=[
+                middleware(self.guard()),
+                sigv4.middleware(self.signing_key, self.config.region),
+            ],
+        )
+        callbacks = CallbackApi(self.registry, self.api.stage, self.config.callback_latency)
+        app.router.add_routes(callbacks.routes())
+        invoke_api = LambdaApi(
+            self.api.functions, lambda: self.functions, self.config.region, ACCOUNT_ID
+        )
+        app.router.add_routes(invoke_api.routes())
+        app.router.add_routes(not_emulated.routes(self.functions.function_for_key))
+        if self._app is not None:
+            app.router.add_routes(self._app.web_routes())
+        endpoint = WebSocketEndpoint(
+            lambda: self.core,
+            self.registry,
+            Limits(
+                self.config.idle_timeout,
+                self.config.max_connection_duration,
+                self.config.max_frame_bytes,
+                self.config.ping_interval,
+                self.config.compress,
+            ),
+            lambda: (self._port, self._tls_port),
+            self._refusal,
+        )
+        app.router.add_get(f"/{self.api.stage}", endpoint.handle)
+        app.router.add_get(f"/{self.api.stage}/", endpoint.handle)
+        return app
+
+    def invoke_async(self, function_name: str, event: dict[str, Any]) -> None:
+        """Lambda's InvocationType=Event for a template function (its name or logical id):
+        queued on the loop, not waited for. Callable from worker threads. The event goes
+        through JSON, as a payload does, within Lambda's 1 MB for asynchronous payloads."""
+        payload = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+        if len(payload) > MAX_ASYNC_PAYLOAD:
+            raise RequestTooLarge(f"{len(payload)} bytes is over {MAX_ASYNC_PAYLOAD}")
+        event = json.loads(payload)
+        spec = next(
+            (f for f in self.api.functions.values() if function_name in (f.name, f.logical_id)),
+            None,
+        )
+        if spec is None:
+            raise FunctionNotFound(f"no function {function_name!r} in the template")
+        loop = self._loop
+        if loop is None or loop.is_closed() or self._functions is None:
+            raise GatewayClosing("the gateway is not running")
+        try:
+            asyncio.run_coroutine_threadsafe(self._functions.invoke(spec, event), loop)
+        except RuntimeError as error:  # the loop is closing
+            raise GatewayClosing(str(error)) from error
+
+    def _create_tables(self, endpoint: str) -> None:
+        import boto3
+        from botocore.config import Config
+
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=endpoint,
+            region_name=self.config.region,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            # an endpoint that does not answer is said at once, not after minutes of retries
+            config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2}),
+        )
+        for table in self.api.tables.values():
+            if create_table(client, table):
+                log.info("created table %s on %s", table.name, endpoint)
+
+    def _function_environment(self, spec: FunctionSpec) -> dict[str, str]:
+        """What an isolated function needs to reach the gateway's services, and only them:
+        every AWS service it calls goes to the gateway (the ones not emulated answer 501),
+        and its other network traffic through the gateway's proxy."""
+        base = f"http://{self.config.host}:{self._port}"
+        env = {
+            "AWS_ENDPOINT_URL": base + not_emulated.PREFIX,
+            "AWS_ENDPOINT_URL_LAMBDA": base,
+        }
+        if self._certificate is not None:
+            for name in ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+                env[name] = str(self._certificate)
+        endpoint = self.dynamodb_endpoint
+        if endpoint:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+        if self._proxy is not None:
+            direct = ["127.0.0.1", "localhost", "::1", self.config.host]
+            env.update(proxy_environment(self._proxy.port, spec.logical_id, direct))
+        return env
+
+    async def _watch(self) -> None:
+        """Reload the functions when a .py file under their Code folders changes; the
+        connections stay open."""
+        folders = {f.code_dir for f in self.api.functions.values() if f.code_dir is not None}
+        forget = functools.partial(forget_modules, folders, self._host_modules)
+        await watch(folders, self.config.watch_interval, lambda: self.functions.reload(forget))
+
+    async def stop(self) -> None:
+        """Refuse new clients, close every open one with 1001 and run their $disconnects
+        (at once, while the services their functions call still answer), then stop the
+        listeners, the functions and the services. Safe to call after a failed start."""
+        self._stopping = True
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            self._watch_task = None
+        steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+            ("closing the connections", self._close_all),
+            ("stopping the listeners", self._stop_listeners),
+            ("stopping the functions", self._stop_functions),
+            ("stopping the proxy", self._proxy.stop if self._proxy else _nothing),
+            ("stopping DynamoDB", self._dynamodb.stop if self._dynamodb else _nothing),
+        ]
+        for what, step in steps:
+            try:
+                await step()
+            except Exception as error:  # one failing step never keeps the others from running
+                log.error("while %s: %s", what, error)
+        if self._app is not None:
+            try:
+                self._app.close()
+            except Exception as error:
+                log.error("while closing the hook's app: %s", error)
+            self._app = None
+
+    async def _stop_listeners(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        for listener in (self._socket, self._tls_socket):
+            if listener is not None and listener.fileno() != -1:
+                listener.close()
+
+    async def _stop_functions(self) -> None:
+        if self._functions is not None:
+            await self._functions.shutdown()
+
+    async def _close_all(self) -> None:
+        self.registry.flush()  # posts already taken reach their clients before the close
+        connections = [self.registry.remove(cid) for cid in self.registry.ids()]
+        await asyncio.gather(*(self._close_one(c) for c in connections if c is not None))
+
+    async def _close_one(self, connection: LiveConnection) -> None:
+        connection.closing = True
+        if connection.socket is not None and not connection.socket.closed:
+            with contextlib.suppress(Exception):
+                await connection.socket.close(code=GOING_AWAY, message=b"Going away")
+        await self.core.disconnect(connection.meta, GOING_AWAY, "Going away")
+
+
+async def _nothing() -> None:
+    pass
+
+
+def _own_credentials() -> dict[str, SigningKey]:
+    """The credentials boto3 finds for the gateway's own process (environment, profile),
+    so that the user's scripts on this machine sign as they would for AWS."""
+    import botocore.session
+
+    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")  # no instance here: no wait
+    try:
+        credentials = botocore.session.get_session().get_credentials()
+    except Exception:  # a broken profile: only the containers can sign then
+        return {}
+    if credentials is None:
+        return {}
+    frozen = credentials.get_frozen_credentials()
+    return {frozen.access_key: SigningKey(frozen.secret_key, frozen.token or None)}
+
+
+def _private_folder(folder: Path) -> None:
+    """The state folder, readable by its owner alone: it holds the history, the TLS key and
+    the functions' code and bytecode."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if folder.stat().st_uid == os.getuid():
+        folder.chmod(0o700)

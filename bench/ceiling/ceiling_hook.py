@@ -8,8 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from local_gateway.server.hook import LocalServices
-from local_gateway.template.model import FunctionSpec
+from local_gateway import FunctionSpec, LocalServices
 
 
 class CeilingApp:

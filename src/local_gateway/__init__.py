@@ -1,17 +1,69 @@
 """The local API Gateway: runs a template's WebSocket API and its functions as API Gateway
 and Lambda run them, failures included (docs/local-gateway.md).
 
-Dev-time only: nothing that ships to Lambda imports it, and it imports nothing of the chat.
-Layers, from pure to I/O:
+It imports nothing of any application. Its folders are its layers, in the order data flows,
+each importing only the ones below it (the contracts in ``.importlinter``, checked by
+``make lint``):
 
-- reading the template: ``cfn_yaml``, ``intrinsics``, ``parameters``, ``sam_websocket``,
-  ``permissions``, ``template``;
-- API Gateway's semantics, no sockets: ``routing``, ``event_factory``, ``authorizer``, ``core``;
-- functions as Lambda runs them: ``containers`` (with ``container_bootstrap``, the runtime
-  inside each), ``code_package``, ``functions``, ``pool``, ``lambda_context``;
-- what functions call: ``callback_api``, ``lambda_api``, ``not_emulated``,
-  ``dynamodb_local``, ``egress``, ``tls``, ``sigv4``;
-- the seam an application's hook plugs into: ``services``, ``errors``;
-- live connections and the shell: ``connection``, ``registry``, ``outbox``, ``guard``,
-  ``websocket``, ``watch``, ``server`` (composition and lifecycle).
+- ``template/``: the template read as CloudFormation reads it (YAML and its short tags,
+  intrinsics, parameters, the SAM transform, permissions) into the read model;
+- ``functions/``: functions as Lambda runs them (containers and their bootstrap, code
+  packages, credentials, context, the in-process pool, egress);
+- ``apigateway/``: API Gateway's semantics without sockets (routing, events, the
+  authorizer's answer, live connections, the transport-free core);
+- ``aws/``: one model per AWS API the functions call (the Management API, Lambda's Invoke,
+  DynamoDB, SigV4, the services not emulated), each with its HTTP face and, where an
+  application's hook calls it, an in-process face;
+- ``server/``: the aiohttp shell and composition (the WebSocket endpoint, the guard, TLS,
+  --watch, the hook's seam).
+
+What is imported from here is the public surface: what ``serve``, an application's hook and
+tests use. The rest may move.
 """
+
+from local_gateway.apigateway.routing import SelectionExpressionError
+from local_gateway.aws.management_api.in_process import InProcessCallbacks
+from local_gateway.aws.management_api.model import ConnectionDetails
+from local_gateway.errors import (
+    CannotListen,
+    FunctionNotFound,
+    GatewayClosing,
+    GoneException,
+    LimitExceededException,
+    ManagementApiError,
+    PayloadTooLargeException,
+    RequestTooLarge,
+)
+from local_gateway.functions.in_process import Handler, LocalApp
+from local_gateway.functions.pool import DEFAULT_WORKERS
+from local_gateway.server.gateway import GatewayConfig, LocalGateway
+from local_gateway.server.hook import Hook, HookError, LocalServices, load_hook
+from local_gateway.template.cfn_yaml import TemplateError, dump_yaml, load_template
+from local_gateway.template.model import FunctionSpec
+
+__all__ = [
+    "DEFAULT_WORKERS",
+    "CannotListen",
+    "ConnectionDetails",
+    "FunctionNotFound",
+    "FunctionSpec",
+    "GatewayClosing",
+    "GatewayConfig",
+    "GoneException",
+    "Handler",
+    "Hook",
+    "HookError",
+    "InProcessCallbacks",
+    "LimitExceededException",
+    "LocalApp",
+    "LocalGateway",
+    "LocalServices",
+    "ManagementApiError",
+    "PayloadTooLargeException",
+    "RequestTooLarge",
+    "SelectionExpressionError",
+    "TemplateError",
+    "dump_yaml",
+    "load_hook",
+    "load_template",
+]

@@ -30,6 +30,8 @@ from botocore.auth import SigV4Auth
 from botocore.credentials import Credentials
 from multidict import CIMultiDict
 
+from local_gateway.functions.credentials import SigningKey
+
 _AUTHORIZATION = re.compile(
     r"AWS4-HMAC-SHA256\s+Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/"
     r"(?P<service>[^/]+)/aws4_request,\s*SignedHeaders=(?P<headers>[^,\s]+),\s*"
@@ -37,15 +39,6 @@ _AUTHORIZATION = re.compile(
 )
 MAX_SKEW_SECONDS = 15 * 60
 INVOKE_PREFIX = "/2015-03-31/functions/"
-
-
-@dataclass(frozen=True, slots=True)
-class SigningKey:
-    """What the gateway knows of an access key: its secret, and the session token that
-    temporary credentials carry (None for long-term keys)."""
-
-    secret: str
-    session_token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -403,16 +402,3 @@ def _too_large() -> dict[str, Any]:
         " bytes).",
         "Function.ResponseSizeTooLarge",
     )
-
-
-def credentials_for(spec: FunctionSpec, secret: str) -> dict[str, str]:
-    """Each function's own local credentials: the access key names the function, so the
-    gateway's services can tell who called."""
-    readable = "".join(c for c in spec.logical_id.upper() if c.isalnum())[:8].ljust(8, "X")
-    unique = hashlib.sha256(spec.logical_id.encode()).hexdigest()[:8].upper()
-    key = f"ASIA{readable}{unique}"
-    return {
-        "AWS_ACCESS_KEY_ID": key,
-        "AWS_SECRET_ACCESS_KEY": secret,
-        "AWS_SESSION_TOKEN": f"local-session-{spec.logical_id}",
-    }

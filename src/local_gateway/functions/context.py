@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 from local_gateway.template.intrinsics import function_arn
+
+# Request ids only need to be unique, not secret: a PRNG, not a system call per id.
+_random_bits = random.Random().getrandbits
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
+def new_request_id() -> str:
+    """A Lambda request id: a version 4 UUID's text, formatted here rather than through
+    uuid.UUID (a third of the cost)."""
+    h = f"{_random_bits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 class LambdaContext:

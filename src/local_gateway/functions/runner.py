@@ -22,20 +22,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from local_gateway.apigateway.event_factory import new_request_id
-from local_gateway.aws.sigv4 import SigningKey
 from local_gateway.functions.code_package import CodePackageError, code_folder
 from local_gateway.functions.containers import (
     MAX_RESPONSE_BYTES,
     ContainerOutcome,
     FunctionContainers,
-    credentials_for,
     lambda_environment,
     prepare_runtime_dir,
 )
-from local_gateway.functions.context import LambdaContext
+from local_gateway.functions.context import LambdaContext, new_request_id
+from local_gateway.functions.credentials import SigningKey, credentials_for
+from local_gateway.functions.in_process import Handler, LocalApp
 from local_gateway.functions.pool import DEFAULT_WORKERS, ElasticPool
-from local_gateway.server.hook import Handler, LocalApp
 from local_gateway.template.model import FunctionSpec
 
 log = logging.getLogger("serverless_chat.lambda")

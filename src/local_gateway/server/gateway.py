@@ -30,24 +30,21 @@ from local_gateway.aws.dynamodb.endpoint import EmbeddedDynamoDb
 from local_gateway.aws.dynamodb.tables import create_table
 from local_gateway.aws.lambda_api.http import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, LambdaApi
 from local_gateway.aws.management_api.http import CallbackApi
+from local_gateway.aws.management_api.in_process import InProcessCallbacks
 from local_gateway.aws.management_api.model import ConnectionRegistry
-from local_gateway.aws.sigv4 import SigningKey
 from local_gateway.errors import (
     CannotListen,
     FunctionNotFound,
     GatewayClosing,
     RequestTooLarge,
 )
+from local_gateway.functions.credentials import SigningKey
 from local_gateway.functions.egress import EgressProxy, proxy_environment
+from local_gateway.functions.in_process import LocalApp
 from local_gateway.functions.pool import DEFAULT_WORKERS
 from local_gateway.functions.runner import FunctionRunner, RunnerConfig, forget_modules
 from local_gateway.server.guard import Guard, middleware
-from local_gateway.server.hook import (
-    InProcessCallbacks,
-    LocalApp,
-    LocalServices,
-    load_hook,
-)
+from local_gateway.server.hook import LocalServices, load_hook
 from local_gateway.server.tls import make_certificate, server_context
 from local_gateway.server.watch import watch
 from local_gateway.server.websocket import GOING_AWAY, Limits, WebSocketEndpoint

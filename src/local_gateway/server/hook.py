@@ -20,93 +20,15 @@ Lambda's vocabulary (``local_gateway.errors``), and the hook adapts them to its 
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import sys
-import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from aiohttp import web
-
-from local_gateway.aws.management_api.model import ConnectionDetails, ConnectionRegistry
-from local_gateway.errors import ManagementApiError
-from local_gateway.template.model import FunctionSpec
-
-Handler = Callable[[dict[str, Any], Any], Any]
-
-# How long a worker waits for the loop to carry out one callback call.
-CALL_TIMEOUT_SECONDS = 10.0
-
-
-class InProcessCallbacks:
-    """The @connections API of the gateway's stage, called from worker threads without HTTP.
-
-    Each method raises what the HTTP API would answer, as a
-    :class:`~local_gateway.errors.ManagementApiError` (GoneException, ...)."""
-
-    def __init__(self, registry: ConnectionRegistry, loop: asyncio.AbstractEventLoop) -> None:
-        self._registry = registry
-        self._loop = loop
-        self._loop_thread = threading.get_ident() if loop.is_running() else None
-
-    def _check_thread(self) -> None:
-        if self._loop_thread == threading.get_ident():
-            raise RuntimeError("InProcessCallbacks is for worker threads, not the event loop")
-
-    def _call_latency(self) -> None:
-        """--callback-latency: each call costs what a call to AWS costs (post_many's posts
-        overlap, as parallel calls would)."""
-        if self._registry.latency:
-            time.sleep(self._registry.latency)
-
-    def post(self, connection_id: str, data: bytes) -> None:
-        """PostToConnection: one frame to the client."""
-        self._check_thread()
-        self._call_latency()
-        future = asyncio.run_coroutine_threadsafe(
-            self._registry.post(connection_id, data), self._loop
-        )
-        future.result(CALL_TIMEOUT_SECONDS)
-
-    def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, ManagementApiError]:
-        """Many PostToConnection calls in one hop to the loop; the refusals by connection id.
-
-        As on AWS, a post succeeds once the gateway has taken it, not once the client has
-        read it: the verdicts (gone, too large, buffer full) are given here, from the worker
-        thread, and the frames are handed to the loop without waiting for them to be
-        written. With a simulated callback latency the caller waits for the posts, as it
-        would on AWS."""
-        self._check_thread()
-        if self._registry.latency:
-            future = asyncio.run_coroutine_threadsafe(
-                self._registry.post_many(deliveries), self._loop
-            )
-            return future.result(CALL_TIMEOUT_SECONDS + len(deliveries) / 1000)
-        failures, accepted = self._registry.accept(deliveries)
-        if accepted:
-            self._loop.call_soon_threadsafe(self._registry.send_accepted, accepted)
-        return failures
-
-    def info(self, connection_id: str) -> ConnectionDetails:
-        """GetConnection."""
-        self._check_thread()
-        self._call_latency()
-
-        async def info() -> ConnectionDetails:
-            return self._registry.info(connection_id)
-
-        return asyncio.run_coroutine_threadsafe(info(), self._loop).result(CALL_TIMEOUT_SECONDS)
-
-    def close(self, connection_id: str) -> None:
-        """DeleteConnection."""
-        self._check_thread()
-        self._call_latency()
-        future = asyncio.run_coroutine_threadsafe(self._registry.close(connection_id), self._loop)
-        future.result(CALL_TIMEOUT_SECONDS)
+from local_gateway.aws.management_api.in_process import InProcessCallbacks
+from local_gateway.functions.in_process import LocalApp
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,20 +50,6 @@ class LocalServices:
     callback_url: str
     dynamodb_endpoint: str | None = None
     options: Mapping[str, str] = field(default_factory=dict)
-
-
-class LocalApp(Protocol):
-    """What a hook returns: in-process handlers for the functions it claims."""
-
-    def handler(self, function: FunctionSpec) -> Handler | None:
-        """A handler to run ``function`` in the gateway's process, or None to run it
-        isolated, as Lambda runs it. Asked again after ``--watch`` reloads the code."""
-
-    def web_routes(self) -> list[web.RouteDef]:
-        """HTTP routes the gateway serves beside the stage (a web page, say); may be empty."""
-
-    def close(self) -> None:
-        """The gateway stops: release what the app holds (files, threads)."""
 
 
 Hook = Callable[[LocalServices], LocalApp]

@@ -1,4 +1,6 @@
-"""Load CloudFormation YAML (or JSON) with its short-form tags, as plain dicts.
+"""CloudFormation YAML (or JSON) with its short-form tags, read as plain dicts and written
+back in the short form: the one reader and writer of templates, for the gateway and the
+deploy tools alike.
 
 ``!Ref X`` becomes ``{"Ref": "X"}``, ``!GetAtt A.B`` becomes
 ``{"Fn::GetAtt": ["A", "B"]}``, any other ``!Name v`` becomes ``{"Fn::Name": v}``,
@@ -65,3 +67,67 @@ def load_template(path: Path) -> dict[str, Any]:
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
         raise TemplateError(f"{path} is not a CloudFormation template (no Resources)")
     return document
+
+
+class TemplateDumper(yaml.SafeDumper):
+    """Block YAML with lists indented under their key, intrinsics as their short tags."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+    def choose_scalar_style(self) -> str:
+        # A tagged scalar (!Ref X) is read back as its text whatever it looks like, so it
+        # may stay plain wherever YAML allows plain text; PyYAML would quote every one.
+        style: str = super().choose_scalar_style()
+        event = self.event
+        if style != "'" or not isinstance(event, yaml.ScalarEvent) or event.style:
+            return style
+        if not str(event.tag or "").startswith("!"):
+            return style
+        analysis = self.analysis or self.analyze_scalar(event.value)
+        plain = analysis.allow_flow_plain if self.flow_level else analysis.allow_block_plain
+        return "" if plain and not analysis.empty and not analysis.multiline else style
+
+
+def _scalar_like(value: Any) -> bool:
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, inner),) = value.items()
+        return (key == "Ref" or key.startswith("Fn::")) and (
+            isinstance(inner, str) or key == "Fn::GetAtt"
+        )
+    return isinstance(value, str | int | float | bool)
+
+
+def _represent_mapping(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.Node:
+    if len(data) == 1:
+        ((key, value),) = data.items()
+        if key == "Ref":
+            return dumper.represent_scalar("!Ref", value)
+        if key == "Fn::GetAtt":
+            return dumper.represent_scalar("!GetAtt", ".".join(value))
+        if key.startswith("Fn::"):
+            tag = "!" + key.removeprefix("Fn::")
+            if isinstance(value, list):
+                flow = all(_scalar_like(v) or isinstance(v, list) for v in value)
+                return dumper.represent_sequence(tag, value, flow_style=flow)
+            if isinstance(value, dict):
+                return dumper.represent_mapping(tag, value)
+            return dumper.represent_scalar(tag, value)
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data)
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    flow = bool(data) and all(isinstance(v, str | int | float | bool) for v in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+TemplateDumper.add_representer(dict, _represent_mapping)
+TemplateDumper.add_representer(list, _represent_list)
+
+
+def dump_yaml(data: Any) -> str:
+    """``data`` as CloudFormation YAML in its short form: what :func:`load_template` reads
+    back as the same dicts."""
+    return yaml.dump(
+        data, Dumper=TemplateDumper, sort_keys=False, width=10_000, allow_unicode=True, indent=2
+    )

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
 
-    from local_gateway.template.cfn_yaml import TemplateError
+    from local_gateway import TemplateError
     from serverless_chat.deploy import command
     from serverless_chat.deploy.console import RichReporter
     from serverless_chat.deploy.errors import DeployError, explain

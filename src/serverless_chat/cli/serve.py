@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -12,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from local_gateway.functions.pool import DEFAULT_WORKERS
 from serverless_chat.cli.arguments import (
     add_command,
     duration,
@@ -27,7 +27,7 @@ from serverless_chat.cli.arguments import (
 )
 
 if TYPE_CHECKING:
-    from local_gateway.server.gateway import LocalGateway
+    from local_gateway import LocalGateway
     from serverless_chat.cli.arguments import Commands
 
 
@@ -120,10 +120,9 @@ def register(commands: Commands) -> None:
     serve.add_argument(
         "--workers",
         type=number(int, 1),
-        default=DEFAULT_WORKERS,
         metavar="N",
         help="invocations that may run at once; one thread runs them while it keeps up, more"
-        " only when one waits",
+        " only when one waits (default: the gateway's own)",
     )
     serve.add_argument(
         "--compress",
@@ -264,11 +263,14 @@ def _route_lines(gateway: LocalGateway) -> list[str]:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    from local_gateway.apigateway.routing import SelectionExpressionError
-    from local_gateway.errors import CannotListen
-    from local_gateway.server.gateway import GatewayConfig, LocalGateway
-    from local_gateway.server.hook import HookError
-    from local_gateway.template.cfn_yaml import TemplateError
+    from local_gateway import (
+        CannotListen,
+        GatewayConfig,
+        HookError,
+        LocalGateway,
+        SelectionExpressionError,
+        TemplateError,
+    )
 
     try:
         config = GatewayConfig(
@@ -291,8 +293,9 @@ async def _serve(args: argparse.Namespace) -> int:
             ping_interval=args.ping_interval or None,
             callback_latency=args.callback_latency,
             compress=args.compress,
-            workers=args.workers,
         )
+        if args.workers is not None:
+            config = dataclasses.replace(config, workers=args.workers)
         gateway = LocalGateway(config)
     except (TemplateError, argparse.ArgumentTypeError) as error:
         print(f"serverless-chat serve: error: {error}", file=sys.stderr)

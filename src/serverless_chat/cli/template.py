@@ -44,7 +44,7 @@ def _websocket_apis(template: dict[str, Any]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from local_gateway.template.cfn_yaml import TemplateError, load_template
+    from local_gateway import TemplateError, load_template
     from serverless_chat.deploy.standalone import dump_template, standalone_template
 
     try:

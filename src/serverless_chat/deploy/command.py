@@ -22,7 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import NoRegionError
 from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
-from local_gateway.template.cfn_yaml import load_template
+from local_gateway import load_template
 from serverless_chat.deploy.artifacts import ArtifactBucket, default_bucket_name
 from serverless_chat.deploy.errors import DeployError
 from serverless_chat.deploy.package import (

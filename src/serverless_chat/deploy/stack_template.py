@@ -22,9 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from local_gateway.template.cfn_yaml import load_template
+from local_gateway import dump_yaml, load_template
 from serverless_chat.routes import (
     AUTHORIZER,
     CONNECTIONS_TABLE,
@@ -410,78 +408,15 @@ def build(base: Template, functions: tuple[Function, ...] = FUNCTIONS) -> Templa
     return template
 
 
-# -- YAML, in CloudFormation's short form ----------------------------------------------
-class _Dumper(yaml.SafeDumper):
-    """Block YAML with lists indented under their key, intrinsics as their short tags."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
-
-    def choose_scalar_style(self) -> str:
-        # A tagged scalar (!Ref X) is read back as its text whatever it looks like, so it
-        # may stay plain wherever YAML allows plain text; PyYAML would quote every one.
-        style: str = super().choose_scalar_style()
-        event = self.event
-        if style != "'" or not isinstance(event, yaml.ScalarEvent) or event.style:
-            return style
-        if not str(event.tag or "").startswith("!"):
-            return style
-        analysis = self.analysis or self.analyze_scalar(event.value)
-        plain = analysis.allow_flow_plain if self.flow_level else analysis.allow_block_plain
-        return "" if plain and not analysis.empty and not analysis.multiline else style
-
-
-def _scalar_like(value: Any) -> bool:
-    if isinstance(value, dict) and len(value) == 1:
-        ((key, inner),) = value.items()
-        return (key == "Ref" or key.startswith("Fn::")) and (
-            isinstance(inner, str) or key == "Fn::GetAtt"
-        )
-    return isinstance(value, str | int | float | bool)
-
-
-def _represent_mapping(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.Node:
-    if len(data) == 1:
-        ((key, value),) = data.items()
-        if key == "Ref":
-            return dumper.represent_scalar("!Ref", value)
-        if key == "Fn::GetAtt":
-            return dumper.represent_scalar("!GetAtt", ".".join(value))
-        if key.startswith("Fn::"):
-            tag = "!" + key.removeprefix("Fn::")
-            if isinstance(value, list):
-                flow = all(_scalar_like(v) or isinstance(v, list) for v in value)
-                return dumper.represent_sequence(tag, value, flow_style=flow)
-            if isinstance(value, dict):
-                return dumper.represent_mapping(tag, value)
-            return dumper.represent_scalar(tag, value)
-    return dumper.represent_mapping("tag:yaml.org,2002:map", data)
-
-
-def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
-    flow = bool(data) and all(isinstance(v, str | int | float | bool) for v in data)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
-
-
-_Dumper.add_representer(dict, _represent_mapping)
-_Dumper.add_representer(list, _represent_list)
-
-
-def _dump(data: Any) -> str:
-    return yaml.dump(
-        data, Dumper=_Dumper, sort_keys=False, width=10_000, allow_unicode=True, indent=2
-    )
-
-
 def dump(template: Template) -> str:
     """The template as YAML: each top-level section, and each resource, apart."""
     sections = []
     for key, value in template.items():
         if key == "Resources":
-            body = "\n".join(_indent(_dump({k: v})) for k, v in value.items())
+            body = "\n".join(_indent(dump_yaml({k: v})) for k, v in value.items())
             sections.append(f"{key}:\n{body}")
         else:
-            sections.append(_dump({key: value}))
+            sections.append(dump_yaml({key: value}))
     return HEADER + "\n".join(sections)
 
 

@@ -9,8 +9,12 @@ state dir's SQLite file), history in SQLite, the gateway's callbacks in-process,
 pages through its asynchronous invoke. Any other function of the template runs as Lambda
 runs it, isolated. ``serve --no-hook`` runs the chat's functions isolated too.
 
-The chat's handler modules are imported when a handler is built, never when this module
-is: the gateway reloads them on ``--watch`` and keeps what was imported with the hook.
+The chat's handler modules, and the modules a handler is built with, are imported when a
+handler is built, never when this module is: on ``--watch`` the gateway forgets the modules
+imported after the hook's own module and asks for the handlers again, so that an edit to
+``handlers/dependencies.py`` or ``chat/service.py`` takes effect while the app, which holds
+the live connections' rows, stays. Those imports are named by ``import_module`` at run time
+and, for the type checker and the import contracts, under ``TYPE_CHECKING``.
 """
 
 from __future__ import annotations
@@ -18,12 +22,11 @@ from __future__ import annotations
 import importlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from local_gateway.server.hook import Handler, LocalServices
-from local_gateway.template.model import FunctionSpec
+from local_gateway import FunctionSpec, Handler, LocalServices
 from serverless_chat.adapters.metrics import CountingMetrics
 from serverless_chat.adapters.sqlite import SqliteDatabase
 from serverless_chat.devsecret import dev_secret
@@ -43,6 +46,10 @@ from serverless_chat.ports import (
 )
 from serverless_chat.routes import ENTRY_MODULES
 
+if TYPE_CHECKING:
+    from serverless_chat.chat import service as chat_service
+    from serverless_chat.handlers import dependencies as handler_dependencies
+
 log = logging.getLogger("serverless_chat.local")
 
 
@@ -55,7 +62,8 @@ class ChatLocalApp:
         self._connections: BatchConnections = LocalConnections(services.callbacks)
         # Parallel posts of a fan-out outside the gateway's batch path: as many as on Lambda.
         handlers = importlib.import_module("serverless_chat.handlers.dependencies")
-        self._executor = ThreadPoolExecutor(handlers.DEFAULT_FANOUT_CONCURRENCY, "fanout")
+        concurrency: int = handlers.DEFAULT_FANOUT_CONCURRENCY
+        self._executor = ThreadPoolExecutor(concurrency, "fanout")
         self._connection_stores: dict[str, MaintainedConnectionStore] = {}
         self._message_stores: dict[str, MaintainedMessageStore] = {}
         self.metrics = CountingMetrics()
@@ -76,7 +84,7 @@ class ChatLocalApp:
         self._executor.shutdown(wait=False)
         self._stores.close()
 
-    def _dependencies(self, function: FunctionSpec) -> Any:
+    def _dependencies(self, function: FunctionSpec) -> handler_dependencies.Dependencies:
         """The function's Dependencies (its tables' stores, in-process callbacks). The
         classes are looked up at each build, so that --watch builds with reloaded code."""
         env = function.environment
@@ -90,17 +98,19 @@ class ChatLocalApp:
             pages = LocalFanoutPages(self._services.invoke_async, env["FANOUT_FUNCTION"])
         dependencies = importlib.import_module("serverless_chat.handlers.dependencies")
         service = importlib.import_module("serverless_chat.chat.service")
-        return dependencies.Dependencies(
+        settings: chat_service.ChatSettings = service.ChatSettings.from_env(env)
+        built: handler_dependencies.Dependencies = dependencies.Dependencies(
             self.connection_store(env.get("CONNECTIONS_TABLE", "")),
             self.message_store(env.get("MESSAGES_TABLE", "")),
             connections_for,
             self._executor,
-            service.ChatSettings.from_env(env),
+            settings,
             self.metrics,
             dict(env),
             dev_secret,
             pages,
         )
+        return built
 
     def connection_store(self, table: str) -> MaintainedConnectionStore:
         """One store a table; rows left by an earlier run are purged as it opens (those

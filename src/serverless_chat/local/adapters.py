@@ -11,16 +11,16 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from local_gateway.errors import (
+from local_gateway import (
     FunctionNotFound,
     GatewayClosing,
     GoneException,
+    InProcessCallbacks,
     LimitExceededException,
     ManagementApiError,
     PayloadTooLargeException,
     RequestTooLarge,
 )
-from local_gateway.server.hook import InProcessCallbacks
 from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore, DynamoDbMessageStore
 from serverless_chat.adapters.memory import MemoryConnectionStore
 from serverless_chat.adapters.sqlite import (

@@ -19,9 +19,9 @@ from local_gateway.apigateway.event_factory import (
     ConnectionMeta,
     EventFactory,
     new_gateway_id,
-    new_request_id,
     request_time,
 )
+from local_gateway.functions.context import new_request_id
 from tests.conftest import load_event
 
 API = ApiContext("abcdef1234", "production", "abcdef1234.execute-api.us-east-1.amazonaws.com")

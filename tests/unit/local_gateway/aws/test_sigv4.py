@@ -17,11 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from local_gateway.aws import sigv4
+from local_gateway.functions.credentials import SigningKey
 
 # A long-term key, and temporary credentials that carry a session token (as each container's).
 KEYS = {
-    "AKIDLOCAL": sigv4.SigningKey("secret/one+two"),
-    "ASIAOTHER": sigv4.SigningKey("another-secret", "local-session-Other/+="),
+    "AKIDLOCAL": SigningKey("secret/one+two"),
+    "ASIAOTHER": SigningKey("another-secret", "local-session-Other/+="),
 }
 
 

@@ -85,6 +85,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports --config .importlinter
 
 format: $(BIN)/.installed
 	$(BIN)/ruff format src tests

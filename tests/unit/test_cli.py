@@ -163,10 +163,15 @@ def test_help_has_no_restructuredtext_markup(argv: list[str]) -> None:
 
 
 def test_bench_passes_its_options_to_the_benchmark(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[list[str]] = []
-    monkeypatch.setattr(bench, "main", lambda argv, _parser: seen.append(list(argv)) or 0)
+    seen: list[tuple[int, bool, int]] = []
+
+    def run(options: argparse.Namespace) -> int:
+        seen.append((options.clients, options.compress, options.rounds))
+        return 0
+
+    monkeypatch.setattr(bench, "run", run)
     assert cli.main(["bench", "--clients", "10", "--compress", "--rounds", "1"]) == 0
-    assert seen == [["--clients", "10", "--compress", "--rounds", "1"]]
+    assert seen == [(10, True, 1)]
 
 
 def test_another_command_refuses_an_unknown_option(capsys: pytest.CaptureFixture[str]) -> None:

@@ -36,14 +36,13 @@ def parser() -> argparse.ArgumentParser:
 def _main(argv: Sequence[str] | None = None) -> int:
     command_line = parser()
     args, rest = command_line.parse_known_args(argv)
-    if rest and not args.passthrough:
+    if rest:
         command = f"{command_line.prog} {args.command}"
         print(
             f"{command}: error: unrecognized arguments: {' '.join(rest)} (see {command} --help)",
             file=sys.stderr,
         )
         return 2
-    args.rest = rest
     status: int = args.run(args)
     return status
 

@@ -154,13 +154,10 @@ class Parser(argparse.ArgumentParser):
 Run = Callable[[argparse.Namespace], int]
 
 
-def add_command(
-    commands: Commands, name: str, run: Run, *, passthrough: bool = False, **kwargs: Any
-) -> argparse.ArgumentParser:
-    """A subcommand whose parsed arguments ``run`` acts on (``args.run(args)``);
-    ``passthrough`` commands take the arguments the parser does not know as ``args.rest``."""
+def add_command(commands: Commands, name: str, run: Run, **kwargs: Any) -> argparse.ArgumentParser:
+    """A subcommand whose parsed arguments ``run`` acts on (``args.run(args)``)."""
     command: argparse.ArgumentParser = commands.add_parser(name, **kwargs)
-    command.set_defaults(run=run, passthrough=passthrough)
+    command.set_defaults(run=run)
     return command
 
 

@@ -1,5 +1,11 @@
 """The Lambda package: the runtime modules only, zipped deterministically.
 
+What ships is defined once: the modules the function table's entry modules import, and
+what those import (followed through the source, imports inside functions included), with
+the packages that hold them. The local stand-in stores (``adapters/sqlite.py``,
+``adapters/memory.py``) and every dev-time tool stay out because no entry module imports
+them; ``tests/unit/deploy/test_package.py`` builds the zip and lists its files.
+
 The same source gives the same bytes and so the same S3 key, so CloudFormation sees
 no change in an unchanged function and leaves it alone.
 
@@ -24,12 +30,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from serverless_chat.routes import ENTRY_MODULES
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 SOURCE_ROOT = PACKAGE_DIR.parent
 PACKAGE = PACKAGE_DIR.name
-# What ships to Lambda: the handlers and all they import; never the dev-time tools.
-RUNTIME_PACKAGES = ("handlers", "chat", "adapters")
-RUNTIME_MODULES = ("__init__.py", "errors.py", "ports.py", "routes.py")
 # Pure-Python libraries the template ships beside the runtime code (the authorizer's PyJWT).
 VENDORED = ("jwt",)
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
@@ -39,11 +44,16 @@ LAMBDA_TASK_ROOT = "/var/task"  # where Lambda unpacks the zip: the paths traceb
 
 
 def runtime_files() -> list[Path]:
-    """Every runtime source file, sorted, as paths under SOURCE_ROOT."""
-    files = [PACKAGE_DIR / name for name in RUNTIME_MODULES]
-    for package in RUNTIME_PACKAGES:
-        files += (PACKAGE_DIR / package).glob("*.py")
-    return sorted(files)
+    """Every source file that ships, sorted, as paths under SOURCE_ROOT: the entry modules'
+    import closure."""
+    by_name = _package_modules()
+    needed = {name for entry in ENTRY_MODULES for name in import_closure(entry)}
+    return sorted(by_name[name] for name in needed)
+
+
+def _package_modules() -> dict[str, Path]:
+    """Module name → file, for every module of the package."""
+    return {module_name(path): path for path in PACKAGE_DIR.rglob("*.py")}
 
 
 def module_name(path: Path) -> str:
@@ -166,8 +176,9 @@ def build_package(
 
 
 def import_closure(module: str) -> list[str]:
-    """The runtime modules ``module`` needs (its imports, theirs, and their packages), sorted."""
-    by_name = {module_name(path): path for path in runtime_files()}
+    """The package's modules that ``module`` needs (its imports, theirs, and their
+    packages), sorted."""
+    by_name = _package_modules()
     needed: set[str] = set()
     todo = [module]
     while todo:

@@ -25,7 +25,6 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from serverless_chat.cli.arguments import number
 from serverless_chat.loadgen.process import (
     BaselineProcess,
     GatewayProcess,
@@ -276,86 +275,24 @@ def _median_round(figures: list[dict[str, Any]]) -> dict[str, Any]:
     return chosen
 
 
-_count = number(int, 1)  # a whole number of at least 1, or argparse's one-line error
-
-
-def main(
-    argv: list[str] | None = None,
-    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
-) -> int:
-    """The benchmark; ``parser_class`` is the command line's, so that a wrong option reads
-    as every other command's."""
-    parser = parser_class(prog="serverless-chat bench", description=__doc__)
-    parser.add_argument(
-        "--clients", type=_count, default=100, help="clients in the room (default: 100)"
-    )
-    parser.add_argument(
-        "--senders",
-        type=_count,
-        default=5,
-        help="of them, how many send (default: 5; at most --clients)",
-    )
-    parser.add_argument(
-        "--messages", type=_count, default=200, help="messages each sender sends (default: 200)"
-    )
-    parser.add_argument(
-        "--json", type=Path, help="also write the figures here (default: printed only)"
-    )
-    parser.add_argument(
-        "--url",
-        help="measure this running gateway instead of starting one (default: start one)",
-    )
-    parser.add_argument(
-        "--pid",
-        type=_count,
-        help="with --url: its process, for its CPU time (default: no CPU figures)",
-    )
-    parser.add_argument(
-        "--template",
-        type=Path,
-        help="serve this template instead of the chat's (bench/ceiling/template.yaml: no store;"
-        " default: the chat's infra/template.yaml)",
-    )
-    parser.add_argument(
-        "--compress", action="store_true", help="both servers accept permessage-deflate"
-    )
-    parser.add_argument(
-        "--rounds",
-        type=_count,
-        default=3,
-        help="timed rounds per server, in turns; medians (default: 3)",
-    )
-    parser.add_argument(
-        "--baseline",
-        choices=("plain", "coalescing"),
-        default="plain",
-        help="plain: one write a frame (the targets' baseline); coalescing: one write a client"
-        " a turn of the loop, as the gateway writes (default: plain)",
-    )
-    args = parser.parse_args(argv)
-    if args.senders > args.clients:
-        parser.error(f"--senders {args.senders}: more than the {args.clients} clients")
-    if args.pid is not None and args.url is None:
-        parser.error("--pid is for a gateway given by --url")
+def run(options: argparse.Namespace) -> int:
+    """The benchmark with the options ``serverless-chat bench`` parsed (cli/bench.py declares
+    them): runs it, prints the table, writes the JSON."""
     report = asyncio.run(
         bench(
-            args.clients,
-            args.senders,
-            args.messages,
-            args.url,
-            args.pid,
-            args.template,
-            args.compress,
-            args.rounds,
-            args.baseline,
+            options.clients,
+            options.senders,
+            options.messages,
+            options.url,
+            options.pid,
+            options.template,
+            options.compress,
+            options.rounds,
+            options.baseline,
         )
     )
     print(table(report["results"], report["ratios"]))
-    if args.baseline != "plain":
-        print(f"(against the {args.baseline} baseline, not the one the targets are set against)")
-    write_json(args.json, report)
+    if options.baseline != "plain":
+        print(f"(against the {options.baseline} baseline, not the one the targets are set against)")
+    write_json(options.json, report)
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -11,6 +11,7 @@ from serverless_chat.deploy.package import (
     runtime_files,
     runtime_interpreter,
 )
+from serverless_chat.routes import ENTRY_MODULES
 
 
 def test_the_package_is_deterministic() -> None:
@@ -25,10 +26,25 @@ def test_the_package_holds_the_runtime_modules_only() -> None:
     assert "serverless_chat/handlers/send_message.py" in names
     assert "serverless_chat/adapters/dynamodb.py" in names
     assert names == sorted(names)
-    for dev_time in ("gateway", "client", "deploy", "cli/", "web_assets.py", "web/", "devsecret"):
-        assert not [n for n in names if f"serverless_chat/{dev_time}" in n], dev_time
+    local_only = ("adapters/sqlite.py", "adapters/memory.py", "local/", "loadgen/")
+    dev_time = ("client/", "deploy/", "cli/", "web_assets.py", "web/", "devsecret")
+    for module in local_only + dev_time:
+        assert not [n for n in names if n.startswith(f"serverless_chat/{module}")], module
     assert "jwt/__init__.py" in names  # PyJWT, shipped for the authorizer
     assert {n.split("/")[0] for n in names} == {"serverless_chat", "jwt"}
+
+
+def test_every_entry_module_and_nothing_unused_ships() -> None:
+    """The package is the entry modules' import closure: each entry module is in it, and
+    every module in it is imported by one of them (directly or through another)."""
+    names = {
+        n.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        for n in zipfile.ZipFile(BytesIO(build_package().data)).namelist()
+        if n.startswith("serverless_chat/") and n.endswith(".py")
+    }
+    closure = {name for entry in ENTRY_MODULES for name in import_closure(entry)}
+    assert set(ENTRY_MODULES) <= names
+    assert names == closure
 
 
 def test_a_changed_file_changes_the_key(tmp_path: Path) -> None:

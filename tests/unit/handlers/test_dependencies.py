@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from serverless_chat.deploy.package import RUNTIME_MODULES, RUNTIME_PACKAGES
+from serverless_chat.deploy.package import runtime_files
 from serverless_chat.handlers.dependencies import (
     DEFAULT_FANOUT_CONCURRENCY,
     Dependencies,
@@ -49,9 +49,7 @@ def test_entry_modules_load_only_stdlib_and_boto3_in_a_fresh_interpreter() -> No
 
 
 def test_runtime_source_imports_only_stdlib_boto3_and_runtime_modules() -> None:
-    package = ROOT / "src" / "serverless_chat"
-    files = [p for d in RUNTIME_PACKAGES for p in (package / d).rglob("*.py")]
-    files += [package / name for name in RUNTIME_MODULES]
+    files = runtime_files()
     allowed = set(sys.stdlib_module_names) | {"boto3", "botocore"}
     shipped_beside = {"authorize.py": {"jwt"}}  # PyJWT goes into the package with it
     forbidden_internal = (

@@ -14,8 +14,11 @@ Tree::
      │    ├── GoneException                410: the connection is closed or never existed
      │    ├── PayloadTooLargeException     413: the data is over 128 KB
      │    └── LimitExceededException       429: the client's buffer is full
-     ├── FunctionNotFound            no function of that name in the template (a LookupError)
-     ├── RequestTooLarge             an invocation's payload is over Lambda's limit
+     ├── LambdaApiError              Lambda's Invoke API refused a call
+     │    ├── InvalidRequestContent        400: the payload is not JSON
+     │    ├── InvalidParameterValue        400: an invocation type Lambda does not have
+     │    ├── FunctionNotFound             404: no such function (a LookupError)
+     │    └── RequestTooLarge              413: the payload is over Lambda's limit
      ├── GatewayClosing              the gateway is shutting down (a RuntimeError)
      └── CannotListen                a port the gateway was asked for cannot be had
 """
@@ -65,12 +68,40 @@ class LimitExceededException(ManagementApiError):
     code = "LimitExceededException"
 
 
-class FunctionNotFound(GatewayError, LookupError):
+class LambdaApiError(GatewayError):
+    """An Invoke was refused with HTTP ``status``; ``code`` is Lambda's error code (the
+    ``x-amzn-ErrorType`` of the HTTP answer) and ``message`` its text."""
+
+    status = 500
+    code = "ServiceException"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequestContent(LambdaApiError):
+    status = 400
+    code = "InvalidRequestContentException"
+
+
+class InvalidParameterValue(LambdaApiError):
+    status = 400
+    code = "InvalidParameterValueException"
+
+
+class FunctionNotFound(LambdaApiError, LookupError):
     """Lambda's ResourceNotFoundException: the template has no function of that name."""
 
+    status = 404
+    code = "ResourceNotFoundException"
 
-class RequestTooLarge(GatewayError):
+
+class RequestTooLarge(LambdaApiError):
     """Lambda's RequestTooLargeException: the payload is over what an invocation takes."""
+
+    status = 413
+    code = "RequestTooLargeException"
 
 
 class GatewayClosing(GatewayError, RuntimeError):

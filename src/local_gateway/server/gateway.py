@@ -9,12 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import logging
 import os
 import socket as sockets
 import sys
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,23 +24,23 @@ from local_gateway.apigateway.connection import LiveConnection
 from local_gateway.apigateway.core import GatewayCore
 from local_gateway.apigateway.event_factory import ApiContext, EventFactory
 from local_gateway.aws import not_emulated, sigv4
+from local_gateway.aws.callers import tools_signing_keys
 from local_gateway.aws.dynamodb.endpoint import EmbeddedDynamoDb
-from local_gateway.aws.dynamodb.tables import create_table
-from local_gateway.aws.lambda_api.http import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, LambdaApi
+from local_gateway.aws.dynamodb.tables import dynamodb_client, provision
+from local_gateway.aws.lambda_api.http import LambdaApi
+from local_gateway.aws.lambda_api.in_process import InProcessInvoke
+from local_gateway.aws.lambda_api.model import MAX_SYNC_PAYLOAD, LambdaService
 from local_gateway.aws.management_api.http import CallbackApi
 from local_gateway.aws.management_api.in_process import InProcessCallbacks
 from local_gateway.aws.management_api.model import ConnectionRegistry
-from local_gateway.errors import (
-    CannotListen,
-    FunctionNotFound,
-    GatewayClosing,
-    RequestTooLarge,
-)
+from local_gateway.errors import CannotListen
 from local_gateway.functions.credentials import SigningKey
-from local_gateway.functions.egress import EgressProxy, proxy_environment
+from local_gateway.functions.egress import EgressProxy
+from local_gateway.functions.environment import ServiceEndpoints
 from local_gateway.functions.in_process import LocalApp
 from local_gateway.functions.pool import DEFAULT_WORKERS
 from local_gateway.functions.runner import FunctionRunner, RunnerConfig, forget_modules
+from local_gateway.server.admission import Admission, connection_ceiling
 from local_gateway.server.guard import Guard, middleware
 from local_gateway.server.hook import LocalServices, load_hook
 from local_gateway.server.tls import make_certificate, server_context
@@ -120,8 +118,14 @@ class LocalGateway:
         self._dynamodb: EmbeddedDynamoDb | None = None
         self._certificate: Path | None = None
         self._host_modules: set[str] = set()
-        self._stopping = False
-        self._full_said_at = 0.0
+        self.admission = Admission(
+            connection_ceiling(config.max_connections), lambda: len(self.registry)
+        )
+        self.lambda_api = LambdaService(
+            self.api.functions, lambda: self._functions, config.region, ACCOUNT_ID
+        )
+        # Lambda's asynchronous Invoke for the hook, from worker threads (LocalServices).
+        self.invoke_async = InProcessInvoke(self.lambda_api, lambda: self._loop)
         self._signing_keys = {
             key: SigningKey(secret) for key, secret in config.signing_keys.items()
         }
@@ -152,29 +156,8 @@ class LocalGateway:
 
     @property
     def max_connections(self) -> int:
-        """--max-connections, or what the open-file limit leaves room for (each connection is
-        a file; the rest are the gateway's own, its containers' pipes among them)."""
-        if self.config.max_connections is not None:
-            return self.config.max_connections
-        import resource
-
-        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-        return max(16, soft - 256) if soft != resource.RLIM_INFINITY else 1_000_000
-
-    def _refusal(self) -> str:
-        """Why a new client cannot be taken now ("" when it can)."""
-        if self._stopping:
-            return "The gateway is stopping."
-        if len(self.registry) >= self.max_connections:
-            now = time.monotonic()
-            if now - self._full_said_at > 10:  # once in ten seconds, not once a refusal
-                self._full_said_at = now
-                log.warning(
-                    "refusing new connections: %d are open, the most it holds",
-                    len(self.registry),
-                )
-            return f"Too many connections: this gateway holds {self.max_connections}."
-        return ""
+        """--max-connections, or what the open-file limit leaves room for."""
+        return self.admission.ceiling
 
     @property
     def loopback(self) -> bool:
@@ -239,7 +222,7 @@ class LocalGateway:
 
     async def _start(self) -> str:
         self._loop = asyncio.get_running_loop()
-        self._signing_keys.update(await asyncio.to_thread(_own_credentials))
+        self._signing_keys.update(await asyncio.to_thread(tools_signing_keys))
         self._socket = self._listen(self.config.port)
         self._port = self._socket.getsockname()[1]
         self._tls_socket = self._listen(self.config.tls_port)
@@ -261,10 +244,16 @@ class LocalGateway:
             stage=self.api.stage,
             callback_url=self.callback_url,
             dynamodb_endpoint=self.config.dynamodb_endpoint,
+            dynamodb_client=self._dynamodb_client if self.config.dynamodb_endpoint else None,
             options=self.config.hook_options,
         )
         if self.config.dynamodb_endpoint and self.api.tables:  # before the hook uses them
-            await asyncio.to_thread(self._create_tables, self.config.dynamodb_endpoint)
+            await asyncio.to_thread(
+                provision,
+                self.config.dynamodb_endpoint,
+                self.config.region,
+                self.api.tables.values(),
+            )
         if self.hook:
             hook = load_hook(self.hook, self.config.template.parent)
             self._host_modules = set(sys.modules)
@@ -314,7 +303,9 @@ class LocalGateway:
             " start)",
             self._dynamodb.url,
         )
-        await asyncio.to_thread(self._create_tables, self._dynamodb.url)
+        await asyncio.to_thread(
+            provision, self._dynamodb.url, self.config.region, self.api.tables.values()
+        )
 
     def _listen(self, port: int) -> sockets.socket:
         family = sockets.AF_INET6 if ":" in self.config.host else sockets.AF_INET
@@ -340,12 +331,8 @@ class LocalGateway:
                 sigv4.middleware(self.signing_key, self.config.region),
             ],
         )
-        callbacks = CallbackApi(self.registry, self.api.stage, self.config.callback_latency)
-        app.router.add_routes(callbacks.routes())
-        invoke_api = LambdaApi(
-            self.api.functions, lambda: self.functions, self.config.region, ACCOUNT_ID
-        )
-        app.router.add_routes(invoke_api.routes())
+        app.router.add_routes(CallbackApi(self.registry, self.api.stage).routes())
+        app.router.add_routes(LambdaApi(self.lambda_api).routes())
         app.router.add_routes(not_emulated.routes(self.functions.function_for_key))
         if self._app is not None:
             app.router.add_routes(self._app.web_routes())
@@ -360,70 +347,30 @@ class LocalGateway:
                 self.config.compress,
             ),
             lambda: (self._port, self._tls_port),
-            self._refusal,
+            self.admission.refusal,
         )
         app.router.add_get(f"/{self.api.stage}", endpoint.handle)
         app.router.add_get(f"/{self.api.stage}/", endpoint.handle)
         return app
 
-    def invoke_async(self, function_name: str, event: dict[str, Any]) -> None:
-        """Lambda's InvocationType=Event for a template function (its name or logical id):
-        queued on the loop, not waited for. Callable from worker threads. The event goes
-        through JSON, as a payload does, within Lambda's 1 MB for asynchronous payloads."""
-        payload = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
-        if len(payload) > MAX_ASYNC_PAYLOAD:
-            raise RequestTooLarge(f"{len(payload)} bytes is over {MAX_ASYNC_PAYLOAD}")
-        event = json.loads(payload)
-        spec = next(
-            (f for f in self.api.functions.values() if function_name in (f.name, f.logical_id)),
-            None,
-        )
-        if spec is None:
-            raise FunctionNotFound(f"no function {function_name!r} in the template")
-        loop = self._loop
-        if loop is None or loop.is_closed() or self._functions is None:
-            raise GatewayClosing("the gateway is not running")
-        try:
-            asyncio.run_coroutine_threadsafe(self._functions.invoke(spec, event), loop)
-        except RuntimeError as error:  # the loop is closing
-            raise GatewayClosing(str(error)) from error
-
-    def _create_tables(self, endpoint: str) -> None:
-        import boto3
-        from botocore.config import Config
-
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=endpoint,
-            region_name=self.config.region,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-            # an endpoint that does not answer is said at once, not after minutes of retries
-            config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2}),
-        )
-        for table in self.api.tables.values():
-            if create_table(client, table):
-                log.info("created table %s on %s", table.name, endpoint)
+    def _dynamodb_client(self) -> Any:
+        """A client for the template's tables on --dynamodb-endpoint (what the hook's
+        stores use), made when asked for."""
+        return dynamodb_client(self.config.dynamodb_endpoint or "", self.config.region)
 
     def _function_environment(self, spec: FunctionSpec) -> dict[str, str]:
-        """What an isolated function needs to reach the gateway's services, and only them:
-        every AWS service it calls goes to the gateway (the ones not emulated answer 501),
-        and its other network traffic through the gateway's proxy."""
+        """An isolated function's way to the gateway's services (functions/environment.py),
+        as they stand when its container starts."""
         base = f"http://{self.config.host}:{self._port}"
-        env = {
-            "AWS_ENDPOINT_URL": base + not_emulated.PREFIX,
-            "AWS_ENDPOINT_URL_LAMBDA": base,
-        }
-        if self._certificate is not None:
-            for name in ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
-                env[name] = str(self._certificate)
-        endpoint = self.dynamodb_endpoint
-        if endpoint:
-            env["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
-        if self._proxy is not None:
-            direct = ["127.0.0.1", "localhost", "::1", self.config.host]
-            env.update(proxy_environment(self._proxy.port, spec.logical_id, direct))
-        return env
+        endpoints = ServiceEndpoints(
+            services_url=base + not_emulated.PREFIX,
+            lambda_url=base,
+            dynamodb_url=self.dynamodb_endpoint,
+            certificate=self._certificate,
+            proxy_port=self._proxy.port if self._proxy is not None else None,
+            direct_hosts=("127.0.0.1", "localhost", "::1", self.config.host),
+        )
+        return endpoints.environment(spec)
 
     async def _watch(self) -> None:
         """Reload the functions when a .py file under their Code folders changes; the
@@ -436,7 +383,7 @@ class LocalGateway:
         """Refuse new clients, close every open one with 1001 and run their $disconnects
         (at once, while the services their functions call still answer), then stop the
         listeners, the functions and the services. Safe to call after a failed start."""
-        self._stopping = True
+        self.admission.stopping = True
         if self._watch_task is not None:
             self._watch_task.cancel()
             self._watch_task = None
@@ -486,22 +433,6 @@ class LocalGateway:
 
 async def _nothing() -> None:
     pass
-
-
-def _own_credentials() -> dict[str, SigningKey]:
-    """The credentials boto3 finds for the gateway's own process (environment, profile),
-    so that the user's scripts on this machine sign as they would for AWS."""
-    import botocore.session
-
-    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")  # no instance here: no wait
-    try:
-        credentials = botocore.session.get_session().get_credentials()
-    except Exception:  # a broken profile: only the containers can sign then
-        return {}
-    if credentials is None:
-        return {}
-    frozen = credentials.get_frozen_credentials()
-    return {frozen.access_key: SigningKey(frozen.secret_key, frozen.token or None)}
 
 
 def _private_folder(folder: Path) -> None:

@@ -39,7 +39,8 @@ class LocalServices:
     Lambda's asynchronous Invoke of a template function (by name or logical id), returning
     once it is queued; raises FunctionNotFound, or GatewayClosing while the gateway stops.
     ``state_dir``: a folder of the gateway's that survives restarts. ``dynamodb_endpoint``:
-    where the template's tables are, when a DynamoDB endpoint serves them. ``options``: what
+    where the template's tables are, when a DynamoDB endpoint serves them, and
+    ``dynamodb_client()`` a boto3 client for them there. ``options``: what
     the command line passed on for the hook (``serve --connections-store`` ...)."""
 
     callbacks: InProcessCallbacks
@@ -49,6 +50,7 @@ class LocalServices:
     stage: str
     callback_url: str
     dynamodb_endpoint: str | None = None
+    dynamodb_client: Callable[[], Any] | None = None
     options: Mapping[str, str] = field(default_factory=dict)
 
 

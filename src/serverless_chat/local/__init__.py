@@ -136,20 +136,11 @@ class ChatLocalApp:
 def _stores(services: LocalServices) -> StoreFactory:
     """History in SQLite under the state dir, connections in memory (or in that file with
     ``--connections-store sqlite``); or the template's tables on the DynamoDB endpoint."""
-    if not services.dynamodb_endpoint:
+    if services.dynamodb_client is None:
         database = SqliteDatabase(services.state_dir / "chat.sqlite3")
         in_file = services.options.get("connections-store", "memory") == "sqlite"
         return StateDirStores(database, in_file)
-    import boto3
-
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=services.dynamodb_endpoint,
-        region_name=services.region,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    return DynamoDbStores(client)
+    return DynamoDbStores(services.dynamodb_client())
 
 
 def chat_app(services: LocalServices) -> ChatLocalApp:

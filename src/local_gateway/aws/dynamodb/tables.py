@@ -1,12 +1,41 @@
-"""The template's tables on a DynamoDB endpoint, made as the template declares them."""
+"""The template's tables on a DynamoDB endpoint, made as the template declares them, and the
+one client the gateway and an application's hook reach that endpoint with."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from typing import Any
 
+import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from local_gateway.template.model import TableSpec
+
+log = logging.getLogger("local_gateway")
+
+
+def dynamodb_client(endpoint: str, region: str) -> Any:
+    """A boto3 DynamoDB client for a local endpoint (the embedded one, or
+    --dynamodb-endpoint): an endpoint that does not answer is said at once, not after
+    minutes of retries."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2}),
+    )
+
+
+def provision(endpoint: str, region: str, tables: Iterable[TableSpec]) -> None:
+    """Make the template's tables on ``endpoint``; those there already are left as they are."""
+    client = dynamodb_client(endpoint, region)
+    for table in tables:
+        if create_table(client, table):
+            log.info("created table %s on %s", table.name, endpoint)
 
 
 def create_table(client: Any, table: TableSpec) -> bool:

@@ -6,12 +6,12 @@ that is not of API Gateway's form 400 BadRequestException ("Invalid connectionId
 data over 128 KB 413 PayloadTooLargeException, a path without the stage 403
 ForbiddenException ({"message": "Forbidden"}), in the rest-json error form boto3 parses
 (recorded answers: brefphp/bref tests/Websocket/Samples; aws/aws-sdk-php issue 1955).
-Request signatures are not checked.
+The verdicts and the simulated latency are the model's (``model.py``), which the hook's
+in-process face calls too; the SigV4 check is the server's middleware (``aws/sigv4.py``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from aiohttp import web
@@ -41,10 +41,9 @@ async def forbidden(_request: web.Request) -> web.Response:
 class CallbackApi:
     """aiohttp handlers for /{stage}/@connections/{connectionId}."""
 
-    def __init__(self, registry: ConnectionRegistry, stage: str, latency: float = 0.0) -> None:
+    def __init__(self, registry: ConnectionRegistry, stage: str) -> None:
         self._registry = registry
         self.stage = stage
-        self.latency = latency  # simulated seconds per call, as on AWS (--callback-latency)
 
     def routes(self) -> list[web.RouteDef]:
         path = f"/{self.stage}/@connections/{{connection_id}}"
@@ -58,8 +57,6 @@ class CallbackApi:
 
     async def post_to_connection(self, request: web.Request) -> web.Response:
         connection_id = request.match_info["connection_id"]
-        if self.latency:
-            await asyncio.sleep(self.latency)
         data = await request.read()
         try:
             await self._registry.post(connection_id, data)
@@ -69,10 +66,8 @@ class CallbackApi:
 
     async def get_connection(self, request: web.Request) -> web.Response:
         connection_id = request.match_info["connection_id"]
-        if self.latency:
-            await asyncio.sleep(self.latency)
         try:
-            info = self._registry.info(connection_id)
+            info = await self._registry.get_connection(connection_id)
         except ManagementApiError as error:
             return error_response(error)
         body = {
@@ -84,8 +79,6 @@ class CallbackApi:
 
     async def delete_connection(self, request: web.Request) -> web.Response:
         connection_id = request.match_info["connection_id"]
-        if self.latency:
-            await asyncio.sleep(self.latency)
         try:
             await self._registry.close(connection_id)
         except ManagementApiError as error:

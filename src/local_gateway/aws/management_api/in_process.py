@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 from local_gateway.aws.management_api.model import ConnectionDetails, ConnectionRegistry
 from local_gateway.errors import ManagementApiError
@@ -29,16 +28,9 @@ class InProcessCallbacks:
         if self._loop_thread == threading.get_ident():
             raise RuntimeError("InProcessCallbacks is for worker threads, not the event loop")
 
-    def _call_latency(self) -> None:
-        """--callback-latency: each call costs what a call to AWS costs (post_many's posts
-        overlap, as parallel calls would)."""
-        if self._registry.latency:
-            time.sleep(self._registry.latency)
-
     def post(self, connection_id: str, data: bytes) -> None:
         """PostToConnection: one frame to the client."""
         self._check_thread()
-        self._call_latency()
         future = asyncio.run_coroutine_threadsafe(
             self._registry.post(connection_id, data), self._loop
         )
@@ -66,16 +58,13 @@ class InProcessCallbacks:
     def info(self, connection_id: str) -> ConnectionDetails:
         """GetConnection."""
         self._check_thread()
-        self._call_latency()
-
-        async def info() -> ConnectionDetails:
-            return self._registry.info(connection_id)
-
-        return asyncio.run_coroutine_threadsafe(info(), self._loop).result(CALL_TIMEOUT_SECONDS)
+        future = asyncio.run_coroutine_threadsafe(
+            self._registry.get_connection(connection_id), self._loop
+        )
+        return future.result(CALL_TIMEOUT_SECONDS)
 
     def close(self, connection_id: str) -> None:
         """DeleteConnection."""
         self._check_thread()
-        self._call_latency()
         future = asyncio.run_coroutine_threadsafe(self._registry.close(connection_id), self._loop)
         future.result(CALL_TIMEOUT_SECONDS)

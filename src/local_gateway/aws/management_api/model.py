@@ -64,7 +64,7 @@ class ConnectionRegistry:
     def __init__(self, latency: float = 0.0) -> None:
         self._connections: dict[str, LiveConnection] = {}
         self._outbox = Outbox()
-        self.latency = latency  # simulated seconds per in-process post (--callback-latency)
+        self.latency = latency  # simulated seconds per Management API call (--callback-latency)
         # Ids whose $connect runs now (the core keeps this): posts to them get 410, with a
         # line in the log, since code that posts during $connect works nowhere on AWS.
         self.connecting: set[str] = set()
@@ -117,9 +117,16 @@ class ConnectionRegistry:
             )
         return GoneException(connection_id)
 
+    async def delay(self) -> None:
+        """--callback-latency: each Management API call costs what a call to AWS costs. The
+        one place it is simulated, whichever face (HTTP or in-process) the call came by."""
+        if self.latency:
+            await asyncio.sleep(self.latency)
+
     async def post(self, connection_id: str, data: bytes) -> None:
         """PostToConnection: one frame to the client, taken now, written at the end of this
         turn of the loop (local_gateway/apigateway/outbox.py)."""
+        await self.delay()
         failures, accepted = self.accept([(connection_id, data)])
         if failures:
             raise failures[connection_id]
@@ -128,8 +135,7 @@ class ConnectionRegistry:
     async def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, ManagementApiError]:
         """Many PostToConnection calls in one hop to the loop, after the simulated callback
         latency (the posts overlap, as parallel calls would); the failures by id."""
-        if self.latency:
-            await asyncio.sleep(self.latency)
+        await self.delay()
         failures, accepted = self.accept(deliveries)
         self.send_accepted(accepted)
         return failures
@@ -189,8 +195,14 @@ class ConnectionRegistry:
             user_agent=meta.user_agent,
         )
 
+    async def get_connection(self, connection_id: str) -> ConnectionDetails:
+        """GetConnection, as a Management API call (its latency included)."""
+        await self.delay()
+        return self.info(connection_id)
+
     async def close(self, connection_id: str, code: int = 1000, reason: str = "") -> None:
         """DeleteConnection: close the socket; the server then runs $disconnect."""
+        await self.delay()
         connection = self.get(connection_id)
         connection.closing = True
         connection.close_reason = DELETED

@@ -80,8 +80,8 @@ def _section(template: Mapping[str, Any], kind: str) -> dict[str, Any]:
     if not isinstance(section, dict):
         raise TemplateError(f"'Globals' section is invalid. Value of {kind} must be a dictionary")
     supported = _SUPPORTED.get(kind)
-    for key in section if supported is not None else ():
-        if key not in supported:
+    for key in section:
+        if supported is not None and key not in supported:
             raise TemplateError(
                 f"'Globals' section is invalid. '{key}' is not a supported property of"
                 f" '{kind}'. Must be one of the following values - {list(supported)}"

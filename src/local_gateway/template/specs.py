@@ -1,7 +1,8 @@
 """The read model: what the gateway knows of a template's WebSocket API, as plain data.
 
-These classes are what the rest of the gateway imports (through ``template.model``); the
-readers (readers.py) build them and nothing else does. Frozen where the gateway only reads.
+The rest of the gateway imports these classes through ``template.model``, as it always has;
+the readers (readers.py) build them from a template. Every value in them is resolved: no
+intrinsic function reaches the rest of the gateway.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ id, a Stage (``StageName``, default ``default``, AutoDeploy, no Deployment), and
 ``Routes`` a Route, an AWS_PROXY Integration (``IntegrationTimeout`` as its
 ``TimeoutInMillis``) and a Lambda Permission; ``Auth`` applies to ``$connect`` only, and
 ``AuthType: CUSTOM`` adds a REQUEST Authorizer and, without an ``InvokeRole``, the
-authorizer's Lambda Permission. ``Globals.WebSocketApi`` is merged in as SAM merges Globals
-(maps key by key, lists joined, the resource's own values first), and only the properties
-SAM allows there. Logical ids are the translator's (``{Api}ConnectRoute``,
+authorizer's Lambda Permission. ``Globals.WebSocketApi`` is merged in first, by SAM's one
+Globals merge (sam_globals: maps key by key, lists joined global-first, the resource's own
+scalars win). Logical ids are the translator's (``{Api}ConnectRoute``,
 ``{Api}SendIntegration``, ``{Api}ConnectPermission``, ``{Api}DefaultStage`` or
 ``{Api}{StageName}Stage``, ``{Api}ConnectAuthorizer``, ``{Api}AuthorizerPermission``), and
 so are its error texts ("Resource with id [X] is invalid. ..."). Two route keys that make
@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from local_gateway.template.cfn_yaml import TemplateError
+from local_gateway.template.sam_globals import apply_globals, is_intrinsic
 
 SAM_TYPE = "AWS::Serverless::WebSocketApi"
 DEFAULT_STAGE_NAME = "default"
@@ -62,22 +63,6 @@ _PROPERTY_TYPES: dict[str, tuple[bool, type | None]] = {
     "Tags": (False, dict),
 }
 _TYPE_NAMES = {dict: "map", str: "string", bool: "boolean"}
-# The properties Globals.WebSocketApi may hold (globals.py, supported_properties).
-GLOBAL_PROPERTIES = (
-    "AccessLogSettings",
-    "ApiKeySelectionExpression",
-    "DefaultRouteSettings",
-    "DisableExecuteApiEndpoint",
-    "DisableSchemaValidation",
-    "Domain",
-    "FailOnWarnings",
-    "IpAddressType",
-    "PropagateTags",
-    "RouteSelectionExpression",
-    "RouteSettings",
-    "StageVariables",
-    "Tags",
-)
 _API_PROPERTIES = (
     "ApiKeySelectionExpression",
     "Description",
@@ -90,48 +75,6 @@ _ROUTE_PROPERTIES = ("ApiKeyRequired", "ModelSelectionExpression", "OperationNam
 _PASS_THROUGH = ("Condition", "DeletionPolicy", "UpdateReplacePolicy")
 
 
-def _is_intrinsic(value: Any) -> bool:
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    key = next(iter(value))
-    return key in ("Ref", "Condition") or str(key).startswith("Fn::")
-
-
-def _merge(global_value: Any, local_value: Any) -> Any:
-    """SAM's Globals merge: maps merged key by key, lists joined (global first), anything
-    else (an intrinsic counts as a plain value) the resource's own."""
-    if (
-        isinstance(global_value, dict)
-        and isinstance(local_value, dict)
-        and not _is_intrinsic(global_value)
-        and not _is_intrinsic(local_value)
-    ):
-        merged = dict(global_value)
-        for key, value in local_value.items():
-            merged[key] = _merge(merged[key], value) if key in merged else value
-        return merged
-    if isinstance(global_value, list) and isinstance(local_value, list):
-        return global_value + local_value
-    return local_value
-
-
-def _globals(template: Mapping[str, Any]) -> dict[str, Any]:
-    section = (template.get("Globals") or {}).get("WebSocketApi")
-    if section is None:
-        return {}
-    if not isinstance(section, dict):
-        raise TemplateError(
-            "'Globals' section is invalid. Value of WebSocketApi must be a dictionary"
-        )
-    for key in section:
-        if key not in GLOBAL_PROPERTIES:
-            raise TemplateError(
-                f"'Globals' section is invalid. '{key}' is not a supported property of"
-                f" 'WebSocketApi'. Must be one of the following values - {list(GLOBAL_PROPERTIES)}"
-            )
-    return section
-
-
 class _Invalid(TemplateError):
     """The translator's InvalidResourceException."""
 
@@ -142,7 +85,7 @@ class _Invalid(TemplateError):
 def _validate_properties(logical_id: str, props: Mapping[str, Any]) -> None:
     for name, (required, expected) in _PROPERTY_TYPES.items():
         value = props.get(name)
-        if _is_intrinsic(value):
+        if is_intrinsic(value):
             continue
         if value is None:
             if required:
@@ -208,11 +151,8 @@ def _source_arn(logical_id: str, stage_name: Any, route_key: str) -> dict[str, A
     }
 
 
-def _expand_one(
-    logical_id: str, resource: Mapping[str, Any], globals_: Mapping[str, Any]
-) -> dict[str, Any]:
-    own = resource.get("Properties") or {}
-    props: dict[str, Any] = _merge(dict(globals_), own) if globals_ else dict(own)
+def _expand_one(logical_id: str, resource: Mapping[str, Any]) -> dict[str, Any]:
+    props: dict[str, Any] = dict(resource.get("Properties") or {})
     _validate_properties(logical_id, props)
     routes: dict[Any, Any] = props["Routes"] if isinstance(props["Routes"], dict) else {}
     if not routes:
@@ -398,12 +338,13 @@ def expand_websocket_apis(template: dict[str, Any]) -> dict[str, Any]:
     resources: dict[str, Any] = template.get("Resources") or {}
     if not any(r.get("Type") == SAM_TYPE for r in resources.values() if isinstance(r, dict)):
         return template
-    globals_ = _globals(template)
+    template = apply_globals(template, ["WebSocketApi"])
+    resources = template["Resources"]
     expanded: dict[str, Any] = {}
     stages: dict[str, Any] = {}
     for logical_id, resource in resources.items():
         if isinstance(resource, dict) and resource.get("Type") == SAM_TYPE:
-            generated = _expand_one(logical_id, resource, globals_)
+            generated = _expand_one(logical_id, resource)
             for generated_id in generated:
                 if generated_id in expanded or (
                     generated_id != logical_id and generated_id in resources

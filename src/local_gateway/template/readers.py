@@ -1,0 +1,295 @@
+"""One reader per CloudFormation resource type, in a table keyed by that type.
+
+``READERS`` maps each emulated type to the function that reads one resource of it into a
+``Reading`` (as chalice's ``TemplateGenerator.dispatch`` picks a generator by resource type);
+a type the table does not hold is not emulated, and model.read_api names it so. The table's
+order is the reading order: functions before the integrations and authorizers that name
+them, those (and the route responses) before the routes that use them. Each reader takes its
+resource's properties from ``Reading.properties``, which resolves them once; resources of
+another API than the one served are passed over, as a Condition that is false skips any.
+
+Each setting of an emulated resource that the gateway does not honour (AuthorizationType
+AWS_IAM, ApiKeyRequired, an integration other than AWS_PROXY to a Lambda function,
+ContentHandlingStrategy) is named once with its logical id in ``Reading.unhonoured``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local_gateway.template import permissions
+from local_gateway.template.cfn_yaml import TemplateError
+from local_gateway.template.intrinsics import Resolver
+from local_gateway.template.specs import (
+    DEFAULT_MEMORY_MB,
+    DEFAULT_TIMEOUT_SECONDS,
+    MAX_INTEGRATION_TIMEOUT_SECONDS,
+    AuthorizerSpec,
+    FunctionSpec,
+    RouteSpec,
+    TableSpec,
+)
+
+_FUNCTION_IN_URI = re.compile(r":function:([^:/]+)")
+LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
+
+
+@dataclass
+class Reading:
+    """What the readers have found so far in one template, for the API ``api_id``."""
+
+    resolver: Resolver
+    base: Path  # the template's folder: local code paths are relative to it
+    api_id: str
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    functions_by_name: dict[str, FunctionSpec] = field(default_factory=dict)  # last one wins
+    # By physical id: (the function an integration invokes, its timeout in seconds).
+    integrations: dict[str, tuple[FunctionSpec | None, float]] = field(default_factory=dict)
+    authorizers: dict[str, AuthorizerSpec] = field(default_factory=dict)
+    two_way_routes: set[str] = field(default_factory=set)
+    routes: dict[str, RouteSpec] = field(default_factory=dict)
+    stages: list[Mapping[str, Any]] = field(default_factory=list)
+    grants: list[permissions.Grant] = field(default_factory=list)
+    tables: dict[str, TableSpec] = field(default_factory=dict)
+    unhonoured: list[str] = field(default_factory=list)
+    _properties: dict[str, Any] = field(default_factory=dict)
+
+    def properties(self, logical_id: str) -> Any:
+        """The resource's Properties with every intrinsic resolved, resolved once."""
+        if logical_id not in self._properties:
+            raw = self.resolver.resources[logical_id].get("Properties") or {}
+            self._properties[logical_id] = self.resolver.resolve(raw)
+        return self._properties[logical_id]
+
+    def active(self, resource: Mapping[str, Any]) -> bool:
+        """Whether the resource is created: it has no Condition, or its Condition holds."""
+        condition = resource.get("Condition")
+        return condition is None or self.resolver.condition(str(condition))
+
+    def of_the_api(self, logical_id: str) -> bool:
+        """Whether the resource (an ApiGatewayV2 one) belongs to the API being served."""
+        return bool(self.properties(logical_id).get("ApiId") == self.api_id)
+
+    def add_function(self, function: FunctionSpec) -> None:
+        self.functions[function.logical_id] = function
+        self.functions_by_name[function.name] = function
+
+    def function_named(self, name: str) -> FunctionSpec | None:
+        return self.functions_by_name.get(name)
+
+
+Reader = Callable[[Reading, str], None]
+
+
+def _of_the_api(reader: Reader) -> Reader:
+    """``reader``, for the resources of the served API only."""
+
+    def read(reading: Reading, logical_id: str) -> None:
+        if reading.of_the_api(logical_id):
+            reader(reading, logical_id)
+
+    read.__doc__ = reader.__doc__
+    return read
+
+
+def _read_elsewhere(reading: Reading, logical_id: str) -> None:
+    """Emulated, but read where it is used: a LayerVersion by the functions that name it,
+    the served Api at the head of model.read_api (the others are not served)."""
+
+
+def _lambda_function(reading: Reading, logical_id: str) -> None:
+    """An AWS::Lambda::Function: its code is ``Code``."""
+    props = reading.properties(logical_id)
+    reading.add_function(_function(reading, logical_id, props, props.get("Code")))
+
+
+def _serverless_function(reading: Reading, logical_id: str) -> None:
+    """An AWS::Serverless::Function (its Globals already merged in): its code is CodeUri."""
+    props = reading.properties(logical_id)
+    reading.add_function(_function(reading, logical_id, props, props.get("CodeUri")))
+
+
+def _function(
+    reading: Reading, logical_id: str, props: Mapping[str, Any], code: Any
+) -> FunctionSpec:
+    code_dir = (reading.base / code).resolve() if isinstance(code, str) else None
+    local, not_local = _layers(reading, props.get("Layers") or [])
+    env = {k: str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()}
+    return FunctionSpec(
+        logical_id=logical_id,
+        name=reading.resolver.physical_id(logical_id),
+        handler=str(props.get("Handler", "")),
+        code_dir=code_dir,
+        runtime=str(props.get("Runtime", "")),
+        environment=env,
+        timeout=float(props.get("Timeout", DEFAULT_TIMEOUT_SECONDS)),
+        memory_mb=int(props.get("MemorySize", DEFAULT_MEMORY_MB)),
+        layers=local,
+        layers_not_local=not_local,
+    )
+
+
+def _layers(reading: Reading, layers: list[Any]) -> tuple[tuple[Path, ...], tuple[str, ...]]:
+    """The local code of a function's layers (a Ref to a LayerVersion of the template whose
+    ContentUri, or Content, is a local path), and the others by name."""
+    local: list[Path] = []
+    others: list[str] = []
+    for layer in layers:
+        name = str(layer)
+        resource = reading.resolver.resources.get(name) if isinstance(layer, str) else None
+        if resource is not None and resource.get("Type") in LAYER_TYPES:
+            props = reading.properties(name)
+            content = props.get("ContentUri", props.get("Content"))
+            if isinstance(content, str):
+                local.append((reading.base / content).resolve())
+                continue
+        others.append(name)
+    return tuple(local), tuple(others)
+
+
+@_of_the_api
+def _integration(reading: Reading, logical_id: str) -> None:
+    """An Integration: the function it invokes and its timeout, by its physical id."""
+    props = reading.properties(logical_id)
+    reading.integrations[reading.resolver.physical_id(logical_id)] = (
+        _integration_function(reading, logical_id, props),
+        _integration_timeout(props),
+    )
+
+
+def _integration_function(
+    reading: Reading, logical_id: str, props: Mapping[str, Any]
+) -> FunctionSpec | None:
+    """The function an AWS_PROXY integration invokes; other kinds are named as not emulated
+    (their routes then have no function: the caller gets an error, never a silent pass)."""
+    kind = str(props.get("IntegrationType", ""))
+    uri = str(props.get("IntegrationUri", ""))
+    match = _FUNCTION_IN_URI.search(uri)
+    if kind != "AWS_PROXY" or match is None:
+        reading.unhonoured.append(f"{logical_id}: IntegrationType {kind} ({uri or 'no URI'})")
+    if "ContentHandlingStrategy" in props:
+        reading.unhonoured.append(
+            f"{logical_id}: ContentHandlingStrategy (frames pass as they are)"
+        )
+    return reading.function_named(match.group(1)) if kind == "AWS_PROXY" and match else None
+
+
+def _integration_timeout(props: Mapping[str, Any]) -> float:
+    """TimeoutInMillis in seconds; API Gateway refuses a value outside 50 ms to 29 s ("Timeout
+    should be between 50 ms and 29000 ms", its answer to such an integration)."""
+    value = props.get("TimeoutInMillis", 29000)
+    try:
+        millis = float(value)
+    except (TypeError, ValueError):
+        millis = math.nan
+    if not 50 <= millis <= 29000:  # (NaN fails too)
+        raise TemplateError(
+            f"TimeoutInMillis {value!r}: Timeout should be between 50 ms and 29000 ms"
+        )
+    return millis / 1000
+
+
+@_of_the_api
+def _authorizer(reading: Reading, logical_id: str) -> None:
+    """A REQUEST Authorizer: the function in its AuthorizerUri and its identity sources."""
+    props = reading.properties(logical_id)
+    match = _FUNCTION_IN_URI.search(str(props.get("AuthorizerUri", "")))
+    sources = props.get("IdentitySource") or []
+    reading.authorizers[reading.resolver.physical_id(logical_id)] = AuthorizerSpec(
+        logical_id,
+        reading.function_named(match.group(1)) if match else None,
+        tuple(str(s) for s in (sources if isinstance(sources, list) else [sources])),
+    )
+
+
+@_of_the_api
+def _route_response(reading: Reading, logical_id: str) -> None:
+    """A RouteResponse with key $default makes its route two-way."""
+    props = reading.properties(logical_id)
+    if props.get("RouteResponseKey") == "$default":
+        reading.two_way_routes.add(str(props.get("RouteId")))
+
+
+@_of_the_api
+def _route(reading: Reading, logical_id: str) -> None:
+    """A Route: its key, its integration's function and timeout, its authorizer."""
+    props = reading.properties(logical_id)
+    target = str(props.get("Target", ""))
+    integration_id = target.split("/", 1)[1] if target.startswith("integrations/") else ""
+    key = str(props["RouteKey"])
+    authorizer = None
+    authorization = str(props.get("AuthorizationType", "NONE"))
+    if authorization == "CUSTOM":
+        authorizer = reading.authorizers.get(str(props.get("AuthorizerId", "")))
+        if authorizer is None:  # never a silent open door
+            raise TemplateError(
+                f"{logical_id}: AuthorizationType CUSTOM, but AuthorizerId"
+                f" {props.get('AuthorizerId')!r} is no authorizer of the API"
+            )
+    elif authorization != "NONE":
+        reading.unhonoured.append(
+            f"{logical_id}: AuthorizationType {authorization} (anyone may connect)"
+        )
+    if props.get("ApiKeyRequired") in (True, "true", "True"):
+        reading.unhonoured.append(f"{logical_id}: ApiKeyRequired (no API key is asked for)")
+    function, timeout = reading.integrations.get(
+        integration_id, (None, MAX_INTEGRATION_TIMEOUT_SECONDS)
+    )
+    if key in reading.routes:
+        raise TemplateError(f"{logical_id}: Route with key {key!r} already exists for this API")
+    two_way = logical_id in reading.two_way_routes
+    reading.routes[key] = RouteSpec(key, function, two_way, authorizer, timeout)
+
+
+@_of_the_api
+def _stage(reading: Reading, logical_id: str) -> None:
+    """A Stage: the first one is the stage served."""
+    reading.stages.append(reading.properties(logical_id))
+
+
+def _permission(reading: Reading, logical_id: str) -> None:
+    """A Lambda Permission, kept when it lets API Gateway invoke a function."""
+    reading.grants.extend(permissions.grants([reading.properties(logical_id)]))
+
+
+def _table(reading: Reading, logical_id: str) -> None:
+    """A DynamoDB table: its local physical name, key schema and properties."""
+    props = reading.properties(logical_id)
+    keys = props.get("KeySchema", [])
+    schema = tuple((str(k["AttributeName"]), str(k["KeyType"])) for k in keys)
+    reading.tables[logical_id] = TableSpec(
+        logical_id, reading.resolver.physical_id(logical_id), schema, props
+    )
+
+
+READERS: dict[str, Reader] = {
+    "AWS::ApiGatewayV2::Api": _read_elsewhere,
+    "AWS::Serverless::LayerVersion": _read_elsewhere,
+    "AWS::Lambda::LayerVersion": _read_elsewhere,
+    "AWS::Lambda::Function": _lambda_function,
+    "AWS::Serverless::Function": _serverless_function,
+    "AWS::ApiGatewayV2::Integration": _integration,
+    "AWS::ApiGatewayV2::Authorizer": _authorizer,
+    "AWS::ApiGatewayV2::RouteResponse": _route_response,
+    "AWS::ApiGatewayV2::Route": _route,
+    "AWS::ApiGatewayV2::Stage": _stage,
+    "AWS::Lambda::Permission": _permission,
+    "AWS::DynamoDB::Table": _table,
+}
+
+
+def read_resources(reading: Reading) -> None:
+    """Each created resource of an emulated type, by its type's reader, in the table's order
+    and within a type in the template's."""
+    resources: Mapping[str, Any] = reading.resolver.resources
+    for rtype, reader in READERS.items():
+        if reader is _read_elsewhere:  # nothing to read here, not even a Condition
+            continue
+        for logical_id, resource in resources.items():
+            if resource.get("Type") == rtype and reading.active(resource):
+                reader(reading, logical_id)

@@ -4,12 +4,13 @@ infra/template.yaml is generated from this table over the hand-kept infra/base.y
 (``make template``, :mod:`serverless_chat.deploy.stack_template`): each row becomes a log
 group, a least-privilege role, a function and, for its routes, an integration, a route
 and a permission each; the stage's ``DependsOn`` and the errors alarm's metrics are
-computed from the rows. The entry modules, the local hook, the route selection, the
-property tests and the fuzzer read their lists here too; only the least-privilege test
-(tests/unit/test_template_policy.py) keeps its own, written by hand, as an oracle.
+computed from the rows. The local hook (which entry modules it builds), the Lambda
+package (the entry modules' import closure), the property tests and the fuzzer read their
+lists here too; only the least-privilege test (tests/unit/test_template_policy.py) keeps
+its own, written by hand, as an oracle.
 
-Runtime-safe (the standard library only, like ports.py); no handler imports it, so a
-cold start does not pay for it.
+Dev-time: no entry module imports it (they are named by it, not told by it), so it does
+not ship to Lambda and a cold start does not pay for it.
 """
 
 from __future__ import annotations

@@ -315,8 +315,8 @@ async def _serve(args: argparse.Namespace) -> int:
     if not gateway.loopback:
         print(
             f"warning: listening on {args.host}, beyond this machine: anyone who reaches it may"
-            " connect, post to any connection through the callback API and invoke the"
-            " functions (on AWS those APIs need SigV4)",
+            " open a WebSocket and run the functions its routes reach (the callback and Invoke"
+            " APIs still need SigV4, as on AWS)",
             file=sys.stderr,
         )
     if "*" in args.allow_origin:

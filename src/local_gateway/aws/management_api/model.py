@@ -59,7 +59,8 @@ class ConnectionDetails(NamedTuple):
 
 
 class ConnectionRegistry:
-    """Connection id → live connection. Used from the event loop only."""
+    """Connection id → live connection. Used from the event loop, but for :meth:`accept`,
+    which only reads and so may be called from the hook's worker threads."""
 
     def __init__(self, latency: float = 0.0) -> None:
         self._connections: dict[str, LiveConnection] = {}

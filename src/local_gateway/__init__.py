@@ -36,7 +36,8 @@ from local_gateway.errors import (
 )
 from local_gateway.functions.in_process import Handler, LocalApp
 from local_gateway.functions.pool import DEFAULT_WORKERS
-from local_gateway.server.gateway import GatewayConfig, LocalGateway
+from local_gateway.server.config import GatewayConfig
+from local_gateway.server.gateway import LocalGateway
 from local_gateway.server.hook import Hook, HookError, LocalServices, load_hook
 from local_gateway.template.cfn_yaml import TemplateError, dump_yaml, load_template
 from local_gateway.template.model import FunctionSpec

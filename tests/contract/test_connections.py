@@ -12,8 +12,7 @@ import pytest
 from botocore.credentials import Credentials
 from websockets.asyncio.client import ClientConnection, connect
 
-from local_gateway import InProcessCallbacks
-from local_gateway.server.gateway import LocalGateway
+from local_gateway import InProcessCallbacks, LocalGateway
 from serverless_chat.adapters.management_api import ManagementApiConnections
 from serverless_chat.adapters.signed_http import SignedHttpConnections
 from serverless_chat.errors import ConnectionGone, PayloadTooLarge

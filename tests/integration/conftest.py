@@ -14,7 +14,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from websockets.asyncio.client import ClientConnection, connect
 
-from local_gateway.server.gateway import GatewayConfig, LocalGateway
+from local_gateway import GatewayConfig, LocalGateway
 from serverless_chat.local import ChatLocalApp
 from tests.conftest import FIXTURES, TEMPLATE
 

@@ -27,7 +27,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from local_gateway.server.gateway import LocalGateway
+from local_gateway import LocalGateway
 from tests.conftest import FIXTURES
 from tests.integration.conftest import recv, start_gateway
 

@@ -11,8 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 from websockets.asyncio.client import connect
 
+from local_gateway import LocalGateway
 from local_gateway.aws.management_api.model import MAX_BUFFERED_BYTES
-from local_gateway.server.gateway import LocalGateway
 from tests.integration.conftest import (
     management_client,
     open_clients,

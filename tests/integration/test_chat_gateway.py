@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from local_gateway.server.gateway import LocalGateway
+from local_gateway import LocalGateway
 from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
 from serverless_chat.chat.usage import USAGE_PREFIX
 from serverless_chat.ports import ConnectionRecord, ConnectionStore

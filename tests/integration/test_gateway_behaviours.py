@@ -8,7 +8,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from local_gateway.server.gateway import LocalGateway
+from local_gateway import LocalGateway
 from tests.integration.conftest import recv
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from local_gateway.server.gateway import LocalGateway
+from local_gateway import LocalGateway
 from tests.conftest import TEMPLATE
 from tests.integration.conftest import recv, start_gateway
 

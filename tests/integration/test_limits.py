@@ -12,7 +12,7 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from local_gateway.server.gateway import LocalGateway
+from local_gateway import LocalGateway
 from tests.conftest import TEMPLATE
 from tests.integration.conftest import chat_app, recv, start_gateway
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 
-from local_gateway.server.gateway import LocalGateway
+from local_gateway import LocalGateway
 from tests.conftest import FIXTURES
 from tests.integration.conftest import recv, start_gateway
 

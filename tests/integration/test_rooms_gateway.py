@@ -10,7 +10,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from local_gateway.server.gateway import LocalGateway
+from local_gateway import LocalGateway
 from tests.conftest import TEMPLATE
 from tests.integration.conftest import chat_app, receives_nothing, recv, start_gateway
 

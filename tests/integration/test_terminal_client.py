@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from local_gateway.server.gateway import LocalGateway
+from local_gateway import LocalGateway
 from serverless_chat.chat.usage import USAGE_PREFIX
 from tests.conftest import ROOT
 from tests.integration.conftest import recv

@@ -7,7 +7,7 @@ from pathlib import Path
 import aiohttp
 from yarl import URL
 
-from local_gateway.server.gateway import LocalGateway
+from local_gateway import LocalGateway
 from serverless_chat.web_assets import CONTENT_SECURITY_POLICY, export_site
 
 

@@ -10,11 +10,10 @@ import asyncio
 import contextlib
 import functools
 import logging
-import os
 import socket as sockets
 import sys
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +32,16 @@ from local_gateway.aws.lambda_api.model import MAX_SYNC_PAYLOAD, LambdaService
 from local_gateway.aws.management_api.http import CallbackApi
 from local_gateway.aws.management_api.in_process import InProcessCallbacks
 from local_gateway.aws.management_api.model import ConnectionRegistry
-from local_gateway.errors import CannotListen
 from local_gateway.functions.credentials import SigningKey
 from local_gateway.functions.egress import EgressProxy
 from local_gateway.functions.environment import ServiceEndpoints
 from local_gateway.functions.in_process import LocalApp
-from local_gateway.functions.pool import DEFAULT_WORKERS
 from local_gateway.functions.runner import FunctionRunner, RunnerConfig, forget_modules
 from local_gateway.server.admission import Admission, connection_ceiling
+from local_gateway.server.config import GatewayConfig
 from local_gateway.server.guard import Guard, middleware
 from local_gateway.server.hook import LocalServices, load_hook
+from local_gateway.server.listening import listen, private_folder
 from local_gateway.server.tls import make_certificate, server_context
 from local_gateway.server.watch import watch
 from local_gateway.server.websocket import GOING_AWAY, Limits, WebSocketEndpoint
@@ -50,49 +49,6 @@ from local_gateway.template.intrinsics import ACCOUNT_ID
 from local_gateway.template.model import FunctionSpec, WebSocketApiSpec, read_api
 
 log = logging.getLogger("local_gateway")
-
-
-@dataclass(slots=True)
-class GatewayConfig:
-    """What ``serverless-chat serve`` was asked for."""
-
-    template: Path
-    host: str = "127.0.0.1"
-    port: int = 8080
-    tls_port: int = 0  # HTTPS / WSS, for functions that call https://{domainName}/{stage}
-    # Origins besides the gateway's own whose pages may open the WebSocket ("*": any).
-    allow_origins: tuple[str, ...] = ()
-    # Seconds a client has to send a request's head (the upgrade) before it is dropped.
-    handshake_timeout: float = 15.0
-    # Open connections at most (None: what the open-file limit leaves room for).
-    max_connections: int | None = None
-    # Access keys (and their secrets) that tools may sign callback and Invoke requests with,
-    # beside the containers' own and the credentials boto3 finds for the gateway itself.
-    signing_keys: Mapping[str, str] = field(default_factory=dict)
-    state_dir: Path = Path(".serverless-chat")
-    parameters: Mapping[str, str] = field(default_factory=dict)
-    stack_name: str = "serverless-chat"
-    region: str = "us-east-1"
-    # Threads for the functions the hook runs in-process (a ceiling: functions/pool.py),
-    # and containers of one function at once for the others.
-    workers: int = DEFAULT_WORKERS
-    max_containers: int = 10
-    watch: bool = False
-    watch_interval: float = 1.0
-    dynamodb_endpoint: str | None = None
-    # The application's hook: None takes the template's (Metadata: LocalGateway: Hook);
-    # "" runs every function isolated. hook_options are passed on to it.
-    hook: str | None = None
-    hook_options: Mapping[str, str] = field(default_factory=dict)
-    # API Gateway's limits, configurable for tests.
-    idle_timeout: float = 600.0
-    max_connection_duration: float = 7200.0
-    max_frame_bytes: int = 32 * 1024
-    ping_interval: float | None = 30.0  # a client that misses a pong is gone
-    callback_latency: float = 0.0  # seconds added to each callback call, as on AWS
-    # permessage-deflate: a connection's compressor holds ~90 KB once it has sent a frame
-    # (15,000 connections: 1.3 GB), and on loopback it saves nothing. Off unless asked for.
-    compress: bool = False
 
 
 class LocalGateway:
@@ -223,11 +179,11 @@ class LocalGateway:
     async def _start(self) -> str:
         self._loop = asyncio.get_running_loop()
         self._signing_keys.update(await asyncio.to_thread(tools_signing_keys))
-        self._socket = self._listen(self.config.port)
+        self._socket = listen(self.config.host, self.config.port)
         self._port = self._socket.getsockname()[1]
-        self._tls_socket = self._listen(self.config.tls_port)
+        self._tls_socket = listen(self.config.host, self.config.tls_port)
         self._tls_port = self._tls_socket.getsockname()[1]
-        _private_folder(self.config.state_dir)
+        private_folder(self.config.state_dir)
         cert, key = await asyncio.to_thread(
             make_certificate,
             self.config.state_dir / "tls",
@@ -306,21 +262,6 @@ class LocalGateway:
         await asyncio.to_thread(
             provision, self._dynamodb.url, self.config.region, self.api.tables.values()
         )
-
-    def _listen(self, port: int) -> sockets.socket:
-        family = sockets.AF_INET6 if ":" in self.config.host else sockets.AF_INET
-        listener = sockets.socket(family, sockets.SOCK_STREAM)
-        listener.setsockopt(sockets.SOL_SOCKET, sockets.SO_REUSEADDR, 1)
-        try:
-            listener.bind((self.config.host, port))
-            listener.listen(1024)
-        except OSError as error:
-            listener.close()
-            raise CannotListen(
-                f"{self.config.host}:{port}", error.strerror or str(error)
-            ) from error
-        listener.setblocking(False)
-        return listener
 
     def application(self) -> web.Application:
         # (a synchronous Invoke may carry 6 MB; the callback API refuses over 128 KB itself)
@@ -433,11 +374,3 @@ class LocalGateway:
 
 async def _nothing() -> None:
     pass
-
-
-def _private_folder(folder: Path) -> None:
-    """The state folder, readable by its owner alone: it holds the history, the TLS key and
-    the functions' code and bytecode."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if folder.stat().st_uid == os.getuid():
-        folder.chmod(0o700)

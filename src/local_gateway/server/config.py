@@ -1,0 +1,53 @@
+"""What a local gateway is asked to serve, and how: the template, where to listen, API
+Gateway's limits (configurable for tests), the hook and its options."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from local_gateway.functions.pool import DEFAULT_WORKERS
+
+
+@dataclass(slots=True)
+class GatewayConfig:
+    """What ``serverless-chat serve`` was asked for."""
+
+    template: Path
+    host: str = "127.0.0.1"
+    port: int = 8080
+    tls_port: int = 0  # HTTPS / WSS, for functions that call https://{domainName}/{stage}
+    # Origins besides the gateway's own whose pages may open the WebSocket ("*": any).
+    allow_origins: tuple[str, ...] = ()
+    # Seconds a client has to send a request's head (the upgrade) before it is dropped.
+    handshake_timeout: float = 15.0
+    # Open connections at most (None: what the open-file limit leaves room for).
+    max_connections: int | None = None
+    # Access keys (and their secrets) that tools may sign callback and Invoke requests with,
+    # beside the containers' own and the credentials boto3 finds for the gateway itself.
+    signing_keys: Mapping[str, str] = field(default_factory=dict)
+    state_dir: Path = Path(".serverless-chat")
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    stack_name: str = "serverless-chat"
+    region: str = "us-east-1"
+    # Threads for the functions the hook runs in-process (a ceiling: functions/pool.py),
+    # and containers of one function at once for the others.
+    workers: int = DEFAULT_WORKERS
+    max_containers: int = 10
+    watch: bool = False
+    watch_interval: float = 1.0
+    dynamodb_endpoint: str | None = None
+    # The application's hook: None takes the template's (Metadata: LocalGateway: Hook);
+    # "" runs every function isolated. hook_options are passed on to it.
+    hook: str | None = None
+    hook_options: Mapping[str, str] = field(default_factory=dict)
+    # API Gateway's limits, configurable for tests.
+    idle_timeout: float = 600.0
+    max_connection_duration: float = 7200.0
+    max_frame_bytes: int = 32 * 1024
+    ping_interval: float | None = 30.0  # a client that misses a pong is gone
+    callback_latency: float = 0.0  # seconds added to each callback call, as on AWS
+    # permessage-deflate: a connection's compressor holds ~90 KB once it has sent a frame
+    # (15,000 connections: 1.3 GB), and on loopback it saves nothing. Off unless asked for.
+    compress: bool = False

@@ -3,10 +3,9 @@ what the gateway knows of a key that may sign calls to its services."""
 
 from __future__ import annotations
 
-import hashlib
+import secrets
+import string
 from dataclasses import dataclass
-
-from local_gateway.template.model import FunctionSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,14 +17,16 @@ class SigningKey:
     session_token: str | None = None
 
 
-def credentials_for(spec: FunctionSpec, secret: str) -> dict[str, str]:
-    """Each function's own local credentials: the access key names the function, so the
-    gateway's services can tell who called."""
-    readable = "".join(c for c in spec.logical_id.upper() if c.isalnum())[:8].ljust(8, "X")
-    unique = hashlib.sha256(spec.logical_id.encode()).hexdigest()[:8].upper()
-    key = f"ASIA{readable}{unique}"
+_KEY_ALPHABET = string.ascii_uppercase + string.digits
+
+
+def issue_credentials() -> dict[str, str]:
+    """Temporary credentials for one function's execution role, as STS issues them: an
+    ``ASIA`` access key, a secret and a session token, all random and drawn anew at every
+    start of the gateway. Nothing in them derives from the function or the template, and no
+    two functions share a secret, so a valid signature proves which function signed."""
     return {
-        "AWS_ACCESS_KEY_ID": key,
-        "AWS_SECRET_ACCESS_KEY": secret,
-        "AWS_SESSION_TOKEN": f"local-session-{spec.logical_id}",
+        "AWS_ACCESS_KEY_ID": "ASIA" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16)),
+        "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(30),
+        "AWS_SESSION_TOKEN": secrets.token_urlsafe(96),
     }

@@ -31,7 +31,7 @@ from local_gateway.functions.containers import (
     prepare_runtime_dir,
 )
 from local_gateway.functions.context import LambdaContext, new_request_id
-from local_gateway.functions.credentials import SigningKey, credentials_for
+from local_gateway.functions.credentials import SigningKey, issue_credentials
 from local_gateway.functions.in_process import Handler, LocalApp
 from local_gateway.functions.pool import DEFAULT_WORKERS, ElasticPool
 from local_gateway.template.model import FunctionSpec
@@ -136,11 +136,7 @@ class FunctionRunner:
         self._specs = dict(functions)
         self._app = app
         self._pool = ElasticPool(self._config.workers, name="lambda")
-        self._secret = secrets.token_urlsafe(30)
-        self._credentials = {
-            logical_id: credentials_for(spec, self._secret)
-            for logical_id, spec in self._specs.items()
-        }
+        self._credentials = {logical_id: issue_credentials() for logical_id in self._specs}
         # Every signed callback and Invoke request looks its key up here.
         self._function_by_key = {
             credentials["AWS_ACCESS_KEY_ID"]: logical_id
@@ -153,6 +149,10 @@ class FunctionRunner:
         self._closed = False
         self.load_errors: dict[str, str] = {}
         self._wire()
+
+    def credentials(self, logical_id: str) -> dict[str, str]:
+        """The function's credentials, as its containers get them in their environment."""
+        return dict(self._credentials[logical_id])
 
     def signing_key(self, access_key_id: str) -> SigningKey | None:
         """The secret and session token of a function's credentials, for SigV4 checks."""

@@ -24,7 +24,6 @@ from local_gateway.apigateway.core import GatewayCore
 from local_gateway.apigateway.event_factory import ApiContext, EventFactory
 from local_gateway.aws import not_emulated, sigv4
 from local_gateway.aws.callers import tools_signing_keys
-from local_gateway.aws.dynamodb.endpoint import EmbeddedDynamoDb
 from local_gateway.aws.dynamodb.tables import dynamodb_client, provision
 from local_gateway.aws.lambda_api.http import LambdaApi
 from local_gateway.aws.lambda_api.in_process import InProcessInvoke
@@ -32,13 +31,14 @@ from local_gateway.aws.lambda_api.model import MAX_SYNC_PAYLOAD, LambdaService
 from local_gateway.aws.management_api.http import CallbackApi
 from local_gateway.aws.management_api.in_process import InProcessCallbacks
 from local_gateway.aws.management_api.model import ConnectionRegistry
-from local_gateway.functions.credentials import SigningKey
+from local_gateway.functions.credentials import SigningKey, issue_credentials
 from local_gateway.functions.egress import EgressProxy
 from local_gateway.functions.environment import ServiceEndpoints
 from local_gateway.functions.in_process import LocalApp
 from local_gateway.functions.runner import FunctionRunner, RunnerConfig, forget_modules
 from local_gateway.server.admission import Admission, connection_ceiling
 from local_gateway.server.config import GatewayConfig
+from local_gateway.server.dynamodb_port import DynamoDbPort
 from local_gateway.server.guard import Guard, middleware
 from local_gateway.server.hook import LocalServices, load_hook
 from local_gateway.server.listening import listen, private_folder
@@ -71,7 +71,7 @@ class LocalGateway:
         self._socket: sockets.socket | None = None
         self._tls_socket: sockets.socket | None = None
         self._proxy: EgressProxy | None = None
-        self._dynamodb: EmbeddedDynamoDb | None = None
+        self._dynamodb: DynamoDbPort | None = None
         self._certificate: Path | None = None
         self._host_modules: set[str] = set()
         self.admission = Admission(
@@ -85,6 +85,12 @@ class LocalGateway:
         self._signing_keys = {
             key: SigningKey(secret) for key, secret in config.signing_keys.items()
         }
+        # The gateway's own, for what it does itself on its services (making the tables).
+        self._own_credentials = issue_credentials()
+        self._signing_keys[self._own_credentials["AWS_ACCESS_KEY_ID"]] = SigningKey(
+            self._own_credentials["AWS_SECRET_ACCESS_KEY"],
+            self._own_credentials["AWS_SESSION_TOKEN"],
+        )
         self._port = config.port
         self._tls_port = config.tls_port
 
@@ -146,6 +152,18 @@ class LocalGateway:
         if self.config.dynamodb_endpoint:
             return self.config.dynamodb_endpoint
         return self._dynamodb.url if self._dynamodb is not None else None
+
+    @property
+    def tools_access_keys(self) -> list[str]:
+        """The access keys, besides the functions', that may sign calls to the gateway's
+        services (boto3's own credentials here, and GatewayConfig.signing_keys)."""
+        own = self._own_credentials["AWS_ACCESS_KEY_ID"]
+        return sorted(key for key in self._signing_keys if key != own)
+
+    @property
+    def embedded_dynamodb(self) -> bool:
+        """Whether the tables are on the gateway's own DynamoDB port."""
+        return self._dynamodb is not None
 
     @property
     def functions(self) -> FunctionRunner:
@@ -252,15 +270,24 @@ class LocalGateway:
         the template's tables on the embedded endpoint (moto's server)."""
         if not self.api.tables or self.config.dynamodb_endpoint or not self.functions.isolated:
             return
-        self._dynamodb = EmbeddedDynamoDb(self.config.state_dir / "dynamodb.log")
-        await self._dynamodb.start()
+        names = [self.config.host, *(["localhost", "127.0.0.1", "::1"] if self.loopback else [])]
+        self._dynamodb = DynamoDbPort(
+            self.config.host,
+            names,
+            self.config.state_dir,
+            self.config.region,
+            self.signing_key,
+            any_host=not self.loopback,
+        )
+        url = await self._dynamodb.start()
         log.info(
             "DynamoDB: the template's tables on %s (moto's server; they start empty at every"
-            " start)",
-            self._dynamodb.url,
+            " start); calls must be signed, by the functions' credentials or by those boto3"
+            " finds here",
+            url,
         )
         await asyncio.to_thread(
-            provision, self._dynamodb.url, self.config.region, self.api.tables.values()
+            provision, url, self.config.region, self.api.tables.values(), self._own_credentials
         )
 
     def application(self) -> web.Application:

@@ -10,8 +10,9 @@ loopback. So:
 - a WebSocket handshake from a browser (it carries ``Origin``) is accepted only from the
   gateway's own origins and those given with ``--allow-origin`` (``*`` allows any, and
   ``serve`` says so at start);
-- the callback API (``@connections``) and Lambda's Invoke API are for programs, never for
-  pages: a request carrying ``Origin`` or ``Sec-Fetch-Site`` is refused.
+- the callback API (``@connections``), Lambda's Invoke API and the embedded DynamoDB's
+  port are for programs, never for pages: a request carrying ``Origin`` or
+  ``Sec-Fetch-Site`` is refused.
 
 This is stricter than API Gateway, which takes any Origin: a deployed API that must refuse
 other sites does it in its ``$connect`` function or authorizer.
@@ -38,6 +39,7 @@ class Guard:
     # beyond loopback, where its names are the network's)
     hosts: frozenset[str] | None
     origins: frozenset[str]  # scheme://name[:port] values of Origin it takes, or "*"
+    programs_only: bool = False  # every path is for programs (the DynamoDB port)
 
     @classmethod
     def for_gateway(
@@ -46,6 +48,7 @@ class Guard:
         ports: Iterable[tuple[str, int]],
         allowed_origins: Iterable[str],
         any_host: bool = False,
+        programs_only: bool = False,
     ) -> Guard:
         """``names``: the host names and addresses it is reached by; ``ports``: (scheme, port)
         of each listener."""
@@ -54,15 +57,15 @@ class Guard:
         hosts = set(names) | {f"{n}:{p}" for n in names for _, p in listeners}
         origins = {f"{scheme}://{n}:{p}" for n in names for scheme, p in listeners}
         origins |= {o.rstrip("/").lower() for o in allowed_origins}
-        return cls(None if any_host else frozenset(hosts), frozenset(origins))
+        return cls(None if any_host else frozenset(hosts), frozenset(origins), programs_only)
 
     def refusal(self, path: str, host: str, origin: str | None, fetch_site: str | None) -> str:
         """Why a request is refused ("" when it may go on)."""
         if self.hosts is not None and host.lower() not in self.hosts:
             return f"Host {host!r} is not this gateway's"
-        if "/@connections/" in path or path.startswith(PROGRAM_PATHS):
+        if self.programs_only or "/@connections/" in path or path.startswith(PROGRAM_PATHS):
             if origin is not None or fetch_site is not None:
-                return "the callback and Invoke APIs are for programs, not web pages"
+                return "the callback, Invoke and DynamoDB APIs are for programs, not web pages"
             return ""
         if origin is not None and "*" not in self.origins and origin.lower() not in self.origins:
             return f"Origin {origin!r} is not allowed (serve --allow-origin adds one)"

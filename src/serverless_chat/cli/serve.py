@@ -341,6 +341,17 @@ async def _serve(args: argparse.Namespace) -> int:
         print(line, flush=True)
     if gateway.dynamodb_endpoint:
         print(f"DynamoDB: {gateway.dynamodb_endpoint}", flush=True)
+    if gateway.embedded_dynamodb:
+        keys = gateway.tools_access_keys
+        print(
+            f"  signed requests only: the functions', or your AWS credentials here"
+            f" ({', '.join(keys)}), e.g. aws dynamodb list-tables --endpoint-url"
+            f" {gateway.dynamodb_endpoint}"
+            if keys
+            else "  signed requests only: the functions' (boto3 finds no AWS credentials here"
+            " for your own scripts)",
+            flush=True,
+        )
     if gateway.app is not None and gateway.app.web_routes():
         print(f"web chat: {gateway.page_url}", flush=True)
     stop = asyncio.Event()

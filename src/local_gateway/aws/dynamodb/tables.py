@@ -4,7 +4,7 @@ one client the gateway and an application's hook reach that endpoint with."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import boto3
@@ -16,23 +16,36 @@ from local_gateway.template.model import TableSpec
 log = logging.getLogger("local_gateway")
 
 
-def dynamodb_client(endpoint: str, region: str) -> Any:
+# What an endpoint that asks for no particular credentials (DynamoDB Local, moto's own
+# server, given with --dynamodb-endpoint) is signed with.
+ANY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
+def dynamodb_client(
+    endpoint: str, region: str, credentials: Mapping[str, str] = ANY_CREDENTIALS
+) -> Any:
     """A boto3 DynamoDB client for a local endpoint (the embedded one, or
-    --dynamodb-endpoint): an endpoint that does not answer is said at once, not after
-    minutes of retries."""
+    --dynamodb-endpoint), signing with ``credentials`` (``AWS_ACCESS_KEY_ID`` …): an
+    endpoint that does not answer is said at once, not after minutes of retries."""
     return boto3.client(
         "dynamodb",
         endpoint_url=endpoint,
         region_name=region,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
+        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=credentials.get("AWS_SESSION_TOKEN"),
         config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2}),
     )
 
 
-def provision(endpoint: str, region: str, tables: Iterable[TableSpec]) -> None:
+def provision(
+    endpoint: str,
+    region: str,
+    tables: Iterable[TableSpec],
+    credentials: Mapping[str, str] = ANY_CREDENTIALS,
+) -> None:
     """Make the template's tables on ``endpoint``; those there already are left as they are."""
-    client = dynamodb_client(endpoint, region)
+    client = dynamodb_client(endpoint, region, credentials)
     for table in tables:
         if create_table(client, table):
             log.info("created table %s on %s", table.name, endpoint)

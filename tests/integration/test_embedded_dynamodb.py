@@ -1,0 +1,141 @@
+"""The embedded DynamoDB is closed (local_gateway/server/dynamodb_port.py): only programs
+that sign with known credentials reach the template's tables, as only a signed request
+reaches DynamoDB on AWS ("Signing AWS API requests", IAM User Guide; DynamoDB answers
+authentication errors with 400 and ``com.amazon.coral.service#…``, "Error handling with
+DynamoDB", DynamoDB Developer Guide). No web page may call it, no rebinding Host is taken,
+moto's admin routes are not reachable, and moto listens on no port at all."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import stat
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from local_gateway import LocalGateway
+from tests.integration.conftest import SIGNING_KEYS, start_gateway
+from tests.integration.test_real_world_shapes import SAM_CHAT
+
+TARGET = {"X-Amz-Target": "DynamoDB_20120810.ListTables"}
+JSON = {"Content-Type": "application/x-amz-json-1.0"}
+
+
+@pytest.fixture
+async def gateway(tmp_path: Path) -> AsyncIterator[LocalGateway]:
+    gateway = await start_gateway(SAM_CHAT, tmp_path / "state")
+    assert gateway.embedded_dynamodb
+    yield gateway
+    await gateway.stop()
+
+
+def _client(gateway: LocalGateway, key: str, secret: str, token: str | None = None) -> Any:
+    assert gateway.dynamodb_endpoint is not None
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=gateway.dynamodb_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+    )
+
+
+async def _post(gateway: LocalGateway, path: str = "/", **headers: str) -> aiohttp.ClientResponse:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{gateway.dynamodb_endpoint}{path}", data=b"{}", headers={**TARGET, **JSON, **headers}
+        ) as answer,
+    ):
+        await answer.read()
+        return answer
+
+
+async def test_a_functions_or_the_tools_credentials_reach_the_tables(
+    gateway: LocalGateway,
+) -> None:
+    (function,) = [f for f in gateway.api.functions if "Connect" in f]
+    own = gateway.functions.credentials(function)
+    as_function = _client(
+        gateway,
+        own["AWS_ACCESS_KEY_ID"],
+        own["AWS_SECRET_ACCESS_KEY"],
+        own["AWS_SESSION_TOKEN"],
+    )
+    tables = set((await asyncio.to_thread(as_function.list_tables))["TableNames"])
+    assert tables == {t.name for t in gateway.api.tables.values()}
+    ((key, secret),) = SIGNING_KEYS.items()
+    as_tools = await asyncio.to_thread(_client(gateway, key, secret).list_tables)
+    assert set(as_tools["TableNames"]) == tables
+
+
+async def test_an_unsigned_or_unknown_or_wrongly_signed_call_is_refused(
+    gateway: LocalGateway,
+) -> None:
+    answer = await _post(gateway)
+    assert answer.status == 400
+    with pytest.raises(ClientError) as unknown:
+        await asyncio.to_thread(_client(gateway, "AKIAUNKNOWNKEY000000", "secret").list_tables)
+    assert unknown.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    ((key, _secret),) = SIGNING_KEYS.items()
+    with pytest.raises(ClientError) as wrong:
+        await asyncio.to_thread(_client(gateway, key, "not-its-secret").list_tables)
+    assert wrong.value.response["Error"]["Code"] == "InvalidSignatureException"
+    assert wrong.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+async def test_an_unsigned_call_is_dynamodbs_missing_token_error(gateway: LocalGateway) -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{gateway.dynamodb_endpoint}/", data=b"{}", headers={**TARGET, **JSON}) as r,
+    ):
+        body = json.loads(await r.read())
+    assert r.status == 400
+    assert body["__type"] == "com.amazon.coral.service#MissingAuthenticationTokenException"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://evil.example"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Host": "rebound.example:80"},
+    ],
+)
+async def test_web_pages_and_rebinding_hosts_are_refused(
+    gateway: LocalGateway, headers: dict[str, str]
+) -> None:
+    answer = await _post(gateway, **headers)
+    assert answer.status == 403
+    assert "Access-Control-Allow-Origin" not in answer.headers
+
+
+async def test_no_cors_preflight_and_no_admin_routes(gateway: LocalGateway) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.options(
+            f"{gateway.dynamodb_endpoint}/",
+            headers={"Access-Control-Request-Method": "POST"},
+        ) as preflight:
+            assert "Access-Control-Allow-Origin" not in preflight.headers
+            assert preflight.status >= 400
+        for method, path in (("GET", "/moto-api/data.json"), ("POST", "/moto-api/reset")):
+            async with session.request(method, f"{gateway.dynamodb_endpoint}{path}") as answer:
+                assert answer.status == 404, path
+
+
+async def test_moto_listens_on_a_private_socket_not_a_port(gateway: LocalGateway) -> None:
+    dynamodb = gateway._dynamodb  # the composition's own part, looked at here only
+    assert dynamodb is not None
+    path = dynamodb._moto.socket_path
+    assert stat.S_ISSOCK(path.stat().st_mode)
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    with socket.socket(socket.AF_UNIX) as probe:  # it answers there, for the gateway
+        probe.connect(str(path))

@@ -12,7 +12,8 @@ module's source (every ``import`` and ``from ... import``, at any depth, but tho
 - "pure", "no I/O": no module that reads or writes files, sockets or processes, or talks to
   AWS (:data:`IO_MODULES`);
 - "no sockets": no network module (:data:`SOCKET_MODULES`);
-- "imports nothing of the chat": no ``serverless_chat`` module;
+- "imports nothing of the chat": no ``serverless_chat`` module; "imports nothing of the
+  gateway": no ``local_gateway`` module;
 - "dev-time": not in the Lambda package (``deploy/package.py``'s runtime files).
 
 A claim on a package's line (``chat/``) holds for every module of the package.
@@ -169,6 +170,10 @@ def chat_imports(module: Path) -> list[str]:
     return sorted(n for n in imported(module) if top(n) == "serverless_chat")
 
 
+def gateway_imports(module: Path) -> list[str]:
+    return sorted(n for n in imported(module) if top(n) == "local_gateway")
+
+
 def shipped(module: Path) -> list[str]:
     return ["ships to Lambda (deploy/package.py)"] if module in SHIPPED else []
 
@@ -182,6 +187,7 @@ CLAIMS: dict[str, Callable[[Path], list[str]]] = {
     "no I/O": io_imports,
     "no sockets": socket_imports,
     "imports nothing of the chat": chat_imports,
+    "imports nothing of the gateway": gateway_imports,
     "dev-time": shipped,
 }
 

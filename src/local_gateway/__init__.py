@@ -9,8 +9,8 @@ each importing only the ones below it (the contracts in ``.importlinter``, check
   intrinsics, parameters, the SAM transform, permissions) into the read model;
 - ``functions/``: functions as Lambda runs them (containers and their bootstrap, code
   packages, credentials, context, the in-process pool, egress);
-- ``apigateway/``: API Gateway's semantics without sockets (routing, events, the
-  authorizer's answer, live connections, the transport-free core);
+- ``apigateway/``: API Gateway's semantics (routing, events, the authorizer's answer, the
+  transport-free core) and the live connections with their outbox, which hold the sockets;
 - ``aws/``: one model per AWS API the functions call (the Management API, Lambda's Invoke,
   DynamoDB, SigV4, the services not emulated), each with its HTTP face and, where an
   application's hook calls it, an in-process face;

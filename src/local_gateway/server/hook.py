@@ -37,7 +37,8 @@ class LocalServices:
 
     ``callbacks``: the stage's @connections API in-process. ``invoke_async(name, event)``:
     Lambda's asynchronous Invoke of a template function (by name, partial or full ARN, as AWS
-    finds it), returning once it is queued; raises FunctionNotFound, or GatewayClosing while the gateway stops.
+    finds it), returning once it is queued; raises FunctionNotFound, or GatewayClosing while
+    the gateway stops.
     ``state_dir``: a folder of the gateway's that survives restarts. ``dynamodb_endpoint``:
     where the template's tables are, when a DynamoDB endpoint serves them, and
     ``dynamodb_client()`` a boto3 client for them there. ``options``: what

@@ -6,8 +6,10 @@ capped with a clear refusal; the state folder is the owner's alone."""
 from __future__ import annotations
 
 import asyncio
+import json
 import stat
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -15,7 +17,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from tests.conftest import TEMPLATE
-from tests.integration.conftest import signed_headers, start_gateway
+from tests.integration.conftest import recv, signed_headers, start_gateway
 
 
 async def test_a_foreign_host_is_refused(tmp_path: Path) -> None:
@@ -130,6 +132,34 @@ async def test_a_silent_or_trickling_client_is_dropped(tmp_path: Path, trickle: 
                     break
         assert await asyncio.wait_for(reader.read(), 5) in (b"", b"HTTP/1.1 408")  # closed
         assert asyncio.get_running_loop().time() - started < 4
+        writer.close()
+    finally:
+        await gateway.stop()
+
+
+async def test_a_pong_flood_is_closed_and_others_are_answered_meanwhile(tmp_path: Path) -> None:
+    """Unsolicited pongs count against the same budget as pings (RFC 6455 §5.5.3 allows
+    them; nothing obliges a server to read ten thousand): the flooding client is closed with
+    1008, and another client's request is answered meanwhile."""
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state")
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", urlsplit(gateway.url).port)
+        writer.write(
+            f"GET /{gateway.api.stage} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        assert head.startswith(b"HTTP/1.1 101")
+        empty_masked_pong = b"\x8a\x80\x00\x00\x00\x00"
+        writer.write(empty_masked_pong * 10_000)
+        async with connect(gateway.url) as other:
+            await other.send(json.dumps({"action": "who"}))
+            assert json.loads(await recv(other, 30))["type"] == "who"
+        closing = await asyncio.wait_for(reader.read(4096), 30)
+        close_at = closing.index(b"\x88")
+        code = int.from_bytes(closing[close_at + 2 : close_at + 4], "big")
+        assert code == 1008
         writer.close()
     finally:
         await gateway.stop()

@@ -145,7 +145,7 @@ class WebSocketEndpoint:
         reason $disconnect is told."""
         limits = self._limits
         started = connection.idle_since
-        pings = _ControlBudget()
+        control = _ControlBudget()
         while True:
             now = time.monotonic()
             idle_left = limits.idle_timeout - (now - connection.idle_since)
@@ -155,13 +155,15 @@ class WebSocketEndpoint:
             except TimeoutError:
                 await socket.close(code=GOING_AWAY, message=b"Going away")
                 return GOING_AWAY, "Going away"
-            if message.type == WSMsgType.PING:
-                if not pings.take(time.monotonic()):
+            if message.type in (WSMsgType.PING, WSMsgType.PONG):
+                if not control.take(time.monotonic()):
                     await socket.close(code=POLICY_VIOLATION, message=b"Too many control frames")
                     return POLICY_VIOLATION, "Too many control frames"
-                await socket.pong(message.data)
-                continue
-            if message.type == WSMsgType.PONG:
+                if message.type == WSMsgType.PING:
+                    await socket.pong(message.data)
+                # A read can hold thousands of frames, which receive() hands over without
+                # suspending: let the other connections run between control frames.
+                await asyncio.sleep(0)
                 continue
             if message.type == WSMsgType.BINARY:
                 log.warning(
@@ -201,8 +203,9 @@ def _size(body: str, limit: int) -> int:
 
 
 class _ControlBudget:
-    """Pings a client may send: a burst of 20, refilled at 10 a second (a client pings once
-    in tens of seconds; four flooding ones took the gateway's CPU)."""
+    """Control frames a client may send, pings and pongs alike: a burst of 20, refilled at
+    10 a second. A client pings, or answers the gateway's ping, once in tens of seconds; a
+    flood of either takes the loop from every other connection."""
 
     RATE, BURST = 10.0, 20.0
 

@@ -82,7 +82,9 @@ MANAGED_POLICIES: Mapping[str, tuple[str, Mapping[str, Any]]] = {
     ),
     "AmazonAPIGatewayInvokeFullAccess": (
         "AmazonAPIGatewayInvokeFullAccess",
-        _allow(["execute-api:Invoke", "execute-api:ManageConnections"], "arn:aws:execute-api:*:*:*"),
+        _allow(
+            ["execute-api:Invoke", "execute-api:ManageConnections"], "arn:aws:execute-api:*:*:*"
+        ),
     ),
     "AmazonDynamoDBFullAccess": ("AmazonDynamoDBFullAccess", _allow(["dynamodb:*", "dax:*"])),
     "AmazonDynamoDBFullAccess_v2": (

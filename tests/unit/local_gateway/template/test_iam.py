@@ -65,9 +65,13 @@ def test_a_cdk_app_grants_through_an_iam_policy_attached_to_its_service_role(
   HandlerServiceRoleFCDC14AE:
     Type: AWS::IAM::Role
     Properties:
-      AssumeRolePolicyDocument: {Statement: [{Action: sts:AssumeRole, Effect: Allow, Principal: {Service: lambda.amazonaws.com}}], Version: "2012-10-17"}
+      AssumeRolePolicyDocument:
+        Statement:
+          - {Action: sts:AssumeRole, Effect: Allow, Principal: {Service: lambda.amazonaws.com}}
       ManagedPolicyArns:
-        - !Join ["", ["arn:", !Ref AWS::Partition, ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]]
+        - !Join
+          - ""
+          - ["arn:", !Ref AWS::Partition, ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
   HandlerServiceRoleDefaultPolicyCBD0CC91:
     Type: AWS::IAM::Policy
     Properties:
@@ -76,12 +80,18 @@ def test_a_cdk_app_grants_through_an_iam_policy_attached_to_its_service_role(
       PolicyDocument:
         Version: "2012-10-17"
         Statement:
-          - Action: [dynamodb:BatchGetItem, "dynamodb:GetRecords", "dynamodb:GetShardIterator", dynamodb:Query, dynamodb:GetItem, dynamodb:Scan, dynamodb:ConditionCheckItem, dynamodb:BatchWriteItem, dynamodb:PutItem, dynamodb:UpdateItem, dynamodb:DeleteItem, dynamodb:DescribeTable]
+          - Action: [dynamodb:BatchGetItem, dynamodb:GetRecords, dynamodb:GetShardIterator,
+                     dynamodb:Query, dynamodb:GetItem, dynamodb:Scan, dynamodb:ConditionCheckItem,
+                     dynamodb:BatchWriteItem, dynamodb:PutItem, dynamodb:UpdateItem,
+                     dynamodb:DeleteItem, dynamodb:DescribeTable]
             Effect: Allow
             Resource: [!GetAtt Table.Arn, !Ref AWS::NoValue]
           - Action: execute-api:ManageConnections
             Effect: Allow
-            Resource: !Join ["", ["arn:", !Ref AWS::Partition, ":execute-api:", !Ref AWS::Region, ":", !Ref AWS::AccountId, ":", !Ref Api, "/prod/POST/@connections/*"]]
+            Resource: !Join
+              - ""
+              - ["arn:", !Ref AWS::Partition, ":execute-api:", !Ref AWS::Region, ":",
+                 !Ref AWS::AccountId, ":", !Ref Api, "/prod/POST/@connections/*"]
   HandlerE1533BD5:
     Type: AWS::Lambda::Function
     DependsOn: [HandlerServiceRoleDefaultPolicyCBD0CC91, HandlerServiceRoleFCDC14AE]
@@ -165,11 +175,16 @@ def test_a_role_outside_the_template_is_named_as_not_evaluated(tmp_path: Path) -
         + """
   Fn:
     Type: AWS::Lambda::Function
-    Properties: {Code: src, Handler: app.handler, Runtime: python3.13, Role: "arn:aws:iam::123456789012:role/ops/shared"}
+    Properties:
+      Code: src
+      Handler: app.handler
+      Runtime: python3.13
+      Role: arn:aws:iam::123456789012:role/ops/shared
 """,
     )
     role = api.functions["Fn"].role
-    assert role is not None and role.name == "shared" and role.policies == ()
+    assert role is not None
+    assert (role.name, role.policies) == ("shared", ())
     assert api.policies_not_evaluated == [
         "role arn:aws:iam::123456789012:role/ops/shared: not declared in the template"
     ]

@@ -71,7 +71,8 @@ def test_a_cdk_app_grants_through_an_iam_policy_attached_to_its_service_role(
       ManagedPolicyArns:
         - !Join
           - ""
-          - ["arn:", !Ref AWS::Partition, ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
+          - ["arn:", !Ref AWS::Partition,
+             ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
   HandlerServiceRoleDefaultPolicyCBD0CC91:
     Type: AWS::IAM::Policy
     Properties:

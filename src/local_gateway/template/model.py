@@ -40,6 +40,8 @@ from local_gateway.template.specs import (
     MIN_INTEGRATION_TIMEOUT_SECONDS,
     AuthorizerSpec,
     FunctionSpec,
+    PolicySpec,
+    RoleSpec,
     RouteSpec,
     TableSpec,
     WebSocketApiSpec,
@@ -52,6 +54,8 @@ __all__ = [
     "MIN_INTEGRATION_TIMEOUT_SECONDS",
     "AuthorizerSpec",
     "FunctionSpec",
+    "PolicySpec",
+    "RoleSpec",
     "RouteSpec",
     "TableSpec",
     "WebSocketApiSpec",
@@ -132,6 +136,7 @@ def read_api(
         settings_not_emulated=reading.unhonoured,
         hook=_hook(template),
         problems=problems,
+        policies_not_evaluated=reading.roles.not_evaluated(),
     )
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from local_gateway.template import permissions
+from local_gateway.template import iam, permissions
 from local_gateway.template.cfn_yaml import TemplateError
 from local_gateway.template.intrinsics import Resolver
 from local_gateway.template.specs import (
@@ -31,6 +31,7 @@ from local_gateway.template.specs import (
     MAX_INTEGRATION_TIMEOUT_SECONDS,
     AuthorizerSpec,
     FunctionSpec,
+    RoleSpec,
     RouteSpec,
     TableSpec,
 )
@@ -57,7 +58,11 @@ class Reading:
     grants: list[permissions.Grant] = field(default_factory=list)
     tables: dict[str, TableSpec] = field(default_factory=dict)
     unhonoured: list[str] = field(default_factory=list)
+    roles: iam.RoleBook = field(init=False)
     _properties: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.roles = iam.RoleBook(self.resolver)
 
     def properties(self, logical_id: str) -> Any:
         """The resource's Properties with every intrinsic resolved, resolved once."""
@@ -105,17 +110,23 @@ def _read_elsewhere(reading: Reading, logical_id: str) -> None:
 def _lambda_function(reading: Reading, logical_id: str) -> None:
     """An AWS::Lambda::Function: its code is ``Code``."""
     props = reading.properties(logical_id)
-    reading.add_function(_function(reading, logical_id, props, props.get("Code")))
+    role = reading.roles.for_function(logical_id, props, sam=False)
+    reading.add_function(_function(reading, logical_id, props, props.get("Code"), role))
 
 
 def _serverless_function(reading: Reading, logical_id: str) -> None:
     """An AWS::Serverless::Function (its Globals already merged in): its code is CodeUri."""
     props = reading.properties(logical_id)
-    reading.add_function(_function(reading, logical_id, props, props.get("CodeUri")))
+    role = reading.roles.for_function(logical_id, props, sam=True)
+    reading.add_function(_function(reading, logical_id, props, props.get("CodeUri"), role))
 
 
 def _function(
-    reading: Reading, logical_id: str, props: Mapping[str, Any], code: Any
+    reading: Reading,
+    logical_id: str,
+    props: Mapping[str, Any],
+    code: Any,
+    role: RoleSpec | None,
 ) -> FunctionSpec:
     code_dir = (reading.base / code).resolve() if isinstance(code, str) else None
     local, not_local = _layers(reading, props.get("Layers") or [])
@@ -131,6 +142,7 @@ def _function(
         memory_mb=int(props.get("MemorySize", DEFAULT_MEMORY_MB)),
         layers=local,
         layers_not_local=not_local,
+        role=role,
     )
 
 
@@ -267,8 +279,27 @@ def _table(reading: Reading, logical_id: str) -> None:
     )
 
 
+def _role(reading: Reading, logical_id: str) -> None:
+    """An IAM Role: its inline policies and managed policy ARNs (template/iam.py)."""
+    reading.roles.add_role(logical_id, reading.properties(logical_id))
+
+
+def _policy(reading: Reading, logical_id: str) -> None:
+    """An IAM Policy, attached to the roles its Roles names (how CDK writes grants)."""
+    reading.roles.attach(logical_id, reading.properties(logical_id), managed=False)
+
+
+def _managed_policy(reading: Reading, logical_id: str) -> None:
+    """An IAM ManagedPolicy: attached through Roles, or named in a role's ManagedPolicyArns."""
+    reading.roles.attach(logical_id, reading.properties(logical_id), managed=True)
+
+
 READERS: dict[str, Reader] = {
     "AWS::ApiGatewayV2::Api": _read_elsewhere,
+    # roles, then what attaches to them, before the functions that name them
+    "AWS::IAM::Role": _role,
+    "AWS::IAM::Policy": _policy,
+    "AWS::IAM::ManagedPolicy": _managed_policy,
     "AWS::Serverless::LayerVersion": _read_elsewhere,
     "AWS::Lambda::LayerVersion": _read_elsewhere,
     "AWS::Lambda::Function": _lambda_function,

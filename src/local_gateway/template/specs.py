@@ -20,6 +20,35 @@ MIN_INTEGRATION_TIMEOUT_SECONDS = 0.05
 
 
 @dataclass(frozen=True, slots=True)
+class PolicySpec:
+    """One policy document a role holds, named by where it comes from (``ROLE/POLICY`` for an
+    inline or attached policy, the managed policy's name, ``FUNCTION/TEMPLATE`` for a SAM
+    policy template)."""
+
+    name: str
+    document: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RoleSpec:
+    """A function's execution role: its name and ARN, and its policies, resolved."""
+
+    logical_id: str | None  # None: a role the template does not declare
+    name: str
+    arn: str  # arn:aws:iam::ACCOUNT:role/NAME
+    policies: tuple[PolicySpec, ...] = ()
+    # What the role holds that cannot be evaluated here: managed policies outside the table
+    # of template/managed_policies.py, a role the template does not declare.
+    not_evaluated: tuple[str, ...] = ()
+
+    def session_arn(self, session_name: str) -> str:
+        """The assumed role's ARN as Lambda's credentials name it (the session is the
+        function's name): ``arn:aws:sts::ACCOUNT:assumed-role/ROLE/FUNCTION``."""
+        account = self.arn.split(":")[4]
+        return f"arn:aws:sts::{account}:assumed-role/{self.name}/{session_name}"
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionSpec:
     """A function of the template, as the gateway runs it."""
 
@@ -35,6 +64,8 @@ class FunctionSpec:
     # extracts them under /opt; layers that are not local (an ARN) are named in not_local.
     layers: tuple[Path, ...] = ()
     layers_not_local: tuple[str, ...] = ()
+    # Its execution role (Role, or SAM's implicit one), None when the template names none.
+    role: RoleSpec | None = None
 
     @property
     def module_name(self) -> str:
@@ -99,3 +130,5 @@ class WebSocketApiSpec:
     hook: str | None = None
     # What would fail on AWS as the template stands (said at start; the gateway fails alike).
     problems: list[str] = field(default_factory=list)
+    # Policies the functions' roles hold that IAM evaluation cannot read (said at start).
+    policies_not_evaluated: list[str] = field(default_factory=list)

@@ -204,6 +204,9 @@ def test_the_table_reads_each_type_the_gateway_emulates() -> None:
         "AWS::Serverless::Function",
         "AWS::Serverless::LayerVersion",
         "AWS::Lambda::LayerVersion",
+        "AWS::IAM::Role",
+        "AWS::IAM::Policy",
+        "AWS::IAM::ManagedPolicy",
     }
 
 

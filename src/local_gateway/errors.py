@@ -11,12 +11,14 @@ Tree::
      ├── ManagementApiError          the @connections API refused a call
      │    ├── BadRequestException          400: not a connection id
      │    ├── ForbiddenException           403: no such stage, or the request is not allowed
+     │    ├── AccessDeniedException        403: the caller's role does not allow it
      │    ├── GoneException                410: the connection is closed or never existed
      │    ├── PayloadTooLargeException     413: the data is over 128 KB
      │    └── LimitExceededException       429: the client's buffer is full
      ├── LambdaApiError              Lambda's Invoke API refused a call
      │    ├── InvalidRequestContent        400: the payload is not JSON
      │    ├── InvalidParameterValue        400: an invocation type Lambda does not have
+     │    ├── InvokeAccessDenied           403: the caller's role does not allow it
      │    ├── FunctionNotFound             404: no such function (a LookupError)
      │    └── RequestTooLarge              413: the payload is over Lambda's limit
      ├── GatewayClosing              the gateway is shutting down (a RuntimeError)
@@ -51,6 +53,11 @@ class BadRequestException(ManagementApiError):
 class ForbiddenException(ManagementApiError):
     status = 403
     code = "ForbiddenException"
+
+
+class AccessDeniedException(ManagementApiError):
+    status = 403
+    code = "AccessDeniedException"
 
 
 class GoneException(ManagementApiError):
@@ -88,6 +95,11 @@ class InvalidRequestContent(LambdaApiError):
 class InvalidParameterValue(LambdaApiError):
     status = 400
     code = "InvalidParameterValueException"
+
+
+class InvokeAccessDenied(LambdaApiError):
+    status = 403
+    code = "AccessDeniedException"
 
 
 class FunctionNotFound(LambdaApiError, LookupError):

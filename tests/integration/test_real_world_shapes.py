@@ -73,9 +73,29 @@ def reply(event, text):
 """
 
 
+# What each function of a project() may call: the API's callbacks and the other functions.
+ALLOWED = [
+    {
+        "Effect": "Allow",
+        "Action": "execute-api:ManageConnections",
+        "Resource": {
+            "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*"
+        },
+    },
+    {
+        "Effect": "Allow",
+        "Action": "lambda:InvokeFunction",
+        "Resource": {
+            "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:*"
+        },
+    },
+]
+
+
 def project(folder: Path, functions: dict[str, str], routes: dict[str, str], **env: object) -> Path:
     """A template with one function a route (Handler app.handler, CodeUri fn/<name>/); each
-    app.py has ``reply(event, text)``, a post back to the caller over the callback API."""
+    app.py has ``reply(event, text)``, a post back to the caller over the callback API, and
+    each role allows it that and invoking the others (as on AWS, it must)."""
     resources: dict[str, object] = {
         "Api": {
             "Type": "AWS::Serverless::WebSocketApi",
@@ -100,6 +120,7 @@ def project(folder: Path, functions: dict[str, str], routes: dict[str, str], **e
                 "CodeUri": f"fn/{name}/",
                 "Timeout": 10,
                 "Environment": {"Variables": dict(env) or {"UNUSED": "1"}},
+                "Policies": [{"Statement": ALLOWED}],
             },
         }
     template = folder / "template.json"

@@ -11,7 +11,7 @@ in AWS's words ("Troubleshoot signed requests for AWS APIs", IAM user guide): no
 key or a session token that is not the key's (403 ``UnrecognizedClientException``), and as
 403 ``InvalidSignatureException`` a credential scope of another day, region or service, a
 clock more than 15 minutes off ("Signature expired", "Signature not yet current") and a
-wrong signature. IAM policies are not evaluated: a known key may call every operation.
+wrong signature. What a known key may then do is its role's to say (aws/iam/access.py).
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ _AUTHORIZATION = re.compile(
 )
 MAX_SKEW_SECONDS = 15 * 60
 INVOKE_PREFIX = "/2015-03-31/functions/"
+# The request's key under which the middleware leaves the access key a checked call is signed
+# with, for the API to authorise it.
+CALLER = web.RequestKey("local_gateway.caller", str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +216,12 @@ def _timestamp(stamp: str) -> datetime | None:
         return None
 
 
+def access_key(headers: Mapping[str, str]) -> str:
+    """The access key a request is signed with ("" when it names none)."""
+    match = _AUTHORIZATION.fullmatch(headers.get("Authorization", "").strip())
+    return match["key"] if match else ""
+
+
 def middleware(key_for: Callable[[str], SigningKey | None], region: str) -> Middleware:
     """Checks the signature of every request to the callback and Invoke APIs. Not a
     coroutine: for every other request it hands back the handler's own awaitable, so that no
@@ -229,6 +238,7 @@ def middleware(key_for: Callable[[str], SigningKey | None], region: str) -> Midd
                 status=403,
                 headers={"x-amzn-ErrorType": refusal.code},
             )
+        request[CALLER] = access_key(request.headers)
         return await handler(request)
 
     @web.middleware

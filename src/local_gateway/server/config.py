@@ -47,6 +47,9 @@ class GatewayConfig:
     max_connection_duration: float = 7200.0
     max_frame_bytes: int = 32 * 1024
     ping_interval: float | None = 30.0  # a client that misses a pong is gone
+    # IAM: "enforce" refuses what the caller's role does not allow, as AWS does; "warn"
+    # lets it through and logs what AWS would have said (aws/iam/access.py).
+    iam: str = "enforce"
     callback_latency: float = 0.0  # seconds added to each callback call, as on AWS
     # permessage-deflate: a connection's compressor holds ~90 KB once it has sent a frame
     # (15,000 connections: 1.3 GB), and on loopback it saves nothing. Off unless asked for.

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from local_gateway.aws.dynamodb.endpoint import EmbeddedDynamoDb
 from local_gateway.aws.dynamodb.http import DynamoDbApi
+from local_gateway.aws.iam.access import Authorize
 from local_gateway.functions.credentials import SigningKey
 from local_gateway.server.guard import Guard, middleware
 from local_gateway.server.listening import listen
@@ -32,12 +33,13 @@ class DynamoDbPort:
         region: str,
         key_for: Callable[[str], SigningKey | None],
         any_host: bool = False,
+        authorize: Authorize | None = None,
     ) -> None:
         self._host = host
         self._names = list(names)
         self._any_host = any_host
         self._moto = EmbeddedDynamoDb(state_dir / "dynamodb.log")
-        self._api = DynamoDbApi(self._moto.socket_path, key_for, region)
+        self._api = DynamoDbApi(self._moto.socket_path, key_for, region, authorize)
         self._socket: sockets.socket | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0

@@ -25,6 +25,7 @@ from local_gateway.apigateway.event_factory import ApiContext, EventFactory
 from local_gateway.aws import not_emulated, sigv4
 from local_gateway.aws.callers import tools_signing_keys
 from local_gateway.aws.dynamodb.tables import dynamodb_client, provision
+from local_gateway.aws.iam.access import AccessControl, access_control
 from local_gateway.aws.lambda_api.http import LambdaApi
 from local_gateway.aws.lambda_api.in_process import InProcessInvoke
 from local_gateway.aws.lambda_api.model import MAX_SYNC_PAYLOAD, LambdaService
@@ -66,6 +67,7 @@ class LocalGateway:
         self._functions: FunctionRunner | None = None
         self._app: LocalApp | None = None
         self._core: GatewayCore | None = None
+        self._access: AccessControl | None = None
         self._watch_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._socket: sockets.socket | None = None
@@ -171,6 +173,12 @@ class LocalGateway:
         return self._functions
 
     @property
+    def access(self) -> AccessControl:
+        """Who may call what, by the signing key's role (--iam)."""
+        assert self._access is not None, "the gateway is not started"
+        return self._access
+
+    @property
     def app(self) -> LocalApp | None:
         """What the application's hook made, when one is in use."""
         return self._app
@@ -244,6 +252,7 @@ class LocalGateway:
                 environment=self._function_environment,
             ),
         )
+        self._access = access_control(self.config.iam, self.api.functions, self.functions)
         await self._start_embedded_tables()
         api = ApiContext(self.api.api_id, self.api.stage, self.execute_api_host)
         events = EventFactory(api, region=self.config.region)
@@ -278,6 +287,7 @@ class LocalGateway:
             self.config.region,
             self.signing_key,
             any_host=not self.loopback,
+            authorize=self.access.check,
         )
         url = await self._dynamodb.start()
         log.info(
@@ -299,8 +309,15 @@ class LocalGateway:
                 sigv4.middleware(self.signing_key, self.config.region),
             ],
         )
-        app.router.add_routes(CallbackApi(self.registry, self.api.stage).routes())
-        app.router.add_routes(LambdaApi(self.lambda_api).routes())
+        stage_arn = (
+            f"arn:aws:execute-api:{self.config.region}:{ACCOUNT_ID}:{self.api.api_id}"
+            f"/{self.api.stage}"
+        )
+        callbacks = CallbackApi(self.registry, self.api.stage, self.access.check, stage_arn)
+        app.router.add_routes(callbacks.routes())
+        app.router.add_routes(
+            LambdaApi(self.lambda_api, self.access.check, self.config.region).routes()
+        )
         app.router.add_routes(not_emulated.routes(self.functions.function_for_key))
         if self._app is not None:
             app.router.add_routes(self._app.web_routes())

@@ -83,6 +83,13 @@ def register(commands: Commands) -> None:
         help="reload the functions when their code changes (connections stay open)",
     )
     serve.add_argument(
+        "--iam",
+        choices=["enforce", "warn"],
+        default="enforce",
+        help="enforce: a function's call its role does not allow is refused, as on AWS; warn:"
+        " let it through and log what AWS would say (default: enforce)",
+    )
+    serve.add_argument(
         "--callback-latency",
         type=duration,
         default=0.0,
@@ -292,6 +299,7 @@ async def _serve(args: argparse.Namespace) -> int:
             max_frame_bytes=args.max_frame_bytes,
             ping_interval=args.ping_interval or None,
             callback_latency=args.callback_latency,
+            iam=args.iam,
             compress=args.compress,
         )
         if args.workers is not None:
@@ -309,6 +317,8 @@ async def _serve(args: argparse.Namespace) -> int:
         print("not emulated (ignored): " + ", ".join(gateway.api.not_emulated), file=sys.stderr)
     for setting in gateway.api.settings_not_emulated:
         print(f"not emulated: {setting}", file=sys.stderr)
+    for policy in gateway.api.policies_not_evaluated:
+        print(f"IAM: not evaluated: {policy}", file=sys.stderr)
     for problem in gateway.api.problems:
         print(f"warning: {problem}", file=sys.stderr)
     _raise_open_file_limit()

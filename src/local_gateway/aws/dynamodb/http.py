@@ -24,9 +24,12 @@ import aiohttp
 from aiohttp import web
 
 from local_gateway.aws import sigv4
+from local_gateway.aws.iam.access import Authorize
+from local_gateway.aws.iam.resources import dynamodb_requests
 from local_gateway.functions.credentials import SigningKey
 
 ERROR_TYPE_PREFIX = "com.amazon.coral.service#"
+ACCESS_DENIED_TYPE = "com.amazonaws.dynamodb.v20120810#AccessDeniedException"
 JSON_1_0 = "application/x-amz-json-1.0"
 # The request headers moto's server is given; the rest (Host, Origin, hop-by-hop) stay here.
 FORWARDED_REQUEST = ("authorization", "x-amz-date", "x-amz-target", "x-amz-security-token")
@@ -48,10 +51,15 @@ class DynamoDbApi:
         socket_path: Path,
         key_for: Callable[[str], SigningKey | None],
         region: str,
+        authorize: Authorize | None = None,
     ) -> None:
         self._socket_path = socket_path
         self._key_for = key_for
         self._scope = sigv4.Scope(region, "dynamodb")
+        self._region = region
+        # Each action on the table's or index's ARN ("Actions, resources, and condition keys
+        # for Amazon DynamoDB", Service Authorization Reference).
+        self._authorize = authorize
         self._session: aiohttp.ClientSession | None = None
 
     def routes(self) -> list[web.RouteDef]:
@@ -65,12 +73,34 @@ class DynamoDbApi:
         )
         if refusal is not None:
             return error_response(refusal.code, refusal.message)
+        denied = self._denied(sigv4.access_key(request.headers), request, body)
+        if denied is not None:
+            return denied
         headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST}
         headers["Content-Type"] = request.headers.get("Content-Type", JSON_1_0)
         async with self._client().post("http://localhost/", data=body, headers=headers) as answer:
             data = await answer.read()
             kept = {k: v for k, v in answer.headers.items() if k.lower() in FORWARDED_RESPONSE}
             return web.Response(status=answer.status, body=data, headers=kept)
+
+    def _denied(self, caller: str, request: web.Request, body: bytes) -> web.Response | None:
+        """AccessDeniedException unless the caller's role allows every action the call is
+        (a batch or a transaction is one per table or item)."""
+        if self._authorize is None:
+            return None
+        try:
+            document = json.loads(body or b"{}")
+        except ValueError:
+            return None  # not JSON: moto answers it as DynamoDB does
+        if not isinstance(document, dict):
+            return None
+        target = request.headers.get("X-Amz-Target", "")
+        for action, resource in dynamodb_requests(target, document, self._region):
+            denied = self._authorize(caller, action, resource)
+            if denied is not None:
+                body_text = json.dumps({"__type": ACCESS_DENIED_TYPE, "message": denied.message})
+                return web.Response(status=denied.status, text=body_text, content_type=JSON_1_0)
+        return None
 
     async def unknown(self, _request: web.Request) -> web.Response:
         return web.Response(status=404, text="Not Found")

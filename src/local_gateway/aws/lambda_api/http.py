@@ -12,8 +12,11 @@ import json
 
 from aiohttp import web
 
+from local_gateway.aws.iam.access import Authorize
+from local_gateway.aws.iam.resources import INVOKE_FUNCTION, invoke_arn
 from local_gateway.aws.lambda_api.model import LambdaService
-from local_gateway.errors import LambdaApiError
+from local_gateway.aws.sigv4 import CALLER
+from local_gateway.errors import InvokeAccessDenied, LambdaApiError
 
 PATH = "/2015-03-31/functions/{function}/invocations"
 
@@ -30,21 +33,33 @@ def error_response(error: LambdaApiError) -> web.Response:
 class LambdaApi:
     """aiohttp handlers of the Invoke API over the model."""
 
-    def __init__(self, model: LambdaService) -> None:
+    def __init__(
+        self, model: LambdaService, authorize: Authorize | None = None, region: str = ""
+    ) -> None:
         self._model = model
+        # lambda:InvokeFunction on the function's ARN ("Lambda API permissions reference").
+        self._authorize = authorize
+        self._region = region
+
+    def _authorized(self, request: web.Request, reference: str, qualifier: str) -> None:
+        if self._authorize is None:
+            return
+        name = reference.split(":function:", 1)[-1].split(":", 1)[0]
+        resource = invoke_arn(self._region, name, qualifier or None)
+        denied = self._authorize(request.get(CALLER, ""), INVOKE_FUNCTION, resource)
+        if denied is not None:
+            raise InvokeAccessDenied(denied.message)
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post(PATH, self.invoke)]
 
     async def invoke(self, request: web.Request) -> web.Response:
         kind = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        reference = request.match_info["function"]
+        qualifier = request.query.get("Qualifier", "")
         try:
-            call = self._model.check(
-                request.match_info["function"],
-                await request.read(),
-                kind,
-                request.query.get("Qualifier", ""),
-            )
+            self._authorized(request, reference, qualifier)
+            call = self._model.check(reference, await request.read(), kind, qualifier)
             outcome = await self._model.invoke(call)
         except LambdaApiError as error:
             return error_response(error)

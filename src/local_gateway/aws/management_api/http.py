@@ -16,8 +16,16 @@ import json
 
 from aiohttp import web
 
+from local_gateway.aws.iam.access import Authorize
+from local_gateway.aws.iam.resources import MANAGE_CONNECTIONS
 from local_gateway.aws.management_api.model import ConnectionRegistry
-from local_gateway.errors import ForbiddenException, GoneException, ManagementApiError
+from local_gateway.aws.sigv4 import CALLER
+from local_gateway.errors import (
+    AccessDeniedException,
+    ForbiddenException,
+    GoneException,
+    ManagementApiError,
+)
 
 
 def error_response(error: ManagementApiError) -> web.Response:
@@ -41,9 +49,29 @@ async def forbidden(_request: web.Request) -> web.Response:
 class CallbackApi:
     """aiohttp handlers for /{stage}/@connections/{connectionId}."""
 
-    def __init__(self, registry: ConnectionRegistry, stage: str) -> None:
+    def __init__(
+        self,
+        registry: ConnectionRegistry,
+        stage: str,
+        authorize: Authorize | None = None,
+        stage_arn: str = "",
+    ) -> None:
         self._registry = registry
         self.stage = stage
+        # Who signed may call what: execute-api:ManageConnections on
+        # {stage_arn}/{METHOD}/@connections/{id} ("Use @connections commands in your backend
+        # service", API Gateway Developer Guide).
+        self._authorize = authorize
+        self._stage_arn = stage_arn
+
+    def _authorized(self, request: web.Request, connection_id: str) -> None:
+        """AccessDeniedException unless the caller's role allows this call."""
+        if self._authorize is None:
+            return
+        resource = f"{self._stage_arn}/{request.method}/@connections/{connection_id}"
+        denied = self._authorize(request.get(CALLER, ""), MANAGE_CONNECTIONS, resource)
+        if denied is not None:
+            raise AccessDeniedException(connection_id, denied.message)
 
     def routes(self) -> list[web.RouteDef]:
         path = f"/{self.stage}/@connections/{{connection_id}}"
@@ -59,6 +87,7 @@ class CallbackApi:
         connection_id = request.match_info["connection_id"]
         data = await request.read()
         try:
+            self._authorized(request, connection_id)
             await self._registry.post(connection_id, data)
         except ManagementApiError as error:
             return error_response(error)
@@ -67,6 +96,7 @@ class CallbackApi:
     async def get_connection(self, request: web.Request) -> web.Response:
         connection_id = request.match_info["connection_id"]
         try:
+            self._authorized(request, connection_id)
             info = await self._registry.get_connection(connection_id)
         except ManagementApiError as error:
             return error_response(error)
@@ -80,6 +110,7 @@ class CallbackApi:
     async def delete_connection(self, request: web.Request) -> web.Response:
         connection_id = request.match_info["connection_id"]
         try:
+            self._authorized(request, connection_id)
             await self._registry.close(connection_id)
         except ManagementApiError as error:
             return error_response(error)

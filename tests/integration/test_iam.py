@@ -1,0 +1,265 @@
+"""IAM as AWS evaluates it, through the gateway's own APIs (local_gateway/aws/iam/access.py):
+each call a function signs is authorised by its role, and refused in the service's words
+("Policy evaluation logic", IAM User Guide; "Use @connections commands in your backend
+service" for execute-api:ManageConnections on
+arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/@connections/{id}, POST, GET
+and DELETE each their own; "Lambda API permissions reference" for lambda:InvokeFunction;
+"Actions, resources, and condition keys for Amazon DynamoDB" for each action on a table's or
+an index's ARN). The callers sign here with the functions' own credentials, as their boto3
+clients would inside the containers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from websockets.asyncio.client import connect
+
+from local_gateway import LocalGateway
+from tests.conftest import TEMPLATE
+from tests.integration.conftest import recv, start_gateway
+
+API_ARN = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/live"
+NOT_A_CONNECTION = "AAAAAAAAAAAAAAA="  # of API Gateway's form, never open: 410 once allowed
+
+
+def _role(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ]
+            },
+            "Policies": [{"PolicyName": "calls", "PolicyDocument": {"Statement": list(statements)}}]
+            if statements
+            else [],
+        },
+    }
+
+
+def _function(name: str, role: str) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "FunctionName": f"fn-{name.lower()}",
+            "Runtime": "python3.13",
+            "Handler": "app.handler",
+            "Code": "fn/",
+            "Role": {"Fn::GetAtt": [role, "Arn"]},
+        },
+    }
+
+
+def _allow(action: str, resource: Any, effect: str = "Allow") -> dict[str, Any]:
+    return {"Effect": effect, "Action": action, "Resource": resource}
+
+
+def _project(folder: Path) -> Path:
+    """An API, a table with an index, and one function per role under test."""
+    (folder / "fn").mkdir(parents=True)
+    (folder / "fn" / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    table = {
+        "Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Table}"
+    }
+    roles = {
+        "Nothing": _role(),
+        "PostOnly": _role(
+            _allow("execute-api:ManageConnections", {"Fn::Sub": API_ARN + "/POST/@connections/*"})
+        ),
+        "AllButDelete": _role(
+            _allow("execute-api:*", {"Fn::Sub": API_ARN + "/*"}),
+            _allow("execute-api:ManageConnections", {"Fn::Sub": API_ARN + "/DELETE/*"}, "Deny"),
+        ),
+        "TableOnly": _role(_allow("dynamodb:Query", table), _allow("lambda:InvokeFunction", "*")),
+    }
+    resources: dict[str, Any] = {
+        "Api": {
+            "Type": "AWS::ApiGatewayV2::Api",
+            "Properties": {
+                "Name": "iam",
+                "ProtocolType": "WEBSOCKET",
+                "RouteSelectionExpression": "$request.body.action",
+            },
+        },
+        "Stage": {
+            "Type": "AWS::ApiGatewayV2::Stage",
+            "Properties": {"ApiId": {"Ref": "Api"}, "StageName": "live", "AutoDeploy": True},
+        },
+        "Table": {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [
+                    {"AttributeName": "id", "AttributeType": "S"},
+                    {"AttributeName": "room", "AttributeType": "S"},
+                ],
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                "GlobalSecondaryIndexes": [
+                    {
+                        "IndexName": "by-room",
+                        "KeySchema": [{"AttributeName": "room", "KeyType": "HASH"}],
+                        "Projection": {"ProjectionType": "ALL"},
+                    }
+                ],
+            },
+        },
+    }
+    for name, role in roles.items():
+        resources[f"{name}Role"] = role
+        resources[name] = _function(name, f"{name}Role")
+    template = folder / "template.json"
+    template.write_text(json.dumps({"Resources": resources}))
+    return template
+
+
+@pytest.fixture
+async def gateway(tmp_path: Path) -> AsyncIterator[LocalGateway]:
+    gateway = await start_gateway(_project(tmp_path / "project"), tmp_path / "state")
+    yield gateway
+    await gateway.stop()
+
+
+def _as(gateway: LocalGateway, function: str, service: str, endpoint: str) -> Any:
+    own = gateway.functions.credentials(function)
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=own["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=own["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=own["AWS_SESSION_TOKEN"],
+    )
+
+
+async def _error(call: Any, **kwargs: Any) -> tuple[str, int, str]:
+    """The error code, status and message a call ends in ("", 200, "" when it succeeds)."""
+    try:
+        await asyncio.to_thread(call, **kwargs)
+    except ClientError as error:
+        meta = error.response["ResponseMetadata"]
+        return error.response["Error"]["Code"], meta["HTTPStatusCode"], str(error)
+    return "", 200, ""
+
+
+async def test_a_role_without_manage_connections_is_refused_naming_its_assumed_role(
+    gateway: LocalGateway,
+) -> None:
+    callbacks = _as(gateway, "Nothing", "apigatewaymanagementapi", gateway.callback_url)
+    code, status, message = await _error(
+        callbacks.post_to_connection, ConnectionId=NOT_A_CONNECTION, Data=b"x"
+    )
+    assert (code, status) == ("AccessDeniedException", 403)
+    assert "User: arn:aws:sts::123456789012:assumed-role/" in message
+    assert "NothingRole/fn-nothing is not authorized to perform:" in message
+    assert "execute-api:ManageConnections on resource: arn:aws:execute-api:us-east-1:" in message
+    assert f"/live/POST/@connections/{NOT_A_CONNECTION}" in message
+
+
+async def test_a_role_allowed_only_post_is_refused_get_and_delete(gateway: LocalGateway) -> None:
+    callbacks = _as(gateway, "PostOnly", "apigatewaymanagementapi", gateway.callback_url)
+    post = await _error(callbacks.post_to_connection, ConnectionId=NOT_A_CONNECTION, Data=b"x")
+    assert post[0] == "GoneException"  # allowed: the API then answers as it does
+    for call in (callbacks.get_connection, callbacks.delete_connection):
+        assert (await _error(call, ConnectionId=NOT_A_CONNECTION))[0] == "AccessDeniedException"
+
+
+async def test_an_explicit_deny_beats_an_allow(gateway: LocalGateway) -> None:
+    callbacks = _as(gateway, "AllButDelete", "apigatewaymanagementapi", gateway.callback_url)
+    assert (await _error(callbacks.get_connection, ConnectionId=NOT_A_CONNECTION))[0] == (
+        "GoneException"
+    )
+    code, _, message = await _error(callbacks.delete_connection, ConnectionId=NOT_A_CONNECTION)
+    assert code == "AccessDeniedException"
+    assert message.endswith("with an explicit deny")
+
+
+async def test_a_role_without_the_index_arn_cannot_query_the_index(gateway: LocalGateway) -> None:
+    assert gateway.dynamodb_endpoint is not None
+    table = next(iter(gateway.api.tables.values())).name
+    dynamodb = _as(gateway, "TableOnly", "dynamodb", gateway.dynamodb_endpoint)
+    on_table = await _error(
+        dynamodb.query,
+        TableName=table,
+        KeyConditionExpression="id = :id",
+        ExpressionAttributeValues={":id": {"S": "x"}},
+    )
+    assert on_table == ("", 200, "")
+    code, status, message = await _error(
+        dynamodb.query,
+        TableName=table,
+        IndexName="by-room",
+        KeyConditionExpression="room = :r",
+        ExpressionAttributeValues={":r": {"S": "x"}},
+    )
+    assert (code, status) == ("AccessDeniedException", 400)
+    assert f"on resource: arn:aws:dynamodb:us-east-1:123456789012:table/{table}/index/by-room" in (
+        message
+    )
+    assert message.endswith("because no identity-based policy allows the dynamodb:Query action")
+    assert (await _error(dynamodb.list_tables))[0] == "AccessDeniedException"
+
+
+async def test_a_role_without_invoke_cannot_invoke(gateway: LocalGateway) -> None:
+    base = gateway.callback_url.rsplit("/", 1)[0]
+    refused = _as(gateway, "Nothing", "lambda", base)
+    code, status, _ = await _error(
+        refused.invoke, FunctionName="fn-nothing", InvocationType="DryRun"
+    )
+    assert (code, status) == ("AccessDeniedException", 403)
+    allowed = _as(gateway, "TableOnly", "lambda", base)
+    assert (await _error(allowed.invoke, FunctionName="fn-nothing", InvocationType="DryRun"))[
+        0
+    ] == ""
+
+
+async def test_warn_lets_a_denied_call_through_and_says_what_aws_would_answer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "local_gateway")
+    gateway = await start_gateway(_project(tmp_path / "project"), tmp_path / "state", iam="warn")
+    try:
+        callbacks = _as(gateway, "Nothing", "apigatewaymanagementapi", gateway.callback_url)
+        for _ in range(3):
+            code, _, _ = await _error(
+                callbacks.post_to_connection, ConnectionId=NOT_A_CONNECTION, Data=b"x"
+            )
+            assert code == "GoneException"
+    finally:
+        await gateway.stop()
+    said = [r.getMessage() for r in caplog.records if "AWS would refuse" in r.getMessage()]
+    assert len(said) == 1  # once for the role and action
+    assert '"Action": "execute-api:ManageConnections"' in said[0]
+
+
+async def test_the_chats_own_least_privilege_roles_carry_the_chat_isolated(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every function of the chat's template in a container of its own (serve --no-hook),
+    each signing with its own credentials under --iam enforce: a message goes round, and no
+    call is refused, so the template's roles allow what the code does."""
+    caplog.set_level(logging.WARNING, "local_gateway")
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state", hook="")
+    try:
+        async with (
+            connect(gateway.url + "?name=ana", open_timeout=60) as ana,
+            connect(gateway.url + "?name=bob&format=raw", open_timeout=60) as bob,
+        ):
+            await ana.send(json.dumps({"action": "sendMessage", "message": "Hello AWS"}))
+            while (frame := await recv(bob, 60)) != "Hello AWS":
+                assert "Internal server error" not in str(frame)
+    finally:
+        await gateway.stop()
+    assert not [r for r in caplog.records if r.getMessage().startswith("IAM:")]

@@ -10,7 +10,7 @@ in AWS's words ("Troubleshoot signed requests for AWS APIs", IAM user guide): no
 (403 ``MissingAuthenticationTokenException``, "Missing Authentication Token"), an unknown
 key or a session token that is not the key's (403 ``UnrecognizedClientException``), and as
 403 ``InvalidSignatureException`` a credential scope of another day, region or service, a
-clock more than 15 minutes off ("Signature expired", "Signature not yet current") and a
+clock more than 5 minutes off ("Signature expired", "Signature not yet current") and a
 wrong signature. What a known key may then do is its role's to say (aws/iam/access.py).
 """
 
@@ -37,7 +37,9 @@ _AUTHORIZATION = re.compile(
     r"(?P<service>[^/]+)/aws4_request,\s*SignedHeaders=(?P<headers>[^,\s]+),\s*"
     r"Signature=(?P<signature>[0-9a-f]{64})"
 )
-MAX_SKEW_SECONDS = 15 * 60
+# "In most cases, a request must reach AWS within five minutes of the time stamp in the
+# request" ("Elements of an AWS API request signature", IAM User Guide).
+MAX_SKEW_SECONDS = 5 * 60
 INVOKE_PREFIX = "/2015-03-31/functions/"
 # The request's key under which the middleware leaves the access key a checked call is signed
 # with, for the API to authorise it.
@@ -76,7 +78,7 @@ def check(
     """None when the request is signed by a known key for ``scope``, else why it is
     refused. ``url`` is the URL as the client sent it (its path still percent-encoded);
     ``headers`` are looked up without regard to case."""
-    lowered = {k.lower(): v for k, v in headers.items()}
+    lowered = _canonical_values(headers)
     match = _AUTHORIZATION.fullmatch(lowered.get("authorization", "").strip())
     if match is None:
         return MISSING
@@ -97,6 +99,18 @@ def check(
     if not hmac.compare_digest(expected, match["signature"]):
         return BAD_SIGNATURE
     return None
+
+
+def _canonical_values(headers: Mapping[str, str]) -> dict[str, str]:
+    """Header name (lower case) -> its value; a header sent more than once has its values
+    joined with commas, in order, as SigV4's canonical request joins them ("Create a
+    canonical request", IAM User Guide). So a copy added after signing changes what is
+    checked, and the signature no longer matches, whichever copy a service would read."""
+    values: dict[str, str] = {}
+    for name, value in headers.items():
+        key = name.lower()
+        values[key] = f"{values[key]},{value}" if key in values else value
+    return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,13 +145,13 @@ def _out_of_time(stamp: str, signed_at: datetime, now: datetime | None) -> Refus
         return Refusal(
             "InvalidSignatureException",
             f"Signature expired: {stamp} is now earlier than {_stamp(now - window)}"
-            f" ({_stamp(now)} - 15 min.)",
+            f" ({_stamp(now)} - 5 min.)",
         )
     if signed_at > now + window:
         return Refusal(
             "InvalidSignatureException",
             f"Signature not yet current: {stamp} is still later than {_stamp(now + window)}"
-            f" ({_stamp(now)} + 15 min.)",
+            f" ({_stamp(now)} + 5 min.)",
         )
     return None
 

@@ -4,7 +4,10 @@ A function's call to S3, SSM, Bedrock ... reaches this instead of AWS: it is ans
 once with 501 ``NotEmulatedLocally`` (a status boto3 does not retry), in the error form of
 the call's protocol, and one line in the log names the function, the service and the
 operation. The service and the function come from the request's SigV4 credential scope
-and access key (each container has keys of its own).
+and access key (each container has keys of its own), and the signature is checked first:
+a call no known key signed is refused 403, as AWS refuses it, and names nothing in the
+log, so no other program can write lines there. At most ``MAX_REPORTED`` distinct calls are
+named; past them, calls are answered and counted.
 """
 
 from __future__ import annotations
@@ -16,19 +19,36 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
+from local_gateway.aws import sigv4
+from local_gateway.functions.credentials import SigningKey
+
 log = logging.getLogger("local_gateway")
 
 PREFIX = "/_not_emulated"
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/[^/]+/([^/]+)/aws4_request")
+MAX_REPORTED = 1000  # distinct (function, service, operation) named in the log
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/aws4_request")
 
 
-def routes(function_for_key: Callable[[str], str]) -> list[web.RouteDef]:
-    """The catch-all under PREFIX; ``function_for_key`` names the caller of an access key."""
+def routes(
+    function_for_key: Callable[[str], str],
+    key_for: Callable[[str], SigningKey | None],
+    max_reported: int = MAX_REPORTED,
+) -> list[web.RouteDef]:
+    """The catch-all under PREFIX; ``function_for_key`` names the caller of an access key,
+    ``key_for`` gives what the gateway knows of it, to check the signature with."""
     seen: set[tuple[str, str, str]] = set()  # (function, service, operation): said once
 
     async def answer(request: web.Request) -> web.Response:
         match = _CREDENTIAL.search(request.headers.get("Authorization", ""))
-        key, service = (match.group(1), match.group(2)) if match else ("", "an AWS service")
+        if match is None:
+            return _refused(sigv4.MISSING)
+        key, region, service = match.group(1), match.group(2), match.group(3)
+        url = f"{request.scheme}://{request.host}{request.raw_path}"
+        body = await request.read()
+        scope = sigv4.Scope(region, service)  # any service, in the region it was signed for
+        refusal = sigv4.check(request.method, url, request.headers, body, key_for, scope)
+        if refusal is not None:
+            return _refused(refusal)
         # The operation of a JSON-protocol call is in X-Amz-Target; a REST call is named by
         # its method and the first segment of its path (an S3 bucket, not every key).
         path = request.path.removeprefix(PREFIX) or "/"
@@ -36,7 +56,7 @@ def routes(function_for_key: Callable[[str], str]) -> list[web.RouteDef]:
             f"{request.method} /{path.lstrip('/').split('/', 1)[0]}"
         )
         caller = function_for_key(key) or "a function"
-        if (caller, service, operation) not in seen:
+        if (caller, service, operation) not in seen and len(seen) < max_reported:
             seen.add((caller, service, operation))
             log.warning(
                 "%s called %s (%s): not emulated by the local gateway, answered 501",
@@ -51,10 +71,16 @@ def routes(function_for_key: Callable[[str], str]) -> list[web.RouteDef]:
                 status=501,
                 headers={"x-amzn-ErrorType": "NotEmulatedLocally"},
             )
-        body = (
+        xml = (
             "<ErrorResponse><Error><Code>NotEmulatedLocally</Code>"
             f"<Message>{escape(message)}</Message></Error></ErrorResponse>"
         )
-        return web.Response(status=501, text=body, content_type="text/xml")
+        return web.Response(status=501, text=xml, content_type="text/xml")
 
     return [web.route("*", PREFIX + "{tail:.*}", answer)]
+
+
+def _refused(refusal: sigv4.Refusal) -> web.Response:
+    return web.json_response(
+        {"message": refusal.message}, status=403, headers={"x-amzn-ErrorType": refusal.code}
+    )

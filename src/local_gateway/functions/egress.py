@@ -6,7 +6,11 @@ tunnel to one of the gateway's own hosts — the API's execute-api name, which f
 to build their callback client — is carried to the gateway's TLS port; anything else is
 refused with 403 and one line in the log naming the function and the host, so a function
 never reaches the internet and the user sees what it tried. The function is named by the
-proxy credentials each container carries (``http://LogicalId:local@127.0.0.1:PORT``).
+proxy credentials each container carries (``http://LogicalId:PASSWORD@127.0.0.1:PORT``, the
+password drawn at random for each function at every start): a request without a function's
+own credentials gets 407 and no log line, a request a web page made (``Origin``,
+``Sec-Fetch-Site``) 403 and none either, and at most ``MAX_REPORTED`` refusals are named, so
+nothing another local program sends can grow the log or the memory without bound.
 """
 
 from __future__ import annotations
@@ -20,13 +24,25 @@ from collections.abc import Mapping
 log = logging.getLogger("local_gateway")
 
 
-class EgressProxy:
-    """A CONNECT proxy that tunnels only to the gateway's own hosts."""
+MAX_REPORTED = 1000  # (function, host) refusals named in the log; the rest are counted
 
-    def __init__(self, tunnels: Mapping[str, tuple[str, int]]) -> None:
+
+class EgressProxy:
+    """A CONNECT proxy that tunnels only to the gateway's own hosts, for the functions whose
+    proxy credentials it knows (``passwords``: logical id -> password)."""
+
+    def __init__(
+        self,
+        tunnels: Mapping[str, tuple[str, int]],
+        passwords: Mapping[str, str],
+        max_reported: int = MAX_REPORTED,
+    ) -> None:
+        self._max_reported = max_reported
         self._tunnels = {host.lower(): target for host, target in tunnels.items()}
+        self._passwords = dict(passwords)
         self._server: asyncio.Server | None = None
         self._refused: set[tuple[str, str]] = set()
+        self.unreported = 0  # refusals past MAX_REPORTED
         self.port = 0
 
     async def start(self, host: str = "127.0.0.1") -> int:
@@ -50,16 +66,18 @@ class EgressProxy:
         lines = head.decode("latin-1").split("\r\n")
         method, _, rest = lines[0].partition(" ")
         target = rest.rsplit(" ", 1)[0]
-        caller = _caller(lines[1:])
+        names = {line.partition(":")[0].strip().lower() for line in lines[1:]}
+        if names & {"origin", "sec-fetch-site"}:  # a web page: never a function's
+            await _answer(writer, b"403 Forbidden")
+            return
+        caller, password = _caller(lines[1:])
+        if not caller or self._passwords.get(caller) != password:
+            await _answer(writer, b"407 Proxy Authentication Required")
+            return
         destination = self._tunnels.get(target.lower()) if method == "CONNECT" else None
         if destination is None:
             self._refuse(caller, method, target)
-            writer.write(
-                b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            )
-            with contextlib.suppress(ConnectionError):
-                await writer.drain()
-            writer.close()
+            await _answer(writer, b"403 Forbidden")
             return
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(*destination)
@@ -75,6 +93,9 @@ class EgressProxy:
     def _refuse(self, caller: str, method: str, target: str) -> None:
         if (caller, target) in self._refused:
             return
+        if len(self._refused) >= self._max_reported:
+            self.unreported += 1
+            return
         self._refused.add((caller, target))
         log.warning(
             "%s tried to reach %s (%s) over the network: refused, the local gateway does not"
@@ -85,16 +106,24 @@ class EgressProxy:
         )
 
 
-def _caller(headers: list[str]) -> str:
-    """The function a container's proxy credentials name."""
+def _caller(headers: list[str]) -> tuple[str, str]:
+    """The function and password a container's proxy credentials give ("" when none)."""
     for header in headers:
         name, _, value = header.partition(":")
         if name.strip().lower() == "proxy-authorization":
             scheme, _, token = value.strip().partition(" ")
             if scheme.lower() == "basic":
                 with contextlib.suppress(ValueError):
-                    return base64.b64decode(token).decode().split(":", 1)[0]
-    return ""
+                    user, _, password = base64.b64decode(token).decode().partition(":")
+                    return user, password
+    return "", ""
+
+
+async def _answer(writer: asyncio.StreamWriter, status: bytes) -> None:
+    writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    with contextlib.suppress(ConnectionError):
+        await writer.drain()
+    writer.close()
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -107,9 +136,11 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             writer.close()
 
 
-def proxy_environment(port: int, logical_id: str, direct: list[str]) -> dict[str, str]:
+def proxy_environment(
+    port: int, logical_id: str, password: str, direct: list[str]
+) -> dict[str, str]:
     """The proxy variables of one container; ``direct`` hosts bypass it."""
-    url = f"http://{logical_id}:local@127.0.0.1:{port}"
+    url = f"http://{logical_id}:{password}@127.0.0.1:{port}"
     bypass = ",".join(direct)
     return {
         "HTTPS_PROXY": url,

@@ -5,7 +5,8 @@ its other network traffic through the gateway's egress proxy."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from local_gateway.functions.egress import proxy_environment
@@ -24,6 +25,7 @@ class ServiceEndpoints:
     dynamodb_url: str | None = None
     certificate: Path | None = None
     proxy_port: int | None = None
+    proxy_passwords: Mapping[str, str] = field(default_factory=dict)  # logical id -> password
     direct_hosts: tuple[str, ...] = ()  # reached without the proxy
 
     def environment(self, spec: FunctionSpec) -> dict[str, str]:
@@ -34,5 +36,7 @@ class ServiceEndpoints:
         if self.dynamodb_url:
             env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_url
         if self.proxy_port is not None:
-            env.update(proxy_environment(self.proxy_port, spec.logical_id, list(self.direct_hosts)))
+            password = self.proxy_passwords.get(spec.logical_id, "")
+            direct = list(self.direct_hosts)
+            env.update(proxy_environment(self.proxy_port, spec.logical_id, password, direct))
         return env

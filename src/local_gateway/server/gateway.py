@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import secrets
 import socket as sockets
 import sys
 from collections.abc import Awaitable, Callable
@@ -87,6 +88,8 @@ class LocalGateway:
         self._signing_keys = {
             key: SigningKey(secret) for key, secret in config.signing_keys.items()
         }
+        # Each function's password for the egress proxy, which names the caller by it.
+        self._proxy_passwords = {lid: secrets.token_urlsafe(16) for lid in self.api.functions}
         # The gateway's own, for what it does itself on its services (making the tables).
         self._own_credentials = issue_credentials()
         self._signing_keys[self._own_credentials["AWS_ACCESS_KEY_ID"]] = SigningKey(
@@ -216,7 +219,9 @@ class LocalGateway:
             [self.execute_api_host, "localhost", self.config.host, "127.0.0.1"],
         )
         self._certificate = cert
-        self._proxy = EgressProxy({f"{self.execute_api_host}:443": ("127.0.0.1", self._tls_port)})
+        self._proxy = EgressProxy(
+            {f"{self.execute_api_host}:443": ("127.0.0.1", self._tls_port)}, self._proxy_passwords
+        )
         await self._proxy.start()
         services = LocalServices(
             callbacks=InProcessCallbacks(self.registry, self._loop),
@@ -318,7 +323,9 @@ class LocalGateway:
         app.router.add_routes(
             LambdaApi(self.lambda_api, self.access.check, self.config.region).routes()
         )
-        app.router.add_routes(not_emulated.routes(self.functions.function_for_key))
+        app.router.add_routes(
+            not_emulated.routes(self.functions.function_for_key, self.signing_key)
+        )
         if self._app is not None:
             app.router.add_routes(self._app.web_routes())
         endpoint = WebSocketEndpoint(
@@ -353,6 +360,7 @@ class LocalGateway:
             dynamodb_url=self.dynamodb_endpoint,
             certificate=self._certificate,
             proxy_port=self._proxy.port if self._proxy is not None else None,
+            proxy_passwords=self._proxy_passwords,
             direct_hosts=("127.0.0.1", "localhost", "::1", self.config.host),
         )
         return endpoints.environment(spec)

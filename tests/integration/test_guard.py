@@ -112,6 +112,7 @@ async def test_the_state_folder_is_the_owners_alone(tmp_path: Path) -> None:
     await gateway.stop()
     assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "state" / "tls" / "gateway-key.pem").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "state" / "tls").stat().st_mode) == 0o700
 
 
 @pytest.mark.parametrize("trickle", [False, True])

@@ -37,8 +37,10 @@ def _names(hosts: Iterable[str]) -> list[x509.GeneralName]:
 
 
 def make_certificate(folder: Path, hosts: Iterable[str]) -> tuple[Path, Path]:
-    """A self-signed certificate for ``hosts`` and its key, written in ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """A self-signed certificate for ``hosts`` and its key, written in ``folder`` (its
+    owner's alone, as the key is)."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder.chmod(0o700)
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "serverless-chat local gateway")])
     now = datetime.datetime.now(datetime.UTC)

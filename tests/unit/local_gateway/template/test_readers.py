@@ -147,17 +147,19 @@ _UNHONOURED = (
 
 
 def test_each_setting_not_emulated_is_named_once_with_its_logical_id(tmp_path: Path) -> None:
+    """HTTP_PROXY, MOCK and ApiKeyRequired are emulated now (issue 28 §2): what is left is
+    ContentHandlingStrategy and AWS_IAM."""
     api = read_api(_write(tmp_path, _UNHONOURED.replace('"URI"', f'"{_URI}"')))
     assert sorted(api.settings_not_emulated) == sorted(
         [
             "Proxy: ContentHandlingStrategy (frames pass as they are)",
-            "Http: IntegrationType HTTP_PROXY (https://example.com/chat)",
             "Http: ContentHandlingStrategy (frames pass as they are)",
-            "Mock: IntegrationType MOCK (no URI)",
             "Connect: AuthorizationType AWS_IAM (anyone may connect)",
-            "Connect: ApiKeyRequired (no API key is asked for)",
         ]
     )
+    assert api.routes["$connect"].api_key_required
+    assert api.routes["ping"].integration is not None
+    assert api.routes["ping"].integration.kind == "MOCK"
     assert len(set(api.settings_not_emulated)) == len(api.settings_not_emulated)
     # Two routes on one HTTP integration: the integration is named once; neither has a function.
     assert api.routes["send"].function is None
@@ -204,6 +206,10 @@ def test_the_table_reads_each_type_the_gateway_emulates() -> None:
         "AWS::Serverless::Function",
         "AWS::Serverless::LayerVersion",
         "AWS::Lambda::LayerVersion",
+        "AWS::ApiGatewayV2::IntegrationResponse",
+        "AWS::ApiGateway::ApiKey",
+        "AWS::ApiGateway::UsagePlan",
+        "AWS::ApiGateway::UsagePlanKey",
     }
 
 

@@ -134,7 +134,7 @@ class Backends:
                 status,
             )
             return Answer(status, None, mapped=False)
-        return Answer(status, response_body(response, status, body, context))
+        return Answer(status, response_body(response, status, body, context, self._stage))
 
     async def _lambda(
         self,

@@ -129,7 +129,11 @@ def select_response(responses: Sequence[CompiledResponse], status: int) -> Compi
 
 
 def response_body(
-    response: CompiledResponse, status: int, body: str, context: Mapping[str, Any]
+    response: CompiledResponse,
+    status: int,
+    body: str,
+    context: Mapping[str, Any],
+    stage: Mapping[str, str] | None = None,
 ) -> str:
     """The answer through the integration response's template (``$default``, or the one
     its TemplateSelectionExpression names); the body as it is when it has none."""
@@ -144,7 +148,7 @@ def response_body(
     template = response.templates.get(key) or response.templates.get(DEFAULT_KEY)
     if template is None:
         template = response.templates.get(JSON_CONTENT_TYPE)
-    return body if template is None else render(template, body, context)
+    return body if template is None else render(template, body, context, stage)
 
 
 def mock_status(payload: str | None) -> int:

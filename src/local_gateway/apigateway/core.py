@@ -9,7 +9,9 @@ disconnect do. The aiohttp server (``server``) is a shell around this.
 - ``disconnect``: ``$disconnect``, best effort.
 
 An integration answers within its ``TimeoutInMillis`` (29 s at most): past it API Gateway
-gives up on the function, which runs on to its own Timeout, unseen.
+gives up on the function, which runs on to its own Timeout, unseen. AWS_PROXY integrations
+run here; MOCK, AWS, HTTP and HTTP_PROXY through ``backends``. A route with
+``ApiKeyRequired`` first checks the connection's API key (``api_keys``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from local_gateway.apigateway import authorizer
+from local_gateway.apigateway.api_keys import key_refusal
+from local_gateway.apigateway.backends import (
+    INTERNAL_ERROR,
+    Answer,
+    Backends,
+    HttpBackend,
+    fire_and_forget,
+)
 from local_gateway.apigateway.event_factory import ConnectionMeta, EventFactory, identity_present
+from local_gateway.apigateway.integrations import CompiledIntegration, compile_api
 from local_gateway.apigateway.routing import RouteSelector, select_route
 from local_gateway.functions.runner import Invocation
 from local_gateway.template.model import (
@@ -93,6 +104,7 @@ class GatewayCore:
         functions: Functions,
         events: EventFactory,
         connecting: set[str] | None = None,
+        http: HttpBackend | None = None,
     ) -> None:
         self.api = api
         self._functions = functions
@@ -101,6 +113,29 @@ class GatewayCore:
         self.connecting = connecting if connecting is not None else set()
         self._selector = RouteSelector(api.route_selection_expression)
         self._abandoned: set[asyncio.Task[Invocation]] = set()
+        self._integrations = compile_api(api)  # a template that cannot run stops the start
+        self._events_running: set[asyncio.Task[Invocation]] = set()
+        self._backends = Backends(
+            fire_and_forget(functions.invoke, self._events_running), http, api.stage_variables
+        )
+
+    def _non_proxy(self, route: RouteSpec) -> CompiledIntegration | None:
+        """The route's integration when it is not AWS_PROXY (run through backends)."""
+        spec = route.integration
+        if spec is None or spec.kind == "AWS_PROXY":
+            return None
+        return self._integrations[spec.logical_id]
+
+    async def _run(
+        self, route: RouteSpec, integration: CompiledIntegration, event: dict[str, Any], body: str
+    ) -> Answer:
+        if not route.invocable:
+            return Answer(500, error=INTERNAL_ERROR)
+
+        async def invoke(spec: FunctionSpec, payload: Any) -> Invocation | None:
+            return await self._integrate(route, spec, payload)
+
+        return await self._backends.run(integration, event, body, invoke)
 
     # -- $connect ----------------------------------------------------------------------
     async def connect(self, handshake: Handshake) -> Accepted | Refused:
@@ -130,6 +165,18 @@ class GatewayCore:
             meta = replace(meta, authorizer=decision.context)
         if route is None:
             return Accepted(meta.established())
+        if route.api_key_required:
+            refusal = key_refusal(self.api.api_keys, meta.headers)
+            if refusal:
+                return Refused.json(403, "Forbidden", refusal)
+        integration = self._non_proxy(route)
+        if integration is not None:
+            answer = await self._run(route, integration, self.events.connect(meta), "")
+            if answer.error is not None:
+                return Refused.json(answer.status, answer.error, f"$connect: {answer.error}")
+            if not 200 <= answer.status < 300:
+                return Refused(answer.status, answer.body or "", "$connect refused it")
+            return Accepted(meta.established(), _subprotocol(answer.headers))
         if route.function is None or not route.invocable:  # not run, or not permitted
             return Refused.json(500, "Internal server error", "$connect cannot be invoked")
         outcome = await self._integrate(route, route.function, self.events.connect(meta))
@@ -139,11 +186,7 @@ class GatewayCore:
             return Refused.json(502, "Internal server error", f"$connect failed: {outcome.error}")
         if not 200 <= outcome.status_code < 300:
             return Refused(outcome.status_code, outcome.body or "", "$connect refused it")
-        subprotocol = next(
-            (v for k, v in outcome.headers.items() if k.lower() == SUBPROTOCOL_HEADER.lower()),
-            None,
-        )
-        return Accepted(meta.established(), subprotocol)
+        return Accepted(meta.established(), _subprotocol(outcome.headers))
 
     async def _authorize(
         self, route: RouteSpec, spec: AuthorizerSpec, meta: ConnectionMeta
@@ -175,11 +218,23 @@ class GatewayCore:
         if route is None:
             return self._error_frame(meta, "Forbidden", self.events.new_request_id())
         event = self.events.message(meta, route.route_key, body)
+        request_id = event["requestContext"]["requestId"]
+        if route.api_key_required and key_refusal(self.api.api_keys, meta.headers):
+            return self._error_frame(meta, "Forbidden", request_id)
+        integration = self._non_proxy(route)
+        if integration is not None:
+            answer = await self._run(route, integration, event, body)
+            if answer.error is not None:
+                return self._error_frame(meta, answer.error, request_id)
+            if not route.two_way:
+                return None
+            if not answer.mapped:
+                return self._error_frame(meta, INTERNAL_ERROR, request_id)
+            return answer.body.encode() if answer.body else None
         if route.function is None or not route.invocable:  # not run, or not permitted
             return self._error_frame(
                 meta, "Internal server error", event["requestContext"]["requestId"]
             )
-        request_id = event["requestContext"]["requestId"]
         outcome = await self._integrate(route, route.function, event)
         if outcome is None:
             return self._error_frame(meta, "Endpoint request timed out", request_id)
@@ -198,7 +253,13 @@ class GatewayCore:
     async def disconnect(self, meta: ConnectionMeta, code: int, reason: str) -> None:
         """Run ``$disconnect``, best effort: nobody hears its answer."""
         route = self.api.routes.get("$disconnect")
-        if route is None or route.function is None:
+        if route is None:
+            return
+        integration = self._non_proxy(route)
+        if integration is not None:
+            await self._run(route, integration, self.events.disconnect(meta, code, reason), "")
+            return
+        if route.function is None:
             return
         await self._integrate(route, route.function, self.events.disconnect(meta, code, reason))
 
@@ -226,3 +287,11 @@ class GatewayCore:
         self._abandoned.add(task)
         task.add_done_callback(self._abandoned.discard)
         return None
+
+
+def _subprotocol(headers: Any) -> str | None:
+    """The Sec-WebSocket-Protocol an answer selects, if any."""
+    return next(
+        (v for k, v in headers.items() if k.lower() == SUBPROTOCOL_HEADER.lower()),
+        None,
+    )

@@ -23,6 +23,7 @@ from aiohttp import web
 from local_gateway.apigateway.connection import LiveConnection
 from local_gateway.apigateway.core import GatewayCore
 from local_gateway.apigateway.event_factory import ApiContext, EventFactory
+from local_gateway.apigateway.integrations import compile_api
 from local_gateway.aws import not_emulated, sigv4
 from local_gateway.aws.callers import tools_signing_keys
 from local_gateway.aws.dynamodb.tables import dynamodb_client, provision
@@ -43,6 +44,7 @@ from local_gateway.server.config import GatewayConfig
 from local_gateway.server.dynamodb_port import DynamoDbPort
 from local_gateway.server.guard import Guard, middleware
 from local_gateway.server.hook import LocalServices, load_hook
+from local_gateway.server.http_backend import AiohttpBackend
 from local_gateway.server.listening import listen, private_folder
 from local_gateway.server.tls import make_certificate, server_context
 from local_gateway.server.watch import watch
@@ -63,7 +65,9 @@ class LocalGateway:
         self.api: WebSocketApiSpec = read_api(
             config.template, config.parameters, config.stack_name, config.region
         )
+        compile_api(self.api)  # a mapping template that cannot run stops it here
         self.registry = ConnectionRegistry(config.callback_latency)
+        self._http = AiohttpBackend()
         self._runner: web.AppRunner | None = None
         self._functions: FunctionRunner | None = None
         self._app: LocalApp | None = None
@@ -261,7 +265,12 @@ class LocalGateway:
         await self._start_embedded_tables()
         api = ApiContext(self.api.api_id, self.api.stage, self.execute_api_host)
         events = EventFactory(api, region=self.config.region)
-        self._core = GatewayCore(self.api, self.functions, events, self.registry.connecting)
+        self._core = GatewayCore(
+            self.api, self.functions, events, self.registry.connecting, self._http
+        )
+        for api_key in self.api.api_keys:
+            if api_key.generated:
+                log.warning("API key %s (made at start): %s", api_key.logical_id, api_key.value)
         # A client must finish its request's head within handshake_timeout: silent and
         # trickling connections are closed (aiohttp's keep-alive timer runs from the start of
         # a connection until a request's head is in, and between requests).
@@ -385,6 +394,7 @@ class LocalGateway:
             ("stopping the listeners", self._stop_listeners),
             ("stopping the functions", self._stop_functions),
             ("stopping the proxy", self._proxy.stop if self._proxy else _nothing),
+            ("closing the HTTP integrations' client", self._http.close),
             ("stopping DynamoDB", self._dynamodb.stop if self._dynamodb else _nothing),
         ]
         for what, step in steps:

@@ -38,8 +38,11 @@ from local_gateway.template.specs import (
     DEFAULT_TIMEOUT_SECONDS,
     MAX_INTEGRATION_TIMEOUT_SECONDS,
     MIN_INTEGRATION_TIMEOUT_SECONDS,
+    ApiKeySpec,
     AuthorizerSpec,
     FunctionSpec,
+    IntegrationResponseSpec,
+    IntegrationSpec,
     PolicySpec,
     RoleSpec,
     RouteSpec,
@@ -52,8 +55,11 @@ __all__ = [
     "DEFAULT_TIMEOUT_SECONDS",
     "MAX_INTEGRATION_TIMEOUT_SECONDS",
     "MIN_INTEGRATION_TIMEOUT_SECONDS",
+    "ApiKeySpec",
     "AuthorizerSpec",
     "FunctionSpec",
+    "IntegrationResponseSpec",
+    "IntegrationSpec",
     "PolicySpec",
     "RoleSpec",
     "RouteSpec",
@@ -137,6 +143,48 @@ def read_api(
         hook=_hook(template),
         problems=problems,
         policies_not_evaluated=reading.roles.not_evaluated(),
+        api_key_selection_expression=_api_key_selection(api_props, routes),
+        api_keys=_stage_keys(reading, api_id, stage),
+        stage_variables={
+            str(k): str(v)
+            for k, v in (
+                (reading.stages[0].get("StageVariables") if reading.stages else None) or {}
+            ).items()
+        },
+    )
+
+
+API_KEY_SELECTION_EXPRESSIONS = (
+    "$request.header.x-api-key",
+    "$context.authorizer.usageIdentifierKey",
+)
+
+
+def _api_key_selection(api_props: Mapping[str, Any], routes: Mapping[str, RouteSpec]) -> str:
+    """The API's ApiKeySelectionExpression; the authorizer's usageIdentifierKey is not
+    emulated, and is refused at start when a route requires a key (never let through)."""
+    expression = str(api_props.get("ApiKeySelectionExpression", API_KEY_SELECTION_EXPRESSIONS[0]))
+    if expression not in API_KEY_SELECTION_EXPRESSIONS:
+        raise TemplateError(
+            f"ApiKeySelectionExpression {expression!r}: API Gateway supports only"
+            f" {' and '.join(API_KEY_SELECTION_EXPRESSIONS)}"
+        )
+    required = [key for key, route in routes.items() if route.api_key_required]
+    if required and expression != API_KEY_SELECTION_EXPRESSIONS[0]:
+        raise TemplateError(
+            f"ApiKeySelectionExpression {expression} (routes {', '.join(required)} require a"
+            " key): not emulated by the local gateway, which reads keys from x-api-key only"
+        )
+    return expression
+
+
+def _stage_keys(reading: Reading, api_id: str, stage: str) -> tuple[ApiKeySpec, ...]:
+    """The API keys in a usage plan that names the served API and stage."""
+    plans = {plan for plan, stages in reading.usage_plans.items() if (api_id, stage) in stages}
+    return tuple(
+        reading.api_keys[key]
+        for key, plan in reading.usage_plan_keys
+        if plan in plans and key in reading.api_keys
     )
 
 

@@ -9,14 +9,18 @@ resource's properties from ``Reading.properties``, which resolves them once; res
 another API than the one served are passed over, as a Condition that is false skips any.
 
 Each setting of an emulated resource that the gateway does not honour (AuthorizationType
-AWS_IAM, ApiKeyRequired, an integration other than AWS_PROXY to a Lambda function,
+AWS_IAM, an AWS integration to a service other than Lambda, a VPC link,
 ContentHandlingStrategy) is named once with its logical id in ``Reading.unhonoured``.
+Integrations are read whole (integrations.py: type, templates, parameters, responses); API
+keys with their usage plans (api_keys.py).
 """
 
 from __future__ import annotations
 
 import math
 import re
+import secrets
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +33,11 @@ from local_gateway.template.specs import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT_SECONDS,
     MAX_INTEGRATION_TIMEOUT_SECONDS,
+    ApiKeySpec,
     AuthorizerSpec,
     FunctionSpec,
+    IntegrationResponseSpec,
+    IntegrationSpec,
     RoleSpec,
     RouteSpec,
     TableSpec,
@@ -49,8 +56,13 @@ class Reading:
     api_id: str
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     functions_by_name: dict[str, FunctionSpec] = field(default_factory=dict)  # last one wins
-    # By physical id: (the function an integration invokes, its timeout in seconds).
-    integrations: dict[str, tuple[FunctionSpec | None, float]] = field(default_factory=dict)
+    # By physical id: each integration (None when its kind is not emulated).
+    integrations: dict[str, IntegrationSpec | None] = field(default_factory=dict)
+    integration_responses: dict[str, list[IntegrationResponseSpec]] = field(default_factory=dict)
+    # API keys by physical id; usage plans' (api, stage) pairs; (key, plan) links.
+    api_keys: dict[str, ApiKeySpec] = field(default_factory=dict)
+    usage_plans: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    usage_plan_keys: list[tuple[str, str]] = field(default_factory=list)
     authorizers: dict[str, AuthorizerSpec] = field(default_factory=dict)
     two_way_routes: set[str] = field(default_factory=set)
     routes: dict[str, RouteSpec] = field(default_factory=dict)
@@ -164,31 +176,83 @@ def _layers(reading: Reading, layers: list[Any]) -> tuple[tuple[Path, ...], tupl
     return tuple(local), tuple(others)
 
 
+INTEGRATION_TYPES = ("AWS_PROXY", "AWS", "MOCK", "HTTP", "HTTP_PROXY")
+PASSTHROUGH_BEHAVIORS = ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER")
+
+
 @_of_the_api
-def _integration(reading: Reading, logical_id: str) -> None:
-    """An Integration: the function it invokes and its timeout, by its physical id."""
+def _integration_response(reading: Reading, logical_id: str) -> None:
+    """An IntegrationResponse, kept for the integration it belongs to."""
     props = reading.properties(logical_id)
-    reading.integrations[reading.resolver.physical_id(logical_id)] = (
-        _integration_function(reading, logical_id, props),
-        _integration_timeout(props),
+    expression = props.get("TemplateSelectionExpression")
+    response = IntegrationResponseSpec(
+        key=str(props.get("IntegrationResponseKey", "")),
+        templates={str(k): str(v) for k, v in (props.get("ResponseTemplates") or {}).items()},
+        template_selection_expression=None if expression is None else str(expression),
     )
-
-
-def _integration_function(
-    reading: Reading, logical_id: str, props: Mapping[str, Any]
-) -> FunctionSpec | None:
-    """The function an AWS_PROXY integration invokes; other kinds are named as not emulated
-    (their routes then have no function: the caller gets an error, never a silent pass)."""
-    kind = str(props.get("IntegrationType", ""))
-    uri = str(props.get("IntegrationUri", ""))
-    match = _FUNCTION_IN_URI.search(uri)
-    if kind != "AWS_PROXY" or match is None:
-        reading.unhonoured.append(f"{logical_id}: IntegrationType {kind} ({uri or 'no URI'})")
     if "ContentHandlingStrategy" in props:
         reading.unhonoured.append(
             f"{logical_id}: ContentHandlingStrategy (frames pass as they are)"
         )
-    return reading.function_named(match.group(1)) if kind == "AWS_PROXY" and match else None
+    reading.integration_responses.setdefault(str(props.get("IntegrationId")), []).append(response)
+
+
+@_of_the_api
+def _integration(reading: Reading, logical_id: str) -> None:
+    """An Integration, whole, by its physical id; a kind the gateway does not run is named
+    and kept as None (its routes answer "Internal server error", never a silent pass)."""
+    props = reading.properties(logical_id)
+    physical = reading.resolver.physical_id(logical_id)
+    reading.integrations[physical] = _integration_spec(reading, logical_id, props, physical)
+
+
+def _integration_spec(
+    reading: Reading, logical_id: str, props: Mapping[str, Any], physical: str
+) -> IntegrationSpec | None:
+    kind = str(props.get("IntegrationType", ""))
+    uri = str(props.get("IntegrationUri", ""))
+    timeout = _integration_timeout(props)
+    if "ContentHandlingStrategy" in props:
+        reading.unhonoured.append(
+            f"{logical_id}: ContentHandlingStrategy (frames pass as they are)"
+        )
+    passthrough = str(props.get("PassthroughBehavior", "WHEN_NO_MATCH"))
+    if passthrough not in PASSTHROUGH_BEHAVIORS:
+        raise TemplateError(
+            f"{logical_id}: PassthroughBehavior {passthrough!r} is not one of"
+            f" {', '.join(PASSTHROUGH_BEHAVIORS)}"
+        )
+    match = _FUNCTION_IN_URI.search(uri)
+    function = reading.function_named(match.group(1)) if match else None
+    unsupported = (
+        kind not in INTEGRATION_TYPES
+        or (kind in ("AWS_PROXY", "AWS") and (match is None or ":lambda:" not in uri))
+        or props.get("ConnectionType", "INTERNET") != "INTERNET"
+    )
+    if unsupported:
+        what = f"IntegrationType {kind} ({uri or 'no URI'})"
+        if props.get("ConnectionType", "INTERNET") != "INTERNET":
+            what += f" through ConnectionType {props.get('ConnectionType')}"
+        reading.unhonoured.append(f"{logical_id}: {what}: its routes answer an error")
+        return None
+    expression = props.get("TemplateSelectionExpression")
+    return IntegrationSpec(
+        logical_id=logical_id,
+        kind=kind,
+        function=function,
+        uri=uri,
+        method=str(props.get("IntegrationMethod", "POST")),
+        timeout=timeout,
+        request_templates={
+            str(k): str(v) for k, v in (props.get("RequestTemplates") or {}).items()
+        },
+        template_selection_expression=None if expression is None else str(expression),
+        passthrough=passthrough,
+        request_parameters={
+            str(k): str(v) for k, v in (props.get("RequestParameters") or {}).items()
+        },
+        responses=tuple(reading.integration_responses.get(physical, ())),
+    )
 
 
 def _integration_timeout(props: Mapping[str, Any]) -> float:
@@ -247,15 +311,21 @@ def _route(reading: Reading, logical_id: str) -> None:
         reading.unhonoured.append(
             f"{logical_id}: AuthorizationType {authorization} (anyone may connect)"
         )
-    if props.get("ApiKeyRequired") in (True, "true", "True"):
-        reading.unhonoured.append(f"{logical_id}: ApiKeyRequired (no API key is asked for)")
-    function, timeout = reading.integrations.get(
-        integration_id, (None, MAX_INTEGRATION_TIMEOUT_SECONDS)
-    )
+    integration = reading.integrations.get(integration_id)
+    function = integration.function if integration is not None else None
+    timeout = integration.timeout if integration is not None else MAX_INTEGRATION_TIMEOUT_SECONDS
     if key in reading.routes:
         raise TemplateError(f"{logical_id}: Route with key {key!r} already exists for this API")
     two_way = logical_id in reading.two_way_routes
-    reading.routes[key] = RouteSpec(key, function, two_way, authorizer, timeout)
+    reading.routes[key] = RouteSpec(
+        key,
+        function,
+        two_way,
+        authorizer,
+        timeout,
+        integration=integration,
+        api_key_required=props.get("ApiKeyRequired") in (True, "true", "True"),
+    )
 
 
 @_of_the_api
@@ -294,6 +364,41 @@ def _managed_policy(reading: Reading, logical_id: str) -> None:
     reading.roles.attach(logical_id, reading.properties(logical_id), managed=True)
 
 
+def _api_key(reading: Reading, logical_id: str) -> None:
+    """An AWS::ApiGateway::ApiKey; without a Value, one made as AWS makes one (40
+    characters), said at start."""
+    props = reading.properties(logical_id)
+    value = props.get("Value")
+    generated = value is None
+    if generated:
+        alphabet = string.ascii_letters + string.digits
+        value = "".join(secrets.choice(alphabet) for _ in range(40))
+    reading.api_keys[reading.resolver.physical_id(logical_id)] = ApiKeySpec(
+        logical_id,
+        str(value),
+        enabled=props.get("Enabled", True) not in (False, "false", "False"),
+        generated=generated,
+    )
+
+
+def _usage_plan(reading: Reading, logical_id: str) -> None:
+    """An AWS::ApiGateway::UsagePlan: the API stages its keys may call."""
+    props = reading.properties(logical_id)
+    reading.usage_plans[reading.resolver.physical_id(logical_id)] = [
+        (str(stage.get("ApiId")), str(stage.get("Stage")))
+        for stage in props.get("ApiStages") or []
+        if isinstance(stage, dict)
+    ]
+    if props.get("Throttle") or props.get("Quota"):
+        reading.unhonoured.append(f"{logical_id}: Throttle and Quota (no key is ever limited)")
+
+
+def _usage_plan_key(reading: Reading, logical_id: str) -> None:
+    """An AWS::ApiGateway::UsagePlanKey: a key in a plan."""
+    props = reading.properties(logical_id)
+    reading.usage_plan_keys.append((str(props.get("KeyId")), str(props.get("UsagePlanId"))))
+
+
 READERS: dict[str, Reader] = {
     "AWS::ApiGatewayV2::Api": _read_elsewhere,
     # roles, then what attaches to them, before the functions that name them
@@ -304,6 +409,7 @@ READERS: dict[str, Reader] = {
     "AWS::Lambda::LayerVersion": _read_elsewhere,
     "AWS::Lambda::Function": _lambda_function,
     "AWS::Serverless::Function": _serverless_function,
+    "AWS::ApiGatewayV2::IntegrationResponse": _integration_response,
     "AWS::ApiGatewayV2::Integration": _integration,
     "AWS::ApiGatewayV2::Authorizer": _authorizer,
     "AWS::ApiGatewayV2::RouteResponse": _route_response,
@@ -311,6 +417,9 @@ READERS: dict[str, Reader] = {
     "AWS::ApiGatewayV2::Stage": _stage,
     "AWS::Lambda::Permission": _permission,
     "AWS::DynamoDB::Table": _table,
+    "AWS::ApiGateway::ApiKey": _api_key,
+    "AWS::ApiGateway::UsagePlan": _usage_plan,
+    "AWS::ApiGateway::UsagePlanKey": _usage_plan_key,
 }
 
 

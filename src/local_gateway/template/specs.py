@@ -87,6 +87,48 @@ class AuthorizerSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class IntegrationResponseSpec:
+    """An IntegrationResponse: its key (``$default`` or ``/regex/``) and its templates."""
+
+    key: str
+    templates: Mapping[str, str] = field(default_factory=dict)
+    template_selection_expression: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationSpec:
+    """An Integration as API Gateway runs it: its type, what it reaches (a function for
+    AWS_PROXY and AWS, a URL for HTTP and HTTP_PROXY, nothing for MOCK), its request
+    templates and parameters, and its integration responses."""
+
+    logical_id: str
+    kind: str  # AWS_PROXY, AWS, MOCK, HTTP, HTTP_PROXY
+    function: FunctionSpec | None = None
+    uri: str = ""
+    method: str = "POST"
+    timeout: float = MAX_INTEGRATION_TIMEOUT_SECONDS
+    request_templates: Mapping[str, str] = field(default_factory=dict)
+    template_selection_expression: str | None = None
+    passthrough: str = "WHEN_NO_MATCH"
+    request_parameters: Mapping[str, str] = field(default_factory=dict)
+    responses: tuple[IntegrationResponseSpec, ...] = ()
+
+    @property
+    def proxy(self) -> bool:
+        return self.kind in ("AWS_PROXY", "HTTP_PROXY")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeySpec:
+    """An AWS::ApiGateway::ApiKey usable on the served stage (through a UsagePlan)."""
+
+    logical_id: str
+    value: str
+    enabled: bool = True
+    generated: bool = False  # no Value in the template: made at start, as AWS makes one
+
+
+@dataclass(frozen=True, slots=True)
 class RouteSpec:
     """One route: its key, the function behind it, whether replies go back (two-way), and
     the authorizer that guards it ($connect only, as on API Gateway)."""
@@ -99,6 +141,9 @@ class RouteSpec:
     # False when no AWS::Lambda::Permission lets API Gateway invoke the function for this
     # route: on AWS the route then answers "Internal server error".
     invocable: bool = True
+    # The route's integration; None is AWS_PROXY to ``function`` (what tests build by hand).
+    integration: IntegrationSpec | None = None
+    api_key_required: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,3 +177,8 @@ class WebSocketApiSpec:
     problems: list[str] = field(default_factory=list)
     # Policies the functions' roles hold that IAM evaluation cannot read (said at start).
     policies_not_evaluated: list[str] = field(default_factory=list)
+    # API keys: where a request's key is read, and the keys valid on the served stage.
+    api_key_selection_expression: str = "$request.header.x-api-key"
+    api_keys: tuple[ApiKeySpec, ...] = ()
+    # The served stage's StageVariables ($stageVariables in mapping templates).
+    stage_variables: Mapping[str, str] = field(default_factory=dict)

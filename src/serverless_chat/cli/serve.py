@@ -321,6 +321,11 @@ async def _serve(args: argparse.Namespace) -> int:
         print(f"IAM: not evaluated: {policy}", file=sys.stderr)
     for problem in gateway.api.problems:
         print(f"warning: {problem}", file=sys.stderr)
+    for key in gateway.api.api_keys:
+        if key.generated:
+            print(
+                f"API key {key.logical_id} (no Value: made at start): {key.value}", file=sys.stderr
+            )
     _raise_open_file_limit()
     if not gateway.loopback:
         print(

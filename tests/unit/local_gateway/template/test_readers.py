@@ -147,17 +147,19 @@ _UNHONOURED = (
 
 
 def test_each_setting_not_emulated_is_named_once_with_its_logical_id(tmp_path: Path) -> None:
+    """HTTP_PROXY, MOCK and ApiKeyRequired are emulated now (issue 28 §2): what is left is
+    ContentHandlingStrategy and AWS_IAM."""
     api = read_api(_write(tmp_path, _UNHONOURED.replace('"URI"', f'"{_URI}"')))
     assert sorted(api.settings_not_emulated) == sorted(
         [
             "Proxy: ContentHandlingStrategy (frames pass as they are)",
-            "Http: IntegrationType HTTP_PROXY (https://example.com/chat)",
             "Http: ContentHandlingStrategy (frames pass as they are)",
-            "Mock: IntegrationType MOCK (no URI)",
             "Connect: AuthorizationType AWS_IAM (anyone may connect)",
-            "Connect: ApiKeyRequired (no API key is asked for)",
         ]
     )
+    assert api.routes["$connect"].api_key_required
+    assert api.routes["ping"].integration is not None
+    assert api.routes["ping"].integration.kind == "MOCK"
     assert len(set(api.settings_not_emulated)) == len(api.settings_not_emulated)
     # Two routes on one HTTP integration: the integration is named once; neither has a function.
     assert api.routes["send"].function is None
@@ -207,6 +209,10 @@ def test_the_table_reads_each_type_the_gateway_emulates() -> None:
         "AWS::IAM::Role",
         "AWS::IAM::Policy",
         "AWS::IAM::ManagedPolicy",
+        "AWS::ApiGatewayV2::IntegrationResponse",
+        "AWS::ApiGateway::ApiKey",
+        "AWS::ApiGateway::UsagePlan",
+        "AWS::ApiGateway::UsagePlanKey",
     }
 
 
@@ -319,3 +325,92 @@ def test_each_resources_properties_are_resolved_once(tmp_path: Path) -> None:
     assert sorted(resolver.resolved) == ["Fn", "Integration", "Layer", "Other", "Route"]
     assert reading.functions["Other"].layers == (tmp_path / "layer",)
     assert reading.routes["a"].function == reading.functions["Fn"]
+
+
+# -- integrations, API keys (issue 28 §2) ----------------------------------------------------
+
+
+def test_integration_types_it_cannot_run_are_named_and_answer_an_error(tmp_path: Path) -> None:
+    """An AWS integration to another service than Lambda, or through a VPC link, has no
+    emulation: named at start, and its route answers "Internal server error"."""
+    api = read_api(
+        _write(
+            tmp_path,
+            "Resources:"
+            + _API
+            + """
+  Queue:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS
+      IntegrationUri: arn:aws:apigateway:us-east-1:sqs:path/123/q
+  Private:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: HTTP_PROXY
+      ConnectionType: VPC_LINK
+      IntegrationUri: http://internal
+  Send:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: send, Target: !Sub "integrations/${Queue}"}
+""",
+        )
+    )
+    assert api.settings_not_emulated == [
+        "Queue: IntegrationType AWS (arn:aws:apigateway:us-east-1:sqs:path/123/q): its routes"
+        " answer an error",
+        "Private: IntegrationType HTTP_PROXY (http://internal) through ConnectionType"
+        " VPC_LINK: its routes answer an error",
+    ]
+    assert api.routes["send"].integration is None
+    assert api.routes["send"].function is None
+
+
+def test_a_passthrough_behavior_api_gateway_does_not_know_is_refused(tmp_path: Path) -> None:
+    text = (
+        "Resources:"
+        + _API
+        + """
+  Mock:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref Api, IntegrationType: MOCK, PassthroughBehavior: SOMETIMES}
+"""
+    )
+    with pytest.raises(TemplateError, match="PassthroughBehavior 'SOMETIMES' is not one of"):
+        read_api(_write(tmp_path, text))
+
+
+def test_api_keys_are_those_of_a_usage_plan_of_the_served_stage(tmp_path: Path) -> None:
+    """(The fixture has a key in the plan, one made at start, a disabled one, and a stray
+    one in no plan.)"""
+    from tests.conftest import FIXTURES
+
+    api = read_api(FIXTURES / "integrations" / "template.yaml")
+    assert [k.logical_id for k in api.api_keys] == ["ClientKey", "MadeKey", "RetiredKey"]
+    assert [k.enabled for k in api.api_keys] == [True, True, False]
+    assert api.api_key_selection_expression == "$request.header.x-api-key"
+    assert api.routes["$connect"].api_key_required
+
+
+def test_the_authorizers_usage_identifier_key_is_refused_when_a_route_needs_a_key(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "Resources:"
+        + _API.replace(
+            "RouteSelectionExpression",
+            "ApiKeySelectionExpression:"
+            " $context.authorizer.usageIdentifierKey, RouteSelectionExpression",
+        )
+        + """
+  Connect:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: $connect, ApiKeyRequired: true}
+"""
+    )
+    with pytest.raises(TemplateError, match=r"usageIdentifierKey .*not emulated"):
+        read_api(_write(tmp_path, text))
+    with pytest.raises(TemplateError, match="supports only"):
+        read_api(_write(tmp_path, text.replace("$context.authorizer.usageIdentifierKey", "$x")))

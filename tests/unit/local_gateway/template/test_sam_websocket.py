@@ -369,8 +369,8 @@ def test_read_api_names_sam_settings_it_does_not_honour(tmp_path: Path) -> None:
     api = read_api(path)
     assert api.settings_not_emulated == [
         "RoomsSocketConnectRoute: AuthorizationType AWS_IAM (anyone may connect)",
-        "RoomsSocketPostRoute: ApiKeyRequired (no API key is asked for)",
     ]
+    assert api.routes["post"].api_key_required  # honoured now (issue 28 §2)
 
 
 # -- the translator's errors ----------------------------------------------------------------

@@ -74,10 +74,12 @@ def check(
     key_for: Callable[[str], SigningKey | None],
     scope: Scope,
     now: datetime | None = None,
+    expires: int | None = None,
 ) -> Refusal | None:
     """None when the request is signed by a known key for ``scope``, else why it is
     refused. ``url`` is the URL as the client sent it (its path still percent-encoded);
-    ``headers`` are looked up without regard to case."""
+    ``headers`` are looked up without regard to case. ``expires``: a presigned URL's
+    X-Amz-Expires, in seconds, which replaces the five minutes after the time stamp."""
     lowered = _canonical_values(headers)
     match = _AUTHORIZATION.fullmatch(lowered.get("authorization", "").strip())
     if match is None:
@@ -89,7 +91,11 @@ def check(
     signed_at = _timestamp(stamp)
     if signed_at is None:
         return BAD_SIGNATURE
-    refusal = _out_of_scope(match, stamp, scope) or _out_of_time(stamp, signed_at, now)
+    refusal = _out_of_scope(match, stamp, scope) or (
+        _out_of_time(stamp, signed_at, now)
+        if expires is None
+        else _expired(signed_at, expires, now)
+    )
     if refusal is not None:
         return refusal
     try:
@@ -153,6 +159,17 @@ def _out_of_time(stamp: str, signed_at: datetime, now: datetime | None) -> Refus
             f"Signature not yet current: {stamp} is still later than {_stamp(now + window)}"
             f" ({_stamp(now)} + 5 min.)",
         )
+    return None
+
+
+def _expired(signed_at: datetime, expires: int, now: datetime | None) -> Refusal | None:
+    """A presigned URL is good from its time stamp (less the clock's five minutes) until
+    X-Amz-Expires seconds after it."""
+    now = now or datetime.now(UTC)
+    if signed_at > now + timedelta(seconds=MAX_SKEW_SECONDS):
+        return Refusal("InvalidSignatureException", "Signature not yet current")
+    if now > signed_at + timedelta(seconds=expires):
+        return Refusal("AccessDeniedException", "Request has expired")
     return None
 
 

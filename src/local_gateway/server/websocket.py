@@ -60,12 +60,15 @@ class WebSocketEndpoint:
         limits: Limits,
         ports: Callable[[], tuple[int, int]],
         refusal: Callable[[], str],
+        verify: Callable[[web.Request], str] | None = None,
     ) -> None:
         self._core = core
         self._registry = registry
         self._limits = limits
         self._ports = ports  # (plain, TLS)
         self._refusal = refusal
+        # $connect's IAM authorization, when it has one: why a handshake is refused, or "".
+        self._verify = verify
 
     def _socket_for(self, subprotocol: str | None = None) -> web.WebSocketResponse:
         """A client's socket: pings answered by the receive loop (so that a flood of them is
@@ -98,6 +101,10 @@ class WebSocketEndpoint:
         refused = self._refusal()
         if refused:
             return web.Response(status=503, text=refused)
+        forbidden = self._verify(request) if self._verify is not None else ""
+        if forbidden:
+            log.info("handshake refused with 403: %s", forbidden)
+            return web.json_response({"message": forbidden}, status=403)
         core = self._core()
         # (no local for the handshake: this frame lives as long as the connection)
         outcome = await core.connect(self._handshake(request))

@@ -8,9 +8,9 @@ them, those (and the route responses) before the routes that use them. Each read
 resource's properties from ``Reading.properties``, which resolves them once; resources of
 another API than the one served are passed over, as a Condition that is false skips any.
 
-Each setting of an emulated resource that the gateway does not honour (AuthorizationType
-AWS_IAM, an AWS integration to a service other than Lambda, a VPC link,
-ContentHandlingStrategy) is named once with its logical id in ``Reading.unhonoured``.
+Each setting of an emulated resource that the gateway does not honour (an AWS integration to
+a service other than Lambda, a VPC link, ContentHandlingStrategy) is named once with its
+logical id in ``Reading.unhonoured``.
 Integrations are read whole (integrations.py: type, templates, parameters, responses); API
 keys with their usage plans (api_keys.py).
 """
@@ -307,9 +307,13 @@ def _route(reading: Reading, logical_id: str) -> None:
                 f"{logical_id}: AuthorizationType CUSTOM, but AuthorizerId"
                 f" {props.get('AuthorizerId')!r} is no authorizer of the API"
             )
-    elif authorization != "NONE":
-        reading.unhonoured.append(
-            f"{logical_id}: AuthorizationType {authorization} (anyone may connect)"
+    elif authorization == "AWS_IAM" and key != "$connect":
+        raise TemplateError(
+            f"{logical_id}: AuthorizationType AWS_IAM on {key!r}: only $connect may have one"
+        )
+    elif authorization not in ("NONE", "AWS_IAM"):
+        raise TemplateError(
+            f"{logical_id}: AuthorizationType {authorization!r} is not NONE, AWS_IAM or CUSTOM"
         )
     integration = reading.integrations.get(integration_id)
     function = integration.function if integration is not None else None
@@ -325,6 +329,7 @@ def _route(reading: Reading, logical_id: str) -> None:
         timeout,
         integration=integration,
         api_key_required=props.get("ApiKeyRequired") in (True, "true", "True"),
+        iam_auth=authorization == "AWS_IAM",
     )
 
 

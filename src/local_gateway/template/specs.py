@@ -144,6 +144,9 @@ class RouteSpec:
     # The route's integration; None is AWS_PROXY to ``function`` (what tests build by hand).
     integration: IntegrationSpec | None = None
     api_key_required: bool = False
+    # AuthorizationType AWS_IAM ($connect only): the handshake must be SigV4-signed by
+    # credentials whose role allows execute-api:Invoke on the route.
+    iam_auth: bool = False
 
 
 @dataclass(frozen=True, slots=True)

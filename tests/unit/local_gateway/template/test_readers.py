@@ -147,17 +147,17 @@ _UNHONOURED = (
 
 
 def test_each_setting_not_emulated_is_named_once_with_its_logical_id(tmp_path: Path) -> None:
-    """HTTP_PROXY, MOCK and ApiKeyRequired are emulated now (issue 28 §2): what is left is
-    ContentHandlingStrategy and AWS_IAM."""
+    """HTTP_PROXY, MOCK and ApiKeyRequired are emulated now (issue 28 §2), AWS_IAM on
+    $connect too (issue 24 §4): what is left is ContentHandlingStrategy."""
     api = read_api(_write(tmp_path, _UNHONOURED.replace('"URI"', f'"{_URI}"')))
     assert sorted(api.settings_not_emulated) == sorted(
         [
             "Proxy: ContentHandlingStrategy (frames pass as they are)",
             "Http: ContentHandlingStrategy (frames pass as they are)",
-            "Connect: AuthorizationType AWS_IAM (anyone may connect)",
         ]
     )
     assert api.routes["$connect"].api_key_required
+    assert api.routes["$connect"].iam_auth
     assert api.routes["ping"].integration is not None
     assert api.routes["ping"].integration.kind == "MOCK"
     assert len(set(api.settings_not_emulated)) == len(api.settings_not_emulated)

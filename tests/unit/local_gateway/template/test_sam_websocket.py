@@ -367,10 +367,9 @@ def test_read_api_names_sam_settings_it_does_not_honour(tmp_path: Path) -> None:
     path = tmp_path / "template.yaml"
     path.write_text(yaml.safe_dump(template))
     api = read_api(path)
-    assert api.settings_not_emulated == [
-        "RoomsSocketConnectRoute: AuthorizationType AWS_IAM (anyone may connect)",
-    ]
+    assert api.settings_not_emulated == []
     assert api.routes["post"].api_key_required  # honoured now (issue 28 §2)
+    assert api.routes["$connect"].iam_auth  # honoured now (issue 24 §4)
 
 
 # -- the translator's errors ----------------------------------------------------------------

@@ -1,0 +1,170 @@
+"""AuthorizationType AWS_IAM on $connect (local_gateway/aws/execute_api.py): the handshake
+must be signed with SigV4 for execute-api, in its headers or as a presigned URL, by
+credentials whose role allows execute-api:Invoke on the route's ARN; otherwise 403
+("Control access to WebSocket APIs with IAM authorization", API Gateway Developer Guide:
+"clients … must sign the request … with Signature Version 4", and the IAM policy allows
+execute-api:Invoke on arn:aws:execute-api:region:account-id:api-id/stage/$connect)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.auth import SigV4Auth, SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from local_gateway import LocalGateway
+from tests.integration.conftest import SIGNING_KEYS, start_gateway
+
+((TOOLS_KEY, TOOLS_SECRET),) = SIGNING_KEYS.items()
+
+
+def _project(folder: Path) -> Path:
+    (folder / "fn").mkdir(parents=True)
+    (folder / "fn" / "app.py").write_text(
+        "def handler(event, context):\n    return {'statusCode': 200}\n"
+    )
+    role = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {"AssumeRolePolicyDocument": {"Statement": []}, "Policies": []},
+    }
+    resources: dict[str, Any] = {
+        "Api": {
+            "Type": "AWS::ApiGatewayV2::Api",
+            "Properties": {
+                "Name": "signed",
+                "ProtocolType": "WEBSOCKET",
+                "RouteSelectionExpression": "$request.body.action",
+            },
+        },
+        "Stage": {
+            "Type": "AWS::ApiGatewayV2::Stage",
+            "Properties": {"ApiId": {"Ref": "Api"}, "StageName": "live"},
+        },
+        "Connect": {
+            "Type": "AWS::ApiGatewayV2::Route",
+            "Properties": {
+                "ApiId": {"Ref": "Api"},
+                "RouteKey": "$connect",
+                "AuthorizationType": "AWS_IAM",
+                "Target": {"Fn::Sub": "integrations/${ConnectIntegration}"},
+            },
+        },
+        "ConnectIntegration": {
+            "Type": "AWS::ApiGatewayV2::Integration",
+            "Properties": {
+                "ApiId": {"Ref": "Api"},
+                "IntegrationType": "AWS_PROXY",
+                "IntegrationUri": {
+                    "Fn::Sub": "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31"
+                    "/functions/${NoInvoke.Arn}/invocations"
+                },
+            },
+        },
+        "NoInvokeRole": role,
+        "Allowed": {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": {"Ref": "NoInvoke"},
+                "Principal": "apigateway.amazonaws.com",
+            },
+        },
+        "NoInvoke": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "Runtime": "python3.13",
+                "Handler": "app.handler",
+                "Code": "fn/",
+                "Role": {"Fn::GetAtt": ["NoInvokeRole", "Arn"]},
+            },
+        },
+    }
+    template = folder / "template.json"
+    template.write_text(json.dumps({"Resources": resources}))
+    return template
+
+
+@pytest.fixture
+async def gateway(tmp_path: Path) -> AsyncIterator[LocalGateway]:
+    gateway = await start_gateway(_project(tmp_path / "project"), tmp_path / "state")
+    yield gateway
+    await gateway.stop()
+
+
+def _http(gateway: LocalGateway) -> str:
+    return gateway.url.replace("ws://", "http://", 1)
+
+
+def _signed_headers(url: str, key: str, secret: str, token: str | None = None) -> dict[str, str]:
+    request = AWSRequest(method="GET", url=url)
+    SigV4Auth(Credentials(key, secret, token), "execute-api", "us-east-1").add_auth(request)
+    return {k: v for k, v in request.headers.items() if k.lower() != "host"}
+
+
+def _presigned(url: str, key: str, secret: str, expires: int = 60) -> str:
+    request = AWSRequest(method="GET", url=url)
+    SigV4QueryAuth(Credentials(key, secret), "execute-api", "us-east-1", expires).add_auth(request)
+    return request.url
+
+
+async def _refusal(url: str, **kwargs: Any) -> tuple[int, str]:
+    with pytest.raises(InvalidStatus) as caught:
+        async with connect(url, **kwargs):
+            pass
+    response = caught.value.response
+    return response.status_code, json.loads(response.body)["message"]
+
+
+async def test_an_unsigned_handshake_is_refused(gateway: LocalGateway) -> None:
+    assert await _refusal(gateway.url) == (403, "Missing Authentication Token")
+
+
+async def test_a_handshake_signed_in_its_headers_by_known_credentials_connects(
+    gateway: LocalGateway,
+) -> None:
+    headers = _signed_headers(_http(gateway), TOOLS_KEY, TOOLS_SECRET)
+    async with connect(gateway.url, additional_headers=headers) as client:
+        await client.send(json.dumps({"action": "anything"}))
+    wrong = _signed_headers(_http(gateway), TOOLS_KEY, "not-the-secret")
+    status, message = await _refusal(gateway.url, additional_headers=wrong)
+    assert status == 403
+    assert message.startswith("The request signature we calculated does not match")
+
+
+async def test_a_presigned_url_connects_until_it_expires(gateway: LocalGateway) -> None:
+    url = _presigned(_http(gateway) + "?room=x", TOOLS_KEY, TOOLS_SECRET)
+    async with connect(url.replace("http://", "ws://", 1)):
+        pass
+    tampered = url.replace("room=x", "room=y").replace("http://", "ws://", 1)
+    assert (await _refusal(tampered))[0] == 403
+    request = AWSRequest(method="GET", url=_http(gateway))
+    request.context["timestamp"] = "20200101T000000Z"
+    auth = SigV4QueryAuth(Credentials(TOOLS_KEY, TOOLS_SECRET), "execute-api", "us-east-1", 60)
+    auth._modify_request_before_signing(request)
+    string_to_sign = auth.string_to_sign(request, auth.canonical_request(request))
+    auth._inject_signature_to_request(request, auth.signature(string_to_sign, request))
+    old = request.url.replace("http://", "ws://", 1)
+    assert await _refusal(old) == (403, "Request has expired")
+
+
+async def test_a_role_without_execute_api_invoke_is_refused(gateway: LocalGateway) -> None:
+    own = gateway.functions.credentials("NoInvoke")
+    headers = _signed_headers(
+        _http(gateway),
+        own["AWS_ACCESS_KEY_ID"],
+        own["AWS_SECRET_ACCESS_KEY"],
+        own["AWS_SESSION_TOKEN"],
+    )
+    status, message = await _refusal(gateway.url, additional_headers=headers)
+    assert status == 403
+    assert "is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:" in (
+        message
+    )
+    assert message.endswith("/live/$connect")

@@ -46,7 +46,7 @@ from local_gateway.server.tls import make_certificate, server_context
 from local_gateway.server.watch import watch
 from local_gateway.server.websocket import GOING_AWAY, Limits, WebSocketEndpoint
 from local_gateway.template.intrinsics import ACCOUNT_ID
-from local_gateway.template.model import FunctionSpec, WebSocketApiSpec, read_api
+from local_gateway.template.model import FunctionSpec, WebSocketApiSpec, check_code, read_api
 
 log = logging.getLogger("local_gateway")
 
@@ -61,6 +61,7 @@ class LocalGateway:
         self.api: WebSocketApiSpec = read_api(
             config.template, config.parameters, config.stack_name, config.region
         )
+        check_code(self.api)
         self.registry = ConnectionRegistry(config.callback_latency)
         self._runner: web.AppRunner | None = None
         self._functions: FunctionRunner | None = None

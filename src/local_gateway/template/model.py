@@ -29,6 +29,7 @@ from typing import Any
 
 from local_gateway.template import permissions
 from local_gateway.template.cfn_yaml import TemplateError, load_template
+from local_gateway.template.code_location import tool_artefacts
 from local_gateway.template.intrinsics import ACCOUNT_ID, Resolver
 from local_gateway.template.readers import READERS, Reading, read_resources
 from local_gateway.template.sam_globals import apply_globals
@@ -55,6 +56,7 @@ __all__ = [
     "RouteSpec",
     "TableSpec",
     "WebSocketApiSpec",
+    "check_code",
     "expand_sam",
     "read_api",
 ]
@@ -88,7 +90,7 @@ def read_api(
     api_logical_id = _served_api(path, template["Resources"])
     api_id = "local" + re.sub(r"[^a-z0-9]", "", api_logical_id.lower())[:5]
     resolver = Resolver(template, parameters, stack_name, region, {api_logical_id: api_id})
-    reading = Reading(resolver, path.parent, api_id)
+    reading = Reading(resolver, path.parent, api_id, tool_artefacts(path))
     api_props = reading.properties(api_logical_id)
     read_resources(reading)
     stage = str(reading.stages[0].get("StageName")) if reading.stages else "$default"
@@ -188,3 +190,21 @@ def _hook(template: Mapping[str, Any]) -> str | None:
     if not isinstance(hook, str):
         raise TemplateError(f"Metadata.LocalGateway.Hook must be 'module:callable', not {hook!r}")
     return hook
+
+
+def check_code(api: WebSocketApiSpec) -> None:
+    """TemplateError, naming the function and where its code was looked for, when a Python
+    function's code (or a layer's) is not on this machine: refused at start, rather than a
+    502 at the first handshake."""
+    missing = [
+        f
+        for f in api.functions.values()
+        if f.code_missing and (f.runtime.startswith("python") or not f.runtime)
+    ]
+    if not missing:
+        return
+    first = missing[0]
+    more = f" (and {len(missing) - 1} more functions)" if len(missing) > 1 else ""
+    raise TemplateError(
+        f"function {first.described} has no code to run: {first.code_missing}{more}"
+    )

@@ -258,7 +258,7 @@ def _route_lines(gateway: LocalGateway) -> list[str]:
             continue
         placement = gateway.functions.placement(route.function.logical_id)
         where = f"in-process (hook {gateway.hook})" if placement == "in-process" else placement
-        lines.append(f"  {key:<{width}}  {route.function.logical_id}: {where}")
+        lines.append(f"  {key:<{width}}  {route.function.described}: {where}")
     return lines
 
 
@@ -418,12 +418,12 @@ class OneFunction(logging.Filter):
 def _log_functions(gateway: LocalGateway, wanted: list[str]) -> str | None:
     """Keep only ``wanted`` functions' invocation lines; the problem, if one is unknown."""
     names: set[str] = set()
-    known = {spec.logical_id: spec.name for spec in gateway.api.functions.values()}
+    known = {spec.logical_id: spec for spec in gateway.api.functions.values()}
     for want in wanted:
         matches = {
-            name
-            for logical_id, name in known.items()
-            if want.lower() in (logical_id.lower(), name.lower())
+            spec.label  # how the log lines name it
+            for spec in known.values()
+            if want.lower() in (spec.logical_id.lower(), spec.name.lower(), spec.cdk_path.lower())
         }
         if not matches:
             listed = ", ".join(sorted(known))

@@ -1,0 +1,57 @@
+"""What the tools emit, run as they emit it (issue 28 §1): projects of this suite's own,
+written in each tool's shape, synthesized or packaged by the tool itself (``make
+fixtures-tools`` regenerates them), served unmodified, driven by real WebSocket clients.
+
+- tests/fixtures/cdk_chat: a CDK app in Python in the shape of the original chat
+  (``aws_apigatewayv2.WebSocketApi``, ``WebSocketStage("production")``,
+  ``WebSocketLambdaIntegration`` per route, a DynamoDB table, a layer), ``cdk synth`` →
+  ``cdk.out/``: each function's ``Code`` is ``{S3Bucket: cdk-hnb659fds-assets-…, S3Key:
+  <hash>.zip}`` with ``Metadata: aws:asset:path`` naming its folder under cdk.out; SAM CLI
+  runs ``cdk.out/<Stack>.template.json`` the same way ("Locally test AWS CDK applications
+  with AWS SAM", AWS CDK developer guide).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+
+from local_gateway import LocalGateway
+from tests.conftest import FIXTURES
+from tests.integration.conftest import receives_nothing, recv, start_gateway
+
+CDK_TEMPLATE = FIXTURES / "cdk_chat" / "cdk.out" / "ChatStack.template.json"
+
+
+@pytest.fixture
+async def cdk_chat(tmp_path: Path) -> AsyncIterator[LocalGateway]:
+    gateway = await start_gateway(CDK_TEMPLATE, tmp_path / "state", stack_name="ChatStack")
+    yield gateway
+    await gateway.stop()
+
+
+async def test_a_cdk_app_runs_from_its_assets(
+    cdk_chat: LocalGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The chat of the original documentation: a message reaches every other client, not
+    the sender; $default answers with the caller's connection info."""
+    caplog.set_level(logging.INFO, logger="serverless_chat.lambda")
+    assert cdk_chat.api.stage == "production"
+    assert {cdk_chat.functions.placement(f) for f in cdk_chat.api.functions} == {"isolated"}
+    async with connect(cdk_chat.url) as ana, connect(cdk_chat.url) as bob:
+        await ana.send(json.dumps({"action": "sendMessage", "message": "Hello AWS"}))
+        assert await recv(bob, 30) == "Hello AWS"
+        assert await receives_nothing(ana)
+        await bob.send(json.dumps({"action": "whatever"}))
+        answer = await recv(bob, 30)
+    assert isinstance(answer, str)
+    assert answer.startswith("Use the sendMessage route to send a message. Your info: ")
+    info = json.loads(answer.split("Your info: ", 1)[1])
+    assert info["Identity"]["SourceIp"] == "127.0.0.1"
+    # Logs name a function by its construct path as well as its logical id.
+    assert "ChatStack-SendMessageHandlerDCEABF13 (ChatStack/SendMessageHandler)" in caplog.text

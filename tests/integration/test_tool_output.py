@@ -9,6 +9,12 @@ fixtures-tools`` regenerates them), served unmodified, driven by real WebSocket 
   <hash>.zip}`` with ``Metadata: aws:asset:path`` naming its folder under cdk.out; SAM CLI
   runs ``cdk.out/<Stack>.template.json`` the same way ("Locally test AWS CDK applications
   with AWS SAM", AWS CDK developer guide).
+- tests/fixtures/serverless_chat_sls: a Serverless Framework v3 service with ``websocket``
+  events, ``serverless package`` → ``.serverless/`` (``Code: {S3Bucket: {Ref:
+  ServerlessDeploymentBucket}, S3Key: serverless/<service>/<stage>/<time>/<service>.zip}``,
+  the zip beside the template, ``serverless-state.json`` naming the key's folder), and the
+  same service with ``package.individually`` → ``.serverless-individually/`` (a zip a
+  function).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from tests.conftest import FIXTURES
 from tests.integration.conftest import receives_nothing, recv, start_gateway
 
 CDK_TEMPLATE = FIXTURES / "cdk_chat" / "cdk.out" / "ChatStack.template.json"
+SLS = FIXTURES / "serverless_chat_sls"
+SLS_TEMPLATE = "cloudformation-template-update-stack.json"
 
 
 @pytest.fixture
@@ -55,3 +63,31 @@ async def test_a_cdk_app_runs_from_its_assets(
     assert info["Identity"]["SourceIp"] == "127.0.0.1"
     # Logs name a function by its construct path as well as its logical id.
     assert "ChatStack-SendMessageHandlerDCEABF13 (ChatStack/SendMessageHandler)" in caplog.text
+
+
+@pytest.mark.parametrize("package", [".serverless", ".serverless-individually"])
+async def test_a_serverless_framework_package_runs_from_its_artefacts(
+    tmp_path: Path, package: str
+) -> None:
+    """One zip for the service, or one a function (package.individually): each function's
+    code is the zip its S3Key names, beside the template."""
+    gateway = await start_gateway(SLS / package / SLS_TEMPLATE, tmp_path / "state")
+    try:
+        assert gateway.api.stage == "dev"
+        zips = {spec.code_dir.name for spec in gateway.api.functions.values() if spec.code_dir}
+        expected = (
+            {"sls-chat.zip"}
+            if package == ".serverless"
+            else {
+                "connect.zip",
+                "disconnect.zip",
+                "sendMessage.zip",
+            }
+        )
+        assert zips == expected
+        async with connect(gateway.url) as ana, connect(gateway.url) as bob:
+            await ana.send(json.dumps({"action": "sendMessage", "message": "Hello AWS"}))
+            assert await recv(bob, 30) == "Hello AWS"
+            assert await receives_nothing(ana)
+    finally:
+        await gateway.stop()

@@ -15,6 +15,12 @@ fixtures-tools`` regenerates them), served unmodified, driven by real WebSocket 
   the zip beside the template, ``serverless-state.json`` naming the key's folder), and the
   same service with ``package.individually`` → ``.serverless-individually/`` (a zip a
   function).
+- tests/fixtures/sam_simpletable: a SAM app whose connections live in an
+  ``AWS::Serverless::SimpleTable`` without a PrimaryKey, ``sam build`` →
+  ``.aws-sam/build/template.yaml`` (``CodeUri: ConnectFunction``, a folder the build made).
+  SAM makes the table's key ``id``, a String ("If not provided, the primary key will be a
+  String with a value of id", "AWS::Serverless::SimpleTable",
+  https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-resource-simpletable.html).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from tests.conftest import FIXTURES
 from tests.integration.conftest import receives_nothing, recv, start_gateway
 
 CDK_TEMPLATE = FIXTURES / "cdk_chat" / "cdk.out" / "ChatStack.template.json"
+SAM_BUILD = FIXTURES / "sam_simpletable" / ".aws-sam" / "build" / "template.yaml"
 SLS = FIXTURES / "serverless_chat_sls"
 SLS_TEMPLATE = "cloudformation-template-update-stack.json"
 
@@ -87,6 +94,28 @@ async def test_a_serverless_framework_package_runs_from_its_artefacts(
         assert zips == expected
         async with connect(gateway.url) as ana, connect(gateway.url) as bob:
             await ana.send(json.dumps({"action": "sendMessage", "message": "Hello AWS"}))
+            assert await recv(bob, 30) == "Hello AWS"
+            assert await receives_nothing(ana)
+    finally:
+        await gateway.stop()
+
+
+async def test_sam_build_output_runs_with_its_simple_table(tmp_path: Path) -> None:
+    """The built template's functions run from the folders sam build made, and the
+    SimpleTable is a table on the embedded DynamoDB keyed by id (a String)."""
+    gateway = await start_gateway(SAM_BUILD, tmp_path / "state")
+    try:
+        build = SAM_BUILD.parent
+        assert {spec.code_dir for spec in gateway.api.functions.values()} == {
+            build / "ConnectFunction",
+            build / "DisconnectFunction",
+            build / "SendFunction",
+        }
+        table = gateway.api.tables["ConnectionsTable"]
+        assert table.key_schema == (("id", "HASH"),)
+        assert table.properties["BillingMode"] == "PAY_PER_REQUEST"
+        async with connect(gateway.url) as ana, connect(gateway.url) as bob:
+            await ana.send(json.dumps({"action": "sendmessage", "data": "Hello AWS"}))
             assert await recv(bob, 30) == "Hello AWS"
             assert await receives_nothing(ana)
     finally:

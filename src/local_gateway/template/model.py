@@ -3,8 +3,9 @@
 The template is read as a pipeline, each stage once:
 
 1. SAM expanded: ``Globals`` merged into the SAM resources by SAM's one merge
-   (sam_globals), then each ``AWS::Serverless::WebSocketApi`` expanded as SAM expands it
-   (sam_websocket). From here on the template is plain CloudFormation.
+   (sam_globals), then each ``AWS::Serverless::WebSocketApi`` and
+   ``AWS::Serverless::SimpleTable`` expanded as SAM expands it (sam_websocket,
+   sam_simpletable). From here on the template is plain CloudFormation.
 2. The served API chosen (the first ``AWS::ApiGatewayV2::Api`` with ProtocolType WEBSOCKET)
    and its local id made, so that intrinsics can name it.
 3. Each resource read by its type's reader (readers.READERS), its properties resolved once
@@ -33,6 +34,7 @@ from local_gateway.template.code_location import tool_artefacts
 from local_gateway.template.intrinsics import ACCOUNT_ID, Resolver
 from local_gateway.template.readers import READERS, Reading, read_resources
 from local_gateway.template.sam_globals import apply_globals
+from local_gateway.template.sam_simpletable import expand_simple_tables
 from local_gateway.template.sam_websocket import expand_websocket_apis
 from local_gateway.template.specs import (
     DEFAULT_MEMORY_MB,
@@ -64,8 +66,9 @@ __all__ = [
 
 def expand_sam(template: dict[str, Any]) -> dict[str, Any]:
     """The template as SAM's transform leaves it, for what the gateway serves: Globals
-    merged into its Function and WebSocketApi resources, then the WebSocketApis expanded."""
-    return expand_websocket_apis(apply_globals(template))
+    merged into its Function, WebSocketApi and SimpleTable resources, then the WebSocketApis
+    and SimpleTables expanded."""
+    return expand_simple_tables(expand_websocket_apis(apply_globals(template)))
 
 
 def _served_api(path: Path, resources: Mapping[str, Any]) -> str:

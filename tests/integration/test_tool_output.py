@@ -27,20 +27,27 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
 
 from local_gateway import LocalGateway
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 from tests.integration.conftest import receives_nothing, recv, start_gateway
 
 CDK_TEMPLATE = FIXTURES / "cdk_chat" / "cdk.out" / "ChatStack.template.json"
 SAM_BUILD = FIXTURES / "sam_simpletable" / ".aws-sam" / "build" / "template.yaml"
 SLS = FIXTURES / "serverless_chat_sls"
 SLS_TEMPLATE = "cloudformation-template-update-stack.json"
+SERVE = [sys.executable, "-m", "serverless_chat.cli", "serve"]
 
 
 @pytest.fixture
@@ -120,3 +127,101 @@ async def test_sam_build_output_runs_with_its_simple_table(tmp_path: Path) -> No
             assert await receives_nothing(ana)
     finally:
         await gateway.stop()
+
+
+def _serve(*args: str, state: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*SERVE, "--port", "0", "--state-dir", str(state), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+async def test_serve_cdk_out_picks_the_websocket_stack_and_names_functions_by_path(
+    tmp_path: Path,
+) -> None:
+    """``serve --cdk-out cdk.out``: the one stack with a WebSocket API, no --stack needed, no
+    value for CDK's BootstrapVersion parameter; the route list names each function by its
+    construct path beside its logical id."""
+    process = _serve("--cdk-out", str(CDK_TEMPLATE.parent), state=tmp_path / "state")
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(8)]
+        url = re.search(r"on (ws://\S+)", lines[0])
+        assert url, lines
+        assert (
+            "  sendMessage  SendMessageHandlerDCEABF13 (ChatStack/SendMessageHandler):"
+            in "".join(lines)
+        )
+        async with connect(url.group(1)) as ana, connect(url.group(1)) as bob:
+            await ana.send(json.dumps({"action": "sendMessage", "message": "Hello AWS"}))
+            assert await recv(bob, 30) == "Hello AWS"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _two_stacks(folder: Path) -> Path:
+    """cdk.out with the chat's stack twice (ChatStack and ChatStackCopy)."""
+    cdk_out = folder / "cdk.out"
+    shutil.copytree(CDK_TEMPLATE.parent, cdk_out)
+    manifest = json.loads((cdk_out / "manifest.json").read_text())
+    copy = json.loads(json.dumps(manifest["artifacts"]["ChatStack"]))
+    copy["displayName"] = "ChatStackCopy"
+    manifest["artifacts"]["ChatStackCopy"] = copy
+    (cdk_out / "manifest.json").write_text(json.dumps(manifest))
+    return cdk_out
+
+
+def _missing_asset(folder: Path) -> Path:
+    cdk_out = folder / "cdk.out"
+    shutil.copytree(CDK_TEMPLATE.parent, cdk_out)
+    for asset in cdk_out.glob("asset.6f024a7f*"):
+        shutil.rmtree(asset)
+    return cdk_out
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        (
+            lambda tmp: ["--cdk-out", str(_two_stacks(tmp))],
+            "stacks ChatStack, ChatStackCopy each declare a WebSocket API; choose one with --stack",
+        ),
+        (
+            lambda tmp: ["--cdk-out", str(CDK_TEMPLATE.parent), "--stack", "Nope"],
+            f"--stack Nope: {CDK_TEMPLATE.parent} has no such stack (stacks: ChatStack)",
+        ),
+        (
+            lambda tmp: ["--stack", "ChatStack"],
+            "--stack names a stack of --cdk-out, which is not given",
+        ),
+        (
+            lambda tmp: ["--cdk-out", str(tmp)],
+            "no manifest.json there (is it the folder cdk synth wrote?)",
+        ),
+        (
+            lambda tmp: ["--cdk-out", str(_missing_asset(tmp))],
+            "function ConnectHandler2FFD52D8 (ChatStack/ConnectHandler) has no code to run:"
+            " looked at",
+        ),
+    ],
+    ids=["two-websocket-stacks", "unknown-stack", "stack-without-cdk-out", "no-manifest", "asset"],
+)
+def test_bad_cdk_inputs_are_one_clear_line(tmp_path: Path, arguments: Any, error: str) -> None:
+    result = subprocess.run(
+        [*SERVE, *arguments(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2
+    assert error in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr

@@ -38,6 +38,17 @@ def register(commands: Commands) -> None:
     serve.add_argument(
         "--template", type=Path, default=Path("infra/template.yaml"), help="the template to run"
     )
+    serve.add_argument(
+        "--cdk-out",
+        type=Path,
+        metavar="DIR",
+        help="run a stack of this CDK cloud assembly (cdk synth's cdk.out) instead of --template",
+    )
+    serve.add_argument(
+        "--stack",
+        metavar="NAME",
+        help="the --cdk-out stack to run (default: the one with a WebSocket API)",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="the address to listen on")
     serve.add_argument(
         "--port", type=number(int, 0, 65535), default=8080, help="the port; 0 picks a free one"
@@ -57,7 +68,8 @@ def register(commands: Commands) -> None:
         help="override a template parameter (repeatable)",
     )
     serve.add_argument(
-        "--stack-name", default="serverless-chat", help="the stack name the functions see"
+        "--stack-name",
+        help="the stack name the functions see (default: the CDK stack's, or serverless-chat)",
     )
     logs = serve.add_mutually_exclusive_group()
     logs.add_argument(
@@ -270,16 +282,23 @@ async def _serve(args: argparse.Namespace) -> int:
         LocalGateway,
         SelectionExpressionError,
         TemplateError,
+        cdk_stack,
     )
 
     try:
+        template, stack_name = args.template, args.stack_name or "serverless-chat"
+        if args.stack and not args.cdk_out:
+            raise TemplateError("--stack names a stack of --cdk-out, which is not given")
+        if args.cdk_out:
+            stack = cdk_stack(args.cdk_out, args.stack)
+            template, stack_name = stack.template, args.stack_name or stack.stack_name
         config = GatewayConfig(
-            template=args.template,
+            template=template,
             host=args.host,
             port=args.port,
             state_dir=args.state_dir,
             parameters=parameters(args.parameter),
-            stack_name=args.stack_name,
+            stack_name=stack_name,
             watch=args.watch,
             dynamodb_endpoint=args.dynamodb_endpoint,
             hook="" if args.no_hook else args.hook,

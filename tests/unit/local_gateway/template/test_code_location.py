@@ -135,3 +135,29 @@ def test_a_local_folder_that_is_not_there_is_refused(tmp_path: Path) -> None:
 )
 def test_what_is_not_looked_for_is_not_refused(tmp_path: Path, function: dict[str, Any]) -> None:
     check_code(read_api(_template(tmp_path, function)))
+
+
+def test_chalice_package_output_keeps_its_deployment_zip(tmp_path: Path) -> None:
+    """chalice package: an AWS::Serverless::Function with CodeUri ./deployment.zip."""
+    (tmp_path / "deployment.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip
+    resources = {
+        **API,
+        "WebsocketHandler": {
+            "Type": "AWS::Serverless::Function",
+            "Properties": {
+                "Runtime": "python3.12",
+                "Handler": "app.app",
+                "CodeUri": "./deployment.zip",
+            },
+        },
+    }
+    template = tmp_path / "sam.json"
+    template.write_text(json.dumps({"Resources": resources}))
+    api = read_api(template)
+    check_code(api)
+    assert api.functions["WebsocketHandler"].code_dir == tmp_path / "deployment.zip"
+    (tmp_path / "deployment.zip").unlink()
+    assert _refusal(template) == (
+        "function WebsocketHandler has no code to run:"
+        f" looked at {tmp_path / 'deployment.zip'} (CodeUri): not there"
+    )

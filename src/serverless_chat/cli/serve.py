@@ -42,7 +42,8 @@ def register(commands: Commands) -> None:
         "--cdk-out",
         type=Path,
         metavar="DIR",
-        help="run a stack of this CDK cloud assembly (cdk synth's cdk.out) instead of --template",
+        help="run a stack of this CDK cloud assembly (cdk synth's cdk.out) instead of"
+        " --template (default: none, --template is run)",
     )
     serve.add_argument(
         "--stack",

@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: serve test lint format clean chromium screenshot checkov soak bench
+.PHONY: serve test lint format clean chromium screenshot checkov soak bench fixtures-tools
 CHECKOV_VENV := .venv-checkov
+TOOLS_VENV := .venv-tools
+TOOLS_NODE := .tools
 
 # The venv is rebuilt when pyproject.toml changes; each stamp records a finished install.
 # `make serve` installs what the chat needs to run (and the terminal client's prompt);
@@ -44,6 +46,34 @@ $(CHECKOV_VENV)/bin/.installed: Makefile
 	touch $@
 
 checkov: $(CHECKOV_VENV)/bin/.installed
+
+# The tools' own output that tests/integration/test_tool_output.py serves, regenerated from
+# this suite's projects by the tools themselves (needs node and npm; not part of `make test`).
+# Pinned to the versions the committed output came from; a venv and node_modules of their own.
+$(TOOLS_VENV)/bin/.installed: Makefile
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet aws-cdk-lib==2.275.0 constructs==10.8.1 \
+	    aws-sam-cli==1.170.0
+	touch $@
+
+$(TOOLS_NODE)/.installed: Makefile
+	@command -v npm >/dev/null || { echo "fixtures-tools needs node and npm"; exit 1; }
+	mkdir -p $(TOOLS_NODE)
+	npm install --silent --prefix $(TOOLS_NODE) aws-cdk@2.1149.0 serverless@3.40.0
+	touch $@
+
+fixtures-tools: $(TOOLS_VENV)/bin/.installed $(TOOLS_NODE)/.installed
+	cd tests/fixtures/cdk_chat && rm -rf cdk.out && PATH=$(CURDIR)/$(TOOLS_VENV)/bin:$$PATH \
+	    CDK_DISABLE_VERSION_CHECK=1 $(CURDIR)/$(TOOLS_NODE)/node_modules/.bin/cdk synth \
+	    --no-notices --no-version-reporting --quiet
+	rm -rf tests/fixtures/cdk_chat/chat/__pycache__
+	cd tests/fixtures/serverless_chat_sls && rm -rf .serverless .serverless-individually && \
+	    export SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off && \
+	    $(CURDIR)/$(TOOLS_NODE)/node_modules/.bin/serverless package \
+	        --config serverless-individually.yml --package .serverless-individually && \
+	    $(CURDIR)/$(TOOLS_NODE)/node_modules/.bin/serverless package
+	cd tests/fixtures/sam_simpletable && rm -rf .aws-sam && \
+	    SAM_CLI_TELEMETRY=0 $(CURDIR)/$(TOOLS_VENV)/bin/sam build
 
 test: $(BIN)/.installed $(CHECKOV_VENV)/bin/.installed chromium
 	$(BIN)/python -m pytest -q

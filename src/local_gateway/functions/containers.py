@@ -202,9 +202,9 @@ class Container:
                 lines.append(pending[:MAX_LOG_LINE] + b" [cut]")
                 pending = b""
             for line in lines:
-                log.info("[%s] %s", self.spec.name, line.decode("utf-8", "replace"))
+                log.info("[%s] %s", self.spec.label, line.decode("utf-8", "replace"))
         if pending:
-            log.info("[%s] %s", self.spec.name, pending.decode("utf-8", "replace"))
+            log.info("[%s] %s", self.spec.label, pending.decode("utf-8", "replace"))
 
     async def _read(self) -> dict[str, Any]:
         stdout = self._process.stdout
@@ -248,7 +248,7 @@ class Container:
             except (TimeoutError, asyncio.CancelledError):
                 self._logs.cancel()
             except Exception as error:  # the relay itself failed: say so, stop anyway
-                log.warning("[%s] log relay failed: %s", self.spec.name, error)
+                log.warning("[%s] log relay failed: %s", self.spec.label, error)
 
 
 class ResponseTooLarge(ContainerError):

@@ -271,7 +271,7 @@ class FunctionRunner:
         if containers is None and handler is None:
             reason = self.load_errors.get(spec.logical_id, f"{spec.logical_id} is not loaded")
             return Invocation(request_id, error=reason, error_type="Runtime.InvalidEntrypoint")
-        log.info("START RequestId: %s Version: $LATEST Function: %s", request_id, spec.name)
+        log.info("START RequestId: %s Version: $LATEST Function: %s", request_id, spec.label)
         started = time.perf_counter()
         init_ms = None
         if containers is not None:
@@ -289,7 +289,7 @@ class FunctionRunner:
             "REPORT RequestId: %s Function: %s Duration: %.2f ms Billed Duration: %d ms "
             "Memory Size: %d MB%s%s",
             request_id,
-            spec.name,
+            spec.label,
             duration,
             int(duration) + 1,
             spec.memory_mb,

@@ -51,7 +51,7 @@ from local_gateway.server.tls import make_certificate, server_context
 from local_gateway.server.watch import watch
 from local_gateway.server.websocket import GOING_AWAY, Limits, WebSocketEndpoint
 from local_gateway.template.intrinsics import ACCOUNT_ID
-from local_gateway.template.model import FunctionSpec, WebSocketApiSpec, read_api
+from local_gateway.template.model import FunctionSpec, WebSocketApiSpec, check_code, read_api
 
 log = logging.getLogger("local_gateway")
 
@@ -67,6 +67,7 @@ class LocalGateway:
             config.template, config.parameters, config.stack_name, config.region
         )
         compile_api(self.api)  # a mapping template that cannot run stops it here
+        check_code(self.api)  # so does a function whose code is not where the tool left it
         self.registry = ConnectionRegistry(config.callback_latency)
         self._http = AiohttpBackend()
         self._runner: web.AppRunner | None = None

@@ -3,8 +3,9 @@
 The template is read as a pipeline, each stage once:
 
 1. SAM expanded: ``Globals`` merged into the SAM resources by SAM's one merge
-   (sam_globals), then each ``AWS::Serverless::WebSocketApi`` expanded as SAM expands it
-   (sam_websocket). From here on the template is plain CloudFormation.
+   (sam_globals), then each ``AWS::Serverless::WebSocketApi`` and
+   ``AWS::Serverless::SimpleTable`` expanded as SAM expands it (sam_websocket,
+   sam_simpletable). From here on the template is plain CloudFormation.
 2. The served API chosen (the first ``AWS::ApiGatewayV2::Api`` with ProtocolType WEBSOCKET)
    and its local id made, so that intrinsics can name it.
 3. Each resource read by its type's reader (readers.READERS), its properties resolved once
@@ -29,9 +30,11 @@ from typing import Any
 
 from local_gateway.template import permissions
 from local_gateway.template.cfn_yaml import TemplateError, load_template
+from local_gateway.template.code_location import tool_artefacts
 from local_gateway.template.intrinsics import ACCOUNT_ID, Resolver
 from local_gateway.template.readers import READERS, Reading, read_resources
 from local_gateway.template.sam_globals import apply_globals
+from local_gateway.template.sam_simpletable import expand_simple_tables
 from local_gateway.template.sam_websocket import expand_websocket_apis
 from local_gateway.template.specs import (
     DEFAULT_MEMORY_MB,
@@ -65,6 +68,7 @@ __all__ = [
     "RouteSpec",
     "TableSpec",
     "WebSocketApiSpec",
+    "check_code",
     "expand_sam",
     "read_api",
 ]
@@ -72,8 +76,9 @@ __all__ = [
 
 def expand_sam(template: dict[str, Any]) -> dict[str, Any]:
     """The template as SAM's transform leaves it, for what the gateway serves: Globals
-    merged into its Function and WebSocketApi resources, then the WebSocketApis expanded."""
-    return expand_websocket_apis(apply_globals(template))
+    merged into its Function, WebSocketApi and SimpleTable resources, then the WebSocketApis
+    and SimpleTables expanded."""
+    return expand_simple_tables(expand_websocket_apis(apply_globals(template)))
 
 
 def _served_api(path: Path, resources: Mapping[str, Any]) -> str:
@@ -98,7 +103,7 @@ def read_api(
     api_logical_id = _served_api(path, template["Resources"])
     api_id = "local" + re.sub(r"[^a-z0-9]", "", api_logical_id.lower())[:5]
     resolver = Resolver(template, parameters, stack_name, region, {api_logical_id: api_id})
-    reading = Reading(resolver, path.parent, api_id)
+    reading = Reading(resolver, path.parent, api_id, tool_artefacts(path))
     api_props = reading.properties(api_logical_id)
     read_resources(reading)
     stage = str(reading.stages[0].get("StageName")) if reading.stages else "$default"
@@ -241,3 +246,21 @@ def _hook(template: Mapping[str, Any]) -> str | None:
     if not isinstance(hook, str):
         raise TemplateError(f"Metadata.LocalGateway.Hook must be 'module:callable', not {hook!r}")
     return hook
+
+
+def check_code(api: WebSocketApiSpec) -> None:
+    """TemplateError, naming the function and where its code was looked for, when a Python
+    function's code (or a layer's) is not on this machine: refused at start, rather than a
+    502 at the first handshake."""
+    missing = [
+        f
+        for f in api.functions.values()
+        if f.code_missing and (f.runtime.startswith("python") or not f.runtime)
+    ]
+    if not missing:
+        return
+    first = missing[0]
+    more = f" (and {len(missing) - 1} more functions)" if len(missing) > 1 else ""
+    raise TemplateError(
+        f"function {first.described} has no code to run: {first.code_missing}{more}"
+    )

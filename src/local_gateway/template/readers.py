@@ -28,6 +28,7 @@ from typing import Any
 
 from local_gateway.template import iam, permissions
 from local_gateway.template.cfn_yaml import TemplateError
+from local_gateway.template.code_location import ToolArtefacts, locate
 from local_gateway.template.intrinsics import Resolver
 from local_gateway.template.specs import (
     DEFAULT_MEMORY_MB,
@@ -54,6 +55,9 @@ class Reading:
     resolver: Resolver
     base: Path  # the template's folder: local code paths are relative to it
     api_id: str
+    # What the tool that wrote the template left beside it (CDK assets, a Serverless
+    # package), where S3 code is found.
+    artefacts: ToolArtefacts
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     functions_by_name: dict[str, FunctionSpec] = field(default_factory=dict)  # last one wins
     # By physical id: each integration (None when its kind is not emulated).
@@ -123,31 +127,35 @@ def _lambda_function(reading: Reading, logical_id: str) -> None:
     """An AWS::Lambda::Function: its code is ``Code``."""
     props = reading.properties(logical_id)
     role = reading.roles.for_function(logical_id, props, sam=False)
-    reading.add_function(_function(reading, logical_id, props, props.get("Code"), role))
+    reading.add_function(_function(reading, logical_id, props, "Code", role))
 
 
 def _serverless_function(reading: Reading, logical_id: str) -> None:
     """An AWS::Serverless::Function (its Globals already merged in): its code is CodeUri."""
     props = reading.properties(logical_id)
     role = reading.roles.for_function(logical_id, props, sam=True)
-    reading.add_function(_function(reading, logical_id, props, props.get("CodeUri"), role))
+    code = "CodeUri" if "CodeUri" in props or "InlineCode" not in props else "InlineCode"
+    reading.add_function(_function(reading, logical_id, props, code, role))
 
 
 def _function(
     reading: Reading,
     logical_id: str,
     props: Mapping[str, Any],
-    code: Any,
+    code: str,
     role: RoleSpec | None,
 ) -> FunctionSpec:
-    code_dir = (reading.base / code).resolve() if isinstance(code, str) else None
-    local, not_local = _layers(reading, props.get("Layers") or [])
+    resource = reading.resolver.resources[logical_id]
+    where = locate(reading.artefacts, resource, code, props.get(code))
+    local, not_local, missing = _layers(reading, props.get("Layers") or [])
+    metadata = resource.get("Metadata") or {}
+    cdk_path = str(metadata.get("aws:cdk:path", "")) if isinstance(metadata, Mapping) else ""
     env = {k: str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()}
     return FunctionSpec(
         logical_id=logical_id,
         name=reading.resolver.physical_id(logical_id),
         handler=str(props.get("Handler", "")),
-        code_dir=code_dir,
+        code_dir=where.path,
         runtime=str(props.get("Runtime", "")),
         environment=env,
         timeout=float(props.get("Timeout", DEFAULT_TIMEOUT_SECONDS)),
@@ -155,25 +163,34 @@ def _function(
         layers=local,
         layers_not_local=not_local,
         role=role,
+        code_missing="; ".join(filter(None, [where.missing, *missing])),
+        cdk_path=cdk_path.removesuffix("/Resource"),
     )
 
 
-def _layers(reading: Reading, layers: list[Any]) -> tuple[tuple[Path, ...], tuple[str, ...]]:
+def _layers(
+    reading: Reading, layers: list[Any]
+) -> tuple[tuple[Path, ...], tuple[str, ...], list[str]]:
     """The local code of a function's layers (a Ref to a LayerVersion of the template whose
-    ContentUri, or Content, is a local path), and the others by name."""
+    ContentUri, or Content, is local, or a CDK asset), the others by name, and where the
+    code of a layer expected here was looked for in vain."""
     local: list[Path] = []
     others: list[str] = []
+    missing: list[str] = []
     for layer in layers:
         name = str(layer)
         resource = reading.resolver.resources.get(name) if isinstance(layer, str) else None
         if resource is not None and resource.get("Type") in LAYER_TYPES:
             props = reading.properties(name)
-            content = props.get("ContentUri", props.get("Content"))
-            if isinstance(content, str):
-                local.append((reading.base / content).resolve())
+            prop = "ContentUri" if "ContentUri" in props else "Content"
+            where = locate(reading.artefacts, resource, prop, props.get(prop))
+            if where.path is not None:
+                local.append(where.path)
+                if where.missing:
+                    missing.append(f"its layer {name}: {where.missing}")
                 continue
         others.append(name)
-    return tuple(local), tuple(others)
+    return tuple(local), tuple(others), missing
 
 
 INTEGRATION_TYPES = ("AWS_PROXY", "AWS", "MOCK", "HTTP", "HTTP_PROXY")

@@ -26,6 +26,7 @@ from local_gateway.template.cfn_yaml import TemplateError
 RESOURCE_TYPES = {
     "Function": "AWS::Serverless::Function",
     "WebSocketApi": "AWS::Serverless::WebSocketApi",
+    "SimpleTable": "AWS::Serverless::SimpleTable",
 }
 # The properties Globals.WebSocketApi may hold (globals.py, supported_properties).
 WEBSOCKET_API_PROPERTIES = (
@@ -44,7 +45,7 @@ WEBSOCKET_API_PROPERTIES = (
     "Tags",
 )
 # Sections whose properties are checked; Globals.Function's are not (as before this module).
-_SUPPORTED = {"WebSocketApi": WEBSOCKET_API_PROPERTIES}
+_SUPPORTED = {"WebSocketApi": WEBSOCKET_API_PROPERTIES, "SimpleTable": ("SSESpecification",)}
 
 
 def is_intrinsic(value: Any) -> bool:

@@ -66,6 +66,21 @@ class FunctionSpec:
     layers_not_local: tuple[str, ...] = ()
     # Its execution role (Role, or SAM's implicit one), None when the template names none.
     role: RoleSpec | None = None
+    # When its code (or a layer's) was expected on this machine and is not there: where it
+    # was looked for, in words (serve refuses to start with it).
+    code_missing: str = ""
+    # CDK's construct path (Metadata aws:cdk:path), which logs name it by beside its id.
+    cdk_path: str = ""
+
+    @property
+    def label(self) -> str:
+        """How logs name it: its name, and its CDK construct path when it has one."""
+        return f"{self.name} ({self.cdk_path})" if self.cdk_path else self.name
+
+    @property
+    def described(self) -> str:
+        """Its logical id, and its CDK construct path when it has one (at start, in errors)."""
+        return f"{self.logical_id} ({self.cdk_path})" if self.cdk_path else self.logical_id
 
     @property
     def module_name(self) -> str:

@@ -38,6 +38,18 @@ def register(commands: Commands) -> None:
     serve.add_argument(
         "--template", type=Path, default=Path("infra/template.yaml"), help="the template to run"
     )
+    serve.add_argument(
+        "--cdk-out",
+        type=Path,
+        metavar="DIR",
+        help="run a stack of this CDK cloud assembly (cdk synth's cdk.out) instead of"
+        " --template (default: none, --template is run)",
+    )
+    serve.add_argument(
+        "--stack",
+        metavar="NAME",
+        help="the --cdk-out stack to run (default: the one with a WebSocket API)",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="the address to listen on")
     serve.add_argument(
         "--port", type=number(int, 0, 65535), default=8080, help="the port; 0 picks a free one"
@@ -57,7 +69,8 @@ def register(commands: Commands) -> None:
         help="override a template parameter (repeatable)",
     )
     serve.add_argument(
-        "--stack-name", default="serverless-chat", help="the stack name the functions see"
+        "--stack-name",
+        help="the stack name the functions see (default: the CDK stack's, or serverless-chat)",
     )
     logs = serve.add_mutually_exclusive_group()
     logs.add_argument(
@@ -265,7 +278,7 @@ def _route_lines(gateway: LocalGateway) -> list[str]:
             continue
         placement = gateway.functions.placement(route.function.logical_id)
         where = f"in-process (hook {gateway.hook})" if placement == "in-process" else placement
-        lines.append(f"  {key:<{width}}  {route.function.logical_id}: {where}")
+        lines.append(f"  {key:<{width}}  {route.function.described}: {where}")
     return lines
 
 
@@ -277,16 +290,23 @@ async def _serve(args: argparse.Namespace) -> int:
         LocalGateway,
         SelectionExpressionError,
         TemplateError,
+        cdk_stack,
     )
 
     try:
+        template, stack_name = args.template, args.stack_name or "serverless-chat"
+        if args.stack and not args.cdk_out:
+            raise TemplateError("--stack names a stack of --cdk-out, which is not given")
+        if args.cdk_out:
+            stack = cdk_stack(args.cdk_out, args.stack)
+            template, stack_name = stack.template, args.stack_name or stack.stack_name
         config = GatewayConfig(
-            template=args.template,
+            template=template,
             host=args.host,
             port=args.port,
             state_dir=args.state_dir,
             parameters=parameters(args.parameter),
-            stack_name=args.stack_name,
+            stack_name=stack_name,
             watch=args.watch,
             dynamodb_endpoint=args.dynamodb_endpoint,
             hook="" if args.no_hook else args.hook,
@@ -444,12 +464,12 @@ class OneFunction(logging.Filter):
 def _log_functions(gateway: LocalGateway, wanted: list[str]) -> str | None:
     """Keep only ``wanted`` functions' invocation lines; the problem, if one is unknown."""
     names: set[str] = set()
-    known = {spec.logical_id: spec.name for spec in gateway.api.functions.values()}
+    known = {spec.logical_id: spec for spec in gateway.api.functions.values()}
     for want in wanted:
         matches = {
-            name
-            for logical_id, name in known.items()
-            if want.lower() in (logical_id.lower(), name.lower())
+            spec.label  # how the log lines name it
+            for spec in known.values()
+            if want.lower() in (spec.logical_id.lower(), spec.name.lower(), spec.cdk_path.lower())
         }
         if not matches:
             listed = ", ".join(sorted(known))

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from local_gateway.template.cfn_yaml import TemplateError, load_template
+from local_gateway.template.code_location import ToolArtefacts
 from local_gateway.template.intrinsics import Resolver
 from local_gateway.template.model import read_api
 from local_gateway.template.readers import READERS, Reading, read_resources
@@ -320,7 +321,7 @@ def test_each_resources_properties_are_resolved_once(tmp_path: Path) -> None:
 """,
     )
     resolver = _CountingResolver(load_template(path))
-    reading = Reading(resolver, tmp_path, "api")
+    reading = Reading(resolver, tmp_path, "api", ToolArtefacts(tmp_path))
     read_resources(reading)
     assert sorted(resolver.resolved) == ["Fn", "Integration", "Layer", "Other", "Route"]
     assert reading.functions["Other"].layers == (tmp_path / "layer",)

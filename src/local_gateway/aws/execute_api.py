@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from aiohttp import web
+
 from local_gateway.aws import sigv4
 from local_gateway.aws.iam.access import Authorize
 from local_gateway.functions.credentials import SigningKey
@@ -25,6 +27,22 @@ _PRESIGNED = (
     "X-Amz-SignedHeaders",
     "X-Amz-Signature",
 )
+
+
+def handshake_verifier(
+    key_for: Callable[[str], SigningKey | None],
+    authorize: Authorize,
+    region: str,
+    route_arn: str,
+) -> Callable[[web.Request], str]:
+    """What the WebSocket endpoint asks of each upgrade request: why it is refused ("" when
+    it may connect)."""
+
+    def refusal(request: web.Request) -> str:
+        url = f"{request.scheme}://{request.host}{request.raw_path}"
+        return handshake_refusal(url, request.headers, key_for, authorize, region, route_arn)
+
+    return refusal
 
 
 def handshake_refusal(

@@ -5,18 +5,24 @@ checked — the Host must be the gateway's, no web page may call it (no ``Origin
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket as sockets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from aiohttp import web
 
 from local_gateway.aws.dynamodb.endpoint import EmbeddedDynamoDb
 from local_gateway.aws.dynamodb.http import DynamoDbApi
+from local_gateway.aws.dynamodb.tables import provision
 from local_gateway.aws.iam.access import Authorize
 from local_gateway.functions.credentials import SigningKey
 from local_gateway.server.guard import Guard, middleware
 from local_gateway.server.listening import listen
+from local_gateway.template.specs import TableSpec
+
+log = logging.getLogger("local_gateway")
 
 # DynamoDB's largest item is 400 KB; a BatchWriteItem of 25 of them, and its JSON, fit.
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
@@ -36,6 +42,7 @@ class DynamoDbPort:
         authorize: Authorize | None = None,
     ) -> None:
         self._host = host
+        self._region = region
         self._names = list(names)
         self._any_host = any_host
         self._moto = EmbeddedDynamoDb(state_dir / "dynamodb.log")
@@ -49,8 +56,9 @@ class DynamoDbPort:
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"http://{host}:{self.port}"
 
-    async def start(self) -> str:
-        """Start moto's server, then serve the port; its URL."""
+    async def start(self, tables: Iterable[TableSpec], credentials: Mapping[str, str]) -> str:
+        """Start moto's server, serve the port, make ``tables`` there (signing with
+        ``credentials``, the gateway's own); its URL."""
         await self._moto.start()
         self._socket = listen(self._host, 0)
         self.port = self._socket.getsockname()[1]
@@ -62,6 +70,13 @@ class DynamoDbPort:
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         await web.SockSite(self._runner, self._socket).start()
+        log.info(
+            "DynamoDB: the template's tables on %s (moto's server; they start empty at every"
+            " start); calls must be signed, by the functions' credentials or by those boto3"
+            " finds here",
+            self.url,
+        )
+        await asyncio.to_thread(provision, self.url, self._region, tables, credentials)
         return self.url
 
     async def stop(self) -> None:

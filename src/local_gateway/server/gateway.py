@@ -27,7 +27,7 @@ from local_gateway.apigateway.integrations import compile_api
 from local_gateway.aws import not_emulated, sigv4
 from local_gateway.aws.callers import tools_signing_keys
 from local_gateway.aws.dynamodb.tables import dynamodb_client, provision
-from local_gateway.aws.execute_api import handshake_refusal
+from local_gateway.aws.execute_api import handshake_verifier
 from local_gateway.aws.iam.access import AccessControl, access_control
 from local_gateway.aws.lambda_api.http import LambdaApi
 from local_gateway.aws.lambda_api.in_process import InProcessInvoke
@@ -305,16 +305,7 @@ class LocalGateway:
             any_host=not self.loopback,
             authorize=self.access.check,
         )
-        url = await self._dynamodb.start()
-        log.info(
-            "DynamoDB: the template's tables on %s (moto's server; they start empty at every"
-            " start); calls must be signed, by the functions' credentials or by those boto3"
-            " finds here",
-            url,
-        )
-        await asyncio.to_thread(
-            provision, url, self.config.region, self.api.tables.values(), self._own_credentials
-        )
+        await self._dynamodb.start(self.api.tables.values(), self._own_credentials)
 
     def application(self) -> web.Application:
         # (a synchronous Invoke may carry 6 MB; the callback API refuses over 128 KB itself)
@@ -330,6 +321,14 @@ class LocalGateway:
             f"/{self.api.stage}"
         )
         callbacks = CallbackApi(self.registry, self.api.stage, self.access.check, stage_arn)
+        connect = self.api.routes.get("$connect")
+        verify = (
+            handshake_verifier(
+                self.signing_key, self.access.check, self.config.region, stage_arn + "/$connect"
+            )
+            if connect is not None and connect.iam_auth
+            else None
+        )
         app.router.add_routes(callbacks.routes())
         app.router.add_routes(
             LambdaApi(self.lambda_api, self.access.check, self.config.region).routes()
@@ -351,36 +350,11 @@ class LocalGateway:
             ),
             lambda: (self._port, self._tls_port),
             self.admission.refusal,
-            self._iam_handshake() if self._connect_needs_iam() else None,
+            verify,
         )
         app.router.add_get(f"/{self.api.stage}", endpoint.handle)
         app.router.add_get(f"/{self.api.stage}/", endpoint.handle)
         return app
-
-    def _connect_needs_iam(self) -> bool:
-        route = self.api.routes.get("$connect")
-        return route is not None and route.iam_auth
-
-    def _iam_handshake(self) -> Callable[[web.Request], str]:
-        """$connect's AWS_IAM authorization: the upgrade request signed (headers or a
-        presigned URL) by known credentials whose role may execute-api:Invoke it."""
-        route_arn = (
-            f"arn:aws:execute-api:{self.config.region}:{ACCOUNT_ID}:{self.api.api_id}"
-            f"/{self.api.stage}/$connect"
-        )
-
-        def refusal(request: web.Request) -> str:
-            url = f"{request.scheme}://{request.host}{request.raw_path}"
-            return handshake_refusal(
-                url,
-                request.headers,
-                self.signing_key,
-                self.access.check,
-                self.config.region,
-                route_arn,
-            )
-
-        return refusal
 
     def _dynamodb_client(self) -> Any:
         """A client for the template's tables on --dynamodb-endpoint (what the hook's

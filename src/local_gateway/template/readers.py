@@ -11,111 +11,36 @@ another API than the one served are passed over, as a Condition that is false sk
 Each setting of an emulated resource that the gateway does not honour (an AWS integration to
 a service other than Lambda, a VPC link, ContentHandlingStrategy) is named once with its
 logical id in ``Reading.unhonoured``.
-Integrations are read whole (integrations.py: type, templates, parameters, responses); API
-keys with their usage plans (api_keys.py).
+Integrations, their responses and API keys have their readers in integration_readers.py;
+what every reader reads into is reading.py's ``Reading``.
 """
 
 from __future__ import annotations
 
-import math
 import re
-import secrets
-import string
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from local_gateway.template import iam, permissions
+from local_gateway.template import integration_readers, permissions
 from local_gateway.template.cfn_yaml import TemplateError
-from local_gateway.template.code_location import ToolArtefacts, locate
-from local_gateway.template.intrinsics import Resolver
+from local_gateway.template.code_location import locate
+from local_gateway.template.reading import Reader, Reading, of_the_api
 from local_gateway.template.specs import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT_SECONDS,
     MAX_INTEGRATION_TIMEOUT_SECONDS,
-    ApiKeySpec,
     AuthorizerSpec,
     FunctionSpec,
-    IntegrationResponseSpec,
-    IntegrationSpec,
     RoleSpec,
     RouteSpec,
     TableSpec,
 )
 
+__all__ = ["READERS", "Reading", "read_resources"]
+
 _FUNCTION_IN_URI = re.compile(r":function:([^:/]+)")
 LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
-
-
-@dataclass
-class Reading:
-    """What the readers have found so far in one template, for the API ``api_id``."""
-
-    resolver: Resolver
-    base: Path  # the template's folder: local code paths are relative to it
-    api_id: str
-    # What the tool that wrote the template left beside it (CDK assets, a Serverless
-    # package), where S3 code is found.
-    artefacts: ToolArtefacts
-    functions: dict[str, FunctionSpec] = field(default_factory=dict)
-    functions_by_name: dict[str, FunctionSpec] = field(default_factory=dict)  # last one wins
-    # By physical id: each integration (None when its kind is not emulated).
-    integrations: dict[str, IntegrationSpec | None] = field(default_factory=dict)
-    integration_responses: dict[str, list[IntegrationResponseSpec]] = field(default_factory=dict)
-    # API keys by physical id; usage plans' (api, stage) pairs; (key, plan) links.
-    api_keys: dict[str, ApiKeySpec] = field(default_factory=dict)
-    usage_plans: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    usage_plan_keys: list[tuple[str, str]] = field(default_factory=list)
-    authorizers: dict[str, AuthorizerSpec] = field(default_factory=dict)
-    two_way_routes: set[str] = field(default_factory=set)
-    routes: dict[str, RouteSpec] = field(default_factory=dict)
-    stages: list[Mapping[str, Any]] = field(default_factory=list)
-    grants: list[permissions.Grant] = field(default_factory=list)
-    tables: dict[str, TableSpec] = field(default_factory=dict)
-    unhonoured: list[str] = field(default_factory=list)
-    roles: iam.RoleBook = field(init=False)
-    _properties: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.roles = iam.RoleBook(self.resolver)
-
-    def properties(self, logical_id: str) -> Any:
-        """The resource's Properties with every intrinsic resolved, resolved once."""
-        if logical_id not in self._properties:
-            raw = self.resolver.resources[logical_id].get("Properties") or {}
-            self._properties[logical_id] = self.resolver.resolve(raw)
-        return self._properties[logical_id]
-
-    def active(self, resource: Mapping[str, Any]) -> bool:
-        """Whether the resource is created: it has no Condition, or its Condition holds."""
-        condition = resource.get("Condition")
-        return condition is None or self.resolver.condition(str(condition))
-
-    def of_the_api(self, logical_id: str) -> bool:
-        """Whether the resource (an ApiGatewayV2 one) belongs to the API being served."""
-        return bool(self.properties(logical_id).get("ApiId") == self.api_id)
-
-    def add_function(self, function: FunctionSpec) -> None:
-        self.functions[function.logical_id] = function
-        self.functions_by_name[function.name] = function
-
-    def function_named(self, name: str) -> FunctionSpec | None:
-        return self.functions_by_name.get(name)
-
-
-Reader = Callable[[Reading, str], None]
-
-
-def _of_the_api(reader: Reader) -> Reader:
-    """``reader``, for the resources of the served API only."""
-
-    def read(reading: Reading, logical_id: str) -> None:
-        if reading.of_the_api(logical_id):
-            reader(reading, logical_id)
-
-    read.__doc__ = reader.__doc__
-    return read
 
 
 def _read_elsewhere(reading: Reading, logical_id: str) -> None:
@@ -193,101 +118,7 @@ def _layers(
     return tuple(local), tuple(others), missing
 
 
-INTEGRATION_TYPES = ("AWS_PROXY", "AWS", "MOCK", "HTTP", "HTTP_PROXY")
-PASSTHROUGH_BEHAVIORS = ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER")
-
-
-@_of_the_api
-def _integration_response(reading: Reading, logical_id: str) -> None:
-    """An IntegrationResponse, kept for the integration it belongs to."""
-    props = reading.properties(logical_id)
-    expression = props.get("TemplateSelectionExpression")
-    response = IntegrationResponseSpec(
-        key=str(props.get("IntegrationResponseKey", "")),
-        templates={str(k): str(v) for k, v in (props.get("ResponseTemplates") or {}).items()},
-        template_selection_expression=None if expression is None else str(expression),
-    )
-    if "ContentHandlingStrategy" in props:
-        reading.unhonoured.append(
-            f"{logical_id}: ContentHandlingStrategy (frames pass as they are)"
-        )
-    reading.integration_responses.setdefault(str(props.get("IntegrationId")), []).append(response)
-
-
-@_of_the_api
-def _integration(reading: Reading, logical_id: str) -> None:
-    """An Integration, whole, by its physical id; a kind the gateway does not run is named
-    and kept as None (its routes answer "Internal server error", never a silent pass)."""
-    props = reading.properties(logical_id)
-    physical = reading.resolver.physical_id(logical_id)
-    reading.integrations[physical] = _integration_spec(reading, logical_id, props, physical)
-
-
-def _integration_spec(
-    reading: Reading, logical_id: str, props: Mapping[str, Any], physical: str
-) -> IntegrationSpec | None:
-    kind = str(props.get("IntegrationType", ""))
-    uri = str(props.get("IntegrationUri", ""))
-    timeout = _integration_timeout(props)
-    if "ContentHandlingStrategy" in props:
-        reading.unhonoured.append(
-            f"{logical_id}: ContentHandlingStrategy (frames pass as they are)"
-        )
-    passthrough = str(props.get("PassthroughBehavior", "WHEN_NO_MATCH"))
-    if passthrough not in PASSTHROUGH_BEHAVIORS:
-        raise TemplateError(
-            f"{logical_id}: PassthroughBehavior {passthrough!r} is not one of"
-            f" {', '.join(PASSTHROUGH_BEHAVIORS)}"
-        )
-    match = _FUNCTION_IN_URI.search(uri)
-    function = reading.function_named(match.group(1)) if match else None
-    unsupported = (
-        kind not in INTEGRATION_TYPES
-        or (kind in ("AWS_PROXY", "AWS") and (match is None or ":lambda:" not in uri))
-        or props.get("ConnectionType", "INTERNET") != "INTERNET"
-    )
-    if unsupported:
-        what = f"IntegrationType {kind} ({uri or 'no URI'})"
-        if props.get("ConnectionType", "INTERNET") != "INTERNET":
-            what += f" through ConnectionType {props.get('ConnectionType')}"
-        reading.unhonoured.append(f"{logical_id}: {what}: its routes answer an error")
-        return None
-    expression = props.get("TemplateSelectionExpression")
-    return IntegrationSpec(
-        logical_id=logical_id,
-        kind=kind,
-        function=function,
-        uri=uri,
-        method=str(props.get("IntegrationMethod", "POST")),
-        timeout=timeout,
-        request_templates={
-            str(k): str(v) for k, v in (props.get("RequestTemplates") or {}).items()
-        },
-        template_selection_expression=None if expression is None else str(expression),
-        passthrough=passthrough,
-        request_parameters={
-            str(k): str(v) for k, v in (props.get("RequestParameters") or {}).items()
-        },
-        responses=tuple(reading.integration_responses.get(physical, ())),
-    )
-
-
-def _integration_timeout(props: Mapping[str, Any]) -> float:
-    """TimeoutInMillis in seconds; API Gateway refuses a value outside 50 ms to 29 s ("Timeout
-    should be between 50 ms and 29000 ms", its answer to such an integration)."""
-    value = props.get("TimeoutInMillis", 29000)
-    try:
-        millis = float(value)
-    except (TypeError, ValueError):
-        millis = math.nan
-    if not 50 <= millis <= 29000:  # (NaN fails too)
-        raise TemplateError(
-            f"TimeoutInMillis {value!r}: Timeout should be between 50 ms and 29000 ms"
-        )
-    return millis / 1000
-
-
-@_of_the_api
+@of_the_api
 def _authorizer(reading: Reading, logical_id: str) -> None:
     """A REQUEST Authorizer: the function in its AuthorizerUri and its identity sources."""
     props = reading.properties(logical_id)
@@ -300,7 +131,7 @@ def _authorizer(reading: Reading, logical_id: str) -> None:
     )
 
 
-@_of_the_api
+@of_the_api
 def _route_response(reading: Reading, logical_id: str) -> None:
     """A RouteResponse with key $default makes its route two-way."""
     props = reading.properties(logical_id)
@@ -308,7 +139,7 @@ def _route_response(reading: Reading, logical_id: str) -> None:
         reading.two_way_routes.add(str(props.get("RouteId")))
 
 
-@_of_the_api
+@of_the_api
 def _route(reading: Reading, logical_id: str) -> None:
     """A Route: its key, its integration's function and timeout, its authorizer."""
     props = reading.properties(logical_id)
@@ -350,7 +181,7 @@ def _route(reading: Reading, logical_id: str) -> None:
     )
 
 
-@_of_the_api
+@of_the_api
 def _stage(reading: Reading, logical_id: str) -> None:
     """A Stage: the first one is the stage served."""
     reading.stages.append(reading.properties(logical_id))
@@ -386,41 +217,6 @@ def _managed_policy(reading: Reading, logical_id: str) -> None:
     reading.roles.attach(logical_id, reading.properties(logical_id), managed=True)
 
 
-def _api_key(reading: Reading, logical_id: str) -> None:
-    """An AWS::ApiGateway::ApiKey; without a Value, one made as AWS makes one (40
-    characters), said at start."""
-    props = reading.properties(logical_id)
-    value = props.get("Value")
-    generated = value is None
-    if generated:
-        alphabet = string.ascii_letters + string.digits
-        value = "".join(secrets.choice(alphabet) for _ in range(40))
-    reading.api_keys[reading.resolver.physical_id(logical_id)] = ApiKeySpec(
-        logical_id,
-        str(value),
-        enabled=props.get("Enabled", True) not in (False, "false", "False"),
-        generated=generated,
-    )
-
-
-def _usage_plan(reading: Reading, logical_id: str) -> None:
-    """An AWS::ApiGateway::UsagePlan: the API stages its keys may call."""
-    props = reading.properties(logical_id)
-    reading.usage_plans[reading.resolver.physical_id(logical_id)] = [
-        (str(stage.get("ApiId")), str(stage.get("Stage")))
-        for stage in props.get("ApiStages") or []
-        if isinstance(stage, dict)
-    ]
-    if props.get("Throttle") or props.get("Quota"):
-        reading.unhonoured.append(f"{logical_id}: Throttle and Quota (no key is ever limited)")
-
-
-def _usage_plan_key(reading: Reading, logical_id: str) -> None:
-    """An AWS::ApiGateway::UsagePlanKey: a key in a plan."""
-    props = reading.properties(logical_id)
-    reading.usage_plan_keys.append((str(props.get("KeyId")), str(props.get("UsagePlanId"))))
-
-
 READERS: dict[str, Reader] = {
     "AWS::ApiGatewayV2::Api": _read_elsewhere,
     # roles, then what attaches to them, before the functions that name them
@@ -431,17 +227,17 @@ READERS: dict[str, Reader] = {
     "AWS::Lambda::LayerVersion": _read_elsewhere,
     "AWS::Lambda::Function": _lambda_function,
     "AWS::Serverless::Function": _serverless_function,
-    "AWS::ApiGatewayV2::IntegrationResponse": _integration_response,
-    "AWS::ApiGatewayV2::Integration": _integration,
+    "AWS::ApiGatewayV2::IntegrationResponse": integration_readers.integration_response,
+    "AWS::ApiGatewayV2::Integration": integration_readers.integration,
     "AWS::ApiGatewayV2::Authorizer": _authorizer,
     "AWS::ApiGatewayV2::RouteResponse": _route_response,
     "AWS::ApiGatewayV2::Route": _route,
     "AWS::ApiGatewayV2::Stage": _stage,
     "AWS::Lambda::Permission": _permission,
     "AWS::DynamoDB::Table": _table,
-    "AWS::ApiGateway::ApiKey": _api_key,
-    "AWS::ApiGateway::UsagePlan": _usage_plan,
-    "AWS::ApiGateway::UsagePlanKey": _usage_plan_key,
+    "AWS::ApiGateway::ApiKey": integration_readers.api_key,
+    "AWS::ApiGateway::UsagePlan": integration_readers.usage_plan,
+    "AWS::ApiGateway::UsagePlanKey": integration_readers.usage_plan_key,
 }
 
 

@@ -42,6 +42,7 @@ from local_gateway.server.hook import Hook, HookError, LocalServices, load_hook
 from local_gateway.template.cdk_assembly import cdk_stack
 from local_gateway.template.cfn_yaml import TemplateError, dump_yaml, load_template
 from local_gateway.template.model import FunctionSpec
+from local_gateway.template.parameters import ParameterError, check_parameter
 
 __all__ = [
     "DEFAULT_WORKERS",
@@ -61,11 +62,13 @@ __all__ = [
     "LocalGateway",
     "LocalServices",
     "ManagementApiError",
+    "ParameterError",
     "PayloadTooLargeException",
     "RequestTooLarge",
     "SelectionExpressionError",
     "TemplateError",
     "cdk_stack",
+    "check_parameter",
     "dump_yaml",
     "load_hook",
     "load_template",

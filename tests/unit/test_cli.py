@@ -53,6 +53,8 @@ BAD_ARGUMENTS = [
     ["connect", "ws://127.0.0.1:9/production"],  # nothing listens there
     # deploy, destroy, outputs
     ["deploy", "--parameter", "NoValue"],
+    ["deploy", "--parameter", "Nope=1"],
+    ["deploy", "--parameter", "Alarms=sometimes"],
     ["deploy", "--endpoint-url", "notaurl"],
     ["destroy", "--endpoint-url", "http://127.0.0.1:4566/some/path"],
     ["outputs", "--bogus"],

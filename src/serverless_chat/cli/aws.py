@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from serverless_chat.cli.arguments import add_command, pair, parameters
+from serverless_chat.infra import STACK_NAME, TEMPLATE
 
 if TYPE_CHECKING:
     from serverless_chat.cli.arguments import Commands
@@ -19,7 +20,10 @@ def register(commands: Commands) -> None:
     )
     _target_options(deploy)
     deploy.add_argument(
-        "--template", type=Path, default=Path("infra/template.yaml"), help="the template to deploy"
+        "--template",
+        type=Path,
+        default=TEMPLATE,
+        help="the template to deploy (default: the chat's infra/template.yaml)",
     )
     deploy.add_argument("--bucket", help="S3 bucket for the package (default: one made for you)")
     deploy.add_argument(
@@ -39,7 +43,7 @@ def register(commands: Commands) -> None:
 def _target_options(command: argparse.ArgumentParser) -> None:
     """Which stack, where: the options deploy, destroy and outputs share."""
     command.add_argument(
-        "--stack-name", default="stack-for-serverless-chat", help="the CloudFormation stack"
+        "--stack-name", default=STACK_NAME, help="the CloudFormation stack (default: %(default)s)"
     )
     command.add_argument("--region", help="AWS region (default: from your AWS config)")
     command.add_argument("--profile", help="AWS profile (default: from your AWS config)")

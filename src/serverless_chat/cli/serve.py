@@ -25,6 +25,7 @@ from serverless_chat.cli.arguments import (
     sentence,
     url,
 )
+from serverless_chat.infra import STACK_NAME, TEMPLATE
 
 if TYPE_CHECKING:
     from local_gateway import LocalGateway
@@ -36,7 +37,10 @@ def register(commands: Commands) -> None:
         commands, "serve", run, help="run the template's WebSocket API on this machine"
     )
     serve.add_argument(
-        "--template", type=Path, default=Path("infra/template.yaml"), help="the template to run"
+        "--template",
+        type=Path,
+        default=TEMPLATE,
+        help="the template to run (default: the chat's infra/template.yaml)",
     )
     serve.add_argument(
         "--cdk-out",
@@ -294,7 +298,7 @@ async def _serve(args: argparse.Namespace) -> int:
     )
 
     try:
-        template, stack_name = args.template, args.stack_name or "serverless-chat"
+        template, stack_name = args.template, args.stack_name or STACK_NAME
         if args.stack and not args.cdk_out:
             raise TemplateError("--stack names a stack of --cdk-out, which is not given")
         if args.cdk_out:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from serverless_chat.cli.arguments import add_command, sentence
+from serverless_chat.infra import TEMPLATE
 
 if TYPE_CHECKING:
     from serverless_chat.cli.arguments import Commands
@@ -17,7 +18,10 @@ if TYPE_CHECKING:
 def register(commands: Commands) -> None:
     template = add_command(commands, "template", run, help="write the CloudFormation template")
     template.add_argument(
-        "--template", type=Path, default=Path("infra/template.yaml"), help="the template to read"
+        "--template",
+        type=Path,
+        default=TEMPLATE,
+        help="the template to read (default: the chat's infra/template.yaml)",
     )
     template.add_argument(
         "--standalone",

@@ -22,7 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import NoRegionError
 from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
-from local_gateway import load_template
+from local_gateway import ParameterError, TemplateError, check_parameter, load_template
 from serverless_chat.deploy.artifacts import ArtifactBucket, default_bucket_name
 from serverless_chat.deploy.errors import DeployError
 from serverless_chat.deploy.package import (
@@ -32,8 +32,9 @@ from serverless_chat.deploy.package import (
     runtime_interpreter,
 )
 from serverless_chat.deploy.stack import Outcome, Reporter, StackDeployer
+from serverless_chat.infra import STACK_NAME
 
-DEFAULT_STACK_NAME = "stack-for-serverless-chat"
+DEFAULT_STACK_NAME = STACK_NAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,27 @@ def packaged_template(
     return result
 
 
+def check_parameters(template: dict[str, Any], given: dict[str, str]) -> None:
+    """TemplateError, before anything is packaged or sent, for a --parameter the template
+    does not declare, or a value CloudFormation would refuse (in its words, with the
+    AllowedValues listed): CloudFormation answers an unknown name only after the upload,
+    and a value it refuses ends the deployment half-way."""
+    declared: dict[str, Any] = template.get("Parameters") or {}
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise TemplateError(
+            f"unknown parameter(s): {', '.join(unknown)} (the template declares:"
+            f" {', '.join(sorted(declared)) or 'none'})"
+        )
+    for name, value in given.items():
+        try:
+            check_parameter(name, declared[name], value)
+        except ParameterError as error:
+            allowed = declared[name].get("AllowedValues")
+            listed = f" ({', '.join(map(str, allowed))})" if isinstance(allowed, list) else ""
+            raise TemplateError(f"{error}{listed}") from None
+
+
 def deploy(
     target: Target,
     template_path: Path,
@@ -118,6 +140,7 @@ def deploy(
 ) -> Outcome:
     """Package, upload (only what changed), then create or update the stack."""
     template = load_template(template_path)
+    check_parameters(template, parameters)
     session = session_factory(target)
     account = session.client("sts").get_caller_identity()["Account"]
     region = session.region_name

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from local_gateway import dump_yaml, load_template
+from serverless_chat.infra import BASE, TEMPLATE
 from serverless_chat.routes import (
     AUTHORIZER,
     CONNECTIONS_TABLE,
@@ -33,9 +34,6 @@ from serverless_chat.routes import (
     Grant,
 )
 
-ROOT = Path(__file__).resolve().parents[3]
-BASE = ROOT / "infra" / "base.yaml"
-TEMPLATE = ROOT / "infra" / "template.yaml"
 AUTHORIZER_ID = "ChatAuthorizer"  # the API's REQUEST authorizer, made for the AUTHORIZER row
 RUNTIME = "python3.13"
 ARCHITECTURE = "arm64"

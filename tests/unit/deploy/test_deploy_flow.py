@@ -149,3 +149,22 @@ def test_destroy_waits_until_the_stack_is_gone(aws: None, tmp_path: Path) -> Non
     assert outcome.status == "DELETE_COMPLETE"
     stacks: list[dict[str, Any]] = boto3.client("cloudformation").list_stacks()["StackSummaries"]
     assert all(s["StackStatus"] == "DELETE_COMPLETE" for s in stacks)
+
+
+def test_a_parameter_the_template_does_not_declare_or_refuses_stops_before_any_upload() -> None:
+    """CloudFormation answers an unknown parameter only once the template is uploaded, and a
+    value outside AllowedValues ends a change set half-way ("Parameters", CloudFormation
+    User Guide): deploy says both first, and lists the allowed values."""
+    from local_gateway import TemplateError, load_template
+    from serverless_chat.deploy.command import check_parameters
+    from serverless_chat.infra import TEMPLATE
+
+    template = load_template(TEMPLATE)
+    check_parameters(template, {"Alarms": "disabled"})
+    with pytest.raises(TemplateError, match=r"^unknown parameter\(s\): Nope \(the template"):
+        check_parameters(template, {"Nope": "1"})
+    with pytest.raises(TemplateError) as refused:
+        check_parameters(template, {"Alarms": "sometimes"})
+    assert str(refused.value) == (
+        "Parameter 'Alarms' must be one of AllowedValues (enabled, disabled)"
+    )

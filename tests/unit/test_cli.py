@@ -54,6 +54,9 @@ BAD_ARGUMENTS = [
     # deploy, destroy, outputs
     ["deploy", "--parameter", "NoValue"],
     ["deploy", "--parameter", "Nope=1"],
+    ["bench", "--url", "notaurl"],
+    ["bench", "--template", "/nonexistent"],
+    ["serve", "--host", "999.1.1.1", "--port", "0"],
     ["deploy", "--parameter", "Alarms=sometimes"],
     ["deploy", "--endpoint-url", "notaurl"],
     ["destroy", "--endpoint-url", "http://127.0.0.1:4566/some/path"],

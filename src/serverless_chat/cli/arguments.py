@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
@@ -93,6 +94,31 @@ def url(schemes: tuple[str, ...], *, path: bool = True) -> Any:
 
     convert.__name__ = "URL"
     return convert
+
+
+def existing_file(text: str) -> Path:
+    """A path to a file that is there: checked before anything starts."""
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a file" + ("" if path.exists() else " (no such file)")
+        )
+    return path
+
+
+def host(text: str) -> str:
+    """A host name or address that resolves: checked before anything starts (whether it is
+    one of this machine's is said when the gateway tries to listen there)."""
+    import socket
+
+    try:
+        socket.getaddrinfo(text, None)
+    except (OSError, UnicodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a host name or address: {reason}"
+        ) from None
+    return text
 
 
 def origin(text: str) -> str:

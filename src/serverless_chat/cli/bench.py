@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from serverless_chat.cli.arguments import add_command, number
+from serverless_chat.cli.arguments import add_command, existing_file, number, url
 
 if TYPE_CHECKING:
     from serverless_chat.cli.arguments import Commands
@@ -36,6 +36,7 @@ def register(commands: Commands) -> None:
     )
     command.add_argument(
         "--url",
+        type=url(("ws", "wss")),
         help="measure this running gateway instead of starting one (default: start one)",
     )
     command.add_argument(
@@ -45,7 +46,7 @@ def register(commands: Commands) -> None:
     )
     command.add_argument(
         "--template",
-        type=Path,
+        type=existing_file,
         help="serve this template instead of the chat's (bench/ceiling/template.yaml: no store;"
         " default: the chat's infra/template.yaml)",
     )

@@ -17,6 +17,7 @@ from serverless_chat.cli.arguments import (
     add_command,
     duration,
     hook,
+    host,
     number,
     origin,
     pair,
@@ -54,7 +55,7 @@ def register(commands: Commands) -> None:
         metavar="NAME",
         help="the --cdk-out stack to run (default: the one with a WebSocket API)",
     )
-    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    serve.add_argument("--host", type=host, default="127.0.0.1", help="the address to listen on")
     serve.add_argument(
         "--port", type=number(int, 0, 65535), default=8080, help="the port; 0 picks a free one"
     )
@@ -351,13 +352,6 @@ async def _serve(args: argparse.Namespace) -> int:
                 f"API key {key.logical_id} (no Value: made at start): {key.value}", file=sys.stderr
             )
     _raise_open_file_limit()
-    if not gateway.loopback:
-        print(
-            f"warning: listening on {args.host}, beyond this machine: anyone who reaches it may"
-            " open a WebSocket and run the functions its routes reach (the callback and Invoke"
-            " APIs still need SigV4, as on AWS)",
-            file=sys.stderr,
-        )
     if "*" in args.allow_origin:
         print("warning: --allow-origin '*': any web page may open this chat", file=sys.stderr)
     try:
@@ -369,6 +363,13 @@ async def _serve(args: argparse.Namespace) -> int:
         logging.getLogger("local_gateway").debug("start failed", exc_info=True)
         print(f"error: the gateway could not start: {sentence(error)}", file=sys.stderr)
         return 1
+    if not gateway.loopback:  # said once it listens there (a host it cannot have fails first)
+        print(
+            f"warning: listening on {args.host}, beyond this machine: anyone who reaches it may"
+            " open a WebSocket and run the functions its routes reach (the callback and Invoke"
+            " APIs still need SigV4, as on AWS)",
+            file=sys.stderr,
+        )
     for logical_id, reason in gateway.functions.load_errors.items():
         print(f"warning: function {logical_id} will fail: {reason}", file=sys.stderr)
     print(

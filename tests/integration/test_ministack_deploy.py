@@ -292,6 +292,9 @@ def test_deploy_update_chat_and_destroy_on_ministack(ministack: str) -> None:
     )
     assert match, outputs
     api_id = match.group(1)
+    # deploy said where the emulator serves it, not only AWS's host
+    served = "ws" + ministack.removeprefix("http") + f"/_aws/execute-api/{api_id}/{STAGE}"
+    assert f"serverless-chat connect {served}" in created.stdout
     assert outputs["CallbackURL"] == f"https://{api_id}.execute-api.{REGION}.amazonaws.com/{STAGE}"
     for name in (outputs["ConnectionsTableName"], outputs["MessagesTableName"]):
         table = _client(ministack, "dynamodb").describe_table(TableName=name)["Table"]

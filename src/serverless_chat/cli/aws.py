@@ -111,6 +111,12 @@ def run(args: argparse.Namespace) -> int:
     reporter.success("Deployed", f"{target.stack_name} ({outcome.status or 'unchanged'}).")
     for key, value in outcome.outputs.items():
         reporter.info(f"  {key}: {value}")
-    if "WebSocketURL" in outcome.outputs:
-        reporter.info(f"Chat: serverless-chat connect {outcome.outputs['WebSocketURL']}")
+    url = outcome.outputs.get("WebSocketURL")
+    if url and args.endpoint_url:
+        served = command.emulator_websocket_url(args.endpoint_url, url)
+        if served:
+            reporter.info(f"On the emulator at {args.endpoint_url}, the API is at {served}")
+            url = served
+    if url:
+        reporter.info(f"Chat: serverless-chat connect {url}")
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,6 +107,22 @@ def packaged_template(
             props["Code"] = {"S3Bucket": bucket, "S3Key": package.key}
             _drop_lint_exception(resource)
     return result
+
+
+_EXECUTE_API_URL = re.compile(r"wss://([a-z0-9]+)\.execute-api\.[^/]+/([^/?#]+)")
+
+
+def emulator_websocket_url(endpoint_url: str, websocket_url: str) -> str | None:
+    """Where an AWS emulator at ``endpoint_url`` serves the stage that the stack's
+    WebSocketURL output names on AWS's host: MiniStack (as LocalStack) serves every API at
+    ``/_aws/execute-api/{apiId}/{stage}`` on its own port. None when the output is not an
+    execute-api URL."""
+    match = _EXECUTE_API_URL.fullmatch(websocket_url)
+    if match is None:
+        return None
+    parts = urlsplit(endpoint_url)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    return f"{scheme}://{parts.netloc}/_aws/execute-api/{match.group(1)}/{match.group(2)}"
 
 
 def check_parameters(template: dict[str, Any], given: dict[str, str]) -> None:

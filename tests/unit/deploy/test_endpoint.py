@@ -197,3 +197,19 @@ def test_a_bad_endpoint_is_one_line_without_a_traceback(command_name: str) -> No
         f" (see serverless-chat {command_name} --help)"
     ]
     assert result.stdout == ""
+
+
+def test_the_url_an_emulator_serves_the_stage_at() -> None:
+    """MiniStack serves a WebSocket API at /_aws/execute-api/{apiId}/{stage} on its own port
+    (tests/integration/test_ministack_deploy.py connects there), not at the AWS host the
+    stack's output names."""
+    from serverless_chat.deploy.command import emulator_websocket_url
+
+    aws = "wss://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/production"
+    assert emulator_websocket_url("http://127.0.0.1:4566", aws) == (
+        "ws://127.0.0.1:4566/_aws/execute-api/a1b2c3d4e5/production"
+    )
+    assert emulator_websocket_url("https://emulator.local:4566", aws) == (
+        "wss://emulator.local:4566/_aws/execute-api/a1b2c3d4e5/production"
+    )
+    assert emulator_websocket_url("http://127.0.0.1:4566", "not a url") is None

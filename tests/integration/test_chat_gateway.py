@@ -24,7 +24,7 @@ def _store(gateway: LocalGateway) -> ConnectionStore:
     return store
 
 
-async def _wait_for(predicate: object, timeout: float = 5.0) -> None:
+async def _wait_for(predicate: object, timeout: float = 30.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():  # type: ignore[operator]
         assert asyncio.get_running_loop().time() < deadline, "condition never held"

@@ -83,10 +83,6 @@ class MemoryConnectionStore(adapter.MemoryConnectionStore):
         self._check("DeleteItem")
         super().release_name(room, name, connection_id)
 
-    def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
-        self._check("UpdateItem")
-        return super().take_token(connection_id, rate, burst, now_ms)
-
     def admit(self, connection_id: str, rate: float, burst: int, now_ms: int) -> Admission:
         self._check("UpdateItem")  # on DynamoDB, one conditional UpdateItem
         return super().admit(connection_id, rate, burst, now_ms)
@@ -137,6 +133,15 @@ class FakeConnections:
         self._check(connection_id)
         with self._lock:
             self.posts.append((connection_id, data))
+
+    def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, Exception]:
+        failures: dict[str, Exception] = {}
+        for connection_id, data in deliveries:
+            try:
+                self.post(connection_id, data)
+            except CallbackError as error:
+                failures[connection_id] = error
+        return failures
 
     def info(self, connection_id: str) -> ConnectionInfo:
         self._check(connection_id)

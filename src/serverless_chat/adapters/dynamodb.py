@@ -5,7 +5,7 @@ item shapes explicit. Every SDK failure becomes a :class:`StoreError`.
 
 ConnectionsTable items: ``connectionId`` (PK), ``connectedAt``, ``expiresAt``
 (TTL), ``room``, ``name``, ``nameKey``, ``format``, ``principal``, and ``tat``, the
-connection's token bucket (:func:`serverless_chat.chat.limits.next_arrival`); the GSIs
+connection's token bucket as its arrival time (chat/limits.py, GCRA); the GSIs
 ``room-index`` (room, connectionId) and ``name-index`` (nameKey) serve fan-out and direct
 messages. A name claim is an item of the same table whose key is
 ``#name#{room}#{nameKey}``, with an ``owner``; it has no room or nameKey, so
@@ -37,8 +37,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from serverless_chat.adapters.aws_errors import describe, error_code
 from serverless_chat.chat.limits import interval_us
+from serverless_chat.chat.model import hears_presence, name_key
 from serverless_chat.errors import StoreError
-from serverless_chat.ports import Admission, ChatMessage, ConnectionRecord, hears_presence, name_key
+from serverless_chat.ports import Admission, ChatMessage, ConnectionRecord
 
 ROOM_INDEX = "room-index"
 PRESENCE_INDEX = "presence-index"  # sparse: only connections that hear presence
@@ -118,7 +119,7 @@ class DynamoDbConnectionStore:
             item["presenceRoom"] = {"S": record.room}
         if record.name:  # an index key may not be an empty string
             item["name"] = {"S": record.name}
-            item["nameKey"] = {"S": record.name_key}
+            item["nameKey"] = {"S": name_key(record.name)}
         self._table.call("PutItem", Item=item)
 
     def move(self, record: ConnectionRecord) -> None:
@@ -132,7 +133,7 @@ class DynamoDbConnectionStore:
         if record.name:  # an index key may not be an empty string
             sets += ["#name = :name", "nameKey = :key"]
             values[":name"] = {"S": record.name}
-            values[":key"] = {"S": record.name_key}
+            values[":key"] = {"S": name_key(record.name)}
         else:
             removes += ["#name", "nameKey"]
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
@@ -263,11 +264,6 @@ class DynamoDbConnectionStore:
         except StoreError as error:
             if error_code(error.__cause__ or error) != "ConditionalCheckFailedException":
                 raise
-
-    def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
-        """:meth:`admit`'s token; a connection with no row is not limited (nothing to take)."""
-        admitted = self.admit(connection_id, rate, burst, now_ms)
-        return admitted.allowed or admitted.record is None
 
     def admit(self, connection_id: str, rate: float, burst: int, now_ms: int) -> Admission:
         """The token and the row in one conditional UpdateItem, ReturnValues ALL_NEW (the

@@ -21,11 +21,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from serverless_chat.chat.limits import take
+from serverless_chat.chat.model import MESSAGES_ONLY, name_key
 from serverless_chat.errors import StoreError
-from serverless_chat.ports import MESSAGES_ONLY, Admission, ChatMessage, ConnectionRecord, name_key
+from serverless_chat.ports import Admission, ChatMessage, ConnectionRecord
 
 SCHEMA_VERSION = 4
-# ports.hears_presence, in SQL: the partial index and the query that it serves share it.
+# chat.model.hears_presence, in SQL: the partial index and the query that it serves share it.
 _HEARS_PRESENCE = f"format != '{MESSAGES_ONLY}'"
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS connections (
@@ -172,7 +173,7 @@ class SqliteConnectionStore:
                 record.expires_at,
                 record.room,
                 record.name,
-                record.name_key,
+                name_key(record.name),
                 record.format,
                 record.principal,
             ),
@@ -183,7 +184,13 @@ class SqliteConnectionStore:
             "UpdateItem",
             "UPDATE connections SET room = ?, name = ?, name_key = ?"
             " WHERE table_name = ? AND connection_id = ?",
-            (record.room, record.name, record.name_key, self.table_name, record.connection_id),
+            (
+                record.room,
+                record.name,
+                name_key(record.name),
+                self.table_name,
+                record.connection_id,
+            ),
         )
 
     def delete(self, connection_id: str) -> ConnectionRecord | None:
@@ -288,10 +295,6 @@ class SqliteConnectionStore:
             " AND owner = ?",
             (self.table_name, room, name_key(name), connection_id),
         )
-
-    def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
-        with self._db.transaction("UpdateItem") as conn:
-            return self._take(conn, connection_id, rate, burst, now_ms)
 
     def admit(self, connection_id: str, rate: float, burst: int, now_ms: int) -> Admission:
         """The row and the token in one BEGIN IMMEDIATE transaction."""

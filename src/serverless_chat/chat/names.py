@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import logging
 
+from serverless_chat.chat.model import name_key
 from serverless_chat.chat.protocol import ProtocolError
 from serverless_chat.errors import StoreError
-from serverless_chat.ports import ConnectionRecord, ConnectionStore, name_key
+from serverless_chat.ports import ConnectionRecord, ConnectionStore
 
 log = logging.getLogger("serverless_chat.names")
 
@@ -94,7 +95,11 @@ def _others_named(
     except StoreError as error:
         log.warning("could not look up who else is %r in %s: %s", name, room, error)
         return []
-    return [r for r in named if r.room == room and r.name_key == key and r.connection_id != exclude]
+    return [
+        r
+        for r in named
+        if r.room == room and name_key(r.name) == key and r.connection_id != exclude
+    ]
 
 
 def _taken(name: str, room: str, action: str) -> ProtocolError:

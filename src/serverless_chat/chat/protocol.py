@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from serverless_chat.ports import DEFAULT_ROOM, FORMATS
+from serverless_chat.chat.model import DEFAULT_ROOM, FORMATS
 
 MAX_NAME_LENGTH = 32
 DEFAULT_MAX_TEXT_LENGTH = 4000

@@ -15,7 +15,6 @@ import secrets
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor
 from typing import TYPE_CHECKING, NamedTuple
 
 from serverless_chat.chat.fanout import DeliveryReport, deliver, encode_page, paginate, plan
@@ -27,6 +26,7 @@ from serverless_chat.chat.frames import (
     PresenceFrame,
     WelcomeFrame,
 )
+from serverless_chat.chat.model import name_key, open_connection
 from serverless_chat.chat.names import claim, release
 from serverless_chat.chat.pages import history_page, who_key, who_page
 from serverless_chat.chat.protocol import (
@@ -54,7 +54,6 @@ from serverless_chat.ports import (
     FanoutPages,
     MessageStore,
     Metrics,
-    name_key,
 )
 
 log = logging.getLogger("serverless_chat.chat")
@@ -112,7 +111,6 @@ class Chat:
         store: ConnectionStore,
         messages: MessageStore,
         connections: Connections,
-        executor: Executor,
         settings: ChatSettings | None = None,
         clock: Callable[[], float] = time.time,
         new_id: Callable[[], str] = new_message_id,
@@ -123,7 +121,6 @@ class Chat:
         self.store = store
         self.messages = messages
         self.connections = connections
-        self.executor = executor
         self.settings = settings or ChatSettings()
         self._clock = clock
         self._new_id = new_id
@@ -150,7 +147,7 @@ class Chat:
             chosen = validate_name(token_name or principal, "$connect")
         for _ in range(1 if chosen else _GENERATED_NAME_TRIES):
             name = chosen or generated_name()
-            record = ConnectionRecord.opened(
+            record = open_connection(
                 connection_id, connected_at, options.room, name, options.format, principal
             )
             self.store.put(record)
@@ -283,7 +280,7 @@ class Chat:
                 "setName",
             )
         if name != sender.name:
-            new_key = name_key(name) != sender.name_key
+            new_key = name_key(name) != name_key(sender.name)
             if new_key:
                 claim(self.store, sender.room, name, sender, "setName")
             self.store.move(sender.moved(name=name))
@@ -397,9 +394,7 @@ class Chat:
     def deliver(self, deliveries: list[tuple[str, bytes]]) -> DeliveryReport:
         """Post each (connectionId, data) here, counted in the metrics (the fan-out function
         posts its page through this too)."""
-        report = deliver(
-            deliveries, self.connections, self.store, self.executor, now_ms=self._now_ms
-        )
+        report = deliver(deliveries, self.connections, self.store, now_ms=self._now_ms)
         self.metrics.count("Deliveries", len(report.delivered))
         self.metrics.count("FailedDeliveries", len(report.failed))
         self.metrics.count("StaleConnectionsRemoved", len(report.removed))

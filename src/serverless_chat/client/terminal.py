@@ -32,9 +32,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
+from serverless_chat.chat.model import DEFAULT_ROOM, FORMATS
 from serverless_chat.client.commands import HELP, Command, Send, json_object, parse_line
 from serverless_chat.client.render import parse, render
-from serverless_chat.ports import DEFAULT_ROOM, FORMATS
 
 __all__ = ["frame_for", "run", "with_format"]
 

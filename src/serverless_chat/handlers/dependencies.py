@@ -12,7 +12,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from serverless_chat.adapters.metrics import CountingMetrics
@@ -20,7 +19,6 @@ from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.handlers import logs
 from serverless_chat.handlers.event_view import WebSocketEvent
 from serverless_chat.ports import (
-    BatchConnections,
     Connections,
     ConnectionStore,
     FanoutPages,
@@ -35,7 +33,7 @@ DEFAULT_FANOUT_CONCURRENCY = 32
 
 
 class Dependencies:
-    """The ports of one function: its stores, its callback API, its fan-out pool, its limits.
+    """The ports of one function: its stores, its callback API, its limits.
 
     A plain class rather than a dataclass: importing an entry module is part of the cold
     start, and a dataclass costs ten times as much to define."""
@@ -43,7 +41,6 @@ class Dependencies:
     __slots__ = (
         "connections_for",
         "environment",
-        "fanout_executor",
         "messages",
         "metrics",
         "pages",
@@ -57,7 +54,6 @@ class Dependencies:
         store: ConnectionStore,
         messages: MessageStore,
         connections_for: Callable[[WebSocketEvent], Connections],
-        fanout_executor: Executor,
         settings: ChatSettings | None = None,
         metrics: FlushableMetrics | None = None,
         environment: Mapping[str, str] | None = None,
@@ -67,7 +63,6 @@ class Dependencies:
         self.store = store
         self.messages = messages
         self.connections_for = connections_for
-        self.fanout_executor = fanout_executor
         self.settings = settings or ChatSettings()
         self.metrics: FlushableMetrics = metrics or CountingMetrics()
         self.environment = environment or {}
@@ -80,7 +75,6 @@ class Dependencies:
             self.store,
             self.messages,
             self.connections_for(event),
-            self.fanout_executor,
             self.settings,
             metrics=self.metrics,
             pages=self.pages,
@@ -138,6 +132,8 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
         with lock:
             if endpoint not in clients:
                 if proxied(endpoint, env):
+                    from concurrent.futures import ThreadPoolExecutor
+
                     from serverless_chat.adapters.management_api import ManagementApiConnections
 
                     clients[endpoint] = ManagementApiConnections(
@@ -147,20 +143,19 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
                             config=Config(
                                 retries={"mode": "standard"}, max_pool_connections=workers
                             ),
-                        )
+                        ),
+                        ThreadPoolExecutor(workers, "fanout"),
                     )
                 else:
-                    signed: BatchConnections = SignedHttpConnections(
+                    clients[endpoint] = SignedHttpConnections(
                         endpoint, credentials, region, concurrency=max(workers, MAX_STREAMS)
                     )
-                    clients[endpoint] = signed
             return clients[endpoint]
 
     return Dependencies(
         store,
         messages,
         connections_for,
-        ThreadPoolExecutor(workers, "fanout"),
         ChatSettings.from_env(env),
         EmbeddedMetrics(
             env.get("METRICS_NAMESPACE", "ServerlessChat"),

@@ -54,7 +54,7 @@ def chat_error(error: ManagementApiError) -> CallbackError:
 
 class LocalConnections:
     """The Connections port over the gateway's in-process callbacks (no HTTP, no botocore):
-    a BatchConnections, whose post_many takes a whole fan-out in one hop."""
+    a Connections whose post_many takes a whole fan-out in one hop."""
 
     def __init__(self, callbacks: InProcessCallbacks) -> None:
         self._callbacks = callbacks

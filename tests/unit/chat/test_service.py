@@ -8,12 +8,12 @@ import itertools
 import json
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from serverless_chat.chat.model import open_connection
 from serverless_chat.chat.protocol import ProtocolError
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.errors import StoreError
@@ -34,7 +34,6 @@ class World:
         self.store = store if store is not None else MemoryConnectionStore()
         self.messages = messages if messages is not None else MemoryMessageStore()
         self.connections = FakeConnections()
-        self.pool = ThreadPoolExecutor(4)
         self.t0 = int(time.time() * 1000)  # real time: SQLite skips messages past their TTL
         self._ticks = itertools.count(self.t0)
         self._ids = itertools.count(1)
@@ -43,7 +42,6 @@ class World:
             self.store,
             self.messages,
             self.connections,
-            self.pool,
             settings or ChatSettings(),
             clock=lambda: next(self._ticks) / 1000,
             new_id=lambda: f"id{next(self._ids):04d}",
@@ -215,7 +213,7 @@ def test_rooms_are_isolated(world: World) -> None:
 
 def test_fan_out_reads_only_the_room(mem: World) -> None:
     for i in range(200):
-        mem.store.put(ConnectionRecord.opened(f"x{i:03d}", 0, room="elsewhere", name=f"n{i}"))
+        mem.store.put(open_connection(f"x{i:03d}", 0, room="elsewhere", name=f"n{i}"))
     for cid in "abc":
         mem.connect(cid, room="small")
     mem.store.items_read = 0
@@ -691,7 +689,7 @@ def _crowd(world: World, count: int, fmt: str = "json") -> list[str]:
     names = []
     for i in range(count):
         name = "\U00020000" * 28 + f"{i:04d}"  # a CJK ideograph of plane 2: a letter, NFKC-stable
-        world.store.put(ConnectionRecord.opened(f"c{i:04d}", 0, name=name, format=fmt))
+        world.store.put(open_connection(f"c{i:04d}", 0, name=name, format=fmt))
         world.store.claim_name("general", name, f"c{i:04d}", 0)
         world.connections.open.add(f"c{i:04d}")
         names.append(name)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jwt
@@ -28,7 +27,6 @@ def _handler(mode: str = "hs256", **env: str) -> Any:
         MemoryConnectionStore(),
         MemoryMessageStore(),
         lambda _: FakeConnections(),
-        ThreadPoolExecutor(1),
         environment={"AUTH_MODE": mode, **env},
         signing_secret=lambda: SECRET,
     )

@@ -25,7 +25,9 @@ from serverless_chat.adapters.sqlite import (
     SqliteDatabase,
     SqliteMessageStore,
 )
+from serverless_chat.chat.actions import BY_KEY
 from serverless_chat.chat.model import open_connection
+from serverless_chat.chat.protocol import decode_body
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.loadgen.results import write_json
 from serverless_chat.ports import ConnectionInfo, ConnectionRecord
@@ -77,7 +79,7 @@ def measure(store: Any, messages: Any, others: int, room: int) -> dict[str, int]
         Quiet(),
         ChatSettings(rate_per_second=1000, burst=1000),
     )
-    chat.request("m000", "sendMessage", '{"message": "hi"}', Chat.send_message)
+    chat.request("m000", BY_KEY["sendMessage"], decode_body('{"message": "hi"}'))
     read_by_message = counting.items
     counting.items = 0
     for _ in counting.scan():

@@ -18,7 +18,9 @@ from botocore.stub import Stubber
 from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore
 from serverless_chat.adapters.management_api import ManagementApiConnections
 from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
+from serverless_chat.chat.actions import BY_KEY
 from serverless_chat.chat.model import open_connection
+from serverless_chat.chat.protocol import decode_body
 from serverless_chat.chat.service import Chat
 from serverless_chat.errors import StoreError
 from serverless_chat.handlers.dependencies import aws_dependencies
@@ -93,7 +95,7 @@ def test_after_the_retries_the_sender_gets_a_clear_error() -> None:
         MemoryMessageStore(),
         connections,
     )
-    status = chat.request("a", "sendMessage", '{"message": "hi"}', Chat.send_message)
+    status = chat.request("a", BY_KEY["sendMessage"], decode_body('{"message": "hi"}'))
     assert status == 500
     (frame,) = connections.received("a")
     assert json.loads(frame)["code"] == "STORE_UNAVAILABLE"

@@ -58,6 +58,14 @@ def _with_ref(frame: dict[str, Any], ref: str | None) -> dict[str, Any]:
     return frame
 
 
+def with_ref(data: bytes, ref: str | None) -> bytes:
+    """A json frame already rendered, with ``ref`` as its last field: the sender's echo is
+    the recipients' frame plus its ref, rendered once (the same bytes _with_ref makes)."""
+    if ref is None:
+        return data
+    return data[:-1] + b',"ref":' + json.dumps(ref, ensure_ascii=False).encode() + b"}"
+
+
 class MessageFrame(NamedTuple):
     message: ChatMessage
     ref: str | None = None

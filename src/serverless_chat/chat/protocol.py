@@ -50,33 +50,43 @@ def encodable(value: str, field: str, action: str | None) -> str:
     return value
 
 
-def parse_body(body: str | None, action: str | None = None) -> dict[str, object]:
-    """The frame's JSON object, or a ProtocolError saying why it is not one."""
+Body = Mapping[str, object] | ProtocolError  # a request's body, parsed once (decode_body)
+
+
+def decode_body(body: str | None) -> Body:
+    """The frame's JSON object, or the ProtocolError (not raised) saying why it is not one:
+    a body is parsed once, and its fields and ref read from that one parse."""
     if body is None or body == "":
-        raise ProtocolError("EMPTY_BODY", "The frame is empty; send a JSON object.", action)
+        return ProtocolError("EMPTY_BODY", "The frame is empty; send a JSON object.")
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):
-        raise ProtocolError("INVALID_JSON", "The frame is not valid JSON.", action) from None
+        return ProtocolError("INVALID_JSON", "The frame is not valid JSON.")
     if not isinstance(value, dict):
-        raise ProtocolError("NOT_AN_OBJECT", "The frame must be a JSON object.", action)
+        return ProtocolError("NOT_AN_OBJECT", "The frame must be a JSON object.")
     return value
+
+
+def parse_body(body: str | None, action: str | None = None) -> Mapping[str, object]:
+    """The frame's JSON object, or a ProtocolError raised saying why it is not one."""
+    return fields(decode_body(body), action)
+
+
+def fields(body: Body, action: str | None) -> Mapping[str, object]:
+    """A decoded body's fields; a body that was no JSON object raised as ``action``'s error."""
+    if isinstance(body, ProtocolError):
+        raise ProtocolError(body.code, body.message, action)
+    return body
 
 
 MAX_REF_LENGTH = 64
 
 
-def request_ref(body: str | None, action: str | None = None) -> str | None:
+def request_ref(body: Body, action: str | None = None) -> str | None:
     """The client's optional ``ref`` (a string of at most 64 characters), echoed on answers.
     Tolerant: a body that is not an object, or a ref that is not such a string, simply has
     none. Only a ref that could not be echoed at all (INVALID_TEXT) refuses the request."""
-    if not body or '"ref"' not in body:
-        return None
-    try:
-        value = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    ref = value.get("ref") if isinstance(value, dict) else None
+    ref = None if isinstance(body, ProtocolError) else body.get("ref")
     if not isinstance(ref, str) or len(ref) > MAX_REF_LENGTH:
         return None
     return encodable(ref, "ref", action)
@@ -165,9 +175,10 @@ class SendMessage(NamedTuple):
     to: str | None = None
 
 
-def parse_send_message(body: str | None, max_length: int = DEFAULT_MAX_TEXT_LENGTH) -> SendMessage:
+def parse_send_message(
+    request: Mapping[str, object], max_length: int = DEFAULT_MAX_TEXT_LENGTH
+) -> SendMessage:
     action = "sendMessage"
-    request = parse_body(body, action)
     text = validate_text(_string_field(request, "message", action), max_length, action)
     to = request.get("to")
     if to is None:
@@ -175,14 +186,12 @@ def parse_send_message(body: str | None, max_length: int = DEFAULT_MAX_TEXT_LENG
     return SendMessage(text, validate_name(to, action, "to"))
 
 
-def parse_join(body: str | None) -> str:
+def parse_join(request: Mapping[str, object]) -> str:
     """The room a join asks for."""
-    request = parse_body(body, "join")
     return validate_room(_string_field(request, "room", "join"), "join")
 
 
-def parse_set_name(body: str | None) -> str:
-    request = parse_body(body, "setName")
+def parse_set_name(request: Mapping[str, object]) -> str:
     return validate_name(_string_field(request, "name", "setName"), "setName")
 
 
@@ -191,9 +200,8 @@ class HistoryRequest(NamedTuple):
     before: str | None = None
 
 
-def parse_history(body: str | None) -> HistoryRequest:
+def parse_history(request: Mapping[str, object]) -> HistoryRequest:
     action = "history"
-    request = parse_body(body, action)
     limit = request.get("limit", DEFAULT_HISTORY_LIMIT)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HISTORY_LIMIT:
         raise ProtocolError(
@@ -209,10 +217,10 @@ def parse_history(body: str | None) -> HistoryRequest:
     return HistoryRequest(limit, before)
 
 
-def parse_who(body: str | None) -> str | None:
+def parse_who(request: Mapping[str, object]) -> str | None:
     """The name a who lists names ``after`` (the ``next`` of an earlier answer), or None."""
     action = "who"
-    after = parse_body(body, action).get("after")
+    after = request.get("after")
     if after is None:
         return None
     try:

@@ -25,6 +25,7 @@ from serverless_chat.chat.frames import (
     MessageFrame,
     PresenceFrame,
     WelcomeFrame,
+    with_ref,
 )
 from serverless_chat.chat.model import name_key, open_connection
 from serverless_chat.chat.names import claim, release
@@ -32,15 +33,14 @@ from serverless_chat.chat.pages import history_page, who_key, who_page
 from serverless_chat.chat.protocol import (
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_MAX_TEXT_LENGTH,
+    Body,
+    HistoryRequest,
     ProtocolError,
+    SendMessage,
     encodable,
+    fields,
     generated_name,
     parse_connect_options,
-    parse_history,
-    parse_join,
-    parse_send_message,
-    parse_set_name,
-    parse_who,
     request_ref,
     validate_name,
 )
@@ -99,8 +99,8 @@ def new_message_id() -> str:
     return f"{next(_sequence) % 100_000_000:08d}{secrets.token_urlsafe(6)}"
 
 
-if TYPE_CHECKING:  # a type only: evaluating it at import would slow the cold start
-    Operation = Callable[["Chat", ConnectionRecord, str | None], None]
+if TYPE_CHECKING:  # types only: evaluating them at import would slow the cold start
+    from serverless_chat.chat.actions import Action
 
 
 class Chat:
@@ -177,11 +177,10 @@ class Chat:
             )
 
     # -- requests ----------------------------------------------------------------
-    def request(
-        self, connection_id: str, action: str, body: str | None, operation: Operation
-    ) -> int:
-        """Run one client request; on refusal send one error frame. Returns an HTTP-like status."""
-        fmt = "raw"
+    def request(self, connection_id: str, request: Action, body: Body) -> int:
+        """Run one client request (its body parsed once, by the caller: ``decode_body``);
+        on refusal send one error frame. Returns an HTTP-like status."""
+        fmt, action = "raw", request.key
         try:  # a ref that cannot be echoed refuses the request, in the sender's own format
             self._ref, bad_ref = request_ref(body, action), None
         except ProtocolError as error:
@@ -207,7 +206,8 @@ class Chat:
                 )
             if bad_ref is not None:
                 raise bad_ref
-            operation(self, sender, body)
+            parsed = request.parse(fields(body, action), self.settings) if request.parse else None
+            request.operation(self, sender, parsed)
         except ProtocolError as error:
             frame = ErrorFrame(error.code, error.message, error.action, self._ref)
             self._reply(connection_id, frame, fmt)
@@ -224,11 +224,10 @@ class Chat:
             return 500
         return 200
 
-    def send_message(self, sender: ConnectionRecord, body: str | None) -> None:
+    def send_message(self, sender: ConnectionRecord, request: SendMessage) -> None:
         """Every frame is rendered (each recipient format and the sender's echo) before
         history is written, and history before anyone is posted: a message that cannot be
         rendered or read out to its room is refused with nothing kept."""
-        request = parse_send_message(body, self.settings.max_text_length)
         now = self._now_ms()
         if request.to is not None:
             targets = _one_identity(self.store.named(request.to), sender.room)
@@ -239,8 +238,9 @@ class Chat:
                     "sendMessage",
                 )
             direct = DirectFrame(self._new_id(), sender.name, targets[0].name, request.text, now)
-            deliveries = plan(targets, _postable(direct.render), exclude=sender.connection_id)
-            self._echo(sender, direct._replace(ref=self._ref).render, deliveries)
+            render = _postable(direct.render)
+            deliveries = plan(targets, render, exclude=sender.connection_id)
+            self._echo(sender, render, deliveries)
             self.metrics.count("MessagesSent")
             self.deliver(deliveries)
             return
@@ -249,13 +249,12 @@ class Chat:
         )
         render = _postable(MessageFrame(message).render)
         deliveries = plan(self.store.members(sender.room), render, sender.connection_id)
-        self._echo(sender, MessageFrame(message, self._ref).render, deliveries)
+        self._echo(sender, render, deliveries)
         self.messages.append(message)
         self.metrics.count("MessagesSent")
         self.deliver(self._hand_off(deliveries))
 
-    def join(self, sender: ConnectionRecord, body: str | None) -> None:
-        room = parse_join(body)
+    def join(self, sender: ConnectionRecord, room: str) -> None:
         cid = sender.connection_id
         if room != sender.room:
             first = claim(self.store, room, sender.name, sender, "join")
@@ -270,8 +269,7 @@ class Chat:
             latest = self.messages.latest(room, limit)
             self._post(cid, self._history(room, latest, limit, sender.format, None))
 
-    def set_name(self, sender: ConnectionRecord, body: str | None) -> None:
-        name = parse_set_name(body)
+    def set_name(self, sender: ConnectionRecord, name: str) -> None:
         cid = sender.connection_id
         if sender.principal and name != sender.name:
             raise ProtocolError(
@@ -290,15 +288,14 @@ class Chat:
             self._broadcast(sender.room, renamed, cid)
         self._reply(cid, WelcomeFrame(sender.room, name, self._ref), sender.format)
 
-    def history(self, sender: ConnectionRecord, body: str | None) -> None:
-        request = parse_history(body)
+    def history(self, sender: ConnectionRecord, request: HistoryRequest) -> None:
         page = self.messages.latest(sender.room, request.limit, request.before)
         data = self._history(sender.room, page, request.limit, sender.format, self._ref)
         self._post(sender.connection_id, data)
 
-    def who(self, sender: ConnectionRecord, body: str | None) -> None:
-        """The room's names, as many as one frame holds; a ``next`` when there are more."""
-        after = parse_who(body)
+    def who(self, sender: ConnectionRecord, after: str | None) -> None:
+        """The room's names, as many as one frame holds; a ``next`` when there are more
+        (``after``: the ``next`` of an earlier answer)."""
         names = sorted({r.name for r in self.store.members(sender.room)}, key=who_key)
         if after is not None:
             names = names[bisect_right(names, who_key(after), key=who_key) :]
@@ -307,7 +304,7 @@ class Chat:
             log.info("who in %s: %d of %d names in this frame", sender.room, kept, len(names))
         self._post(sender.connection_id, data)
 
-    def usage(self, sender: ConnectionRecord, body: str | None) -> None:
+    def usage(self, sender: ConnectionRecord, _nothing: None) -> None:
         """$default: how to use the chat, with the caller's GetConnection info. A request
         like any other, so it takes a token from the caller's bucket too."""
         cid = sender.connection_id
@@ -352,17 +349,18 @@ class Chat:
         except CallbackError as error:
             log.warning("reply to connection %s failed: %s", connection_id, error)
 
-    @staticmethod
     def _echo(
+        self,
         sender: ConnectionRecord,
         render: Callable[[str], bytes | None],
         deliveries: list[tuple[str, bytes]],
     ) -> None:
-        """json clients get their own messages back, with the server's id and time."""
+        """json clients get their own messages back, with the server's id and time and
+        their request's ref: the recipients' json frame, not rendered again."""
         if sender.format == "json":
             data = render("json")
             if data is not None:
-                deliveries.append((sender.connection_id, data))
+                deliveries.append((sender.connection_id, with_ref(data, self._ref)))
 
     def _broadcast(self, room: str, frame: PresenceFrame, exclude: str) -> DeliveryReport:
         """Presence is best effort: a store failure here is logged, never fails the request.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
+from serverless_chat.chat import actions
+
 HELP = """\
 commands:
   /join ROOM       move to another room (its recent messages follow)
@@ -18,9 +20,10 @@ Any other line is a message to the room; //TEXT sends one that starts with '/', 
 that is a JSON object goes as it is, e.g. {"action": "who"}. Up and Down recall lines."""
 
 # The actions whose answers carry the request's ref (the echo, welcome, history, who or
-# error): the client waits for that answer before the next line, and sends a line again
-# when the answer is RATE_LIMITED. Anything else ($default) goes without waiting.
-ANSWERED = frozenset({"sendMessage", "sendmessage", "join", "setName", "history", "who"})
+# error), from the chat's registry: the client waits for that answer before the next line,
+# and sends a line again when the answer is RATE_LIMITED. Anything else ($default) goes
+# without waiting.
+ANSWERED = actions.ANSWERED
 
 
 class Send(NamedTuple):

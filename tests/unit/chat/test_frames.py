@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from serverless_chat.chat.frames import (
     DirectFrame,
     ErrorFrame,
@@ -8,6 +10,7 @@ from serverless_chat.chat.frames import (
     PresenceFrame,
     WelcomeFrame,
     WhoFrame,
+    with_ref,
 )
 from serverless_chat.ports import ChatMessage
 
@@ -67,3 +70,15 @@ def test_text_renderings() -> None:
 def test_unicode_is_kept_not_escaped() -> None:
     frame = MessageFrame(ChatMessage("m", "g", "zoë", "¡hola!", 1))
     assert "zoë" in (frame.render("json") or b"").decode()
+
+
+@pytest.mark.parametrize("ref", [None, "m-1", 'quote " and \\ back', "ünï\u202e", "x" * 64])
+def test_the_echo_is_the_recipients_frame_with_the_ref(ref: str | None) -> None:
+    """The sender's echo is made from the frame already rendered for the room: the very
+    bytes a frame rendered with its ref would be."""
+    message = ChatMessage("id1", "dev", "ana", 'hi "there"', 1_707_502_303_419)
+    assert with_ref(MessageFrame(message).render("json") or b"", ref) == MessageFrame(
+        message, ref
+    ).render("json")
+    direct = DirectFrame("id2", "ana", "bob", "psst", 1)
+    assert with_ref(direct.render("json") or b"", ref) == direct._replace(ref=ref).render("json")

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from serverless_chat.chat.actions import BY_KEY
 from serverless_chat.chat.model import open_connection
-from serverless_chat.chat.protocol import ProtocolError
+from serverless_chat.chat.protocol import ProtocolError, decode_body
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.errors import StoreError
 from serverless_chat.ports import ConnectionRecord
@@ -57,11 +58,14 @@ class World:
         """The record ``cid`` was given at connect: what the store should still hold."""
         return self.records[cid]
 
-    def request(self, cid: str, operation: Any, action: str, **body: Any) -> int:
-        return self.chat.request(cid, action, json.dumps({"action": action, **body}), operation)
+    def request(self, cid: str, action: str, **body: Any) -> int:
+        """``action`` with ``body``'s fields, as its entry module runs it (chat/actions.py)."""
+        return self.chat.request(
+            cid, BY_KEY[action], decode_body(json.dumps({"action": action, **body}))
+        )
 
     def say(self, cid: str, text: str, **extra: Any) -> int:
-        return self.request(cid, Chat.send_message, "sendMessage", message=text, **extra)
+        return self.request(cid, "sendMessage", message=text, **extra)
 
     def frames(self, cid: str) -> list[Any]:
         """What ``cid`` received, JSON decoded where it is JSON."""
@@ -247,7 +251,7 @@ def test_a_refused_message_is_one_error_to_the_sender_and_nothing_else(
     world.connect("a", format="json")
     world.connect("b", format="json")
     world.clear()
-    assert world.chat.request("a", "sendMessage", body, Chat.send_message) == 400
+    assert world.chat.request("a", BY_KEY["sendMessage"], decode_body(body)) == 400
     assert [f["code"] for f in world.frames("a")] == [code]
     assert world.frames("a")[0]["type"] == "error"
     assert world.frames("b") == []
@@ -257,7 +261,7 @@ def test_a_refused_message_is_one_error_to_the_sender_and_nothing_else(
 def test_text_clients_get_errors_as_lines(world: World) -> None:
     world.connect("a", format="text")
     world.clear()
-    world.chat.request("a", "sendMessage", "nope", Chat.send_message)
+    world.chat.request("a", BY_KEY["sendMessage"], decode_body("nope"))
     assert world.frames("a") == ["! INVALID_JSON: The frame is not valid JSON."]
 
 
@@ -287,7 +291,7 @@ def test_unknown_sender_is_told_to_reconnect(world: World) -> None:
 def test_a_vanished_sender_gets_nothing_and_nothing_breaks(world: World) -> None:
     world.connect("a")
     world.connections.open.discard("a")
-    assert world.chat.request("a", "sendMessage", "bad", Chat.send_message) == 400
+    assert world.chat.request("a", BY_KEY["sendMessage"], decode_body("bad")) == 400
 
 
 # -- direct messages ---------------------------------------------------------------
@@ -349,7 +353,7 @@ def test_join_moves_tells_both_rooms_and_sends_welcome_and_history(world: World)
     world.connect("new", room="dev", format="text")
     world.say("new", "earlier in dev")
     world.clear()
-    assert world.request("a", Chat.join, "join", room="dev") == 200
+    assert world.request("a", "join", room="dev") == 200
     assert world.store.get("a").room == "dev"  # type: ignore[union-attr]
     assert world.frames("old") == ["* ana left general"]
     assert world.frames("new") == ["* ana joined dev"]
@@ -367,7 +371,7 @@ def test_join_to_a_room_where_the_name_is_taken_stays_put(world: World) -> None:
     world.connect("a", name="ana", format="json")
     world.connect("b", name="ana", room="dev")
     world.clear()
-    assert world.request("a", Chat.join, "join", room="dev") == 400
+    assert world.request("a", "join", room="dev") == 400
     assert world.frames("a")[0]["code"] == "NAME_TAKEN"
     assert world.store.get("a").room == "general"  # type: ignore[union-attr]
     assert world.frames("b") == []
@@ -376,14 +380,14 @@ def test_join_to_a_room_where_the_name_is_taken_stays_put(world: World) -> None:
 def test_raw_clients_get_the_welcome_but_no_history(world: World) -> None:
     world.connect("a")
     world.clear()
-    world.request("a", Chat.join, "join", room="dev")
+    world.request("a", "join", room="dev")
     assert [f["type"] for f in world.frames("a")] == ["welcome"]
 
 
 def test_join_with_a_bad_room(world: World) -> None:
     world.connect("a", format="json")
     world.clear()
-    world.request("a", Chat.join, "join", room="Not Valid")
+    world.request("a", "join", room="Not Valid")
     assert world.frames("a")[0]["code"] == "INVALID_ROOM"
 
 
@@ -392,7 +396,7 @@ def test_set_name_renames_and_tells_the_room(world: World) -> None:
     world.connect("a", name="ana", format="json")
     world.connect("b", format="json")
     world.clear()
-    assert world.request("a", Chat.set_name, "setName", name="  Anita ") == 200
+    assert world.request("a", "setName", name="  Anita ") == 200
     assert world.store.get("a").name == "Anita"  # type: ignore[union-attr]
     assert world.frames("b") == [
         {
@@ -411,7 +415,7 @@ def test_set_name_to_a_taken_name_is_refused(world: World) -> None:
     world.connect("a", name="ana", format="json")
     world.connect("b", name="bob", format="json")
     world.clear()
-    assert world.request("a", Chat.set_name, "setName", name="Bob") == 400
+    assert world.request("a", "setName", name="Bob") == 400
     assert world.frames("a")[0]["code"] == "NAME_TAKEN"
     assert world.store.get("a").name == "ana"  # type: ignore[union-attr]
     assert world.frames("b") == []
@@ -419,7 +423,7 @@ def test_set_name_to_a_taken_name_is_refused(world: World) -> None:
 
 def test_changing_only_the_case_of_a_name(world: World) -> None:
     world.connect("a", name="ana", format="json")
-    world.request("a", Chat.set_name, "setName", name="ANA")
+    world.request("a", "setName", name="ANA")
     assert world.store.get("a").name == "ANA"  # type: ignore[union-attr]
     with pytest.raises(ProtocolError):
         world.connect("b", name="ana")
@@ -431,13 +435,13 @@ def test_history_pages_newest_first_with_a_cursor(world: World) -> None:
     for i in range(7):
         world.say("a", f"m{i}")
     world.clear()
-    world.request("a", Chat.history, "history", limit=3)
+    world.request("a", "history", limit=3)
     page = world.frames("a")[-1]
     assert [m["text"] for m in page["messages"]] == ["m4", "m5", "m6"]
-    world.request("a", Chat.history, "history", limit=3, before=page["next"])
+    world.request("a", "history", limit=3, before=page["next"])
     page = world.frames("a")[-1]
     assert [m["text"] for m in page["messages"]] == ["m1", "m2", "m3"]
-    world.request("a", Chat.history, "history", limit=3, before=page["next"])
+    world.request("a", "history", limit=3, before=page["next"])
     page = world.frames("a")[-1]
     assert [m["text"] for m in page["messages"]] == ["m0"]
     assert page["next"] is None
@@ -448,21 +452,21 @@ def test_history_is_per_room(world: World) -> None:
     world.connect("b", room="two", format="json")
     world.say("a", "only in one")
     world.clear()
-    world.request("b", Chat.history, "history")
+    world.request("b", "history")
     assert world.frames("b")[0]["messages"] == []
 
 
 def test_history_answers_raw_clients_too(world: World) -> None:
     world.connect("a")
     world.clear()
-    world.request("a", Chat.history, "history")
+    world.request("a", "history")
     assert world.frames("a")[0]["type"] == "history"
 
 
 def test_bad_history_request(world: World) -> None:
     world.connect("a", format="json")
     world.clear()
-    world.request("a", Chat.history, "history", limit=1000)
+    world.request("a", "history", limit=1000)
     assert world.frames("a")[0]["code"] == "INVALID_LIMIT"
 
 
@@ -471,7 +475,7 @@ def test_who_lists_the_names_in_the_room(world: World) -> None:
     world.connect("b", name="Ana")
     world.connect("c", name="bob", room="dev")
     world.clear()
-    world.request("a", Chat.who, "who")
+    world.request("a", "who")
     assert world.frames("a") == [{"type": "who", "room": "general", "names": ["Ana", "zoe"]}]
 
 
@@ -491,13 +495,13 @@ def test_ref_comes_back_on_answers_to_the_sender_only(world: World) -> None:
     assert world.frames("a")[0]["ref"] == "r-1"
     assert "ref" not in world.frames("b")[0]
     world.clear()
-    world.request("a", Chat.join, "join", room="BAD", ref="r-2")
+    world.request("a", "join", room="BAD", ref="r-2")
     assert world.frames("a")[0]["ref"] == "r-2"
-    world.request("a", Chat.who, "who", ref="r-3")
+    world.request("a", "who", ref="r-3")
     assert world.frames("a")[-1]["ref"] == "r-3"
-    world.request("a", Chat.history, "history", ref="r-4")
+    world.request("a", "history", ref="r-4")
     assert world.frames("a")[-1]["ref"] == "r-4"
-    world.request("a", Chat.set_name, "setName", name="anita", ref="r-5")
+    world.request("a", "setName", name="anita", ref="r-5")
     assert world.frames("a")[-1]["ref"] == "r-5"
 
 
@@ -505,7 +509,7 @@ def test_ref_comes_back_on_answers_to_the_sender_only(world: World) -> None:
 def test_a_bad_ref_is_ignored(mem: World, ref: object) -> None:
     mem.connect("a", format="json")
     mem.clear()
-    mem.request("a", Chat.who, "who", ref=ref)
+    mem.request("a", "who", ref=ref)
     assert "ref" not in mem.frames("a")[0]
 
 
@@ -557,17 +561,10 @@ def test_a_connection_over_its_rate_gets_an_error_and_nothing_happens() -> None:
 def test_a_lone_surrogate_anywhere_is_one_error_frame_and_nothing_kept(
     world: World, action: str, fields: dict[str, str]
 ) -> None:
-    operation = {
-        "sendMessage": Chat.send_message,
-        "join": Chat.join,
-        "setName": Chat.set_name,
-        "history": Chat.history,
-        "who": Chat.who,
-    }[action]
     world.connect("a", name="ana", format="json")
     world.connect("b", name="bob", format="json")
     world.clear()
-    assert world.request("a", operation, action, **fields) == 400
+    assert world.request("a", action, **fields) == 400
     (error,) = world.frames("a")
     assert (error["type"], error["code"], error["action"]) == ("error", "INVALID_TEXT", action)
     assert "ref" not in error
@@ -645,7 +642,7 @@ def _six_big_messages(world: World) -> None:
 
 def test_a_history_page_over_128_kb_is_cut_and_the_rest_follows_its_cursor(world: World) -> None:
     _six_big_messages(world)
-    assert world.request("a", Chat.history, "history", ref="h") == 200
+    assert world.request("a", "history", ref="h") == 200
     (data,) = world.connections.received("a")
     assert len(data) <= MAX_POST
     page = json.loads(data)
@@ -653,7 +650,7 @@ def test_a_history_page_over_128_kb_is_cut_and_the_rest_follows_its_cursor(world
     assert page["ref"] == "h"
     assert page["next"] == f"{page['messages'][0]['sentAt']:013d}#id0002"  # the oldest kept
     world.clear()
-    world.request("a", Chat.history, "history", before=page["next"])
+    world.request("a", "history", before=page["next"])
     (rest,) = world.frames("a")
     assert [m["id"] for m in rest["messages"]] == ["id0001"]
     assert rest["next"] is None
@@ -663,7 +660,7 @@ def test_a_join_whose_history_is_over_128_kb_gets_the_newest_that_fit(world: Wor
     _six_big_messages(world)
     world.connect("b", name="bob", room="dev", format="json")
     world.clear()
-    assert world.request("b", Chat.join, "join", room="general") == 200
+    assert world.request("b", "join", room="general") == 200
     welcome, history = world.connections.received("b")
     assert json.loads(welcome)["type"] == "welcome"
     assert len(history) <= MAX_POST
@@ -677,7 +674,7 @@ def test_a_text_history_over_128_kb_gets_the_newest_lines_that_fit(mem: World) -
     for i in range(9):
         mem.say("a", str(i) + "🙂" * 3999)  # 16 KB a line
     mem.clear()
-    mem.request("a", Chat.history, "history")
+    mem.request("a", "history")
     (data,) = mem.connections.received("a")
     assert len(data) <= MAX_POST
     assert [line[5] for line in data.decode().split("\n")] == [str(i) for i in range(1, 9)]
@@ -702,7 +699,7 @@ def test_who_in_a_room_too_big_for_one_post_pages_through_next(mem: World) -> No
     after: dict[str, str] = {}
     for _ in range(3):
         mem.clear()
-        assert mem.request("c0000", Chat.who, "who", ref="w", **after) == 200
+        assert mem.request("c0000", "who", ref="w", **after) == 200
         (data,) = mem.connections.received("c0000")
         assert len(data) <= MAX_POST
         frame = json.loads(data)
@@ -718,7 +715,7 @@ def test_who_in_a_room_too_big_for_one_post_pages_through_next(mem: World) -> No
 
 def test_a_text_who_too_big_for_one_post_says_there_are_more(mem: World) -> None:
     _crowd(mem, 1200, fmt="text")
-    mem.request("c0000", Chat.who, "who")
+    mem.request("c0000", "who")
     (data,) = mem.connections.received("c0000")
     assert len(data) <= MAX_POST
     line = data.decode()
@@ -730,7 +727,7 @@ def test_a_text_who_too_big_for_one_post_says_there_are_more(mem: World) -> None
 def test_a_bad_who_cursor_is_refused(mem: World, after: object) -> None:
     mem.connect("a", format="json")
     mem.clear()
-    mem.request("a", Chat.who, "who", after=after)
+    mem.request("a", "who", after=after)
     (error,) = mem.frames("a")
     assert error["code"] == ("INVALID_TEXT" if after == "\ud800" else "INVALID_CURSOR")
 
@@ -739,7 +736,7 @@ def test_who_after_a_name_lists_the_names_after_it(mem: World) -> None:
     for cid, name in (("a", "zoe"), ("b", "Ana"), ("c", "bob")):
         mem.connect(cid, name=name, format="json")
     mem.clear()
-    mem.request("a", Chat.who, "who", after="ana")
+    mem.request("a", "who", after="ana")
     assert mem.frames("a") == [{"type": "who", "room": "general", "names": ["bob", "zoe"]}]
 
 
@@ -767,7 +764,7 @@ def test_one_person_holds_their_name_on_several_connections(world: World) -> Non
     assert _refused(world, "mallory", sub="u-mallory") == "NAME_TAKEN"
     assert _refused(world, "anon", name="ANA") == "NAME_TAKEN"
     world.clear()
-    world.request("tab1", Chat.who, "who")
+    world.request("tab1", "who")
     assert world.frames("tab1") == [{"type": "who", "room": "general", "names": ["ana"]}]
     world.say("tab1", "from the laptop")
     assert [f["text"] for f in world.frames("tab2")] == ["from the laptop"]
@@ -800,9 +797,9 @@ def test_a_tab_that_joins_elsewhere_leaves_the_name_to_the_other(world: World) -
     _signed_in(world, "tab1", "u-ana")
     _signed_in(world, "tab2", "u-ana", room="dev")
     world.clear()
-    assert world.request("tab2", Chat.join, "join", room="general") == 200
+    assert world.request("tab2", "join", room="general") == 200
     assert world.frames("bob") == []  # ana was here already
-    assert world.request("tab1", Chat.join, "join", room="dev") == 200
+    assert world.request("tab1", "join", room="dev") == 200
     assert world.frames("bob") == []  # ... and still is, in tab2
     assert _refused(world, "mallory", sub="u-mallory") == "NAME_TAKEN"
     assert _refused(world, "eve", sub="u-eve", room="dev") == "NAME_TAKEN"

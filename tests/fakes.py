@@ -9,7 +9,13 @@ from datetime import UTC, datetime
 
 from serverless_chat.adapters import memory as adapter
 from serverless_chat.errors import CallbackError, ConnectionGone, PayloadTooLarge, StoreError
-from serverless_chat.ports import Admission, ChatMessage, ConnectionInfo, ConnectionRecord
+from serverless_chat.ports import (
+    Admission,
+    ChatMessage,
+    ConnectionInfo,
+    ConnectionRecord,
+    Revision,
+)
 
 MAX_POST_BYTES = 128 * 1024
 
@@ -107,6 +113,20 @@ class MemoryMessageStore:
             m for m in self.messages if m.room == room and (before is None or m.sort_key < before)
         ]
         return sorted(found, key=lambda m: m.sort_key, reverse=True)[:limit]
+
+    def revise(
+        self, room: str, sort_key: str, owner: str, text: str | None, at_ms: int
+    ) -> Revision:
+        if "UpdateItem" in self.fail_on:
+            raise StoreError("UpdateItem", "injected")
+        for i, message in enumerate(self.messages):
+            if message.room == room and message.sort_key == sort_key:
+                if not message.owner or message.owner != owner or message.deleted:
+                    return Revision(message, False)
+                revised = message._replace(text=text or "", edited_at=at_ms, deleted=text is None)
+                self.messages[i] = revised
+                return Revision(revised, True)
+        return Revision(None, False)
 
 
 class FakeConnections:

@@ -127,11 +127,27 @@ class ChatMessage(NamedTuple):
     text: str
     sent_at: int  # epoch milliseconds, server time
     expires_at: int = 0  # epoch seconds; DynamoDB's TTL attribute
+    owner: str = ""  # who may edit or delete it (chat.model.owner_of its sender); never sent
+    edited_at: int = 0  # epoch milliseconds of the last edit or of the deletion; 0: never
+    deleted: bool = False  # deleted by its owner: its text is gone, its place in history kept
 
     @property
     def sort_key(self) -> str:
         """``sentAt#id``, zero-padded so that text order is time order, stable on ties."""
-        return f"{self.sent_at:013d}#{self.id}"
+        return message_key(self.sent_at, self.id)
+
+
+def message_key(sent_at: int, message_id: str) -> str:
+    """A message's sort key from what its frames carry (``sentAt``, ``id``)."""
+    return f"{sent_at:013d}#{message_id}"
+
+
+class Revision(NamedTuple):
+    """What :meth:`MessageStore.revise` did: the message after it (``revised``), or as it
+    stands when it was not revised (None: there is no such message)."""
+
+    message: ChatMessage | None
+    revised: bool
 
 
 class MessageStore(Protocol):
@@ -142,6 +158,14 @@ class MessageStore(Protocol):
 
     def latest(self, room: str, limit: int, before: str | None = None) -> list[ChatMessage]:
         """At most ``limit`` messages older than the sort key ``before``, newest first."""
+
+    def revise(
+        self, room: str, sort_key: str, owner: str, text: str | None, at_ms: int
+    ) -> Revision:
+        """Give the message at (``room``, ``sort_key``) a new ``text``, or delete it (None:
+        its text emptied, ``deleted`` set), at ``at_ms`` (its ``edited_at``) — only if it
+        is there, ``owner``'s (a message with no owner is nobody's) and not deleted, the
+        check and the write one atomic step."""
 
 
 class MaintainedMessageStore(MessageStore, Protocol):

@@ -184,6 +184,21 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout=29,
     ),
     Function(
+        "EditMessage",
+        "edit_message",
+        "Edits or deletes its sender's own message (editMessage, deleteMessage).",
+        routes=served("editMessage", "deleteMessage"),
+        grants=(
+            Grant((PUT, UPDATE, DELETE), (CONNECTIONS_TABLE,)),
+            Grant((QUERY,), (index("room-index"), index("name-index"))),
+            Grant((UPDATE,), (MESSAGES_TABLE,)),
+            POSTS,
+            PAGES_TO_FANOUT,
+        ),
+        environment=CHAT_ENVIRONMENT + PAGES_ENVIRONMENT,
+        timeout=29,
+    ),
+    Function(
         "Default",
         "default",
         "Replies with usage and connection info ($default).",

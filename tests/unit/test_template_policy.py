@@ -67,6 +67,15 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
         POST_ONLY,
         INVOKE_FANOUT,
     ],
+    # an own message's text changed or emptied (UpdateItem, conditional on its owner), the
+    # room told: the sender's token, the room's members, stale rows dropped as a send does
+    "EditMessageRole": [
+        ({PUT, UPDATE, DELETE}, [CONNECTIONS]),
+        ({QUERY}, [_index("room-index"), _index("name-index")]),
+        ({UPDATE}, [MESSAGES]),
+        POST_ONLY,
+        INVOKE_FANOUT,
+    ],
     # posts a page; drops gone rows, passing a signed-in person's claim to their next connection
     "FanoutRole": [({DELETE, PUT}, [CONNECTIONS]), NAME_QUERY, POST_ONLY],
     # $default takes a token from the caller's bucket (reading its row), like every route
@@ -99,6 +108,8 @@ ROUTES = {
     "$default",
     "sendMessage",
     "sendmessage",
+    "editMessage",
+    "deleteMessage",
     "join",
     "setName",
     "history",
@@ -120,7 +131,7 @@ def test_one_role_per_function(template: dict[str, Any]) -> None:
     functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"}
     roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
     assert sorted(roles) == sorted(EXPECTED)
-    assert len(set(roles)) == len(functions) == 10
+    assert len(set(roles)) == len(functions) == 11
 
 
 @pytest.mark.parametrize("role", sorted(EXPECTED))
@@ -315,7 +326,7 @@ def test_the_functions_post_to_the_stages_own_endpoint_unless_told_otherwise(
             assert env["CALLBACK_URL"] == expected, name
         else:
             assert "CALLBACK_URL" not in env, name  # the authorizer posts nothing
-    assert len(posting) == 9
+    assert len(posting) == 10
     assert template["Parameters"]["CallbackEndpoint"]["Default"] == ""
     assert template["Conditions"]["HasCallbackEndpoint"] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "CallbackEndpoint"}, ""]}]

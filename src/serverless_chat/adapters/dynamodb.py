@@ -39,7 +39,7 @@ from serverless_chat.adapters.aws_errors import describe, error_code
 from serverless_chat.chat.limits import interval_us
 from serverless_chat.chat.model import hears_presence, name_key
 from serverless_chat.errors import StoreError
-from serverless_chat.ports import Admission, ChatMessage, ConnectionRecord
+from serverless_chat.ports import Admission, ChatMessage, ConnectionRecord, Revision
 
 ROOM_INDEX = "room-index"
 PRESENCE_INDEX = "presence-index"  # sparse: only connections that hear presence
@@ -356,7 +356,36 @@ class DynamoDbMessageStore:
             "sentAt": {"N": str(message.sent_at)},
             "expiresAt": {"N": str(message.expires_at)},
         }
+        if message.owner:
+            item["owner"] = {"S": message.owner}
         self._table.call("PutItem", Item=item)
+
+    def revise(
+        self, room: str, sort_key: str, owner: str, text: str | None, at_ms: int
+    ) -> Revision:
+        """One conditional UpdateItem (ALL_NEW), or the item as it stands when the
+        condition fails (ReturnValuesOnConditionCheckFailure): no GetItem."""
+        values: dict[str, Any] = {
+            ":owner": {"S": owner},
+            ":text": {"S": text or ""},
+            ":at": {"N": str(at_ms)},
+        }
+        update = "SET #text = :text, editedAt = :at"
+        if text is None:
+            update += ", deleted = :deleted"
+            values[":deleted"] = {"BOOL": True}
+        item, written = self._table.conditional(
+            "UpdateItem",
+            Key={"room": {"S": room}, "sortKey": {"S": sort_key}},
+            UpdateExpression=update,
+            ConditionExpression=(
+                "attribute_exists(sortKey) AND #owner = :owner AND attribute_not_exists(deleted)"
+            ),
+            ExpressionAttributeNames={"#text": "text", "#owner": "owner"},
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+        return Revision(None if item is None else _message(item), written)
 
     def latest(self, room: str, limit: int, before: str | None = None) -> list[ChatMessage]:
         response = self._table.call(
@@ -367,21 +396,27 @@ class DynamoDbMessageStore:
             ScanIndexForward=False,
             Limit=limit,
         )
-        return [
-            ChatMessage(
-                id=item["id"]["S"],
-                room=item["room"]["S"],
-                sender=item["sender"]["S"],
-                text=item["text"]["S"],
-                sent_at=int(item["sentAt"]["N"]),
-                expires_at=int(item.get("expiresAt", {}).get("N", "0")),
-            )
-            for item in response.get("Items", [])
-        ]
+        return [_message(item) for item in response.get("Items", [])]
 
     def expire(self) -> int:
         """Nothing to do: the table's own TTL (expiresAt) deletes what has expired."""
         return 0
+
+
+def _message(item: dict[str, Any]) -> ChatMessage:
+    """A MessagesTable item as a message; items written before edits lack owner, editedAt
+    and deleted."""
+    return ChatMessage(
+        id=item["id"]["S"],
+        room=item["room"]["S"],
+        sender=item["sender"]["S"],
+        text=item["text"]["S"],
+        sent_at=int(item["sentAt"]["N"]),
+        expires_at=int(item.get("expiresAt", {}).get("N", "0")),
+        owner=str(item.get("owner", {}).get("S", "")),
+        edited_at=int(item.get("editedAt", {}).get("N", "0")),
+        deleted=bool(item.get("deleted", {}).get("BOOL", False)),
+    )
 
 
 def _record(item: dict[str, Any], room: str = "general") -> ConnectionRecord:

@@ -46,6 +46,21 @@ ACTIONS: tuple[Action, ...] = (
         aliases=("sendmessage",),
     ),
     Action(
+        "editMessage",
+        lambda body, settings: protocol.parse_edit_message(body, settings.max_text_length),
+        Chat.edit_message,
+        True,
+        "a new text (`message`) for one of your own messages (`id`, `sentAt`), within 15"
+        " minutes of sending it",
+    ),
+    Action(
+        "deleteMessage",
+        lambda body, _settings: protocol.parse_delete_message(body),
+        Chat.delete_message,
+        True,
+        "delete one of your own messages (`id`, `sentAt`), within 15 minutes of sending it",
+    ),
+    Action(
         "join",
         lambda body, _settings: protocol.parse_join(body),
         Chat.join,

@@ -41,7 +41,9 @@ def _json(frame: dict[str, Any]) -> bytes:
 
 
 def message_json(message: ChatMessage) -> dict[str, Any]:
-    return {
+    """A message as history and the room see it: ``editedAt`` once edited, ``deleted`` (and
+    no text) once deleted; never its owner."""
+    frame: dict[str, Any] = {
         "type": "message",
         "id": message.id,
         "room": message.room,
@@ -49,6 +51,19 @@ def message_json(message: ChatMessage) -> dict[str, Any]:
         "text": message.text,
         "sentAt": message.sent_at,
     }
+    if message.deleted:
+        frame["deleted"] = True
+    elif message.edited_at:
+        frame["editedAt"] = message.edited_at
+    return frame
+
+
+def message_line(message: ChatMessage) -> str:
+    """A message as the text format shows it in history."""
+    if message.deleted:
+        return f"{shown(message.sender)}: (message deleted)"
+    edited = " (edited)" if message.edited_at else ""
+    return f"{shown(message.sender)}: {shown(message.text)}{edited}"
 
 
 def _with_ref(frame: dict[str, Any], ref: str | None) -> dict[str, Any]:
@@ -76,6 +91,36 @@ class MessageFrame(NamedTuple):
         if fmt == "text":
             return f"{shown(self.message.sender)}: {shown(self.message.text)}".encode()
         return _json(_with_ref(message_json(self.message), self.ref))
+
+
+class RevisedFrame(NamedTuple):
+    """A message edited (``edited``: its new text) or deleted (``deleted``), told to the
+    room live; raw clients, who hear only new messages' texts, are not told."""
+
+    message: ChatMessage  # as revised
+    ref: str | None = None
+
+    def render(self, fmt: str) -> bytes | None:
+        m = self.message
+        if fmt == "raw":
+            return None
+        if fmt == "text":
+            if m.deleted:
+                return f"* {shown(m.sender)} deleted a message".encode()
+            return f"* {shown(m.sender)} edited a message: {shown(m.text)}".encode()
+        frame: dict[str, Any] = {
+            "type": "deleted" if m.deleted else "edited",
+            "id": m.id,
+            "room": m.room,
+            "from": m.sender,
+            "sentAt": m.sent_at,
+        }
+        if m.deleted:
+            frame["deletedAt"] = m.edited_at
+        else:
+            frame["text"] = m.text
+            frame["editedAt"] = m.edited_at
+        return _json(_with_ref(frame, self.ref))
 
 
 class DirectFrame(NamedTuple):
@@ -134,7 +179,7 @@ class HistoryFrame(NamedTuple):
 
     def render(self, fmt: str) -> bytes | None:
         if fmt == "text":
-            lines = [f"{shown(m.sender)}: {shown(m.text)}" for m in self.messages]
+            lines = [message_line(m) for m in self.messages]
             return "\n".join(lines or [f"* no earlier messages in {self.room}"]).encode()
         frame = {
             "type": "history",

@@ -14,6 +14,9 @@ from serverless_chat.ports import DEFAULT_ROOM, ConnectionRecord
 
 # API Gateway closes a WebSocket after two hours, so a row older than that is a leak.
 CONNECTION_TTL_SECONDS = 2 * 60 * 60
+# How long after it was sent its sender may edit or delete a message: long enough to mend
+# a typo, short enough that a conversation is not rewritten after it moved on.
+EDIT_WINDOW_SECONDS = 15 * 60
 FORMATS = ("raw", "text", "json")
 # The original chat's format: the text of messages and nothing else. Every other format
 # also hears presence (who joins, leaves, is renamed), and every store keeps those members
@@ -23,17 +26,26 @@ MESSAGES_ONLY = "raw"
 __all__ = [
     "CONNECTION_TTL_SECONDS",
     "DEFAULT_ROOM",
+    "EDIT_WINDOW_SECONDS",
     "FORMATS",
     "MESSAGES_ONLY",
     "hears_presence",
     "name_key",
     "open_connection",
+    "owner_of",
 ]
 
 
 def hears_presence(format: str) -> bool:
     """Whether a connection in ``format`` is told who joins, leaves and is renamed."""
     return format != MESSAGES_ONLY
+
+
+def owner_of(record: ConnectionRecord) -> str:
+    """Who a message of ``record``'s is, for editing and deleting it: the signed-in person
+    (their token's subject, on any connection), else this connection alone (a guest who
+    reconnects is a new connection, and may no longer change what the old one said)."""
+    return f"sub:{record.principal}" if record.principal else f"conn:{record.connection_id}"
 
 
 def open_connection(

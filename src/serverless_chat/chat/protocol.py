@@ -21,6 +21,8 @@ MAX_HISTORY_LIMIT = 100
 _ROOM = r"[a-z0-9_-]{1,64}"  # compiled on first use (re caches it): imports stay cheap
 _NAME_PUNCTUATION = frozenset(" _-.")
 _CURSOR = r"[0-9]{13}#[0-9A-Za-z_-]{1,64}"  # [0-9], not \d: that takes every script's digits
+_MESSAGE_ID = r"[0-9A-Za-z_-]{1,64}"
+_LATEST_SENT_AT = 10**13  # epoch ms with 13 digits, as sort keys write them: to the year 2286
 
 
 class ProtocolError(ValueError):
@@ -193,6 +195,54 @@ def parse_join(request: Mapping[str, object]) -> str:
 
 def parse_set_name(request: Mapping[str, object]) -> str:
     return validate_name(_string_field(request, "name", "setName"), "setName")
+
+
+class MessageRef(NamedTuple):
+    """One message of the sender's room, as its frames name it: its ``id`` and ``sentAt``."""
+
+    id: str
+    sent_at: int
+
+
+def _message_ref(request: Mapping[str, object], action: str) -> MessageRef:
+    message_id = _string_field(request, "id", action)
+    if not re.fullmatch(_MESSAGE_ID, message_id):
+        raise ProtocolError(
+            "INVALID_FIELD", 'The "id" field is the "id" of a message frame.', action
+        )
+    if "sentAt" not in request:
+        raise ProtocolError("MISSING_FIELD", 'The "sentAt" field is missing.', action)
+    sent_at = request["sentAt"]
+    if isinstance(sent_at, bool) or not isinstance(sent_at, int):
+        raise ProtocolError(
+            "INVALID_FIELD", 'The "sentAt" field is the "sentAt" of a message frame.', action
+        )
+    if not 0 <= sent_at < _LATEST_SENT_AT:
+        raise ProtocolError(
+            "INVALID_FIELD", 'The "sentAt" field is the "sentAt" of a message frame.', action
+        )
+    return MessageRef(message_id, sent_at)
+
+
+class EditMessage(NamedTuple):
+    """An edit of one's own message: which one, and its new text."""
+
+    target: MessageRef
+    text: str
+
+
+def parse_edit_message(
+    request: Mapping[str, object], max_length: int = DEFAULT_MAX_TEXT_LENGTH
+) -> EditMessage:
+    action = "editMessage"
+    target = _message_ref(request, action)
+    return EditMessage(
+        target, validate_text(_string_field(request, "message", action), max_length, action)
+    )
+
+
+def parse_delete_message(request: Mapping[str, object]) -> MessageRef:
+    return _message_ref(request, "deleteMessage")
 
 
 class HistoryRequest(NamedTuple):

@@ -24,17 +24,20 @@ from serverless_chat.chat.frames import (
     ErrorFrame,
     MessageFrame,
     PresenceFrame,
+    RevisedFrame,
     WelcomeFrame,
     with_ref,
 )
-from serverless_chat.chat.model import name_key, open_connection
+from serverless_chat.chat.model import EDIT_WINDOW_SECONDS, name_key, open_connection, owner_of
 from serverless_chat.chat.names import claim, release
 from serverless_chat.chat.pages import history_page, who_key, who_page
 from serverless_chat.chat.protocol import (
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_MAX_TEXT_LENGTH,
     Body,
+    EditMessage,
     HistoryRequest,
+    MessageRef,
     ProtocolError,
     SendMessage,
     encodable,
@@ -54,6 +57,7 @@ from serverless_chat.ports import (
     FanoutPages,
     MessageStore,
     Metrics,
+    message_key,
 )
 
 log = logging.getLogger("serverless_chat.chat")
@@ -245,7 +249,13 @@ class Chat:
             self.deliver(deliveries)
             return
         message = ChatMessage(
-            self._new_id(), sender.room, sender.name, request.text, now, self._expiry(now)
+            self._new_id(),
+            sender.room,
+            sender.name,
+            request.text,
+            now,
+            self._expiry(now),
+            owner_of(sender),
         )
         render = _postable(MessageFrame(message).render)
         deliveries = plan(self.store.members(sender.room), render, sender.connection_id)
@@ -253,6 +263,52 @@ class Chat:
         self.messages.append(message)
         self.metrics.count("MessagesSent")
         self.deliver(self._hand_off(deliveries))
+
+    def edit_message(self, sender: ConnectionRecord, request: EditMessage) -> None:
+        """A new text for one of the sender's own messages in its room, within the edit
+        window; the room is told live, history keeps the latest text."""
+        self._revise(sender, request.target, request.text, "editMessage")
+
+    def delete_message(self, sender: ConnectionRecord, target: MessageRef) -> None:
+        """One of the sender's own messages deleted, within the edit window; the room is
+        told live, history keeps its place marked deleted."""
+        self._revise(sender, target, None, "deleteMessage")
+
+    def _revise(
+        self, sender: ConnectionRecord, target: MessageRef, text: str | None, action: str
+    ) -> None:
+        now = self._now_ms()
+        if now - target.sent_at > EDIT_WINDOW_SECONDS * 1000:
+            raise ProtocolError(
+                "EDIT_WINDOW_PASSED",
+                f"A message can be changed for {EDIT_WINDOW_SECONDS // 60} minutes after it"
+                " was sent.",
+                action,
+            )
+        if text is not None:  # the frame fits one post, or nothing is written
+            provisional = ChatMessage(target.id, sender.room, sender.name, text, target.sent_at)
+            _postable(RevisedFrame(provisional._replace(edited_at=now)).render)
+        key = message_key(target.sent_at, target.id)
+        done = self.messages.revise(sender.room, key, owner_of(sender), text, now)
+        if done.message is None or (done.message.deleted and not done.revised):
+            raise ProtocolError(
+                "UNKNOWN_MESSAGE",
+                f"{sender.room} has no message {target.id} sent at {target.sent_at}"
+                " (or it was deleted).",
+                action,
+            )
+        if not done.revised:
+            raise ProtocolError(
+                "NOT_YOUR_MESSAGE", "Only the sender of a message may change it.", action
+            )
+        render = _postable(RevisedFrame(done.message).render)
+        answer = render("json" if sender.format == "raw" else sender.format)
+        if answer is not None and sender.format != "text":
+            answer = with_ref(answer, self._ref)
+        self._post(sender.connection_id, answer)
+        self.deliver(
+            self._hand_off(plan(self.store.members(sender.room), render, sender.connection_id))
+        )
 
     def join(self, sender: ConnectionRecord, room: str) -> None:
         cid = sender.connection_id

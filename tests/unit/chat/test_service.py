@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from serverless_chat.chat.actions import BY_KEY
-from serverless_chat.chat.model import open_connection
+from serverless_chat.chat.model import EDIT_WINDOW_SECONDS, open_connection
 from serverless_chat.chat.protocol import ProtocolError, decode_body
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.errors import StoreError
@@ -831,3 +831,204 @@ def test_anonymous_connections_still_hold_a_name_alone(world: World) -> None:
     world.connect("a", name="ana")
     assert _refused(world, "b", name="ana") == "NAME_TAKEN"
     assert _refused(world, "c", sub="u-ana") == "NAME_TAKEN"
+
+
+# -- editMessage and deleteMessage -----------------------------------------------------------
+def _sent(world: World, cid: str, text: str) -> dict[str, Any]:
+    """``cid`` (a json client) says ``text``; its own copy, with the id and sentAt to name it."""
+    world.say(cid, text, ref="m")
+    echo = world.frames(cid)[-1]
+    assert echo["type"] == "message"
+    return {"id": echo["id"], "sentAt": echo["sentAt"]}
+
+
+def test_an_edit_reaches_the_room_live_and_history_keeps_the_latest_text(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    world.connect("b", name="bob", format="json")
+    world.connect("t", name="tia", format="text")
+    world.connect("r", name="raw")
+    said = _sent(world, "a", "helo")
+    world.clear()
+    assert world.request("a", "editMessage", message="hello", ref="e1", **said) == 200
+    (answer,) = world.frames("a")
+    assert answer == {
+        "type": "edited",
+        "id": said["id"],
+        "room": "general",
+        "from": "ana",
+        "sentAt": said["sentAt"],
+        "text": "hello",
+        "editedAt": answer["editedAt"],
+        "ref": "e1",
+    }
+    assert answer["editedAt"] > said["sentAt"]
+    assert world.frames("b") == [{k: v for k, v in answer.items() if k != "ref"}]
+    assert world.frames("t") == ["* ana edited a message: hello"]
+    assert world.frames("r") == []  # raw clients hear new messages' texts only
+    world.clear()
+    world.request("b", "history")
+    (page,) = world.frames("b")
+    assert page["messages"][-1]["text"] == "hello"
+    assert page["messages"][-1]["editedAt"] == answer["editedAt"]
+    world.request("t", "history")
+    assert world.frames("t") == ["ana: hello (edited)"]
+
+
+def test_a_delete_reaches_the_room_and_history_marks_the_place(world: World) -> None:
+    world.connect("a", name="ana", format="text")
+    world.connect("b", name="bob", format="json")
+    world.say("a", "oops")
+    said = {k: world.frames("b")[-1][k] for k in ("id", "sentAt")}
+    world.clear()
+    assert world.request("a", "deleteMessage", **said) == 200
+    assert world.frames("a") == ["* ana deleted a message"]
+    (told,) = world.frames("b")
+    assert (told["type"], told["id"], told["from"]) == ("deleted", said["id"], "ana")
+    assert "text" not in told
+    world.clear()
+    world.request("a", "history")
+    assert world.frames("a") == ["ana: (message deleted)"]
+    world.request("b", "history")
+    message = world.frames("b")[-1]["messages"][-1]
+    assert (message["text"], message["deleted"]) == ("", True)
+    # gone is gone: neither edited nor deleted again
+    world.clear()
+    assert world.request("a", "editMessage", message="back", **said) == 400
+    assert world.frames("a")[0].startswith("! UNKNOWN_MESSAGE: ")
+    assert world.frames("b") == []
+
+
+def test_a_raw_sender_gets_its_answer_as_json(world: World) -> None:
+    world.connect("a", name="ana")
+    world.connect("b", name="bob", format="json")
+    world.say("a", "hi")
+    said = {k: world.frames("b")[-1][k] for k in ("id", "sentAt")}
+    world.clear()
+    assert world.request("a", "deleteMessage", ref="d", **said) == 200
+    (answer,) = world.frames("a")
+    assert (answer["type"], answer["ref"]) == ("deleted", "d")
+
+
+def test_nobody_else_changes_a_message(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    world.connect("b", name="bob", format="json")
+    said = _sent(world, "a", "mine")
+    world.clear()
+    assert world.request("b", "editMessage", message="yours?", **said) == 400
+    assert world.request("b", "deleteMessage", **said) == 400
+    assert [f["code"] for f in world.frames("b")] == ["NOT_YOUR_MESSAGE"] * 2
+    assert world.frames("a") == []
+    assert world.messages.latest("general", 1)[0].text == "mine"
+
+
+def test_a_guest_that_reconnects_is_someone_else(world: World) -> None:
+    """A guest's messages are its connection's: a new connection under the same name may
+    not change them."""
+    world.connect("a", name="ana", format="json")
+    said = _sent(world, "a", "first")
+    world.chat.disconnect("a")
+    world.connect("a2", name="ana", format="json")
+    world.clear()
+    assert world.request("a2", "deleteMessage", **said) == 400
+    assert world.frames("a2")[0]["code"] == "NOT_YOUR_MESSAGE"
+
+
+def test_a_signed_in_person_changes_their_message_from_another_connection(world: World) -> None:
+    _signed_in(world, "tab1", "sub-1")
+    _signed_in(world, "tab2", "sub-1")
+    said = _sent(world, "tab1", "from tab one")
+    world.clear()
+    assert world.request("tab2", "editMessage", message="from tab two", **said) == 200
+    assert world.frames("tab2")[0]["text"] == "from tab two"
+    assert world.frames("tab1")[0]["type"] == "edited"
+
+
+def test_a_message_in_another_room_is_unknown(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    said = _sent(world, "a", "in general")
+    world.request("a", "join", room="dev")
+    world.clear()
+    assert world.request("a", "editMessage", message="x", **said) == 400
+    assert world.frames("a")[0]["code"] == "UNKNOWN_MESSAGE"
+
+
+def test_after_the_window_a_message_stays_as_it_is() -> None:
+    """15 minutes after it was sent (chat.model.EDIT_WINDOW_SECONDS), and not a millisecond
+    more: the clock is the chat's own."""
+    now = [1_707_502_303_419]
+    world = World()
+    world.chat = Chat(world.store, world.messages, world.connections, clock=lambda: now[0] / 1000)
+    world.connect("a", name="ana", format="json")
+    said = _sent(world, "a", "old news")
+    now[0] += EDIT_WINDOW_SECONDS * 1000
+    assert world.request("a", "editMessage", message="still mine", **said) == 200
+    now[0] += 1
+    world.clear()
+    assert world.request("a", "editMessage", message="too late", **said) == 400
+    assert world.request("a", "deleteMessage", **said) == 400
+    assert [f["code"] for f in world.frames("a")] == ["EDIT_WINDOW_PASSED"] * 2
+    assert world.messages.latest("general", 1)[0].text == "still mine"
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"sentAt": 1}, "MISSING_FIELD"),
+        ({"id": "x"}, "MISSING_FIELD"),
+        ({"id": 5, "sentAt": 1}, "INVALID_FIELD"),
+        ({"id": "no spaces", "sentAt": 1}, "INVALID_FIELD"),
+        ({"id": "x" * 65, "sentAt": 1}, "INVALID_FIELD"),
+        ({"id": "x", "sentAt": "1"}, "INVALID_FIELD"),
+        ({"id": "x", "sentAt": True}, "INVALID_FIELD"),
+        ({"id": "x", "sentAt": 1.5}, "INVALID_FIELD"),
+        ({"id": "x", "sentAt": -1}, "INVALID_FIELD"),
+        ({"id": "x", "sentAt": 10**13}, "INVALID_FIELD"),
+        ({"id": "\ud800", "sentAt": 1}, "INVALID_TEXT"),
+        ({"id": "nope", "sentAt": 10**13 - 1}, "UNKNOWN_MESSAGE"),
+    ],
+)
+@pytest.mark.parametrize("action", ["editMessage", "deleteMessage"])
+def test_a_bad_message_reference_is_one_error_and_nothing_changes(
+    mem: World, action: str, fields: dict[str, Any], code: str
+) -> None:
+    mem.connect("a", name="ana", format="json")
+    mem.connect("b", name="bob", format="json")
+    _sent(mem, "a", "kept")
+    mem.clear()
+    extra = {"message": "new"} if action == "editMessage" else {}
+    assert mem.request("a", action, **fields, **extra) == 400
+    assert [(f["code"], f["action"]) for f in mem.frames("a")] == [(code, action)]
+    assert mem.frames("b") == []
+    assert mem.messages.latest("general", 1)[0].text == "kept"
+
+
+@pytest.mark.parametrize(
+    ("message", "code"), [(None, "MISSING_FIELD"), ("", "INVALID_FIELD"), (7, "INVALID_FIELD")]
+)
+def test_an_edit_needs_a_new_text(mem: World, message: Any, code: str) -> None:
+    mem.connect("a", name="ana", format="json")
+    said = _sent(mem, "a", "kept")
+    mem.clear()
+    fields = said if message is None else {**said, "message": message}
+    assert mem.request("a", "editMessage", **fields) == 400
+    assert mem.frames("a")[0]["code"] == code
+    assert mem.messages.latest("general", 1)[0].text == "kept"
+
+
+def test_an_edit_too_long_for_a_frame_changes_nothing() -> None:
+    world = World(ChatSettings(max_text_length=200_000))
+    world.connect("a", name="ana", format="json")
+    said = _sent(world, "a", "short")
+    world.clear()
+    assert world.request("a", "editMessage", message="x" * 130_000, **said) == 400
+    assert world.frames("a")[0]["code"] == "TEXT_TOO_LONG"
+    assert world.messages.latest("general", 1)[0].text == "short"
+
+
+def test_an_edit_the_store_cannot_make_is_one_error(mem: World) -> None:
+    mem.connect("a", name="ana", format="json")
+    said = _sent(mem, "a", "kept")
+    mem.clear()
+    mem.messages.fail_on.add("UpdateItem")
+    assert mem.request("a", "editMessage", message="new", **said) == 500
+    assert mem.frames("a")[0]["code"] == "STORE_UNAVAILABLE"

@@ -162,6 +162,30 @@ async def test_commands_in_a_pipe(chat: LocalGateway) -> None:
     assert frames[2]["text"] == "psst"
 
 
+async def test_edit_and_delete_the_last_message_in_a_pipe(chat: LocalGateway) -> None:
+    """/edit and /delete name the last message of ours when they go (after its answer), so
+    a pipe can send a message and change it at once; the room hears both live."""
+    async with connect(chat.url + "?name=bob&format=json") as bob:
+        script = "helo\n/edit hello\n/delete\n"
+        result = await asyncio.to_thread(_client, chat.url + "?name=zoe", script)
+        frames = [json.loads(await recv(bob)) for _ in range(4)]
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "zoe: helo",
+        "* zoe edited a message: hello",
+        "* zoe deleted a message",
+    ]
+    assert [f["type"] for f in frames] == ["presence", "message", "edited", "deleted"]
+    assert frames[1]["id"] == frames[2]["id"] == frames[3]["id"]
+    assert frames[2]["text"] == "hello"
+
+
+async def test_edit_before_any_message_is_refused_in_a_pipe(chat: LocalGateway) -> None:
+    result = await asyncio.to_thread(_client, chat.url, "/delete\n")
+    assert result.returncode == 1
+    assert "* no message of yours to change yet" in result.stderr
+
+
 async def test_a_refused_line_in_a_pipe_exits_non_zero(chat: LocalGateway) -> None:
     result = await asyncio.to_thread(_client, chat.url, "/join Not A Room\n")
     assert result.returncode == 1

@@ -18,6 +18,7 @@ from serverless_chat.chat.frames import (
     HistoryFrame,
     MessageFrame,
     PresenceFrame,
+    RevisedFrame,
     WelcomeFrame,
     WhoFrame,
     shown,
@@ -38,7 +39,13 @@ def parse(data: str | bytes) -> dict[str, Any] | None:
 
 def _message(m: dict[str, Any]) -> ChatMessage:
     return ChatMessage(
-        str(m["id"]), str(m["room"]), str(m["from"]), str(m["text"]), int(m["sentAt"])
+        str(m["id"]),
+        str(m["room"]),
+        str(m["from"]),
+        str(m.get("text", "")),
+        int(m["sentAt"]),
+        edited_at=int(m.get("editedAt") or m.get("deletedAt") or 0),
+        deleted=bool(m.get("deleted")) or m.get("type") == "deleted",
     )
 
 
@@ -46,6 +53,8 @@ def _rendered(frame: dict[str, Any], fmt: str) -> bytes | None:
     kind = frame.get("type")
     if kind == "message":
         return MessageFrame(_message(frame)).render(fmt)
+    if kind in {"edited", "deleted"}:
+        return RevisedFrame(_message(frame)).render(fmt)
     if kind == "direct":
         direct = DirectFrame(
             str(frame["id"]),
@@ -105,7 +114,7 @@ def render(data: str | bytes, fmt: str, ref_prefix: str = "\0") -> str | None:
     if fmt == "json":
         return without_ref(data, frame, ref_prefix)
     kind = frame.get("type")
-    if fmt == "raw" and kind not in {"message", "direct", "presence"}:
+    if fmt == "raw" and kind not in {"message", "direct", "presence", "edited", "deleted"}:
         return without_ref(data, frame, ref_prefix)
     try:
         out = _rendered(frame, fmt)

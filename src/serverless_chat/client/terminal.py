@@ -156,6 +156,8 @@ class _Outgoing(NamedTuple):
     action: str = ""
     automatic: bool = False  # the client's own join on connecting, not a line of the person's
     older: bool = False  # /history: its cursor is the one known when it goes, not when typed
+    # /edit and /delete: the request, its message named when it goes (the last of ours then)
+    revise: dict[str, Any] | None = None
 
 
 class _Lost:
@@ -237,6 +239,7 @@ class TerminalClient:
         self.refused_lines = 0
         self._seen: set[str] = set()
         self._cursor: str | None = None  # the history page before the oldest one shown
+        self._last_own: dict[str, Any] | None = None  # id and sentAt of our latest message
         self.farewell: str | None = None  # the last words, when the prompt would swallow them
         self._history_known = False  # a page came: _cursor None then means no more
         # Per join answered, what of its history to print: "all", "new" (a reconnect's
@@ -390,6 +393,8 @@ class TerminalClient:
                 if frame["id"] in self._seen:
                     return  # it came in a join's history already
                 self._seen.add(frame["id"])
+            if ours and kind == "message" and action == "sendMessage":
+                self._last_own = {"id": frame.get("id"), "sentAt": frame.get("sentAt")}
             if self.fmt == "raw" and ours:
                 return  # the raw format never echoes a sender's own message
         elif kind == "who" and ours and frame.get("next"):
@@ -472,6 +477,10 @@ class TerminalClient:
                 self.emit(HELP)
             elif parsed.name == "history":
                 self._queue(_Outgoing("", older=True))
+            elif parsed.name == "edit":
+                self._queue(_Outgoing("", revise={"action": "editMessage", "message": parsed.text}))
+            elif parsed.name == "delete":
+                self._queue(_Outgoing("", revise={"action": "deleteMessage"}))
             else:
                 self.say(parsed.text)
             return True
@@ -512,6 +521,12 @@ class TerminalClient:
                 if self._cursor:
                     request["before"] = self._cursor
                 item = self._request(request)
+            if item.revise is not None:
+                if self._last_own is None:
+                    self.refused_lines += 1
+                    self.say("* no message of yours to change yet")
+                    continue
+                item = self._request({**item.revise, **self._last_own})
             if item.ref is None:
                 await self._bucket.take()
                 try:

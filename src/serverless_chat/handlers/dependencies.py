@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from serverless_chat.adapters.metrics import CountingMetrics
 from serverless_chat.chat.service import Chat, ChatSettings
@@ -80,6 +80,33 @@ class Dependencies:
             pages=self.pages,
             origin={"domainName": event.domain_name, "stage": event.stage},
         )
+
+
+class AuthorizerDependencies:
+    """What the authorizer needs from outside: its settings and its signing secret (no
+    table, no callback API: it builds no DynamoDB client and no pool)."""
+
+    __slots__ = ("environment", "metrics", "signing_secret")
+
+    def __init__(
+        self,
+        environment: Mapping[str, str],
+        metrics: FlushableMetrics | None = None,
+        signing_secret: Callable[[], str] | None = None,
+    ) -> None:
+        self.environment = environment
+        self.metrics: FlushableMetrics = metrics or CountingMetrics()
+        self.signing_secret = signing_secret
+
+
+class Built(Protocol):
+    """What a Lambda entry needs of what it built: metrics to write out after each call."""
+
+    @property
+    def metrics(self) -> FlushableMetrics: ...
+
+
+D = TypeVar("D", bound=Built)
 
 
 def fanout_concurrency(env: Mapping[str, str]) -> int:
@@ -169,6 +196,23 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
     )
 
 
+def aws_authorizer_dependencies(env: Mapping[str, str]) -> AuthorizerDependencies:
+    """The authorizer's settings from its environment, and its secret from SSM
+    (JWT_SECRET_PARAMETER) when it checks HS256 tokens: a boto3 session only then."""
+    from serverless_chat.adapters.metrics import EmbeddedMetrics
+
+    secret = None
+    if env.get("JWT_SECRET_PARAMETER"):
+        import boto3
+
+        secret = ssm_secret(boto3.session.Session(), env["JWT_SECRET_PARAMETER"])
+    metrics = EmbeddedMetrics(
+        env.get("METRICS_NAMESPACE", "ServerlessChat"),
+        {"Stage": env.get("STAGE_NAME", "production")},
+    )
+    return AuthorizerDependencies(dict(env), metrics, secret)
+
+
 def proxied(endpoint: str, env: Mapping[str, str]) -> bool:
     """Whether ``env``'s proxy variables send requests to ``endpoint`` through a proxy."""
     from urllib.parse import urlsplit
@@ -201,12 +245,14 @@ def ssm_secret(session: Any, name: str, ttl_seconds: float = 300.0) -> Callable[
 
 
 def lambda_entry(
-    build: Callable[[Dependencies], Handler],
-    dependencies: Callable[[Mapping[str, str]], Dependencies] = aws_dependencies,
+    build: Callable[[D], Handler],
+    dependencies: Callable[[Mapping[str, str]], D] = aws_dependencies,  # type: ignore[assignment]
 ) -> Handler:
-    """A Lambda handler that builds its dependencies from os.environ on first use, once;
-    each invocation logs JSON lines with its ids and ends with one EMF metrics line."""
-    built: list[tuple[Handler, Dependencies]] = []
+    """A Lambda handler that builds its dependencies from os.environ on first use, once
+    (``dependencies``: the chat's stores and callback API, or what another function needs
+    instead); each invocation logs JSON lines with its ids and ends with one EMF metrics
+    line."""
+    built: list[tuple[Handler, D]] = []
     lock = threading.Lock()
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -9,8 +9,8 @@ connections never share: each holds its name alone, and cost no more than one cl
 
 Finding a person's other connections is a name-index Query, made only for signed-in
 connections that leave and for a claim whose owner's row is gone. Should it fail (a role
-without that Query, or without the PutItem that passes a claim on), the chat does what it
-did before sharing existed — releases the claim, or takes it over — and logs why.
+without that Query, or without the PutItem that passes a claim on), the chat treats the
+claim as unshared — releases it, or takes it over — and logs why.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def _others_named(
     store: ConnectionStore, room: str, name: str, exclude: str
 ) -> list[ConnectionRecord]:
     """The connections other than ``exclude`` that have ``name`` in ``room`` now (none when
-    the store cannot say: the claim then behaves as it did before it could be shared)."""
+    the store cannot say: the claim then behaves as an unshared one)."""
     key = name_key(name)
     try:
         named = store.named(name)

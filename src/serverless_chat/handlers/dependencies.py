@@ -153,8 +153,8 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
     region = session.region_name or env.get("AWS_REGION", "us-east-1")
 
     def connections_for(event: WebSocketEvent) -> Connections:
-        # The lean signed HTTP adapter, not boto3's client: a fan-out's posts cost a third
-        # of the CPU (bench/fanout.py), which is what bounds one invocation's fan-out.
+        # The lean signed HTTP adapter, not boto3's client: a fan-out's posts cost less CPU
+        # (docs/performance.md), and CPU is what bounds one invocation's fan-out.
         endpoint = override or event.callback_url
         with lock:
             if endpoint not in clients:

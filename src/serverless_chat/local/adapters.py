@@ -117,7 +117,8 @@ class StoreFactory(Protocol):
 
 class StateDirStores:
     """History in one SQLite file; connections in memory (the default: they live and die
-    with the gateway's sockets, and a dict lookup is cheaper than any read of a file) or, with ``connections_in_file``, in that file too, where other
+    with the gateway's sockets, and a dict lookup is cheaper than any read of a file) or,
+    with ``connections_in_file``, in that file too, where other
     programs can read them while the gateway runs."""
 
     def __init__(self, database: SqliteDatabase, connections_in_file: bool = False) -> None:

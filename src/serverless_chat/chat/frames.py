@@ -224,9 +224,17 @@ class ErrorFrame(NamedTuple):
     message: str
     action: str | None
     ref: str | None = None
+    retry_after_ms: int | None = None  # RATE_LIMITED: when sending again can succeed
 
     def render(self, fmt: str) -> bytes | None:
         if fmt == "text":
             return f"! {self.code}: {shown(self.message)}".encode()
-        frame = {"type": "error", "code": self.code, "message": self.message, "action": self.action}
+        frame: dict[str, Any] = {
+            "type": "error",
+            "code": self.code,
+            "message": self.message,
+            "action": self.action,
+        }
+        if self.retry_after_ms is not None:
+            frame["retryAfterMs"] = self.retry_after_ms
         return _json(_with_ref(frame, self.ref))

@@ -26,13 +26,21 @@ _LATEST_SENT_AT = 10**13  # epoch ms with 13 digits, as sort keys write them: to
 
 
 class ProtocolError(ValueError):
-    """A client's request is refused; ``code`` is stable, ``message`` is for people."""
+    """A client's request is refused; ``code`` is stable, ``message`` is for people, and
+    ``retry_after_ms`` (RATE_LIMITED) says when sending again can succeed."""
 
-    def __init__(self, code: str, message: str, action: str | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        action: str | None = None,
+        retry_after_ms: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.action = action
+        self.retry_after_ms = retry_after_ms
 
 
 def encodable(value: str, field: str, action: str | None) -> str:

@@ -207,13 +207,17 @@ class Chat:
                     f"Too many requests: at most {limits.rate_per_second} a second"
                     f" (bursts of {limits.burst}). Wait a moment and send again.",
                     action,
+                    # the bucket holds less than a token: one comes back within this
+                    retry_after_ms=-(-1000 // limits.rate_per_second),
                 )
             if bad_ref is not None:
                 raise bad_ref
             parsed = request.parse(fields(body, action), self.settings) if request.parse else None
             request.operation(self, sender, parsed)
         except ProtocolError as error:
-            frame = ErrorFrame(error.code, error.message, error.action, self._ref)
+            frame = ErrorFrame(
+                error.code, error.message, error.action, self._ref, error.retry_after_ms
+            )
             self._reply(connection_id, frame, fmt)
             return 400
         except StoreError as error:

@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import random
-import re
 import secrets
 import sys
 import threading
@@ -185,12 +184,14 @@ class _Bucket:
             await asyncio.sleep((1 - self.tokens) / self.rate)
 
 
-def _retry_after(message: str, refusals: int) -> float:
-    """How long to wait after RATE_LIMITED: one token's time at the rate the chat names
-    ("at most 10 a second"), doubled for each refusal in a row, at most 2 s."""
-    match = re.search(r"at most ([0-9.]+) a second", message)
-    rate = float(match.group(1)) if match else UNANSWERED_RATE
-    return float(min(2.0, (1.0 / max(rate, 0.1)) * 2 ** (refusals - 1)))
+def _retry_after(answer: dict[str, Any], refusals: int) -> float:
+    """How long to wait after RATE_LIMITED: the frame's ``retryAfterMs`` (one token's time
+    at the connection's rate; without it, at the chat's default rate), doubled for each
+    refusal in a row, at most 2 s."""
+    after = answer.get("retryAfterMs")
+    if isinstance(after, bool) or not isinstance(after, int | float) or after <= 0:
+        after = 1000 / UNANSWERED_RATE
+    return float(min(2.0, after / 1000 * 2 ** (refusals - 1)))
 
 
 class TerminalClient:
@@ -558,7 +559,7 @@ class TerminalClient:
                 continue
             if isinstance(answer, dict) and answer.get("code") == "RATE_LIMITED":
                 refusals += 1
-                await asyncio.sleep(_retry_after(str(answer.get("message", "")), refusals))
+                await asyncio.sleep(_retry_after(answer, refusals))
                 queue.appendleft(item)
                 continue
             refusals = 0

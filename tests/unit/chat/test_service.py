@@ -541,7 +541,25 @@ def test_a_connection_over_its_rate_gets_an_error_and_nothing_happens() -> None:
     assert world.frames("b") == ["one", "two"]
     codes = [f.get("code") for f in world.frames("a") if f["type"] == "error"]
     assert codes == ["RATE_LIMITED"]
+    refused = next(f for f in world.frames("a") if f["type"] == "error")
+    assert refused["retryAfterMs"] == 1000  # one token a second comes back within that
     assert [m.text for m in world.messages.latest("general", 10)] == ["two", "one"]
+
+
+@pytest.mark.parametrize(("rate", "after"), [(10, 100), (3, 334), (7, 143)])
+def test_rate_limited_says_when_to_send_again(rate: int, after: int) -> None:
+    world = World(ChatSettings(rate_per_second=rate, burst=1))
+    world.connect("a", format="json")
+    world.say("a", "one")
+    world.clear()
+    world.say("a", "two", ref="r")
+    (refused,) = world.frames("a")
+    assert (refused["code"], refused["retryAfterMs"], refused["ref"]) == (
+        "RATE_LIMITED",
+        after,
+        "r",
+    )
+    assert list(refused)[-1] == "ref"  # the ref stays the last field, as on every answer
 
 
 # -- text that cannot be encoded -----------------------------------------------------------

@@ -49,14 +49,18 @@ def test_a_close_in_words() -> None:
     assert close_words(4000, "") == "4000 (application-defined)"
 
 
-def test_rate_limited_waits_one_token_at_the_rate_the_chat_names() -> None:
+def test_rate_limited_waits_what_the_frame_says_doubling_each_time() -> None:
+    """The frame's retryAfterMs, not the English of its message; without one (a chat that
+    does not say), one token's time at the chat's default rate."""
     from serverless_chat.client.terminal import _retry_after
 
-    message = "Too many requests: at most 10 a second (bursts of 20). Wait a moment."
-    assert _retry_after(message, 1) == pytest.approx(0.1)
-    assert _retry_after(message, 3) == pytest.approx(0.4)
-    assert _retry_after(message, 20) == 2.0
-    assert _retry_after("something else", 1) == pytest.approx(0.1)
+    refused = {"type": "error", "code": "RATE_LIMITED", "message": "at most 1 a second"}
+    assert _retry_after({**refused, "retryAfterMs": 100}, 1) == pytest.approx(0.1)
+    assert _retry_after({**refused, "retryAfterMs": 100}, 3) == pytest.approx(0.4)
+    assert _retry_after({**refused, "retryAfterMs": 100}, 20) == 2.0
+    assert _retry_after({**refused, "retryAfterMs": 334}, 1) == pytest.approx(0.334)
+    for missing in ({}, {"retryAfterMs": "100"}, {"retryAfterMs": True}, {"retryAfterMs": -5}):
+        assert _retry_after({**refused, **missing}, 1) == pytest.approx(0.1)
 
 
 def test_which_refusals_a_retry_cannot_mend() -> None:

@@ -33,7 +33,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from serverless_chat.chat.model import DEFAULT_ROOM, FORMATS
 from serverless_chat.client.commands import HELP, Command, Send, json_object, parse_line
-from serverless_chat.client.render import parse, render
+from serverless_chat.client.render import parse, render, render_parsed
 
 __all__ = ["frame_for", "run", "with_format"]
 
@@ -353,8 +353,7 @@ class TerminalClient:
 
     # -- what arrives ----------------------------------------------------------------------
     def on_frame(self, data: str | bytes) -> None:
-        frame = parse(data) if isinstance(data, str) else None
-        if frame is None:
+        if isinstance(data, bytes) or (frame := parse(data)) is None:
             self._show(data)
             return
         kind = frame.get("type")
@@ -385,6 +384,7 @@ class TerminalClient:
                 return
             if kept is not frame:
                 data = json.dumps(kept, separators=(",", ":"), ensure_ascii=False)
+                frame = kept
             if action == "history" and self.fmt == "text" and kept.get("messages"):
                 # A terminal cannot print above what it printed: the older page comes
                 # below the newer lines, so it says what it is.
@@ -400,7 +400,9 @@ class TerminalClient:
                 return  # the raw format never echoes a sender's own message
         elif kind == "who" and ours and frame.get("next"):
             self._queue(self._request({"action": "who", "after": frame["next"]}))
-        self._show(data)
+        line = render_parsed(data, frame, self.fmt, self.ref_prefix)  # parsed once, above
+        if line is not None:
+            self.emit(line)
 
     def _show(self, data: str | bytes) -> None:
         line = render(data, self.fmt, self.ref_prefix)

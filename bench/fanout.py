@@ -43,6 +43,7 @@ from serverless_chat.adapters.sqlite import (
     SqliteDatabase,
     SqliteMessageStore,
 )
+from serverless_chat.chat.protocol import SendMessage
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.handlers import fanout
 from serverless_chat.handlers.dependencies import Dependencies, Handler
@@ -178,7 +179,7 @@ async def run(latency: str, sizes: list[int], page_size: int) -> dict[str, Any]:
                 arrived = asyncio.create_task(_all_arrived(received, key, size, 60))
                 started, cpu = time.perf_counter(), time.process_time()
                 gateway_cpu = gateway.cpu_seconds()
-                await asyncio.to_thread(chat.send_message, sender, '{"message": "fan-out"}')
+                await asyncio.to_thread(chat.send_message, sender, SendMessage("fan-out"))
                 wall, cpu = time.perf_counter() - started, time.process_time() - cpu
                 page_seconds = (
                     [await asyncio.wrap_future(f) for f in pages.invocations] if pages else []

@@ -242,7 +242,10 @@
   function revised(frame) {
     if (frame.ref) state.asked.delete(frame.ref);
     const item = el.messages.querySelector(`li[data-id="${CSS.escape(frame.id)}"]`);
-    if (item) item.replaceWith(messageItem({ ...frame, type: "message", deleted: frame.type === "deleted" }));
+    if (item) {
+      item.replaceWith(messageItem({ ...frame, type: "message", deleted: frame.type === "deleted" }));
+      if (state.stuck) toBottom();
+    }
     if (state.editing && state.editing.id === frame.id) stopEditing();
   }
 
@@ -254,6 +257,7 @@
     if (pending) {
       state.pending.delete(frame.ref);
       pending.replaceWith(item);
+      if (state.stuck) toBottom(); // the chat's copy may be taller than the pending one
     } else {
       arrive(item, true);
     }
@@ -301,7 +305,7 @@
         button.setAttribute("aria-label", `${label} this message`);
         actions.append(button);
       }
-      item.append(actions);
+      meta.append(actions); // on the name's line: the item is no taller for them
     }
     return item;
   }

@@ -20,7 +20,7 @@ from serverless_chat.adapters.management_api import ManagementApiConnections
 from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
 from serverless_chat.chat.actions import BY_KEY
 from serverless_chat.chat.model import open_connection
-from serverless_chat.chat.protocol import decode_body
+from serverless_chat.chat.protocol import SendMessage, decode_body
 from serverless_chat.chat.service import Chat
 from serverless_chat.errors import StoreError
 from serverless_chat.handlers.dependencies import aws_dependencies
@@ -129,7 +129,7 @@ def test_post_to_connection_410_429_and_5xx_through_the_real_client() -> None:
         stub.add_response("post_to_connection", {})
         sender = store.get("a")
         assert sender is not None
-        chat.send_message(sender, '{"message": "hi"}')
+        chat.send_message(sender, SendMessage("hi"))
         stub.assert_no_pending_responses()
     assert store.get("b1-gone") is None  # 410: the stale row is gone
     assert store.get("b2-busy") is not None  # 429 and 5xx: logged, the row stays

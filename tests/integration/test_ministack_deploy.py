@@ -211,7 +211,7 @@ def _callback_urls(endpoint: str, outputs: dict[str, str]) -> set[str]:
         ]
         if r["ResourceType"] == "AWS::Lambda::Function"
     ]
-    assert len(names) == 9  # the authorizer only with AuthMode hs256 or jwks
+    assert len(names) == 10  # the authorizer only with AuthMode hs256 or jwks
     return {
         lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"][
             "CALLBACK_URL"

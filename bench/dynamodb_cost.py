@@ -69,7 +69,6 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -359,6 +358,17 @@ class Callbacks:
         with self._lock:
             self.posts += 1
 
+    def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, Exception]:
+        from serverless_chat.errors import ConnectionGone
+
+        failures: dict[str, Exception] = {}
+        for connection_id, data in deliveries:
+            try:
+                self.post(connection_id, data)
+            except ConnectionGone as gone:
+                failures[connection_id] = gone
+        return failures
+
     def info(self, connection_id: str) -> Any:
         from serverless_chat.errors import ConnectionGone
         from serverless_chat.ports import ConnectionInfo
@@ -402,7 +412,6 @@ class Stack:
         self.recorder = Recorder(raw, self.tables)
         self.recorder.watch(self.client)
         self.callbacks = Callbacks()
-        self.executor = ThreadPoolExecutor(8)
         self.handlers: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {}
         self.stage = api.stage
         for function in api.functions.values():
@@ -414,7 +423,6 @@ class Stack:
                 DynamoDbConnectionStore(self.client, env["CONNECTIONS_TABLE"]),
                 DynamoDbMessageStore(self.client, env.get("MESSAGES_TABLE", "")),
                 lambda _event: self.callbacks,
-                self.executor,
                 ChatSettings.from_env(env),
                 environment=env,
             )

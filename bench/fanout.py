@@ -43,6 +43,7 @@ from serverless_chat.adapters.sqlite import (
     SqliteDatabase,
     SqliteMessageStore,
 )
+from serverless_chat.chat.protocol import SendMessage
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.handlers import fanout
 from serverless_chat.handlers.dependencies import Dependencies, Handler
@@ -64,10 +65,9 @@ def adapters(callback_url: str) -> dict[str, Any]:
         config=Config(max_pool_connections=32, retries={"mode": "standard"}),
     )
     return {
-        "boto3": (ManagementApiConnections(client), ThreadPoolExecutor(32)),
-        "signed-http": (
-            SignedHttpConnections(callback_url, Credentials("testing", "testing"), "us-east-1"),
-            ThreadPoolExecutor(1),
+        "boto3": ManagementApiConnections(client, ThreadPoolExecutor(32)),
+        "signed-http": SignedHttpConnections(
+            callback_url, Credentials("testing", "testing"), "us-east-1"
         ),
     }
 
@@ -82,7 +82,7 @@ def _start_container(callback_url: str, database: str) -> None:
     )
     store = SqliteConnectionStore(SqliteDatabase(database), TABLE)
     messages = SqliteMessageStore(SqliteDatabase(Path(tempfile.mkdtemp()) / "m.sqlite3"), "m")
-    deps = Dependencies(store, messages, lambda _event: connections, ThreadPoolExecutor(1))
+    deps = Dependencies(store, messages, lambda _event: connections)
     _page_handler.append(fanout.build_handler(deps))
 
 
@@ -169,11 +169,9 @@ async def run(latency: str, sizes: list[int], page_size: int) -> dict[str, Any]:
             for future in [pool.submit(_warm) for _ in range(containers)]:
                 future.result()  # every container started: no cold start in the figures
             await asyncio.sleep(1.0)  # and settled
-        for name, (connections, executor) in [*modes.items(), ("paged", modes["signed-http"])]:
+        for name, connections in [*modes.items(), ("paged", modes["signed-http"])]:
             pages = ProcessPages(pool) if name == "paged" and pool is not None else None
-            chat = Chat(
-                store, messages, connections, executor, settings, pages=pages, origin=ORIGIN
-            )
+            chat = Chat(store, messages, connections, settings, pages=pages, origin=ORIGIN)
             for size in sizes if name != "paged" else paged_sizes:
                 key = f"r{size}"
                 sender = next(r for r in store.members(key))
@@ -181,7 +179,7 @@ async def run(latency: str, sizes: list[int], page_size: int) -> dict[str, Any]:
                 arrived = asyncio.create_task(_all_arrived(received, key, size, 60))
                 started, cpu = time.perf_counter(), time.process_time()
                 gateway_cpu = gateway.cpu_seconds()
-                await asyncio.to_thread(chat.send_message, sender, '{"message": "fan-out"}')
+                await asyncio.to_thread(chat.send_message, sender, SendMessage("fan-out"))
                 wall, cpu = time.perf_counter() - started, time.process_time() - cpu
                 page_seconds = (
                     [await asyncio.wrap_future(f) for f in pages.invocations] if pages else []

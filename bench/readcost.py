@@ -16,7 +16,6 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,9 @@ from serverless_chat.adapters.sqlite import (
     SqliteDatabase,
     SqliteMessageStore,
 )
+from serverless_chat.chat.actions import BY_KEY
+from serverless_chat.chat.model import open_connection
+from serverless_chat.chat.protocol import decode_body
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.loadgen.results import write_json
 from serverless_chat.ports import ConnectionInfo, ConnectionRecord
@@ -55,6 +57,9 @@ class Quiet:
     def post(self, connection_id: str, data: bytes) -> None:
         pass
 
+    def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, Exception]:
+        return {}
+
     def info(self, connection_id: str) -> ConnectionInfo:
         raise NotImplementedError
 
@@ -64,18 +69,17 @@ class Quiet:
 
 def measure(store: Any, messages: Any, others: int, room: int) -> dict[str, int]:
     for i in range(others):
-        store.put(ConnectionRecord.opened(f"o{i:06d}", 0, room=f"r{i % 500}", name=f"o{i}"))
+        store.put(open_connection(f"o{i:06d}", 0, room=f"r{i % 500}", name=f"o{i}"))
     for i in range(room):
-        store.put(ConnectionRecord.opened(f"m{i:03d}", 0, room="small", name=f"m{i}"))
+        store.put(open_connection(f"m{i:03d}", 0, room="small", name=f"m{i}"))
     counting = Counting(store)
     chat = Chat(
         counting,
         messages,
         Quiet(),
-        ThreadPoolExecutor(4),
         ChatSettings(rate_per_second=1000, burst=1000),
     )
-    chat.request("m000", "sendMessage", '{"message": "hi"}', Chat.send_message)
+    chat.request("m000", BY_KEY["sendMessage"], decode_body('{"message": "hi"}'))
     read_by_message = counting.items
     counting.items = 0
     for _ in counting.scan():

@@ -9,7 +9,13 @@ from datetime import UTC, datetime
 
 from serverless_chat.adapters import memory as adapter
 from serverless_chat.errors import CallbackError, ConnectionGone, PayloadTooLarge, StoreError
-from serverless_chat.ports import Admission, ChatMessage, ConnectionInfo, ConnectionRecord
+from serverless_chat.ports import (
+    Admission,
+    ChatMessage,
+    ConnectionInfo,
+    ConnectionRecord,
+    Revision,
+)
 
 MAX_POST_BYTES = 128 * 1024
 
@@ -83,10 +89,6 @@ class MemoryConnectionStore(adapter.MemoryConnectionStore):
         self._check("DeleteItem")
         super().release_name(room, name, connection_id)
 
-    def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
-        self._check("UpdateItem")
-        return super().take_token(connection_id, rate, burst, now_ms)
-
     def admit(self, connection_id: str, rate: float, burst: int, now_ms: int) -> Admission:
         self._check("UpdateItem")  # on DynamoDB, one conditional UpdateItem
         return super().admit(connection_id, rate, burst, now_ms)
@@ -111,6 +113,20 @@ class MemoryMessageStore:
             m for m in self.messages if m.room == room and (before is None or m.sort_key < before)
         ]
         return sorted(found, key=lambda m: m.sort_key, reverse=True)[:limit]
+
+    def revise(
+        self, room: str, sort_key: str, owner: str, text: str | None, at_ms: int
+    ) -> Revision:
+        if "UpdateItem" in self.fail_on:
+            raise StoreError("UpdateItem", "injected")
+        for i, message in enumerate(self.messages):
+            if message.room == room and message.sort_key == sort_key:
+                if not message.owner or message.owner != owner or message.deleted:
+                    return Revision(message, False)
+                revised = message._replace(text=text or "", edited_at=at_ms, deleted=text is None)
+                self.messages[i] = revised
+                return Revision(revised, True)
+        return Revision(None, False)
 
 
 class FakeConnections:
@@ -137,6 +153,15 @@ class FakeConnections:
         self._check(connection_id)
         with self._lock:
             self.posts.append((connection_id, data))
+
+    def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, Exception]:
+        failures: dict[str, Exception] = {}
+        for connection_id, data in deliveries:
+            try:
+                self.post(connection_id, data)
+            except CallbackError as error:
+                failures[connection_id] = error
+        return failures
 
     def info(self, connection_id: str) -> ConnectionInfo:
         self._check(connection_id)

@@ -13,7 +13,7 @@ from serverless_chat.chat.usage import USAGE_PREFIX
 QUIET = 0.5
 
 
-async def _recv(client: ClientConnection, timeout: float = 10.0) -> str | bytes:
+async def _recv(client: ClientConnection, timeout: float = 30.0) -> str | bytes:
     return await asyncio.wait_for(client.recv(), timeout)
 
 

@@ -7,30 +7,20 @@ and the gateway's for :class:`FanoutPages`. Every adapter raises the errors of
 :mod:`serverless_chat.errors`, never its SDK's.
 
 What a caller relies on beyond a port is a Protocol of its own, so that mypy checks it:
-:class:`BatchConnections` (a fan-out in one call), :class:`MaintainedConnectionStore` and
-:class:`MaintainedMessageStore` (what the local gateway clears as it opens a store),
-:class:`FlushableMetrics` (what a Lambda entry writes out after each invocation).
+:class:`MaintainedConnectionStore` and :class:`MaintainedMessageStore` (what the local
+gateway clears as it opens a store), :class:`FlushableMetrics` (what a Lambda entry writes
+out after each invocation). The rules the records follow (TTL, name identity, who hears
+presence) are the chat's: :mod:`serverless_chat.chat.model`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import NamedTuple, Protocol, TypeGuard
+from typing import NamedTuple, Protocol
 
-# API Gateway closes a WebSocket after two hours, so a row older than that is a leak.
-CONNECTION_TTL_SECONDS = 2 * 60 * 60
+# The room a connection is in when it names none (the record's default).
 DEFAULT_ROOM = "general"
-FORMATS = ("raw", "text", "json")
-# The original chat's format: the text of messages and nothing else. Every other format
-# also hears presence (who joins, leaves, is renamed), and every store keeps those members
-# apart (DynamoDB's sparse presence-index), so that presence reads them alone.
-MESSAGES_ONLY = "raw"
-
-
-def hears_presence(format: str) -> bool:
-    """Whether a connection in ``format`` is told who joins, leaves and is renamed."""
-    return format != MESSAGES_ONLY
 
 
 class ConnectionRecord(NamedTuple):
@@ -44,77 +34,11 @@ class ConnectionRecord(NamedTuple):
     format: str = "raw"
     principal: str = ""  # the token's subject when an authorizer let the connection in
 
-    @classmethod
-    def opened(
-        cls,
-        connection_id: str,
-        connected_at_ms: int,
-        room: str = DEFAULT_ROOM,
-        name: str = "",
-        format: str = "raw",
-        principal: str = "",
-    ) -> ConnectionRecord:
-        """A new connection's record, expiring with API Gateway's 2 h cap."""
-        expires = connected_at_ms // 1000 + CONNECTION_TTL_SECONDS
-        return cls(connection_id, connected_at_ms, expires, room, name, format, principal)
-
     def moved(self, room: str | None = None, name: str | None = None) -> ConnectionRecord:
         """The same connection in another room or under another name."""
         return self._replace(
             room=self.room if room is None else room, name=self.name if name is None else name
         )
-
-    @property
-    def name_key(self) -> str:
-        return name_key(self.name)
-
-
-# Letters of other scripts that look like Latin ones, as their Latin twin: a name that
-# differs from another only by them is the same name to a reader (Unicode's confusables of
-# the Cyrillic and Greek letters most used to pass for Latin, after case folding; written
-# as escapes, since they look like the letters they pass for).
-_LOOKALIKES = str.maketrans(
-    {
-        "\u0430": "a",  # Cyrillic
-        "\u0435": "e",  # Cyrillic
-        "\u043e": "o",  # Cyrillic
-        "\u0440": "p",  # Cyrillic
-        "\u0441": "c",  # Cyrillic
-        "\u0443": "y",  # Cyrillic
-        "\u0445": "x",  # Cyrillic
-        "\u0456": "i",  # Cyrillic
-        "\u0458": "j",  # Cyrillic
-        "\u0455": "s",  # Cyrillic
-        "\u0501": "d",  # Cyrillic
-        "\u04bb": "h",  # Cyrillic
-        "\u04cf": "l",  # Cyrillic
-        "\u051b": "q",  # Cyrillic
-        "\u051d": "w",  # Cyrillic
-        "\u04af": "y",  # Cyrillic
-        "\u0261": "g",  # Cyrillic
-        "\u03b1": "a",  # Greek
-        "\u03bf": "o",  # Greek
-        "\u03c1": "p",  # Greek
-        "\u03bd": "v",  # Greek
-        "\u03b9": "i",  # Greek
-        "\u03ba": "k",  # Greek
-        "\u03c5": "u",  # Greek
-        "\u03c7": "x",  # Greek
-        "\u03b5": "e",  # Greek
-        "\u03c4": "t",  # Greek
-        "\u0131": "i",  # dotless i
-    }
-)
-
-
-def name_key(name: str) -> str:
-    """Names are one name whatever their case, their Unicode form and their look-alike
-    letters: 'Ana', 'ana', its full-width form (NFKC) and 'ana' with a Cyrillic a are one."""
-    if name.isascii():  # (most names: no normalisation to do, nothing to import)
-        return name.casefold()
-    import unicodedata  # (here, not at import: the cold start stays boto3's alone)
-
-    return unicodedata.normalize("NFKC", name).casefold().translate(_LOOKALIKES)
 
 
 class Admission(NamedTuple):
@@ -174,15 +98,12 @@ class ConnectionStore(Protocol):
     def release_name(self, room: str, name: str, connection_id: str) -> None:
         """Give up a claim, if ``connection_id`` still holds it."""
 
-    def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
-        """Take one token from the connection's bucket (``burst`` deep, refilled at ``rate``
-        a second); False when it is empty. Atomic per connection."""
-
     def admit(self, connection_id: str, rate: float, burst: int, now_ms: int) -> Admission:
-        """The connection's record and a token from its bucket (as :meth:`take_token`), in
-        one atomic step: every request's first call, so that a request reads its sender
-        and is rate-limited in one round trip (on DynamoDB one conditional UpdateItem that
-        returns the row). A connection not stored gets Admission(None, False)."""
+        """The connection's record and one token from its bucket (``burst`` deep, refilled
+        at ``rate`` a second; ``allowed`` is False when it is empty), in one atomic step:
+        every request's first call, so that a request reads its sender and is rate-limited
+        in one round trip (on DynamoDB one conditional UpdateItem that returns the row). A
+        connection not stored gets Admission(None, False)."""
 
 
 class MaintainedConnectionStore(ConnectionStore, Protocol):
@@ -206,11 +127,27 @@ class ChatMessage(NamedTuple):
     text: str
     sent_at: int  # epoch milliseconds, server time
     expires_at: int = 0  # epoch seconds; DynamoDB's TTL attribute
+    owner: str = ""  # who may edit or delete it (chat.model.owner_of its sender); never sent
+    edited_at: int = 0  # epoch milliseconds of the last edit or of the deletion; 0: never
+    deleted: bool = False  # deleted by its owner: its text is gone, its place in history kept
 
     @property
     def sort_key(self) -> str:
         """``sentAt#id``, zero-padded so that text order is time order, stable on ties."""
-        return f"{self.sent_at:013d}#{self.id}"
+        return message_key(self.sent_at, self.id)
+
+
+def message_key(sent_at: int, message_id: str) -> str:
+    """A message's sort key from what its frames carry (``sentAt``, ``id``)."""
+    return f"{sent_at:013d}#{message_id}"
+
+
+class Revision(NamedTuple):
+    """What :meth:`MessageStore.revise` did: the message after it (``revised``), or as it
+    stands when it was not revised (None: there is no such message)."""
+
+    message: ChatMessage | None
+    revised: bool
 
 
 class MessageStore(Protocol):
@@ -221,6 +158,14 @@ class MessageStore(Protocol):
 
     def latest(self, room: str, limit: int, before: str | None = None) -> list[ChatMessage]:
         """At most ``limit`` messages older than the sort key ``before``, newest first."""
+
+    def revise(
+        self, room: str, sort_key: str, owner: str, text: str | None, at_ms: int
+    ) -> Revision:
+        """Give the message at (``room``, ``sort_key``) a new ``text``, or delete it (None:
+        its text emptied, ``deleted`` set), at ``at_ms`` (its ``edited_at``) — only if it
+        is there, ``owner``'s (a message with no owner is nobody's) and not deleted, the
+        check and the write one atomic step."""
 
 
 class MaintainedMessageStore(MessageStore, Protocol):
@@ -238,15 +183,6 @@ class ConnectionInfo(NamedTuple):
     last_active_at: datetime
     source_ip: str
     user_agent: str = ""
-
-    def as_json(self, connection_id: str) -> dict[str, object]:
-        """The original DefaultHandler's reply: GetConnection's output plus connectionID."""
-        return {
-            "ConnectedAt": self.connected_at.isoformat(),
-            "Identity": {"SourceIp": self.source_ip, "UserAgent": self.user_agent},
-            "LastActiveAt": self.last_active_at.isoformat(),
-            "connectionID": connection_id,
-        }
 
 
 class Metrics(Protocol):
@@ -269,27 +205,16 @@ class Connections(Protocol):
     def post(self, connection_id: str, data: bytes) -> None:
         """Send ``data`` to the client as one frame. Raises ConnectionGone, PayloadTooLarge, ..."""
 
+    def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, Exception]:
+        """Post each (connectionId, data), in parallel as the adapter can (a fan-out is one
+        call); every failure by connection id, as the error :meth:`post` would raise, and
+        none raised."""
+
     def info(self, connection_id: str) -> ConnectionInfo:
         """Describe a connection. Raises ConnectionGone."""
 
     def close(self, connection_id: str) -> None:
         """Disconnect the client. Raises ConnectionGone."""
-
-
-class BatchConnections(Connections, Protocol):
-    """A callback API that takes a whole fan-out in one call (the signed HTTP adapter's
-    streams, the local gateway's in-process callbacks), where the others get one pooled
-    call a recipient."""
-
-    def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, Exception]:
-        """Post each (connectionId, data); every failure by connection id, as the error
-        :meth:`Connections.post` would raise, and none raised."""
-
-
-def posts_batches(connections: Connections) -> TypeGuard[BatchConnections]:
-    """Whether ``connections`` is a :class:`BatchConnections`. By name: an isinstance check
-    on a runtime Protocol costs ~10 µs, once every fan-out."""
-    return hasattr(connections, "post_many")
 
 
 class FanoutPages(Protocol):

@@ -4,10 +4,12 @@ infra/template.yaml is generated from this table over the hand-kept infra/base.y
 (``make template``, :mod:`serverless_chat.deploy.stack_template`): each row becomes a log
 group, a least-privilege role, a function and, for its routes, an integration, a route
 and a permission each; the stage's ``DependsOn`` and the errors alarm's metrics are
-computed from the rows. The local hook (which entry modules it builds), the Lambda
-package (the entry modules' import closure), the property tests and the fuzzer read their
-lists here too; only the least-privilege test (tests/unit/test_template_policy.py) keeps
-its own, written by hand, as an oracle.
+computed from the rows. A row that serves clients' actions names them (``served``): their
+route keys, aliases included, come from the action registry (chat/actions.py). The local
+hook (which entry modules it builds), the Lambda package (the entry modules' import
+closure), the property tests and the fuzzer read their lists here too; only the
+least-privilege test (tests/unit/test_template_policy.py) keeps its own, written by hand, as
+an oracle.
 
 Dev-time: no entry module imports it (they are named by it, not told by it), so it does
 not ship to Lambda and a cold start does not pay for it.
@@ -16,6 +18,8 @@ not ship to Lambda and a cold start does not pay for it.
 from __future__ import annotations
 
 from typing import NamedTuple
+
+from serverless_chat.chat.actions import BY_KEY
 
 # DynamoDB actions a role may be granted.
 GET, PUT, UPDATE, DELETE, QUERY = (
@@ -90,6 +94,27 @@ class Route(NamedTuple):
     name: str = ""
 
 
+def _stem(key: str) -> str:
+    """A route's logical-id stem from its key: sendMessage → SendMessage, $default → Default."""
+    key = key.lstrip("$")
+    return key[:1].upper() + key[1:]
+
+
+def served(*keys: str) -> tuple[Route, ...]:
+    """The routes of the actions ``keys`` (chat/actions.py), each with its aliases: an alias
+    that is its key in lower case is ``{Stem}Lowercase`` (sendmessage)."""
+    routes: list[Route] = []
+    for key in keys:
+        action = BY_KEY[key]
+        routes.append(Route(action.key, _stem(action.key)))
+        for alias in action.aliases:
+            lowercase = alias == action.key.lower()
+            routes.append(
+                Route(alias, f"{_stem(action.key)}Lowercase" if lowercase else _stem(alias))
+            )
+    return tuple(routes)
+
+
 class Function(NamedTuple):
     """One Lambda function: its logical ids' stem (``{name}Handler``, ``{name}Role``,
     ``{name}LogGroup``), its entry module (``serverless_chat.handlers.{module}``, named
@@ -147,8 +172,8 @@ FUNCTIONS: tuple[Function, ...] = (
         "SendMessage",
         "send_message",
         "Sends a message to the room or to a name (sendMessage).",
-        # The original's route key, and the one AWS's own tutorial uses: both work.
-        routes=(Route("sendMessage"), Route("sendmessage", "SendMessageLowercase")),
+        # The original's route key, and the one AWS's own tutorial uses (an alias): both work.
+        routes=served("sendMessage"),
         grants=(
             Grant((PUT, UPDATE, DELETE), (CONNECTIONS_TABLE,)),
             Grant((QUERY,), (index("room-index"), index("name-index"))),
@@ -160,10 +185,25 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout=29,
     ),
     Function(
+        "EditMessage",
+        "edit_message",
+        "Edits or deletes its sender's own message (editMessage, deleteMessage).",
+        routes=served("editMessage", "deleteMessage"),
+        grants=(
+            Grant((PUT, UPDATE, DELETE), (CONNECTIONS_TABLE,)),
+            Grant((QUERY,), (index("room-index"), index("name-index"))),
+            Grant((UPDATE,), (MESSAGES_TABLE,)),
+            POSTS,
+            PAGES_TO_FANOUT,
+        ),
+        environment=CHAT_ENVIRONMENT + PAGES_ENVIRONMENT,
+        timeout=29,
+    ),
+    Function(
         "Default",
         "default",
         "Replies with usage and connection info ($default).",
-        routes=(Route("$default"),),
+        routes=served("$default"),
         grants=(  # a token from the caller's bucket, like every route; GetConnection
             Grant((UPDATE,), (CONNECTIONS_TABLE,)),
             Grant((MANAGE_CONNECTIONS,), (callbacks("POST"), callbacks("GET"))),
@@ -173,7 +213,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "Join",
         "join",
         "Moves a connection to another room (join).",
-        routes=(Route("join"),),
+        routes=served("join"),
         grants=(
             MOVES_AND_CLAIMS,
             PRESENCE_AND_NAMES,
@@ -188,7 +228,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "SetName",
         "set_name",
         "Renames a connection within its room (setName).",
-        routes=(Route("setName"),),
+        routes=served("setName"),
         grants=(
             MOVES_AND_CLAIMS,
             PRESENCE_AND_NAMES,
@@ -202,7 +242,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "History",
         "history",
         "Answers a page of the room's messages (history).",
-        routes=(Route("history"),),
+        routes=served("history"),
         grants=(
             Grant((UPDATE,), (CONNECTIONS_TABLE,)),
             Grant((QUERY,), (MESSAGES_TABLE,)),
@@ -213,7 +253,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "Who",
         "who",
         "Answers the names present in the room (who).",
-        routes=(Route("who"),),
+        routes=served("who"),
         grants=(
             Grant((UPDATE,), (CONNECTIONS_TABLE,)),
             Grant((QUERY,), (index("room-index"),)),

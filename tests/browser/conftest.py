@@ -30,6 +30,11 @@ playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright i
 if not Path(CHROMIUM).exists():
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
+# What a page is expected to show, it may show late on a busy machine: every expect() waits
+# up to 30 s for it (Playwright's default is 5 s), and a page action as long.
+playwright_api.expect.set_options(timeout=30_000)
+ACTION_TIMEOUT_MS = 30_000
+
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
@@ -59,6 +64,7 @@ def open_page(browser: Any, gateway: ServedGateway) -> Iterator[Any]:
 
     def open_(query: str = "", **context_options: Any) -> Any:
         context = browser.new_context(**context_options)
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
         page.goto(gateway.page_url + query)

@@ -50,6 +50,30 @@ def test_two_people_chat_while_another_room_hears_nothing(open_page: Any) -> Non
     expect(texts(cy)).to_have_count(0)
 
 
+def test_own_messages_are_edited_and_deleted_and_others_see_it_live(open_page: Any) -> None:
+    ana, bob = open_page(), open_page()
+    set_name(ana, "ana")
+    set_name(bob, "bob")
+    say(ana, "helo")
+    expect(texts(bob)).to_have_text(["helo"])
+    mine = ana.locator("#messages li.mine:not(.pending)")
+    expect(mine).to_have_count(1)
+    expect(bob.locator("#messages li button[data-act]")).to_have_count(0)  # not bob's
+    mine.get_by_role("button", name="Edit this message").click()
+    expect(ana.locator("#message-input")).to_have_value("helo")
+    ana.fill("#message-input", "hello")
+    ana.press("#message-input", "Enter")
+    expect(texts(bob)).to_have_text(["hello"])
+    expect(bob.locator("#messages li .edited")).to_have_text(["(edited)"])
+    expect(ana.locator("#message-input")).to_have_value("")  # out of editing once answered
+    ana.locator("#messages li.mine").get_by_role("button", name="Delete this message").click()
+    expect(texts(bob)).to_have_text(["message deleted"])
+    expect(bob.locator("#messages li.deleted")).to_have_count(1)
+    bob.reload()
+    bob.wait_for_selector("#status[data-state=connected]")
+    expect(bob.locator("#messages li.deleted .text")).to_have_text(["message deleted"])
+
+
 def test_history_appears_after_a_reload(open_page: Any) -> None:
     ana = open_page()
     set_name(ana, "ana")

@@ -1,7 +1,9 @@
 """One contract for every ConnectionStore of the matrix (tests/stores.py): in memory (the
 gateway's, and the fake built on it), SQLite, DynamoDB (moto, on the template's table)."""
 
+import random
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from moto import mock_aws
 
 from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore
 from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
+from serverless_chat.chat.model import open_connection
 from serverless_chat.errors import StoreError
 from serverless_chat.ports import ConnectionRecord, MaintainedConnectionStore
 from tests.stores import (
@@ -28,7 +31,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Maintained
 
 
 def test_put_then_get(store: MaintainedConnectionStore) -> None:
-    record = ConnectionRecord.opened("c1", 1707502303419)
+    record = open_connection("c1", 1707502303419)
     store.put(record)
     assert store.get("c1") == record
 
@@ -38,13 +41,13 @@ def test_get_of_an_absent_connection_is_none(store: MaintainedConnectionStore) -
 
 
 def test_put_replaces(store: MaintainedConnectionStore) -> None:
-    store.put(ConnectionRecord.opened("c1", 1000))
-    store.put(ConnectionRecord.opened("c1", 2000))
+    store.put(open_connection("c1", 1000))
+    store.put(open_connection("c1", 2000))
     assert [r.connected_at for r in store.scan()] == [2000]
 
 
 def test_delete_removes_and_is_idempotent(store: MaintainedConnectionStore) -> None:
-    store.put(ConnectionRecord.opened("c1", 0))
+    store.put(open_connection("c1", 0))
     store.delete("c1")
     store.delete("c1")
     assert store.get("c1") is None
@@ -54,17 +57,17 @@ def test_delete_removes_and_is_idempotent(store: MaintainedConnectionStore) -> N
 def test_scan_follows_every_page(store: MaintainedConnectionStore, count: int) -> None:
     ids = {f"conn-{i:03d}=" for i in range(count)}
     for cid in ids:
-        store.put(ConnectionRecord.opened(cid, 0))
+        store.put(open_connection(cid, 0))
     seen = [r.connection_id for r in store.scan(page_size=4)]
     assert sorted(seen) == sorted(ids)
 
 
 def _in(room: str, cid: str, name: str = "") -> ConnectionRecord:
-    return ConnectionRecord.opened(cid, 0, room=room, name=name or cid, format="json")
+    return open_connection(cid, 0, room=room, name=name or cid, format="json")
 
 
 def test_record_fields_round_trip(store: MaintainedConnectionStore) -> None:
-    record = ConnectionRecord.opened("c1", 1707502303419, room="dev", name="Zoë M.", format="text")
+    record = open_connection("c1", 1707502303419, room="dev", name="Zoë M.", format="text")
     store.put(record)
     assert store.get("c1") == record
 
@@ -92,10 +95,10 @@ def test_members_follow_moves(store: MaintainedConnectionStore) -> None:
 
 def test_listeners_are_the_members_that_hear_presence(store: MaintainedConnectionStore) -> None:
     for cid, fmt in (("j", "json"), ("t", "text"), ("r", "raw")):
-        store.put(ConnectionRecord.opened(cid, 0, room="dev", name=cid, format=fmt))
-    store.put(ConnectionRecord.opened("elsewhere", 0, room="general", name="e", format="json"))
+        store.put(open_connection(cid, 0, room="dev", name=cid, format=fmt))
+    store.put(open_connection("elsewhere", 0, room="general", name="e", format="json"))
     assert sorted(r.connection_id for r in store.listeners("dev", page_size=1)) == ["j", "t"]
-    moved = ConnectionRecord.opened("j", 0, room="dev", name="j", format="json").moved(room="x")
+    moved = open_connection("j", 0, room="dev", name="j", format="json").moved(room="x")
     store.put(moved)
     assert [r.connection_id for r in store.listeners("dev")] == ["t"]
 
@@ -131,8 +134,8 @@ def test_claims_are_not_connections(store: MaintainedConnectionStore) -> None:
 
 
 def test_purge_forgets_connections_and_claims(store: MaintainedConnectionStore) -> None:
-    store.put(ConnectionRecord.opened("c1", 0, room="one", name="Ana"))
-    store.put(ConnectionRecord.opened("c2", 0, room="one"))
+    store.put(open_connection("c1", 0, room="one", name="Ana"))
+    store.put(open_connection("c2", 0, room="one"))
     store.claim_name("one", "Ana", "c1", 100)
     assert store.purge() == 2
     assert list(store.scan()) == []
@@ -145,7 +148,7 @@ def test_tables_are_separate(tmp_path: Path) -> None:
     database = SqliteDatabase(tmp_path / "chat.sqlite3")
     one = SqliteConnectionStore(database, "one")
     two = SqliteConnectionStore(database, "two")
-    one.put(ConnectionRecord.opened("c1", 0))
+    one.put(open_connection("c1", 0))
     assert two.get("c1") is None
     assert one.purge() == 1
     assert one.get("c1") is None
@@ -154,7 +157,7 @@ def test_tables_are_separate(tmp_path: Path) -> None:
 def test_sqlite_is_durable_across_reopen(tmp_path: Path) -> None:
     path = tmp_path / "chat.sqlite3"
     first = SqliteDatabase(path)
-    SqliteConnectionStore(first, "t").put(ConnectionRecord.opened("c1", 5))
+    SqliteConnectionStore(first, "t").put(open_connection("c1", 5))
     first.close()
     assert SqliteConnectionStore(SqliteDatabase(path), "t").get("c1") is not None
 
@@ -163,7 +166,7 @@ def test_sqlite_errors_become_store_errors(tmp_path: Path) -> None:
     database = SqliteDatabase(tmp_path / "chat.sqlite3")
     database.connection().execute("DROP TABLE connections")
     with pytest.raises(StoreError) as caught:
-        SqliteConnectionStore(database, "t").put(ConnectionRecord.opened("c1", 0))
+        SqliteConnectionStore(database, "t").put(open_connection("c1", 0))
     assert caught.value.operation == "PutItem"
 
 
@@ -177,7 +180,7 @@ def test_dynamodb_missing_table_is_a_store_error() -> None:
         client = dynamodb_client()
         store = DynamoDbConnectionStore(client, "no-such-table")
         for call in (
-            lambda: store.put(ConnectionRecord.opened("c1", 0)),
+            lambda: store.put(open_connection("c1", 0)),
             lambda: store.delete("c1"),
             lambda: store.get("c1"),
             lambda: list(store.scan()),
@@ -188,14 +191,14 @@ def test_dynamodb_missing_table_is_a_store_error() -> None:
 
 
 def test_token_bucket(store: MaintainedConnectionStore) -> None:
-    store.put(ConnectionRecord.opened("c1", 0))
-    store.put(ConnectionRecord.opened("c2", 0))
+    store.put(open_connection("c1", 0))
+    store.put(open_connection("c2", 0))
     t = 1_000_000
-    assert [store.take_token("c1", 2, 3, t) for _ in range(4)] == [True, True, True, False]
-    assert store.take_token("c2", 2, 3, t)  # buckets are per connection
-    assert store.take_token("c1", 2, 3, t + 500)  # half a second at 2/s: one token back
-    assert not store.take_token("c1", 2, 3, t + 500)
-    assert [store.take_token("c1", 2, 3, t + 60_000) for _ in range(4)] == [
+    assert [store.admit("c1", 2, 3, t).allowed for _ in range(4)] == [True, True, True, False]
+    assert store.admit("c2", 2, 3, t).allowed  # buckets are per connection
+    assert store.admit("c1", 2, 3, t + 500).allowed  # half a second at 2/s: one token back
+    assert not store.admit("c1", 2, 3, t + 500).allowed
+    assert [store.admit("c1", 2, 3, t + 60_000).allowed for _ in range(4)] == [
         True,
         True,
         True,
@@ -206,9 +209,9 @@ def test_token_bucket(store: MaintainedConnectionStore) -> None:
 def test_concurrent_takers_never_overdraw(store: MaintainedConnectionStore) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    store.put(ConnectionRecord.opened("c1", 0))
+    store.put(open_connection("c1", 0))
     with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(lambda _: store.take_token("c1", 0.001, 10, 5_000), range(30)))
+        results = list(pool.map(lambda _: store.admit("c1", 0.001, 10, 5_000).allowed, range(30)))
     # Never more than the bucket holds (DynamoDB's optimistic retries may give up early
     # under this much contention, which errs on the side of refusing).
     assert 1 <= results.count(True) <= 10
@@ -217,13 +220,13 @@ def test_concurrent_takers_never_overdraw(store: MaintainedConnectionStore) -> N
 def test_a_move_keeps_the_token_bucket_and_changes_room_and_name(
     store: MaintainedConnectionStore,
 ) -> None:
-    record = ConnectionRecord.opened("c1", 0, room="one", name="Ana", format="json")
+    record = open_connection("c1", 0, room="one", name="Ana", format="json")
     store.put(record)
     t = 1_000_000
-    assert [store.take_token("c1", 1, 2, t) for _ in range(3)] == [True, True, False]
+    assert [store.admit("c1", 1, 2, t).allowed for _ in range(3)] == [True, True, False]
     store.move(record.moved(room="two"))
     store.move(record.moved(room="two", name="Bea"))
-    assert not store.take_token("c1", 1, 2, t)  # joining or renaming refills nothing
+    assert not store.admit("c1", 1, 2, t).allowed  # joining or renaming refills nothing
     moved = store.get("c1")
     assert moved is not None
     assert (moved.room, moved.name, moved.format) == ("two", "Bea", "json")
@@ -235,7 +238,7 @@ def test_a_move_keeps_the_token_bucket_and_changes_room_and_name(
 
 
 def test_a_move_does_not_bring_back_a_gone_connection(store: MaintainedConnectionStore) -> None:
-    store.move(ConnectionRecord.opened("gone", 0, room="one", name="Ghost"))
+    store.move(open_connection("gone", 0, room="one", name="Ghost"))
     assert store.get("gone") is None
     assert list(store.members("one")) == []
 
@@ -251,23 +254,23 @@ def test_delete_stale_deletes_an_old_row_and_returns_it(store: MaintainedConnect
     """A row that connected before the cutoff is stale once it answers 410 (the Knowledge
     Center's 410 article; the 29 s integration timeout bounds a handshake): it is deleted,
     with its token bucket, and handed back so that its name claim can be released."""
-    record = ConnectionRecord.opened("old", 1_000, room="dev", name="Ana", format="json")
+    record = open_connection("old", 1_000, room="dev", name="Ana", format="json")
     store.put(record)
-    store.take_token("old", 1, 1, 2_000)  # the bucket is empty now
+    store.admit("old", 1, 1, 2_000)  # the bucket is empty now
     assert store.delete_stale("old", connected_before_ms=1_001) == record
     assert store.get("old") is None
     assert list(store.members("dev")) == []
     assert list(store.listeners("dev")) == []
     assert store.named("ana") == []
     store.put(record)  # the same id back: a fresh bucket, nothing of the old one left
-    assert store.take_token("old", 1, 1, 2_000)
+    assert store.admit("old", 1, 1, 2_000).allowed
 
 
 def test_delete_stale_keeps_a_young_row(store: MaintainedConnectionStore) -> None:
     """A row that connected at or after the cutoff may be a handshake under way (API Gateway
     answers 410 until $connect returns, the Knowledge Center's 410 article; $connect may run
     up to the 29 s integration timeout): it stays, and nothing is returned."""
-    record = ConnectionRecord.opened("young", 31_000, room="dev", name="Bea")
+    record = open_connection("young", 31_000, room="dev", name="Bea")
     store.put(record)
     assert store.delete_stale("young", connected_before_ms=31_000) is None  # not before
     assert store.delete_stale("young", connected_before_ms=1_000) is None
@@ -290,8 +293,8 @@ def test_delete_stale_is_one_step_against_a_racing_put(store: MaintainedConnecti
     row's 410: check and delete are atomic (a DynamoDB condition expression)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    old = ConnectionRecord.opened("c1", 1_000)
-    fresh = ConnectionRecord.opened("c1", 50_000)
+    old = open_connection("c1", 1_000)
+    fresh = open_connection("c1", 50_000)
     for _ in range(20):
         store.put(old)
         with ThreadPoolExecutor(2) as pool:
@@ -305,11 +308,31 @@ def test_delete_stale_is_one_step_against_a_racing_put(store: MaintainedConnecti
 
 
 # -- admit: every request's first call, the sender's row and a token in one step -------------
+@pytest.mark.parametrize(("rate", "burst"), [(10, 20), (2, 3), (1, 1), (0.5, 4), (1000, 2)])
+def test_admit_admits_exactly_what_the_token_bucket_admits(
+    store: MaintainedConnectionStore, rate: float, burst: int
+) -> None:
+    """Random requests, bursts and pauses: each store's admit (on DynamoDB, its conditional
+    updates of the bucket's arrival time) lets in exactly what a token bucket ``burst``
+    deep, refilled at ``rate`` a second, counted in exact fractions, lets in."""
+    store.put(open_connection("c1", 0))
+    chance = random.Random(f"{rate}/{burst}")
+    exact, exact_at = Fraction(burst), 0
+    now = 1_700_000_000_000
+    for step in range(300):
+        now += chance.choice([0, 0, 0, 1, 10, 99, 100, 101, 250, 500, 1_000, 5_000, 60_000])
+        exact = min(Fraction(burst), exact + Fraction(now - exact_at, 1000) * Fraction(rate))
+        exact_at = now
+        allowed = exact >= 1
+        exact -= 1 if allowed else 0
+        assert store.admit("c1", rate, burst, now).allowed == allowed, (step, now, exact)
+
+
 def test_admit_returns_the_row_and_takes_a_token(store: MaintainedConnectionStore) -> None:
-    """The record as stored, and the bucket of take_token: ``burst`` at once, then refused
+    """The record as stored, and a token from its bucket: ``burst`` at once, then refused
     until ``rate`` brings one back; never past the burst. A refusal still has the row (the
     sender hears RATE_LIMITED in its own format)."""
-    record = ConnectionRecord.opened("c1", 1_000, room="dev", name="Ana", format="json")
+    record = open_connection("c1", 1_000, room="dev", name="Ana", format="json")
     store.put(record)
     t = 1_000_000
     assert [store.admit("c1", 2, 3, t) for _ in range(4)] == [
@@ -328,15 +351,6 @@ def test_admit_returns_the_row_and_takes_a_token(store: MaintainedConnectionStor
     ]
 
 
-def test_admit_and_take_token_share_one_bucket(store: MaintainedConnectionStore) -> None:
-    store.put(ConnectionRecord.opened("c1", 0))
-    t = 5_000_000
-    assert store.admit("c1", 1, 2, t).allowed
-    assert store.take_token("c1", 1, 2, t)
-    assert not store.admit("c1", 1, 2, t).allowed
-    assert not store.take_token("c1", 1, 2, t)
-
-
 def test_admit_of_a_connection_not_stored_takes_nothing(store: MaintainedConnectionStore) -> None:
     """No row: NOT_CONNECTED, and no bucket (nor row) made for it; a name claim's key is
     never taken for a connection's."""
@@ -348,7 +362,7 @@ def test_admit_of_a_connection_not_stored_takes_nothing(store: MaintainedConnect
 
 
 def test_admit_follows_moves_and_keeps_the_bucket(store: MaintainedConnectionStore) -> None:
-    record = ConnectionRecord.opened("c1", 0, room="one", name="Ana", format="text")
+    record = open_connection("c1", 0, room="one", name="Ana", format="text")
     store.put(record)
     t = 2_000_000
     assert store.admit("c1", 1, 1, t) == (record, True)
@@ -359,7 +373,7 @@ def test_admit_follows_moves_and_keeps_the_bucket(store: MaintainedConnectionSto
 def test_concurrent_admissions_never_overdraw(store: MaintainedConnectionStore) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    store.put(ConnectionRecord.opened("c1", 0))
+    store.put(open_connection("c1", 0))
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: store.admit("c1", 0.001, 10, 5_000), range(30)))
     assert 1 <= [r.allowed for r in results].count(True) <= 10
@@ -369,7 +383,7 @@ def test_concurrent_admissions_never_overdraw(store: MaintainedConnectionStore) 
 # -- delete hands back what it removed -----------------------------------------------------
 def test_delete_returns_the_record_it_removed(store: MaintainedConnectionStore) -> None:
     """$disconnect reads the row it deletes from the delete itself (DynamoDB: ALL_OLD)."""
-    record = ConnectionRecord.opened("c1", 7, room="dev", name="Ana", format="json", principal="p")
+    record = open_connection("c1", 7, room="dev", name="Ana", format="json", principal="p")
     store.put(record)
     assert store.delete("c1") == record
     assert store.delete("c1") is None
@@ -382,18 +396,18 @@ def test_delete_returns_the_record_it_removed(store: MaintainedConnectionStore) 
 def test_members_carry_id_room_name_and_format(store: MaintainedConnectionStore) -> None:
     """A fan-out reads a member's id and format, ``who`` its name: the room-index projects
     those (not the bucket, which every request rewrites)."""
-    store.put(ConnectionRecord.opened("a", 1, room="dev", name="Ana", format="json"))
-    store.put(ConnectionRecord.opened("b", 2, room="dev", name="Bob", format="raw"))
-    store.take_token("a", 1, 5, 1_000)
-    store.move(ConnectionRecord.opened("b", 2, room="dev", name="Bo", format="raw"))
+    store.put(open_connection("a", 1, room="dev", name="Ana", format="json"))
+    store.put(open_connection("b", 2, room="dev", name="Bob", format="raw"))
+    store.admit("a", 1, 5, 1_000)
+    store.move(open_connection("b", 2, room="dev", name="Bo", format="raw"))
     got = [(r.connection_id, r.room, r.name, r.format) for r in store.members("dev")]
     assert got == [("a", "dev", "Ana", "json"), ("b", "dev", "Bo", "raw")]
 
 
 def test_listeners_carry_id_room_and_format(store: MaintainedConnectionStore) -> None:
-    store.put(ConnectionRecord.opened("a", 1, room="dev", name="Ana", format="json"))
-    store.put(ConnectionRecord.opened("t", 1, room="dev", name="Tia", format="text"))
-    store.move(ConnectionRecord.opened("t", 1, room="ops", name="Tia", format="text"))
+    store.put(open_connection("a", 1, room="dev", name="Ana", format="json"))
+    store.put(open_connection("t", 1, room="dev", name="Tia", format="text"))
+    store.move(open_connection("t", 1, room="ops", name="Tia", format="text"))
     assert [(r.connection_id, r.room, r.format) for r in store.listeners("dev")] == [
         ("a", "dev", "json")
     ]
@@ -405,11 +419,9 @@ def test_listeners_carry_id_room_and_format(store: MaintainedConnectionStore) ->
 def test_named_returns_whole_records(store: MaintainedConnectionStore) -> None:
     """A signed-in person's other connections are found by name, and their claims passed
     on with their expiry: the name-index carries the whole row but its bucket."""
-    record = ConnectionRecord.opened(
-        "c1", 1_234, room="dev", name="Ana", format="text", principal="p"
-    )
+    record = open_connection("c1", 1_234, room="dev", name="Ana", format="text", principal="p")
     store.put(record)
-    store.take_token("c1", 1, 5, 1_000)
+    store.admit("c1", 1, 5, 1_000)
     assert store.named("ana") == [record]
 
 
@@ -441,7 +453,7 @@ def test_dynamodb_admit_is_one_update_and_two_containers_share_the_bucket() -> N
         one, two = CountingClient(client), CountingClient(client)
         first = DynamoDbConnectionStore(one, "connections")
         second = DynamoDbConnectionStore(two, "connections")
-        record = ConnectionRecord.opened("c1", 0, room="dev", name="Ana", format="json")
+        record = open_connection("c1", 0, room="dev", name="Ana", format="json")
         first.put(record)
         one.calls.clear()
         t = 10_000_000

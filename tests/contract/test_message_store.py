@@ -64,3 +64,58 @@ def test_sqlite_skips_and_expires_messages_past_retention(tmp_path: Path) -> Non
     store.append(_message("dev", 2000, "new"))
     assert [m.id for m in store.latest("dev", 10)] == ["new"]
     assert store.expire() == 1
+
+
+# -- revise: editMessage and deleteMessage ------------------------------------------------
+def test_an_owner_edits_its_message_and_history_has_the_latest_text(
+    messages: MessageStore,
+) -> None:
+    original = _message("dev", 1000, "m1", "helo")._replace(owner="conn:a")
+    messages.append(original)
+    messages.append(_message("dev", 1001, "m2")._replace(owner="conn:b"))
+    done = messages.revise("dev", original.sort_key, "conn:a", "hello", 5_000)
+    edited = original._replace(text="hello", edited_at=5_000)
+    assert done == (edited, True)
+    assert messages.latest("dev", 10)[1] == edited
+    again = messages.revise("dev", original.sort_key, "conn:a", "hello!", 6_000)
+    assert again.revised
+    assert again.message == edited._replace(text="hello!", edited_at=6_000)
+
+
+def test_an_owner_deletes_its_message_and_its_place_stays(messages: MessageStore) -> None:
+    original = _message("dev", 1000, "m1")._replace(owner="sub:ana")
+    messages.append(original)
+    done = messages.revise("dev", original.sort_key, "sub:ana", None, 7_000)
+    gone = original._replace(text="", edited_at=7_000, deleted=True)
+    assert done == (gone, True)
+    assert messages.latest("dev", 10) == [gone]
+    # a deleted message is neither edited nor deleted again: it stays as it is
+    assert messages.revise("dev", original.sort_key, "sub:ana", "back", 8_000) == (gone, False)
+    assert messages.revise("dev", original.sort_key, "sub:ana", None, 8_000) == (gone, False)
+
+
+def test_nobody_else_revises_a_message(messages: MessageStore) -> None:
+    original = _message("dev", 1000, "m1")._replace(owner="conn:a")
+    messages.append(original)
+    assert messages.revise("dev", original.sort_key, "conn:b", "mine now", 2_000) == (
+        original,
+        False,
+    )
+    assert messages.revise("dev", original.sort_key, "conn:b", None, 2_000) == (original, False)
+    # nor one written before messages had owners
+    old = _message("dev", 1001, "m0")
+    messages.append(old)
+    assert messages.revise("dev", old.sort_key, "", "x", 2_000).revised is False
+    assert messages.latest("dev", 10) == [old, original]
+
+
+def test_revising_a_message_that_is_not_there_changes_nothing(messages: MessageStore) -> None:
+    messages.append(_message("dev", 1000, "m1")._replace(owner="conn:a"))
+    key = _message("dev", 1000, "other").sort_key
+    assert messages.revise("dev", key, "conn:a", "x", 2_000) == (None, False)
+    assert messages.revise("general", _message("dev", 1000, "m1").sort_key, "conn:a", None, 1) == (
+        None,
+        False,
+    )
+    assert [m.id for m in messages.latest("dev", 10)] == ["m1"]
+    assert messages.latest("general", 10) == []

@@ -18,10 +18,12 @@ from botocore.stub import Stubber
 from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore
 from serverless_chat.adapters.management_api import ManagementApiConnections
 from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
+from serverless_chat.chat.actions import BY_KEY
+from serverless_chat.chat.model import open_connection
+from serverless_chat.chat.protocol import SendMessage, decode_body
 from serverless_chat.chat.service import Chat
 from serverless_chat.errors import StoreError
 from serverless_chat.handlers.dependencies import aws_dependencies
-from serverless_chat.ports import ConnectionRecord
 from tests.fakes import FakeConnections, MemoryConnectionStore, MemoryMessageStore
 
 
@@ -92,9 +94,8 @@ def test_after_the_retries_the_sender_gets_a_clear_error() -> None:
         DynamoDbConnectionStore(client, "t"),
         MemoryMessageStore(),
         connections,
-        ThreadPoolExecutor(2),
     )
-    status = chat.request("a", "sendMessage", '{"message": "hi"}', Chat.send_message)
+    status = chat.request("a", BY_KEY["sendMessage"], decode_body('{"message": "hi"}'))
     assert status == 500
     (frame,) = connections.received("a")
     assert json.loads(frame)["code"] == "STORE_UNAVAILABLE"
@@ -117,9 +118,9 @@ def test_post_to_connection_410_429_and_5xx_through_the_real_client() -> None:
     )
     store = MemoryConnectionStore()
     for cid in ("a", "b1-gone", "b2-busy", "b3-broken", "b4-ok"):
-        store.put(ConnectionRecord.opened(cid, 0))
+        store.put(open_connection(cid, 0))
     chat = Chat(
-        store, MemoryMessageStore(), ManagementApiConnections(client), ThreadPoolExecutor(1)
+        store, MemoryMessageStore(), ManagementApiConnections(client, ThreadPoolExecutor(1))
     )  # one worker: the Stubber answers in order
     with Stubber(client) as stub:
         stub.add_client_error("post_to_connection", "GoneException", "", 410)
@@ -128,7 +129,7 @@ def test_post_to_connection_410_429_and_5xx_through_the_real_client() -> None:
         stub.add_response("post_to_connection", {})
         sender = store.get("a")
         assert sender is not None
-        chat.send_message(sender, '{"message": "hi"}')
+        chat.send_message(sender, SendMessage("hi"))
         stub.assert_no_pending_responses()
     assert store.get("b1-gone") is None  # 410: the stale row is gone
     assert store.get("b2-busy") is not None  # 429 and 5xx: logged, the row stays
@@ -145,9 +146,9 @@ def test_sqlite_under_concurrent_writers(tmp_path: Path) -> None:
         try:
             for i in range(100):
                 cid = f"w{n}-{i}"
-                store.put(ConnectionRecord.opened(cid, 0, name=cid))
+                store.put(open_connection(cid, 0, name=cid))
                 store.claim_name("general", cid, cid, 0)
-                store.take_token(cid, 10, 5, i)
+                store.admit(cid, 10, 5, i)
                 if i % 3 == 0:
                     store.delete(cid)
         except Exception as error:

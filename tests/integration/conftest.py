@@ -48,7 +48,7 @@ async def behaviours(tmp_path: Path) -> AsyncIterator[LocalGateway]:
     await gateway.stop()
 
 
-async def recv(client: ClientConnection, timeout: float = 5.0) -> str | bytes:
+async def recv(client: ClientConnection, timeout: float = 30.0) -> str | bytes:
     return await asyncio.wait_for(client.recv(), timeout)
 
 

@@ -10,8 +10,9 @@ import pytest
 
 from local_gateway import LocalGateway
 from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
+from serverless_chat.chat.model import open_connection
 from serverless_chat.chat.usage import USAGE_PREFIX
-from serverless_chat.ports import ConnectionRecord, ConnectionStore
+from serverless_chat.ports import ConnectionStore
 from tests.conftest import TEMPLATE
 from tests.integration.conftest import chat_app, open_clients, receives_nothing, recv, start_gateway
 
@@ -24,7 +25,7 @@ def _store(gateway: LocalGateway) -> ConnectionStore:
     return store
 
 
-async def _wait_for(predicate: object, timeout: float = 5.0) -> None:
+async def _wait_for(predicate: object, timeout: float = 30.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():  # type: ignore[operator]
         assert asyncio.get_running_loop().time() < deadline, "condition never held"
@@ -98,7 +99,7 @@ async def test_after_one_leaves_its_row_is_gone_and_others_still_receive(
 async def test_stale_row_of_a_vanished_client_is_cleaned_on_send(chat: LocalGateway) -> None:
     a, b = await open_clients(chat.url, 2)
     store = _store(chat)
-    store.put(ConnectionRecord.opened("Vanished0000000=", 0))
+    store.put(open_connection("Vanished0000000=", 0))
     await a.send(HELLO)
     assert await recv(b) == "Hello AWS"
     await _wait_for(lambda: store.get("Vanished0000000=") is None)
@@ -125,7 +126,7 @@ async def test_rows_left_by_an_earlier_run_are_purged_at_start(tmp_path: Path) -
     state.mkdir()
     database = SqliteDatabase(state / "chat.sqlite3")
     SqliteConnectionStore(database, "serverless-chat-ConnectionsTable").put(
-        ConnectionRecord.opened("Leftover0000000=", 0)
+        open_connection("Leftover0000000=", 0)
     )
     database.close()
     gateway = await start_gateway(TEMPLATE, state, hook_options={"connections-store": "sqlite"})

@@ -21,7 +21,7 @@ def _rows(gateway: LocalGateway) -> int:
     return len(list(chat_app(gateway).connection_store("serverless-chat-ConnectionsTable").scan()))
 
 
-async def _until(predicate: object, timeout: float = 5.0) -> None:
+async def _until(predicate: object, timeout: float = 30.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():  # type: ignore[operator]
         assert asyncio.get_running_loop().time() < deadline

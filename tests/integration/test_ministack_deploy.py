@@ -211,7 +211,7 @@ def _callback_urls(endpoint: str, outputs: dict[str, str]) -> set[str]:
         ]
         if r["ResourceType"] == "AWS::Lambda::Function"
     ]
-    assert len(names) == 9  # the authorizer only with AuthMode hs256 or jwks
+    assert len(names) == 10  # the authorizer only with AuthMode hs256 or jwks
     return {
         lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"][
             "CALLBACK_URL"
@@ -221,13 +221,23 @@ def _callback_urls(endpoint: str, outputs: dict[str, str]) -> set[str]:
 
 
 async def _frames(client: ClientConnection, wait: float = 1.0) -> list[str]:
-    """Every frame that arrives until none has for ``wait`` seconds."""
+    """Every frame that arrives until none has for ``wait`` seconds: only to show that
+    nothing more comes, never to wait for a frame that will."""
     frames: list[str] = []
     try:
         while True:
             frames.append(str(await asyncio.wait_for(client.recv(), wait)))
     except TimeoutError:
         return frames
+
+
+async def _next_chat_frame(client: ClientConnection) -> str:
+    """The next frame that is the chat's, past the functions' own replies; a cold function
+    on a busy machine may take many seconds to answer."""
+    while True:
+        frame = await _recv(client)
+        if not _integration_reply(frame):
+            return frame
 
 
 def _integration_reply(frame: str) -> bool:
@@ -240,7 +250,7 @@ def _integration_reply(frame: str) -> bool:
 
 
 async def _recv(client: ClientConnection) -> str:
-    return str(await asyncio.wait_for(client.recv(), 15))
+    return str(await asyncio.wait_for(client.recv(), 60))
 
 
 async def _three_clients(url: str) -> None:
@@ -250,21 +260,20 @@ async def _three_clients(url: str) -> None:
         await a.send(json.dumps({"action": "sendMessage", "message": "Hello AWS"}))
         assert await _recv(b) == "Hello AWS"
         assert await _recv(c) == "Hello AWS"
-        heard = await _frames(a)
-        assert all(_integration_reply(frame) for frame in heard), heard  # never the message
-
         await b.send(json.dumps({"action": "sendmessage", "message": "lowercase too"}))
-        assert [f for f in await _frames(a) if not _integration_reply(f)] == ["lowercase too"]
-        assert [f for f in await _frames(c) if not _integration_reply(f)] == ["lowercase too"]
+        # B's message is A's first chat frame: A never got its own "Hello AWS" before it.
+        assert await _next_chat_frame(a) == "lowercase too"
+        assert await _next_chat_frame(c) == "lowercase too"
 
         await a.send("not json at all")
-        usage = [f for f in await _frames(a) if f.startswith(USAGE_PREFIX)]
-        assert len(usage) == 1, usage
+        assert (await _next_chat_frame(a)).startswith(USAGE_PREFIX)
 
         await b.close()
         await asyncio.sleep(1.0)  # let $disconnect remove B's row
         await a.send(json.dumps({"action": "sendMessage", "message": "still here"}))
-        assert await _recv(c) == "still here"
+        assert await _next_chat_frame(c) == "still here"
+        # Nothing more of the chat's for A: one usage reply, and not its own message.
+        assert [f for f in await _frames(a) if not _integration_reply(f)] == []
     finally:
         for client in (a, b, c):
             await client.close()

@@ -19,7 +19,6 @@ import asyncio
 import json
 import logging
 import textwrap
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -52,13 +51,12 @@ async def test_a_sam_project_runs_as_its_authors_intended(
         assert await recv(bob, 30) == "Welcome aboard, bob (from 127.0.0.1)"
         await ana.send(json.dumps({"action": "sendmessage", "message": "Hello AWS"}))
         assert await recv(bob, 30) == "ana: Hello AWS"
-        started = time.monotonic()
         await ana.send(json.dumps({"action": "settings"}))
-        answer = await recv(ana, 30)
+        answer = await recv(ana, 60)
     assert isinstance(answer, str)
     assert answer.startswith("settings unavailable: An error occurred (NotEmulatedLocally)")
-    assert time.monotonic() - started < 5  # at once, not after retries or a network timeout
-    assert "SettingsFunction called ssm (GetParameter): not emulated" in caplog.text
+    # At once: one call, not botocore's retries (each is a log line), nor a network timeout
+    assert caplog.text.count("SettingsFunction called ssm (GetParameter): not emulated") == 1
 
 
 REPLY = """
@@ -185,10 +183,9 @@ async def test_a_function_never_reaches_the_internet(
     gateway = await start_gateway(template, tmp_path / "state")
     try:
         async with connect(gateway.url) as client:
-            started = time.monotonic()
             await client.send("go")
-            assert await recv(client, 30) == "refused: URLError"
-            assert time.monotonic() - started < 10
+            # Refused by the proxy: a hang would end in the function's timeout (10 s) instead
+            assert await recv(client, 60) == "refused: URLError"
     finally:
         await gateway.stop()
     assert "Fetch tried to reach example.com:443" in caplog.text

@@ -11,9 +11,11 @@ import pty
 import select
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
@@ -28,7 +30,7 @@ CLIENT = [sys.executable, "-m", "serverless_chat.cli", "connect"]
 
 
 def _client(
-    url: str, stdin: str, *flags: str, timeout: float = 30
+    url: str, stdin: str, *flags: str, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*CLIENT, url, "--wait", "1", *flags],
@@ -99,7 +101,7 @@ async def test_received_frames_are_printed(
         await talker.send('{"action": "sendMessage", "message": "to the terminal"}')
         assert process.stdin is not None
         process.stdin.close()
-        out, _ = await asyncio.wait_for(process.communicate(), 10)
+        out, _ = await asyncio.wait_for(process.communicate(), 60)
     lines = out.decode().splitlines()
     if flags[-1:] == ("json",):
         lines = [json.loads(line)["type"] for line in lines]
@@ -160,6 +162,30 @@ async def test_commands_in_a_pipe(chat: LocalGateway) -> None:
     assert frames[2]["text"] == "psst"
 
 
+async def test_edit_and_delete_the_last_message_in_a_pipe(chat: LocalGateway) -> None:
+    """/edit and /delete name the last message of ours when they go (after its answer), so
+    a pipe can send a message and change it at once; the room hears both live."""
+    async with connect(chat.url + "?name=bob&format=json") as bob:
+        script = "helo\n/edit hello\n/delete\n"
+        result = await asyncio.to_thread(_client, chat.url + "?name=zoe", script)
+        frames = [json.loads(await recv(bob)) for _ in range(4)]
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "zoe: helo",
+        "* zoe edited a message: hello",
+        "* zoe deleted a message",
+    ]
+    assert [f["type"] for f in frames] == ["presence", "message", "edited", "deleted"]
+    assert frames[1]["id"] == frames[2]["id"] == frames[3]["id"]
+    assert frames[2]["text"] == "hello"
+
+
+async def test_edit_before_any_message_is_refused_in_a_pipe(chat: LocalGateway) -> None:
+    result = await asyncio.to_thread(_client, chat.url, "/delete\n")
+    assert result.returncode == 1
+    assert "* no message of yours to change yet" in result.stderr
+
+
 async def test_a_refused_line_in_a_pipe_exits_non_zero(chat: LocalGateway) -> None:
     result = await asyncio.to_thread(_client, chat.url, "/join Not A Room\n")
     assert result.returncode == 1
@@ -191,7 +217,7 @@ async def test_a_close_by_the_server_is_shown_at_once_and_exits_non_zero(
         await asyncio.sleep(0.02)
     await asyncio.sleep(0.3)
     await chat.registry.close(chat.registry.ids()[0], 1001, "Going away")
-    status = await asyncio.wait_for(process.wait(), 5)
+    status = await asyncio.wait_for(process.wait(), 60)
     assert process.stderr is not None
     err = (await process.stderr.read()).decode()
     assert status == 1
@@ -222,6 +248,34 @@ def served(tmp_path: Path) -> Iterator[ServedGateway]:
     gateway.stop()
 
 
+class _Said:
+    """What a process writes to a pipe, read line by line on a thread, awaited by content."""
+
+    def __init__(self, pipe: IO[str]) -> None:
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _read(self, pipe: IO[str]) -> None:
+        for line in pipe:
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+
+    def wait_for(self, wanted: str, timeout: float = 60) -> None:
+        """Until a line holds ``wanted``; a busy machine may take many seconds."""
+        with self._changed:
+            if not self._changed.wait_for(
+                lambda: any(wanted in line for line in self.lines), timeout
+            ):
+                raise AssertionError(f"{wanted!r} never came; it said {self.lines!r}")
+
+    def text(self) -> str:
+        self._thread.join(10)
+        return "".join(self.lines)
+
+
 def test_reconnect_restores_room_and_name_and_sends_what_waited(served: ServedGateway) -> None:
     process = subprocess.Popen(
         [*CLIENT, served.url + "?room=dev&name=zoe", "--reconnect"],
@@ -231,10 +285,12 @@ def test_reconnect_restores_room_and_name_and_sends_what_waited(served: ServedGa
         text=True,
     )
     assert process.stdin is not None
+    assert process.stderr is not None
+    said = _Said(process.stderr)
     try:
-        time.sleep(1.5)
+        said.wait_for("Connected to")
         served.stop()
-        time.sleep(0.5)
+        said.wait_for("The server closed the connection: 1001")
         process.stdin.write("sent once the chat is back\n")
         process.stdin.flush()
         served.start()
@@ -242,27 +298,25 @@ def test_reconnect_restores_room_and_name_and_sends_what_waited(served: ServedGa
         async def listen() -> list[str]:
             async with connect(served.url + "?room=dev&format=json") as listener:
                 await listener.send('{"action": "history"}')
-                deadline = time.monotonic() + 20
+                deadline = time.monotonic() + 60
                 while time.monotonic() < deadline:
-                    frame = json.loads(await recv(listener, 20))
+                    frame = json.loads(await recv(listener, 60))
                     if frame["type"] == "history" and frame["messages"]:
                         return [f"{m['from']}: {m['text']}" for m in frame["messages"]]
                     if frame["type"] == "message":
                         return [f"{frame['from']}: {frame['text']}"]
-                    if frame["type"] == "history":
+                    if frame["type"] == "history":  # not reconnected yet: ask again
                         await asyncio.sleep(0.3)
                         await listener.send('{"action": "history"}')
                 return []
 
         assert asyncio.run(listen()) == ["zoe: sent once the chat is back"]
         process.stdin.close()
-        assert process.wait(10) == 0
+        assert process.wait(60) == 0
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.stderr is not None
-    err = process.stderr.read()
-    assert "The server closed the connection: 1001" in err
+    err = said.text()
     assert "Reconnected to" in err
     assert "You are zoe in dev again." in err
 
@@ -274,7 +328,7 @@ class _Screen:
         self.fd = fd
         self.seen = b""
 
-    def wait_for(self, wanted: bytes, start: int = 0, timeout: float = 10) -> int:
+    def wait_for(self, wanted: bytes, start: int = 0, timeout: float = 60) -> int:
         """Where ``wanted`` is, at or after ``start``, once written; its end."""
         deadline = time.monotonic() + timeout
         while (found := self.seen.find(wanted, start)) < 0:

@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import importlib
 import json
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from local_gateway.apigateway.routing import RouteSelector, select_route
+from serverless_chat.chat.model import open_connection
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.handlers.dependencies import Dependencies
-from serverless_chat.ports import ConnectionRecord
 from serverless_chat.routes import ACTIONS, ENTRY_MODULE_BY_ROUTE
 from tests.conftest import CHAT_ROUTES, load_event
 from tests.fakes import FakeConnections, MemoryConnectionStore, MemoryMessageStore
 
-POOL = ThreadPoolExecutor(4)
 SETTINGS = ChatSettings(rate_per_second=1000, burst=1000)
 ROUTES = set(CHAT_ROUTES)
 
@@ -66,10 +64,10 @@ bodies = (
 def _world() -> tuple[Chat, MemoryConnectionStore, MemoryMessageStore, FakeConnections]:
     store, messages, connections = MemoryConnectionStore(), MemoryMessageStore(), FakeConnections()
     for cid, name, room in (("s", "sam", "general"), ("o", "olga", "general"), ("d", "dan", "dev")):
-        store.put(ConnectionRecord.opened(cid, 0, room=room, name=name, format="json"))
+        store.put(open_connection(cid, 0, room=room, name=name, format="json"))
         store.claim_name(room, name, cid, 0)
         connections.open.add(cid)
-    chat = Chat(store, messages, connections, POOL, SETTINGS)
+    chat = Chat(store, messages, connections, SETTINGS)
     return chat, store, messages, connections
 
 
@@ -83,7 +81,7 @@ def _request(
     """The status the action's own entry module answers ``body`` from "s" with."""
     module = importlib.import_module(ENTRY_MODULE_BY_ROUTE[action])
     handler = module.build_handler(
-        Dependencies(store, messages, lambda _event: connections, POOL, SETTINGS)
+        Dependencies(store, messages, lambda _event: connections, SETTINGS)
     )
     event = load_event("powertools/apiGatewayWebSocketApiMessage")
     event["requestContext"].update(connectionId="s", routeKey=action)

@@ -16,7 +16,6 @@ DEFAULT_TIMEOUT_SECONDS = 3.0
 DEFAULT_MEMORY_MB = 128
 # API Gateway's integration timeout for WebSocket APIs: 50 ms to 29 s, 29 s by default.
 MAX_INTEGRATION_TIMEOUT_SECONDS = 29.0
-MIN_INTEGRATION_TIMEOUT_SECONDS = 0.05
 
 
 @dataclass(frozen=True, slots=True)

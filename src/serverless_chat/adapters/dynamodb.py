@@ -5,7 +5,7 @@ item shapes explicit. Every SDK failure becomes a :class:`StoreError`.
 
 ConnectionsTable items: ``connectionId`` (PK), ``connectedAt``, ``expiresAt``
 (TTL), ``room``, ``name``, ``nameKey``, ``format``, ``principal``, and ``tat``, the
-connection's token bucket (:func:`serverless_chat.chat.limits.next_arrival`); the GSIs
+connection's token bucket as its arrival time (chat/limits.py, GCRA); the GSIs
 ``room-index`` (room, connectionId) and ``name-index`` (nameKey) serve fan-out and direct
 messages. A name claim is an item of the same table whose key is
 ``#name#{room}#{nameKey}``, with an ``owner``; it has no room or nameKey, so
@@ -37,8 +37,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from serverless_chat.adapters.aws_errors import describe, error_code
 from serverless_chat.chat.limits import interval_us
+from serverless_chat.chat.model import hears_presence, name_key
 from serverless_chat.errors import StoreError
-from serverless_chat.ports import Admission, ChatMessage, ConnectionRecord, hears_presence, name_key
+from serverless_chat.ports import Admission, ChatMessage, ConnectionRecord, Revision
 
 ROOM_INDEX = "room-index"
 PRESENCE_INDEX = "presence-index"  # sparse: only connections that hear presence
@@ -118,7 +119,7 @@ class DynamoDbConnectionStore:
             item["presenceRoom"] = {"S": record.room}
         if record.name:  # an index key may not be an empty string
             item["name"] = {"S": record.name}
-            item["nameKey"] = {"S": record.name_key}
+            item["nameKey"] = {"S": name_key(record.name)}
         self._table.call("PutItem", Item=item)
 
     def move(self, record: ConnectionRecord) -> None:
@@ -132,7 +133,7 @@ class DynamoDbConnectionStore:
         if record.name:  # an index key may not be an empty string
             sets += ["#name = :name", "nameKey = :key"]
             values[":name"] = {"S": record.name}
-            values[":key"] = {"S": record.name_key}
+            values[":key"] = {"S": name_key(record.name)}
         else:
             removes += ["#name", "nameKey"]
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
@@ -264,11 +265,6 @@ class DynamoDbConnectionStore:
             if error_code(error.__cause__ or error) != "ConditionalCheckFailedException":
                 raise
 
-    def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
-        """:meth:`admit`'s token; a connection with no row is not limited (nothing to take)."""
-        admitted = self.admit(connection_id, rate, burst, now_ms)
-        return admitted.allowed or admitted.record is None
-
     def admit(self, connection_id: str, rate: float, burst: int, now_ms: int) -> Admission:
         """The token and the row in one conditional UpdateItem, ReturnValues ALL_NEW (the
         row after it), or ALL_OLD when the condition fails (the row as it is): no GetItem.
@@ -360,7 +356,36 @@ class DynamoDbMessageStore:
             "sentAt": {"N": str(message.sent_at)},
             "expiresAt": {"N": str(message.expires_at)},
         }
+        if message.owner:
+            item["owner"] = {"S": message.owner}
         self._table.call("PutItem", Item=item)
+
+    def revise(
+        self, room: str, sort_key: str, owner: str, text: str | None, at_ms: int
+    ) -> Revision:
+        """One conditional UpdateItem (ALL_NEW), or the item as it stands when the
+        condition fails (ReturnValuesOnConditionCheckFailure): no GetItem."""
+        values: dict[str, Any] = {
+            ":owner": {"S": owner},
+            ":text": {"S": text or ""},
+            ":at": {"N": str(at_ms)},
+        }
+        update = "SET #text = :text, editedAt = :at"
+        if text is None:
+            update += ", deleted = :deleted"
+            values[":deleted"] = {"BOOL": True}
+        item, written = self._table.conditional(
+            "UpdateItem",
+            Key={"room": {"S": room}, "sortKey": {"S": sort_key}},
+            UpdateExpression=update,
+            ConditionExpression=(
+                "attribute_exists(sortKey) AND #owner = :owner AND attribute_not_exists(deleted)"
+            ),
+            ExpressionAttributeNames={"#text": "text", "#owner": "owner"},
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+        return Revision(None if item is None else _message(item), written)
 
     def latest(self, room: str, limit: int, before: str | None = None) -> list[ChatMessage]:
         response = self._table.call(
@@ -371,21 +396,27 @@ class DynamoDbMessageStore:
             ScanIndexForward=False,
             Limit=limit,
         )
-        return [
-            ChatMessage(
-                id=item["id"]["S"],
-                room=item["room"]["S"],
-                sender=item["sender"]["S"],
-                text=item["text"]["S"],
-                sent_at=int(item["sentAt"]["N"]),
-                expires_at=int(item.get("expiresAt", {}).get("N", "0")),
-            )
-            for item in response.get("Items", [])
-        ]
+        return [_message(item) for item in response.get("Items", [])]
 
     def expire(self) -> int:
         """Nothing to do: the table's own TTL (expiresAt) deletes what has expired."""
         return 0
+
+
+def _message(item: dict[str, Any]) -> ChatMessage:
+    """A MessagesTable item as a message; items written before edits lack owner, editedAt
+    and deleted."""
+    return ChatMessage(
+        id=item["id"]["S"],
+        room=item["room"]["S"],
+        sender=item["sender"]["S"],
+        text=item["text"]["S"],
+        sent_at=int(item["sentAt"]["N"]),
+        expires_at=int(item.get("expiresAt", {}).get("N", "0")),
+        owner=str(item.get("owner", {}).get("S", "")),
+        edited_at=int(item.get("editedAt", {}).get("N", "0")),
+        deleted=bool(item.get("deleted", {}).get("BOOL", False)),
+    )
 
 
 def _record(item: dict[str, Any], room: str = "general") -> ConnectionRecord:

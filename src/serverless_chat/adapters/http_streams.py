@@ -2,10 +2,10 @@
 
 A fan-out is thousands of small requests that each wait tens of milliseconds for API
 Gateway. Waiting in threads (http.client, urllib3) costs a dozen context switches and GIL
-hand-overs per request: measured here, 0.33 ms of CPU per post with 64 threads, against
-0.15 ms for the same posts as coroutines on one event loop (bench/fanout.py). The Lambda
-runtime has no asyncio HTTP client, so this module speaks the little of HTTP/1.1 the
-@connections API needs: one request, one response with Content-Length or chunked body.
+hand-overs per request; coroutines on one event loop cost about half the CPU a post
+(docs/performance.md, "Fan-out"). The Lambda runtime has no asyncio HTTP client, so this
+module speaks the little of HTTP/1.1 the @connections API needs: one request, one response
+with Content-Length or chunked body.
 
 The loop runs in a daemon thread of its own, started at the first batch, so connections
 stay open from one invocation to the next, as boto3's pool would keep them.

@@ -7,6 +7,7 @@ as Chalice does), so the chat logic never imports botocore.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -39,10 +40,24 @@ def translate(connection_id: str, error: Exception) -> CallbackError:
 
 
 class ManagementApiConnections:
-    """API Gateway's @connections API for one stage, through an injected boto3 client."""
+    """API Gateway's @connections API for one stage, through an injected boto3 client; a
+    batch is posted on ``executor``, one call a recipient (the client's connection pool
+    sized to match)."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, executor: Executor) -> None:
         self._client = client
+        self._executor = executor
+
+    def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, Exception]:
+        futures = [(cid, self._executor.submit(self._post, cid, data)) for cid, data in deliveries]
+        return {cid: error for cid, future in futures if (error := future.result()) is not None}
+
+    def _post(self, connection_id: str, data: bytes) -> Exception | None:
+        try:
+            self.post(connection_id, data)
+        except Exception as error:  # one recipient's failure, whatever it is, is its own
+            return error
+        return None
 
     def post(self, connection_id: str, data: bytes) -> None:
         try:

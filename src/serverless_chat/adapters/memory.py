@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from operator import attrgetter
 
 from serverless_chat.chat.limits import take
-from serverless_chat.ports import Admission, ConnectionRecord, hears_presence, name_key
+from serverless_chat.chat.model import hears_presence, name_key
+from serverless_chat.ports import Admission, ConnectionRecord
 
 _BY_ID = attrgetter("connection_id")
 
@@ -72,7 +73,7 @@ class MemoryConnectionStore:
         insort(self._rooms.setdefault(record.room, []), record, key=_BY_ID)
         if hears_presence(record.format):
             insort(self._hearing.setdefault(record.room, []), record, key=_BY_ID)
-        self._names.setdefault(record.name_key, []).append(record)
+        self._names.setdefault(name_key(record.name), []).append(record)
 
     def _remove(self, connection_id: str) -> ConnectionRecord | None:
         old = self.rows.pop(connection_id, None)
@@ -81,10 +82,10 @@ class MemoryConnectionStore:
         _take_out(self._rooms, old.room, old)
         if hears_presence(old.format):
             _take_out(self._hearing, old.room, old)
-        named = self._names[old.name_key]
+        named = self._names[name_key(old.name)]
         named.remove(old)
         if not named:
-            del self._names[old.name_key]
+            del self._names[name_key(old.name)]
         return old
 
     def claim_name(
@@ -103,10 +104,6 @@ class MemoryConnectionStore:
         with self._lock:
             if self._claims.get(key) == connection_id:
                 del self._claims[key]
-
-    def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
-        with self._lock:
-            return self._take(connection_id, rate, burst, now_ms)
 
     def admit(self, connection_id: str, rate: float, burst: int, now_ms: int) -> Admission:
         with self._lock:

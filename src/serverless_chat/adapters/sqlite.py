@@ -21,11 +21,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from serverless_chat.chat.limits import take
+from serverless_chat.chat.model import MESSAGES_ONLY, name_key
 from serverless_chat.errors import StoreError
-from serverless_chat.ports import MESSAGES_ONLY, Admission, ChatMessage, ConnectionRecord, name_key
+from serverless_chat.ports import Admission, ChatMessage, ConnectionRecord, Revision
 
 SCHEMA_VERSION = 4
-# ports.hears_presence, in SQL: the partial index and the query that it serves share it.
+# chat.model.hears_presence, in SQL: the partial index and the query that it serves share it.
 _HEARS_PRESENCE = f"format != '{MESSAGES_ONLY}'"
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS connections (
@@ -68,9 +69,20 @@ CREATE TABLE IF NOT EXISTS messages (
     text       TEXT    NOT NULL,
     sent_at    INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
+    owner      TEXT    NOT NULL DEFAULT '',
+    edited_at  INTEGER NOT NULL DEFAULT 0,
+    deleted    INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (table_name, room, sort_key)
 ) WITHOUT ROWID;
 """
+# Columns added to the messages table since it was first made: a file an earlier version
+# wrote gets them (its messages: nobody's to edit, never edited, not deleted).
+_ADDED_MESSAGE_COLUMNS = {
+    "owner": "TEXT NOT NULL DEFAULT ''",
+    "edited_at": "INTEGER NOT NULL DEFAULT 0",
+    "deleted": "INTEGER NOT NULL DEFAULT 0",
+}
+_MESSAGE_COLUMNS = "id, room, sender, text, sent_at, expires_at, owner, edited_at, deleted"
 _COLUMNS = "connection_id, connected_at, expires_at, room, name, format, principal"
 
 
@@ -91,6 +103,10 @@ class SqliteDatabase:
                 # Older files held only live connections, which are purged at start anyway.
                 conn.execute("DROP TABLE IF EXISTS connections")
             conn.executescript(_SCHEMA)
+            present = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}
+            for column, declaration in _ADDED_MESSAGE_COLUMNS.items():
+                if column not in present:
+                    conn.execute(f"ALTER TABLE messages ADD COLUMN {column} {declaration}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.Error as error:
             raise StoreError("open", f"{self.path}: {error}") from error
@@ -172,7 +188,7 @@ class SqliteConnectionStore:
                 record.expires_at,
                 record.room,
                 record.name,
-                record.name_key,
+                name_key(record.name),
                 record.format,
                 record.principal,
             ),
@@ -183,7 +199,13 @@ class SqliteConnectionStore:
             "UpdateItem",
             "UPDATE connections SET room = ?, name = ?, name_key = ?"
             " WHERE table_name = ? AND connection_id = ?",
-            (record.room, record.name, record.name_key, self.table_name, record.connection_id),
+            (
+                record.room,
+                record.name,
+                name_key(record.name),
+                self.table_name,
+                record.connection_id,
+            ),
         )
 
     def delete(self, connection_id: str) -> ConnectionRecord | None:
@@ -289,10 +311,6 @@ class SqliteConnectionStore:
             (self.table_name, room, name_key(name), connection_id),
         )
 
-    def take_token(self, connection_id: str, rate: float, burst: int, now_ms: int) -> bool:
-        with self._db.transaction("UpdateItem") as conn:
-            return self._take(conn, connection_id, rate, burst, now_ms)
-
     def admit(self, connection_id: str, rate: float, burst: int, now_ms: int) -> Admission:
         """The row and the token in one BEGIN IMMEDIATE transaction."""
         with self._db.transaction("UpdateItem") as conn:
@@ -342,31 +360,39 @@ class SqliteMessageStore:
     def append(self, message: ChatMessage) -> None:
         self._db.write(
             "PutItem",
-            "INSERT OR REPLACE INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                self.table_name,
-                message.room,
-                message.sort_key,
-                message.id,
-                message.sender,
-                message.text,
-                message.sent_at,
-                message.expires_at,
-            ),
+            f"INSERT OR REPLACE INTO messages (table_name, sort_key, {_MESSAGE_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (self.table_name, message.sort_key, *message[:8], int(message.deleted)),
         )
 
     def latest(self, room: str, limit: int, before: str | None = None) -> list[ChatMessage]:
         rows = self._db.run(
             "Query",
-            "SELECT id, room, sender, text, sent_at, expires_at FROM messages"
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages"
             " WHERE table_name = ? AND room = ? AND sort_key < ?"
             " AND (expires_at = 0 OR expires_at > ?) ORDER BY sort_key DESC LIMIT ?",
             (self.table_name, room, before or "~", int(time.time()), limit),
         )
-        return [
-            ChatMessage(str(i), str(r), str(s), str(t), int(str(at)), int(str(exp)))
-            for i, r, s, t, at, exp in rows
-        ]
+        return [_message(row) for row in rows]
+
+    def revise(
+        self, room: str, sort_key: str, owner: str, text: str | None, at_ms: int
+    ) -> Revision:
+        where = " WHERE table_name = ? AND room = ? AND sort_key = ?"
+        key = (self.table_name, room, sort_key)
+        with self._db.transaction("UpdateItem") as conn:
+            found = conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages{where}", key).fetchall()
+            if not found:
+                return Revision(None, False)
+            message = _message(found[0])
+            if not message.owner or message.owner != owner or message.deleted:
+                return Revision(message, False)
+            revised = message._replace(text=text or "", edited_at=at_ms, deleted=text is None)
+            conn.execute(
+                f"UPDATE messages SET text = ?, edited_at = ?, deleted = ?{where}",
+                (revised.text, at_ms, int(revised.deleted), *key),
+            )
+        return Revision(revised, True)
 
     def expire(self) -> int:
         """Delete rows whose TTL has passed."""
@@ -375,6 +401,22 @@ class SqliteMessageStore:
             "DELETE FROM messages WHERE table_name = ? AND expires_at > 0 AND expires_at <= ?",
             (self.table_name, int(time.time())),
         )
+
+
+def _message(row: tuple[object, ...]) -> ChatMessage:
+    """A messages row (its _MESSAGE_COLUMNS) as a message."""
+    i, room, sender, text, sent_at, expires_at, owner, edited_at, deleted = row
+    return ChatMessage(
+        str(i),
+        str(room),
+        str(sender),
+        str(text),
+        int(str(sent_at)),
+        int(str(expires_at)),
+        str(owner),
+        int(str(edited_at)),
+        bool(deleted),
+    )
 
 
 def _record(row: tuple[object, ...]) -> ConnectionRecord:

@@ -1,7 +1,7 @@
 """Deliver one message to many connections through the callback API.
 
 Every recipient costs one PostToConnection, and on AWS each costs tens of
-milliseconds, so posts run in parallel on a bounded executor. One failing
+milliseconds, so each adapter posts a whole batch in parallel (``post_many``). One failing
 recipient never stops the others: a gone connection (410) has its stale row
 deleted, unless the row is young enough that its $connect may still be running (API
 Gateway answers 410 until $connect returns, so a 410 proves nothing about a new row);
@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor
 
 from serverless_chat.chat.names import release
 from serverless_chat.errors import CallbackError, ChatError, ConnectionGone
-from serverless_chat.ports import ConnectionRecord, Connections, ConnectionStore, posts_batches
+from serverless_chat.ports import ConnectionRecord, Connections, ConnectionStore
 
 log = logging.getLogger("serverless_chat.fanout")
 
@@ -67,20 +66,10 @@ class DeliveryReport:
         self.failed: dict[str, str] = {}
 
 
-def _post(connections: Connections, connection_id: str, data: bytes) -> str | None:
-    """Post once; None when delivered, else the failure (kept as data, never raised)."""
-    try:
-        connections.post(connection_id, data)
-    except Exception as error:  # a broken adapter must not stop the other recipients
-        return _outcome(error)
-    return None
-
-
 def deliver(
     deliveries: list[tuple[str, bytes]],
     connections: Connections,
     store: ConnectionStore,
-    executor: Executor,
     now_ms: Callable[[], int],
 ) -> DeliveryReport:
     """Post every (connectionId, data) in parallel; clean up stale rows; report the rest.
@@ -89,20 +78,14 @@ def deliver(
     :func:`stale_before` the time ``now_ms`` tells (the caller's clock, read once, and only
     when a 410 needs a verdict): a younger row may be a handshake under way.
 
-    An adapter that posts a whole batch at once (:class:`~serverless_chat.ports.BatchConnections`)
-    gets the batch in one call instead of one pooled call per recipient."""
+    The adapter gets the whole batch in one call (``post_many``), and posts it as it can in
+    parallel."""
     report = DeliveryReport()
-    if posts_batches(connections):
-        failures = connections.post_many(deliveries)
-        if not failures:  # the common case, spared a verdict per recipient
-            report.delivered = [cid for cid, _ in deliveries]
-            return report
-        outcomes = [(cid, _outcome(failures.get(cid))) for cid, _ in deliveries]
-    else:
-        futures = [
-            (cid, executor.submit(_post, connections, cid, data)) for cid, data in deliveries
-        ]
-        outcomes = [(cid, future.result()) for cid, future in futures]
+    failures = connections.post_many(deliveries)
+    if not failures:  # the common case, spared a verdict per recipient
+        report.delivered = [cid for cid, _ in deliveries]
+        return report
+    outcomes = [(cid, _outcome(failures.get(cid))) for cid, _ in deliveries]
     cutoff: int | None = None
     for cid, outcome in outcomes:
         if outcome is None:

@@ -9,8 +9,8 @@ history) still come, as JSON. ``text`` is readable lines for terminals.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple, Protocol
 
 from serverless_chat.ports import ChatMessage
 
@@ -41,7 +41,9 @@ def _json(frame: dict[str, Any]) -> bytes:
 
 
 def message_json(message: ChatMessage) -> dict[str, Any]:
-    return {
+    """A message as history and the room see it: ``editedAt`` once edited, ``deleted`` and
+    ``deletedAt`` (and no text) once deleted; never its owner."""
+    frame: dict[str, Any] = {
         "type": "message",
         "id": message.id,
         "room": message.room,
@@ -49,6 +51,50 @@ def message_json(message: ChatMessage) -> dict[str, Any]:
         "text": message.text,
         "sentAt": message.sent_at,
     }
+    if message.deleted:
+        frame["deleted"] = True
+        frame["deletedAt"] = message.edited_at
+    elif message.edited_at:
+        frame["editedAt"] = message.edited_at
+    return frame
+
+
+def message_from_json(m: Mapping[str, Any]) -> ChatMessage:
+    """A message as :func:`message_json` (or an ``edited`` / ``deleted`` frame) wrote it;
+    KeyError, TypeError or ValueError when it is not one."""
+    return ChatMessage(
+        _text(m["id"]),
+        _text(m["room"]),
+        _text(m["from"]),
+        _text(m.get("text", "")),
+        _whole(m["sentAt"]),
+        edited_at=_whole(m.get("editedAt") or m.get("deletedAt") or 0),
+        deleted=m.get("deleted") is True or m.get("type") == "deleted",
+    )
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"not a string: {value!r}")
+    return value
+
+
+def _whole(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"not a whole number: {value!r}")
+    return value
+
+
+def _optional(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def message_line(message: ChatMessage) -> str:
+    """A message as the text format shows it in history."""
+    if message.deleted:
+        return f"{shown(message.sender)}: (message deleted)"
+    edited = " (edited)" if message.edited_at else ""
+    return f"{shown(message.sender)}: {shown(message.text)}{edited}"
 
 
 def _with_ref(frame: dict[str, Any], ref: str | None) -> dict[str, Any]:
@@ -58,9 +104,21 @@ def _with_ref(frame: dict[str, Any], ref: str | None) -> dict[str, Any]:
     return frame
 
 
+def with_ref(data: bytes, ref: str | None) -> bytes:
+    """A json frame already rendered, with ``ref`` as its last field: the sender's echo is
+    the recipients' frame plus its ref, rendered once (the same bytes _with_ref makes)."""
+    if ref is None:
+        return data
+    return data[:-1] + b',"ref":' + json.dumps(ref, ensure_ascii=False).encode() + b"}"
+
+
 class MessageFrame(NamedTuple):
     message: ChatMessage
     ref: str | None = None
+
+    @classmethod
+    def from_json(cls, frame: Mapping[str, Any]) -> MessageFrame:
+        return cls(message_from_json(frame), _optional(frame.get("ref")))
 
     def render(self, fmt: str) -> bytes | None:
         if fmt == "raw":
@@ -70,6 +128,40 @@ class MessageFrame(NamedTuple):
         return _json(_with_ref(message_json(self.message), self.ref))
 
 
+class RevisedFrame(NamedTuple):
+    """A message edited (``edited``: its new text) or deleted (``deleted``), told to the
+    room live; raw clients, who hear only new messages' texts, are not told."""
+
+    message: ChatMessage  # as revised
+    ref: str | None = None
+
+    @classmethod
+    def from_json(cls, frame: Mapping[str, Any]) -> RevisedFrame:
+        return cls(message_from_json(frame), _optional(frame.get("ref")))
+
+    def render(self, fmt: str) -> bytes | None:
+        m = self.message
+        if fmt == "raw":
+            return None
+        if fmt == "text":
+            if m.deleted:
+                return f"* {shown(m.sender)} deleted a message".encode()
+            return f"* {shown(m.sender)} edited a message: {shown(m.text)}".encode()
+        frame: dict[str, Any] = {
+            "type": "deleted" if m.deleted else "edited",
+            "id": m.id,
+            "room": m.room,
+            "from": m.sender,
+            "sentAt": m.sent_at,
+        }
+        if m.deleted:
+            frame["deletedAt"] = m.edited_at
+        else:
+            frame["text"] = m.text
+            frame["editedAt"] = m.edited_at
+        return _json(_with_ref(frame, self.ref))
+
+
 class DirectFrame(NamedTuple):
     id: str
     sender: str
@@ -77,6 +169,17 @@ class DirectFrame(NamedTuple):
     text: str
     sent_at: int
     ref: str | None = None
+
+    @classmethod
+    def from_json(cls, frame: Mapping[str, Any]) -> DirectFrame:
+        return cls(
+            _text(frame["id"]),
+            _text(frame["from"]),
+            _text(frame["to"]),
+            _text(frame["text"]),
+            _whole(frame["sentAt"]),
+            _optional(frame.get("ref")),
+        )
 
     def render(self, fmt: str) -> bytes | None:
         if fmt == "raw":
@@ -99,6 +202,15 @@ class PresenceFrame(NamedTuple):
     room: str
     name: str
     previous_name: str | None = None
+
+    @classmethod
+    def from_json(cls, frame: Mapping[str, Any]) -> PresenceFrame:
+        return cls(
+            _text(frame["event"]),
+            _text(frame["room"]),
+            _text(frame["name"]),
+            _optional(frame.get("previousName")),
+        )
 
     def render(self, fmt: str) -> bytes | None:
         if fmt == "raw":
@@ -124,9 +236,21 @@ class HistoryFrame(NamedTuple):
     next: str | None  # cursor for the page before this one, None at the start
     ref: str | None = None
 
+    @classmethod
+    def from_json(cls, frame: Mapping[str, Any]) -> HistoryFrame:
+        messages = frame["messages"]
+        if not isinstance(messages, list):
+            raise TypeError("messages is not a list")
+        return cls(
+            _text(frame["room"]),
+            [message_from_json(m) for m in messages],
+            _optional(frame.get("next")),
+            _optional(frame.get("ref")),
+        )
+
     def render(self, fmt: str) -> bytes | None:
         if fmt == "text":
-            lines = [f"{shown(m.sender)}: {shown(m.text)}" for m in self.messages]
+            lines = [message_line(m) for m in self.messages]
             return "\n".join(lines or [f"* no earlier messages in {self.room}"]).encode()
         frame = {
             "type": "history",
@@ -142,6 +266,18 @@ class WhoFrame(NamedTuple):
     names: Sequence[str]
     ref: str | None = None
     next: str | None = None  # when the room has more names than one frame holds: the last here
+
+    @classmethod
+    def from_json(cls, frame: Mapping[str, Any]) -> WhoFrame:
+        names = frame["names"]
+        if not isinstance(names, list):
+            raise TypeError("names is not a list")
+        return cls(
+            _text(frame["room"]),
+            [_text(n) for n in names],
+            _optional(frame.get("ref")),
+            _optional(frame.get("next")),
+        )
 
     def render(self, fmt: str) -> bytes | None:
         if fmt == "text":
@@ -160,6 +296,10 @@ class WelcomeFrame(NamedTuple):
     name: str
     ref: str | None = None
 
+    @classmethod
+    def from_json(cls, frame: Mapping[str, Any]) -> WelcomeFrame:
+        return cls(_text(frame["room"]), _text(frame["name"]), _optional(frame.get("ref")))
+
     def render(self, fmt: str) -> bytes | None:
         if fmt == "text":
             return f"* you are {shown(self.name)} in {self.room}".encode()
@@ -171,9 +311,55 @@ class ErrorFrame(NamedTuple):
     message: str
     action: str | None
     ref: str | None = None
+    retry_after_ms: int | None = None  # RATE_LIMITED: when sending again can succeed
+
+    @classmethod
+    def from_json(cls, frame: Mapping[str, Any]) -> ErrorFrame:
+        after = frame.get("retryAfterMs")
+        return cls(
+            _text(frame["code"]),
+            _text(frame["message"]),
+            _optional(frame.get("action")),
+            _optional(frame.get("ref")),
+            None if after is None else _whole(after),
+        )
 
     def render(self, fmt: str) -> bytes | None:
         if fmt == "text":
             return f"! {self.code}: {shown(self.message)}".encode()
-        frame = {"type": "error", "code": self.code, "message": self.message, "action": self.action}
+        frame: dict[str, Any] = {
+            "type": "error",
+            "code": self.code,
+            "message": self.message,
+            "action": self.action,
+        }
+        if self.retry_after_ms is not None:
+            frame["retryAfterMs"] = self.retry_after_ms
         return _json(_with_ref(frame, self.ref))
+
+
+class Frame(Protocol):
+    """What every frame class is: rendered for a format, decoded from its json."""
+
+    def render(self, fmt: str) -> bytes | None: ...
+
+
+# Each json frame's ``type``, and the class that renders and decodes it.
+FRAME_TYPES: dict[str, Any] = {
+    "message": MessageFrame,
+    "edited": RevisedFrame,
+    "deleted": RevisedFrame,
+    "direct": DirectFrame,
+    "presence": PresenceFrame,
+    "history": HistoryFrame,
+    "who": WhoFrame,
+    "welcome": WelcomeFrame,
+    "error": ErrorFrame,
+}
+
+
+def decode_frame(frame: Mapping[str, Any]) -> Frame:
+    """A json frame of the chat's as the frame that rendered it; KeyError (an unknown
+    ``type`` or a missing field), TypeError or ValueError when it is not one."""
+    decoded: Frame = FRAME_TYPES[frame["type"]].from_json(frame)
+    return decoded

@@ -28,20 +28,11 @@ def take(
 # microseconds: "tat". A bucket ``burst`` deep refilled at ``rate`` holds
 # ``burst - max(0, tat - now) / interval`` tokens, with ``interval = 1 s / rate``; a request is
 # let in when one token is there, ``max(tat, now) + interval - now <= burst * interval``, and
-# moves tat to ``max(tat, now) + interval``. That is :func:`take`'s bucket exactly (a test
-# runs both on the same requests), in one number that an update can move.
+# moves tat to ``max(tat, now) + interval``. That is :func:`take`'s bucket, in one number
+# that an update can move (the stores' contract suite checks every store's admit against
+# an exact token bucket).
 
 
 def interval_us(rate: float) -> int:
     """The time one token takes to come back, in whole microseconds."""
     return max(1, round(1_000_000 / rate))
-
-
-def next_arrival(tat_us: int | None, rate: float, burst: int, now_ms: int) -> tuple[bool, int]:
-    """(allowed, tat after this request) for a bucket whose tat is ``tat_us`` (None: a new
-    connection, a full bucket). A refused request leaves tat where it was."""
-    interval, now = interval_us(rate), now_ms * 1000
-    start = now if tat_us is None or tat_us < now else tat_us
-    if start + interval - now > burst * interval:
-        return False, start
-    return True, start + interval

@@ -9,17 +9,18 @@ connections never share: each holds its name alone, and cost no more than one cl
 
 Finding a person's other connections is a name-index Query, made only for signed-in
 connections that leave and for a claim whose owner's row is gone. Should it fail (a role
-without that Query, or without the PutItem that passes a claim on), the chat does what it
-did before sharing existed — releases the claim, or takes it over — and logs why.
+without that Query, or without the PutItem that passes a claim on), the chat treats the
+claim as unshared — releases it, or takes it over — and logs why.
 """
 
 from __future__ import annotations
 
 import logging
 
+from serverless_chat.chat.model import name_key
 from serverless_chat.chat.protocol import ProtocolError
 from serverless_chat.errors import StoreError
-from serverless_chat.ports import ConnectionRecord, ConnectionStore, name_key
+from serverless_chat.ports import ConnectionRecord, ConnectionStore
 
 log = logging.getLogger("serverless_chat.names")
 
@@ -87,14 +88,18 @@ def _others_named(
     store: ConnectionStore, room: str, name: str, exclude: str
 ) -> list[ConnectionRecord]:
     """The connections other than ``exclude`` that have ``name`` in ``room`` now (none when
-    the store cannot say: the claim then behaves as it did before it could be shared)."""
+    the store cannot say: the claim then behaves as an unshared one)."""
     key = name_key(name)
     try:
         named = store.named(name)
     except StoreError as error:
         log.warning("could not look up who else is %r in %s: %s", name, room, error)
         return []
-    return [r for r in named if r.room == room and r.name_key == key and r.connection_id != exclude]
+    return [
+        r
+        for r in named
+        if r.room == room and name_key(r.name) == key and r.connection_id != exclude
+    ]
 
 
 def _taken(name: str, room: str, action: str) -> ProtocolError:

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from serverless_chat.ports import DEFAULT_ROOM, FORMATS
+from serverless_chat.chat.model import DEFAULT_ROOM, FORMATS
 
 MAX_NAME_LENGTH = 32
 DEFAULT_MAX_TEXT_LENGTH = 4000
@@ -21,16 +21,26 @@ MAX_HISTORY_LIMIT = 100
 _ROOM = r"[a-z0-9_-]{1,64}"  # compiled on first use (re caches it): imports stay cheap
 _NAME_PUNCTUATION = frozenset(" _-.")
 _CURSOR = r"[0-9]{13}#[0-9A-Za-z_-]{1,64}"  # [0-9], not \d: that takes every script's digits
+_MESSAGE_ID = r"[0-9A-Za-z_-]{1,64}"
+_LATEST_SENT_AT = 10**13  # epoch ms with 13 digits, as sort keys write them: to the year 2286
 
 
 class ProtocolError(ValueError):
-    """A client's request is refused; ``code`` is stable, ``message`` is for people."""
+    """A client's request is refused; ``code`` is stable, ``message`` is for people, and
+    ``retry_after_ms`` (RATE_LIMITED) says when sending again can succeed."""
 
-    def __init__(self, code: str, message: str, action: str | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        action: str | None = None,
+        retry_after_ms: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.action = action
+        self.retry_after_ms = retry_after_ms
 
 
 def encodable(value: str, field: str, action: str | None) -> str:
@@ -50,33 +60,43 @@ def encodable(value: str, field: str, action: str | None) -> str:
     return value
 
 
-def parse_body(body: str | None, action: str | None = None) -> dict[str, object]:
-    """The frame's JSON object, or a ProtocolError saying why it is not one."""
+Body = Mapping[str, object] | ProtocolError  # a request's body, parsed once (decode_body)
+
+
+def decode_body(body: str | None) -> Body:
+    """The frame's JSON object, or the ProtocolError (not raised) saying why it is not one:
+    a body is parsed once, and its fields and ref read from that one parse."""
     if body is None or body == "":
-        raise ProtocolError("EMPTY_BODY", "The frame is empty; send a JSON object.", action)
+        return ProtocolError("EMPTY_BODY", "The frame is empty; send a JSON object.")
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):
-        raise ProtocolError("INVALID_JSON", "The frame is not valid JSON.", action) from None
+        return ProtocolError("INVALID_JSON", "The frame is not valid JSON.")
     if not isinstance(value, dict):
-        raise ProtocolError("NOT_AN_OBJECT", "The frame must be a JSON object.", action)
+        return ProtocolError("NOT_AN_OBJECT", "The frame must be a JSON object.")
     return value
+
+
+def parse_body(body: str | None, action: str | None = None) -> Mapping[str, object]:
+    """The frame's JSON object, or a ProtocolError raised saying why it is not one."""
+    return fields(decode_body(body), action)
+
+
+def fields(body: Body, action: str | None) -> Mapping[str, object]:
+    """A decoded body's fields; a body that was no JSON object raised as ``action``'s error."""
+    if isinstance(body, ProtocolError):
+        raise ProtocolError(body.code, body.message, action)
+    return body
 
 
 MAX_REF_LENGTH = 64
 
 
-def request_ref(body: str | None, action: str | None = None) -> str | None:
+def request_ref(body: Body, action: str | None = None) -> str | None:
     """The client's optional ``ref`` (a string of at most 64 characters), echoed on answers.
     Tolerant: a body that is not an object, or a ref that is not such a string, simply has
     none. Only a ref that could not be echoed at all (INVALID_TEXT) refuses the request."""
-    if not body or '"ref"' not in body:
-        return None
-    try:
-        value = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    ref = value.get("ref") if isinstance(value, dict) else None
+    ref = None if isinstance(body, ProtocolError) else body.get("ref")
     if not isinstance(ref, str) or len(ref) > MAX_REF_LENGTH:
         return None
     return encodable(ref, "ref", action)
@@ -165,9 +185,10 @@ class SendMessage(NamedTuple):
     to: str | None = None
 
 
-def parse_send_message(body: str | None, max_length: int = DEFAULT_MAX_TEXT_LENGTH) -> SendMessage:
+def parse_send_message(
+    request: Mapping[str, object], max_length: int = DEFAULT_MAX_TEXT_LENGTH
+) -> SendMessage:
     action = "sendMessage"
-    request = parse_body(body, action)
     text = validate_text(_string_field(request, "message", action), max_length, action)
     to = request.get("to")
     if to is None:
@@ -175,15 +196,61 @@ def parse_send_message(body: str | None, max_length: int = DEFAULT_MAX_TEXT_LENG
     return SendMessage(text, validate_name(to, action, "to"))
 
 
-def parse_join(body: str | None) -> str:
+def parse_join(request: Mapping[str, object]) -> str:
     """The room a join asks for."""
-    request = parse_body(body, "join")
     return validate_room(_string_field(request, "room", "join"), "join")
 
 
-def parse_set_name(body: str | None) -> str:
-    request = parse_body(body, "setName")
+def parse_set_name(request: Mapping[str, object]) -> str:
     return validate_name(_string_field(request, "name", "setName"), "setName")
+
+
+class MessageRef(NamedTuple):
+    """One message of the sender's room, as its frames name it: its ``id`` and ``sentAt``."""
+
+    id: str
+    sent_at: int
+
+
+def _message_ref(request: Mapping[str, object], action: str) -> MessageRef:
+    message_id = _string_field(request, "id", action)
+    if not re.fullmatch(_MESSAGE_ID, message_id):
+        raise ProtocolError(
+            "INVALID_FIELD", 'The "id" field is the "id" of a message frame.', action
+        )
+    if "sentAt" not in request:
+        raise ProtocolError("MISSING_FIELD", 'The "sentAt" field is missing.', action)
+    sent_at = request["sentAt"]
+    if isinstance(sent_at, bool) or not isinstance(sent_at, int):
+        raise ProtocolError(
+            "INVALID_FIELD", 'The "sentAt" field is the "sentAt" of a message frame.', action
+        )
+    if not 0 <= sent_at < _LATEST_SENT_AT:
+        raise ProtocolError(
+            "INVALID_FIELD", 'The "sentAt" field is the "sentAt" of a message frame.', action
+        )
+    return MessageRef(message_id, sent_at)
+
+
+class EditMessage(NamedTuple):
+    """An edit of one's own message: which one, and its new text."""
+
+    target: MessageRef
+    text: str
+
+
+def parse_edit_message(
+    request: Mapping[str, object], max_length: int = DEFAULT_MAX_TEXT_LENGTH
+) -> EditMessage:
+    action = "editMessage"
+    target = _message_ref(request, action)
+    return EditMessage(
+        target, validate_text(_string_field(request, "message", action), max_length, action)
+    )
+
+
+def parse_delete_message(request: Mapping[str, object]) -> MessageRef:
+    return _message_ref(request, "deleteMessage")
 
 
 class HistoryRequest(NamedTuple):
@@ -191,9 +258,8 @@ class HistoryRequest(NamedTuple):
     before: str | None = None
 
 
-def parse_history(body: str | None) -> HistoryRequest:
+def parse_history(request: Mapping[str, object]) -> HistoryRequest:
     action = "history"
-    request = parse_body(body, action)
     limit = request.get("limit", DEFAULT_HISTORY_LIMIT)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HISTORY_LIMIT:
         raise ProtocolError(
@@ -209,10 +275,10 @@ def parse_history(body: str | None) -> HistoryRequest:
     return HistoryRequest(limit, before)
 
 
-def parse_who(body: str | None) -> str | None:
+def parse_who(request: Mapping[str, object]) -> str | None:
     """The name a who lists names ``after`` (the ``next`` of an earlier answer), or None."""
     action = "who"
-    after = parse_body(body, action).get("after")
+    after = request.get("after")
     if after is None:
         return None
     try:

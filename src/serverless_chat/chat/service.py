@@ -15,7 +15,6 @@ import secrets
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor
 from typing import TYPE_CHECKING, NamedTuple
 
 from serverless_chat.chat.fanout import DeliveryReport, deliver, encode_page, paginate, plan
@@ -25,22 +24,26 @@ from serverless_chat.chat.frames import (
     ErrorFrame,
     MessageFrame,
     PresenceFrame,
+    RevisedFrame,
     WelcomeFrame,
+    with_ref,
 )
+from serverless_chat.chat.model import EDIT_WINDOW_SECONDS, name_key, open_connection, owner_of
 from serverless_chat.chat.names import claim, release
 from serverless_chat.chat.pages import history_page, who_key, who_page
 from serverless_chat.chat.protocol import (
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_MAX_TEXT_LENGTH,
+    Body,
+    EditMessage,
+    HistoryRequest,
+    MessageRef,
     ProtocolError,
+    SendMessage,
     encodable,
+    fields,
     generated_name,
     parse_connect_options,
-    parse_history,
-    parse_join,
-    parse_send_message,
-    parse_set_name,
-    parse_who,
     request_ref,
     validate_name,
 )
@@ -54,7 +57,7 @@ from serverless_chat.ports import (
     FanoutPages,
     MessageStore,
     Metrics,
-    name_key,
+    message_key,
 )
 
 log = logging.getLogger("serverless_chat.chat")
@@ -100,8 +103,8 @@ def new_message_id() -> str:
     return f"{next(_sequence) % 100_000_000:08d}{secrets.token_urlsafe(6)}"
 
 
-if TYPE_CHECKING:  # a type only: evaluating it at import would slow the cold start
-    Operation = Callable[["Chat", ConnectionRecord, str | None], None]
+if TYPE_CHECKING:  # types only: evaluating them at import would slow the cold start
+    from serverless_chat.chat.actions import Action
 
 
 class Chat:
@@ -112,7 +115,6 @@ class Chat:
         store: ConnectionStore,
         messages: MessageStore,
         connections: Connections,
-        executor: Executor,
         settings: ChatSettings | None = None,
         clock: Callable[[], float] = time.time,
         new_id: Callable[[], str] = new_message_id,
@@ -123,7 +125,6 @@ class Chat:
         self.store = store
         self.messages = messages
         self.connections = connections
-        self.executor = executor
         self.settings = settings or ChatSettings()
         self._clock = clock
         self._new_id = new_id
@@ -150,7 +151,7 @@ class Chat:
             chosen = validate_name(token_name or principal, "$connect")
         for _ in range(1 if chosen else _GENERATED_NAME_TRIES):
             name = chosen or generated_name()
-            record = ConnectionRecord.opened(
+            record = open_connection(
                 connection_id, connected_at, options.room, name, options.format, principal
             )
             self.store.put(record)
@@ -180,11 +181,10 @@ class Chat:
             )
 
     # -- requests ----------------------------------------------------------------
-    def request(
-        self, connection_id: str, action: str, body: str | None, operation: Operation
-    ) -> int:
-        """Run one client request; on refusal send one error frame. Returns an HTTP-like status."""
-        fmt = "raw"
+    def request(self, connection_id: str, request: Action, body: Body) -> int:
+        """Run one client request (its body parsed once, by the caller: ``decode_body``);
+        on refusal send one error frame. Returns an HTTP-like status."""
+        fmt, action = "raw", request.key
         try:  # a ref that cannot be echoed refuses the request, in the sender's own format
             self._ref, bad_ref = request_ref(body, action), None
         except ProtocolError as error:
@@ -207,12 +207,17 @@ class Chat:
                     f"Too many requests: at most {limits.rate_per_second} a second"
                     f" (bursts of {limits.burst}). Wait a moment and send again.",
                     action,
+                    # the bucket holds less than a token: one comes back within this
+                    retry_after_ms=-(-1000 // limits.rate_per_second),
                 )
             if bad_ref is not None:
                 raise bad_ref
-            operation(self, sender, body)
+            parsed = request.parse(fields(body, action), self.settings) if request.parse else None
+            request.operation(self, sender, parsed)
         except ProtocolError as error:
-            frame = ErrorFrame(error.code, error.message, error.action, self._ref)
+            frame = ErrorFrame(
+                error.code, error.message, error.action, self._ref, error.retry_after_ms
+            )
             self._reply(connection_id, frame, fmt)
             return 400
         except StoreError as error:
@@ -227,11 +232,10 @@ class Chat:
             return 500
         return 200
 
-    def send_message(self, sender: ConnectionRecord, body: str | None) -> None:
+    def send_message(self, sender: ConnectionRecord, request: SendMessage) -> None:
         """Every frame is rendered (each recipient format and the sender's echo) before
         history is written, and history before anyone is posted: a message that cannot be
         rendered or read out to its room is refused with nothing kept."""
-        request = parse_send_message(body, self.settings.max_text_length)
         now = self._now_ms()
         if request.to is not None:
             targets = _one_identity(self.store.named(request.to), sender.room)
@@ -242,23 +246,75 @@ class Chat:
                     "sendMessage",
                 )
             direct = DirectFrame(self._new_id(), sender.name, targets[0].name, request.text, now)
-            deliveries = plan(targets, _postable(direct.render), exclude=sender.connection_id)
-            self._echo(sender, direct._replace(ref=self._ref).render, deliveries)
+            render = _postable(direct.render)
+            deliveries = plan(targets, render, exclude=sender.connection_id)
+            self._echo(sender, render, deliveries)
             self.metrics.count("MessagesSent")
             self.deliver(deliveries)
             return
         message = ChatMessage(
-            self._new_id(), sender.room, sender.name, request.text, now, self._expiry(now)
+            self._new_id(),
+            sender.room,
+            sender.name,
+            request.text,
+            now,
+            self._expiry(now),
+            owner_of(sender),
         )
         render = _postable(MessageFrame(message).render)
         deliveries = plan(self.store.members(sender.room), render, sender.connection_id)
-        self._echo(sender, MessageFrame(message, self._ref).render, deliveries)
+        self._echo(sender, render, deliveries)
         self.messages.append(message)
         self.metrics.count("MessagesSent")
         self.deliver(self._hand_off(deliveries))
 
-    def join(self, sender: ConnectionRecord, body: str | None) -> None:
-        room = parse_join(body)
+    def edit_message(self, sender: ConnectionRecord, request: EditMessage) -> None:
+        """A new text for one of the sender's own messages in its room, within the edit
+        window; the room is told live, history keeps the latest text."""
+        self._revise(sender, request.target, request.text, "editMessage")
+
+    def delete_message(self, sender: ConnectionRecord, target: MessageRef) -> None:
+        """One of the sender's own messages deleted, within the edit window; the room is
+        told live, history keeps its place marked deleted."""
+        self._revise(sender, target, None, "deleteMessage")
+
+    def _revise(
+        self, sender: ConnectionRecord, target: MessageRef, text: str | None, action: str
+    ) -> None:
+        now = self._now_ms()
+        if now - target.sent_at > EDIT_WINDOW_SECONDS * 1000:
+            raise ProtocolError(
+                "EDIT_WINDOW_PASSED",
+                f"A message can be changed for {EDIT_WINDOW_SECONDS // 60} minutes after it"
+                " was sent.",
+                action,
+            )
+        if text is not None:  # the frame fits one post, or nothing is written
+            provisional = ChatMessage(target.id, sender.room, sender.name, text, target.sent_at)
+            _postable(RevisedFrame(provisional._replace(edited_at=now)).render)
+        key = message_key(target.sent_at, target.id)
+        done = self.messages.revise(sender.room, key, owner_of(sender), text, now)
+        if done.message is None or (done.message.deleted and not done.revised):
+            raise ProtocolError(
+                "UNKNOWN_MESSAGE",
+                f"{sender.room} has no message {target.id} sent at {target.sent_at}"
+                " (or it was deleted).",
+                action,
+            )
+        if not done.revised:
+            raise ProtocolError(
+                "NOT_YOUR_MESSAGE", "Only the sender of a message may change it.", action
+            )
+        render = _postable(RevisedFrame(done.message).render)
+        answer = render("json" if sender.format == "raw" else sender.format)
+        if answer is not None and sender.format != "text":
+            answer = with_ref(answer, self._ref)
+        self._post(sender.connection_id, answer)
+        self.deliver(
+            self._hand_off(plan(self.store.members(sender.room), render, sender.connection_id))
+        )
+
+    def join(self, sender: ConnectionRecord, room: str) -> None:
         cid = sender.connection_id
         if room != sender.room:
             first = claim(self.store, room, sender.name, sender, "join")
@@ -273,8 +329,7 @@ class Chat:
             latest = self.messages.latest(room, limit)
             self._post(cid, self._history(room, latest, limit, sender.format, None))
 
-    def set_name(self, sender: ConnectionRecord, body: str | None) -> None:
-        name = parse_set_name(body)
+    def set_name(self, sender: ConnectionRecord, name: str) -> None:
         cid = sender.connection_id
         if sender.principal and name != sender.name:
             raise ProtocolError(
@@ -283,7 +338,7 @@ class Chat:
                 "setName",
             )
         if name != sender.name:
-            new_key = name_key(name) != sender.name_key
+            new_key = name_key(name) != name_key(sender.name)
             if new_key:
                 claim(self.store, sender.room, name, sender, "setName")
             self.store.move(sender.moved(name=name))
@@ -293,15 +348,14 @@ class Chat:
             self._broadcast(sender.room, renamed, cid)
         self._reply(cid, WelcomeFrame(sender.room, name, self._ref), sender.format)
 
-    def history(self, sender: ConnectionRecord, body: str | None) -> None:
-        request = parse_history(body)
+    def history(self, sender: ConnectionRecord, request: HistoryRequest) -> None:
         page = self.messages.latest(sender.room, request.limit, request.before)
         data = self._history(sender.room, page, request.limit, sender.format, self._ref)
         self._post(sender.connection_id, data)
 
-    def who(self, sender: ConnectionRecord, body: str | None) -> None:
-        """The room's names, as many as one frame holds; a ``next`` when there are more."""
-        after = parse_who(body)
+    def who(self, sender: ConnectionRecord, after: str | None) -> None:
+        """The room's names, as many as one frame holds; a ``next`` when there are more
+        (``after``: the ``next`` of an earlier answer)."""
         names = sorted({r.name for r in self.store.members(sender.room)}, key=who_key)
         if after is not None:
             names = names[bisect_right(names, who_key(after), key=who_key) :]
@@ -310,7 +364,7 @@ class Chat:
             log.info("who in %s: %d of %d names in this frame", sender.room, kept, len(names))
         self._post(sender.connection_id, data)
 
-    def usage(self, sender: ConnectionRecord, body: str | None) -> None:
+    def usage(self, sender: ConnectionRecord, _nothing: None) -> None:
         """$default: how to use the chat, with the caller's GetConnection info. A request
         like any other, so it takes a token from the caller's bucket too."""
         cid = sender.connection_id
@@ -355,17 +409,18 @@ class Chat:
         except CallbackError as error:
             log.warning("reply to connection %s failed: %s", connection_id, error)
 
-    @staticmethod
     def _echo(
+        self,
         sender: ConnectionRecord,
         render: Callable[[str], bytes | None],
         deliveries: list[tuple[str, bytes]],
     ) -> None:
-        """json clients get their own messages back, with the server's id and time."""
+        """json clients get their own messages back, with the server's id and time and
+        their request's ref: the recipients' json frame, not rendered again."""
         if sender.format == "json":
             data = render("json")
             if data is not None:
-                deliveries.append((sender.connection_id, data))
+                deliveries.append((sender.connection_id, with_ref(data, self._ref)))
 
     def _broadcast(self, room: str, frame: PresenceFrame, exclude: str) -> DeliveryReport:
         """Presence is best effort: a store failure here is logged, never fails the request.
@@ -397,9 +452,7 @@ class Chat:
     def deliver(self, deliveries: list[tuple[str, bytes]]) -> DeliveryReport:
         """Post each (connectionId, data) here, counted in the metrics (the fan-out function
         posts its page through this too)."""
-        report = deliver(
-            deliveries, self.connections, self.store, self.executor, now_ms=self._now_ms
-        )
+        report = deliver(deliveries, self.connections, self.store, now_ms=self._now_ms)
         self.metrics.count("Deliveries", len(report.delivered))
         self.metrics.count("FailedDeliveries", len(report.failed))
         self.metrics.count("StaleConnectionsRemoved", len(report.removed))

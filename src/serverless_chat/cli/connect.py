@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from serverless_chat.chat.model import FORMATS
 from serverless_chat.cli.arguments import add_command, number, url
-from serverless_chat.ports import FORMATS
 
 if TYPE_CHECKING:
     from serverless_chat.cli.arguments import Commands

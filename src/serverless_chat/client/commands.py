@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
+from serverless_chat.chat import actions
+
 HELP = """\
 commands:
   /join ROOM       move to another room (its recent messages follow)
@@ -12,15 +14,18 @@ commands:
   /who             who is in this room
   /history         the room's older messages, a page at a time
   /dm NAME TEXT    a direct message to NAME ("quote" a name that has spaces)
+  /edit TEXT       change your last message to TEXT (within 15 minutes of sending it)
+  /delete          delete your last message (within 15 minutes of sending it)
   /quit            leave (Ctrl-D too)
   /help            this list
 Any other line is a message to the room; //TEXT sends one that starts with '/', and a line
 that is a JSON object goes as it is, e.g. {"action": "who"}. Up and Down recall lines."""
 
 # The actions whose answers carry the request's ref (the echo, welcome, history, who or
-# error): the client waits for that answer before the next line, and sends a line again
-# when the answer is RATE_LIMITED. Anything else ($default) goes without waiting.
-ANSWERED = frozenset({"sendMessage", "sendmessage", "join", "setName", "history", "who"})
+# error), from the chat's registry: the client waits for that answer before the next line,
+# and sends a line again when the answer is RATE_LIMITED. Anything else ($default) goes
+# without waiting.
+ANSWERED = actions.ANSWERED
 
 
 class Send(NamedTuple):
@@ -35,8 +40,9 @@ class Send(NamedTuple):
 
 
 class Command(NamedTuple):
-    """Something the client does itself: ``help``, ``quit``, ``history``, or ``error``
-    (``text`` says what was wrong with the line)."""
+    """Something the client does itself: ``help``, ``quit``, ``history``, ``edit`` (``text``
+    the new text) and ``delete`` of its last message, or ``error`` (``text`` says what was
+    wrong with the line)."""
 
     name: str
     text: str = ""
@@ -99,6 +105,10 @@ def parse_line(line: str, raw: bool = False) -> Send | Command | None:
             return _dm(rest)
         if word in {"history", "older"}:
             return Command("history")
+        if word == "edit":
+            return Command("edit", rest) if rest else Command("error", "usage: /edit TEXT")
+        if word in {"delete", "del"}:
+            return Command("delete")
         if word in {"quit", "exit", "q"}:
             return Command("quit")
         if word in {"help", "?"}:

@@ -12,17 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from serverless_chat.chat.frames import (
-    DirectFrame,
-    ErrorFrame,
-    HistoryFrame,
-    MessageFrame,
-    PresenceFrame,
-    WelcomeFrame,
-    WhoFrame,
-    shown,
-)
-from serverless_chat.ports import ChatMessage
+from serverless_chat.chat.frames import decode_frame, shown
 
 
 def parse(data: str | bytes) -> dict[str, Any] | None:
@@ -34,51 +24,6 @@ def parse(data: str | bytes) -> dict[str, Any] | None:
     except ValueError:
         return None
     return frame if isinstance(frame, dict) else None
-
-
-def _message(m: dict[str, Any]) -> ChatMessage:
-    return ChatMessage(
-        str(m["id"]), str(m["room"]), str(m["from"]), str(m["text"]), int(m["sentAt"])
-    )
-
-
-def _rendered(frame: dict[str, Any], fmt: str) -> bytes | None:
-    kind = frame.get("type")
-    if kind == "message":
-        return MessageFrame(_message(frame)).render(fmt)
-    if kind == "direct":
-        direct = DirectFrame(
-            str(frame["id"]),
-            str(frame["from"]),
-            str(frame["to"]),
-            str(frame["text"]),
-            int(frame["sentAt"]),
-        )
-        return direct.render(fmt)
-    if kind == "presence":
-        previous = frame.get("previousName")
-        presence = PresenceFrame(
-            str(frame["event"]),
-            str(frame["room"]),
-            str(frame["name"]),
-            None if previous is None else str(previous),
-        )
-        return presence.render(fmt)
-    if kind == "history":
-        messages = [_message(m) for m in frame["messages"]]
-        return HistoryFrame(str(frame["room"]), messages, frame.get("next")).render(fmt)
-    if kind == "who":
-        names = [str(n) for n in frame["names"]]
-        return WhoFrame(str(frame["room"]), names, None, frame.get("next")).render(fmt)
-    if kind == "welcome":
-        return WelcomeFrame(str(frame["room"]), str(frame["name"])).render(fmt)
-    if kind == "error":
-        action = frame.get("action")
-        error = ErrorFrame(
-            str(frame["code"]), str(frame["message"]), None if action is None else str(action)
-        )
-        return error.render(fmt)
-    raise KeyError(kind)
 
 
 def without_ref(data: str, frame: dict[str, Any], prefix: str) -> str:
@@ -99,16 +44,23 @@ def render(data: str | bytes, fmt: str, ref_prefix: str = "\0") -> str | None:
     """
     if isinstance(data, bytes):
         return f"<binary frame, {len(data)} bytes: {data[:64].hex()}>"
-    frame = parse(data)
+    return render_parsed(data, parse(data), fmt, ref_prefix)
+
+
+def render_parsed(
+    data: str, frame: dict[str, Any] | None, fmt: str, ref_prefix: str = "\0"
+) -> str | None:
+    """:func:`render` of a text frame already parsed (``frame``, :func:`parse`'s): a frame
+    is parsed once."""
     if frame is None:
         return shown(data) if fmt == "text" else data
     if fmt == "json":
         return without_ref(data, frame, ref_prefix)
     kind = frame.get("type")
-    if fmt == "raw" and kind not in {"message", "direct", "presence"}:
+    if fmt == "raw" and kind not in {"message", "direct", "presence", "edited", "deleted"}:
         return without_ref(data, frame, ref_prefix)
-    try:
-        out = _rendered(frame, fmt)
+    try:  # decoded by the frame class that encodes it (chat/frames.py), then rendered
+        out = decode_frame(frame).render(fmt)
     except (KeyError, TypeError, ValueError):  # not a frame of the chat's: as it came
         return shown(data) if fmt == "text" else data
     return None if out is None else out.decode()

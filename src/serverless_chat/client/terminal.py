@@ -1,15 +1,16 @@
-"""The terminal client: typed or piped lines go out as sendMessage, frames come back printed.
+"""The terminal client's shell: the socket, the clock and the prompt around a session.
 
-Interactive (a terminal on both ends), prompt_toolkit keeps the prompt and the half-typed
-line at the bottom while frames arrive above it (``patch_stdout``), with line history and
-commands (/join, /name, /who, /history, /dm, /quit, /help). Piped, it reads stdin and
-prints to stdout, so it can be scripted:
-``printf 'hi\\n' | serverless-chat connect ws://127.0.0.1:8080/production``.
-
-Either way it talks the chat's json format (see client/render.py) and prints the frames in
-the format asked for; each line waits for its answer before the next goes, and one refused
-with RATE_LIMITED is sent again after a pause, so a pipe of any length arrives whole and in
-order. The client's own words (the banner, a close, a reconnect) go to stderr.
+What the client decides is client/session.py's (without I/O): what a line sends, which
+answer is whose, the pause after RATE_LIMITED, what to print. This module connects (and
+reconnects, with backoff), feeds the session each frame and line, sends what it gives —
+one answered request at a time, waiting at most ANSWER_TIMEOUT for its answer — and prints
+what it says. Interactive (a terminal on both ends), prompt_toolkit keeps the prompt and
+the half-typed line at the bottom while frames arrive above it (``patch_stdout``), with
+line history and commands (/join, /name, /who, /history, /dm, /edit, /delete, /quit,
+/help). Piped, it reads stdin and prints to stdout, so it can be scripted:
+``printf 'hi\\n' | serverless-chat connect ws://127.0.0.1:8080/production``; a pipe of any
+length arrives whole and in order. The client's own words (the banner, a close, a
+reconnect) go to stderr.
 """
 
 from __future__ import annotations
@@ -19,26 +20,22 @@ import contextlib
 import json
 import os
 import random
-import re
-import secrets
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from typing import Any, NamedTuple, TextIO
+from typing import TextIO
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from serverless_chat.client.commands import HELP, Command, Send, json_object, parse_line
-from serverless_chat.client.render import parse, render
-from serverless_chat.ports import DEFAULT_ROOM, FORMATS
+from serverless_chat.chat.model import FORMATS
+from serverless_chat.client.commands import json_object
+from serverless_chat.client.session import ANSWER_TIMEOUT, ChatSession
 
 __all__ = ["frame_for", "run", "with_format"]
 
-ANSWER_TIMEOUT = 30.0  # API Gateway gives up on an integration after 29 s
 OPEN_TIMEOUT = 10.0
 # With no answer to wait for (a line for $default, --raw), lines are paced by a bucket
 # of the chat's default size: 10 a second, 20 at once.
@@ -150,21 +147,6 @@ async def open_connection(url: str) -> ClientConnection:
         raise Unreachable(words[:1].lower() + words[1:]) from None
 
 
-class _Outgoing(NamedTuple):
-    text: str
-    ref: str | None = None
-    action: str = ""
-    automatic: bool = False  # the client's own join on connecting, not a line of the person's
-    older: bool = False  # /history: its cursor is the one known when it goes, not when typed
-
-
-class _Lost:
-    """The answer to a request whose connection went before its answer came."""
-
-
-_LOST = _Lost()
-
-
 class _Bucket:
     """A token bucket: ``await take()`` waits for a token."""
 
@@ -183,17 +165,9 @@ class _Bucket:
             await asyncio.sleep((1 - self.tokens) / self.rate)
 
 
-def _retry_after(message: str, refusals: int) -> float:
-    """How long to wait after RATE_LIMITED: one token's time at the rate the chat names
-    ("at most 10 a second"), doubled for each refusal in a row, at most 2 s."""
-    match = re.search(r"at most ([0-9.]+) a second", message)
-    rate = float(match.group(1)) if match else UNANSWERED_RATE
-    return float(min(2.0, (1.0 / max(rate, 0.1)) * 2 ** (refusals - 1)))
-
-
 class TerminalClient:
-    """One person's session: its connection (and its reconnects), what goes out, what is
-    printed."""
+    """The shell around one :class:`~serverless_chat.client.session.ChatSession`: its
+    connection (and its reconnects), the clock it waits on, and where its lines go."""
 
     def __init__(
         self,
@@ -205,47 +179,48 @@ class TerminalClient:
         out: TextIO | None = None,
         err: TextIO | None = None,
     ) -> None:
-        parts = urlsplit(url)
-        query = parse_qsl(parts.query, keep_blank_values=True)
-        asked = [value for key, value in query if key == "format"]
-        # A format the chat does not know is refused before connecting (the chat answers
-        # it 400 INVALID_FORMAT): the client asks for json frames and prints them itself.
-        self.bad_format = asked[-1] if asked and asked[-1] not in FORMATS else None
-        self.fmt = asked[-1] if asked and not self.bad_format else fmt
-        self._parts = parts
-        self._query = [(k, v) for k, v in query if k != "format"] if asked else query
-        self.room = next((v for k, v in query if k == "room" and v), DEFAULT_ROOM)
-        self.name = next((v for k, v in query if k == "name" and v), "")
-        self.raw = raw
+        self.session = ChatSession(url, fmt, raw, interactive)
         self.reconnect = reconnect
         self.interactive = interactive
         self._out, self._err = out, err
-        self.ref_prefix = f"t{secrets.token_hex(2)}-"
-        self._refs = 0
-        self._actions: dict[str, str] = {}  # ref -> action, for the answers
-        self._waiting: dict[str, asyncio.Future[dict[str, Any] | _Lost | None]] = {}
-        self._in_flight: str | None = None
-        self._urgent: deque[_Outgoing] = deque()  # the join of a (re)connect
-        self._outbox: deque[_Outgoing] = deque()
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # something for the sender: a line, an answer, a socket
         self._idle = asyncio.Event()
         self._idle.set()
+        self._sending = False  # an item taken from the session is not sent yet
         self.connected = asyncio.Event()
         self.socket: ClientConnection | None = None
         self.leaving = False
         self.output_gone = asyncio.Event()
-        self.refused_lines = 0
-        self._seen: set[str] = set()
-        self._cursor: str | None = None  # the history page before the oldest one shown
         self.farewell: str | None = None  # the last words, when the prompt would swallow them
-        self._history_known = False  # a page came: _cursor None then means no more
-        # Per join answered, what of its history to print: "all", "new" (a reconnect's
-        # join repeats what was shown) or "none" (raw: the raw format sends none).
-        self._join_history: list[str] = []
-        self._join_answers: deque[asyncio.Future[dict[str, Any] | _Lost | None]] = deque()
-        self._first_welcome = True
         self._bucket = _Bucket(UNANSWERED_RATE, UNANSWERED_BURST)
         self.on_change: Callable[[], None] = lambda: None  # the prompt shows room and name
+
+    @property
+    def fmt(self) -> str:
+        return self.session.fmt
+
+    @property
+    def bad_format(self) -> str | None:
+        return self.session.bad_format
+
+    @property
+    def room(self) -> str:
+        return self.session.room
+
+    @property
+    def name(self) -> str:
+        return self.session.name
+
+    @property
+    def refused_lines(self) -> int:
+        return self.session.refused_lines
+
+    @property
+    def address(self) -> str:
+        return self.session.address
+
+    def url(self) -> str:
+        return self.session.url()
 
     # -- output ----------------------------------------------------------------------
     def emit(self, line: str) -> None:
@@ -270,43 +245,35 @@ class TerminalClient:
         else:
             self.say(line)
 
-    # -- the connection ------------------------------------------------------------------
-    def url(self) -> str:
-        """The URL for the next connection: the room and name held now, json frames."""
-        query = [(k, v) for k, v in self._query if k not in {"room", "name", "format"}]
-        if self.room:
-            query.append(("room", self.room))
-        if self.name:
-            query.append(("name", self.name))
-        query.append(("format", "json"))
-        return urlunsplit(self._parts._replace(query=urlencode(query)))
-
-    @property
-    def address(self) -> str:
-        return urlunsplit(self._parts._replace(query=""))
-
-    def attach(self, socket: ClientConnection) -> None:
-        self.socket = socket
-        self._urgent.clear()
-        self._urgent.append(self._request({"action": "join", "room": self.room}, True))
-        self.connected.set()
+    def _flush(self) -> None:
+        """What the session has to print, printed; the sender woken, the prompt redrawn."""
+        for printed in self.session.take_output():
+            self.say(printed.text) if printed.own else self.emit(printed.text)
+        if self.session.idle and not self._sending:
+            self._idle.set()
+        else:
+            self._idle.clear()
         self._wake.set()
         self.on_change()
+
+    # -- the connection ------------------------------------------------------------------
+    def attach(self, socket: ClientConnection) -> None:
+        self.socket = socket
+        self.session.opened()
+        self.connected.set()
+        self._flush()
 
     async def receive(self) -> None:
         """Print frames until the connection ends for good (reconnecting if asked)."""
         while (socket := self.socket) is not None:
             with contextlib.suppress(ConnectionClosed):
                 async for data in socket:
-                    self.on_frame(data)
+                    self.session.received(data)
+                    self._flush()
             self.connected.clear()
             self.socket = None
-            self._join_history.clear()
-            self._join_answers.clear()
-            self.on_change()
-            for future in self._waiting.values():
-                if not future.done():
-                    future.set_result(_LOST)
+            self.session.closed()
+            self._flush()
             if self.leaving:
                 return
             words = close_words(socket.close_code, socket.close_reason or "")
@@ -347,206 +314,52 @@ class TerminalClient:
             self.attach(socket)
             return True
 
-    # -- what arrives ----------------------------------------------------------------------
-    def on_frame(self, data: str | bytes) -> None:
-        frame = parse(data) if isinstance(data, str) else None
-        if frame is None:
-            self._show(data)
-            return
-        kind = frame.get("type")
-        ref = frame.get("ref")
-        ours = isinstance(ref, str) and ref in self._actions
-        action = self._actions.get(ref, "") if isinstance(ref, str) else ""
-        future = self._waiting.get(ref) if isinstance(ref, str) else None
-        if future is None and kind is None and "requestId" in frame and self._in_flight:
-            future = self._waiting.get(self._in_flight)  # a gateway error: the one in flight
-        if future is not None and not future.done():
-            if kind == "welcome" and action.startswith("join"):
-                self._join_answers.append(future)  # answered once its history is in too
-            else:
-                future.set_result(frame)
-        if kind == "error" and frame.get("code") == "RATE_LIMITED" and future is not None:
-            return  # sent again after a pause (the sender's loop)
-        if (kind == "error" or (kind is None and "requestId" in frame)) and not (
-            self._is_automatic(ref)
-        ):
-            self.refused_lines += 1
-        if kind == "welcome":
-            self._welcome(frame, action, ref)
-            if self._is_automatic(ref):
-                return
-        elif kind == "history":
-            kept = self._history(frame, action)
-            if kept is None:
-                return
-            if kept is not frame:
-                data = json.dumps(kept, separators=(",", ":"), ensure_ascii=False)
-            if action == "history" and self.fmt == "text" and kept.get("messages"):
-                # A terminal cannot print above what it printed: the older page comes
-                # below the newer lines, so it says what it is.
-                self.emit(f"* earlier in {self.room}:")
-        elif kind in {"message", "direct"}:
-            if isinstance(frame.get("id"), str):
-                if frame["id"] in self._seen:
-                    return  # it came in a join's history already
-                self._seen.add(frame["id"])
-            if self.fmt == "raw" and ours:
-                return  # the raw format never echoes a sender's own message
-        elif kind == "who" and ours and frame.get("next"):
-            self._queue(self._request({"action": "who", "after": frame["next"]}))
-        self._show(data)
-
-    def _show(self, data: str | bytes) -> None:
-        line = render(data, self.fmt, self.ref_prefix)
-        if line is not None:
-            self.emit(line)
-
-    def _is_automatic(self, ref: object) -> bool:
-        return isinstance(ref, str) and self._actions.get(ref) == "join*"
-
-    def _welcome(self, frame: dict[str, Any], action: str, ref: object) -> None:
-        room, name = str(frame.get("room", self.room)), str(frame.get("name", self.name))
-        if room != self.room or action.startswith("join"):
-            self._cursor, self._history_known = None, False
-        self.room, self.name = room, name
-        if action.startswith("join"):
-            automatic = self._is_automatic(ref)
-            self._join_history.append(
-                "none" if self.fmt == "raw" else "new" if automatic else "all"
-            )
-        if self._is_automatic(ref):
-            if self._first_welcome:
-                hint = "; /help lists the commands, Ctrl-D leaves" if self.interactive else ""
-                self.say(f"Connected to {self.address} as {name} in {room}{hint}.")
-            else:
-                self.say(f"You are {name} in {room} again.")
-            self._first_welcome = False
-        self.on_change()
-
-    def _history(self, frame: dict[str, Any], action: str) -> dict[str, Any] | None:
-        """A history page as it will be printed, or None: one that answers a join shows
-        only messages not shown yet (a reconnect's join repeats them)."""
-        answers_join = frame.get("ref") is None and bool(self._join_history)
-        if answers_join or action == "history":
-            self._cursor = frame.get("next") if isinstance(frame.get("next"), str) else None
-            self._history_known = True
-        if not answers_join:
-            return frame
-        shown = self._join_history.pop(0)
-        if self._join_answers and not (answer := self._join_answers.popleft()).done():
-            answer.set_result(frame)
-        messages = [m for m in frame.get("messages", []) if isinstance(m, dict)]
-        fresh = [m for m in messages if m.get("id") not in self._seen]
-        self._seen.update(str(m.get("id")) for m in messages)
-        if shown == "none" or (shown == "new" and not fresh):
-            return None
-        return frame if shown == "all" else {**frame, "messages": fresh}
-
     # -- what goes out ---------------------------------------------------------------------
-    def _request(self, frame: dict[str, Any], automatic: bool = False) -> _Outgoing:
-        """A request that is answered: with a ref of the client's unless it has its own."""
-        ref = frame.get("ref")
-        if not isinstance(ref, str):
-            self._refs += 1
-            ref = f"{self.ref_prefix}{self._refs}"
-            frame = {**frame, "ref": ref}
-        action = str(frame.get("action"))
-        self._actions[ref] = "join*" if automatic else action
-        text = json.dumps(frame, ensure_ascii=False)
-        return _Outgoing(text, ref, action, automatic)
-
-    def _queue(self, item: _Outgoing) -> None:
-        self._outbox.append(item)
-        self._idle.clear()
-        self._wake.set()
-
     def handle_line(self, line: str) -> bool:
         """Act on one line; False when it asks to leave."""
-        parsed = parse_line(line, self.raw)
-        if parsed is None:
-            return True
-        if isinstance(parsed, Command):
-            if parsed.name == "quit":
-                return False
-            if parsed.name == "help":
-                self.emit(HELP)
-            elif parsed.name == "history":
-                self._queue(_Outgoing("", older=True))
-            else:
-                self.say(parsed.text)
-            return True
-        self._queue(self._outgoing(parsed))
-        if not self.connected.is_set() and self.interactive:
-            self.say("(offline: it goes out once the connection is back)")
-        return True
-
-    def _outgoing(self, send: Send) -> _Outgoing:
-        if send.frame is not None and send.answered:
-            return self._request(send.frame)
-        return _Outgoing(send.text if send.frame is None or send.text else json.dumps(send.frame))
+        keep = self.session.typed(line)
+        self._flush()
+        return keep
 
     async def drained(self) -> None:
         await self._idle.wait()
 
     async def send_loop(self) -> None:
-        """One request at a time, each answered (or timed out) before the next."""
-        refusals = 0
+        """What the session gives, sent: an answered request waits for its answer (or
+        ANSWER_TIMEOUT) before the next; the rest is paced by a token bucket."""
+        loop = asyncio.get_running_loop()
         while True:
-            while not (self._urgent or self._outbox):
-                self._idle.set()
+            if pause := self.session.take_pause():
+                await asyncio.sleep(pause)  # RATE_LIMITED: the chat's own pause
+            item = self.session.next_send()
+            socket = self.socket
+            if item is not None and socket is None:
+                self.session.unsent(item)
+                item = None
+            self._sending = item is not None
+            self._flush()
+            if item is None or socket is None:
                 self._wake.clear()
                 await self._wake.wait()
-            await self.connected.wait()
-            socket = self.socket
-            queue = self._urgent if self._urgent else self._outbox
-            item = queue.popleft()
-            if socket is None:
-                queue.appendleft(item)
                 continue
-            if item.older:
-                if self._history_known and self._cursor is None:
-                    none = f"* no earlier messages in {self.room}"
-                    self.emit(none) if self.fmt == "text" else self.say(none)
-                    continue
-                request: dict[str, Any] = {"action": "history"}
-                if self._cursor:
-                    request["before"] = self._cursor
-                item = self._request(request)
-            if item.ref is None:
-                await self._bucket.take()
-                try:
-                    await socket.send(item.text)
-                except ConnectionClosed:
-                    queue.appendleft(item)
-                    self.connected.clear()
-                continue
-            future: asyncio.Future[dict[str, Any] | _Lost | None] = (
-                asyncio.get_running_loop().create_future()
-            )
-            self._waiting[item.ref] = future
-            self._in_flight = item.ref
             try:
+                if item.ref is None:
+                    await self._bucket.take()
                 await socket.send(item.text)
-                answer = await asyncio.wait_for(future, ANSWER_TIMEOUT)
             except ConnectionClosed:
-                answer = _LOST
-            except TimeoutError:
-                answer = None
-                self.say(f"No answer to {item.action} within {ANSWER_TIMEOUT:.0f} s.")
+                self.session.unsent(item)
+                continue
             finally:
-                self._waiting.pop(item.ref, None)
-                self._in_flight = None
-            if isinstance(answer, _Lost):
-                if not item.automatic:  # the next connection sends it (its own join first)
-                    self._outbox.appendleft(item)
-                self.connected.clear()
-                continue
-            if isinstance(answer, dict) and answer.get("code") == "RATE_LIMITED":
-                refusals += 1
-                await asyncio.sleep(_retry_after(str(answer.get("message", "")), refusals))
-                queue.appendleft(item)
-                continue
-            refusals = 0
+                self._sending = False
+                self._flush()
+            deadline = loop.time() + ANSWER_TIMEOUT
+            while self.session.in_flight is item:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), deadline - loop.time())
+                except TimeoutError:
+                    self.session.timed_out()
+                    self._flush()
 
 
 def _stdin_lines(stdin: TextIO, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str | None]:

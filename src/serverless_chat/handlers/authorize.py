@@ -18,7 +18,12 @@ from typing import Any, NamedTuple
 
 import jwt
 
-from serverless_chat.handlers.dependencies import Dependencies, Handler, lambda_entry
+from serverless_chat.handlers.dependencies import (
+    AuthorizerDependencies,
+    Handler,
+    aws_authorizer_dependencies,
+    lambda_entry,
+)
 
 log = logging.getLogger("serverless_chat.handlers.authorize")
 
@@ -94,7 +99,7 @@ def policy(effect: str, principal: str, resource: str, context: dict[str, str]) 
     }
 
 
-def build_handler(deps: Dependencies) -> Handler:
+def build_handler(deps: AuthorizerDependencies) -> Handler:
     settings = AuthSettings.from_env(deps.environment)
     clients: list[Any] = []
 
@@ -124,4 +129,4 @@ def build_handler(deps: Dependencies) -> Handler:
     return handle
 
 
-handler = lambda_entry(build_handler)
+handler = lambda_entry(build_handler, aws_authorizer_dependencies)

@@ -12,15 +12,13 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from serverless_chat.adapters.metrics import CountingMetrics
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.handlers import logs
 from serverless_chat.handlers.event_view import WebSocketEvent
 from serverless_chat.ports import (
-    BatchConnections,
     Connections,
     ConnectionStore,
     FanoutPages,
@@ -35,7 +33,7 @@ DEFAULT_FANOUT_CONCURRENCY = 32
 
 
 class Dependencies:
-    """The ports of one function: its stores, its callback API, its fan-out pool, its limits.
+    """The ports of one function: its stores, its callback API, its limits.
 
     A plain class rather than a dataclass: importing an entry module is part of the cold
     start, and a dataclass costs ten times as much to define."""
@@ -43,7 +41,6 @@ class Dependencies:
     __slots__ = (
         "connections_for",
         "environment",
-        "fanout_executor",
         "messages",
         "metrics",
         "pages",
@@ -57,7 +54,6 @@ class Dependencies:
         store: ConnectionStore,
         messages: MessageStore,
         connections_for: Callable[[WebSocketEvent], Connections],
-        fanout_executor: Executor,
         settings: ChatSettings | None = None,
         metrics: FlushableMetrics | None = None,
         environment: Mapping[str, str] | None = None,
@@ -67,7 +63,6 @@ class Dependencies:
         self.store = store
         self.messages = messages
         self.connections_for = connections_for
-        self.fanout_executor = fanout_executor
         self.settings = settings or ChatSettings()
         self.metrics: FlushableMetrics = metrics or CountingMetrics()
         self.environment = environment or {}
@@ -80,12 +75,38 @@ class Dependencies:
             self.store,
             self.messages,
             self.connections_for(event),
-            self.fanout_executor,
             self.settings,
             metrics=self.metrics,
             pages=self.pages,
             origin={"domainName": event.domain_name, "stage": event.stage},
         )
+
+
+class AuthorizerDependencies:
+    """What the authorizer needs from outside: its settings and its signing secret (no
+    table, no callback API: it builds no DynamoDB client and no pool)."""
+
+    __slots__ = ("environment", "metrics", "signing_secret")
+
+    def __init__(
+        self,
+        environment: Mapping[str, str],
+        metrics: FlushableMetrics | None = None,
+        signing_secret: Callable[[], str] | None = None,
+    ) -> None:
+        self.environment = environment
+        self.metrics: FlushableMetrics = metrics or CountingMetrics()
+        self.signing_secret = signing_secret
+
+
+class Built(Protocol):
+    """What a Lambda entry needs of what it built: metrics to write out after each call."""
+
+    @property
+    def metrics(self) -> FlushableMetrics: ...
+
+
+D = TypeVar("D", bound=Built)
 
 
 def fanout_concurrency(env: Mapping[str, str]) -> int:
@@ -132,12 +153,14 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
     region = session.region_name or env.get("AWS_REGION", "us-east-1")
 
     def connections_for(event: WebSocketEvent) -> Connections:
-        # The lean signed HTTP adapter, not boto3's client: a fan-out's posts cost a third
-        # of the CPU (bench/fanout.py), which is what bounds one invocation's fan-out.
+        # The lean signed HTTP adapter, not boto3's client: a fan-out's posts cost less CPU
+        # (docs/performance.md), and CPU is what bounds one invocation's fan-out.
         endpoint = override or event.callback_url
         with lock:
             if endpoint not in clients:
                 if proxied(endpoint, env):
+                    from concurrent.futures import ThreadPoolExecutor
+
                     from serverless_chat.adapters.management_api import ManagementApiConnections
 
                     clients[endpoint] = ManagementApiConnections(
@@ -147,20 +170,19 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
                             config=Config(
                                 retries={"mode": "standard"}, max_pool_connections=workers
                             ),
-                        )
+                        ),
+                        ThreadPoolExecutor(workers, "fanout"),
                     )
                 else:
-                    signed: BatchConnections = SignedHttpConnections(
+                    clients[endpoint] = SignedHttpConnections(
                         endpoint, credentials, region, concurrency=max(workers, MAX_STREAMS)
                     )
-                    clients[endpoint] = signed
             return clients[endpoint]
 
     return Dependencies(
         store,
         messages,
         connections_for,
-        ThreadPoolExecutor(workers, "fanout"),
         ChatSettings.from_env(env),
         EmbeddedMetrics(
             env.get("METRICS_NAMESPACE", "ServerlessChat"),
@@ -172,6 +194,23 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
         else None,
         LambdaFanoutPages(session, env["FANOUT_FUNCTION"]) if env.get("FANOUT_FUNCTION") else None,
     )
+
+
+def aws_authorizer_dependencies(env: Mapping[str, str]) -> AuthorizerDependencies:
+    """The authorizer's settings from its environment, and its secret from SSM
+    (JWT_SECRET_PARAMETER) when it checks HS256 tokens: a boto3 session only then."""
+    from serverless_chat.adapters.metrics import EmbeddedMetrics
+
+    secret = None
+    if env.get("JWT_SECRET_PARAMETER"):
+        import boto3
+
+        secret = ssm_secret(boto3.session.Session(), env["JWT_SECRET_PARAMETER"])
+    metrics = EmbeddedMetrics(
+        env.get("METRICS_NAMESPACE", "ServerlessChat"),
+        {"Stage": env.get("STAGE_NAME", "production")},
+    )
+    return AuthorizerDependencies(dict(env), metrics, secret)
 
 
 def proxied(endpoint: str, env: Mapping[str, str]) -> bool:
@@ -206,12 +245,14 @@ def ssm_secret(session: Any, name: str, ttl_seconds: float = 300.0) -> Callable[
 
 
 def lambda_entry(
-    build: Callable[[Dependencies], Handler],
-    dependencies: Callable[[Mapping[str, str]], Dependencies] = aws_dependencies,
+    build: Callable[[D], Handler],
+    dependencies: Callable[[Mapping[str, str]], D] = aws_dependencies,  # type: ignore[assignment]
 ) -> Handler:
-    """A Lambda handler that builds its dependencies from os.environ on first use, once;
-    each invocation logs JSON lines with its ids and ends with one EMF metrics line."""
-    built: list[tuple[Handler, Dependencies]] = []
+    """A Lambda handler that builds its dependencies from os.environ on first use, once
+    (``dependencies``: the chat's stores and callback API, or what another function needs
+    instead); each invocation logs JSON lines with its ids and ends with one EMF metrics
+    line."""
+    built: list[tuple[Handler, D]] = []
     lock = threading.Lock()
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

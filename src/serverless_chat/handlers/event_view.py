@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from serverless_chat.chat.protocol import Body, decode_body
+
+_UNREAD: Any = object()
+
 
 class WebSocketEvent:
     """One property per field the handlers read; the raw dict stays in ``raw``."""
 
-    __slots__ = ("_context", "raw")
+    __slots__ = ("_context", "_json_body", "raw")
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         self.raw = raw
+        self._json_body: Body = _UNREAD
         context = raw.get("requestContext")
         self._context: Mapping[str, Any] = context if isinstance(context, Mapping) else {}
 
@@ -60,6 +65,14 @@ class WebSocketEvent:
     def body(self) -> str | None:
         body = self.raw.get("body")
         return body if isinstance(body, str) else None
+
+    @property
+    def json_body(self) -> Body:
+        """The body's JSON object, or the ProtocolError saying why it is none (not raised):
+        parsed at the first read, once for the whole invocation."""
+        if self._json_body is _UNREAD:
+            self._json_body = decode_body(self.body)
+        return self._json_body
 
     @property
     def callback_url(self) -> str:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from serverless_chat.chat.service import Chat
-from serverless_chat.handlers.dependencies import Dependencies, Handler, lambda_entry
+from serverless_chat.handlers.dependencies import lambda_entry
 from serverless_chat.handlers.requests import request_handler
 
-
-def build_handler(deps: Dependencies) -> Handler:
-    return request_handler(deps, "history", Chat.history)
-
-
+# The action comes from each event's route key (chat/actions.py): this module names none.
+build_handler = request_handler
 handler = lambda_entry(build_handler)

@@ -1,14 +1,11 @@
-"""SendMessageHandler (sendMessage): a message to the room, or with "to" a direct message."""
+"""SendMessageHandler (sendMessage, sendmessage): a message to the room, or with "to" a direct
+message."""
 
 from __future__ import annotations
 
-from serverless_chat.chat.service import Chat
-from serverless_chat.handlers.dependencies import Dependencies, Handler, lambda_entry
+from serverless_chat.handlers.dependencies import lambda_entry
 from serverless_chat.handlers.requests import request_handler
 
-
-def build_handler(deps: Dependencies) -> Handler:
-    return request_handler(deps, "sendMessage", Chat.send_message)
-
-
+# The action comes from each event's route key (chat/actions.py): this module names none.
+build_handler = request_handler
 handler = lambda_entry(build_handler)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -39,7 +38,6 @@ from serverless_chat.local.adapters import (
 )
 from serverless_chat.local.web import web_routes
 from serverless_chat.ports import (
-    BatchConnections,
     Connections,
     MaintainedConnectionStore,
     MaintainedMessageStore,
@@ -59,11 +57,7 @@ class ChatLocalApp:
     def __init__(self, services: LocalServices) -> None:
         self._services = services
         self._stores = _stores(services)
-        self._connections: BatchConnections = LocalConnections(services.callbacks)
-        # Parallel posts of a fan-out outside the gateway's batch path: as many as on Lambda.
-        handlers = importlib.import_module("serverless_chat.handlers.dependencies")
-        concurrency: int = handlers.DEFAULT_FANOUT_CONCURRENCY
-        self._executor = ThreadPoolExecutor(concurrency, "fanout")
+        self._connections: Connections = LocalConnections(services.callbacks)
         self._connection_stores: dict[str, MaintainedConnectionStore] = {}
         self._message_stores: dict[str, MaintainedMessageStore] = {}
         self.metrics = CountingMetrics()
@@ -81,7 +75,6 @@ class ChatLocalApp:
         return web_routes(self._services.stage)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False)
         self._stores.close()
 
     def _dependencies(self, function: FunctionSpec) -> handler_dependencies.Dependencies:
@@ -103,7 +96,6 @@ class ChatLocalApp:
             self.connection_store(env.get("CONNECTIONS_TABLE", "")),
             self.message_store(env.get("MESSAGES_TABLE", "")),
             connections_for,
-            self._executor,
             settings,
             self.metrics,
             dict(env),

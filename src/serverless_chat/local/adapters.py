@@ -54,7 +54,7 @@ def chat_error(error: ManagementApiError) -> CallbackError:
 
 class LocalConnections:
     """The Connections port over the gateway's in-process callbacks (no HTTP, no botocore):
-    a BatchConnections, whose post_many takes a whole fan-out in one hop."""
+    a Connections whose post_many takes a whole fan-out in one hop."""
 
     def __init__(self, callbacks: InProcessCallbacks) -> None:
         self._callbacks = callbacks
@@ -117,8 +117,8 @@ class StoreFactory(Protocol):
 
 class StateDirStores:
     """History in one SQLite file; connections in memory (the default: they live and die
-    with the gateway's sockets, and reading them from SQLite was most of the gateway's
-    per-message cost) or, with ``connections_in_file``, in that file too, where other
+    with the gateway's sockets, and a dict lookup is cheaper than any read of a file) or,
+    with ``connections_in_file``, in that file too, where other
     programs can read them while the gateway runs."""
 
     def __init__(self, database: SqliteDatabase, connections_in_file: bool = False) -> None:

@@ -27,7 +27,11 @@
     asked: new Map(), // ref -> {kind, value}: what a join or setName asked for
     unread: 0,
     stuck: true, // the list follows its newest message (the reader has not scrolled up)
+    editing: null, // {id, sentAt} of the own message the composer is editing
   };
+  // How long after sending it a message may be edited or deleted (the chat's own window,
+  // docs/protocol.md): past it the buttons go, the chat would refuse.
+  const EDIT_WINDOW_MS = 15 * 60 * 1000;
 
   // -- connection -------------------------------------------------------------------
   function setStatus(kind, text) {
@@ -184,6 +188,8 @@
       el.older.hidden = !frame.next;
     },
     message(frame) { showMessage(frame); },
+    edited(frame) { revised(frame); },
+    deleted(frame) { revised(frame); },
     direct(frame) { showMessage(frame); },
     presence(frame) {
       if (frame.room !== state.room) return;
@@ -215,6 +221,8 @@
         item.classList.remove("pending");
         item.classList.add("failed");
         setNote(item, `Not sent: ${frame.message}`);
+      } else if (frame.action === "editMessage" || frame.action === "deleteMessage") {
+        showError(el.composerError, frame.message);
       } else if (frame.action === "setName") {
         showError(el.nameError, frame.message);
         if (asked) el.name.value = asked.value; // to mend, not to type again
@@ -230,6 +238,17 @@
     },
   };
 
+  // An edit or a deletion, of anyone's message on screen: shown in its place.
+  function revised(frame) {
+    if (frame.ref) state.asked.delete(frame.ref);
+    const item = el.messages.querySelector(`li[data-id="${CSS.escape(frame.id)}"]`);
+    if (item) {
+      item.replaceWith(messageItem({ ...frame, type: "message", deleted: frame.type === "deleted" }));
+      if (state.stuck) toBottom();
+    }
+    if (state.editing && state.editing.id === frame.id) stopEditing();
+  }
+
   function showMessage(frame) {
     const pending = frame.ref && state.pending.get(frame.ref);
     if (state.seen.has(frame.id)) return;
@@ -238,6 +257,7 @@
     if (pending) {
       state.pending.delete(frame.ref);
       pending.replaceWith(item);
+      if (state.stuck) toBottom(); // the chat's copy may be taller than the pending one
     } else {
       arrive(item, true);
     }
@@ -255,6 +275,7 @@
     const item = node("li", m.from === state.name ? "mine" : "");
     if (m.type === "direct") item.classList.add("direct");
     if (m.id) item.dataset.id = m.id;
+    if (m.sentAt) item.dataset.sentAt = String(m.sentAt);
     const meta = node("span", "meta");
     const who = m.type === "direct" ? `${m.from} → ${m.to}` : m.from;
     meta.append(node("span", "from", who));
@@ -265,8 +286,35 @@
       time.title = when.toLocaleString();
       meta.append(time);
     }
+    if (m.deleted) {
+      item.classList.add("deleted");
+      item.append(meta, node("span", "text", "message deleted"));
+      return item;
+    }
     item.append(meta, node("span", "text", m.text));
+    if (m.editedAt) meta.append(node("span", "edited", "(edited)"));
+    // Own room messages, while the chat still takes a change: edit and delete.
+    const changeable = m.type !== "direct" && m.id && m.sentAt && m.from === state.name
+      && Date.now() - m.sentAt < EDIT_WINDOW_MS;
+    if (changeable) {
+      const actions = node("span", "actions");
+      for (const [act, label] of [["edit", "Edit"], ["delete", "Delete"]]) {
+        const button = node("button", "", label);
+        button.type = "button";
+        button.dataset.act = act;
+        button.setAttribute("aria-label", `${label} this message`);
+        actions.append(button);
+      }
+      meta.append(actions); // on the name's line: the item is no taller for them
+    }
     return item;
+  }
+
+  function stopEditing() {
+    state.editing = null;
+    el.composer.classList.remove("editing");
+    el.composer.querySelector("button[type=submit]").textContent = "Send";
+    el.message.value = "";
   }
 
   function setNote(item, text) {
@@ -398,6 +446,26 @@
     }
   }
 
+  el.messages.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-act]");
+    const item = button && button.closest("li[data-id]");
+    if (!item) return;
+    const target = { id: item.dataset.id, sentAt: Number(item.dataset.sentAt) };
+    if (button.dataset.act === "delete") {
+      send({ action: "deleteMessage", ...target, ref: ask("delete", target.id) });
+      return;
+    }
+    state.editing = target;
+    el.composer.classList.add("editing");
+    el.composer.querySelector("button[type=submit]").textContent = "Save";
+    el.message.value = item.querySelector(".text").textContent;
+    el.message.focus();
+  });
+
+  el.message.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && state.editing) stopEditing();
+  });
+
   el.composer.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = el.message.value;
@@ -406,6 +474,11 @@
       return;
     }
     hideError(el.composerError);
+    if (state.editing) {
+      const { id, sentAt } = state.editing;
+      send({ action: "editMessage", id, sentAt, message: text, ref: ask("edit", id) });
+      return; // the composer empties when the chat answers (edited)
+    }
     const frame = { action: "sendMessage", message: text, ref: nextRef("m") };
     if (el.to.value) frame.to = el.to.value;
     const item = messageItem({

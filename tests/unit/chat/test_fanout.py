@@ -1,5 +1,4 @@
 import json
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
@@ -12,6 +11,7 @@ from serverless_chat.chat.fanout import (
     paginate,
     plan,
 )
+from serverless_chat.chat.model import open_connection
 from serverless_chat.chat.service import Chat
 from serverless_chat.errors import CallbackError, CallbackThrottled, StoreError
 from serverless_chat.ports import ConnectionRecord
@@ -25,7 +25,7 @@ def _now() -> int:
 
 
 def _record(cid: str, fmt: str = "raw") -> ConnectionRecord:
-    return ConnectionRecord.opened(cid, 0, format=fmt)
+    return open_connection(cid, 0, format=fmt)
 
 
 def test_plan_excludes_the_sender_and_duplicates_and_renders_each_format_once() -> None:
@@ -47,46 +47,33 @@ def test_plan_excludes_the_sender_and_duplicates_and_renders_each_format_once() 
     assert sorted(renders) == ["json", "raw", "text"]
 
 
-@pytest.fixture
-def pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(4)
-
-
-def test_every_target_gets_its_bytes(pool: ThreadPoolExecutor) -> None:
+def test_every_target_gets_its_bytes() -> None:
     connections = FakeConnections("b", "c")
-    report = deliver(
-        [("b", b"one"), ("c", b"two")], connections, MemoryConnectionStore(), pool, _now
-    )
+    report = deliver([("b", b"one"), ("c", b"two")], connections, MemoryConnectionStore(), _now)
     assert report.delivered == ["b", "c"]
     assert connections.received("b") == [b"one"]
     assert connections.received("c") == [b"two"]
 
 
-def test_a_gone_target_has_its_row_deleted_and_others_still_receive(
-    pool: ThreadPoolExecutor,
-) -> None:
+def test_a_gone_target_has_its_row_deleted_and_others_still_receive() -> None:
     store = MemoryConnectionStore()
     for cid in ("b", "gone", "c"):
         store.put(_record(cid))
     connections = FakeConnections("b", "c")
-    report = deliver([("b", b"hi"), ("gone", b"hi"), ("c", b"hi")], connections, store, pool, _now)
+    report = deliver([("b", b"hi"), ("gone", b"hi"), ("c", b"hi")], connections, store, _now)
     assert report.gone == ["gone"]
     assert store.get("gone") is None
     assert store.get("b") is not None
     assert report.delivered == ["b", "c"]
 
 
-def test_other_failures_are_logged_not_deleted(
-    pool: ThreadPoolExecutor, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_other_failures_are_logged_not_deleted(caplog: pytest.LogCaptureFixture) -> None:
     store = MemoryConnectionStore()
     store.put(_record("slow"))
     connections = FakeConnections("slow", "ok", "broken")
     connections.failures["slow"] = CallbackThrottled("slow", "buffer full")
     connections.failures["broken"] = CallbackError("broken", 500, "InternalServerError", "boom")
-    report = deliver(
-        [("slow", b"x"), ("ok", b"x"), ("broken", b"x")], connections, store, pool, _now
-    )
+    report = deliver([("slow", b"x"), ("ok", b"x"), ("broken", b"x")], connections, store, _now)
     assert report.delivered == ["ok"]
     assert set(report.failed) == {"slow", "broken"}
     assert store.get("slow") is not None
@@ -94,30 +81,15 @@ def test_other_failures_are_logged_not_deleted(
     assert "LimitExceededException" in caplog.text
 
 
-def test_an_adapter_bug_does_not_stop_the_others(pool: ThreadPoolExecutor) -> None:
-    class Exploding(FakeConnections):
-        def post(self, connection_id: str, data: bytes) -> None:
-            if connection_id == "x":
-                raise RuntimeError("adapter bug")
-            super().post(connection_id, data)
-
-    connections = Exploding("x", "y")
-    report = deliver([("x", b"hi"), ("y", b"hi")], connections, MemoryConnectionStore(), pool, _now)
-    assert report.delivered == ["y"]
-    assert "adapter bug" in report.failed["x"]
-
-
-def test_failure_to_delete_a_stale_row_is_logged(
-    pool: ThreadPoolExecutor, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_failure_to_delete_a_stale_row_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     store = MemoryConnectionStore()
     store.fail_on.add("DeleteItem")
-    report = deliver([("gone", b"hi")], FakeConnections(), store, pool, _now)
+    report = deliver([("gone", b"hi")], FakeConnections(), store, _now)
     assert report.gone == ["gone"]
     assert "could not delete stale connection gone" in caplog.text
 
 
-def test_a_batching_adapter_gets_the_whole_fan_out_in_one_call(pool: ThreadPoolExecutor) -> None:
+def test_the_adapter_gets_the_whole_fan_out_in_one_call() -> None:
     from serverless_chat.errors import ConnectionGone
 
     class Batching(FakeConnections):
@@ -132,7 +104,7 @@ def test_a_batching_adapter_gets_the_whole_fan_out_in_one_call(pool: ThreadPoolE
     store = MemoryConnectionStore()
     store.put(_record("gone"))
     connections = Batching()
-    report = deliver([("a", b"x"), ("b", b"x"), ("gone", b"x")], connections, store, pool, _now)
+    report = deliver([("a", b"x"), ("b", b"x"), ("gone", b"x")], connections, store, _now)
     assert len(connections.batches) == 1
     assert report.delivered == ["a"]
     assert report.gone == ["gone"]
@@ -142,7 +114,7 @@ def test_a_batching_adapter_gets_the_whole_fan_out_in_one_call(pool: ThreadPoolE
 
 # -- a 410 during the handshake -------------------------------------------------------------
 def _named(cid: str, connected_at: int) -> ConnectionRecord:
-    return ConnectionRecord.opened(cid, connected_at, room="dev", name=f"{cid}-name")
+    return open_connection(cid, connected_at, room="dev", name=f"{cid}-name")
 
 
 def _claimed(store: MemoryConnectionStore, record: ConnectionRecord) -> None:
@@ -150,7 +122,7 @@ def _claimed(store: MemoryConnectionStore, record: ConnectionRecord) -> None:
     assert store.claim_name(record.room, record.name, record.connection_id, 100) is None
 
 
-def test_a_410_from_a_young_row_keeps_it_and_its_name(pool: ThreadPoolExecutor) -> None:
+def test_a_410_from_a_young_row_keeps_it_and_its_name() -> None:
     """API Gateway answers 410 to a post made "before the connection was established"
     (https://repost.aws/knowledge-center/410-gone-api-gateway), i.e. while $connect runs,
     and $connect runs up to the 29 s integration timeout (https://docs.aws.amazon.com/
@@ -159,16 +131,14 @@ def test_a_410_from_a_young_row_keeps_it_and_its_name(pool: ThreadPoolExecutor) 
     store = MemoryConnectionStore()
     young = _named("young", NOW - 29_000)
     _claimed(store, young)
-    report = deliver([("young", b"hi")], FakeConnections(), store, pool, _now)
+    report = deliver([("young", b"hi")], FakeConnections(), store, _now)
     assert report.gone == ["young"]  # the post failed ...
     assert report.removed == []  # ... but the row was not taken for stale
     assert store.get("young") == young
     assert store.claim_name("dev", young.name, "someone-else", 100) == "young"
 
 
-def test_a_410_from_an_old_row_deletes_it_and_releases_its_name(
-    pool: ThreadPoolExecutor,
-) -> None:
+def test_a_410_from_an_old_row_deletes_it_and_releases_its_name() -> None:
     """A row older than any handshake can take (API Gateway's 29 s integration timeout,
     https://docs.aws.amazon.com/apigateway/latest/developerguide/
     apigateway-execution-service-websocket-limits-table.html) that answers 410 is gone
@@ -178,7 +148,7 @@ def test_a_410_from_an_old_row_deletes_it_and_releases_its_name(
     old, live = _named("old", NOW - 31_000), _named("live", NOW - 31_000)
     _claimed(store, old)
     _claimed(store, live)
-    report = deliver([("old", b"hi"), ("live", b"hi")], FakeConnections("live"), store, pool, _now)
+    report = deliver([("old", b"hi"), ("live", b"hi")], FakeConnections("live"), store, _now)
     assert report.gone == report.removed == ["old"]
     assert report.delivered == ["live"]
     assert store.get("old") is None
@@ -188,7 +158,7 @@ def test_a_410_from_an_old_row_deletes_it_and_releases_its_name(
 
 
 def test_a_claim_that_cannot_be_released_is_logged_and_the_row_still_goes(
-    pool: ThreadPoolExecutor, caplog: pytest.LogCaptureFixture
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The release after a stale row's delete (the 410 article,
     https://repost.aws/knowledge-center/410-gone-api-gateway; a row older than the 29 s
@@ -202,13 +172,13 @@ def test_a_claim_that_cannot_be_released_is_logged_and_the_row_still_goes(
 
     store = NoRelease()
     store.put(_named("old", 0))
-    report = deliver([("old", b"hi")], FakeConnections(), store, pool, _now)
+    report = deliver([("old", b"hi")], FakeConnections(), store, _now)
     assert report.removed == ["old"]
     assert store.get("old") is None
     assert "could not release the name of stale connection old" in caplog.text
 
 
-def test_the_fan_out_uses_the_chat_clock(pool: ThreadPoolExecutor) -> None:
+def test_the_fan_out_uses_the_chat_clock() -> None:
     """Chat.deliver passes its own clock's now (no I/O in the fan-out): against a clock 40 s
     after the row connected, past the 29 s integration timeout (https://docs.aws.amazon.com/
     apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html),
@@ -222,7 +192,7 @@ def test_the_fan_out_uses_the_chat_clock(pool: ThreadPoolExecutor) -> None:
         store = MemoryConnectionStore()
         store.put(_named("c", NOW))
         chat = Chat(
-            store, MemoryMessageStore(), FakeConnections(), pool, clock=partial(clock, elapsed_ms)
+            store, MemoryMessageStore(), FakeConnections(), clock=partial(clock, elapsed_ms)
         )
         assert chat.deliver([("c", b"hi")]).removed == removed
         assert (store.get("c") is None) == bool(removed)

@@ -1,4 +1,7 @@
 import json
+from typing import Any
+
+import pytest
 
 from serverless_chat.chat.frames import (
     DirectFrame,
@@ -6,8 +9,11 @@ from serverless_chat.chat.frames import (
     HistoryFrame,
     MessageFrame,
     PresenceFrame,
+    RevisedFrame,
     WelcomeFrame,
     WhoFrame,
+    decode_frame,
+    with_ref,
 )
 from serverless_chat.ports import ChatMessage
 
@@ -67,3 +73,62 @@ def test_text_renderings() -> None:
 def test_unicode_is_kept_not_escaped() -> None:
     frame = MessageFrame(ChatMessage("m", "g", "zoë", "¡hola!", 1))
     assert "zoë" in (frame.render("json") or b"").decode()
+
+
+@pytest.mark.parametrize("ref", [None, "m-1", 'quote " and \\ back', "ünï\u202e", "x" * 64])
+def test_the_echo_is_the_recipients_frame_with_the_ref(ref: str | None) -> None:
+    """The sender's echo is made from the frame already rendered for the room: the very
+    bytes a frame rendered with its ref would be."""
+    message = ChatMessage("id1", "dev", "ana", 'hi "there"', 1_707_502_303_419)
+    assert with_ref(MessageFrame(message).render("json") or b"", ref) == MessageFrame(
+        message, ref
+    ).render("json")
+    direct = DirectFrame("id2", "ana", "bob", "psst", 1)
+    assert with_ref(direct.render("json") or b"", ref) == direct._replace(ref=ref).render("json")
+
+
+ROUND_TRIP = [
+    MessageFrame(MESSAGE),
+    MessageFrame(MESSAGE, "m-1"),
+    RevisedFrame(MESSAGE._replace(text="new", edited_at=1707502303500), "e-1"),
+    RevisedFrame(MESSAGE._replace(text="", edited_at=1707502303900, deleted=True)),
+    DirectFrame("d1", "ana", "bob", "psst", 1707502303419, "r"),
+    PresenceFrame("joined", "general", "bob"),
+    PresenceFrame("renamed", "general", "Robert", "bob"),
+    HistoryFrame(
+        "general",
+        [MESSAGE, MESSAGE._replace(id="m2", text="", edited_at=9, deleted=True)],
+        "0001707502303419#m1",
+        "h",
+    ),
+    HistoryFrame("dev", [], None),
+    WhoFrame("general", ["ana", "bob"], "w", "bob"),
+    WelcomeFrame("dev", "ana", "j"),
+    ErrorFrame("NAME_TAKEN", '"ana" is taken in general.', "setName", "n"),
+    ErrorFrame("RATE_LIMITED", "Too many requests.", "sendMessage", None, 100),
+    ErrorFrame("STORE_UNAVAILABLE", "later", None),
+]
+
+
+@pytest.mark.parametrize("frame", ROUND_TRIP, ids=lambda f: type(f).__name__)
+def test_each_frame_decodes_from_its_own_json(frame: Any) -> None:
+    """Decoded where it is encoded: the client reads a frame with the class that wrote it."""
+    assert decode_frame(json.loads(frame.render("json"))) == frame
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"type": "nonsense"},
+        {"no": "type"},
+        {"type": "message", "id": "m1", "room": "general", "from": "ana", "text": "hi"},
+        {"type": "message", "id": 5, "room": "g", "from": "a", "text": "hi", "sentAt": 1},
+        {"type": "message", "id": "m", "room": "g", "from": "a", "text": "hi", "sentAt": "1"},
+        {"type": "who", "room": "general", "names": "ana"},
+        {"type": "history", "room": "general", "messages": [{"id": "x"}], "next": None},
+        {"type": "error", "code": "X", "message": "y", "retryAfterMs": True},
+    ],
+)
+def test_what_is_not_a_frame_of_the_chats_is_an_error_not_a_guess(bad: dict[str, Any]) -> None:
+    with pytest.raises((KeyError, TypeError, ValueError)):
+        decode_frame(bad)

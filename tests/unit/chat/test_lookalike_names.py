@@ -5,14 +5,12 @@ nor receive her direct messages."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
 from serverless_chat.adapters.memory import MemoryConnectionStore
+from serverless_chat.chat.model import name_key
 from serverless_chat.chat.protocol import ProtocolError, validate_name
 from serverless_chat.chat.service import Chat
-from serverless_chat.ports import name_key
 from tests.fakes import FakeConnections, MemoryMessageStore
 
 CYRILLIC_A = "\u0430"
@@ -39,7 +37,7 @@ def test_a_name_is_kept_in_its_nfkc_form() -> None:
 
 def test_a_lookalike_of_a_taken_name_is_taken() -> None:
     store = MemoryConnectionStore()
-    chat = Chat(store, MemoryMessageStore(), FakeConnections(), ThreadPoolExecutor(1))
+    chat = Chat(store, MemoryMessageStore(), FakeConnections())
     chat.connect("c1", 1, {"name": "alice"})
     with pytest.raises(ProtocolError) as caught:
         chat.connect("c2", 1, {"name": CYRILLIC_A + "lice"})

@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
+from serverless_chat.chat.model import open_connection
 from serverless_chat.chat.names import claim, release
 from serverless_chat.chat.protocol import ProtocolError
-from serverless_chat.ports import ConnectionRecord
 from tests.fakes import MemoryConnectionStore
 
 
 def _row(store: MemoryConnectionStore, cid: str, principal: str = "", name: str = "ana") -> Any:
-    record = ConnectionRecord.opened(cid, 0, name=name, principal=principal)
+    record = open_connection(cid, 0, name=name, principal=principal)
     store.put(record)
     return record
 

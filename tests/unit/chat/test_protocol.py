@@ -3,17 +3,36 @@ from collections.abc import Callable
 
 import pytest
 
+from serverless_chat.chat import protocol
 from serverless_chat.chat.protocol import (
+    DEFAULT_MAX_TEXT_LENGTH,
+    HistoryRequest,
     ProtocolError,
+    SendMessage,
+    decode_body,
+    parse_body,
     parse_connect_options,
-    parse_history,
-    parse_join,
-    parse_send_message,
-    parse_set_name,
     request_ref,
     validate_name,
     validate_room,
 )
+
+
+# Each parser on a frame's text, decoded first as the chat decodes it (once, decode_body).
+def parse_send_message(body: str | None, max_length: int = DEFAULT_MAX_TEXT_LENGTH) -> SendMessage:
+    return protocol.parse_send_message(parse_body(body, "sendMessage"), max_length)
+
+
+def parse_join(body: str) -> str:
+    return protocol.parse_join(parse_body(body, "join"))
+
+
+def parse_set_name(body: str) -> str:
+    return protocol.parse_set_name(parse_body(body, "setName"))
+
+
+def parse_history(body: str) -> HistoryRequest:
+    return protocol.parse_history(parse_body(body, "history"))
 
 
 def test_valid_message_is_parsed() -> None:
@@ -183,10 +202,12 @@ def test_a_connect_option_that_cannot_be_utf8_is_invalid_text(field: str) -> Non
 
 def test_a_ref_that_cannot_be_utf8_is_refused_not_ignored() -> None:
     with pytest.raises(ProtocolError) as caught:
-        request_ref(json.dumps({"action": "who", "ref": LONE}), "who")
+        request_ref(decode_body(json.dumps({"action": "who", "ref": LONE})), "who")
     assert (caught.value.code, caught.value.action) == ("INVALID_TEXT", "who")
-    assert request_ref(json.dumps({"ref": "x" * 65}), "who") is None  # too long: still ignored
-    assert request_ref(json.dumps({"ref": "m-1"}), "who") == "m-1"
+    assert (
+        request_ref(decode_body(json.dumps({"ref": "x" * 65})), "who") is None
+    )  # too long: still ignored
+    assert request_ref(decode_body(json.dumps({"ref": "m-1"})), "who") == "m-1"
 
 
 def test_unicode_digits_are_not_a_cursor() -> None:

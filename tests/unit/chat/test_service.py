@@ -8,13 +8,14 @@ import itertools
 import json
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from serverless_chat.chat.protocol import ProtocolError
+from serverless_chat.chat.actions import BY_KEY
+from serverless_chat.chat.model import EDIT_WINDOW_SECONDS, open_connection
+from serverless_chat.chat.protocol import ProtocolError, decode_body
 from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.errors import StoreError
 from serverless_chat.ports import ConnectionRecord
@@ -34,7 +35,6 @@ class World:
         self.store = store if store is not None else MemoryConnectionStore()
         self.messages = messages if messages is not None else MemoryMessageStore()
         self.connections = FakeConnections()
-        self.pool = ThreadPoolExecutor(4)
         self.t0 = int(time.time() * 1000)  # real time: SQLite skips messages past their TTL
         self._ticks = itertools.count(self.t0)
         self._ids = itertools.count(1)
@@ -43,7 +43,6 @@ class World:
             self.store,
             self.messages,
             self.connections,
-            self.pool,
             settings or ChatSettings(),
             clock=lambda: next(self._ticks) / 1000,
             new_id=lambda: f"id{next(self._ids):04d}",
@@ -59,11 +58,14 @@ class World:
         """The record ``cid`` was given at connect: what the store should still hold."""
         return self.records[cid]
 
-    def request(self, cid: str, operation: Any, action: str, **body: Any) -> int:
-        return self.chat.request(cid, action, json.dumps({"action": action, **body}), operation)
+    def request(self, cid: str, action: str, **body: Any) -> int:
+        """``action`` with ``body``'s fields, as its entry module runs it (chat/actions.py)."""
+        return self.chat.request(
+            cid, BY_KEY[action], decode_body(json.dumps({"action": action, **body}))
+        )
 
     def say(self, cid: str, text: str, **extra: Any) -> int:
-        return self.request(cid, Chat.send_message, "sendMessage", message=text, **extra)
+        return self.request(cid, "sendMessage", message=text, **extra)
 
     def frames(self, cid: str) -> list[Any]:
         """What ``cid`` received, JSON decoded where it is JSON."""
@@ -215,7 +217,7 @@ def test_rooms_are_isolated(world: World) -> None:
 
 def test_fan_out_reads_only_the_room(mem: World) -> None:
     for i in range(200):
-        mem.store.put(ConnectionRecord.opened(f"x{i:03d}", 0, room="elsewhere", name=f"n{i}"))
+        mem.store.put(open_connection(f"x{i:03d}", 0, room="elsewhere", name=f"n{i}"))
     for cid in "abc":
         mem.connect(cid, room="small")
     mem.store.items_read = 0
@@ -249,7 +251,7 @@ def test_a_refused_message_is_one_error_to_the_sender_and_nothing_else(
     world.connect("a", format="json")
     world.connect("b", format="json")
     world.clear()
-    assert world.chat.request("a", "sendMessage", body, Chat.send_message) == 400
+    assert world.chat.request("a", BY_KEY["sendMessage"], decode_body(body)) == 400
     assert [f["code"] for f in world.frames("a")] == [code]
     assert world.frames("a")[0]["type"] == "error"
     assert world.frames("b") == []
@@ -259,7 +261,7 @@ def test_a_refused_message_is_one_error_to_the_sender_and_nothing_else(
 def test_text_clients_get_errors_as_lines(world: World) -> None:
     world.connect("a", format="text")
     world.clear()
-    world.chat.request("a", "sendMessage", "nope", Chat.send_message)
+    world.chat.request("a", BY_KEY["sendMessage"], decode_body("nope"))
     assert world.frames("a") == ["! INVALID_JSON: The frame is not valid JSON."]
 
 
@@ -289,7 +291,7 @@ def test_unknown_sender_is_told_to_reconnect(world: World) -> None:
 def test_a_vanished_sender_gets_nothing_and_nothing_breaks(world: World) -> None:
     world.connect("a")
     world.connections.open.discard("a")
-    assert world.chat.request("a", "sendMessage", "bad", Chat.send_message) == 400
+    assert world.chat.request("a", BY_KEY["sendMessage"], decode_body("bad")) == 400
 
 
 # -- direct messages ---------------------------------------------------------------
@@ -351,7 +353,7 @@ def test_join_moves_tells_both_rooms_and_sends_welcome_and_history(world: World)
     world.connect("new", room="dev", format="text")
     world.say("new", "earlier in dev")
     world.clear()
-    assert world.request("a", Chat.join, "join", room="dev") == 200
+    assert world.request("a", "join", room="dev") == 200
     assert world.store.get("a").room == "dev"  # type: ignore[union-attr]
     assert world.frames("old") == ["* ana left general"]
     assert world.frames("new") == ["* ana joined dev"]
@@ -369,7 +371,7 @@ def test_join_to_a_room_where_the_name_is_taken_stays_put(world: World) -> None:
     world.connect("a", name="ana", format="json")
     world.connect("b", name="ana", room="dev")
     world.clear()
-    assert world.request("a", Chat.join, "join", room="dev") == 400
+    assert world.request("a", "join", room="dev") == 400
     assert world.frames("a")[0]["code"] == "NAME_TAKEN"
     assert world.store.get("a").room == "general"  # type: ignore[union-attr]
     assert world.frames("b") == []
@@ -378,14 +380,14 @@ def test_join_to_a_room_where_the_name_is_taken_stays_put(world: World) -> None:
 def test_raw_clients_get_the_welcome_but_no_history(world: World) -> None:
     world.connect("a")
     world.clear()
-    world.request("a", Chat.join, "join", room="dev")
+    world.request("a", "join", room="dev")
     assert [f["type"] for f in world.frames("a")] == ["welcome"]
 
 
 def test_join_with_a_bad_room(world: World) -> None:
     world.connect("a", format="json")
     world.clear()
-    world.request("a", Chat.join, "join", room="Not Valid")
+    world.request("a", "join", room="Not Valid")
     assert world.frames("a")[0]["code"] == "INVALID_ROOM"
 
 
@@ -394,7 +396,7 @@ def test_set_name_renames_and_tells_the_room(world: World) -> None:
     world.connect("a", name="ana", format="json")
     world.connect("b", format="json")
     world.clear()
-    assert world.request("a", Chat.set_name, "setName", name="  Anita ") == 200
+    assert world.request("a", "setName", name="  Anita ") == 200
     assert world.store.get("a").name == "Anita"  # type: ignore[union-attr]
     assert world.frames("b") == [
         {
@@ -413,7 +415,7 @@ def test_set_name_to_a_taken_name_is_refused(world: World) -> None:
     world.connect("a", name="ana", format="json")
     world.connect("b", name="bob", format="json")
     world.clear()
-    assert world.request("a", Chat.set_name, "setName", name="Bob") == 400
+    assert world.request("a", "setName", name="Bob") == 400
     assert world.frames("a")[0]["code"] == "NAME_TAKEN"
     assert world.store.get("a").name == "ana"  # type: ignore[union-attr]
     assert world.frames("b") == []
@@ -421,7 +423,7 @@ def test_set_name_to_a_taken_name_is_refused(world: World) -> None:
 
 def test_changing_only_the_case_of_a_name(world: World) -> None:
     world.connect("a", name="ana", format="json")
-    world.request("a", Chat.set_name, "setName", name="ANA")
+    world.request("a", "setName", name="ANA")
     assert world.store.get("a").name == "ANA"  # type: ignore[union-attr]
     with pytest.raises(ProtocolError):
         world.connect("b", name="ana")
@@ -433,13 +435,13 @@ def test_history_pages_newest_first_with_a_cursor(world: World) -> None:
     for i in range(7):
         world.say("a", f"m{i}")
     world.clear()
-    world.request("a", Chat.history, "history", limit=3)
+    world.request("a", "history", limit=3)
     page = world.frames("a")[-1]
     assert [m["text"] for m in page["messages"]] == ["m4", "m5", "m6"]
-    world.request("a", Chat.history, "history", limit=3, before=page["next"])
+    world.request("a", "history", limit=3, before=page["next"])
     page = world.frames("a")[-1]
     assert [m["text"] for m in page["messages"]] == ["m1", "m2", "m3"]
-    world.request("a", Chat.history, "history", limit=3, before=page["next"])
+    world.request("a", "history", limit=3, before=page["next"])
     page = world.frames("a")[-1]
     assert [m["text"] for m in page["messages"]] == ["m0"]
     assert page["next"] is None
@@ -450,21 +452,21 @@ def test_history_is_per_room(world: World) -> None:
     world.connect("b", room="two", format="json")
     world.say("a", "only in one")
     world.clear()
-    world.request("b", Chat.history, "history")
+    world.request("b", "history")
     assert world.frames("b")[0]["messages"] == []
 
 
 def test_history_answers_raw_clients_too(world: World) -> None:
     world.connect("a")
     world.clear()
-    world.request("a", Chat.history, "history")
+    world.request("a", "history")
     assert world.frames("a")[0]["type"] == "history"
 
 
 def test_bad_history_request(world: World) -> None:
     world.connect("a", format="json")
     world.clear()
-    world.request("a", Chat.history, "history", limit=1000)
+    world.request("a", "history", limit=1000)
     assert world.frames("a")[0]["code"] == "INVALID_LIMIT"
 
 
@@ -473,7 +475,7 @@ def test_who_lists_the_names_in_the_room(world: World) -> None:
     world.connect("b", name="Ana")
     world.connect("c", name="bob", room="dev")
     world.clear()
-    world.request("a", Chat.who, "who")
+    world.request("a", "who")
     assert world.frames("a") == [{"type": "who", "room": "general", "names": ["Ana", "zoe"]}]
 
 
@@ -493,13 +495,13 @@ def test_ref_comes_back_on_answers_to_the_sender_only(world: World) -> None:
     assert world.frames("a")[0]["ref"] == "r-1"
     assert "ref" not in world.frames("b")[0]
     world.clear()
-    world.request("a", Chat.join, "join", room="BAD", ref="r-2")
+    world.request("a", "join", room="BAD", ref="r-2")
     assert world.frames("a")[0]["ref"] == "r-2"
-    world.request("a", Chat.who, "who", ref="r-3")
+    world.request("a", "who", ref="r-3")
     assert world.frames("a")[-1]["ref"] == "r-3"
-    world.request("a", Chat.history, "history", ref="r-4")
+    world.request("a", "history", ref="r-4")
     assert world.frames("a")[-1]["ref"] == "r-4"
-    world.request("a", Chat.set_name, "setName", name="anita", ref="r-5")
+    world.request("a", "setName", name="anita", ref="r-5")
     assert world.frames("a")[-1]["ref"] == "r-5"
 
 
@@ -507,7 +509,7 @@ def test_ref_comes_back_on_answers_to_the_sender_only(world: World) -> None:
 def test_a_bad_ref_is_ignored(mem: World, ref: object) -> None:
     mem.connect("a", format="json")
     mem.clear()
-    mem.request("a", Chat.who, "who", ref=ref)
+    mem.request("a", "who", ref=ref)
     assert "ref" not in mem.frames("a")[0]
 
 
@@ -539,7 +541,25 @@ def test_a_connection_over_its_rate_gets_an_error_and_nothing_happens() -> None:
     assert world.frames("b") == ["one", "two"]
     codes = [f.get("code") for f in world.frames("a") if f["type"] == "error"]
     assert codes == ["RATE_LIMITED"]
+    refused = next(f for f in world.frames("a") if f["type"] == "error")
+    assert refused["retryAfterMs"] == 1000  # one token a second comes back within that
     assert [m.text for m in world.messages.latest("general", 10)] == ["two", "one"]
+
+
+@pytest.mark.parametrize(("rate", "after"), [(10, 100), (3, 334), (7, 143)])
+def test_rate_limited_says_when_to_send_again(rate: int, after: int) -> None:
+    world = World(ChatSettings(rate_per_second=rate, burst=1))
+    world.connect("a", format="json")
+    world.say("a", "one")
+    world.clear()
+    world.say("a", "two", ref="r")
+    (refused,) = world.frames("a")
+    assert (refused["code"], refused["retryAfterMs"], refused["ref"]) == (
+        "RATE_LIMITED",
+        after,
+        "r",
+    )
+    assert list(refused)[-1] == "ref"  # the ref stays the last field, as on every answer
 
 
 # -- text that cannot be encoded -----------------------------------------------------------
@@ -559,17 +579,10 @@ def test_a_connection_over_its_rate_gets_an_error_and_nothing_happens() -> None:
 def test_a_lone_surrogate_anywhere_is_one_error_frame_and_nothing_kept(
     world: World, action: str, fields: dict[str, str]
 ) -> None:
-    operation = {
-        "sendMessage": Chat.send_message,
-        "join": Chat.join,
-        "setName": Chat.set_name,
-        "history": Chat.history,
-        "who": Chat.who,
-    }[action]
     world.connect("a", name="ana", format="json")
     world.connect("b", name="bob", format="json")
     world.clear()
-    assert world.request("a", operation, action, **fields) == 400
+    assert world.request("a", action, **fields) == 400
     (error,) = world.frames("a")
     assert (error["type"], error["code"], error["action"]) == ("error", "INVALID_TEXT", action)
     assert "ref" not in error
@@ -647,7 +660,7 @@ def _six_big_messages(world: World) -> None:
 
 def test_a_history_page_over_128_kb_is_cut_and_the_rest_follows_its_cursor(world: World) -> None:
     _six_big_messages(world)
-    assert world.request("a", Chat.history, "history", ref="h") == 200
+    assert world.request("a", "history", ref="h") == 200
     (data,) = world.connections.received("a")
     assert len(data) <= MAX_POST
     page = json.loads(data)
@@ -655,7 +668,7 @@ def test_a_history_page_over_128_kb_is_cut_and_the_rest_follows_its_cursor(world
     assert page["ref"] == "h"
     assert page["next"] == f"{page['messages'][0]['sentAt']:013d}#id0002"  # the oldest kept
     world.clear()
-    world.request("a", Chat.history, "history", before=page["next"])
+    world.request("a", "history", before=page["next"])
     (rest,) = world.frames("a")
     assert [m["id"] for m in rest["messages"]] == ["id0001"]
     assert rest["next"] is None
@@ -665,7 +678,7 @@ def test_a_join_whose_history_is_over_128_kb_gets_the_newest_that_fit(world: Wor
     _six_big_messages(world)
     world.connect("b", name="bob", room="dev", format="json")
     world.clear()
-    assert world.request("b", Chat.join, "join", room="general") == 200
+    assert world.request("b", "join", room="general") == 200
     welcome, history = world.connections.received("b")
     assert json.loads(welcome)["type"] == "welcome"
     assert len(history) <= MAX_POST
@@ -679,7 +692,7 @@ def test_a_text_history_over_128_kb_gets_the_newest_lines_that_fit(mem: World) -
     for i in range(9):
         mem.say("a", str(i) + "🙂" * 3999)  # 16 KB a line
     mem.clear()
-    mem.request("a", Chat.history, "history")
+    mem.request("a", "history")
     (data,) = mem.connections.received("a")
     assert len(data) <= MAX_POST
     assert [line[5] for line in data.decode().split("\n")] == [str(i) for i in range(1, 9)]
@@ -691,7 +704,7 @@ def _crowd(world: World, count: int, fmt: str = "json") -> list[str]:
     names = []
     for i in range(count):
         name = "\U00020000" * 28 + f"{i:04d}"  # a CJK ideograph of plane 2: a letter, NFKC-stable
-        world.store.put(ConnectionRecord.opened(f"c{i:04d}", 0, name=name, format=fmt))
+        world.store.put(open_connection(f"c{i:04d}", 0, name=name, format=fmt))
         world.store.claim_name("general", name, f"c{i:04d}", 0)
         world.connections.open.add(f"c{i:04d}")
         names.append(name)
@@ -704,7 +717,7 @@ def test_who_in_a_room_too_big_for_one_post_pages_through_next(mem: World) -> No
     after: dict[str, str] = {}
     for _ in range(3):
         mem.clear()
-        assert mem.request("c0000", Chat.who, "who", ref="w", **after) == 200
+        assert mem.request("c0000", "who", ref="w", **after) == 200
         (data,) = mem.connections.received("c0000")
         assert len(data) <= MAX_POST
         frame = json.loads(data)
@@ -720,7 +733,7 @@ def test_who_in_a_room_too_big_for_one_post_pages_through_next(mem: World) -> No
 
 def test_a_text_who_too_big_for_one_post_says_there_are_more(mem: World) -> None:
     _crowd(mem, 1200, fmt="text")
-    mem.request("c0000", Chat.who, "who")
+    mem.request("c0000", "who")
     (data,) = mem.connections.received("c0000")
     assert len(data) <= MAX_POST
     line = data.decode()
@@ -732,7 +745,7 @@ def test_a_text_who_too_big_for_one_post_says_there_are_more(mem: World) -> None
 def test_a_bad_who_cursor_is_refused(mem: World, after: object) -> None:
     mem.connect("a", format="json")
     mem.clear()
-    mem.request("a", Chat.who, "who", after=after)
+    mem.request("a", "who", after=after)
     (error,) = mem.frames("a")
     assert error["code"] == ("INVALID_TEXT" if after == "\ud800" else "INVALID_CURSOR")
 
@@ -741,7 +754,7 @@ def test_who_after_a_name_lists_the_names_after_it(mem: World) -> None:
     for cid, name in (("a", "zoe"), ("b", "Ana"), ("c", "bob")):
         mem.connect(cid, name=name, format="json")
     mem.clear()
-    mem.request("a", Chat.who, "who", after="ana")
+    mem.request("a", "who", after="ana")
     assert mem.frames("a") == [{"type": "who", "room": "general", "names": ["bob", "zoe"]}]
 
 
@@ -769,7 +782,7 @@ def test_one_person_holds_their_name_on_several_connections(world: World) -> Non
     assert _refused(world, "mallory", sub="u-mallory") == "NAME_TAKEN"
     assert _refused(world, "anon", name="ANA") == "NAME_TAKEN"
     world.clear()
-    world.request("tab1", Chat.who, "who")
+    world.request("tab1", "who")
     assert world.frames("tab1") == [{"type": "who", "room": "general", "names": ["ana"]}]
     world.say("tab1", "from the laptop")
     assert [f["text"] for f in world.frames("tab2")] == ["from the laptop"]
@@ -802,9 +815,9 @@ def test_a_tab_that_joins_elsewhere_leaves_the_name_to_the_other(world: World) -
     _signed_in(world, "tab1", "u-ana")
     _signed_in(world, "tab2", "u-ana", room="dev")
     world.clear()
-    assert world.request("tab2", Chat.join, "join", room="general") == 200
+    assert world.request("tab2", "join", room="general") == 200
     assert world.frames("bob") == []  # ana was here already
-    assert world.request("tab1", Chat.join, "join", room="dev") == 200
+    assert world.request("tab1", "join", room="dev") == 200
     assert world.frames("bob") == []  # ... and still is, in tab2
     assert _refused(world, "mallory", sub="u-mallory") == "NAME_TAKEN"
     assert _refused(world, "eve", sub="u-eve", room="dev") == "NAME_TAKEN"
@@ -836,3 +849,204 @@ def test_anonymous_connections_still_hold_a_name_alone(world: World) -> None:
     world.connect("a", name="ana")
     assert _refused(world, "b", name="ana") == "NAME_TAKEN"
     assert _refused(world, "c", sub="u-ana") == "NAME_TAKEN"
+
+
+# -- editMessage and deleteMessage -----------------------------------------------------------
+def _sent(world: World, cid: str, text: str) -> dict[str, Any]:
+    """``cid`` (a json client) says ``text``; its own copy, with the id and sentAt to name it."""
+    world.say(cid, text, ref="m")
+    echo = world.frames(cid)[-1]
+    assert echo["type"] == "message"
+    return {"id": echo["id"], "sentAt": echo["sentAt"]}
+
+
+def test_an_edit_reaches_the_room_live_and_history_keeps_the_latest_text(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    world.connect("b", name="bob", format="json")
+    world.connect("t", name="tia", format="text")
+    world.connect("r", name="raw")
+    said = _sent(world, "a", "helo")
+    world.clear()
+    assert world.request("a", "editMessage", message="hello", ref="e1", **said) == 200
+    (answer,) = world.frames("a")
+    assert answer == {
+        "type": "edited",
+        "id": said["id"],
+        "room": "general",
+        "from": "ana",
+        "sentAt": said["sentAt"],
+        "text": "hello",
+        "editedAt": answer["editedAt"],
+        "ref": "e1",
+    }
+    assert answer["editedAt"] > said["sentAt"]
+    assert world.frames("b") == [{k: v for k, v in answer.items() if k != "ref"}]
+    assert world.frames("t") == ["* ana edited a message: hello"]
+    assert world.frames("r") == []  # raw clients hear new messages' texts only
+    world.clear()
+    world.request("b", "history")
+    (page,) = world.frames("b")
+    assert page["messages"][-1]["text"] == "hello"
+    assert page["messages"][-1]["editedAt"] == answer["editedAt"]
+    world.request("t", "history")
+    assert world.frames("t") == ["ana: hello (edited)"]
+
+
+def test_a_delete_reaches_the_room_and_history_marks_the_place(world: World) -> None:
+    world.connect("a", name="ana", format="text")
+    world.connect("b", name="bob", format="json")
+    world.say("a", "oops")
+    said = {k: world.frames("b")[-1][k] for k in ("id", "sentAt")}
+    world.clear()
+    assert world.request("a", "deleteMessage", **said) == 200
+    assert world.frames("a") == ["* ana deleted a message"]
+    (told,) = world.frames("b")
+    assert (told["type"], told["id"], told["from"]) == ("deleted", said["id"], "ana")
+    assert "text" not in told
+    world.clear()
+    world.request("a", "history")
+    assert world.frames("a") == ["ana: (message deleted)"]
+    world.request("b", "history")
+    message = world.frames("b")[-1]["messages"][-1]
+    assert (message["text"], message["deleted"]) == ("", True)
+    # gone is gone: neither edited nor deleted again
+    world.clear()
+    assert world.request("a", "editMessage", message="back", **said) == 400
+    assert world.frames("a")[0].startswith("! UNKNOWN_MESSAGE: ")
+    assert world.frames("b") == []
+
+
+def test_a_raw_sender_gets_its_answer_as_json(world: World) -> None:
+    world.connect("a", name="ana")
+    world.connect("b", name="bob", format="json")
+    world.say("a", "hi")
+    said = {k: world.frames("b")[-1][k] for k in ("id", "sentAt")}
+    world.clear()
+    assert world.request("a", "deleteMessage", ref="d", **said) == 200
+    (answer,) = world.frames("a")
+    assert (answer["type"], answer["ref"]) == ("deleted", "d")
+
+
+def test_nobody_else_changes_a_message(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    world.connect("b", name="bob", format="json")
+    said = _sent(world, "a", "mine")
+    world.clear()
+    assert world.request("b", "editMessage", message="yours?", **said) == 400
+    assert world.request("b", "deleteMessage", **said) == 400
+    assert [f["code"] for f in world.frames("b")] == ["NOT_YOUR_MESSAGE"] * 2
+    assert world.frames("a") == []
+    assert world.messages.latest("general", 1)[0].text == "mine"
+
+
+def test_a_guest_that_reconnects_is_someone_else(world: World) -> None:
+    """A guest's messages are its connection's: a new connection under the same name may
+    not change them."""
+    world.connect("a", name="ana", format="json")
+    said = _sent(world, "a", "first")
+    world.chat.disconnect("a")
+    world.connect("a2", name="ana", format="json")
+    world.clear()
+    assert world.request("a2", "deleteMessage", **said) == 400
+    assert world.frames("a2")[0]["code"] == "NOT_YOUR_MESSAGE"
+
+
+def test_a_signed_in_person_changes_their_message_from_another_connection(world: World) -> None:
+    _signed_in(world, "tab1", "sub-1")
+    _signed_in(world, "tab2", "sub-1")
+    said = _sent(world, "tab1", "from tab one")
+    world.clear()
+    assert world.request("tab2", "editMessage", message="from tab two", **said) == 200
+    assert world.frames("tab2")[0]["text"] == "from tab two"
+    assert world.frames("tab1")[0]["type"] == "edited"
+
+
+def test_a_message_in_another_room_is_unknown(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    said = _sent(world, "a", "in general")
+    world.request("a", "join", room="dev")
+    world.clear()
+    assert world.request("a", "editMessage", message="x", **said) == 400
+    assert world.frames("a")[0]["code"] == "UNKNOWN_MESSAGE"
+
+
+def test_after_the_window_a_message_stays_as_it_is() -> None:
+    """15 minutes after it was sent (chat.model.EDIT_WINDOW_SECONDS), and not a millisecond
+    more: the clock is the chat's own."""
+    now = [1_707_502_303_419]
+    world = World()
+    world.chat = Chat(world.store, world.messages, world.connections, clock=lambda: now[0] / 1000)
+    world.connect("a", name="ana", format="json")
+    said = _sent(world, "a", "old news")
+    now[0] += EDIT_WINDOW_SECONDS * 1000
+    assert world.request("a", "editMessage", message="still mine", **said) == 200
+    now[0] += 1
+    world.clear()
+    assert world.request("a", "editMessage", message="too late", **said) == 400
+    assert world.request("a", "deleteMessage", **said) == 400
+    assert [f["code"] for f in world.frames("a")] == ["EDIT_WINDOW_PASSED"] * 2
+    assert world.messages.latest("general", 1)[0].text == "still mine"
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"sentAt": 1}, "MISSING_FIELD"),
+        ({"id": "x"}, "MISSING_FIELD"),
+        ({"id": 5, "sentAt": 1}, "INVALID_FIELD"),
+        ({"id": "no spaces", "sentAt": 1}, "INVALID_FIELD"),
+        ({"id": "x" * 65, "sentAt": 1}, "INVALID_FIELD"),
+        ({"id": "x", "sentAt": "1"}, "INVALID_FIELD"),
+        ({"id": "x", "sentAt": True}, "INVALID_FIELD"),
+        ({"id": "x", "sentAt": 1.5}, "INVALID_FIELD"),
+        ({"id": "x", "sentAt": -1}, "INVALID_FIELD"),
+        ({"id": "x", "sentAt": 10**13}, "INVALID_FIELD"),
+        ({"id": "\ud800", "sentAt": 1}, "INVALID_TEXT"),
+        ({"id": "nope", "sentAt": 10**13 - 1}, "UNKNOWN_MESSAGE"),
+    ],
+)
+@pytest.mark.parametrize("action", ["editMessage", "deleteMessage"])
+def test_a_bad_message_reference_is_one_error_and_nothing_changes(
+    mem: World, action: str, fields: dict[str, Any], code: str
+) -> None:
+    mem.connect("a", name="ana", format="json")
+    mem.connect("b", name="bob", format="json")
+    _sent(mem, "a", "kept")
+    mem.clear()
+    extra = {"message": "new"} if action == "editMessage" else {}
+    assert mem.request("a", action, **fields, **extra) == 400
+    assert [(f["code"], f["action"]) for f in mem.frames("a")] == [(code, action)]
+    assert mem.frames("b") == []
+    assert mem.messages.latest("general", 1)[0].text == "kept"
+
+
+@pytest.mark.parametrize(
+    ("message", "code"), [(None, "MISSING_FIELD"), ("", "INVALID_FIELD"), (7, "INVALID_FIELD")]
+)
+def test_an_edit_needs_a_new_text(mem: World, message: Any, code: str) -> None:
+    mem.connect("a", name="ana", format="json")
+    said = _sent(mem, "a", "kept")
+    mem.clear()
+    fields = said if message is None else {**said, "message": message}
+    assert mem.request("a", "editMessage", **fields) == 400
+    assert mem.frames("a")[0]["code"] == code
+    assert mem.messages.latest("general", 1)[0].text == "kept"
+
+
+def test_an_edit_too_long_for_a_frame_changes_nothing() -> None:
+    world = World(ChatSettings(max_text_length=200_000))
+    world.connect("a", name="ana", format="json")
+    said = _sent(world, "a", "short")
+    world.clear()
+    assert world.request("a", "editMessage", message="x" * 130_000, **said) == 400
+    assert world.frames("a")[0]["code"] == "TEXT_TOO_LONG"
+    assert world.messages.latest("general", 1)[0].text == "short"
+
+
+def test_an_edit_the_store_cannot_make_is_one_error(mem: World) -> None:
+    mem.connect("a", name="ana", format="json")
+    said = _sent(mem, "a", "kept")
+    mem.clear()
+    mem.messages.fail_on.add("UpdateItem")
+    assert mem.request("a", "editMessage", message="new", **said) == 500
+    assert mem.frames("a")[0]["code"] == "STORE_UNAVAILABLE"

@@ -19,6 +19,8 @@ from serverless_chat.client.commands import Command, Send, parse_line
         ("/dm bob psst, hi", Send({"action": "sendMessage", "message": "psst, hi", "to": "bob"})),
         ('/dm "ana maria" hi', Send({"action": "sendMessage", "message": "hi", "to": "ana maria"})),
         ("/history", Command("history")),
+        ("/edit hello  there ", Command("edit", "hello  there")),
+        ("/delete", Command("delete")),
         ("/quit", Command("quit")),
         ("/help", Command("help")),
     ],
@@ -34,6 +36,7 @@ def test_lines_and_commands(line: str, expected: Send | Command) -> None:
         ("/name   ", "usage: /name NAME"),
         ("/dm bob", "usage: /dm NAME TEXT"),
         ('/dm "ana maria hi', "usage: /dm NAME TEXT"),
+        ("/edit ", "usage: /edit TEXT"),
     ],
 )
 def test_a_command_without_its_argument_says_its_usage(line: str, usage: str) -> None:

@@ -13,6 +13,7 @@ from serverless_chat.chat.frames import (
     HistoryFrame,
     MessageFrame,
     PresenceFrame,
+    RevisedFrame,
     WelcomeFrame,
     WhoFrame,
 )
@@ -27,6 +28,16 @@ FRAMES = [
     PresenceFrame("renamed", "general", "Robert", "bob"),
     HistoryFrame("general", [MESSAGE, MESSAGE._replace(id="m2", text="two")], "cursor"),
     HistoryFrame("dev", [], None),
+    HistoryFrame(
+        "general",
+        [
+            MESSAGE._replace(text="new", edited_at=1_700_000_000_500),
+            MESSAGE._replace(id="m2", text="", edited_at=1_700_000_000_900, deleted=True),
+        ],
+        None,
+    ),
+    RevisedFrame(MESSAGE._replace(text="hello again", edited_at=1_700_000_000_500)),
+    RevisedFrame(MESSAGE._replace(text="", edited_at=1_700_000_000_900, deleted=True)),
     WhoFrame("general", ["ana", "bob"]),
     WhoFrame("general", ["ana"], None, "ana"),
     WelcomeFrame("dev", "ana"),

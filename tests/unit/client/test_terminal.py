@@ -49,16 +49,6 @@ def test_a_close_in_words() -> None:
     assert close_words(4000, "") == "4000 (application-defined)"
 
 
-def test_rate_limited_waits_one_token_at_the_rate_the_chat_names() -> None:
-    from serverless_chat.client.terminal import _retry_after
-
-    message = "Too many requests: at most 10 a second (bursts of 20). Wait a moment."
-    assert _retry_after(message, 1) == pytest.approx(0.1)
-    assert _retry_after(message, 3) == pytest.approx(0.4)
-    assert _retry_after(message, 20) == 2.0
-    assert _retry_after("something else", 1) == pytest.approx(0.1)
-
-
 def test_which_refusals_a_retry_cannot_mend() -> None:
     from serverless_chat.client.terminal import Refused
 
@@ -77,7 +67,7 @@ def test_the_client_talks_json_and_reconnects_where_it_is() -> None:
     client = TerminalClient("ws://h:1/production?token=abc&format=raw&room=dev")
     assert client.fmt == "raw"  # the URL's format is how frames are printed
     assert client.url() == "ws://h:1/production?token=abc&room=dev&format=json"
-    client.room, client.name = "lobby", "ana maria"
+    client.session.room, client.session.name = "lobby", "ana maria"  # where it is now
     assert client.url() == "ws://h:1/production?token=abc&room=lobby&name=ana+maria&format=json"
     assert client.address == "ws://h:1/production"
     assert TerminalClient("ws://h:1/production", fmt="json").fmt == "json"

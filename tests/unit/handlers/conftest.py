@@ -1,5 +1,3 @@
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
 from serverless_chat.handlers.dependencies import Dependencies
@@ -25,4 +23,4 @@ def connections() -> FakeConnections:
 def deps(
     store: MemoryConnectionStore, messages: MemoryMessageStore, connections: FakeConnections
 ) -> Dependencies:
-    return Dependencies(store, messages, lambda _event: connections, ThreadPoolExecutor(4))
+    return Dependencies(store, messages, lambda _event: connections)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jwt
@@ -11,8 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from serverless_chat.handlers.authorize import AuthSettings, build_handler, verify
-from serverless_chat.handlers.dependencies import Dependencies
-from tests.fakes import FakeConnections, MemoryConnectionStore, MemoryMessageStore
+from serverless_chat.handlers.dependencies import AuthorizerDependencies
 
 SECRET = "a-development-secret-of-enough-length-for-hs256"
 
@@ -24,14 +22,7 @@ def _token(key: Any = SECRET, algorithm: str = "HS256", **claims: Any) -> str:
 
 
 def _handler(mode: str = "hs256", **env: str) -> Any:
-    deps = Dependencies(
-        MemoryConnectionStore(),
-        MemoryMessageStore(),
-        lambda _: FakeConnections(),
-        ThreadPoolExecutor(1),
-        environment={"AUTH_MODE": mode, **env},
-        signing_secret=lambda: SECRET,
-    )
+    deps = AuthorizerDependencies({"AUTH_MODE": mode, **env}, signing_secret=lambda: SECRET)
     return build_handler(deps)
 
 

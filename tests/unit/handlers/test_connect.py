@@ -3,9 +3,9 @@ import json
 import pytest
 
 from serverless_chat.chat.fanout import decode_page
+from serverless_chat.chat.model import open_connection
 from serverless_chat.handlers.connect import build_handler
 from serverless_chat.handlers.dependencies import Dependencies
-from serverless_chat.ports import ConnectionRecord
 from tests.conftest import EventFactory
 from tests.fakes import FakeConnections, FakeFanoutPages, MemoryConnectionStore
 
@@ -75,7 +75,7 @@ def test_presence_to_a_room_over_the_page_size_is_paged_too(
     make_event: EventFactory,
 ) -> None:
     for i in range(25):
-        store.put(ConnectionRecord.opened(f"l{i:02d}", 0, room="big", name=f"n{i}", format="json"))
+        store.put(open_connection(f"l{i:02d}", 0, room="big", name=f"n{i}", format="json"))
         connections.open.add(f"l{i:02d}")
     pages = FakeFanoutPages()
     deps.pages = pages

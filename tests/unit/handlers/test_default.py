@@ -1,17 +1,17 @@
 import json
 
+from serverless_chat.chat.model import open_connection
 from serverless_chat.chat.service import ChatSettings
 from serverless_chat.chat.usage import USAGE_PREFIX
 from serverless_chat.handlers.default import build_handler
 from serverless_chat.handlers.dependencies import Dependencies
 from serverless_chat.handlers.send_message import build_handler as send_message_handler
-from serverless_chat.ports import ConnectionRecord
 from tests.conftest import EventFactory
 from tests.fakes import FakeConnections, MemoryConnectionStore
 
 
 def _connected(store: MemoryConnectionStore, connections: FakeConnections, cid: str) -> None:
-    store.put(ConnectionRecord.opened(cid, 0, name="ana", format="json"))
+    store.put(open_connection(cid, 0, name="ana", format="json"))
     connections.open.add(cid)
 
 
@@ -74,6 +74,6 @@ def test_default_for_a_vanished_caller_posts_nothing(
     connections: FakeConnections,
     make_event: EventFactory,
 ) -> None:
-    store.put(ConnectionRecord.opened("ghost", 0, name="gus"))  # its row, but no connection
+    store.put(open_connection("ghost", 0, name="gus"))  # its row, but no connection
     build_handler(deps)(make_event("ghost", "$default", "x"), None)
     assert connections.posts == []

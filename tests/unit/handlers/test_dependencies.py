@@ -48,6 +48,26 @@ def test_entry_modules_load_only_stdlib_and_boto3_in_a_fresh_interpreter() -> No
     assert dev_time == []
 
 
+def test_the_authorizer_builds_no_client_nor_pool_of_the_chats() -> None:
+    """Its environment has no tables: an invocation (a refused token, AuthMode jwks) loads
+    neither boto3 nor a DynamoDB client, and starts no thread."""
+    code = (
+        "import os, sys, threading\n"
+        "os.environ.update(AUTH_MODE='jwks', JWKS_URL='http://127.0.0.1:9/keys')\n"
+        "import serverless_chat.handlers.authorize as a\n"
+        "try:\n"
+        "    a.handler({'queryStringParameters': {'token': 'x'}, 'methodArn': 'arn'}, None)\n"
+        "except Exception as error:\n"
+        "    assert str(error) == 'Unauthorized', error\n"
+        "print('loaded', sorted(m for m in sys.modules if m.split('.')[0] in ('boto3',"
+        " 'botocore')), threading.active_count())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    # (its JSON log and metrics lines come first)
+    assert done.stdout.splitlines()[-1] == "loaded [] 1"
+
+
 def test_runtime_source_imports_only_stdlib_boto3_and_runtime_modules() -> None:
     files = runtime_files()
     allowed = set(sys.stdlib_module_names) | {"boto3", "botocore"}

@@ -1,6 +1,6 @@
+from serverless_chat.chat.model import open_connection
 from serverless_chat.handlers.dependencies import Dependencies
 from serverless_chat.handlers.disconnect import build_handler
-from serverless_chat.ports import ConnectionRecord
 from tests.conftest import EventFactory
 from tests.fakes import MemoryConnectionStore
 
@@ -8,8 +8,8 @@ from tests.fakes import MemoryConnectionStore
 def test_disconnect_deletes_the_row(
     deps: Dependencies, store: MemoryConnectionStore, make_event: EventFactory
 ) -> None:
-    store.put(ConnectionRecord.opened("c1", 0))
-    store.put(ConnectionRecord.opened("c2", 0))
+    store.put(open_connection("c1", 0))
+    store.put(open_connection("c2", 0))
     result = build_handler(deps)(make_event("c1", "$disconnect"), None)
     assert result["statusCode"] == 200
     assert set(store.rows) == {"c2"}

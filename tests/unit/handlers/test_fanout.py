@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from serverless_chat.chat.fanout import encode_page
+from serverless_chat.chat.model import open_connection
 from serverless_chat.handlers.dependencies import Dependencies
 from serverless_chat.handlers.fanout import build_handler
-from serverless_chat.ports import ConnectionRecord
 from tests.fakes import FakeConnections, MemoryConnectionStore
 
 ORIGIN = {"domainName": "abc123.execute-api.eu-west-1.amazonaws.com", "stage": "production"}
@@ -17,7 +17,7 @@ def test_a_page_is_posted_and_its_gone_rows_are_deleted(
     deps: Dependencies, store: MemoryConnectionStore, connections: FakeConnections
 ) -> None:
     for cid in ("a", "b", "gone"):
-        store.put(ConnectionRecord.opened(cid, 0))
+        store.put(open_connection(cid, 0))
     connections.open.update({"a", "b"})
     page = encode_page([("a", b"Hello AWS"), ("b", b'{"t": 1}'), ("gone", b"Hello AWS")], ORIGIN)
     seen: list[str] = []

@@ -5,16 +5,15 @@ from __future__ import annotations
 import io
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from serverless_chat.adapters.metrics import EmbeddedMetrics
+from serverless_chat.chat.model import open_connection
 from serverless_chat.handlers import logs
 from serverless_chat.handlers.dependencies import Dependencies, lambda_entry
 from serverless_chat.handlers.send_message import build_handler
-from serverless_chat.ports import ConnectionRecord
 from tests.conftest import EventFactory
 from tests.fakes import FakeConnections, MemoryConnectionStore, MemoryMessageStore
 
@@ -41,7 +40,7 @@ def test_logs_are_json_with_request_connection_and_route(
     store = MemoryConnectionStore()
     connections = FakeConnections("a", "b")
     for cid in ("a", "b"):
-        store.put(ConnectionRecord.opened(cid, 0))
+        store.put(open_connection(cid, 0))
     connections.open.discard("b")  # b is gone: the fan-out logs it and counts it
 
     def dependencies(env: Any) -> Dependencies:
@@ -50,7 +49,6 @@ def test_logs_are_json_with_request_connection_and_route(
             store,
             MemoryMessageStore(),
             lambda _: connections,
-            ThreadPoolExecutor(2),
             metrics=metrics,
         )
 

@@ -2,15 +2,15 @@
 
 import json
 
+from serverless_chat.chat.model import open_connection
 from serverless_chat.handlers import history, join, set_name, who
 from serverless_chat.handlers.dependencies import Dependencies
-from serverless_chat.ports import ConnectionRecord
 from tests.conftest import EventFactory
 from tests.fakes import FakeConnections, MemoryConnectionStore
 
 
 def _ready(store: MemoryConnectionStore, connections: FakeConnections) -> None:
-    store.put(ConnectionRecord.opened("a", 0, name="ana", format="json"))
+    store.put(open_connection("a", 0, name="ana", format="json"))
     store.claim_name("general", "ana", "a", 0)
     connections.open.add("a")
 

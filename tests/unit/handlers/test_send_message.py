@@ -3,10 +3,10 @@ import json
 import pytest
 
 from serverless_chat.chat.fanout import decode_page
+from serverless_chat.chat.model import open_connection
 from serverless_chat.errors import DispatchError
 from serverless_chat.handlers.dependencies import Dependencies
 from serverless_chat.handlers.send_message import build_handler
-from serverless_chat.ports import ConnectionRecord
 from tests.conftest import EventFactory
 from tests.fakes import FakeConnections, FakeFanoutPages, MemoryConnectionStore
 
@@ -15,7 +15,7 @@ from tests.fakes import FakeConnections, FakeFanoutPages, MemoryConnectionStore
 def room(store: MemoryConnectionStore, connections: FakeConnections) -> list[str]:
     ids = ["a", "b", "c"]
     for cid in ids:
-        store.put(ConnectionRecord.opened(cid, 0))
+        store.put(open_connection(cid, 0))
         connections.open.add(cid)
     return ids
 
@@ -44,7 +44,7 @@ def test_every_page_of_the_room_is_read(
 ) -> None:
     for i in range(2500):  # pages of 1,000
         cid = f"c{i:04d}"
-        store.put(ConnectionRecord.opened(cid, 0))
+        store.put(open_connection(cid, 0))
         connections.open.add(cid)
     _send(deps, make_event, "c0000", '{"action": "sendMessage", "message": "x"}')
     assert store.scanned_pages == 3
@@ -114,7 +114,7 @@ def _send_to_a_room_of(
     """c0000 sends to a room of ``n`` (itself included), in fan-out pages of 10."""
     for i in range(n):
         cid = f"c{i:04d}"
-        store.put(ConnectionRecord.opened(cid, 0))
+        store.put(open_connection(cid, 0))
         connections.open.add(cid)
     deps.pages = pages
     deps.settings = deps.settings._replace(fanout_page_size=10)

@@ -1,0 +1,354 @@
+"""The terminal client's session, without I/O: lines and frames in, frames to send and
+lines to print out.
+
+As websockets splits its protocol from its connection, this is everything the client
+decides — what a typed line sends, which answer belongs to which request (by ``ref``),
+that one request at a time is in flight and a refused one is sent again after the pause
+the chat names (``retryAfterMs``), what of a join's history to print (a reconnect's join
+repeats what was shown), what to print for each frame — and none of what it waits on. The
+shell (client/terminal.py) owns the socket, the clock and the prompt: it hands this object
+the connection's coming and going, each frame and each line, sends what :meth:`next_send`
+gives, sleeps what :meth:`take_pause` says, and prints :meth:`take_output`. Tested as plain
+calls (tests/unit/client/test_session.py).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections import deque
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from serverless_chat.chat.model import DEFAULT_ROOM, FORMATS
+from serverless_chat.client.commands import HELP, Command, Send, parse_line
+from serverless_chat.client.render import parse, render_parsed
+
+ANSWER_TIMEOUT = 30.0  # API Gateway gives up on an integration after 29 s
+DEFAULT_RATE = 10.0  # the chat's default rate, for a RATE_LIMITED that names no pause
+MAX_PAUSE = 2.0
+
+
+class Outgoing(NamedTuple):
+    """A frame to send: ``ref`` set when it is answered (one at a time, in flight until its
+    answer comes)."""
+
+    text: str
+    ref: str | None = None
+    action: str = ""
+    automatic: bool = False  # the client's own join on connecting, not a line of the person's
+    older: bool = False  # /history: its cursor is the one known when it goes, not when typed
+    # /edit and /delete: the request, its message named when it goes (the last of ours then)
+    revise: dict[str, Any] | None = None
+
+
+class Printed(NamedTuple):
+    """A line to print: the chat's (stdout), or the client's own words (``own``: stderr)."""
+
+    text: str
+    own: bool = False
+
+
+def retry_after(answer: dict[str, Any], refusals: int) -> float:
+    """How long to wait after RATE_LIMITED: the frame's ``retryAfterMs`` (one token's time
+    at the connection's rate; without it, at the chat's default rate), doubled for each
+    refusal in a row, at most 2 s."""
+    after = answer.get("retryAfterMs")
+    if isinstance(after, bool) or not isinstance(after, int | float) or after <= 0:
+        after = 1000 / DEFAULT_RATE
+    return float(min(MAX_PAUSE, after / 1000 * 2 ** (refusals - 1)))
+
+
+class ChatSession:
+    """One person's session with the chat: see the module's docstring."""
+
+    def __init__(
+        self, url: str, fmt: str = "text", raw: bool = False, interactive: bool = False
+    ) -> None:
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        asked = [value for key, value in query if key == "format"]
+        # A format the chat does not know is refused before connecting (the chat answers
+        # it 400 INVALID_FORMAT): the client asks for json frames and prints them itself.
+        self.bad_format = asked[-1] if asked and asked[-1] not in FORMATS else None
+        self.fmt = asked[-1] if asked and not self.bad_format else fmt
+        self._parts = parts
+        self._query = [(k, v) for k, v in query if k != "format"] if asked else query
+        self.room = next((v for k, v in query if k == "room" and v), DEFAULT_ROOM)
+        self.name = next((v for k, v in query if k == "name" and v), "")
+        self.raw = raw
+        self.interactive = interactive
+        self.ref_prefix = f"t{secrets.token_hex(2)}-"
+        self.connected = False
+        self.in_flight: Outgoing | None = None
+        self.refused_lines = 0  # lines the chat refused (a pipe then exits 1)
+        self._refs = 0
+        self._actions: dict[str, str] = {}  # ref -> action, for the answers
+        self._urgent: deque[Outgoing] = deque()  # the join of a (re)connect
+        self._outbox: deque[Outgoing] = deque()
+        self._output: list[Printed] = []
+        self._pause = 0.0
+        self._refusals = 0
+        self._awaits_history = False  # the in-flight join is answered once its history came
+        self._seen: set[str] = set()
+        self._cursor: str | None = None  # the history page before the oldest one shown
+        self._history_known = False  # a page came: _cursor None then means no more
+        self._last_own: dict[str, Any] | None = None  # id and sentAt of our latest message
+        # Per join answered, what of its history to print: "all", "new" (a reconnect's
+        # join repeats what was shown) or "none" (raw: the raw format sends none).
+        self._join_history: deque[str] = deque()
+        self._first_welcome = True
+
+    # -- where to connect --------------------------------------------------------------
+    def url(self) -> str:
+        """The URL for the next connection: the room and name held now, json frames."""
+        query = [(k, v) for k, v in self._query if k not in {"room", "name", "format"}]
+        if self.room:
+            query.append(("room", self.room))
+        if self.name:
+            query.append(("name", self.name))
+        query.append(("format", "json"))
+        return urlunsplit(self._parts._replace(query=urlencode(query)))
+
+    @property
+    def address(self) -> str:
+        return urlunsplit(self._parts._replace(query=""))
+
+    # -- what the shell reads ------------------------------------------------------------
+    def take_output(self) -> list[Printed]:
+        """The lines to print since the last call, in order."""
+        output, self._output = self._output, []
+        return output
+
+    def take_pause(self) -> float:
+        """Seconds to wait before the next send (after RATE_LIMITED), once."""
+        pause, self._pause = self._pause, 0.0
+        return pause
+
+    @property
+    def idle(self) -> bool:
+        """Nothing in flight and nothing queued: every line sent and answered."""
+        return self.in_flight is None and not self._urgent and not self._outbox
+
+    # -- the connection ----------------------------------------------------------------------
+    def opened(self) -> None:
+        """A connection is up: its first request is the client's own join, to learn (or
+        restore) room and name and get the room's recent history."""
+        self.connected = True
+        self._urgent.clear()
+        self._urgent.append(self._request({"action": "join", "room": self.room}, True))
+
+    def closed(self) -> None:
+        """The connection is gone: a request in flight goes again on the next one (but the
+        join, which the next connection makes anew)."""
+        self.connected = False
+        self._join_history.clear()
+        self._awaits_history = False
+        item, self.in_flight = self.in_flight, None
+        if item is not None and not item.automatic:
+            self._outbox.appendleft(item)
+
+    def unsent(self, item: Outgoing) -> None:
+        """``item`` could not be sent (the connection went as it was): it goes first again."""
+        if self.in_flight is item:
+            self.in_flight = None
+        (self._urgent if item.automatic else self._outbox).appendleft(item)
+
+    def timed_out(self) -> None:
+        """The request in flight had no answer within ANSWER_TIMEOUT: given up."""
+        item, self.in_flight = self.in_flight, None
+        self._awaits_history = False
+        self._refusals = 0
+        if item is not None:
+            self._say(f"No answer to {item.action} within {ANSWER_TIMEOUT:.0f} s.")
+
+    # -- what goes out -------------------------------------------------------------------------
+    def typed(self, line: str) -> bool:
+        """One line typed or piped; False when it asks to leave."""
+        parsed = parse_line(line, self.raw)
+        if parsed is None:
+            return True
+        if isinstance(parsed, Command):
+            return self._command(parsed)
+        self._outbox.append(self._outgoing(parsed))
+        if not self.connected and self.interactive:
+            self._say("(offline: it goes out once the connection is back)")
+        return True
+
+    def _command(self, command: Command) -> bool:
+        if command.name == "quit":
+            return False
+        if command.name == "help":
+            self._emit(HELP)
+        elif command.name == "history":
+            self._outbox.append(Outgoing("", older=True))
+        elif command.name == "edit":
+            revise = {"action": "editMessage", "message": command.text}
+            self._outbox.append(Outgoing("", revise=revise))
+        elif command.name == "delete":
+            self._outbox.append(Outgoing("", revise={"action": "deleteMessage"}))
+        else:
+            self._say(command.text)
+        return True
+
+    def next_send(self) -> Outgoing | None:
+        """The next frame to send now, or None: not connected, a request in flight, a pause
+        to wait out, or nothing queued. An answered one is in flight from here on."""
+        while self.connected and self.in_flight is None and not self._pause:
+            queue = self._urgent if self._urgent else self._outbox
+            if not queue:
+                return None
+            item = self._resolved(queue.popleft())
+            if item is None:
+                continue
+            if item.ref is not None:
+                self.in_flight = item
+            return item
+        return None
+
+    def _resolved(self, item: Outgoing) -> Outgoing | None:
+        """A queued item as it goes now: /history with the cursor known now, /edit and
+        /delete naming our latest message; None when there is nothing to send for it."""
+        if item.older:
+            if self._history_known and self._cursor is None:
+                none = f"* no earlier messages in {self.room}"
+                self._emit(none) if self.fmt == "text" else self._say(none)
+                return None
+            request: dict[str, Any] = {"action": "history"}
+            if self._cursor:
+                request["before"] = self._cursor
+            return self._request(request)
+        if item.revise is not None:
+            if self._last_own is None:
+                self.refused_lines += 1
+                self._say("* no message of yours to change yet")
+                return None
+            return self._request({**item.revise, **self._last_own})
+        return item
+
+    def _request(self, frame: dict[str, Any], automatic: bool = False) -> Outgoing:
+        """A request that is answered: with a ref of the client's unless it has its own."""
+        ref = frame.get("ref")
+        if not isinstance(ref, str):
+            self._refs += 1
+            ref = f"{self.ref_prefix}{self._refs}"
+            frame = {**frame, "ref": ref}
+        action = str(frame.get("action"))
+        self._actions[ref] = "join*" if automatic else action
+        return Outgoing(json.dumps(frame, ensure_ascii=False), ref, action, automatic)
+
+    def _outgoing(self, send: Send) -> Outgoing:
+        if send.frame is not None and send.answered:
+            return self._request(send.frame)
+        return Outgoing(send.text if send.frame is None or send.text else json.dumps(send.frame))
+
+    # -- what arrives ----------------------------------------------------------------------
+    def received(self, data: str | bytes) -> None:
+        """One frame from the chat: what it answers, and what to print for it."""
+        if isinstance(data, bytes) or (frame := parse(data)) is None:
+            self._show(data, None)
+            return
+        kind = frame.get("type")
+        ref = frame.get("ref")
+        ours = isinstance(ref, str) and ref in self._actions
+        action = self._actions.get(ref, "") if isinstance(ref, str) else ""
+        flight, answers = self.in_flight, False
+        if flight is not None:  # its answer: its ref, or a gateway error (which has none)
+            answers = ref == flight.ref or (kind is None and "requestId" in frame)
+            if answers and kind == "error" and frame.get("code") == "RATE_LIMITED":
+                self._refusals += 1
+                self._pause = retry_after(frame, self._refusals)
+                self.unsent(flight)
+                return  # sent again after the pause, not printed
+        if answers:
+            self._refusals = 0
+            if kind == "welcome" and action.startswith("join"):
+                self._awaits_history = True  # answered once its history is in too
+            else:
+                self.in_flight = None
+        if (kind == "error" or (kind is None and "requestId" in frame)) and not (
+            self._is_automatic(ref)
+        ):
+            self.refused_lines += 1
+        if kind == "welcome":
+            self._welcome(frame, action, ref)
+            if self._is_automatic(ref):
+                return
+        elif kind == "history":
+            kept = self._history(frame, action)
+            if kept is None:
+                return
+            if kept is not frame:
+                data, frame = json.dumps(kept, separators=(",", ":"), ensure_ascii=False), kept
+            if action == "history" and self.fmt == "text" and kept.get("messages"):
+                # A terminal cannot print above what it printed: the older page comes
+                # below the newer lines, so it says what it is.
+                self._emit(f"* earlier in {self.room}:")
+        elif kind in {"message", "direct"}:
+            if isinstance(frame.get("id"), str):
+                if frame["id"] in self._seen:
+                    return  # it came in a join's history already
+                self._seen.add(frame["id"])
+            if ours and kind == "message" and action == "sendMessage":
+                self._last_own = {"id": frame.get("id"), "sentAt": frame.get("sentAt")}
+            if self.fmt == "raw" and ours:
+                return  # the raw format never echoes a sender's own message
+        elif kind == "who" and ours and frame.get("next"):
+            self._outbox.append(self._request({"action": "who", "after": frame["next"]}))
+        self._show(data, frame)
+
+    def _show(self, data: str | bytes, frame: dict[str, Any] | None) -> None:
+        if isinstance(data, bytes):
+            self._emit(f"<binary frame, {len(data)} bytes: {data[:64].hex()}>")
+            return
+        line = render_parsed(data, frame, self.fmt, self.ref_prefix)  # parsed once
+        if line is not None:
+            self._emit(line)
+
+    def _is_automatic(self, ref: object) -> bool:
+        return isinstance(ref, str) and self._actions.get(ref) == "join*"
+
+    def _welcome(self, frame: dict[str, Any], action: str, ref: object) -> None:
+        room, name = str(frame.get("room", self.room)), str(frame.get("name", self.name))
+        if room != self.room or action.startswith("join"):
+            self._cursor, self._history_known = None, False
+        self.room, self.name = room, name
+        if action.startswith("join"):
+            automatic = self._is_automatic(ref)
+            self._join_history.append(
+                "none" if self.fmt == "raw" else "new" if automatic else "all"
+            )
+        if self._is_automatic(ref):
+            if self._first_welcome:
+                hint = "; /help lists the commands, Ctrl-D leaves" if self.interactive else ""
+                self._say(f"Connected to {self.address} as {name} in {room}{hint}.")
+            else:
+                self._say(f"You are {name} in {room} again.")
+            self._first_welcome = False
+
+    def _history(self, frame: dict[str, Any], action: str) -> dict[str, Any] | None:
+        """A history page as it will be printed, or None: one that answers a join shows
+        only messages not shown yet (a reconnect's join repeats them)."""
+        answers_join = frame.get("ref") is None and bool(self._join_history)
+        if answers_join or action == "history":
+            self._cursor = frame.get("next") if isinstance(frame.get("next"), str) else None
+            self._history_known = True
+        if not answers_join:
+            return frame
+        shown = self._join_history.popleft()
+        if self._awaits_history:
+            self._awaits_history = False
+            self.in_flight = None
+        messages = [m for m in frame.get("messages", []) if isinstance(m, dict)]
+        fresh = [m for m in messages if m.get("id") not in self._seen]
+        self._seen.update(str(m.get("id")) for m in messages)
+        if shown == "none" or (shown == "new" and not fresh):
+            return None
+        return frame if shown == "all" else {**frame, "messages": fresh}
+
+    # -- output ----------------------------------------------------------------------------
+    def _emit(self, line: str) -> None:
+        self._output.append(Printed(line))
+
+    def _say(self, line: str) -> None:
+        self._output.append(Printed(line, own=True))

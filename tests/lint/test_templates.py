@@ -1,0 +1,56 @@
+"""The external checkers over both templates: cfn-lint, and checkov (in its own venv,
+`make checkov`). They take seconds each, so they are `make test`'s, not `make test-fast`'s:
+the unit tier reads the templates itself."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local_gateway import load_template
+from serverless_chat.deploy.standalone import dump_template, standalone_template
+from tests.conftest import ROOT, TEMPLATE
+
+CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+
+
+@pytest.fixture(scope="module")
+def standalone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The console's one-file template (`serverless-chat template --standalone`)."""
+    path = tmp_path_factory.mktemp("standalone") / "chat-stack.yaml"
+    path.write_text(dump_template(standalone_template(load_template(TEMPLATE))))
+    return path
+
+
+@pytest.fixture(params=["packaged", "standalone"])
+def template_path(request: pytest.FixtureRequest, standalone: Path) -> Path:
+    return TEMPLATE if request.param == "packaged" else standalone
+
+
+def test_cfn_lint_is_clean(template_path: Path) -> None:
+    result = subprocess.run(
+        [str(CFN_LINT), str(template_path)], capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(not CHECKOV.exists(), reason="no checkov venv: `make checkov` builds it")
+def test_checkov_finds_nothing_and_every_skip_has_a_reason(template_path: Path) -> None:
+    result = subprocess.run(
+        [str(CHECKOV), "-f", str(template_path), "--skip-download", "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    report: dict[str, Any] = json.loads(result.stdout)
+    summary = report["summary"]
+    assert summary["failed"] == 0, [c["check_id"] for c in report["results"]["failed_checks"]]
+    assert summary["passed"] > 100
+    for skipped in report["results"]["skipped_checks"]:
+        assert len(skipped["check_result"].get("suppress_comment", "")) > 30, skipped["check_id"]

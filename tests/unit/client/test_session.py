@@ -1,0 +1,242 @@
+"""The terminal client's session as plain calls: lines and frames in, what to send and
+what to print out; no socket, no clock, no prompt."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from serverless_chat.client.session import ChatSession, Outgoing, Printed, retry_after
+
+URL = "ws://h:1/production?room=dev&name=zoe"
+
+
+def _frame(**fields: Any) -> str:
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+
+
+def _sent(session: ChatSession) -> dict[str, Any]:
+    item = session.next_send()
+    assert item is not None
+    frame: dict[str, Any] = json.loads(item.text)
+    return frame
+
+
+def _joined(session: ChatSession, history: list[dict[str, Any]] | None = None) -> None:
+    """Connected, its own join sent and answered (welcome, then the room's history)."""
+    session.opened()
+    join = _sent(session)
+    assert (join["action"], join["room"]) == ("join", session.room)
+    session.received(_frame(type="welcome", room=session.room, name="zoe", ref=join["ref"]))
+    page = {"type": "history", "room": session.room, "messages": history or [], "next": None}
+    session.received(_frame(**page))
+
+
+def _message(mid: str, text: str, sender: str = "ana", sent_at: int = 1) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "id": mid,
+        "room": "dev",
+        "from": sender,
+        "text": text,
+        "sentAt": sent_at,
+    }
+
+
+def test_connecting_joins_and_says_where_it_is() -> None:
+    session = ChatSession(URL)
+    assert session.next_send() is None  # nothing goes before a connection
+    _joined(session, [_message("m1", "hi")])
+    assert session.take_output() == [
+        Printed("Connected to ws://h:1/production as zoe in dev.", own=True),
+        Printed("ana: hi"),
+    ]
+    assert session.idle
+
+
+def test_one_request_at_a_time_each_answered_before_the_next() -> None:
+    session = ChatSession(URL)
+    _joined(session)
+    session.take_output()
+    session.typed("one")
+    session.typed("two")
+    first = _sent(session)
+    assert (first["action"], first["message"]) == ("sendMessage", "one")
+    assert session.next_send() is None  # "two" waits for the answer to "one"
+    echo = _message("m1", "one", "zoe") | {"ref": first["ref"]}
+    session.received(_frame(**echo))
+    assert session.take_output() == [Printed("zoe: one")]
+    assert _sent(session)["message"] == "two"
+
+
+def test_rate_limited_is_sent_again_after_the_pause_the_chat_names() -> None:
+    session = ChatSession(URL)
+    _joined(session)
+    session.typed("hello")
+    first = _sent(session)
+    refused = {
+        "type": "error",
+        "code": "RATE_LIMITED",
+        "message": "Too many requests.",
+        "action": "sendMessage",
+        "retryAfterMs": 100,
+        "ref": first["ref"],
+    }
+    session.received(_frame(**refused))
+    assert session.next_send() is None  # a pause first
+    assert session.take_pause() == pytest.approx(0.1)
+    assert _sent(session) == first  # the same request, its same ref
+    session.received(_frame(**refused))
+    assert session.take_pause() == pytest.approx(0.2)  # doubled: refused twice in a row
+    assert session.refused_lines == 0  # it was sent again, not refused for good
+    assert [p for p in session.take_output() if not p.own] == []
+
+
+def test_a_refusal_is_printed_and_counted() -> None:
+    session = ChatSession(URL)
+    _joined(session)
+    session.typed("/join Not A Room")
+    request = _sent(session)
+    error = {
+        "type": "error",
+        "code": "INVALID_ROOM",
+        "message": "A room is 1-64 characters.",
+        "action": "join",
+        "ref": request["ref"],
+    }
+    session.received(_frame(**error))
+    assert session.take_output()[-1] == Printed("! INVALID_ROOM: A room is 1-64 characters.")
+    assert session.refused_lines == 1
+    assert session.idle
+
+
+def test_a_lost_connection_sends_the_request_in_flight_again_after_the_new_join() -> None:
+    session = ChatSession(URL)
+    _joined(session, [_message("m1", "hi")])
+    session.take_output()
+    session.typed("lost in flight")
+    lost = _sent(session)
+    session.closed()
+    assert session.next_send() is None  # offline
+    session.opened()
+    join = _sent(session)
+    assert join["action"] == "join"  # the join first, then what was in flight
+    session.received(_frame(type="welcome", room="dev", name="zoe", ref=join["ref"]))
+    page = {"type": "history", "room": "dev", "messages": [_message("m1", "hi")], "next": None}
+    session.received(_frame(**page))
+    assert session.take_output() == [Printed("You are zoe in dev again.", own=True)]
+    assert _sent(session) == lost  # and the history printed before is not printed again
+
+
+def test_history_pages_go_back_with_the_cursor_known_when_they_go() -> None:
+    session = ChatSession(URL)
+    session.opened()
+    join = _sent(session)
+    session.received(_frame(type="welcome", room="dev", name="zoe", ref=join["ref"]))
+    page = {"type": "history", "room": "dev", "messages": [_message("m9", "late")], "next": "c1"}
+    session.received(_frame(**page))
+    session.typed("/history")
+    older = _sent(session)
+    assert (older["action"], older["before"]) == ("history", "c1")
+    answer = {
+        "type": "history",
+        "room": "dev",
+        "messages": [_message("m1", "early")],
+        "next": None,
+        "ref": older["ref"],
+    }
+    session.received(_frame(**answer))
+    assert session.take_output()[-2:] == [Printed("* earlier in dev:"), Printed("ana: early")]
+    session.typed("/history")
+    assert session.next_send() is None  # nothing earlier: said, not asked
+    assert session.take_output() == [Printed("* no earlier messages in dev")]
+
+
+def test_edit_and_delete_name_the_last_message_of_ours_when_they_go() -> None:
+    session = ChatSession(URL)
+    _joined(session)
+    session.typed("/delete")
+    assert session.next_send() is None
+    assert session.take_output()[-1] == Printed("* no message of yours to change yet", own=True)
+    assert session.refused_lines == 1
+    session.typed("helo")
+    session.typed("/edit hello")  # typed before "helo" is answered: named when it goes
+    said = _sent(session)
+    echo = _message("m7", "helo", "zoe", 1_707_502_303_419) | {"ref": said["ref"]}
+    session.received(_frame(**echo))
+    edit = _sent(session)
+    assert {k: edit[k] for k in ("action", "id", "sentAt", "message")} == {
+        "action": "editMessage",
+        "id": "m7",
+        "sentAt": 1_707_502_303_419,
+        "message": "hello",
+    }
+
+
+def test_a_big_rooms_who_asks_for_the_next_page_itself() -> None:
+    session = ChatSession(URL)
+    _joined(session)
+    session.typed("/who")
+    who = _sent(session)
+    answer = {"type": "who", "room": "dev", "names": ["ana"], "next": "ana", "ref": who["ref"]}
+    session.received(_frame(**answer))
+    following = _sent(session)
+    assert (following["action"], following["after"]) == ("who", "ana")
+
+
+def test_an_unanswered_request_is_given_up_after_the_timeout() -> None:
+    session = ChatSession(URL)
+    _joined(session)
+    session.typed("/who")
+    _sent(session)
+    session.timed_out()
+    assert session.idle
+    assert session.take_output()[-1] == Printed("No answer to who within 30 s.", own=True)
+
+
+def test_lines_for_default_go_without_waiting() -> None:
+    session = ChatSession(URL, raw=True)
+    _joined(session)
+    session.typed("plain words")
+    item = session.next_send()
+    assert item == Outgoing("plain words")
+    assert session.in_flight is None
+
+
+def test_a_gateway_error_answers_the_request_in_flight() -> None:
+    session = ChatSession(URL)
+    _joined(session)
+    session.typed("hi")
+    _sent(session)
+    session.received(_frame(message="Internal server error", connectionId="c", requestId="r"))
+    assert session.idle
+    assert session.refused_lines == 1
+
+
+def test_raw_prints_no_echo_of_its_own_and_json_the_frame_without_our_ref() -> None:
+    raw = ChatSession(URL + "&format=raw")
+    _joined(raw)
+    raw.typed("mine")
+    said = _sent(raw)
+    raw.received(_frame(**_message("m1", "mine", "zoe"), ref=said["ref"]))
+    raw.received(_frame(**_message("m2", "yours")))
+    assert [p.text for p in raw.take_output() if not p.own] == ["yours"]
+    js = ChatSession(URL, fmt="json")
+    _joined(js)
+    js.take_output()
+    js.typed("mine")
+    said = _sent(js)
+    js.received(_frame(**_message("m1", "mine", "zoe"), ref=said["ref"]))
+    (printed,) = js.take_output()
+    assert json.loads(printed.text) == _message("m1", "mine", "zoe")
+
+
+def test_retry_after_reads_the_frame_not_its_english() -> None:
+    refused = {"type": "error", "code": "RATE_LIMITED", "message": "at most 1 a second"}
+    assert retry_after({**refused, "retryAfterMs": 100}, 1) == pytest.approx(0.1)
+    assert retry_after({**refused, "retryAfterMs": 100}, 3) == pytest.approx(0.4)
+    assert retry_after({**refused, "retryAfterMs": 100}, 20) == 2.0
+    for missing in ({}, {"retryAfterMs": "100"}, {"retryAfterMs": True}, {"retryAfterMs": -5}):
+        assert retry_after({**refused, **missing}, 1) == pytest.approx(0.1)

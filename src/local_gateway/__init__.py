@@ -25,10 +25,13 @@ from local_gateway.apigateway.routing import SelectionExpressionError
 from local_gateway.aws.management_api.in_process import InProcessCallbacks
 from local_gateway.aws.management_api.model import ConnectionDetails
 from local_gateway.errors import (
+    AccessDeniedException,
     CannotListen,
     FunctionNotFound,
     GatewayClosing,
     GoneException,
+    InvokeAccessDenied,
+    LambdaApiError,
     LimitExceededException,
     ManagementApiError,
     PayloadTooLargeException,
@@ -46,6 +49,7 @@ from local_gateway.template.parameters import ParameterError, check_parameter
 
 __all__ = [
     "DEFAULT_WORKERS",
+    "AccessDeniedException",
     "CannotListen",
     "ConnectionDetails",
     "FunctionNotFound",
@@ -57,6 +61,8 @@ __all__ = [
     "Hook",
     "HookError",
     "InProcessCallbacks",
+    "InvokeAccessDenied",
+    "LambdaApiError",
     "LimitExceededException",
     "LocalApp",
     "LocalGateway",

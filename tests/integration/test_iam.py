@@ -263,3 +263,72 @@ async def test_the_chats_own_least_privilege_roles_carry_the_chat_isolated(
     finally:
         await gateway.stop()
     assert not [r for r in caplog.records if r.getMessage().startswith("IAM:")]
+
+
+HOOK = """
+captured = []
+
+
+class App:
+    def handler(self, function):
+        return None
+
+    def web_routes(self):
+        return []
+
+    def close(self):
+        pass
+
+
+def hook(services):
+    captured.append(services)
+    return App()
+"""
+
+
+async def test_functions_run_in_process_are_held_to_their_roles_too(tmp_path: Path) -> None:
+    """The faces a hook's in-process function calls (callbacks_for, invoke_async_for) are
+    decided by that function's role as its signed calls are: an in-process function gets no
+    more than its role, as on AWS."""
+    project = tmp_path / "project"
+    template = _project(project)
+    (project / "iam_hook.py").write_text(HOOK)
+    gateway = await start_gateway(template, tmp_path / "state", hook="iam_hook:hook")
+    try:
+        import iam_hook  # type: ignore[import-not-found]
+
+        services = iam_hook.captured[-1]
+        nothing, post_only = services.callbacks_for("Nothing"), services.callbacks_for("PostOnly")
+
+        def calls() -> list[str]:
+            outcomes = []
+            for call in (
+                lambda: nothing.post(NOT_A_CONNECTION, b"x"),
+                lambda: post_only.post(NOT_A_CONNECTION, b"x"),
+                lambda: post_only.info(NOT_A_CONNECTION),
+                lambda: services.invoke_async_for("Nothing")("fn-tableonly", {}),
+                lambda: services.invoke_async_for("TableOnly")("fn-nothing", {}),
+            ):
+                try:
+                    call()
+                    outcomes.append("ok")
+                except Exception as error:  # the gateway's errors, named as AWS names them
+                    outcomes.append(getattr(error, "code", type(error).__name__))
+            return outcomes
+
+        assert await asyncio.to_thread(calls) == [
+            "AccessDeniedException",
+            "GoneException",  # allowed: then the connection is not there
+            "AccessDeniedException",
+            "AccessDeniedException",
+            "ok",
+        ]
+        failures = await asyncio.to_thread(
+            nothing.post_many, [(NOT_A_CONNECTION, b"x"), ("BBBBBBBBBBBBBBB=", b"y")]
+        )
+        assert {cid: e.code for cid, e in failures.items()} == {
+            NOT_A_CONNECTION: "AccessDeniedException",
+            "BBBBBBBBBBBBBBB=": "AccessDeniedException",
+        }
+    finally:
+        await gateway.stop()

@@ -29,6 +29,7 @@ from local_gateway.aws.callers import tools_signing_keys
 from local_gateway.aws.dynamodb.tables import dynamodb_client, provision
 from local_gateway.aws.execute_api import handshake_verifier
 from local_gateway.aws.iam.access import AccessControl, access_control
+from local_gateway.aws.iam.resources import INVOKE_FUNCTION, MANAGE_CONNECTIONS, invoke_arn
 from local_gateway.aws.lambda_api.http import LambdaApi
 from local_gateway.aws.lambda_api.in_process import InProcessInvoke
 from local_gateway.aws.lambda_api.model import MAX_SYNC_PAYLOAD, LambdaService
@@ -165,6 +166,15 @@ class LocalGateway:
         return self._dynamodb.url if self._dynamodb is not None else None
 
     @property
+    def _stage_arn(self) -> str:
+        """arn:aws:execute-api:REGION:ACCOUNT:API/STAGE, what ManageConnections and Invoke
+        resources begin with."""
+        return (
+            f"arn:aws:execute-api:{self.config.region}:{ACCOUNT_ID}:{self.api.api_id}"
+            f"/{self.api.stage}"
+        )
+
+    @property
     def tools_access_keys(self) -> list[str]:
         """The access keys, besides the functions', that may sign calls to the gateway's
         services (boto3's own credentials here, and GatewayConfig.signing_keys)."""
@@ -232,6 +242,8 @@ class LocalGateway:
         services = LocalServices(
             callbacks=InProcessCallbacks(self.registry, self._loop),
             invoke_async=self.invoke_async,
+            callbacks_for=self._callbacks_for,
+            invoke_async_for=self._invoke_async_for,
             state_dir=self.config.state_dir,
             region=self.config.region,
             stage=self.api.stage,
@@ -316,10 +328,7 @@ class LocalGateway:
                 sigv4.middleware(self.signing_key, self.config.region),
             ],
         )
-        stage_arn = (
-            f"arn:aws:execute-api:{self.config.region}:{ACCOUNT_ID}:{self.api.api_id}"
-            f"/{self.api.stage}"
-        )
+        stage_arn = self._stage_arn
         callbacks = CallbackApi(self.registry, self.api.stage, self.access.check, stage_arn)
         connect = self.api.routes.get("$connect")
         verify = (
@@ -355,6 +364,32 @@ class LocalGateway:
         app.router.add_get(f"/{self.api.stage}", endpoint.handle)
         app.router.add_get(f"/{self.api.stage}/", endpoint.handle)
         return app
+
+    def _callbacks_for(self, logical_id: str) -> InProcessCallbacks:
+        """The @connections API as function ``logical_id`` calls it in-process: held to its
+        role, decided when it calls (its credentials and the access control exist from the
+        start on)."""
+        assert self._loop is not None, "the gateway is not started"
+
+        def denial(method: str, connection_id: str) -> str | None:
+            key = self.functions.credentials(logical_id)["AWS_ACCESS_KEY_ID"]
+            resource = f"{self._stage_arn}/{method}/@connections/{connection_id}"
+            denied = self.access.check(key, MANAGE_CONNECTIONS, resource)
+            return denied.message if denied is not None else None
+
+        return InProcessCallbacks(self.registry, self._loop, denial)
+
+    def _invoke_async_for(self, logical_id: str) -> Callable[[str, dict[str, Any]], None]:
+        """Lambda's asynchronous Invoke as function ``logical_id`` calls it in-process."""
+
+        def denial(reference: str) -> str | None:
+            key = self.functions.credentials(logical_id)["AWS_ACCESS_KEY_ID"]
+            name = reference.split(":function:", 1)[-1].split(":", 1)[0]
+            resource = invoke_arn(self.config.region, name)
+            denied = self.access.check(key, INVOKE_FUNCTION, resource)
+            return denied.message if denied is not None else None
+
+        return InProcessInvoke(self.lambda_api, lambda: self._loop, denial)
 
     def _dynamodb_client(self) -> Any:
         """A client for the template's tables on --dynamodb-endpoint (what the hook's

@@ -38,7 +38,10 @@ class LocalServices:
     ``callbacks``: the stage's @connections API in-process. ``invoke_async(name, event)``:
     Lambda's asynchronous Invoke of a template function (by name, partial or full ARN, as AWS
     finds it), returning once it is queued; raises FunctionNotFound, or GatewayClosing while
-    the gateway stops.
+    the gateway stops. Both are the gateway's own, which may call everything;
+    ``callbacks_for(logical_id)`` and ``invoke_async_for(logical_id)`` are the same faces as
+    that function calls them, held to its role as its signed calls are (--iam): a call its
+    role does not allow raises AccessDeniedException / InvokeAccessDenied in AWS's words.
     ``state_dir``: a folder of the gateway's that survives restarts. ``dynamodb_endpoint``:
     where the template's tables are, when a DynamoDB endpoint serves them, and
     ``dynamodb_client()`` a boto3 client for them there. ``options``: what
@@ -46,6 +49,8 @@ class LocalServices:
 
     callbacks: InProcessCallbacks
     invoke_async: Callable[[str, dict[str, Any]], None]
+    callbacks_for: Callable[[str], InProcessCallbacks]
+    invoke_async_for: Callable[[str], Callable[[str, dict[str, Any]], None]]
     state_dir: Path
     region: str
     stage: str

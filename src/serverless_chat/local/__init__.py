@@ -57,7 +57,6 @@ class ChatLocalApp:
     def __init__(self, services: LocalServices) -> None:
         self._services = services
         self._stores = _stores(services)
-        self._connections: Connections = LocalConnections(services.callbacks)
         self._connection_stores: dict[str, MaintainedConnectionStore] = {}
         self._message_stores: dict[str, MaintainedMessageStore] = {}
         self.metrics = CountingMetrics()
@@ -81,14 +80,19 @@ class ChatLocalApp:
         """The function's Dependencies (its tables' stores, in-process callbacks). The
         classes are looked up at each build, so that --watch builds with reloaded code."""
         env = function.environment
-        connections = self._connections
+        # The gateway's faces as this function calls them: held to its role in the template,
+        # as its calls are on AWS (serve --iam).
+        connections: Connections = LocalConnections(
+            self._services.callbacks_for(function.logical_id)
+        )
 
         def connections_for(_event: Any) -> Connections:
             return connections
 
         pages = None
         if env.get("FANOUT_FUNCTION"):
-            pages = LocalFanoutPages(self._services.invoke_async, env["FANOUT_FUNCTION"])
+            invoke = self._services.invoke_async_for(function.logical_id)
+            pages = LocalFanoutPages(invoke, env["FANOUT_FUNCTION"])
         dependencies = importlib.import_module("serverless_chat.handlers.dependencies")
         service = importlib.import_module("serverless_chat.chat.service")
         settings: chat_service.ChatSettings = service.ChatSettings.from_env(env)

@@ -16,6 +16,7 @@ from local_gateway import (
     GatewayClosing,
     GoneException,
     InProcessCallbacks,
+    LambdaApiError,
     LimitExceededException,
     ManagementApiError,
     PayloadTooLargeException,
@@ -103,6 +104,8 @@ class LocalFanoutPages:
             raise DispatchError(f"ResourceNotFoundException: {error}") from error
         except GatewayClosing as error:  # nothing runs any more
             raise DispatchError(f"ServiceException: {error}") from error
+        except LambdaApiError as error:  # AccessDeniedException, as Lambda names it
+            raise DispatchError(f"{error.code}: {error.message}") from error
 
 
 class StoreFactory(Protocol):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from local_gateway.aws.lambda_api.model import Invoke, LambdaService
-from local_gateway.errors import GatewayClosing
+from local_gateway.errors import GatewayClosing, InvokeAccessDenied
 
 
 class InProcessInvoke:
@@ -21,12 +21,22 @@ class InProcessInvoke:
     event goes through JSON, as a payload does."""
 
     def __init__(
-        self, lambda_api: LambdaService, loop: Callable[[], asyncio.AbstractEventLoop | None]
+        self,
+        lambda_api: LambdaService,
+        loop: Callable[[], asyncio.AbstractEventLoop | None],
+        denial: Callable[[str], str | None] | None = None,
     ) -> None:
         self._lambda = lambda_api
         self._loop = loop
+        # function name or ARN -> AWS's refusal when the calling function's role does not
+        # allow lambda:InvokeFunction on it, None when it may; no check for the gateway's own.
+        self._denial = denial
 
     def __call__(self, function_name: str, event: dict[str, Any]) -> None:
+        if self._denial is not None:
+            message = self._denial(function_name)
+            if message is not None:
+                raise InvokeAccessDenied(message)
         payload = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
         call = self._lambda.check(function_name, payload, "Event")
         loop = self._loop()

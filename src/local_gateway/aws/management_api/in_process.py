@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 from local_gateway.aws.management_api.model import ConnectionDetails, ConnectionRegistry
-from local_gateway.errors import ManagementApiError
+from local_gateway.errors import AccessDeniedException, ManagementApiError
 
 # How long a worker waits for the loop to carry out one callback call.
 CALL_TIMEOUT_SECONDS = 10.0
@@ -19,10 +20,24 @@ class InProcessCallbacks:
     Each method raises what the HTTP API would answer, as a
     :class:`~local_gateway.errors.ManagementApiError` (GoneException, ...)."""
 
-    def __init__(self, registry: ConnectionRegistry, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        registry: ConnectionRegistry,
+        loop: asyncio.AbstractEventLoop,
+        denial: Callable[[str, str], str | None] | None = None,
+    ) -> None:
         self._registry = registry
         self._loop = loop
         self._loop_thread = threading.get_ident() if loop.is_running() else None
+        # (method, connection id) -> AWS's refusal when the calling function's role does not
+        # allow it (aws/iam/access.py), None when it may; no check for the gateway's own.
+        self._denial = denial
+
+    def _authorized(self, method: str, connection_id: str) -> None:
+        if self._denial is not None:
+            message = self._denial(method, connection_id)
+            if message is not None:
+                raise AccessDeniedException(connection_id, message)
 
     def _check_thread(self) -> None:
         if self._loop_thread == threading.get_ident():
@@ -31,6 +46,7 @@ class InProcessCallbacks:
     def post(self, connection_id: str, data: bytes) -> None:
         """PostToConnection: one frame to the client."""
         self._check_thread()
+        self._authorized("POST", connection_id)
         future = asyncio.run_coroutine_threadsafe(
             self._registry.post(connection_id, data), self._loop
         )
@@ -45,19 +61,29 @@ class InProcessCallbacks:
         written. With a simulated callback latency the caller waits for the posts, as it
         would on AWS."""
         self._check_thread()
+        refused: dict[str, ManagementApiError] = {}
+        if self._denial is not None:
+            for connection_id, _data in deliveries:
+                try:
+                    self._authorized("POST", connection_id)
+                except AccessDeniedException as error:
+                    refused[connection_id] = error
+            if refused:
+                deliveries = [d for d in deliveries if d[0] not in refused]
         if self._registry.latency:
             future = asyncio.run_coroutine_threadsafe(
                 self._registry.post_many(deliveries), self._loop
             )
-            return future.result(CALL_TIMEOUT_SECONDS + len(deliveries) / 1000)
+            return refused | future.result(CALL_TIMEOUT_SECONDS + len(deliveries) / 1000)
         failures, accepted = self._registry.accept(deliveries)
         if accepted:
             self._loop.call_soon_threadsafe(self._registry.send_accepted, accepted)
-        return failures
+        return refused | failures
 
     def info(self, connection_id: str) -> ConnectionDetails:
         """GetConnection."""
         self._check_thread()
+        self._authorized("GET", connection_id)
         future = asyncio.run_coroutine_threadsafe(
             self._registry.get_connection(connection_id), self._loop
         )
@@ -66,5 +92,6 @@ class InProcessCallbacks:
     def close(self, connection_id: str) -> None:
         """DeleteConnection."""
         self._check_thread()
+        self._authorized("DELETE", connection_id)
         future = asyncio.run_coroutine_threadsafe(self._registry.close(connection_id), self._loop)
         future.result(CALL_TIMEOUT_SECONDS)

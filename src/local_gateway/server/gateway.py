@@ -26,7 +26,7 @@ from local_gateway.apigateway.event_factory import ApiContext, EventFactory
 from local_gateway.apigateway.integrations import compile_api
 from local_gateway.aws import not_emulated, sigv4
 from local_gateway.aws.callers import tools_signing_keys
-from local_gateway.aws.dynamodb.tables import dynamodb_client, provision
+from local_gateway.aws.dynamodb.tables import dynamodb_client, empty_tables, provision
 from local_gateway.aws.execute_api import handshake_verifier
 from local_gateway.aws.iam.access import AccessControl, access_control
 from local_gateway.aws.lambda_api.http import LambdaApi
@@ -410,6 +410,23 @@ class LocalGateway:
             except Exception as error:
                 log.error("while closing the hook's app: %s", error)
             self._app = None
+
+    async def reset(self) -> None:
+        """Back to a just-started state without a restart (a test suite's step between
+        tests): every connection closed with 1001 and its $disconnect run, then the
+        template's tables emptied. Functions stay warm, as Lambda keeps them; what an
+        application's hook holds is its own."""
+        await self._close_all()
+        endpoint = self.dynamodb_endpoint
+        if endpoint is not None and self.api.tables:
+            credentials = self._own_credentials if self.embedded_dynamodb else {}
+            await asyncio.to_thread(
+                empty_tables,
+                endpoint,
+                self.config.region,
+                self.api.tables.values(),
+                *([credentials] if credentials else []),
+            )
 
     async def _stop_listeners(self) -> None:
         if self._runner is not None:

@@ -231,8 +231,18 @@ class WebSocketApi:
         $disconnect), the template's tables emptied, what was recorded forgotten."""
         self._close_clients()
         self._loop_thread().run(self.gateway.reset())
+        self._settle()
         self._observer.clear()
         self._expect_errors = False
+
+    def _settle(self, timeout: float = CALL_TIMEOUT) -> None:
+        """Wait for the invocations still running (an asynchronous Invoke a $connect made)
+        to answer, so that none of a test's is recorded as the next one's."""
+        deadline = time.monotonic() + timeout
+        while any(r.invocation is None for r in self.invocations()):
+            if time.monotonic() > deadline:
+                raise HarnessError(f"invocations still running after {timeout} s at reset")
+            time.sleep(0.02)
 
     def _close_clients(self) -> None:
         for client in self._clients:

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: serve test lint format clean chromium screenshot checkov soak bench fixtures-tools
+.PHONY: serve test test-examples lint format clean chromium screenshot checkov soak bench fixtures-tools
 CHECKOV_VENV := .venv-checkov
 TOOLS_VENV := .venv-tools
 TOOLS_NODE := .tools
@@ -77,6 +77,12 @@ fixtures-tools: $(TOOLS_VENV)/bin/.installed $(TOOLS_NODE)/.installed
 
 test: $(BIN)/.installed $(CHECKOV_VENV)/bin/.installed chromium
 	$(BIN)/python -m pytest -q
+	$(MAKE) test-examples
+
+# A project outside the package tested with the local gateway's pytest plugin, as its users
+# would (docs/testing.md): its own template, handlers and tests, the plugin from the entry point.
+test-examples: $(BIN)/.installed
+	cd examples/sam-app-with-tests && $(CURDIR)/$(BIN)/python -m pytest -q
 
 # The long runs: a 5-minute fuzz, then 1,000 connections for 10 minutes.
 soak: $(BIN)/.installed

@@ -68,7 +68,7 @@ class LocalGateway:
         )
         compile_api(self.api)  # a mapping template that cannot run stops it here
         check_code(self.api)  # so does a function whose code is not where the tool left it
-        self.registry = ConnectionRegistry(config.callback_latency)
+        self.registry = ConnectionRegistry(config.callback_latency, config.chaos)
         self._http = AiohttpBackend()
         self._runner: web.AppRunner | None = None
         self._functions: FunctionRunner | None = None
@@ -268,7 +268,12 @@ class LocalGateway:
         api = ApiContext(self.api.api_id, self.api.stage, self.execute_api_host)
         events = EventFactory(api, region=self.config.region)
         self._core = GatewayCore(
-            self.api, self.functions, events, self.registry.connecting, self._http
+            self.api,
+            self.functions,
+            events,
+            self.registry.connecting,
+            self._http,
+            self.config.chaos,
         )
         for api_key in self.api.api_keys:
             if api_key.generated:

@@ -20,6 +20,7 @@ from websockets.asyncio.client import connect as connect_async
 from websockets.sync.client import connect as connect_sync
 from websockets.typing import Subprotocol
 
+from local_gateway.apigateway.chaos import Chaos, ChaosError
 from local_gateway.functions.runner import Invocation
 from local_gateway.server.config import GatewayConfig
 from local_gateway.server.gateway import LocalGateway
@@ -174,6 +175,11 @@ class WebSocketApi:
         self.secret_key = secrets.token_urlsafe(24)
         keys = {**dict(config.pop("signing_keys", {})), self.access_key: self.secret_key}
         config.setdefault("port", 0)
+        if isinstance(config.get("chaos"), str):  # "drop-disconnect=0.5,seed=3"
+            try:
+                config["chaos"] = Chaos.parse(config["chaos"])
+            except ChaosError as error:
+                raise HarnessError(f"chaos: {error}") from None
         self.config = GatewayConfig(
             template=template,
             state_dir=state_dir,
@@ -315,15 +321,17 @@ class WebSocketApi:
         )
         return AsyncClient(connection)
 
-    def management_client(self) -> Any:
+    def management_client(self, config: Any = None) -> Any:
         """boto3's ``apigatewaymanagementapi`` client, pointed at the callback API and
-        signed (SigV4) with the tests' key."""
+        signed (SigV4) with the tests' key; ``config`` a botocore Config (boto3 retries a 429
+        LimitExceededException unless told not to: ``retries={"total_max_attempts": 1}``)."""
         return boto3.client(
             "apigatewaymanagementapi",
             endpoint_url=self.callback_url,
             region_name=self.config.region,
             aws_access_key_id=self.access_key,
             aws_secret_access_key=self.secret_key,
+            config=config,
         )
 
     def dynamodb_client(self) -> Any:

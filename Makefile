@@ -7,7 +7,7 @@ PORT ?= 8080
 
 # `make test-fast` is the edit-run loop (unit, contract and property tests: no sockets, no
 # subprocesses of ours, about a minute on 2 cores); `make test` is everything, before a push.
-.PHONY: serve test test-fast lint format clean chromium screenshot checkov soak bench fixtures-tools
+.PHONY: serve test test-fast test-examples lint format clean chromium screenshot checkov soak bench fixtures-tools
 CHECKOV_VENV := .venv-checkov
 TOOLS_VENV := .venv-tools
 TOOLS_NODE := .tools
@@ -79,6 +79,12 @@ fixtures-tools: $(TOOLS_VENV)/bin/.installed $(TOOLS_NODE)/.installed
 
 test: $(BIN)/.installed $(CHECKOV_VENV)/bin/.installed chromium
 	$(BIN)/python -m pytest -q
+	$(MAKE) test-examples
+
+# A project outside the package tested with the local gateway's pytest plugin, as its users
+# would (docs/testing.md): its own template, handlers and tests, the plugin from the entry point.
+test-examples: $(BIN)/.installed
+	cd examples/sam-app-with-tests && $(CURDIR)/$(BIN)/python -m pytest -q
 
 test-fast: $(BIN)/.installed
 	$(BIN)/python -m pytest -q tests/unit tests/contract tests/properties

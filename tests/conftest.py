@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from serverless_chat.routes import ROUTE_KEYS
+
+# The local gateway's pytest plugin: its pytest11 entry point registers it once the package is
+# installed from this pyproject.toml; an install made before the entry point existed needs it
+# named here (both at once would register it twice).
+if not any(ep.value == "local_gateway.testing.plugin" for ep in entry_points(group="pytest11")):
+    pytest_plugins = ["local_gateway.testing.plugin"]
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "template.yaml"

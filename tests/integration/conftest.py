@@ -15,6 +15,7 @@ from botocore.credentials import Credentials
 from websockets.asyncio.client import ClientConnection, connect
 
 from local_gateway import GatewayConfig, LocalGateway
+from local_gateway.testing.plugin import Factory
 from serverless_chat.local import ChatLocalApp
 from tests.conftest import FIXTURES, TEMPLATE
 
@@ -42,10 +43,12 @@ async def chat(tmp_path: Path) -> AsyncIterator[LocalGateway]:
 
 
 @pytest.fixture
-async def behaviours(tmp_path: Path) -> AsyncIterator[LocalGateway]:
-    gateway = await start_gateway(FIXTURES / "behaviours" / "template.yaml", tmp_path / "state")
-    yield gateway
-    await gateway.stop()
+def behaviours(websocket_api_factory: Factory) -> LocalGateway:
+    """The behaviours project, served by the pytest plugin: started once a session, reset
+    after each test. Its functions fail on purpose (the tests assert what the caller sees)."""
+    api = websocket_api_factory(FIXTURES / "behaviours" / "template.yaml")
+    api.expect_function_errors()
+    return api.gateway
 
 
 async def recv(client: ClientConnection, timeout: float = 30.0) -> str | bytes:

@@ -19,13 +19,13 @@ import asyncio
 import json
 import logging
 import textwrap
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 
 from local_gateway import LocalGateway
+from local_gateway.testing.plugin import Factory
 from tests.conftest import FIXTURES
 from tests.integration.conftest import recv, start_gateway
 
@@ -33,10 +33,9 @@ SAM_CHAT = FIXTURES / "sam_chat" / "template.yaml"
 
 
 @pytest.fixture
-async def sam_chat(tmp_path: Path) -> AsyncIterator[LocalGateway]:
-    gateway = await start_gateway(SAM_CHAT, tmp_path / "state")
-    yield gateway
-    await gateway.stop()
+def sam_chat(websocket_api_factory: Factory) -> LocalGateway:
+    """The SAM project, served by the pytest plugin (started once, reset after each test)."""
+    return websocket_api_factory(SAM_CHAT).gateway
 
 
 async def test_a_sam_project_runs_as_its_authors_intended(

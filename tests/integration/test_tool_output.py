@@ -32,7 +32,6 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +39,9 @@ import pytest
 from websockets.asyncio.client import connect
 
 from local_gateway import LocalGateway
+from local_gateway.testing.plugin import Factory
 from tests.conftest import FIXTURES, ROOT
-from tests.integration.conftest import receives_nothing, recv, start_gateway
+from tests.integration.conftest import receives_nothing, recv
 
 CDK_TEMPLATE = FIXTURES / "cdk_chat" / "cdk.out" / "ChatStack.template.json"
 SAM_BUILD = FIXTURES / "sam_simpletable" / ".aws-sam" / "build" / "template.yaml"
@@ -51,10 +51,9 @@ SERVE = [sys.executable, "-m", "serverless_chat.cli", "serve"]
 
 
 @pytest.fixture
-async def cdk_chat(tmp_path: Path) -> AsyncIterator[LocalGateway]:
-    gateway = await start_gateway(CDK_TEMPLATE, tmp_path / "state", stack_name="ChatStack")
-    yield gateway
-    await gateway.stop()
+def cdk_chat(websocket_api_factory: Factory) -> LocalGateway:
+    """The CDK app's stack, served by the pytest plugin (started once, reset after each test)."""
+    return websocket_api_factory(CDK_TEMPLATE, stack_name="ChatStack").gateway
 
 
 async def test_a_cdk_app_runs_from_its_assets(
@@ -81,52 +80,46 @@ async def test_a_cdk_app_runs_from_its_assets(
 
 @pytest.mark.parametrize("package", [".serverless", ".serverless-individually"])
 async def test_a_serverless_framework_package_runs_from_its_artefacts(
-    tmp_path: Path, package: str
+    websocket_api_factory: Factory, package: str
 ) -> None:
     """One zip for the service, or one a function (package.individually): each function's
     code is the zip its S3Key names, beside the template."""
-    gateway = await start_gateway(SLS / package / SLS_TEMPLATE, tmp_path / "state")
-    try:
-        assert gateway.api.stage == "dev"
-        zips = {spec.code_dir.name for spec in gateway.api.functions.values() if spec.code_dir}
-        expected = (
-            {"sls-chat.zip"}
-            if package == ".serverless"
-            else {
-                "connect.zip",
-                "disconnect.zip",
-                "sendMessage.zip",
-            }
-        )
-        assert zips == expected
-        async with connect(gateway.url) as ana, connect(gateway.url) as bob:
-            await ana.send(json.dumps({"action": "sendMessage", "message": "Hello AWS"}))
-            assert await recv(bob, 30) == "Hello AWS"
-            assert await receives_nothing(ana)
-    finally:
-        await gateway.stop()
+    gateway = websocket_api_factory(SLS / package / SLS_TEMPLATE).gateway
+    assert gateway.api.stage == "dev"
+    zips = {spec.code_dir.name for spec in gateway.api.functions.values() if spec.code_dir}
+    expected = (
+        {"sls-chat.zip"}
+        if package == ".serverless"
+        else {
+            "connect.zip",
+            "disconnect.zip",
+            "sendMessage.zip",
+        }
+    )
+    assert zips == expected
+    async with connect(gateway.url) as ana, connect(gateway.url) as bob:
+        await ana.send(json.dumps({"action": "sendMessage", "message": "Hello AWS"}))
+        assert await recv(bob, 30) == "Hello AWS"
+        assert await receives_nothing(ana)
 
 
-async def test_sam_build_output_runs_with_its_simple_table(tmp_path: Path) -> None:
+async def test_sam_build_output_runs_with_its_simple_table(websocket_api_factory: Factory) -> None:
     """The built template's functions run from the folders sam build made, and the
     SimpleTable is a table on the embedded DynamoDB keyed by id (a String)."""
-    gateway = await start_gateway(SAM_BUILD, tmp_path / "state")
-    try:
-        build = SAM_BUILD.parent
-        assert {spec.code_dir for spec in gateway.api.functions.values()} == {
-            build / "ConnectFunction",
-            build / "DisconnectFunction",
-            build / "SendFunction",
-        }
-        table = gateway.api.tables["ConnectionsTable"]
-        assert table.key_schema == (("id", "HASH"),)
-        assert table.properties["BillingMode"] == "PAY_PER_REQUEST"
-        async with connect(gateway.url) as ana, connect(gateway.url) as bob:
-            await ana.send(json.dumps({"action": "sendmessage", "data": "Hello AWS"}))
-            assert await recv(bob, 30) == "Hello AWS"
-            assert await receives_nothing(ana)
-    finally:
-        await gateway.stop()
+    gateway = websocket_api_factory(SAM_BUILD).gateway
+    build = SAM_BUILD.parent
+    assert {spec.code_dir for spec in gateway.api.functions.values()} == {
+        build / "ConnectFunction",
+        build / "DisconnectFunction",
+        build / "SendFunction",
+    }
+    table = gateway.api.tables["ConnectionsTable"]
+    assert table.key_schema == (("id", "HASH"),)
+    assert table.properties["BillingMode"] == "PAY_PER_REQUEST"
+    async with connect(gateway.url) as ana, connect(gateway.url) as bob:
+        await ana.send(json.dumps({"action": "sendmessage", "data": "Hello AWS"}))
+        assert await recv(bob, 30) == "Hello AWS"
+        assert await receives_nothing(ana)
 
 
 def _serve(*args: str, state: Path) -> subprocess.Popen[str]:

@@ -4,10 +4,12 @@ has help that shows its default; `bench` takes the benchmark's own options."""
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +18,7 @@ from serverless_chat.cli.arguments import HelpFormatter
 from serverless_chat.cli.serve import OneFunction, OrdinaryRefusals
 from serverless_chat.loadgen import bench
 
+SAM_CHAT = "tests/fixtures/sam_chat/template.yaml"
 NO_WEBSOCKET_API = "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n"
 
 BAD_ARGUMENTS = [
@@ -33,6 +36,9 @@ BAD_ARGUMENTS = [
     ["serve", "--ping-interval", "-1"],
     ["serve", "--callback-latency", "-5ms"],
     ["serve", "--callback-latency", "soon"],
+    ["serve", "--chaos", "drop-disconnect=2"],
+    ["serve", "--chaos", "lose-everything=1"],
+    ["serve", "--chaos", "callback-rate=0"],
     ["serve", "--dynamodb-endpoint", "notaurl"],
     ["serve", "--allow-origin", "example.com"],
     ["serve", "--hook", "no_colon"],
@@ -71,6 +77,19 @@ BAD_ARGUMENTS = [
     ["token", "--name", "ana", "--ttl", "soon"],
     ["token", "--name", "bad name!!"],
     ["token", "--name", "ana", "--sub", " "],
+    # invoke: checked before any function runs
+    ["invoke", "ConnectFunction"],
+    ["invoke", "ConnectFunction", "--event", "bogus"],
+    ["invoke", "--template", "/nonexistent/template.yaml", "X", "--event", "connect"],
+    ["invoke", "--template", "{no_websocket_api}", "X", "--event", "connect"],
+    ["invoke", "--template", SAM_CHAT, "Nope", "--event", "connect"],
+    ["invoke", "--template", SAM_CHAT, "ConnectFunction", "--event", "connect", "--body", "x"],
+    ["invoke", "--template", SAM_CHAT, "SendFunction", "--event", "message", "--header", "A:b"],
+    ["invoke", "--template", SAM_CHAT, "SendFunction", "--event", "disconnect", "--route", "x"],
+    ["invoke", "--template", SAM_CHAT, "ConnectFunction", "--event", "message"],
+    ["invoke", "--template", SAM_CHAT, "ConnectFunction", "--event", "connect", "--header", "A"],
+    ["invoke", "--template", SAM_CHAT, "ConnectFunction", "--event", "connect", "--query", "a"],
+    ["invoke", "--template", SAM_CHAT, "ConnectFunction", "--event", "connect", "--bogus"],
     # web-export
     ["web-export"],
     ["web-export", "/etc/passwd/x"],
@@ -266,3 +285,57 @@ def test_a_malformed_request_is_one_log_line_not_a_traceback() -> None:
     assert record.getMessage() == (
         "malformed request refused with 400: Invalid header value char: b'X-Custom: \\x00x'"
     )
+
+
+def _printed_event(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
+    assert cli.main(["invoke", "--template", SAM_CHAT, *argv, "--print-event"]) == 0
+    event: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return event
+
+
+def test_invoke_prints_a_connect_event_in_api_gateways_shape(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """CONNECT: the handshake's headers with those API Gateway adds, and the query string
+    ("Use $connect and $disconnect routes", API Gateway developer guide; the captures in
+    tests/fixtures/events)."""
+    event = _printed_event(
+        capsys,
+        "ConnectFunction",
+        "--event",
+        "connect",
+        "--query",
+        "name=ana",
+        "--header",
+        "User-Agent: test",
+    )
+    assert event["requestContext"]["eventType"] == "CONNECT"
+    assert event["requestContext"]["routeKey"] == "$connect"
+    assert event["queryStringParameters"] == {"name": "ana"}
+    assert event["multiValueQueryStringParameters"] == {"name": ["ana"]}
+    assert event["headers"]["User-Agent"] == "test"
+    assert event["headers"]["X-Forwarded-For"] == "127.0.0.1"
+    assert {"X-Amzn-Trace-Id", "X-Forwarded-Port", "X-Forwarded-Proto"} <= set(event["headers"])
+
+
+def test_invoke_prints_a_message_event_for_the_functions_route(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    event = _printed_event(capsys, "SendFunction", "--event", "message", "--body", '{"a": 1}')
+    assert event["body"] == '{"a": 1}'
+    assert event["requestContext"]["routeKey"] == "sendmessage"  # the route it serves
+    assert event["requestContext"]["messageId"]
+    assert "headers" not in event  # a MESSAGE has none
+
+
+def test_invoke_prints_disconnect_and_authorizer_events(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    disconnect = _printed_event(capsys, "DisconnectFunction", "--event", "disconnect")
+    assert disconnect["requestContext"]["disconnectStatusCode"] == 1005
+    assert disconnect["requestContext"]["disconnectReason"] == (
+        "Client-side close frame status not set"
+    )
+    authorizer = _printed_event(capsys, "ConnectFunction", "--event", "authorizer")
+    assert authorizer["type"] == "REQUEST"
+    assert authorizer["methodArn"].endswith("/prod/$connect")

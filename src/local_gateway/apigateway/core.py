@@ -32,6 +32,7 @@ from local_gateway.apigateway.backends import (
     HttpBackend,
     fire_and_forget,
 )
+from local_gateway.apigateway.chaos import Chaos
 from local_gateway.apigateway.event_factory import ConnectionMeta, EventFactory, identity_present
 from local_gateway.apigateway.integrations import CompiledIntegration, compile_api
 from local_gateway.apigateway.routing import RouteSelector, select_route
@@ -105,8 +106,10 @@ class GatewayCore:
         events: EventFactory,
         connecting: set[str] | None = None,
         http: HttpBackend | None = None,
+        chaos: Chaos | None = None,
     ) -> None:
         self.api = api
+        self.chaos = chaos
         self._functions = functions
         self.events = events
         # The ids whose handshake is under way (the registry reads it to explain a 410).
@@ -254,6 +257,8 @@ class GatewayCore:
         """Run ``$disconnect``, best effort: nobody hears its answer."""
         route = self.api.routes.get("$disconnect")
         if route is None:
+            return
+        if self.chaos is not None and self.chaos.drops_disconnect(meta.connection_id):
             return
         integration = self._non_proxy(route)
         if integration is not None:

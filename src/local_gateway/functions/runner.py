@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from local_gateway.functions.code_package import CodePackageError, code_folder
 from local_gateway.functions.containers import (
@@ -96,6 +96,16 @@ class Invocation:
         return {str(k): str(v) for k, v in headers.items()}
 
 
+class InvocationObserver(Protocol):
+    """Told of every invocation, on the gateway's loop, before its START line and after its
+    REPORT line (what a test harness records: local_gateway/testing). It must be quick and
+    must not raise."""
+
+    def invoked(self, spec: FunctionSpec, request_id: str, event: Mapping[str, Any]) -> None: ...
+
+    def answered(self, spec: FunctionSpec, invocation: Invocation) -> None: ...
+
+
 def check_runnable(spec: FunctionSpec) -> None:
     """FunctionLoadError when the gateway cannot run ``spec`` at all."""
     if not spec.runtime.startswith("python"):
@@ -148,6 +158,7 @@ class FunctionRunner:
         self._retired: list[FunctionContainers] = []  # replaced by --watch, finishing work
         self._closed = False
         self.load_errors: dict[str, str] = {}
+        self.observers: list[InvocationObserver] = []
         self._wire()
 
     def credentials(self, logical_id: str) -> dict[str, str]:
@@ -271,6 +282,8 @@ class FunctionRunner:
         if containers is None and handler is None:
             reason = self.load_errors.get(spec.logical_id, f"{spec.logical_id} is not loaded")
             return Invocation(request_id, error=reason, error_type="Runtime.InvalidEntrypoint")
+        for observer in self.observers:
+            observer.invoked(spec, request_id, event)
         log.info("START RequestId: %s Version: $LATEST Function: %s", request_id, spec.label)
         started = time.perf_counter()
         init_ms = None
@@ -296,7 +309,10 @@ class FunctionRunner:
             init,
             status,
         )
-        return replace(invocation, duration_ms=duration)
+        invocation = replace(invocation, duration_ms=duration)
+        for observer in self.observers:
+            observer.answered(spec, invocation)
+        return invocation
 
     async def _run_in_process(
         self, spec: FunctionSpec, handler: Handler, event: dict[str, Any], request_id: str

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from local_gateway.apigateway.chaos import Chaos
 from local_gateway.functions.pool import DEFAULT_WORKERS
 
 
@@ -51,6 +52,8 @@ class GatewayConfig:
     # lets it through and logs what AWS would have said (aws/iam/access.py).
     iam: str = "enforce"
     callback_latency: float = 0.0  # seconds added to each callback call, as on AWS
+    # AWS's non-guarantees on demand (apigateway/chaos.py): None, or Chaos.parse("…").
+    chaos: Chaos | None = None
     # permessage-deflate: a connection's compressor holds ~90 KB once it has sent a frame
     # (15,000 connections: 1.3 GB), and on loopback it saves nothing. Off unless asked for.
     compress: bool = False

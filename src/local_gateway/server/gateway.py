@@ -26,7 +26,7 @@ from local_gateway.apigateway.event_factory import ApiContext, EventFactory
 from local_gateway.apigateway.integrations import compile_api
 from local_gateway.aws import not_emulated, sigv4
 from local_gateway.aws.callers import tools_signing_keys
-from local_gateway.aws.dynamodb.tables import dynamodb_client, provision
+from local_gateway.aws.dynamodb.tables import dynamodb_client, empty_tables, provision
 from local_gateway.aws.execute_api import handshake_verifier
 from local_gateway.aws.iam.access import AccessControl, access_control
 from local_gateway.aws.iam.resources import INVOKE_FUNCTION, MANAGE_CONNECTIONS, invoke_arn
@@ -69,7 +69,7 @@ class LocalGateway:
         )
         compile_api(self.api)  # a mapping template that cannot run stops it here
         check_code(self.api)  # so does a function whose code is not where the tool left it
-        self.registry = ConnectionRegistry(config.callback_latency)
+        self.registry = ConnectionRegistry(config.callback_latency, config.chaos)
         self._http = AiohttpBackend()
         self._runner: web.AppRunner | None = None
         self._functions: FunctionRunner | None = None
@@ -280,7 +280,12 @@ class LocalGateway:
         api = ApiContext(self.api.api_id, self.api.stage, self.execute_api_host)
         events = EventFactory(api, region=self.config.region)
         self._core = GatewayCore(
-            self.api, self.functions, events, self.registry.connecting, self._http
+            self.api,
+            self.functions,
+            events,
+            self.registry.connecting,
+            self._http,
+            self.config.chaos,
         )
         for api_key in self.api.api_keys:
             if api_key.generated:
@@ -445,6 +450,23 @@ class LocalGateway:
             except Exception as error:
                 log.error("while closing the hook's app: %s", error)
             self._app = None
+
+    async def reset(self) -> None:
+        """Back to a just-started state without a restart (a test suite's step between
+        tests): every connection closed with 1001 and its $disconnect run, then the
+        template's tables emptied. Functions stay warm, as Lambda keeps them; what an
+        application's hook holds is its own."""
+        await self._close_all()
+        endpoint = self.dynamodb_endpoint
+        if endpoint is not None and self.api.tables:
+            credentials = self._own_credentials if self.embedded_dynamodb else {}
+            await asyncio.to_thread(
+                empty_tables,
+                endpoint,
+                self.config.region,
+                self.api.tables.values(),
+                *([credentials] if credentials else []),
+            )
 
     async def _stop_listeners(self) -> None:
         if self._runner is not None:

@@ -12,10 +12,19 @@ import sys
 from collections.abc import Sequence
 
 from serverless_chat import __version__
-from serverless_chat.cli import aws, bench, connect, dev_token, serve, template, web_export
+from serverless_chat.cli import (
+    aws,
+    bench,
+    connect,
+    dev_token,
+    invoke,
+    serve,
+    template,
+    web_export,
+)
 from serverless_chat.cli.arguments import Parser, sentence
 
-COMMANDS = (serve, connect, aws, template, dev_token, bench, web_export)
+COMMANDS = (serve, invoke, connect, aws, template, dev_token, bench, web_export)
 
 _DESCRIPTION = (
     "A WebSocket chat: run it on this machine (serve), chat from a terminal (connect),"

@@ -121,6 +121,16 @@ def host(text: str) -> str:
     return text
 
 
+def chaos(text: str) -> Any:
+    """A --chaos specification (local_gateway/apigateway/chaos.py), read before the start."""
+    from local_gateway.apigateway.chaos import Chaos, ChaosError
+
+    try:
+        return Chaos.parse(text)
+    except ChaosError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def origin(text: str) -> str:
     return text if text == "*" else str(url(("http", "https"), path=False)(text))
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from serverless_chat.cli.arguments import (
     add_command,
+    chaos,
     duration,
     hook,
     host,
@@ -113,6 +114,14 @@ def register(commands: Commands) -> None:
         default=0.0,
         metavar="DURATION",
         help="add this to every callback (PostToConnection …) call, e.g. 20ms, as on AWS",
+    )
+    serve.add_argument(
+        "--chaos",
+        type=chaos,
+        metavar="MODE=VALUE,...",
+        help="AWS's non-guarantees on demand, seeded: drop-disconnect=SHARE (0-1),"
+        " callback-rate=CALLS_A_SECOND (then 429), callback-latency=DURATION, seed=N"
+        " (docs/local-gateway.md; default: none)",
     )
     serve.add_argument(
         "--idle-timeout",
@@ -324,6 +333,7 @@ async def _serve(args: argparse.Namespace) -> int:
             max_frame_bytes=args.max_frame_bytes,
             ping_interval=args.ping_interval or None,
             callback_latency=args.callback_latency,
+            chaos=args.chaos,
             iam=args.iam,
             compress=args.compress,
         )

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from aiohttp import web
 
+from local_gateway.apigateway.chaos import Chaos
 from local_gateway.apigateway.connection import LiveConnection
 from local_gateway.apigateway.event_factory import ConnectionMeta
 from local_gateway.apigateway.outbox import Outbox
@@ -62,7 +63,8 @@ class ConnectionRegistry:
     """Connection id → live connection. Used from the event loop, but for :meth:`accept`,
     which only reads and so may be called from the hook's worker threads."""
 
-    def __init__(self, latency: float = 0.0) -> None:
+    def __init__(self, latency: float = 0.0, chaos: Chaos | None = None) -> None:
+        self.chaos = chaos  # --chaos: callback-rate and callback-latency act here
         self._connections: dict[str, LiveConnection] = {}
         self._outbox = Outbox()
         self.latency = latency  # simulated seconds per Management API call (--callback-latency)
@@ -121,13 +123,20 @@ class ConnectionRegistry:
     async def delay(self) -> None:
         """--callback-latency: each Management API call costs what a call to AWS costs. The
         one place it is simulated, whichever face (HTTP or in-process) the call came by."""
-        if self.latency:
-            await asyncio.sleep(self.latency)
+        extra = self.chaos.callback_delay() if self.chaos is not None else 0.0
+        if self.latency or extra:
+            await asyncio.sleep(self.latency + extra)
+
+    def throttle(self, connection_id: str) -> None:
+        """--chaos callback-rate: a call over the rate is refused 429, as AWS throttles."""
+        if self.chaos is not None and self.chaos.throttles_callback(connection_id):
+            raise LimitExceededException(connection_id, "Rate exceeded (--chaos callback-rate)")
 
     async def post(self, connection_id: str, data: bytes) -> None:
         """PostToConnection: one frame to the client, taken now, written at the end of this
         turn of the loop (local_gateway/apigateway/outbox.py)."""
         await self.delay()
+        self.throttle(connection_id)
         failures, accepted = self.accept([(connection_id, data)])
         if failures:
             raise failures[connection_id]
@@ -137,9 +146,14 @@ class ConnectionRegistry:
         """Many PostToConnection calls in one hop to the loop, after the simulated callback
         latency (the posts overlap, as parallel calls would); the failures by id."""
         await self.delay()
-        failures, accepted = self.accept(deliveries)
+        throttled = {
+            cid: LimitExceededException(cid, "Rate exceeded (--chaos callback-rate)")
+            for cid, _ in deliveries
+            if self.chaos is not None and self.chaos.throttles_callback(cid)
+        }
+        failures, accepted = self.accept([d for d in deliveries if d[0] not in throttled])
         self.send_accepted(accepted)
-        return failures
+        return {**failures, **throttled}
 
     def accept(
         self, deliveries: list[tuple[str, bytes]]
@@ -199,11 +213,13 @@ class ConnectionRegistry:
     async def get_connection(self, connection_id: str) -> ConnectionDetails:
         """GetConnection, as a Management API call (its latency included)."""
         await self.delay()
+        self.throttle(connection_id)
         return self.info(connection_id)
 
     async def close(self, connection_id: str, code: int = 1000, reason: str = "") -> None:
         """DeleteConnection: close the socket; the server then runs $disconnect."""
         await self.delay()
+        self.throttle(connection_id)
         connection = self.get(connection_id)
         connection.closing = True
         connection.close_reason = DELETED

@@ -131,7 +131,11 @@ async def test_a_silent_or_trickling_client_is_dropped(tmp_path: Path, trickle: 
                 if reader.at_eof():
                     break
         # Closed by the handshake timeout; a socket held on would outlast this deadline.
-        assert await asyncio.wait_for(reader.read(), 30) in (b"", b"HTTP/1.1 408")
+        try:
+            answer = await asyncio.wait_for(reader.read(), 30)
+        except ConnectionResetError:  # closed while it still wrote: the kernel sends a reset
+            answer = b""
+        assert answer in (b"", b"HTTP/1.1 408")
         writer.close()
     finally:
         await gateway.stop()

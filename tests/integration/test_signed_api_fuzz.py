@@ -8,6 +8,7 @@ gateway goes on serving. A call signed and left as it was may succeed."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,7 +74,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedGateway]:
                 os.environ[name] = value
     yield gateway
     gateway.stop()  # before the check below, which would otherwise leave it running
-    assert "Traceback" not in gateway.log.read_text()
+    # A function's own error is logged with its traceback, as Lambda logs it (an Invoke the
+    # fuzz signs may hand WhoHandler an event it cannot read); the gateway's code is in none.
+    assert not re.search(r'File "[^"]*/(local_gateway|aiohttp)/', gateway.log.read_text())
 
 
 def _exchange(port: int, raw: bytes) -> bytes:

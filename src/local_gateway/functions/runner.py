@@ -345,9 +345,28 @@ class FunctionRunner:
         await asyncio.gather(*(c.stop() for c in containers))
 
 
+# The frames of an in-process function's traceback that are the gateway's, not the
+# function's: its own package, and the thread pool that ran the handler.
+_NOT_THE_FUNCTIONS = (str(Path(__file__).resolve().parents[1]), "/concurrent/futures/")
+
+
 def _failed(request_id: str, spec: FunctionSpec, error: Exception) -> Invocation:
-    log.exception("%s %s failed", request_id, spec.name)
-    trace = traceback.format_list(traceback.extract_tb(error.__traceback__))
+    """An unhandled error, logged and answered as Lambda's Python runtime does: the error's
+    type and message, and the function's own frames (the gateway's are not its)."""
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if not any(part in frame.filename for part in _NOT_THE_FUNCTIONS)
+    ]
+    trace = traceback.format_list(frames)
+    log.error(
+        "%s %s failed: [ERROR] %s: %s\nTraceback (most recent call last):\n%s",
+        request_id,
+        spec.label,
+        type(error).__name__,
+        error,
+        "".join(trace).rstrip(),
+    )
     return Invocation(
         request_id, error=str(error), error_type=type(error).__name__, stack_trace=tuple(trace)
     )

@@ -9,7 +9,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from local_gateway import LocalGateway
-from tests.integration.conftest import recv
+from tests.integration.conftest import receives_nothing, recv
 
 
 @pytest.mark.parametrize("status", [401, 403, 429])
@@ -96,3 +96,17 @@ async def test_plain_http_get_on_the_stage_asks_for_an_upgrade(behaviours: Local
 
     async with aiohttp.ClientSession() as session, session.get(behaviours.callback_url) as response:
         assert response.status == 426
+
+
+async def test_messages_of_one_connection_run_concurrently(behaviours: LocalGateway) -> None:
+    """Each message is an invocation of its own and nothing orders a connection's messages
+    ("Invoking your backend integration", API Gateway Developer Guide: a WebSocket route
+    invokes its integration per message; "Lambda function scaling": concurrent requests get
+    concurrent execution environments): a slow first message does not hold up a quick
+    second one, and each reply reaches the client that sent it."""
+    async with connect(behaviours.url) as client, connect(behaviours.url) as other:
+        await client.send(json.dumps({"action": "nap", "seconds": 1.5, "tag": "first"}))
+        await client.send(json.dumps({"action": "nap", "seconds": 0.0, "tag": "second"}))
+        assert await recv(client) == "second"
+        assert await recv(client) == "first"
+        assert await receives_nothing(other)

@@ -74,6 +74,7 @@ class LocalGateway:
         self._core: GatewayCore | None = None
         self._access: AccessControl | None = None
         self._watch_task: asyncio.Task[None] | None = None
+        self._endpoint: WebSocketEndpoint | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._socket: sockets.socket | None = None
         self._tls_socket: sockets.socket | None = None
@@ -337,7 +338,7 @@ class LocalGateway:
         )
         if self._app is not None:
             app.router.add_routes(self._app.web_routes())
-        endpoint = WebSocketEndpoint(
+        self._endpoint = endpoint = WebSocketEndpoint(
             lambda: self.core,
             self.registry,
             Limits(
@@ -420,6 +421,8 @@ class LocalGateway:
     async def _stop_functions(self) -> None:
         if self._functions is not None:
             await self._functions.shutdown()
+        if self._endpoint is not None:  # messages still in flight end with their functions
+            await self._endpoint.drain()
 
     async def _close_all(self) -> None:
         self.registry.flush()  # posts already taken reach their clients before the close

@@ -8,6 +8,14 @@ with each is decided in ``core``. Limits are API Gateway's: frames over 32 KB an
 over 128 KB close with 1009, binary frames with 1003, an idle connection after 10 minutes
 and any after 2 hours with 1001 "Going away"; an unmasked frame fails the connection with
 1002, as RFC 6455 wants (docs/local-gateway.md has the sources).
+
+Each message is an invocation of its own, as on AWS, where nothing orders a connection's
+messages: the loop reads the next frame while the previous ones still run, and each reply
+goes back to the connection it answers. AWS documents no limit on a connection's messages
+in flight ("Quotas for configuring and running a WebSocket API in API Gateway"); the
+gateway holds at most ``MAX_IN_FLIGHT`` of them and reads no further frame until one ends,
+so that one client cannot queue unbounded work. An invocation runs on when its client
+leaves (its reply is dropped), as a Lambda invocation does.
 """
 
 from __future__ import annotations
@@ -36,6 +44,10 @@ NO_STATUS = 1005
 ABNORMAL_CLOSURE = 1006
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
+
+# A connection's messages running at once, beyond which its frames wait to be read: ten
+# times a function's containers (--max-containers), so the bound is never what orders them.
+MAX_IN_FLIGHT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +78,7 @@ class WebSocketEndpoint:
         self._limits = limits
         self._ports = ports  # (plain, TLS)
         self._refusal = refusal
+        self._in_flight: set[asyncio.Task[None]] = set()  # every connection's messages
 
     def _socket_for(self, subprotocol: str | None = None) -> web.WebSocketResponse:
         """A client's socket: pings answered by the receive loop (so that a flood of them is
@@ -146,6 +159,7 @@ class WebSocketEndpoint:
         limits = self._limits
         started = connection.idle_since
         control = _ControlBudget()
+        slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         while True:
             now = time.monotonic()
             idle_left = limits.idle_timeout - (now - connection.idle_since)
@@ -184,9 +198,34 @@ class WebSocketEndpoint:
                 return MESSAGE_TOO_BIG, why
             connection.touch()
             connection.idle_since = time.monotonic()
+            await slots.acquire()
+            task = asyncio.create_task(self._dispatch(core, connection, body, slots))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+
+    async def _dispatch(
+        self, core: GatewayCore, connection: LiveConnection, body: str, slots: asyncio.Semaphore
+    ) -> None:
+        """One message, an invocation of its own; its reply to the connection it came on."""
+        try:
             reply = await core.message(connection.meta, body)
             if reply is not None:
                 self._send(connection, reply)
+        except Exception:  # a fault of the gateway's: logged, the connection goes on
+            log.exception("%s: a message failed", connection.meta.connection_id)
+        finally:
+            slots.release()
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Wait for the messages still running (their functions are stopping), then cancel
+        what is left."""
+        pending = set(self._in_flight)
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=timeout)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
 
     def _send(self, connection: LiveConnection, data: bytes) -> None:
         failures, accepted = self._registry.accept([(connection.meta.connection_id, data)])

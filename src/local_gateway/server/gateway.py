@@ -75,6 +75,7 @@ class LocalGateway:
         self._access: AccessControl | None = None
         self._watch_task: asyncio.Task[None] | None = None
         self._endpoint: WebSocketEndpoint | None = None
+        self._warming: asyncio.Task[None] | None = None  # the fork servers' start
         self._loop: asyncio.AbstractEventLoop | None = None
         self._socket: sockets.socket | None = None
         self._tls_socket: sockets.socket | None = None
@@ -262,6 +263,7 @@ class LocalGateway:
                 environment=self._function_environment,
             ),
         )
+        self._warming = asyncio.create_task(self.functions.warm())
         self._access = access_control(self.config.iam, self.api.functions, self.functions)
         await self._start_embedded_tables()
         api = ApiContext(self.api.api_id, self.api.stage, self.execute_api_host)
@@ -419,6 +421,9 @@ class LocalGateway:
                 listener.close()
 
     async def _stop_functions(self) -> None:
+        if self._warming is not None:
+            await asyncio.gather(self._warming, return_exceptions=True)
+            self._warming = None
         if self._functions is not None:
             await self._functions.shutdown()
         if self._endpoint is not None:  # messages still in flight end with their functions

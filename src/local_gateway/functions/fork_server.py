@@ -23,6 +23,7 @@ It imports only the standard library; it runs on every Python a Lambda runtime h
 from __future__ import annotations
 
 import array
+import gc
 import importlib
 import importlib.util
 import json
@@ -64,9 +65,28 @@ def _preload(names: list, runtime_dir: str) -> list:  # type: ignore[type-arg]
             sys.stderr.write(f"fork server: {name} not preloaded: {error}\n")
         else:
             loaded.append(name)
+    if "boto3" in loaded:
+        try:
+            _build_a_client()
+        except Exception as error:
+            sys.stderr.write(f"fork server: no client built at warm-up: {error}\n")
     sys.path[:] = before
+    gc.collect()
+    gc.freeze()  # the children's collector leaves the parent's objects (and pages) alone
     sys.stderr.flush()  # nothing buffered is copied into the children
     return loaded
+
+
+def _build_a_client() -> None:
+    """Build and drop a client, with made-up keys and no configuration files: botocore
+    imports most of what a client needs only then. Nothing of it is kept: the function's
+    clients are its own, built from its own environment."""
+    import boto3.session
+
+    session = boto3.session.Session(
+        aws_access_key_id="warm-up", aws_secret_access_key="warm-up", region_name="us-east-1"
+    )
+    session.client("sts")
 
 
 def _forget_shadowed(runtime_dir: str, own_paths: list) -> None:  # type: ignore[type-arg]

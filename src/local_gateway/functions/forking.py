@@ -160,7 +160,15 @@ class ForkServer:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                env={"PATH": os.defpath, "LANG": "en_US.UTF-8", "TZ": ":UTC"},
+                # Its own, not the gateway's (no configuration files for its warm-up
+                # client); each child replaces all of it with its function's.
+                env={
+                    "PATH": os.defpath,
+                    "LANG": "en_US.UTF-8",
+                    "TZ": ":UTC",
+                    "AWS_CONFIG_FILE": os.devnull,
+                    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                },
                 pass_fds=(theirs.fileno(),),
                 start_new_session=True,
             )

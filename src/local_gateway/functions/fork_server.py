@@ -11,8 +11,8 @@ which imports the function's module: the environment is still set before the imp
 Lambda sets it. A function that carries a package of its own by a name the parent imported
 (its own boto3) gets its own: the parent's copies are forgotten before the import.
 
-    gateway -> server   a JSON line {"argv": [...], "env": {...}} with three descriptors
-                        (SCM_RIGHTS) on the control socket
+    gateway -> server   a packet {"argv": [...], "env": {...}} with three descriptors
+                        (SCM_RIGHTS) on the control socket (SOCK_SEQPACKET)
     server -> gateway   {"ready": [preloaded modules]} once; then {"pid": N} per request,
                         in order; {"exit": N, "status": S} when a child ends (S as
                         ``returncode``: negative for a signal)

@@ -144,7 +144,9 @@ class ForkServer:
             await self._start()
 
     async def _start(self) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        # Packets keep each request whole, with its descriptors.
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._pids = asyncio.Queue()  # nothing of a previous server's
         try:
             self._process = await asyncio.create_subprocess_exec(
                 str(self.executable),
@@ -224,22 +226,26 @@ class ForkServer:
         self, args: Sequence[str], env: Mapping[str, str], limit: int
     ) -> ContainerProcess:
         await self.start()
-        loop = asyncio.get_running_loop()
         stdin_r, stdin_w = os.pipe()
         stdout_r, stdout_w = os.pipe()
         stderr_r, stderr_w = os.pipe()
+        ours = (stdin_w, stdout_r, stderr_r)
         request = json.dumps({"argv": list(args), "env": dict(env)}).encode()
         try:
             async with self._spawning:  # replies come in the order of the requests
-                assert self._control is not None
-                fds = array.array("i", [stdin_r, stdout_w, stderr_w])
-                await loop.run_in_executor(None, self._send, request, fds)
-                pid = await self._pids.get()
+                self._send(request, array.array("i", [stdin_r, stdout_w, stderr_w]))
+                # Taken even if this caller is cancelled, so the next gets its own pid (the
+                # orphan child then exits: its pipes' other ends are closed below).
+                pid = await asyncio.shield(asyncio.ensure_future(self._pids.get()))
+        except BaseException:
+            for fd in ours:
+                os.close(fd)
+            raise
         finally:
             for fd in (stdin_r, stdout_w, stderr_w):
                 os.close(fd)
         if pid < 0:
-            for fd in (stdin_w, stdout_r, stderr_r):
+            for fd in ours:
                 os.close(fd)
             raise ForkServerError(f"{self.executable}: the fork server exited")
         return ForkedProcess(
@@ -251,8 +257,13 @@ class ForkServer:
         )
 
     def _send(self, request: bytes, fds: array.array[int]) -> None:
-        assert self._control is not None
-        self._control.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
+        """A request of a few KB on a socket the server drains: it does not block."""
+        if self._control is None:
+            raise ForkServerError(f"{self.executable}: the fork server is stopped")
+        try:
+            self._control.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
+        except OSError as error:
+            raise ForkServerError(f"{self.executable}: the fork server is gone: {error}") from error
 
     async def stop(self) -> None:
         """End the server (its containers are stopped by their owners first)."""

@@ -282,6 +282,20 @@ def _runtime_lines(gateway: LocalGateway) -> list[str]:
                 f"warning: {runtime} functions run on this gateway's Python"
                 f" {interpreter.full_version} (no {runtime} on this machine)"
             )
+    own = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    hooked = sorted(
+        {
+            spec.runtime
+            for logical_id, spec in gateway.api.functions.items()
+            if gateway.functions.placement(logical_id) == "in-process" and spec.runtime != own
+        }
+    )
+    if hooked:
+        lines.append(
+            f"note: the hook's in-process functions ({', '.join(hooked)}) run on this"
+            f" gateway's Python {sys.version.split()[0]}, and are not frozen between"
+            " invocations (--no-hook runs them isolated)"
+        )
     return lines
 
 

@@ -143,8 +143,10 @@ def test_serve_names_each_runtimes_python_and_refuses_a_retired_runtime(tmp_path
     template.write_text(RUNTIMES_TEMPLATE)
     log = (tmp_path / "serve.log").open("w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "serverless_chat.cli", "serve", "--template", str(template)]
-        + ["--port", "0", "--state-dir", str(tmp_path / "state")],
+        [
+            *(sys.executable, "-m", "serverless_chat.cli", "serve", "--template", str(template)),
+            *("--port", "0", "--state-dir", str(tmp_path / "state")),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=log,

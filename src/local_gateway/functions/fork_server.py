@@ -13,9 +13,9 @@ Lambda sets it. A function that carries a package of its own by a name the paren
 
     gateway -> server   a packet {"argv": [...], "env": {...}} with three descriptors
                         (SCM_RIGHTS) on the control socket (SOCK_SEQPACKET)
-    server -> gateway   {"ready": [preloaded modules]} once; then {"pid": N} per request,
-                        in order; {"exit": N, "status": S} when a child ends (S as
-                        ``returncode``: negative for a signal)
+    server -> gateway   {"ready": [preloaded modules], "failed": {module: error}} once;
+                        then {"pid": N} per request, in order; {"exit": N, "status": S}
+                        when a child ends (S as ``returncode``: negative for a signal)
 
 It imports only the standard library; it runs on every Python a Lambda runtime has (3.9+).
 """
@@ -53,16 +53,19 @@ def _load_bootstrap(path: str):  # type: ignore[no-untyped-def]
     return module
 
 
-def _preload(names: list, runtime_dir: str) -> list:  # type: ignore[type-arg]
-    """Import the runtime's packages from its folder; the names that imported."""
+def _preload(names: list, runtime_dir: str, failed: dict) -> list:  # type: ignore[type-arg]
+    """Import the runtime's packages from its folder; the names that imported (why the
+    others did not, in ``failed``)."""
     before = list(sys.path)
     sys.path.insert(0, runtime_dir)
     loaded = []
     for name in names:
         try:
             importlib.import_module(name)
-        except Exception as error:  # the child imports it again, and says why if it fails
-            sys.stderr.write(f"fork server: {name} not preloaded: {error}\n")
+        except Exception as error:  # the child imports it again, and fails as it fails here
+            failed[name] = f"{type(error).__name__}: {error}"
+            for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+                del sys.modules[module]  # half imported: the child tries afresh
         else:
             loaded.append(name)
     if "boto3" in loaded:
@@ -176,12 +179,13 @@ def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     bootstrap = _load_bootstrap(sys.argv[2])
     runtime_dir = sys.argv[4]
-    loaded = _preload(json.loads(sys.argv[3]), runtime_dir)
+    failed: dict = {}  # type: ignore[type-arg]
+    loaded = _preload(json.loads(sys.argv[3]), runtime_dir, failed)
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    _say({"ready": loaded})
+    _say({"ready": loaded, "failed": failed})
     while True:
         readable, _, _ = select.select([control.fileno(), wake_read], [], [])
         if wake_read in readable:

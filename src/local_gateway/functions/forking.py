@@ -136,6 +136,7 @@ class ForkServer:
         self._starting = asyncio.Lock()
         self._spawning = asyncio.Lock()
         self.preloaded: list[str] = []
+        self.not_preloaded: dict[str, str] = {}  # what did not import, and why
 
     async def start(self) -> None:
         async with self._starting:
@@ -196,6 +197,7 @@ class ForkServer:
         while line := await stdout.readline():
             message = json.loads(line)
             if "ready" in message:
+                self.not_preloaded = dict(message.get("failed") or {})
                 ready.set_result(list(message["ready"]))
             elif "pid" in message:
                 pid = int(message["pid"])

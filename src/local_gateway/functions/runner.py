@@ -294,9 +294,19 @@ class FunctionRunner:
             *(server.start() for server in list(self._fork_servers.values())),
             return_exceptions=True,
         )
-        for error in results:
+        for server, error in zip(self._fork_servers.values(), results, strict=False):
             if isinstance(error, Exception):
                 log.warning("a fork server did not start: %s", error)
+            for name, why in server.not_preloaded.items():
+                log.warning(
+                    "%s: the runtime's %s (the one installed beside the gateway) does not"
+                    " import on this Python (%s): its functions that import it fail here,"
+                    " where Lambda's runtime carries a %s of its own",
+                    server.executable,
+                    name,
+                    why,
+                    name,
+                )
 
     async def reload(self, forget: Callable[[], object]) -> int:
         """New code: retire every function's containers (idle ones stop now, busy ones when

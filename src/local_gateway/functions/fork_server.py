@@ -23,6 +23,7 @@ It imports only the standard library; it runs on every Python a Lambda runtime h
 from __future__ import annotations
 
 import array
+import contextlib
 import gc
 import importlib
 import importlib.util
@@ -164,7 +165,7 @@ def _receive(control: socket.socket) -> tuple:  # type: ignore[type-arg]
     return json.loads(data), list(fds)
 
 
-def _reap() -> None:
+def _reap(children: set) -> None:  # type: ignore[type-arg]
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -172,7 +173,17 @@ def _reap() -> None:
             return
         if pid == 0:
             return
+        children.discard(pid)
         _say({"exit": pid, "status": os.waitstatus_to_exitcode(status)})
+
+
+def _end_all(children: set) -> None:  # type: ignore[type-arg]
+    """The gateway has gone without stopping its containers (it was killed): end them, frozen
+    ones too, which would otherwise stay stopped for ever."""
+    for pid in children:
+        for signum in (signal.SIGKILL, signal.SIGCONT):
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signum)
 
 
 def main() -> None:
@@ -186,20 +197,23 @@ def main() -> None:
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     _say({"ready": loaded, "failed": failed})
+    children: set = set()  # type: ignore[type-arg]
     while True:
         readable, _, _ = select.select([control.fileno(), wake_read], [], [])
         if wake_read in readable:
             os.read(wake_read, 4096)
-            _reap()
+            _reap(children)
         if control.fileno() not in readable:
             continue
         request, fds = _receive(control)
         if request is None:
+            _end_all(children)
             return
         request["runtimeDir"] = runtime_dir
         pid = os.fork()
         if pid == 0:
             _child(request, fds, control, (wake_read, wake_write), bootstrap)
+        children.add(pid)
         for fd in fds:
             os.close(fd)
         _say({"pid": pid})

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from local_gateway import LocalGateway
-from tests.integration.conftest import receives_nothing, recv
+from tests.conftest import FIXTURES
+from tests.integration.conftest import receives_nothing, recv, start_gateway
 
 
 @pytest.mark.parametrize("status", [401, 403, 429])
@@ -110,3 +112,21 @@ async def test_messages_of_one_connection_run_concurrently(behaviours: LocalGate
         assert await recv(client) == "second"
         assert await recv(client) == "first"
         assert await receives_nothing(other)
+
+
+async def test_messages_in_flight_are_bounded_per_connection(tmp_path: Path) -> None:
+    """At the gateway's bound (here one message) the next frame waits for a message to end:
+    a client cannot queue unbounded work. AWS documents no such limit per connection
+    ("Quotas for configuring and running a WebSocket API in API Gateway"), so the default
+    bound (100) is far above what a function's containers run at once."""
+    gateway = await start_gateway(
+        FIXTURES / "behaviours" / "template.yaml", tmp_path / "state", max_in_flight=1
+    )
+    try:
+        async with connect(gateway.url) as client:
+            await client.send(json.dumps({"action": "nap", "seconds": 1.0, "tag": "first"}))
+            await client.send(json.dumps({"action": "nap", "seconds": 0.0, "tag": "second"}))
+            assert await recv(client) == "first"
+            assert await recv(client) == "second"
+    finally:
+        await gateway.stop()

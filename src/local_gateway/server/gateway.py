@@ -349,6 +349,7 @@ class LocalGateway:
                 self.config.max_frame_bytes,
                 self.config.ping_interval,
                 self.config.compress,
+                self.config.max_in_flight,
             ),
             lambda: (self._port, self._tls_port),
             self.admission.refusal,

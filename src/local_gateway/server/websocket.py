@@ -13,7 +13,8 @@ Each message is an invocation of its own, as on AWS, where nothing orders a conn
 messages: the loop reads the next frame while the previous ones still run, and each reply
 goes back to the connection it answers. AWS documents no limit on a connection's messages
 in flight ("Quotas for configuring and running a WebSocket API in API Gateway"); the
-gateway holds at most ``MAX_IN_FLIGHT`` of them and reads no further frame until one ends,
+gateway holds at most ``Limits.max_in_flight`` (100: ten times a function's containers, so
+the bound is not what orders them) and reads no further frame until one ends,
 so that one client cannot queue unbounded work. An invocation runs on when its client
 leaves (its reply is dropped), as a Lambda invocation does.
 """
@@ -45,10 +46,6 @@ ABNORMAL_CLOSURE = 1006
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
 
-# A connection's messages running at once, beyond which its frames wait to be read: ten
-# times a function's containers (--max-containers), so the bound is never what orders them.
-MAX_IN_FLIGHT = 100
-
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -59,6 +56,7 @@ class Limits:
     max_frame_bytes: int = 32 * 1024
     ping_interval: float | None = 30.0  # a client that misses a pong is gone
     compress: bool = False
+    max_in_flight: int = 100  # a connection's messages running at once (the gateway's bound)
 
 
 class WebSocketEndpoint:
@@ -159,7 +157,7 @@ class WebSocketEndpoint:
         limits = self._limits
         started = connection.idle_since
         control = _ControlBudget()
-        slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        slots = asyncio.Semaphore(limits.max_in_flight)
         while True:
             now = time.monotonic()
             idle_left = limits.idle_timeout - (now - connection.idle_since)

@@ -97,6 +97,7 @@ soak: $(BIN)/.installed
 # Benchmarks that print their figures as ratios against a baseline measured in the same run.
 bench: $(BIN)/.installed
 	$(BIN)/python bench/coldstart.py --json bench/results/coldstart.json
+	-$(BIN)/python bench/coldstart_fork.py --json bench/results/coldstart-fork.json
 	$(BIN)/serverless-chat bench --clients 100 --senders 5 --messages 200 \
 	    --rounds 5 --json bench/results/throughput.json
 	$(BIN)/serverless-chat bench --clients 100 --senders 5 --messages 200 --compress --rounds 5 \

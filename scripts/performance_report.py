@@ -71,6 +71,15 @@ def summary() -> list[str]:
             f"| cold start over boto3's import, package with bytecode (`bench/coldstart.py`)"
             f" | {X}{worst} at most | ≤ {X}1.10 | {_met(worst <= 1.10)} |"
         )
+    fork = _load("coldstart-fork")
+    if fork:
+        alone, ten = fork["alone"], fork["ten_at_once"]
+        ok = max(alone["ratio"], ten["ratio"]) <= fork["target"]
+        rows.append(
+            f"| cold start of a function that builds a boto3 client, forked, against a fresh"
+            f" interpreter (`bench/coldstart_fork.py`) | {X}{alone['ratio']} alone,"
+            f" {X}{ten['ratio']} ten at once | ≤ {X}{fork['target']} | {_met(ok)} |"
+        )
     capacity = _load("capacity")
     if capacity:
         kb = max(capacity["kb_per_connection"], capacity["kb_per_connection_after_message"])
@@ -166,6 +175,23 @@ def details() -> list[str]:
                 f"| `{module.rsplit('.', 1)[-1]}` | +{figures['extra_ms']} ms {X}{figures['ratio']}"
                 f" | +{source.get('extra_ms', '?')} ms {X}{source.get('ratio', '?')} |"
             )
+    fork = _load("coldstart-fork")
+    if fork:
+        alone, ten = fork["alone"], fork["ten_at_once"]
+        lines += [
+            "",
+            "### Cold start, forked (`python bench/coldstart_fork.py`)",
+            "",
+            f"A function that builds a boto3 client at import, on Python {fork['python']}"
+            f" (the fork server was ready in {fork['fork_server_start_ms']:,.0f} ms, once):",
+            "",
+            "| | forked | fresh interpreter | ratio |",
+            "|---|---|---|---|",
+            f"| one function, Init Duration (median of {alone['samples']}) |"
+            f" {alone['fork_ms']} ms | {alone['fresh_ms']} ms | **{X}{alone['ratio']}** |",
+            f"| ten at once, until the last answered (median of {ten['rounds']} rounds) |"
+            f" {ten['fork_ms']} ms | {ten['fresh_ms']} ms | **{X}{ten['ratio']}** |",
+        ]
     fanout = _load("fanout")
     if fanout:
         lines += [

@@ -65,6 +65,14 @@ def test_coldstart_measures_every_entry_module(tmp_path: Path) -> None:
         assert set(figures) == {"boto3_ms", "extra_ms", "ratio"}
 
 
+def test_coldstart_fork_measures_both_ways_in_the_same_run(tmp_path: Path) -> None:
+    _, results = _run(tmp_path, "coldstart_fork.py", "--samples", "1", "--rounds", "1")
+    for case in (results["alone"], results["ten_at_once"]):
+        assert case["fork_ms"] > 0
+        assert case["fresh_ms"] > 0
+        assert case["ratio"] == round(case["fork_ms"] / case["fresh_ms"], 3)
+
+
 def test_foreign_chat_is_delivered_and_measured_against_its_bound(tmp_path: Path) -> None:
     printed, results = _run(
         tmp_path,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from local_gateway.functions.interpreters import find_interpreter
 from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
 from tests.conftest import ROOT
 from tests.scenarios import three_clients_hello_aws
@@ -108,3 +109,70 @@ def test_unknown_parameter_is_one_clear_error() -> None:
     )
     assert result.returncode == 2
     assert "unknown parameter(s): Nope" in result.stderr
+
+
+RUNTIMES_TEMPLATE = """
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties:
+      Name: runtimes
+      ProtocolType: WEBSOCKET
+      RouteSelectionExpression: $request.body.action
+  Stage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: {ApiId: !Ref Api, StageName: dev, AutoDeploy: true}
+  Current:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: python3.12, Handler: app.handler, CodeUri: fn/}
+  Retired:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: python3.8, Handler: app.handler, CodeUri: fn/}
+"""
+
+
+def test_serve_names_each_runtimes_python_and_refuses_a_retired_runtime(tmp_path: Path) -> None:
+    """Lambda runs python3.12 on Python 3.12, and no longer creates python3.8 functions
+    ("Lambda runtimes", https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html;
+    the refusal in CreateFunction's words)."""
+    (tmp_path / "fn").mkdir()
+    (tmp_path / "fn" / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    template = tmp_path / "template.yaml"
+    template.write_text(RUNTIMES_TEMPLATE)
+    log = (tmp_path / "serve.log").open("w+")
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "serverless_chat.cli", "serve", "--template", str(template)),
+            *("--port", "0", "--state-dir", str(tmp_path / "state")),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    assert process.stdout is not None
+    try:
+        lines = []
+        while not any("python3.12 functions" in line for line in lines):
+            line = process.stdout.readline()
+            assert line, (tmp_path / "serve.log").read_text()
+            lines.append(line)
+    finally:
+        process.kill()
+        process.wait()
+    said = next(line for line in lines if "python3.12 functions" in line)
+    if find_interpreter("python3.12") is not None:
+        assert said.startswith("python3.12 functions run on /"), said
+    else:
+        assert said.startswith("warning: python3.12 functions run on this gateway's Python")
+    refusal = (
+        "The runtime parameter of python3.8 is no longer supported for creating or updating"
+        " AWS Lambda functions. We recommend you use a supported runtime while creating or"
+        " updating functions."
+    )
+    assert (
+        f"warning: function Retired will fail: Retired: {refusal}"
+        in (tmp_path / "serve.log").read_text()
+    )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from local_gateway import LocalGateway
-from tests.integration.conftest import recv
+from tests.conftest import FIXTURES
+from tests.integration.conftest import receives_nothing, recv, start_gateway
 
 
 @pytest.mark.parametrize("status", [401, 403, 429])
@@ -96,3 +98,35 @@ async def test_plain_http_get_on_the_stage_asks_for_an_upgrade(behaviours: Local
 
     async with aiohttp.ClientSession() as session, session.get(behaviours.callback_url) as response:
         assert response.status == 426
+
+
+async def test_messages_of_one_connection_run_concurrently(behaviours: LocalGateway) -> None:
+    """Each message is an invocation of its own and nothing orders a connection's messages
+    ("Invoking your backend integration", API Gateway Developer Guide: a WebSocket route
+    invokes its integration per message; "Lambda function scaling": concurrent requests get
+    concurrent execution environments): a slow first message does not hold up a quick
+    second one, and each reply reaches the client that sent it."""
+    async with connect(behaviours.url) as client, connect(behaviours.url) as other:
+        await client.send(json.dumps({"action": "nap", "seconds": 1.5, "tag": "first"}))
+        await client.send(json.dumps({"action": "nap", "seconds": 0.0, "tag": "second"}))
+        assert await recv(client) == "second"
+        assert await recv(client) == "first"
+        assert await receives_nothing(other)
+
+
+async def test_messages_in_flight_are_bounded_per_connection(tmp_path: Path) -> None:
+    """At the gateway's bound (here one message) the next frame waits for a message to end:
+    a client cannot queue unbounded work. AWS documents no such limit per connection
+    ("Quotas for configuring and running a WebSocket API in API Gateway"), so the default
+    bound (100) is far above what a function's containers run at once."""
+    gateway = await start_gateway(
+        FIXTURES / "behaviours" / "template.yaml", tmp_path / "state", max_in_flight=1
+    )
+    try:
+        async with connect(gateway.url) as client:
+            await client.send(json.dumps({"action": "nap", "seconds": 1.0, "tag": "first"}))
+            await client.send(json.dumps({"action": "nap", "seconds": 0.0, "tag": "second"}))
+            assert await recv(client) == "first"
+            assert await recv(client) == "second"
+    finally:
+        await gateway.stop()

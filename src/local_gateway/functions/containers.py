@@ -1,10 +1,14 @@
 """Functions run as Lambda runs them: each in a process of its own, a "container".
 
-A container is a Python process started for one function, with that function's
-environment only (its template variables and the Lambda runtime's, never the gateway's),
-its Code folder first on ``sys.path`` and none of the gateway's packages but the runtime's
-boto3 (``bootstrap``). Its handler module is imported when it starts (the cold
-start, timed as ``Init Duration``), then it serves one invocation at a time and stays warm.
+A container is a Python process started for one function (forked from a warm parent of
+its Python version, ``forking``), with that function's environment only (its template
+variables and the Lambda runtime's, never the gateway's), its Code folder first on
+``sys.path`` and none of the gateway's packages but the runtime's boto3 (``bootstrap``).
+Its handler module is imported when it starts (the cold start, timed as ``Init
+Duration``), then it serves one invocation at a time and stays warm. Between invocations
+it is frozen (SIGSTOP to its whole session), as Lambda freezes an execution environment
+once its invocation has returned ("Lambda execution environment lifecycle": threads and
+work left running do not run until the next invocation thaws it, SIGCONT).
 Concurrent invocations of a function start more containers, up to a ceiling, as Lambda
 scales out; beyond it an invocation waits for a container to be free.
 
@@ -32,12 +36,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from local_gateway.functions.forking import ContainerProcess, ForkServerError, Launcher
 from local_gateway.template.intrinsics import function_arn
 from local_gateway.template.model import FunctionSpec
 
 log = logging.getLogger("serverless_chat.lambda")
 
-BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 # Lambda's init phase may take 10 s before the first invocation is refused.
 INIT_TIMEOUT_SECONDS = 10.0
 # The Invoke API's cap on a synchronous response (the figure Lambda's error names), and a
@@ -114,6 +118,7 @@ def lambda_environment(
     region: str,
     credentials: Mapping[str, str],
     services: Mapping[str, str] | None = None,
+    interpreter: Path | None = None,
 ) -> dict[str, str]:
     """The environment of one container, and nothing of the gateway's own: the endpoints
     of the gateway's ``services``, overridden by the function's own variables, overridden
@@ -121,7 +126,7 @@ def lambda_environment(
     now = time.gmtime()
     version = spec.runtime.removeprefix("python")
     stream = f"{time.strftime('%Y/%m/%d', now)}/[$LATEST]{secrets.token_hex(16)}"
-    interpreter_dir = str(Path(sys.executable).parent)
+    interpreter_dir = str((interpreter or Path(sys.executable)).parent)
     base = {
         "PATH": f"{interpreter_dir}:{LAMBDA_PATH}",
         "LANG": "en_US.UTF-8",
@@ -150,10 +155,11 @@ class Container:
     session of its own, so that the terminal's Ctrl-C reaches the gateway alone (which then
     stops its containers in order), and stopping it ends whatever it started too."""
 
-    def __init__(self, spec: FunctionSpec, process: asyncio.subprocess.Process) -> None:
+    def __init__(self, spec: FunctionSpec, process: ContainerProcess) -> None:
         self.spec = spec
         self._process = process
         self._logs: asyncio.Task[None] | None = None
+        self.frozen = False
 
     @classmethod
     async def start(
@@ -161,26 +167,11 @@ class Container:
         spec: FunctionSpec,
         environment: Mapping[str, str],
         extra_paths: list[str],
-        pycache: Path,
+        launcher: Launcher,
     ) -> Container:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-I",
-            "-S",
-            "-X",
-            f"pycache_prefix={pycache}",
-            str(BOOTSTRAP),
-            spec.handler,
-            str(spec.code_dir),
-            json.dumps(extra_paths),
-            function_arn(environment.get("AWS_REGION", "us-east-1"), spec.name),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=dict(environment),
-            limit=MAX_ANSWER_LINE,
-            start_new_session=True,
-        )
+        arn = function_arn(environment.get("AWS_REGION", "us-east-1"), spec.name)
+        args = [spec.handler, str(spec.code_dir), json.dumps(extra_paths), arn]
+        process = await launcher(args, environment, MAX_ANSWER_LINE)
         container = cls(spec, process)
         container._logs = asyncio.create_task(container._relay_logs())
         return container
@@ -224,9 +215,25 @@ class Container:
         message = await self._read()
         return message.get("initError")
 
+    def _signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signum)
+
+    def freeze(self) -> None:
+        """Stop the process and all it started (SIGSTOP): nothing of it runs until
+        ``thaw``, as Lambda freezes an environment between invocations."""
+        self._signal(signal.SIGSTOP)
+        self.frozen = True
+
+    def thaw(self) -> None:
+        """Resume what ``freeze`` stopped (SIGCONT)."""
+        self._signal(signal.SIGCONT)
+        self.frozen = False
+
     async def invoke(self, request: Mapping[str, Any]) -> dict[str, Any]:
         stdin = self._process.stdin
         assert stdin is not None
+        self.thaw()
         try:
             stdin.write(json.dumps(request).encode() + b"\n")
             await stdin.drain()
@@ -236,9 +243,10 @@ class Container:
 
     async def stop(self) -> None:
         """End the process and all it started (at once: Lambda gives a container no goodbye
-        either); its last log lines are relayed, for a second at most."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self._process.pid, signal.SIGKILL)
+        either); its last log lines are relayed, for a second at most. A frozen process is
+        killed as it is, and continued so that nothing of its session stays stopped."""
+        self._signal(signal.SIGKILL)
+        self._signal(signal.SIGCONT)
         with contextlib.suppress(ProcessLookupError):
             self._process.kill()
         await self._process.wait()
@@ -268,13 +276,13 @@ class FunctionContainers:
         spec: FunctionSpec,
         environment: Callable[[], Mapping[str, str]],
         extra_paths: list[str],
-        pycache: Path,
+        launcher: Launcher,
         max_containers: int,
     ) -> None:
         self.spec = spec
         self._environment = environment
         self._extra_paths = extra_paths
-        self._pycache = pycache
+        self._launcher = launcher
         self._idle: list[Container] = []
         self._live: set[Container] = set()  # started and not stopped: idle, busy, importing
         self._slots = asyncio.Semaphore(max_containers)
@@ -310,9 +318,12 @@ class FunctionContainers:
 
     async def _start(self) -> tuple[Container, Mapping[str, Any] | None, float]:
         started = time.perf_counter()
-        container = await Container.start(
-            self.spec, self._environment(), self._extra_paths, self._pycache
-        )
+        try:
+            container = await Container.start(
+                self.spec, self._environment(), self._extra_paths, self._launcher
+            )
+        except ForkServerError as error:
+            raise ContainerError(str(error)) from error
         self._live.add(container)
         if self._closed:
             await self._stop(container)
@@ -369,6 +380,7 @@ class FunctionContainers:
         if self._closed or self._retired:
             await self._stop(container)
         else:
+            container.freeze()  # the invocation has returned: nothing of it runs on
             self._idle.append(container)
         if "error" in answer:
             return ContainerOutcome(error=answer["error"], init_ms=init_ms)

@@ -32,7 +32,14 @@ from local_gateway.functions.containers import (
 )
 from local_gateway.functions.context import LambdaContext, new_request_id
 from local_gateway.functions.credentials import SigningKey, issue_credentials
+from local_gateway.functions.forking import ForkServer
 from local_gateway.functions.in_process import Handler, LocalApp
+from local_gateway.functions.interpreters import (
+    Interpreter,
+    find_interpreter,
+    gateway_interpreter,
+    retired_runtime_message,
+)
 from local_gateway.functions.pool import DEFAULT_WORKERS, ElasticPool
 from local_gateway.template.model import FunctionSpec
 
@@ -110,6 +117,9 @@ def check_runnable(spec: FunctionSpec) -> None:
     """FunctionLoadError when the gateway cannot run ``spec`` at all."""
     if not spec.runtime.startswith("python"):
         raise FunctionLoadError(f"{spec.logical_id}: runtime {spec.runtime!r} is not Python")
+    retired = retired_runtime_message(spec.runtime)
+    if retired is not None:
+        raise FunctionLoadError(f"{spec.logical_id}: {retired}")
     if spec.code_dir is None or not spec.code_dir.exists():
         raise FunctionLoadError(
             f"{spec.logical_id}: Code is not a local folder or .zip ({spec.code_dir})"
@@ -153,6 +163,8 @@ class FunctionRunner:
             for logical_id, credentials in self._credentials.items()
         }
         self._runtime_dir: Path | None = None
+        self._interpreters: dict[str, Interpreter] = {}  # by runtime, as found at start
+        self._fork_servers: dict[Path, ForkServer] = {}  # by interpreter
         self._in_process: dict[str, Handler] = {}
         self._containers: dict[str, FunctionContainers] = {}
         self._retired: list[FunctionContainers] = []  # replaced by --watch, finishing work
@@ -223,10 +235,19 @@ class FunctionRunner:
             self._runtime_dir = prepare_runtime_dir(self._config.state_dir / "runtime")
         credentials = self._credentials[spec.logical_id]
         services = self._config.environment
+        interpreter = self.interpreter(spec.runtime)
+        fork_server = self._fork_servers.get(interpreter.executable)
+        if fork_server is None:
+            fork_server = ForkServer(
+                interpreter.executable, self._config.state_dir / "pycache", self._runtime_dir
+            )
+            self._fork_servers[interpreter.executable] = fork_server
 
         def environment() -> dict[str, str]:
             extra = services(spec) if services is not None else {}
-            return lambda_environment(spec, self._config.region, credentials, extra)
+            return lambda_environment(
+                spec, self._config.region, credentials, extra, interpreter.executable
+            )
 
         # Lambda extracts layers under /opt: /opt/python/lib/pythonX.Y/site-packages and
         # /opt/python come before the runtime's packages on sys.path.
@@ -242,9 +263,61 @@ class FunctionRunner:
             spec,
             environment,
             [*layer_paths, str(self._runtime_dir)],
-            self._config.state_dir / "pycache",
+            fork_server,
             self._config.max_containers,
         )
+
+    def interpreter(self, runtime: str) -> Interpreter:
+        """The Python a runtime's functions run on: one of its version when this machine
+        has one (said once), else the gateway's own (and the difference said once)."""
+        known = self._interpreters.get(runtime)
+        if known is not None:
+            return known
+        found = find_interpreter(runtime)
+        own = gateway_interpreter()
+        if found is None:
+            log.warning(
+                "%s functions run on this gateway's Python %s: no %s found on PATH or under"
+                " pyenv, so code that needs %s (or breaks on %s) is not checked here",
+                runtime,
+                own.full_version,
+                runtime,
+                runtime,
+                own.full_version,
+            )
+            found = own
+        else:
+            log.info(
+                "%s functions run on %s (Python %s)", runtime, found.executable, found.full_version
+            )
+        self._interpreters[runtime] = found
+        return found
+
+    @property
+    def interpreters(self) -> dict[str, Interpreter]:
+        """The Python each runtime of the isolated functions runs on."""
+        return dict(self._interpreters)
+
+    async def warm(self) -> None:
+        """Start the fork servers now, so that the first cold start does not wait for
+        theirs; one that fails says so, and the first container tries again."""
+        results = await asyncio.gather(
+            *(server.start() for server in list(self._fork_servers.values())),
+            return_exceptions=True,
+        )
+        for server, error in zip(self._fork_servers.values(), results, strict=False):
+            if isinstance(error, Exception):
+                log.warning("a fork server did not start: %s", error)
+            for name, why in server.not_preloaded.items():
+                log.warning(
+                    "%s: the runtime's %s (the one installed beside the gateway) does not"
+                    " import on this Python (%s): its functions that import it fail here,"
+                    " where Lambda's runtime carries a %s of its own",
+                    server.executable,
+                    name,
+                    why,
+                    name,
+                )
 
     async def reload(self, forget: Callable[[], object]) -> int:
         """New code: retire every function's containers (idle ones stop now, busy ones when
@@ -343,6 +416,9 @@ class FunctionRunner:
         self._containers.clear()
         self._retired.clear()
         await asyncio.gather(*(c.stop() for c in containers))
+        servers = list(self._fork_servers.values())
+        self._fork_servers.clear()
+        await asyncio.gather(*(server.stop() for server in servers))
 
 
 # The frames of an in-process function's traceback that are the gateway's, not the

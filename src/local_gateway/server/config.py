@@ -48,6 +48,9 @@ class GatewayConfig:
     max_connection_duration: float = 7200.0
     max_frame_bytes: int = 32 * 1024
     ping_interval: float | None = 30.0  # a client that misses a pong is gone
+    # A connection's messages running at once, beyond which its next frame waits (the
+    # gateway's bound: AWS documents none per connection).
+    max_in_flight: int = 100
     # IAM: "enforce" refuses what the caller's role does not allow, as AWS does; "warn"
     # lets it through and logs what AWS would have said (aws/iam/access.py).
     iam: str = "enforce"

@@ -77,6 +77,8 @@ class LocalGateway:
         self._core: GatewayCore | None = None
         self._access: AccessControl | None = None
         self._watch_task: asyncio.Task[None] | None = None
+        self._endpoint: WebSocketEndpoint | None = None
+        self._warming: asyncio.Task[None] | None = None  # the fork servers' start
         self._loop: asyncio.AbstractEventLoop | None = None
         self._socket: sockets.socket | None = None
         self._tls_socket: sockets.socket | None = None
@@ -275,6 +277,7 @@ class LocalGateway:
                 environment=self._function_environment,
             ),
         )
+        self._warming = asyncio.create_task(self.functions.warm())
         self._access = access_control(self.config.iam, self.api.functions, self.functions)
         await self._start_embedded_tables()
         api = ApiContext(self.api.api_id, self.api.stage, self.execute_api_host)
@@ -352,7 +355,7 @@ class LocalGateway:
         )
         if self._app is not None:
             app.router.add_routes(self._app.web_routes())
-        endpoint = WebSocketEndpoint(
+        self._endpoint = endpoint = WebSocketEndpoint(
             lambda: self.core,
             self.registry,
             Limits(
@@ -361,6 +364,7 @@ class LocalGateway:
                 self.config.max_frame_bytes,
                 self.config.ping_interval,
                 self.config.compress,
+                self.config.max_in_flight,
             ),
             lambda: (self._port, self._tls_port),
             self.admission.refusal,
@@ -477,8 +481,13 @@ class LocalGateway:
                 listener.close()
 
     async def _stop_functions(self) -> None:
+        if self._warming is not None:
+            await asyncio.gather(self._warming, return_exceptions=True)
+            self._warming = None
         if self._functions is not None:
             await self._functions.shutdown()
+        if self._endpoint is not None:  # messages still in flight end with their functions
+            await self._endpoint.drain()
 
     async def _close_all(self) -> None:
         self.registry.flush()  # posts already taken reach their clients before the close

@@ -8,6 +8,15 @@ with each is decided in ``core``. Limits are API Gateway's: frames over 32 KB an
 over 128 KB close with 1009, binary frames with 1003, an idle connection after 10 minutes
 and any after 2 hours with 1001 "Going away"; an unmasked frame fails the connection with
 1002, as RFC 6455 wants (docs/local-gateway.md has the sources).
+
+Each message is an invocation of its own, as on AWS, where nothing orders a connection's
+messages: the loop reads the next frame while the previous ones still run, and each reply
+goes back to the connection it answers. AWS documents no limit on a connection's messages
+in flight ("Quotas for configuring and running a WebSocket API in API Gateway"); the
+gateway holds at most ``Limits.max_in_flight`` (100: ten times a function's containers, so
+the bound is not what orders them) and reads no further frame until one ends,
+so that one client cannot queue unbounded work. An invocation runs on when its client
+leaves (its reply is dropped), as a Lambda invocation does.
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ class Limits:
     max_frame_bytes: int = 32 * 1024
     ping_interval: float | None = 30.0  # a client that misses a pong is gone
     compress: bool = False
+    max_in_flight: int = 100  # a connection's messages running at once (the gateway's bound)
 
 
 class WebSocketEndpoint:
@@ -69,6 +79,7 @@ class WebSocketEndpoint:
         self._refusal = refusal
         # $connect's IAM authorization, when it has one: why a handshake is refused, or "".
         self._verify = verify
+        self._in_flight: set[asyncio.Task[None]] = set()  # every connection's messages
 
     def _socket_for(self, subprotocol: str | None = None) -> web.WebSocketResponse:
         """A client's socket: pings answered by the receive loop (so that a flood of them is
@@ -153,6 +164,7 @@ class WebSocketEndpoint:
         limits = self._limits
         started = connection.idle_since
         control = _ControlBudget()
+        slots = asyncio.Semaphore(limits.max_in_flight)
         while True:
             now = time.monotonic()
             idle_left = limits.idle_timeout - (now - connection.idle_since)
@@ -191,9 +203,34 @@ class WebSocketEndpoint:
                 return MESSAGE_TOO_BIG, why
             connection.touch()
             connection.idle_since = time.monotonic()
+            await slots.acquire()
+            task = asyncio.create_task(self._dispatch(core, connection, body, slots))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+
+    async def _dispatch(
+        self, core: GatewayCore, connection: LiveConnection, body: str, slots: asyncio.Semaphore
+    ) -> None:
+        """One message, an invocation of its own; its reply to the connection it came on."""
+        try:
             reply = await core.message(connection.meta, body)
             if reply is not None:
                 self._send(connection, reply)
+        except Exception:  # a fault of the gateway's: logged, the connection goes on
+            log.exception("%s: a message failed", connection.meta.connection_id)
+        finally:
+            slots.release()
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Wait for the messages still running (their functions are stopping), then cancel
+        what is left."""
+        pending = set(self._in_flight)
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=timeout)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
 
     def _send(self, connection: LiveConnection, data: bytes) -> None:
         failures, accepted = self._registry.accept([(connection.meta.connection_id, data)])

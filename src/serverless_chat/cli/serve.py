@@ -296,6 +296,36 @@ def _route_lines(gateway: LocalGateway) -> list[str]:
     return lines
 
 
+def _runtime_lines(gateway: LocalGateway) -> list[str]:
+    """The Python each runtime's isolated functions run on (Lambda runs python3.12 on
+    3.12: a function whose version is not on this machine runs on the gateway's own)."""
+    lines = []
+    for runtime, interpreter in sorted(gateway.functions.interpreters.items()):
+        major, minor = interpreter.version
+        if runtime == f"python{major}.{minor}":
+            lines.append(f"{runtime} functions run on {interpreter.executable}")
+        else:
+            lines.append(
+                f"warning: {runtime} functions run on this gateway's Python"
+                f" {interpreter.full_version} (no {runtime} on this machine)"
+            )
+    own = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    hooked = sorted(
+        {
+            spec.runtime
+            for logical_id, spec in gateway.api.functions.items()
+            if gateway.functions.placement(logical_id) == "in-process" and spec.runtime != own
+        }
+    )
+    if hooked:
+        lines.append(
+            f"note: the hook's in-process functions ({', '.join(hooked)}) run on this"
+            f" gateway's Python {sys.version.split()[0]}, and are not frozen between"
+            " invocations (--no-hook runs them isolated)"
+        )
+    return lines
+
+
 async def _serve(args: argparse.Namespace) -> int:
     from local_gateway import (
         CannotListen,
@@ -388,6 +418,8 @@ async def _serve(args: argparse.Namespace) -> int:
     print(f"  and {gateway.tls_url} (TLS)", flush=True)
     print(f"callback API: {gateway.callback_url}/@connections/{{connectionId}}", flush=True)
     for line in _route_lines(gateway):
+        print(line, flush=True)
+    for line in _runtime_lines(gateway):
         print(line, flush=True)
     if gateway.dynamodb_endpoint:
         print(f"DynamoDB: {gateway.dynamodb_endpoint}", flush=True)

@@ -1,0 +1,223 @@
+"""The warm parent of a Python version's containers: a fork server.
+
+Started as a script (``python -I -S fork_server.py CONTROL_FD BOOTSTRAP PRELOAD RUNTIME``)
+on the interpreter of a runtime's version, with no environment of the gateway's. It imports
+the runtime's packages once (boto3 and botocore, the seconds of a cold start that are not
+the function's own), then forks one child per container the gateway asks for. The child
+leads a session of its own, takes the three pipes the gateway sent as its standard input,
+output and error, replaces its whole environment with the function's (``os.environ`` is
+cleared and set, and ``time.tzset`` reads its ``TZ``) and only then runs the bootstrap,
+which imports the function's module: the environment is still set before the import, as
+Lambda sets it. A function that carries a package of its own by a name the parent imported
+(its own boto3) gets its own: the parent's copies are forgotten before the import.
+
+    gateway -> server   a packet {"argv": [...], "env": {...}} with three descriptors
+                        (SCM_RIGHTS) on the control socket (SOCK_SEQPACKET)
+    server -> gateway   {"ready": [preloaded modules], "failed": {module: error}} once;
+                        then {"pid": N} per request, in order; {"exit": N, "status": S}
+                        when a child ends (S as ``returncode``: negative for a signal)
+
+It imports only the standard library; it runs on every Python a Lambda runtime has (3.9+).
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import gc
+import importlib
+import importlib.util
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+import traceback
+
+MAX_REQUEST = 4 * 1024 * 1024
+
+
+def _say(message: dict) -> None:  # type: ignore[type-arg]
+    os.write(1, (json.dumps(message) + "\n").encode())
+
+
+def _load_bootstrap(path: str):  # type: ignore[no-untyped-def]
+    """The bootstrap, under a name no function's module would have."""
+    spec = importlib.util.spec_from_file_location("_local_gateway_bootstrap", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _preload(names: list, runtime_dir: str, failed: dict) -> list:  # type: ignore[type-arg]
+    """Import the runtime's packages from its folder; the names that imported (why the
+    others did not, in ``failed``)."""
+    before = list(sys.path)
+    sys.path.insert(0, runtime_dir)
+    loaded = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as error:  # the child imports it again, and fails as it fails here
+            failed[name] = f"{type(error).__name__}: {error}"
+            for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+                del sys.modules[module]  # half imported: the child tries afresh
+        else:
+            loaded.append(name)
+    if "boto3" in loaded:
+        try:
+            _build_a_client()
+        except Exception as error:
+            sys.stderr.write(f"fork server: no client built at warm-up: {error}\n")
+    sys.path[:] = before
+    gc.collect()
+    gc.freeze()  # the children's collector leaves the parent's objects (and pages) alone
+    sys.stderr.flush()  # nothing buffered is copied into the children
+    return loaded
+
+
+def _build_a_client() -> None:
+    """Build and drop a client, with made-up keys and no configuration files: botocore
+    imports most of what a client needs only then. Nothing of it is kept: the function's
+    clients are its own, built from its own environment."""
+    import boto3.session
+
+    session = boto3.session.Session(
+        aws_access_key_id="warm-up", aws_secret_access_key="warm-up", region_name="us-east-1"
+    )
+    session.client("sts")
+
+
+def _forget_shadowed(runtime_dir: str, own_paths: list) -> None:  # type: ignore[type-arg]
+    """A function that carries a package the parent imported (its own boto3, first on its
+    path) must import its own: drop every module the parent took from the runtime folder."""
+    runtime = os.path.abspath(runtime_dir)  # its entries are links: not resolved
+    preloaded = {}
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None) or ""
+        if file and os.path.abspath(file).startswith(runtime + os.sep):
+            preloaded[name] = module
+    tops = {name.split(".")[0] for name in preloaded}
+    shadowed = any(
+        os.path.exists(os.path.join(folder, top))
+        or os.path.exists(os.path.join(folder, top + ".py"))
+        for folder in own_paths
+        for top in tops
+    )
+    if shadowed:
+        for name in preloaded:
+            del sys.modules[name]
+        importlib.invalidate_caches()
+
+
+def _child(request: dict, fds: list, control: socket.socket, wakes: tuple, bootstrap) -> None:  # type: ignore[type-arg, no-untyped-def]
+    """In the forked child: become the container, run the bootstrap, never return."""
+    code = 1
+    try:
+        os.setsid()
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        control.close()
+        for wake in wakes:
+            os.close(wake)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        os.environ.clear()
+        os.environ.update(request["env"])
+        time.tzset()
+        argv = request["argv"]
+        sys.argv = ["bootstrap.py", *argv]
+        code_dir, extra = argv[1], json.loads(argv[2])
+        python_path = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        runtime_dir = request.get("runtimeDir", "")
+        own = [code_dir, *python_path, *(p for p in extra if p != runtime_dir)]
+        if runtime_dir:
+            _forget_shadowed(runtime_dir, own)
+        bootstrap.main()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _receive(control: socket.socket) -> tuple:  # type: ignore[type-arg]
+    """One request line and its descriptors; (None, []) when the gateway has gone."""
+    fds = array.array("i")
+    data, ancillary, _, _ = control.recvmsg(MAX_REQUEST, socket.CMSG_SPACE(3 * fds.itemsize))
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+    if not data:
+        return None, list(fds)
+    return json.loads(data), list(fds)
+
+
+def _reap(children: set) -> None:  # type: ignore[type-arg]
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        children.discard(pid)
+        _say({"exit": pid, "status": os.waitstatus_to_exitcode(status)})
+
+
+def _end_all(children: set) -> None:  # type: ignore[type-arg]
+    """The gateway has gone without stopping its containers (it was killed): end them, frozen
+    ones too, which would otherwise stay stopped for ever."""
+    for pid in children:
+        for signum in (signal.SIGKILL, signal.SIGCONT):
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signum)
+
+
+def main() -> None:
+    control = socket.socket(fileno=int(sys.argv[1]))
+    bootstrap = _load_bootstrap(sys.argv[2])
+    runtime_dir = sys.argv[4]
+    failed: dict = {}  # type: ignore[type-arg]
+    loaded = _preload(json.loads(sys.argv[3]), runtime_dir, failed)
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    _say({"ready": loaded, "failed": failed})
+    children: set = set()  # type: ignore[type-arg]
+    while True:
+        readable, _, _ = select.select([control.fileno(), wake_read], [], [])
+        if wake_read in readable:
+            os.read(wake_read, 4096)
+            _reap(children)
+        if control.fileno() not in readable:
+            continue
+        request, fds = _receive(control)
+        if request is None:
+            _end_all(children)
+            return
+        request["runtimeDir"] = runtime_dir
+        pid = os.fork()
+        if pid == 0:
+            _child(request, fds, control, (wake_read, wake_write), bootstrap)
+        children.add(pid)
+        for fd in fds:
+            os.close(fd)
+        _say({"pid": pid})
+
+
+if __name__ == "__main__":
+    main()

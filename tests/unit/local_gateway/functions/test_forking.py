@@ -1,0 +1,231 @@
+"""Containers as Lambda runs them: forked from a warm parent of their Python version, each
+with its own environment set before its import, frozen between invocations, on the
+runtime's version of Python.
+
+Sources: "Understanding the Lambda execution environment lifecycle" (Lambda Developer Guide,
+https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html: after an
+invocation "Lambda freezes the execution environment"; background processes or callbacks
+that did not complete resume only if the environment is reused); "Defined runtime
+environment variables" (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html);
+"Lambda runtimes" (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html:
+supported and deprecated runtimes, "Block function create")."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local_gateway.functions.containers import FunctionContainers, prepare_runtime_dir
+from local_gateway.functions.forking import ForkServer, FreshInterpreter, Launcher
+from local_gateway.functions.interpreters import find_interpreter, retired_runtime_message
+from local_gateway.functions.runner import FunctionRunner, RunnerConfig, check_runnable
+from local_gateway.template.model import FunctionSpec
+
+FUNCTIONS = """
+import os
+import sys
+import threading
+import time
+
+PRELOADED = "boto3" in sys.modules  # before this module imports anything of boto3
+
+
+def environment(event, context):
+    return {"environ": dict(os.environ), "preloaded": PRELOADED}
+
+
+def version(event, context):
+    return list(sys.version_info[:2])
+
+
+def leave_a_thread(event, context):
+    def later():
+        time.sleep(event["delay"])
+        with open(event["path"], "w") as record:
+            record.write("ran")
+
+    threading.Thread(target=later, daemon=True).start()
+    return "returned"
+
+
+def noop(event, context):
+    return "ok"
+
+
+def own_boto3(event, context):
+    import boto3
+
+    return boto3.__file__
+"""
+
+
+def spec(code: Path, handler: str, runtime: str = "python3.13", **changes: Any) -> FunctionSpec:
+    values: dict[str, Any] = {
+        "logical_id": "Fn",
+        "name": "fn",
+        "handler": f"functions.{handler}",
+        "code_dir": code,
+        "runtime": runtime,
+        "environment": {},
+        "timeout": 5.0,
+    }
+    values.update(changes)
+    return FunctionSpec(**values)
+
+
+@pytest.fixture
+def code(tmp_path: Path) -> Path:
+    folder = tmp_path / "code"
+    folder.mkdir()
+    (folder / "functions.py").write_text(FUNCTIONS)
+    return folder
+
+
+@pytest.fixture
+async def fork_server(tmp_path: Path) -> AsyncIterator[ForkServer]:
+    runtime = prepare_runtime_dir(tmp_path / "runtime")
+    server = ForkServer(Path(sys.executable), tmp_path / "pycache", runtime)
+    yield server
+    await server.stop()
+
+
+ENVIRONMENT = {"AWS_REGION": "eu-west-1", "GREETING": "hello", "TZ": ":UTC", "PATH": "/bin"}
+
+
+def containers(
+    function: FunctionSpec, launcher: Launcher, runtime: Path, env: Mapping[str, str]
+) -> FunctionContainers:
+    return FunctionContainers(function, lambda: dict(env), [str(runtime)], launcher, 2)
+
+
+async def test_the_childs_environment_is_exactly_the_functions(
+    code: Path, fork_server: ForkServer, tmp_path: Path
+) -> None:
+    """Nothing of the fork server's environment (nor the gateway's) reaches the function:
+    os.environ is the function's, plus the trace id the runtime sets per invocation."""
+    os.environ["GATEWAY_ONLY_SECRET"] = "must not leak"
+    try:
+        pool = containers(spec(code, "environment"), fork_server, tmp_path / "runtime", ENVIRONMENT)
+        outcome = await pool.invoke({}, "request-1", "Root=1-abc")
+    finally:
+        del os.environ["GATEWAY_ONLY_SECRET"]
+        await pool.stop()
+    assert outcome.error is None, outcome.error
+    assert outcome.result["environ"] == {**ENVIRONMENT, "_X_AMZN_TRACE_ID": "Root=1-abc"}
+
+
+async def test_a_module_the_parent_imported_is_not_imported_again(
+    code: Path, fork_server: ForkServer, tmp_path: Path
+) -> None:
+    """The fork server imported boto3 before it forked: the function finds it imported (a
+    fresh interpreter, the baseline, does not)."""
+    runtime = tmp_path / "runtime"
+    forked = containers(spec(code, "environment"), fork_server, runtime, ENVIRONMENT)
+    fresh = containers(
+        spec(code, "environment"),
+        FreshInterpreter(Path(sys.executable), tmp_path / "pycache"),
+        runtime,
+        ENVIRONMENT,
+    )
+    try:
+        from_fork = await forked.invoke({}, "r1", "t")
+        from_fresh = await fresh.invoke({}, "r2", "t")
+    finally:
+        await asyncio.gather(forked.stop(), fresh.stop())
+    assert "boto3" in fork_server.preloaded
+    assert from_fork.result["preloaded"] is True
+    assert from_fresh.result["preloaded"] is False
+
+
+async def test_a_function_that_carries_its_own_boto3_imports_its_own(
+    code: Path, fork_server: ForkServer, tmp_path: Path
+) -> None:
+    """Lambda puts the function's code before the runtime's packages on sys.path: a boto3
+    in the deployment package wins over the preloaded one."""
+    (code / "boto3").mkdir()
+    (code / "boto3" / "__init__.py").write_text("OWN = True\n")
+    pool = containers(spec(code, "own_boto3"), fork_server, tmp_path / "runtime", ENVIRONMENT)
+    try:
+        outcome = await pool.invoke({}, "r1", "t")
+    finally:
+        await pool.stop()
+    assert outcome.result == str(code / "boto3" / "__init__.py")
+
+
+async def test_a_thread_left_running_is_frozen_until_the_next_invocation(
+    code: Path, fork_server: ForkServer, tmp_path: Path
+) -> None:
+    """After the invocation Lambda freezes the environment: a thread the handler left
+    running (a post it did not wait for) does not run while the container is idle, and
+    runs on when the next invocation thaws it."""
+    record = tmp_path / "record"
+    pool = containers(spec(code, "leave_a_thread"), fork_server, tmp_path / "runtime", ENVIRONMENT)
+    try:
+        first = await pool.invoke({"delay": 0.3, "path": str(record)}, "r1", "t")
+        assert first.result == "returned"
+        await asyncio.sleep(1.5)
+        assert not record.exists(), "the thread ran while its container was frozen"
+        await pool.invoke({"delay": 60, "path": str(tmp_path / "other")}, "r2", "t")
+        for _ in range(50):
+            if record.exists():
+                break
+            await asyncio.sleep(0.1)
+        assert record.read_text() == "ran"
+    finally:
+        await pool.stop()
+
+
+async def test_a_frozen_container_is_stopped_for_good(
+    code: Path, fork_server: ForkServer, tmp_path: Path
+) -> None:
+    """Stopping (shutdown, --watch, a timeout) ends a frozen container too."""
+    pool = containers(spec(code, "noop"), fork_server, tmp_path / "runtime", ENVIRONMENT)
+    await pool.invoke({}, "r1", "t")
+    assert pool.warm == 1
+    process = pool._idle[0]._process
+    assert pool._idle[0].frozen
+    await asyncio.wait_for(pool.stop(), 5)
+    assert process.returncode is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(process.pid, 0)
+
+
+async def test_a_python312_function_runs_on_python312(code: Path, tmp_path: Path) -> None:
+    """Lambda runs a python3.12 function on Python 3.12."""
+    if find_interpreter("python3.12") is None:
+        pytest.skip("no python3.12 on this machine")
+    function = spec(code, "version", runtime="python3.12")
+    runner = FunctionRunner({"Fn": function}, None, RunnerConfig(state_dir=tmp_path))
+    try:
+        outcome = await runner.invoke(function, {})
+    finally:
+        await runner.shutdown()
+    assert outcome.result == [3, 12]
+    assert runner.interpreters["python3.12"].version == (3, 12)
+
+
+@pytest.mark.parametrize("runtime", ["python2.7", "python3.6", "python3.7", "python3.8"])
+def test_a_runtime_lambda_no_longer_creates_is_refused(code: Path, runtime: str) -> None:
+    """In the words CreateFunction answers with (InvalidParameterValueException)."""
+    from local_gateway.functions.runner import FunctionLoadError
+
+    with pytest.raises(FunctionLoadError) as refused:
+        check_runnable(spec(code, "noop", runtime=runtime))
+    assert str(refused.value) == (
+        f"Fn: The runtime parameter of {runtime} is no longer supported for creating or"
+        " updating AWS Lambda functions. We recommend you use a supported runtime while"
+        " creating or updating functions."
+    )
+    assert retired_runtime_message("python3.13") is None
+
+
+def test_no_interpreter_of_the_version_means_none(tmp_path: Path) -> None:
+    assert find_interpreter("python3.99", path=str(tmp_path), pyenv_root=tmp_path) is None
+    assert json.dumps(find_interpreter("nodejs20.x")) == "null"

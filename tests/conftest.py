@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from serverless_chat.routes import ROUTE_KEYS
+from serverless_chat.routes import MOCK_ROUTE_KEYS, ROUTE_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "template.yaml"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-# Every route of infra/template.yaml: the function table's (the least-privilege test keeps
-# its own list, by hand).
-CHAT_ROUTES = frozenset(ROUTE_KEYS)
+# Every route of infra/template.yaml: the function table's and the MOCK ones (the
+# least-privilege test keeps its own list, by hand).
+CHAT_ROUTES = frozenset(ROUTE_KEYS + MOCK_ROUTE_KEYS)
 
 
 def load_event(name: str) -> dict[str, Any]:

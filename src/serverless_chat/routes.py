@@ -295,6 +295,7 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
 )
 
+
 class MockRoute(NamedTuple):
     """A route API Gateway answers itself, on a MOCK integration: no function runs and no
     table is read, so it costs nothing beyond the message (API Gateway bills messages, not
@@ -315,7 +316,7 @@ MOCK_ROUTES: tuple[MockRoute, ...] = (
         "ping",
         "Ping",
         '{"type": "pong"}',
-        "Keeps an idle connection open: answers {\"type\": \"pong\"} with no function.",
+        'Keeps an idle connection open: answers {"type": "pong"} with no function.',
     ),
 )
 

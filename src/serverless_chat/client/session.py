@@ -25,6 +25,11 @@ from serverless_chat.client.commands import HELP, Command, Send, parse_line
 from serverless_chat.client.render import parse, render_parsed
 
 ANSWER_TIMEOUT = 30.0  # API Gateway gives up on an integration after 29 s
+# API Gateway closes a connection after 10 minutes without a frame: a connection that sent
+# nothing for 5 sends {"action": "ping"} (a MOCK route, answered {"type": "pong"}, which
+# costs no function and no table), so that a person who only reads stays connected.
+PING_INTERVAL = 300.0
+PING = json.dumps({"action": "ping"})
 DEFAULT_RATE = 10.0  # the chat's default rate, for a RATE_LIMITED that names no pause
 MAX_PAUSE = 2.0
 
@@ -98,6 +103,7 @@ class ChatSession:
         # join repeats what was shown) or "none" (raw: the raw format sends none).
         self._join_history: deque[str] = deque()
         self._first_welcome = True
+        self._last_sent = 0.0  # when the last frame went (the shell's clock), for the pings
 
     # -- where to connect --------------------------------------------------------------
     def url(self) -> str:
@@ -131,10 +137,12 @@ class ChatSession:
         return self.in_flight is None and not self._urgent and not self._outbox
 
     # -- the connection ----------------------------------------------------------------------
-    def opened(self) -> None:
-        """A connection is up: its first request is the client's own join, to learn (or
-        restore) room and name and get the room's recent history."""
+    def opened(self, now: float = 0.0) -> None:
+        """A connection is up (at ``now``, the shell's clock in seconds): its first request
+        is the client's own join, to learn (or restore) room and name and get the room's
+        recent history."""
         self.connected = True
+        self._last_sent = now
         self._urgent.clear()
         self._urgent.append(self._request({"action": "join", "room": self.room}, True))
 
@@ -149,9 +157,12 @@ class ChatSession:
             self._outbox.appendleft(item)
 
     def unsent(self, item: Outgoing) -> None:
-        """``item`` could not be sent (the connection went as it was): it goes first again."""
+        """``item`` could not be sent (the connection went as it was): it goes first again
+        (but a ping: the next connection starts its own count)."""
         if self.in_flight is item:
             self.in_flight = None
+        if item.text == PING:
+            return
         (self._urgent if item.automatic else self._outbox).appendleft(item)
 
     def timed_out(self) -> None:
@@ -191,9 +202,25 @@ class ChatSession:
             self._say(command.text)
         return True
 
-    def next_send(self) -> Outgoing | None:
-        """The next frame to send now, or None: not connected, a request in flight, a pause
-        to wait out, or nothing queued. An answered one is in flight from here on."""
+    def ping_in(self, now: float) -> float | None:
+        """Seconds from ``now`` until a ping is due (0: it is), or None while not connected."""
+        if not self.connected:
+            return None
+        return max(0.0, self._last_sent + PING_INTERVAL - now)
+
+    def next_send(self, now: float = 0.0) -> Outgoing | None:
+        """The next frame to send at ``now`` (the shell's clock, as :meth:`opened` had it),
+        or None: not connected, a request in flight, a pause to wait out, or nothing queued.
+        An answered one is in flight from here on. After PING_INTERVAL with nothing sent, a
+        ping (the shell asks again within :meth:`ping_in`)."""
+        item = self._next_send()
+        if item is None and self.ping_in(now) == 0.0:
+            item = Outgoing(PING, action="ping", automatic=True)
+        if item is not None:
+            self._last_sent = now
+        return item
+
+    def _next_send(self) -> Outgoing | None:
         while self.connected and self.in_flight is None and not self._pause:
             queue = self._urgent if self._urgent else self._outbox
             if not queue:
@@ -249,6 +276,8 @@ class ChatSession:
             self._show(data, None)
             return
         kind = frame.get("type")
+        if kind == "pong":
+            return  # the keep-alive's answer: nothing to show
         ref = frame.get("ref")
         ours = isinstance(ref, str) and ref in self._actions
         action = self._actions.get(ref, "") if isinstance(ref, str) else ""

@@ -259,7 +259,7 @@ class TerminalClient:
     # -- the connection ------------------------------------------------------------------
     def attach(self, socket: ClientConnection) -> None:
         self.socket = socket
-        self.session.opened()
+        self.session.opened(time.monotonic())
         self.connected.set()
         self._flush()
 
@@ -331,7 +331,7 @@ class TerminalClient:
         while True:
             if pause := self.session.take_pause():
                 await asyncio.sleep(pause)  # RATE_LIMITED: the chat's own pause
-            item = self.session.next_send()
+            item = self.session.next_send(time.monotonic())
             socket = self.socket
             if item is not None and socket is None:
                 self.session.unsent(item)
@@ -340,7 +340,11 @@ class TerminalClient:
             self._flush()
             if item is None or socket is None:
                 self._wake.clear()
-                await self._wake.wait()
+                # Woken by a line, an answer or a socket, or when the keep-alive is due.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._wake.wait(), self.session.ping_in(time.monotonic())
+                    )
                 continue
             try:
                 if item.ref is None:

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from serverless_chat.client.session import ChatSession, Outgoing, Printed, retry_after
+from serverless_chat.client.session import (
+    PING_INTERVAL,
+    ChatSession,
+    Outgoing,
+    Printed,
+    retry_after,
+)
 
 URL = "ws://h:1/production?room=dev&name=zoe"
 
@@ -240,3 +246,64 @@ def test_retry_after_reads_the_frame_not_its_english() -> None:
     assert retry_after({**refused, "retryAfterMs": 100}, 20) == 2.0
     for missing in ({}, {"retryAfterMs": "100"}, {"retryAfterMs": True}, {"retryAfterMs": -5}):
         assert retry_after({**refused, **missing}, 1) == pytest.approx(0.1)
+
+
+def test_a_connection_that_sent_nothing_for_five_minutes_pings() -> None:
+    """API Gateway closes a connection idle for 10 minutes ("Amazon API Gateway quotas for
+    configuring and running a WebSocket API": idle connection timeout, 10 minutes): the
+    session pings after PING_INTERVAL (5 minutes) without a frame of its own, on the
+    shell's clock; the pong shows nothing."""
+    assert PING_INTERVAL == 300.0 < 600
+    session = ChatSession(URL)
+    assert session.ping_in(0.0) is None  # not connected: nothing to keep alive
+    session.opened(1000.0)
+    join = _sent_at(session, 1000.0)
+    session.received(_frame(type="welcome", room="dev", name="zoe", ref=join["ref"]))
+    session.received(_frame(type="history", room="dev", messages=[], next=None))
+    assert session.ping_in(1000.0) == PING_INTERVAL
+    assert session.next_send(1299.0) is None
+    assert session.ping_in(1299.0) == 1.0
+    session.typed("hello")  # a frame of ours resets the count
+    sent = _sent_at(session, 1200.0 + 100.0)
+    assert sent["action"] == "sendMessage"
+    session.received(
+        _frame(
+            type="message",
+            id="m1",
+            room="dev",
+            **{"from": "zoe"},
+            text="hello",
+            sentAt=1,
+            ref=sent["ref"],
+        )
+    )
+    assert session.next_send(1599.0) is None
+    assert _sent_at(session, 1600.0) == {"action": "ping"}
+    assert session.ping_in(1600.0) == PING_INTERVAL
+    assert session.in_flight is None  # not answered with a ref: nothing waits for it
+    session.take_output()
+    session.received(_frame(type="pong"))
+    assert session.take_output() == []
+    session.closed()
+    assert session.ping_in(1900.0) is None
+    assert session.next_send(1900.0) is None
+
+
+def test_a_ping_that_could_not_go_is_not_queued_for_the_next_connection() -> None:
+    session = ChatSession(URL)
+    _joined(session)
+    ping = session.next_send(PING_INTERVAL)
+    assert ping is not None
+    assert json.loads(ping.text) == {"action": "ping"}
+    session.unsent(ping)
+    session.closed()
+    session.opened(PING_INTERVAL)
+    assert _sent_at(session, PING_INTERVAL)["action"] == "join"
+    assert session.next_send(PING_INTERVAL) is None
+
+
+def _sent_at(session: ChatSession, now: float) -> dict[str, Any]:
+    item = session.next_send(now)
+    assert item is not None
+    frame: dict[str, Any] = json.loads(item.text)
+    return frame

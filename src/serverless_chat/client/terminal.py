@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -245,6 +245,10 @@ class TerminalClient:
         else:
             self.say(line)
 
+    def flush(self) -> None:
+        """What the session has said, printed (the shell's key bindings call it)."""
+        self._flush()
+
     def _flush(self) -> None:
         """What the session has to print, printed; the sender woken, the prompt redrawn."""
         for printed in self.session.take_output():
@@ -394,14 +398,44 @@ async def _read_pipe(client: TerminalClient, stdin: TextIO) -> None:
 
 async def _read_terminal(client: TerminalClient) -> None:
     from prompt_toolkit import PromptSession
+    from prompt_toolkit.completion import Completer, Completion
+    from prompt_toolkit.document import Document
+    from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
     def prompt() -> str:
         state = "" if client.connected.is_set() else "(offline) "
         return f"{state}{client.name or '…'}@{client.room}> "
 
+    class SessionCompleter(Completer):
+        """Tab: what the session offers (ChatSession.complete) for the word before the
+        cursor."""
+
+        def get_completions(self, document: Document, _event: object) -> Any:
+            before = document.text_before_cursor
+            command = before.startswith("/") and " " not in before
+            word = before if command else before.rsplit(" ", 1)[-1]
+            for option in client.session.complete(before):
+                yield Completion(option, start_position=-len(word))
+
+    keys = KeyBindings()
+
+    @keys.add("c-c")
+    def _interrupt(event: KeyPressEvent) -> None:
+        buffer = event.app.current_buffer
+        if client.session.interrupt(buffer.text):
+            event.app.exit(exception=KeyboardInterrupt())
+        else:
+            buffer.reset()
+        client.flush()
+
     # Erased once sent: the line comes back as the chat's own, in the chat's order
     # (raw clients get no copy of their own messages, so there it stays).
-    session: PromptSession[str] = PromptSession(erase_when_done=client.fmt != "raw")
+    session: PromptSession[str] = PromptSession(
+        erase_when_done=client.fmt != "raw",
+        completer=SessionCompleter(),
+        complete_while_typing=False,
+        key_bindings=keys,
+    )
 
     def refresh() -> None:
         if session.app.is_running:

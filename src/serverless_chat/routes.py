@@ -307,6 +307,7 @@ class MockRoute(NamedTuple):
     name: str
     answer: str  # the integration response's template: the frame the caller gets
     description: str
+    condition: str = ""  # the template condition its resources exist under
 
 
 # The keep-alive: API Gateway closes a connection idle for 10 minutes (a frame either way
@@ -317,6 +318,9 @@ MOCK_ROUTES: tuple[MockRoute, ...] = (
         "Ping",
         '{"type": "pong"}',
         'Keeps an idle connection open: answers {"type": "pong"} with no function.',
+        # KeepAlive=disabled, for an engine that cannot make integration and route
+        # responses (MiniStack): clients then get $default's usage reply to their pings.
+        condition="KeepAliveEnabled",
     ),
 )
 

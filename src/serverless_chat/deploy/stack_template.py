@@ -365,12 +365,14 @@ def mock_route_resources(route: MockRoute) -> Template:
     up a WebSocket API integration response in API Gateway"; "Set up route responses for
     WebSocket APIs in API Gateway")."""
     integration = f"{route.name}Integration"
+    condition = {"Condition": route.condition} if route.condition else {}
     # A literal "$default" as the selection expression is written "\\$default": API Gateway
     # reads an unescaped "$" as the start of an expression.
     default = "\\$default"
     return {
         integration: {
             "Type": "AWS::ApiGatewayV2::Integration",
+            **condition,
             "Properties": {
                 "ApiId": _ref("ChatApi"),
                 "IntegrationType": "MOCK",
@@ -381,6 +383,7 @@ def mock_route_resources(route: MockRoute) -> Template:
         },
         f"{route.name}IntegrationResponse": {
             "Type": "AWS::ApiGatewayV2::IntegrationResponse",
+            **condition,
             "Properties": {
                 "ApiId": _ref("ChatApi"),
                 "IntegrationId": _ref(integration),
@@ -391,6 +394,7 @@ def mock_route_resources(route: MockRoute) -> Template:
         },
         f"{route.name}Route": {
             "Type": "AWS::ApiGatewayV2::Route",
+            **condition,
             "Properties": {
                 "ApiId": _ref("ChatApi"),
                 "RouteKey": route.key,
@@ -402,6 +406,7 @@ def mock_route_resources(route: MockRoute) -> Template:
         },
         f"{route.name}RouteResponse": {
             "Type": "AWS::ApiGatewayV2::RouteResponse",
+            **condition,
             "Properties": {
                 "ApiId": _ref("ChatApi"),
                 "RouteId": _ref(f"{route.name}Route"),
@@ -413,8 +418,10 @@ def mock_route_resources(route: MockRoute) -> Template:
 
 # -- what is computed from every row ---------------------------------------------------
 def _route_ids(functions: Iterable[Function], mocks: Iterable[MockRoute]) -> list[str]:
+    """The routes the stage waits for: a conditional one is left out (CloudFormation refuses
+    a DependsOn on a resource that is not made; AutoDeploy deploys it once it is)."""
     served = [f"{route.name or f.name}Route" for f in functions for route in f.routes]
-    return served + [f"{route.name}Route" for route in mocks]
+    return served + [f"{route.name}Route" for route in mocks if not route.condition]
 
 
 def _error_metrics(functions: Iterable[Function]) -> list[dict[str, Any]]:

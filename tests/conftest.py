@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from serverless_chat.routes import ROUTE_KEYS
+from serverless_chat.routes import MOCK_ROUTE_KEYS, ROUTE_KEYS
 
 # The local gateway's pytest plugin: its pytest11 entry point registers it once the package is
 # installed from this pyproject.toml; an install made before the entry point existed needs it
@@ -21,9 +21,9 @@ if not any(ep.value == "local_gateway.testing.plugin" for ep in entry_points(gro
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "template.yaml"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-# Every route of infra/template.yaml: the function table's (the least-privilege test keeps
-# its own list, by hand).
-CHAT_ROUTES = frozenset(ROUTE_KEYS)
+# Every route of infra/template.yaml: the function table's and the MOCK ones (the
+# least-privilege test keeps its own list, by hand).
+CHAT_ROUTES = frozenset(ROUTE_KEYS + MOCK_ROUTE_KEYS)
 
 
 def load_event(name: str) -> dict[str, Any]:

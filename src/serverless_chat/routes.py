@@ -295,6 +295,35 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
 )
 
+
+class MockRoute(NamedTuple):
+    """A route API Gateway answers itself, on a MOCK integration: no function runs and no
+    table is read, so it costs nothing beyond the message (API Gateway bills messages, not
+    integrations). Its integration response's template is the caller's answer, which it
+    gets through the route's ``$default`` route response. Logical ids: ``{name}Integration``,
+    ``{name}IntegrationResponse``, ``{name}Route``, ``{name}RouteResponse``."""
+
+    key: str
+    name: str
+    answer: str  # the integration response's template: the frame the caller gets
+    description: str
+    condition: str = ""  # the template condition its resources exist under
+
+
+# The keep-alive: API Gateway closes a connection idle for 10 minutes (a frame either way
+# resets it), so clients send ``{"action": "ping"}`` every few minutes and get a pong back.
+MOCK_ROUTES: tuple[MockRoute, ...] = (
+    MockRoute(
+        "ping",
+        "Ping",
+        '{"type": "pong"}',
+        'Keeps an idle connection open: answers {"type": "pong"} with no function.',
+        # KeepAlive=disabled, for an engine that cannot make integration and route
+        # responses (MiniStack): clients then get $default's usage reply to their pings.
+        condition="KeepAliveEnabled",
+    ),
+)
+
 # Every Lambda entry module, in the table's order.
 ENTRY_MODULES = tuple(f.entry_module for f in FUNCTIONS)
 # Every route key, in the table's order, and the entry module each reaches.
@@ -302,3 +331,5 @@ ROUTE_KEYS = tuple(r.key for f in FUNCTIONS for r in f.routes)
 ENTRY_MODULE_BY_ROUTE = {r.key: f.entry_module for f in FUNCTIONS for r in f.routes}
 # What a client may name as its request's "action" (the routes a body selects, not $-keys).
 ACTIONS = tuple(key for key in ROUTE_KEYS if not key.startswith("$"))
+# The routes API Gateway answers by itself (no function, no store).
+MOCK_ROUTE_KEYS = tuple(r.key for r in MOCK_ROUTES)

@@ -62,13 +62,14 @@ def open_page(browser: Any, gateway: ServedGateway) -> Iterator[Any]:
     """Open the chat in a fresh browser context (a separate person); closes them all after."""
     contexts: list[Any] = []
 
-    def open_(query: str = "", **context_options: Any) -> Any:
+    def open_(query: str = "", state: str = "connected", **context_options: Any) -> Any:
+        """The page, once its status is ``state`` (``refused``: a name it must change)."""
         context = browser.new_context(**context_options)
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
         page.goto(gateway.page_url + query)
-        page.wait_for_selector("#status[data-state=connected]")
+        page.wait_for_selector(f"#status[data-state={state}]")
         return page
 
     yield open_

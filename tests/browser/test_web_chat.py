@@ -316,24 +316,81 @@ def test_at_360_pixels_the_people_list_opens_with_its_toggle(open_page: Any) -> 
     assert ana.locator("#people").is_visible()  # wide: open from the start
 
 
-def test_a_taken_name_says_so_by_its_field_and_the_page_stops_trying(
+def test_a_taken_name_stops_the_page_and_no_one_is_announced_before_it_has_one(
     open_page: Any, gateway: ServedGateway
 ) -> None:
+    """The handshake with a taken name is refused (409), which a browser does not show: the
+    page's probe connects to a room of its own, so the room hears of nobody until the
+    person has picked a free name; the refusal covers the page, with its own field."""
+    import json
+
     from websockets.sync.client import connect
 
-    with connect(gateway.url + "?name=ana"):
+    with connect(gateway.url + "?name=ana&format=json") as ana:
         opened: list[str] = []
-        page = open_page("?name=ana")
+        page = open_page("?name=ana", state="refused")
         page.on("websocket", lambda socket: opened.append(socket.url))
-        expect(page.locator("#name-error")).to_have_text('"ana" is taken in general.')
-        expect(page.locator("#name-input")).to_have_value("ana")  # to mend, not retype
-        expect(page.locator("#status")).to_have_attribute("data-state", "connected")
+        dialog = page.get_by_role("alertdialog")
+        expect(dialog).to_be_visible()
+        expect(dialog).to_contain_text("Choose another name to join general")
+        expect(dialog).to_contain_text('"ana" is taken in general.')
+        expect(page.locator("#name-taken-input")).to_be_focused()
+        expect(page.locator("#name-taken-input")).to_have_value("ana")  # to mend, not retype
+        expect(page.locator("#status")).to_have_attribute("data-state", "refused")
+        assert page.locator(".layout").evaluate("node => node.inert")
         page.wait_for_timeout(3000)
-        assert opened == []  # no retry loop: the page is in, under a guest name
+        assert opened == []  # no retry loop
+        with pytest.raises(TimeoutError):
+            ana.recv(timeout=0.5)  # nobody joined: no phantom guest
+        page.fill("#name-taken-input", "")
+        page.press("#name-taken-input", "Enter")
+        expect(page.locator("#name-taken-error")).to_have_text("Choose a name first.")
+        page.fill("#name-taken-input", "ana2")
+        page.press("#name-taken-input", "Enter")
+        expect(dialog).to_be_hidden()
+        expect(page.locator("#people li.me")).to_have_text("ana2")
         expect(page.locator("#status")).to_have_attribute("data-state", "connected")
-        expect(page.locator("#people li.me")).to_contain_text("guest-")
-        set_name(page, "ana2")
-        expect(page.locator("#name-error")).to_be_hidden()
+        joined = json.loads(ana.recv(timeout=30))
+        assert joined == {"type": "presence", "event": "joined", "room": "general", "name": "ana2"}
+        say(page, "hello from ana2")
+        message = json.loads(ana.recv(timeout=30))
+        assert (message["from"], message["text"]) == ("ana2", "hello from ana2")
+
+
+def test_a_name_the_chat_refuses_anywhere_stops_the_page_too(
+    open_page: Any, gateway: ServedGateway
+) -> None:
+    page = open_page("?name=" + "x" * 40, state="refused")
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("letters")  # the chat's INVALID_NAME reason
+    page.fill("#name-taken-input", "zed")
+    page.press("#name-taken-input", "Enter")
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#people li.me")).to_have_text("zed")
+
+
+def test_an_idle_page_pings_before_api_gateways_idle_timeout(open_page: Any) -> None:
+    """API Gateway closes a connection idle for 10 minutes: after 5 without a frame sent,
+    the page sends {"action": "ping"}, and the pong shows nothing."""
+    page = open_page("?name=ida")
+    expect(page.locator("#people li.me")).to_have_text("ida")
+    page.clock.install()
+    sent: list[str] = []
+    page.on(
+        "websocket", lambda socket: socket.on("framesent", lambda payload: sent.append(payload))
+    )
+    page.reload()
+    expect(page.locator("#people li.me")).to_have_text("ida")
+    page.wait_for_timeout(500)
+    shown = page.locator("#messages li").count()
+    assert '{"action":"ping"}' not in sent
+    page.clock.run_for("04:50")
+    assert '{"action":"ping"}' not in sent
+    page.clock.run_for("00:15")
+    page.wait_for_timeout(1000)
+    assert sent.count('{"action":"ping"}') == 1
+    assert page.locator("#messages li").count() == shown  # the pong is not shown
+    expect(page.locator("#status")).to_have_attribute("data-state", "connected")
 
 
 def test_a_refused_room_in_the_address_says_why_by_its_field(open_page: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,28 @@ async def test_three_clients_hello_aws(chat: LocalGateway) -> None:
     assert await receives_nothing(a)
     for client in (a, b, c):
         await client.close()
+
+
+async def test_ping_is_answered_pong_by_the_gateway_with_no_function(
+    chat: LocalGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The keep-alive route is MOCK: the gateway answers it from the integration response's
+    template, runs no function (no START line) and takes no token from the connection's
+    bucket (more pings than the burst of 20, and a message still goes through), as on AWS,
+    where it costs no Lambda and no DynamoDB."""
+    caplog.set_level(logging.INFO)
+    a, b = await open_clients(chat.url, 2)
+    caplog.clear()
+    for _ in range(25):
+        await a.send(json.dumps({"action": "ping"}))
+        assert json.loads(await recv(a)) == {"type": "pong"}
+    assert "START RequestId" not in caplog.text
+    assert await receives_nothing(b)
+    await a.send(HELLO)
+    assert await recv(b) == "Hello AWS"
+    assert "START RequestId" in caplog.text  # a function route does log one
+    await a.close()
+    await b.close()
 
 
 async def test_lowercase_route_of_the_aws_tutorial(chat: LocalGateway) -> None:

@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -384,6 +385,39 @@ async def test_in_a_terminal_the_prompt_keeps_what_is_typed_while_frames_arrive(
             os.write(screen.fd, b"/quit\r")
             status = await asyncio.to_thread(process.wait, 10)
     assert status == 0
+    assert b"Traceback" not in screen.seen
+
+
+async def test_in_a_terminal_ctrl_c_clears_the_line_tab_completes_and_lines_have_times(
+    chat: LocalGateway,
+) -> None:
+    """A pseudo-terminal: Tab completes a command; Ctrl-C clears a half-typed line (it is
+    not sent) and only a second one on an empty line leaves (exit 0); lines have times."""
+    with _terminal(chat.url + "?name=zoe") as (process, screen):
+        banner = await asyncio.to_thread(screen.wait_for, b"as zoe in general; /help")
+        start = await asyncio.to_thread(screen.wait_for, b"zoe@general>", banner)  # the prompt
+        os.write(screen.fd, b"/wh\t")
+        completed = await asyncio.to_thread(screen.wait_for, b"/wh", start)
+        await asyncio.to_thread(screen.wait_for, b"o", completed)
+        os.write(screen.fd, b"\r")  # /who, completed ("/wh" is no command)
+        who = await asyncio.to_thread(screen.wait_for, b"* in general: zoe", completed)
+        assert re.search(rb"\d\d:\d\d \* in general: zoe", screen.seen)  # its time first
+        async with connect(chat.url + "?name=bob&format=json") as bob:
+            os.write(screen.fd, b"never sent")
+            typed = await asyncio.to_thread(screen.wait_for, b"never sent", who)
+            os.write(screen.fd, b"\x03")  # Ctrl-C: the line goes, the client stays
+            os.write(screen.fd, b"\x03")
+            hint = await asyncio.to_thread(screen.wait_for, b"Ctrl-C again", typed)
+            assert process.poll() is None
+            os.write(screen.fd, b"\x03")
+            status = await asyncio.to_thread(process.wait, 10)
+            frames = []
+            with contextlib.suppress(TimeoutError):
+                while True:
+                    frames.append(json.loads(await asyncio.wait_for(bob.recv(), 0.5)))
+    assert status == 0
+    assert hint > typed
+    assert not [f for f in frames if f.get("type") == "message"]  # "never sent" was not
     assert b"Traceback" not in screen.seen
 
 

@@ -21,6 +21,9 @@ commands:
 Any other line is a message to the room; //TEXT sends one that starts with '/', and a line
 that is a JSON object goes as it is, e.g. {"action": "who"}. Up and Down recall lines."""
 
+# What Tab completes at the start of a line, in HELP's order.
+COMMANDS = ("/join", "/name", "/who", "/history", "/dm", "/edit", "/delete", "/quit", "/help")
+
 # The actions whose answers carry the request's ref (the echo, welcome, history, who or
 # error), from the chat's registry: the client waits for that answer before the next line,
 # and sends a line again when the answer is RATE_LIMITED. Anything else ($default) goes

@@ -16,15 +16,23 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections import deque
+from collections.abc import Callable
+from datetime import datetime, tzinfo
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from serverless_chat.chat.model import DEFAULT_ROOM, FORMATS
-from serverless_chat.client.commands import HELP, Command, Send, parse_line
+from serverless_chat.client.commands import COMMANDS, HELP, Command, Send, parse_line
 from serverless_chat.client.render import parse, render_parsed
 
 ANSWER_TIMEOUT = 30.0  # API Gateway gives up on an integration after 29 s
+# API Gateway closes a connection after 10 minutes without a frame: a connection that sent
+# nothing for 5 sends {"action": "ping"} (a MOCK route, answered {"type": "pong"}, which
+# costs no function and no table), so that a person who only reads stays connected.
+PING_INTERVAL = 300.0
+PING = json.dumps({"action": "ping"})
 DEFAULT_RATE = 10.0  # the chat's default rate, for a RATE_LIMITED that names no pause
 MAX_PAUSE = 2.0
 
@@ -59,11 +67,38 @@ def retry_after(answer: dict[str, Any], refusals: int) -> float:
     return float(min(MAX_PAUSE, after / 1000 * 2 ** (refusals - 1)))
 
 
+def stamp(at: float, now: float, tz: tzinfo | None = None) -> str:
+    """A line's time (epoch seconds) as a person reads it beside a line: ``14:02`` today,
+    ``2026-12-05 14:02`` on another day (in ``tz``, the local zone when None)."""
+    when, today = datetime.fromtimestamp(at, tz), datetime.fromtimestamp(now, tz)
+    return when.strftime("%H:%M" if when.date() == today.date() else "%Y-%m-%d %H:%M")
+
+
+# The frame field a line's time comes from (epoch ms); other lines take the time they came.
+_TIME_FIELDS = {
+    "message": "sentAt",
+    "direct": "sentAt",
+    "edited": "editedAt",
+    "deleted": "deletedAt",
+}
+
+
 class ChatSession:
-    """One person's session with the chat: see the module's docstring."""
+    """One person's session with the chat: see the module's docstring.
+
+    At a terminal (``interactive``) in the text format, every line has its time (``clock``,
+    epoch seconds, in ``tz``), a room's history comes under an ``— earlier in ROOM —`` rule,
+    Ctrl-C is :meth:`interrupt`'s and Tab :meth:`complete`'s. Piped, the lines are the
+    chat's own text lines, for scripts."""
 
     def __init__(
-        self, url: str, fmt: str = "text", raw: bool = False, interactive: bool = False
+        self,
+        url: str,
+        fmt: str = "text",
+        raw: bool = False,
+        interactive: bool = False,
+        clock: Callable[[], float] = time.time,
+        tz: tzinfo | None = None,
     ) -> None:
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
@@ -98,6 +133,11 @@ class ChatSession:
         # join repeats what was shown) or "none" (raw: the raw format sends none).
         self._join_history: deque[str] = deque()
         self._first_welcome = True
+        self._last_sent = 0.0  # when the last frame went (the shell's clock), for the pings
+        self._clock, self._tz = clock, tz
+        self.stamped = interactive and self.fmt == "text"  # times, rules: for a person
+        self._names: set[str] = set()  # who is known to be in the room, for Tab
+        self._interrupted = False  # a Ctrl-C on an empty line: the next one leaves
 
     # -- where to connect --------------------------------------------------------------
     def url(self) -> str:
@@ -131,10 +171,12 @@ class ChatSession:
         return self.in_flight is None and not self._urgent and not self._outbox
 
     # -- the connection ----------------------------------------------------------------------
-    def opened(self) -> None:
-        """A connection is up: its first request is the client's own join, to learn (or
-        restore) room and name and get the room's recent history."""
+    def opened(self, now: float = 0.0) -> None:
+        """A connection is up (at ``now``, the shell's clock in seconds): its first request
+        is the client's own join, to learn (or restore) room and name and get the room's
+        recent history."""
         self.connected = True
+        self._last_sent = now
         self._urgent.clear()
         self._urgent.append(self._request({"action": "join", "room": self.room}, True))
 
@@ -149,9 +191,12 @@ class ChatSession:
             self._outbox.appendleft(item)
 
     def unsent(self, item: Outgoing) -> None:
-        """``item`` could not be sent (the connection went as it was): it goes first again."""
+        """``item`` could not be sent (the connection went as it was): it goes first again
+        (but a ping: the next connection starts its own count)."""
         if self.in_flight is item:
             self.in_flight = None
+        if item.text == PING:
+            return
         (self._urgent if item.automatic else self._outbox).appendleft(item)
 
     def timed_out(self) -> None:
@@ -165,6 +210,7 @@ class ChatSession:
     # -- what goes out -------------------------------------------------------------------------
     def typed(self, line: str) -> bool:
         """One line typed or piped; False when it asks to leave."""
+        self._interrupted = False
         parsed = parse_line(line, self.raw)
         if parsed is None:
             return True
@@ -191,9 +237,25 @@ class ChatSession:
             self._say(command.text)
         return True
 
-    def next_send(self) -> Outgoing | None:
-        """The next frame to send now, or None: not connected, a request in flight, a pause
-        to wait out, or nothing queued. An answered one is in flight from here on."""
+    def ping_in(self, now: float) -> float | None:
+        """Seconds from ``now`` until a ping is due (0: it is), or None while not connected."""
+        if not self.connected:
+            return None
+        return max(0.0, self._last_sent + PING_INTERVAL - now)
+
+    def next_send(self, now: float = 0.0) -> Outgoing | None:
+        """The next frame to send at ``now`` (the shell's clock, as :meth:`opened` had it),
+        or None: not connected, a request in flight, a pause to wait out, or nothing queued.
+        An answered one is in flight from here on. After PING_INTERVAL with nothing sent, a
+        ping (the shell asks again within :meth:`ping_in`)."""
+        item = self._next_send()
+        if item is None and self.ping_in(now) == 0.0:
+            item = Outgoing(PING, action="ping", automatic=True)
+        if item is not None:
+            self._last_sent = now
+        return item
+
+    def _next_send(self) -> Outgoing | None:
         while self.connected and self.in_flight is None and not self._pause:
             queue = self._urgent if self._urgent else self._outbox
             if not queue:
@@ -249,6 +311,8 @@ class ChatSession:
             self._show(data, None)
             return
         kind = frame.get("type")
+        if kind == "pong":
+            return  # the keep-alive's answer: nothing to show
         ref = frame.get("ref")
         ours = isinstance(ref, str) and ref in self._actions
         action = self._actions.get(ref, "") if isinstance(ref, str) else ""
@@ -280,6 +344,14 @@ class ChatSession:
                 return
             if kept is not frame:
                 data, frame = json.dumps(kept, separators=(",", ":"), ensure_ascii=False), kept
+            self._names.update(
+                str(m["from"])
+                for m in kept.get("messages", [])
+                if isinstance(m, dict) and m.get("from")
+            )
+            if self.stamped and kept.get("messages"):
+                self._earlier(kept)
+                return
             if action == "history" and self.fmt == "text" and kept.get("messages"):
                 # A terminal cannot print above what it printed: the older page comes
                 # below the newer lines, so it says what it is.
@@ -295,21 +367,95 @@ class ChatSession:
                 return  # the raw format never echoes a sender's own message
         elif kind == "who" and ours and frame.get("next"):
             self._outbox.append(self._request({"action": "who", "after": frame["next"]}))
+        self._learn_names(frame)
         self._show(data, frame)
 
     def _show(self, data: str | bytes, frame: dict[str, Any] | None) -> None:
         if isinstance(data, bytes):
-            self._emit(f"<binary frame, {len(data)} bytes: {data[:64].hex()}>")
+            self._emit(self._stamped(f"<binary frame, {len(data)} bytes: {data[:64].hex()}>"))
             return
         line = render_parsed(data, frame, self.fmt, self.ref_prefix)  # parsed once
         if line is not None:
-            self._emit(line)
+            field = _TIME_FIELDS.get(str(frame.get("type"))) if frame else None
+            at = frame.get(field) if frame and field else None
+            self._emit(self._stamped(line, at if isinstance(at, int) else None))
+
+    def _earlier(self, page: dict[str, Any]) -> None:
+        """A history page set apart from the live lines: under a rule, each with its time."""
+        self._emit(f"— earlier in {page.get('room', self.room)} —")
+        for message in page["messages"]:
+            text = json.dumps(message, ensure_ascii=False)
+            line = render_parsed(text, message, self.fmt, self.ref_prefix)
+            at = message.get("sentAt")
+            if line is not None:
+                self._emit(self._stamped(line, at if isinstance(at, int) else None))
+
+    def _stamped(self, line: str, at_ms: int | None = None) -> str:
+        """``line`` with its time in front (each of its lines), when a person reads it."""
+        if not self.stamped:
+            return line
+        now = self._clock()
+        time_ = stamp(now if at_ms is None else at_ms / 1000, now, self._tz)
+        return "\n".join(f"{time_} {part}" for part in line.split("\n"))
+
+    # -- a person at the keyboard ---------------------------------------------------------
+    def interrupt(self, typed: str) -> bool:
+        """Ctrl-C, with ``typed`` the half-typed line: True when it means leave. With a
+        line, it clears it (the shell does); on an empty line the first one says how to
+        leave and a second in a row leaves, as shells and REPLs do."""
+        if typed:
+            self._interrupted = False
+            return False
+        if self._interrupted:
+            return True
+        self._interrupted = True
+        self._say("(Ctrl-C again, Ctrl-D or /quit to leave)")
+        return False
+
+    def complete(self, before_cursor: str) -> list[str]:
+        """What Tab offers for the word before the cursor: a command (``/jo`` → ``/join``)
+        at the start of a line, else a name of the room's (``/dm`` quotes one with
+        spaces), each the whole word that replaces it."""
+        if self.raw:
+            return []
+        if before_cursor.startswith("/") and " " not in before_cursor:
+            word = before_cursor.lower()
+            return [command for command in COMMANDS if command.startswith(word)]
+        dm = before_cursor.lower().startswith("/dm ") and before_cursor.count(" ") == 1
+        word = before_cursor.rsplit(" ", 1)[-1]
+        if dm and word.startswith('"'):
+            word = word[1:]
+        elif not word:
+            return []
+        found = sorted(
+            (n for n in self._names if n.lower().startswith(word.lower()) and n != self.name),
+            key=str.lower,
+        )
+        return [f'"{n}"' if dm and " " in n else n for n in found]
+
+    def _learn_names(self, frame: dict[str, Any] | None) -> None:
+        """The room's names, as frames tell them: for Tab."""
+        if frame is None or frame.get("room", self.room) != self.room:
+            return
+        kind, name = frame.get("type"), frame.get("name")
+        if kind == "who" and isinstance(frame.get("names"), list):
+            self._names.update(str(n) for n in frame["names"])
+        elif kind == "message" and isinstance(frame.get("from"), str):
+            self._names.add(frame["from"])
+        elif kind == "presence" and isinstance(name, str):
+            if frame.get("event") == "left":
+                self._names.discard(name)
+            else:
+                self._names.discard(str(frame.get("previousName")))
+                self._names.add(name)
 
     def _is_automatic(self, ref: object) -> bool:
         return isinstance(ref, str) and self._actions.get(ref) == "join*"
 
     def _welcome(self, frame: dict[str, Any], action: str, ref: object) -> None:
         room, name = str(frame.get("room", self.room)), str(frame.get("name", self.name))
+        if room != self.room:
+            self._names.clear()
         if room != self.room or action.startswith("join"):
             self._cursor, self._history_known = None, False
         self.room, self.name = room, name
@@ -351,4 +497,4 @@ class ChatSession:
         self._output.append(Printed(line))
 
     def _say(self, line: str) -> None:
-        self._output.append(Printed(line, own=True))
+        self._output.append(Printed(self._stamped(line), own=True))

@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -245,6 +245,10 @@ class TerminalClient:
         else:
             self.say(line)
 
+    def flush(self) -> None:
+        """What the session has said, printed (the shell's key bindings call it)."""
+        self._flush()
+
     def _flush(self) -> None:
         """What the session has to print, printed; the sender woken, the prompt redrawn."""
         for printed in self.session.take_output():
@@ -259,7 +263,7 @@ class TerminalClient:
     # -- the connection ------------------------------------------------------------------
     def attach(self, socket: ClientConnection) -> None:
         self.socket = socket
-        self.session.opened()
+        self.session.opened(time.monotonic())
         self.connected.set()
         self._flush()
 
@@ -331,7 +335,7 @@ class TerminalClient:
         while True:
             if pause := self.session.take_pause():
                 await asyncio.sleep(pause)  # RATE_LIMITED: the chat's own pause
-            item = self.session.next_send()
+            item = self.session.next_send(time.monotonic())
             socket = self.socket
             if item is not None and socket is None:
                 self.session.unsent(item)
@@ -340,7 +344,11 @@ class TerminalClient:
             self._flush()
             if item is None or socket is None:
                 self._wake.clear()
-                await self._wake.wait()
+                # Woken by a line, an answer or a socket, or when the keep-alive is due.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._wake.wait(), self.session.ping_in(time.monotonic())
+                    )
                 continue
             try:
                 if item.ref is None:
@@ -390,14 +398,44 @@ async def _read_pipe(client: TerminalClient, stdin: TextIO) -> None:
 
 async def _read_terminal(client: TerminalClient) -> None:
     from prompt_toolkit import PromptSession
+    from prompt_toolkit.completion import Completer, Completion
+    from prompt_toolkit.document import Document
+    from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
     def prompt() -> str:
         state = "" if client.connected.is_set() else "(offline) "
         return f"{state}{client.name or '…'}@{client.room}> "
 
+    class SessionCompleter(Completer):
+        """Tab: what the session offers (ChatSession.complete) for the word before the
+        cursor."""
+
+        def get_completions(self, document: Document, _event: object) -> Any:
+            before = document.text_before_cursor
+            command = before.startswith("/") and " " not in before
+            word = before if command else before.rsplit(" ", 1)[-1]
+            for option in client.session.complete(before):
+                yield Completion(option, start_position=-len(word))
+
+    keys = KeyBindings()
+
+    @keys.add("c-c")
+    def _interrupt(event: KeyPressEvent) -> None:
+        buffer = event.app.current_buffer
+        if client.session.interrupt(buffer.text):
+            event.app.exit(exception=KeyboardInterrupt())
+        else:
+            buffer.reset()
+        client.flush()
+
     # Erased once sent: the line comes back as the chat's own, in the chat's order
     # (raw clients get no copy of their own messages, so there it stays).
-    session: PromptSession[str] = PromptSession(erase_when_done=client.fmt != "raw")
+    session: PromptSession[str] = PromptSession(
+        erase_when_done=client.fmt != "raw",
+        completer=SessionCompleter(),
+        complete_while_typing=False,
+        key_bindings=keys,
+    )
 
     def refresh() -> None:
         if session.app.is_running:

@@ -29,9 +29,11 @@ from serverless_chat.routes import (
     CONNECTIONS_TABLE,
     FUNCTIONS,
     MESSAGES_TABLE,
+    MOCK_ROUTES,
     PAGES,
     Function,
     Grant,
+    MockRoute,
 )
 
 AUTHORIZER_ID = "ChatAuthorizer"  # the API's REQUEST authorizer, made for the AUTHORIZER row
@@ -356,9 +358,70 @@ def function_resources(
     return resources
 
 
+def mock_route_resources(route: MockRoute) -> Template:
+    """A route API Gateway answers itself: a MOCK integration whose request template picks
+    the status 200, an integration response whose template is the answer, the route, and
+    its ``$default`` route response, without which the caller would get nothing back ("Set
+    up a WebSocket API integration response in API Gateway"; "Set up route responses for
+    WebSocket APIs in API Gateway")."""
+    integration = f"{route.name}Integration"
+    condition = {"Condition": route.condition} if route.condition else {}
+    # A literal "$default" as the selection expression is written "\\$default": API Gateway
+    # reads an unescaped "$" as the start of an expression.
+    default = "\\$default"
+    return {
+        integration: {
+            "Type": "AWS::ApiGatewayV2::Integration",
+            **condition,
+            "Properties": {
+                "ApiId": _ref("ChatApi"),
+                "IntegrationType": "MOCK",
+                "Description": route.description,
+                "TemplateSelectionExpression": default,
+                "RequestTemplates": {"$default": '{"statusCode": 200}'},
+            },
+        },
+        f"{route.name}IntegrationResponse": {
+            "Type": "AWS::ApiGatewayV2::IntegrationResponse",
+            **condition,
+            "Properties": {
+                "ApiId": _ref("ChatApi"),
+                "IntegrationId": _ref(integration),
+                "IntegrationResponseKey": "$default",
+                "TemplateSelectionExpression": default,
+                "ResponseTemplates": {"$default": route.answer},
+            },
+        },
+        f"{route.name}Route": {
+            "Type": "AWS::ApiGatewayV2::Route",
+            **condition,
+            "Properties": {
+                "ApiId": _ref("ChatApi"),
+                "RouteKey": route.key,
+                "AuthorizationType": "NONE",
+                "OperationName": f"{route.name}Route",
+                "RouteResponseSelectionExpression": "$default",
+                "Target": _sub(f"integrations/${{{integration}}}"),
+            },
+        },
+        f"{route.name}RouteResponse": {
+            "Type": "AWS::ApiGatewayV2::RouteResponse",
+            **condition,
+            "Properties": {
+                "ApiId": _ref("ChatApi"),
+                "RouteId": _ref(f"{route.name}Route"),
+                "RouteResponseKey": "$default",
+            },
+        },
+    }
+
+
 # -- what is computed from every row ---------------------------------------------------
-def _route_ids(functions: Iterable[Function]) -> list[str]:
-    return [f"{route.name or f.name}Route" for f in functions for route in f.routes]
+def _route_ids(functions: Iterable[Function], mocks: Iterable[MockRoute]) -> list[str]:
+    """The routes the stage waits for: a conditional one is left out (CloudFormation refuses
+    a DependsOn on a resource that is not made; AutoDeploy deploys it once it is)."""
+    served = [f"{route.name or f.name}Route" for f in functions for route in f.routes]
+    return served + [f"{route.name}Route" for route in mocks if not route.condition]
 
 
 def _error_metrics(functions: Iterable[Function]) -> list[dict[str, Any]]:
@@ -388,8 +451,13 @@ def _error_metrics(functions: Iterable[Function]) -> list[dict[str, Any]]:
     return metrics
 
 
-def build(base: Template, functions: tuple[Function, ...] = FUNCTIONS) -> Template:
-    """The whole template: ``base`` with every function's resources and what they decide."""
+def build(
+    base: Template,
+    functions: tuple[Function, ...] = FUNCTIONS,
+    mocks: tuple[MockRoute, ...] = MOCK_ROUTES,
+) -> Template:
+    """The whole template: ``base`` with every function's resources, every MOCK route's,
+    and what they decide."""
     template = copy.deepcopy(base)
     resources: Template = template["Resources"]
     tables = {k for k, v in resources.items() if v.get("Type") == "AWS::DynamoDB::Table"}
@@ -397,12 +465,14 @@ def build(base: Template, functions: tuple[Function, ...] = FUNCTIONS) -> Templa
     stage = resources["Stage"]
     resources["Stage"] = {
         "Type": stage["Type"],
-        "DependsOn": _route_ids(functions),
+        "DependsOn": _route_ids(functions, mocks),
         **{k: v for k, v in stage.items() if k != "Type"},
     }
     resources["FunctionErrorsAlarm"]["Properties"]["Metrics"] = _error_metrics(functions)
     for function in functions:
         resources.update(function_resources(function, tables, authorizer))
+    for mock in mocks:
+        resources.update(mock_route_resources(mock))
     return template
 
 

@@ -13,7 +13,10 @@
     room: $("room-input"), roomError: $("room-error"), roomName: $("room-name"),
     people: $("people"), peopleToggle: $("people-toggle"), peopleCount: $("people-count"),
     peopleSection: document.querySelector(".people"), serverForm: $("server-form"),
-    server: $("server-input"),
+    server: $("server-input"), taken: $("name-taken"), takenText: $("name-taken-text"),
+    takenTitle: $("name-taken-title"),
+    takenForm: $("name-taken-form"), takenName: $("name-taken-input"),
+    takenError: $("name-taken-error"),
   };
   const saved = window.sessionStorage; // per tab: a reload restores room and name
   const state = {
@@ -28,10 +31,17 @@
     unread: 0,
     stuck: true, // the list follows its newest message (the reader has not scrolled up)
     editing: null, // {id, sentAt} of the own message the composer is editing
+    lobby: null, // the probe's own empty room while it has no name of its own (see connect)
+    pingTimer: null,
   };
   // How long after sending it a message may be edited or deleted (the chat's own window,
   // docs/protocol.md): past it the buttons go, the chat would refuse.
   const EDIT_WINDOW_MS = 15 * 60 * 1000;
+  // API Gateway closes a connection after 10 minutes without a frame: after 5 minutes
+  // with nothing sent, the page sends {"action": "ping"} (a MOCK route, answered
+  // {"type": "pong"}, no function and no table), so that a reader stays connected and the
+  // room does not see them leave and come back.
+  const PING_INTERVAL_MS = 5 * 60 * 1000;
 
   // -- connection -------------------------------------------------------------------
   function setStatus(kind, text) {
@@ -41,13 +51,21 @@
 
   // A browser is not told why a handshake was refused (a taken name is 409, a bad room
   // 400; the page sees only a close). So when one closes before it opened, the page
-  // connects once more without its name and room and asks for them with setName and
-  // join: their refusals are frames, with the chat's reason, shown next to the field.
-  // If that one does not open either, the server is away: back off and try again.
+  // connects once more, to a room of its own that nobody else is in (no one hears it
+  // arrive under a guest name), takes its name there (setName), and only once it has
+  // it asks for its room (join; one after the other: the chat may run two requests of one
+  // connection at once). Their refusals are frames, with the chat's reason: a taken name
+  // stops the page until the person picks another; a bad room shows by its field. If the
+  // probe does not open either, the server is away: back off and try again.
   function connect(probe = false) {
     clearTimeout(state.timer);
     const query = new URLSearchParams({ format: "json" });
-    if (!probe) {
+    state.lobby = null;
+    if (probe) {
+      const bytes = crypto.getRandomValues(new Uint8Array(8));
+      state.lobby = `lobby-${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+      query.set("room", state.lobby);
+    } else {
       query.set("room", state.room);
       if (state.wanted) query.set("name", state.wanted);
     }
@@ -69,15 +87,14 @@
       setStatus("connected", "Connected");
       // The welcome says where this connection is and under which name; the room's
       // latest messages follow it.
-      send({ action: "join", room: state.room, ref: ask("join", state.room) });
-      if (probe && state.wanted) {
-        send({ action: "setName", name: state.wanted, ref: ask("name", state.wanted) });
-      }
+      if (probe && state.wanted) nameInLobby(state.wanted);
+      else send({ action: "join", room: state.room, ref: ask("join", state.room) });
     });
     socket.addEventListener("message", (event) => receive(event.data));
     socket.addEventListener("close", () => {
       if (state.socket !== socket) return; // replaced on purpose
       state.socket = null;
+      clearTimeout(state.pingTimer);
       clearPeople();
       if (!opened && !probe) {
         connect(true); // refused, or nobody there: the next one tells which
@@ -111,7 +128,33 @@
   function send(frame) {
     if (!state.socket || state.socket.readyState !== WebSocket.OPEN) return false;
     state.socket.send(JSON.stringify(frame));
+    clearTimeout(state.pingTimer); // every frame sent restarts the idle count
+    state.pingTimer = setTimeout(() => send({ action: "ping" }), PING_INTERVAL_MS);
     return true;
+  }
+
+  // The probe's name, taken in its own room: then, and only then, the room asked for.
+  function nameInLobby(name) {
+    send({ action: "setName", name, ref: ask("lobby-name", name) });
+  }
+
+  // A taken name stops the page: a notice over the chat, its own field to pick another,
+  // and the composer off, until the chat accepts one.
+  function showTaken(text, name) {
+    el.takenTitle.textContent = `Choose another name to join ${state.room}`;
+    el.takenText.textContent = text;
+    el.takenName.value = name;
+    hideError(el.takenError);
+    el.taken.hidden = false;
+    document.querySelector(".layout").inert = true; // nothing else to do until then
+    setStatus("refused", `Not in ${state.room}: your name is taken`);
+    el.takenName.focus();
+    el.takenName.select();
+  }
+
+  function hideTaken() {
+    el.taken.hidden = true;
+    document.querySelector(".layout").inert = false;
   }
 
   function nextRef(kind) {
@@ -143,6 +186,17 @@
     welcome(frame) {
       const asked = frame.ref ? state.asked.get(frame.ref) : undefined;
       state.asked.delete(frame.ref);
+      if (state.lobby && frame.room === state.lobby) {
+        // The probe has its name (in a room of its own): now the room asked for.
+        state.name = frame.name;
+        send({ action: "join", room: state.room, ref: ask("join", state.room) });
+        return;
+      }
+      if (state.lobby) {
+        state.lobby = null; // in a room at last: the probe is a connection like any other
+        hideTaken();
+        setStatus("connected", "Connected");
+      }
       const moved = frame.room !== state.room || !state.welcomed;
       state.welcomed = true;
       state.room = frame.room;
@@ -212,10 +266,17 @@
       if (frame.next) send({ action: "who", after: frame.next, ref: nextRef("who-more") });
       renderPeople();
     },
+    pong() {}, // the keep-alive's answer
     error(frame) {
       const asked = frame.ref ? state.asked.get(frame.ref) : undefined;
       state.asked.delete(frame.ref);
       const item = frame.ref && state.pending.get(frame.ref);
+      if (state.lobby && (frame.code === "NAME_TAKEN" || frame.action === "setName")) {
+        // Still in no room but its own: nobody has seen this page arrive. Taken in the
+        // room, or a name the chat refuses anywhere (INVALID_NAME).
+        showTaken(frame.message, asked && asked.kind !== "join" ? asked.value : state.wanted);
+        return;
+      }
       if (item) {
         state.pending.delete(frame.ref);
         item.classList.remove("pending");
@@ -487,12 +548,30 @@
     item.classList.add("pending", "mine");
     state.pending.set(frame.ref, item);
     arrive(item, false, true);
-    if (!send(frame)) {
+    if (state.lobby) { // not in the room yet (its name is being settled): it waits
+      state.queue.push(frame);
+      setNote(item, `Will be sent once you are in ${state.room}.`);
+    } else if (!send(frame)) {
       state.queue.push(frame);
       setNote(item, "Offline: will be sent when the connection is back.");
     }
     el.message.value = "";
     el.to.value = ""; // a direct message is one message: the next goes to everyone
+  });
+
+  el.takenForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = el.takenName.value.trim();
+    if (!name) {
+      showError(el.takenError, "Choose a name first.");
+      return;
+    }
+    state.wanted = name;
+    saved.setItem("chat.name", name);
+    el.name.value = name;
+    hideError(el.takenError);
+    if (state.lobby && send({ action: "setName", name, ref: ask("lobby-name", name) })) return;
+    connect(); // offline: the next connection asks for it
   });
 
   el.nameForm.addEventListener("submit", (event) => {

@@ -4,11 +4,20 @@ what to print out; no socket, no clock, no prompt."""
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import Any
 
 import pytest
 
-from serverless_chat.client.session import ChatSession, Outgoing, Printed, retry_after
+from serverless_chat.client.commands import COMMANDS
+from serverless_chat.client.session import (
+    PING_INTERVAL,
+    ChatSession,
+    Outgoing,
+    Printed,
+    retry_after,
+    stamp,
+)
 
 URL = "ws://h:1/production?room=dev&name=zoe"
 
@@ -240,3 +249,172 @@ def test_retry_after_reads_the_frame_not_its_english() -> None:
     assert retry_after({**refused, "retryAfterMs": 100}, 20) == 2.0
     for missing in ({}, {"retryAfterMs": "100"}, {"retryAfterMs": True}, {"retryAfterMs": -5}):
         assert retry_after({**refused, **missing}, 1) == pytest.approx(0.1)
+
+
+def test_a_connection_that_sent_nothing_for_five_minutes_pings() -> None:
+    """API Gateway closes a connection idle for 10 minutes ("Amazon API Gateway quotas for
+    configuring and running a WebSocket API": idle connection timeout, 10 minutes): the
+    session pings after PING_INTERVAL (5 minutes) without a frame of its own, on the
+    shell's clock; the pong shows nothing."""
+    assert PING_INTERVAL == 300.0 < 600
+    session = ChatSession(URL)
+    assert session.ping_in(0.0) is None  # not connected: nothing to keep alive
+    session.opened(1000.0)
+    join = _sent_at(session, 1000.0)
+    session.received(_frame(type="welcome", room="dev", name="zoe", ref=join["ref"]))
+    session.received(_frame(type="history", room="dev", messages=[], next=None))
+    assert session.ping_in(1000.0) == PING_INTERVAL
+    assert session.next_send(1299.0) is None
+    assert session.ping_in(1299.0) == 1.0
+    session.typed("hello")  # a frame of ours resets the count
+    sent = _sent_at(session, 1200.0 + 100.0)
+    assert sent["action"] == "sendMessage"
+    session.received(
+        _frame(
+            type="message",
+            id="m1",
+            room="dev",
+            **{"from": "zoe"},
+            text="hello",
+            sentAt=1,
+            ref=sent["ref"],
+        )
+    )
+    assert session.next_send(1599.0) is None
+    assert _sent_at(session, 1600.0) == {"action": "ping"}
+    assert session.ping_in(1600.0) == PING_INTERVAL
+    assert session.in_flight is None  # not answered with a ref: nothing waits for it
+    session.take_output()
+    session.received(_frame(type="pong"))
+    assert session.take_output() == []
+    session.closed()
+    assert session.ping_in(1900.0) is None
+    assert session.next_send(1900.0) is None
+
+
+def test_a_ping_that_could_not_go_is_not_queued_for_the_next_connection() -> None:
+    session = ChatSession(URL)
+    _joined(session)
+    ping = session.next_send(PING_INTERVAL)
+    assert ping is not None
+    assert json.loads(ping.text) == {"action": "ping"}
+    session.unsent(ping)
+    session.closed()
+    session.opened(PING_INTERVAL)
+    assert _sent_at(session, PING_INTERVAL)["action"] == "join"
+    assert session.next_send(PING_INTERVAL) is None
+
+
+def _sent_at(session: ChatSession, now: float) -> dict[str, Any]:
+    item = session.next_send(now)
+    assert item is not None
+    frame: dict[str, Any] = json.loads(item.text)
+    return frame
+
+
+# 2026-12-07 14:02:30 UTC, as epoch seconds; the day before at 09:15.
+NOW = 1_796_652_150.0
+YESTERDAY_MS = int((NOW - 86_400 - 4 * 3600 - 47 * 60) * 1000)
+
+
+def _person(url: str = URL) -> ChatSession:
+    """A session at a terminal, on a clock that says NOW, in UTC."""
+    return ChatSession(url, interactive=True, clock=lambda: NOW, tz=UTC)
+
+
+def test_at_a_terminal_every_line_has_its_time_and_the_date_when_not_today() -> None:
+    assert stamp(NOW, NOW, UTC) == "14:02"
+    assert stamp(YESTERDAY_MS / 1000, NOW, UTC) == "2026-12-06 09:15"
+    session = _person()
+    _joined(session)
+    session.take_output()
+    session.received(_frame(**_message("m1", "hi", sent_at=int(NOW * 1000) - 60_000)))
+    session.received(_frame(type="presence", event="joined", room="dev", name="bob"))
+    session.received(_frame(**_message("m2", "old one", sent_at=YESTERDAY_MS)))
+    assert session.take_output() == [
+        Printed("14:01 ana: hi"),
+        Printed("14:02 * bob joined dev"),
+        Printed("2026-12-06 09:15 ana: old one"),
+    ]
+
+
+def test_the_history_on_connect_and_join_comes_under_a_rule() -> None:
+    session = _person()
+    _joined(session, [_message("m1", "before", sent_at=YESTERDAY_MS)])
+    assert session.take_output()[-2:] == [
+        Printed("— earlier in dev —"),
+        Printed("2026-12-06 09:15 ana: before"),
+    ]
+    session.received(_frame(**_message("m2", "live", sent_at=int(NOW * 1000))))
+    assert session.take_output() == [Printed("14:02 ana: live")]
+    # /join: the new room's history under its own rule
+    session.typed("/join ops")
+    join = _sent(session)
+    session.received(_frame(type="welcome", room="ops", name="zoe", ref=join["ref"]))
+    page = [{**_message("o1", "in ops", sent_at=YESTERDAY_MS), "room": "ops"}]
+    session.received(_frame(type="history", room="ops", messages=page, next=None))
+    assert [p.text for p in session.take_output()][-2:] == [
+        "— earlier in ops —",
+        "2026-12-06 09:15 ana: in ops",
+    ]
+
+
+def test_piped_lines_stay_the_chats_own_text_lines() -> None:
+    session = ChatSession(URL, clock=lambda: NOW, tz=UTC)
+    _joined(session, [_message("m1", "before")])
+    assert session.take_output()[-1] == Printed("ana: before")
+
+
+def test_ctrl_c_clears_a_half_typed_line_and_only_a_second_one_on_an_empty_line_leaves() -> None:
+    session = _person()
+    _joined(session)
+    session.take_output()
+    assert session.interrupt("half a thou") is False  # the shell clears the line
+    assert session.take_output() == []
+    assert session.interrupt("") is False
+    assert session.take_output() == [
+        Printed("14:02 (Ctrl-C again, Ctrl-D or /quit to leave)", True)
+    ]
+    assert session.interrupt("") is True
+    # a line typed in between starts the count again
+    session = _person()
+    assert session.interrupt("") is False
+    session.typed("hello")
+    assert session.interrupt("") is False
+    assert session.interrupt("typed") is False
+    assert session.interrupt("") is False
+    assert session.interrupt("") is True
+
+
+def test_tab_completes_commands_and_the_names_of_the_room() -> None:
+    session = _person()
+    _joined(session, [_message("m1", "hi", sender="ana")])
+    session.received(_frame(type="presence", event="joined", room="dev", name="Anabel"))
+    session.received(_frame(type="presence", event="joined", room="dev", name="bob smith"))
+    session.received(_frame(type="presence", event="joined", room="dev", name="carl"))
+    session.received(_frame(type="presence", event="left", room="dev", name="carl"))
+    session.received(_frame(type="presence", event="joined", room="other", name="dora"))
+    assert session.complete("/j") == ["/join"]
+    assert session.complete("/h") == ["/history", "/help"]
+    assert session.complete("/") == list(COMMANDS)
+    assert session.complete("/nope") == []
+    assert session.complete("hello an") == ["ana", "Anabel"]
+    assert session.complete("ANA") == ["ana", "Anabel"]
+    assert session.complete("c") == []  # carl left
+    assert session.complete("d") == []  # dora is in another room
+    assert session.complete("z") == []  # not our own name
+    assert session.complete("/dm b") == ['"bob smith"']
+    assert session.complete('/dm "bo') == ['"bob smith"']
+    assert session.complete("hello ") == []
+    session.received(
+        _frame(type="presence", event="renamed", room="dev", name="bo", previousName="bob smith")
+    )
+    assert session.complete("/dm b") == ["bo"]
+    session.received(_frame(type="who", room="dev", names=["eve", "zoe"]))
+    assert session.complete("e") == ["eve"]
+    # another room: its names only
+    session.typed("/join ops")
+    join = _sent(session)
+    session.received(_frame(type="welcome", room="ops", name="zoe", ref=join["ref"]))
+    assert session.complete("e") == []
+    assert ChatSession(URL, raw=True).complete("/j") == []

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from local_gateway.template.cfn_yaml import TemplateLoader, load_template
 from serverless_chat.deploy import stack_template
-from serverless_chat.routes import FUNCTIONS, ROUTE_KEYS, Function, Grant, Route
+from serverless_chat.routes import (
+    FUNCTIONS,
+    MOCK_ROUTE_KEYS,
+    ROUTE_KEYS,
+    Function,
+    Grant,
+    MockRoute,
+    Route,
+)
 from tests.conftest import TEMPLATE
 
 
@@ -40,7 +49,74 @@ def test_each_row_makes_its_function_role_log_group_and_routes(built: dict[str, 
         assert f"{function.name}Role" in resources
         assert f"{function.name}LogGroup" in resources
     keys = [r["Properties"]["RouteKey"] for r in resources.values() if r["Type"].endswith("Route")]
-    assert keys == list(ROUTE_KEYS)
+    assert keys == list(ROUTE_KEYS + MOCK_ROUTE_KEYS)
+
+
+def test_ping_is_a_mock_route_that_answers_pong_with_no_function(built: dict[str, Any]) -> None:
+    """The keep-alive costs no Lambda and no DynamoDB: a MOCK integration, whose integration
+    response's template is the answer, on a route with a $default route response so the
+    caller gets it ("Set up a WebSocket API integration response in API Gateway",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-integration-responses.html;
+    "Set up route responses for WebSocket APIs in API Gateway",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-response.html)."""
+    resources = built["Resources"]
+    (route_id,) = [
+        k
+        for k, v in resources.items()
+        if v["Type"] == "AWS::ApiGatewayV2::Route" and v["Properties"]["RouteKey"] == "ping"
+    ]
+    route = resources[route_id]["Properties"]
+    assert route["RouteResponseSelectionExpression"] == "$default"
+    integration_id = route["Target"]["Fn::Sub"].removeprefix("integrations/${").rstrip("}")
+    integration = resources[integration_id]["Properties"]
+    assert integration["IntegrationType"] == "MOCK"
+    assert "IntegrationUri" not in integration
+    assert integration["RequestTemplates"] == {"$default": '{"statusCode": 200}'}
+    (response,) = [
+        v["Properties"]
+        for v in resources.values()
+        if v["Type"] == "AWS::ApiGatewayV2::IntegrationResponse"
+        and v["Properties"]["IntegrationId"] == {"Ref": integration_id}
+    ]
+    assert response["IntegrationResponseKey"] == "$default"
+    assert json.loads(response["ResponseTemplates"]["$default"]) == {"type": "pong"}
+    (route_response,) = [
+        v["Properties"]
+        for v in resources.values()
+        if v["Type"] == "AWS::ApiGatewayV2::RouteResponse"
+        and v["Properties"]["RouteId"] == {"Ref": route_id}
+    ]
+    assert route_response["RouteResponseKey"] == "$default"
+    # KeepAlive=disabled leaves it out (an engine without integration and route responses)
+    made = [k for k in resources if k.startswith(route_id.removesuffix("Route"))]
+    assert {resources[k].get("Condition") for k in made} == {"KeepAliveEnabled"}
+    assert route_id not in resources["Stage"]["DependsOn"]
+    # nothing may invoke a function for it
+    sources = [
+        v["Properties"]["SourceArn"]["Fn::Sub"]
+        for v in resources.values()
+        if v["Type"] == "AWS::Lambda::Permission"
+    ]
+    assert not [s for s in sources if s.endswith("/ping")]
+
+
+def test_a_new_mock_route_is_its_integration_responses_and_route(built: dict[str, Any]) -> None:
+    echo = MockRoute("echo", "Echo", '{"type": "echo"}', "Answers echo.")
+    template = stack_template.build(load_template(stack_template.BASE), FUNCTIONS, (echo,))
+    resources = template["Resources"]
+    assert set(built["Resources"]) - set(resources) == {
+        "PingIntegration",
+        "PingIntegrationResponse",
+        "PingRoute",
+        "PingRouteResponse",
+    }
+    assert set(resources) - set(built["Resources"]) == {
+        "EchoIntegration",
+        "EchoIntegrationResponse",
+        "EchoRoute",
+        "EchoRouteResponse",
+    }
+    assert resources["Stage"]["DependsOn"][-1] == "EchoRoute"
 
 
 def test_the_stage_waits_for_every_route_and_the_alarm_watches_every_function(
@@ -48,7 +124,9 @@ def test_the_stage_waits_for_every_route_and_the_alarm_watches_every_function(
 ) -> None:
     resources = built["Resources"]
     routes = [k for k, v in resources.items() if v["Type"] == "AWS::ApiGatewayV2::Route"]
-    assert resources["Stage"]["DependsOn"] == routes
+    # but the conditional ping (KeepAlive): CloudFormation refuses a DependsOn on a resource
+    # it does not make
+    assert resources["Stage"]["DependsOn"] == [r for r in routes if r != "PingRoute"]
     metrics = resources["FunctionErrorsAlarm"]["Properties"]["Metrics"]
     watched = [m["MetricStat"]["Metric"]["Dimensions"][0]["Value"] for m in metrics[:-1]]
     assert watched == [{"Ref": f"{f.name}Handler"} for f in FUNCTIONS if not f.condition]

@@ -20,7 +20,9 @@ def test_reads_the_chat_api_from_the_template() -> None:
     assert send.timeout == 29
     assert send.environment["CONNECTIONS_TABLE"] == "serverless-chat-ConnectionsTable"
     assert api.routes["sendmessage"].function == send
-    assert not any(route.two_way for route in api.routes.values())
+    # the function routes answer through PostToConnection; only the MOCK ping is two-way
+    assert [key for key, route in api.routes.items() if route.two_way] == ["ping"]
+    assert api.routes["ping"].function is None
     assert send.environment["MESSAGES_TABLE"] == "serverless-chat-MessagesTable"
     assert send.environment["MAX_MESSAGE_LENGTH"] == "4000"
     assert api.tables["ConnectionsTable"].key_schema == (("connectionId", "HASH"),)

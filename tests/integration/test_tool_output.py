@@ -61,7 +61,7 @@ async def test_a_cdk_app_runs_from_its_assets(
 ) -> None:
     """The chat of the original documentation: a message reaches every other client, not
     the sender; $default answers with the caller's connection info."""
-    caplog.set_level(logging.INFO, logger="serverless_chat.lambda")
+    caplog.set_level(logging.INFO, logger="local_gateway.lambda")
     assert cdk_chat.api.stage == "production"
     assert {cdk_chat.functions.placement(f) for f in cdk_chat.api.functions} == {"isolated"}
     async with connect(cdk_chat.url) as ana, connect(cdk_chat.url) as bob:

@@ -212,7 +212,7 @@ def test_log_function_keeps_one_functions_invocation_lines() -> None:
     keep = OneFunction({"serverless-chat-join"})
 
     def record(msg: str, *args: object) -> logging.LogRecord:
-        return logging.LogRecord("serverless_chat.lambda", logging.INFO, "", 0, msg, args, None)
+        return logging.LogRecord("local_gateway.lambda", logging.INFO, "", 0, msg, args, None)
 
     start = "START RequestId: %s Version: $LATEST Function: %s"
     report = "REPORT RequestId: %s Function: %s Duration: %.2f ms"
@@ -242,7 +242,7 @@ def test_an_authorizers_ordinary_refusal_logs_no_traceback() -> None:
 
     def failed(error: BaseException) -> logging.LogRecord:
         return logging.LogRecord(
-            "serverless_chat.lambda",
+            "local_gateway.lambda",
             logging.ERROR,
             "",
             0,

@@ -40,7 +40,7 @@ from local_gateway.functions.forking import ContainerProcess, ForkServerError, L
 from local_gateway.template.intrinsics import function_arn
 from local_gateway.template.model import FunctionSpec
 
-log = logging.getLogger("serverless_chat.lambda")
+log = logging.getLogger("local_gateway.lambda")
 
 # Lambda's init phase may take 10 s before the first invocation is refused.
 INIT_TIMEOUT_SECONDS = 10.0

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-log = logging.getLogger("serverless_chat.lambda")
+log = logging.getLogger("local_gateway.lambda")
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 FORK_SERVER = Path(__file__).with_name("fork_server.py")

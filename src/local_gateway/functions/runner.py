@@ -43,7 +43,7 @@ from local_gateway.functions.interpreters import (
 from local_gateway.functions.pool import DEFAULT_WORKERS, ElasticPool
 from local_gateway.template.model import FunctionSpec
 
-log = logging.getLogger("serverless_chat.lambda")
+log = logging.getLogger("local_gateway.lambda")
 
 
 class FunctionLoadError(RuntimeError):

@@ -31,7 +31,7 @@ T = TypeVar("T")
 
 # The logger that carries Lambda's START / END / REPORT lines and each isolated function's
 # output (functions/runner.py, functions/containers.py).
-LAMBDA_LOGGER = "serverless_chat.lambda"
+LAMBDA_LOGGER = "local_gateway.lambda"
 START_TIMEOUT = 120.0
 CALL_TIMEOUT = 60.0
 CONFIG_FIELDS = frozenset(f.name for f in fields(GatewayConfig)) - {"template", "state_dir"}

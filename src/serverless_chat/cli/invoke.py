@@ -177,7 +177,7 @@ def _invoke(args: argparse.Namespace, spec: FunctionSpec, event: Any) -> int:
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    lambda_log = logging.getLogger("serverless_chat.lambda")
+    lambda_log = logging.getLogger("local_gateway.lambda")
     lambda_log.setLevel(logging.INFO)
     lambda_log.addHandler(handler)
     logging.getLogger("local_gateway").addHandler(handler)

@@ -229,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
     for handler in logging.getLogger().handlers:
         handler.setFormatter(PrintableFormatter("%(asctime)s %(name)s %(message)s"))
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    logging.getLogger("serverless_chat.lambda").addFilter(OrdinaryRefusals())
+    logging.getLogger("local_gateway.lambda").addFilter(OrdinaryRefusals())
     # At the open-file limit asyncio logs a traceback for every failed accept: once in
     # ten seconds is enough to say so.
     logging.getLogger("asyncio").addFilter(OncePerInterval(10.0))
@@ -522,5 +522,5 @@ def _log_functions(gateway: LocalGateway, wanted: list[str]) -> str | None:
             listed = ", ".join(sorted(known))
             return f"--log-function {want}: the template has no such function ({listed})"
         names |= matches
-    logging.getLogger("serverless_chat.lambda").addFilter(OneFunction(names))
+    logging.getLogger("local_gateway.lambda").addFilter(OneFunction(names))
     return None

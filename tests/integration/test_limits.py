@@ -15,10 +15,11 @@ from websockets.exceptions import ConnectionClosed
 from serverless_chat.gateway.server import LocalGateway
 from tests.conftest import TEMPLATE
 from tests.integration.conftest import chat_app, recv, start_gateway
+from tests.stores import every_row
 
 
 def _rows(gateway: LocalGateway) -> int:
-    return len(list(chat_app(gateway).connection_store("serverless-chat-ConnectionsTable").scan()))
+    return len(every_row(chat_app(gateway).connection_store("serverless-chat-ConnectionsTable")))
 
 
 async def _until(predicate: object, timeout: float = 30.0) -> None:

@@ -432,3 +432,20 @@ def _record(item: dict[str, Any], room: str = "general") -> ConnectionRecord:
         format=text("format", "raw"),
         principal=text("principal", ""),
     )
+
+
+class DynamoDbTables:
+    """Both stores on one client, a table each: the chat's backend on AWS (its functions,
+    handlers/dependencies.py) and on a DynamoDB endpoint under the local gateway."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def connection_store(self, table_name: str) -> DynamoDbConnectionStore:
+        return DynamoDbConnectionStore(self.client, table_name)
+
+    def message_store(self, table_name: str) -> DynamoDbMessageStore:
+        return DynamoDbMessageStore(self.client, table_name)
+
+    def close(self) -> None:
+        """Nothing to close: the client's connections are boto3's."""

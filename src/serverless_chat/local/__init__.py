@@ -21,13 +21,13 @@ from typing import Any
 
 from aiohttp import web
 
+from serverless_chat.adapters.dynamodb import DynamoDbTables
 from serverless_chat.adapters.metrics import CountingMetrics
 from serverless_chat.adapters.sqlite import SqliteDatabase
 from serverless_chat.devsecret import dev_secret
 from serverless_chat.gateway.services import Handler, LocalServices
 from serverless_chat.gateway.template import FunctionSpec
 from serverless_chat.local.adapters import (
-    DynamoDbStores,
     LocalConnections,
     LocalFanoutPages,
     StateDirStores,
@@ -132,7 +132,7 @@ def _stores(services: LocalServices) -> StoreFactory:
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
-    return DynamoDbStores(client)
+    return DynamoDbTables(client)
 
 
 def chat_app(services: LocalServices) -> ChatLocalApp:

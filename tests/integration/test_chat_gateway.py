@@ -115,7 +115,7 @@ async def test_shutdown_closes_clients_with_1001_and_runs_disconnect(tmp_path: P
     await _wait_for(lambda: len(every_row(store)) == 2)
     await gateway.stop()
     for client in (a, b):
-        await asyncio.wait_for(client.wait_closed(), 5)
+        await asyncio.wait_for(client.wait_closed(), 30)
         assert client.close_code == 1001
     assert every_row(store) == []
 

@@ -70,7 +70,7 @@ async def test_hello_aws_across_three_clients_then_ctrl_c(
 
     process.send_signal(signal.SIGINT)
     for client in (a, c):
-        await asyncio.wait_for(client.wait_closed(), 10)
+        await asyncio.wait_for(client.wait_closed(), 30)
         assert client.close_code == 1001
     assert await asyncio.to_thread(process.wait, 10) == 0
     assert every_row(store) == []

@@ -19,6 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.stores import every_row
+
 from serverless_chat.adapters.memory import MemoryConnectionStore
 from serverless_chat.adapters.sqlite import (
     SqliteConnectionStore,
@@ -42,7 +45,7 @@ class Counting:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self.store, name)
-        if name not in {"members", "listeners", "scan", "named"}:
+        if name not in {"members", "listeners", "named"}:
             return attribute
 
         def counted(*args: Any, **kwargs: Any) -> Iterator[ConnectionRecord]:
@@ -80,11 +83,10 @@ def measure(store: Any, messages: Any, others: int, room: int) -> dict[str, int]
         ChatSettings(rate_per_second=1000, burst=1000),
     )
     chat.request("m000", BY_KEY["sendMessage"], decode_body('{"message": "hi"}'))
-    read_by_message = counting.items
-    counting.items = 0
-    for _ in counting.scan():
-        pass
-    return {"items_read_per_message": read_by_message, "items_in_a_full_scan": counting.items}
+    return {
+        "items_read_per_message": counting.items,
+        "items_in_a_full_scan": len(every_row(store)),  # what the original design's Scan reads
+    }
 
 
 def main() -> int:
@@ -106,8 +108,6 @@ def main() -> int:
         AWS_ACCESS_KEY_ID="t", AWS_SECRET_ACCESS_KEY="t", AWS_DEFAULT_REGION="us-east-1"
     )
     from moto import mock_aws
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tests.contract.test_connection_store import (
         create_connections_table,
         create_messages_table,

@@ -63,10 +63,6 @@ class MemoryConnectionStore(adapter.MemoryConnectionStore):
         self._check("GetItem")
         return super().get(connection_id)
 
-    def scan(self, page_size: int = 1000) -> Iterator[ConnectionRecord]:
-        self._check("Scan")
-        return super().scan(page_size)
-
     def members(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         self._check("Query")
         return super().members(room, page_size)

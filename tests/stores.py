@@ -24,7 +24,7 @@ from serverless_chat.adapters.sqlite import (
     SqliteDatabase,
     SqliteMessageStore,
 )
-from serverless_chat.ports import MaintainedConnectionStore, MessageStore
+from serverless_chat.ports import ConnectionRecord, MaintainedConnectionStore, MessageStore
 from tests import fakes
 from tests.conftest import TEMPLATE
 
@@ -125,3 +125,40 @@ def stores(kind: str, tmp_path: Path) -> Iterator[Stores]:
             )
     else:
         raise ValueError(f"no such store adapter: {kind}")
+
+
+def every_row(store: Any) -> list[ConnectionRecord]:
+    """Every connection a store holds, by id: a whole-table read, which no function makes
+    (fan-out reads a room's members), read here as each backend keeps its rows."""
+    if isinstance(store, memory.MemoryConnectionStore):
+        rows = list(store.rows.values())
+    elif isinstance(store, SqliteConnectionStore):
+        found = store.database.run(
+            "Scan",
+            "SELECT connection_id, connected_at, expires_at, room, name, format, principal"
+            " FROM connections WHERE table_name = ?",
+            (store.table_name,),
+        )
+        rows = [ConnectionRecord._make(row) for row in found]
+    elif isinstance(store, DynamoDbConnectionStore):
+        pages = store.client.get_paginator("scan").paginate(TableName=store.table_name)
+        items = [item for page in pages for item in page["Items"]]
+        rows = [_connection(item) for item in items if "connectedAt" in item]  # not claims
+    else:
+        raise TypeError(f"no whole-table read for {type(store).__name__}")
+    return sorted(rows, key=lambda record: record.connection_id)
+
+
+def _connection(item: dict[str, Any]) -> ConnectionRecord:
+    def text(key: str) -> str:
+        return str(item.get(key, {}).get("S", ""))
+
+    return ConnectionRecord(
+        item["connectionId"]["S"],
+        int(item["connectedAt"]["N"]),
+        int(item.get("expiresAt", {}).get("N", "0")),
+        text("room"),
+        text("name"),
+        text("format") or "raw",
+        text("principal"),
+    )

@@ -107,12 +107,9 @@ class ConnectionStore(Protocol):
 
 
 class MaintainedConnectionStore(ConnectionStore, Protocol):
-    """A ConnectionStore that can also be looked over and cleared whole: what the local
-    gateway relies on (rows an earlier run left are purged as it opens a store) and what
-    tests read every row with. No Lambda function calls these."""
-
-    def scan(self, page_size: int = 1000) -> Iterator[ConnectionRecord]:
-        """Every connection, page after page (a whole-table read: fan-out uses members())."""
+    """A ConnectionStore that can also be cleared whole: what the local gateway relies on
+    (rows an earlier run left are purged as it opens a store). No Lambda function calls it.
+    (The tests read every row each adapter keeps through tests/stores.py's every_row.)"""
 
     def purge(self) -> int:
         """Remove every connection and name claim; how many connections were removed."""

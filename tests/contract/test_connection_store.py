@@ -20,6 +20,7 @@ from tests.stores import (
     create_connections_table,
     create_messages_table,  # noqa: F401  (bench/readcost.py imports it from here)
     dynamodb_client,
+    every_row,
     stores,
 )
 
@@ -43,7 +44,7 @@ def test_get_of_an_absent_connection_is_none(store: MaintainedConnectionStore) -
 def test_put_replaces(store: MaintainedConnectionStore) -> None:
     store.put(open_connection("c1", 1000))
     store.put(open_connection("c1", 2000))
-    assert [r.connected_at for r in store.scan()] == [2000]
+    assert [r.connected_at for r in every_row(store)] == [2000]
 
 
 def test_delete_removes_and_is_idempotent(store: MaintainedConnectionStore) -> None:
@@ -51,15 +52,6 @@ def test_delete_removes_and_is_idempotent(store: MaintainedConnectionStore) -> N
     store.delete("c1")
     store.delete("c1")
     assert store.get("c1") is None
-
-
-@pytest.mark.parametrize("count", [0, 1, 7, 25])
-def test_scan_follows_every_page(store: MaintainedConnectionStore, count: int) -> None:
-    ids = {f"conn-{i:03d}=" for i in range(count)}
-    for cid in ids:
-        store.put(open_connection(cid, 0))
-    seen = [r.connection_id for r in store.scan(page_size=4)]
-    assert sorted(seen) == sorted(ids)
 
 
 def _in(room: str, cid: str, name: str = "") -> ConnectionRecord:
@@ -128,7 +120,7 @@ def test_name_claims(store: MaintainedConnectionStore) -> None:
 
 def test_claims_are_not_connections(store: MaintainedConnectionStore) -> None:
     store.claim_name("general", "ana", "a", 100)
-    assert list(store.scan()) == []
+    assert every_row(store) == []
     assert list(store.members("general")) == []
     assert store.named("ana") == []
 
@@ -138,7 +130,7 @@ def test_purge_forgets_connections_and_claims(store: MaintainedConnectionStore) 
     store.put(open_connection("c2", 0, room="one"))
     store.claim_name("one", "Ana", "c1", 100)
     assert store.purge() == 2
-    assert list(store.scan()) == []
+    assert every_row(store) == []
     assert list(store.members("one")) == []
     assert store.named("Ana") == []
     assert store.claim_name("one", "Ana", "c3", 100) is None
@@ -183,7 +175,7 @@ def test_dynamodb_missing_table_is_a_store_error() -> None:
             lambda: store.put(open_connection("c1", 0)),
             lambda: store.delete("c1"),
             lambda: store.get("c1"),
-            lambda: list(store.scan()),
+            lambda: list(store.members("general")),
         ):
             with pytest.raises(StoreError) as caught:
                 call()

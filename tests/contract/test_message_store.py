@@ -1,6 +1,7 @@
 """One contract for every MessageStore of the matrix (tests/stores.py): the in-memory fake,
 SQLite, DynamoDB (moto, on the template's table)."""
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,3 +120,28 @@ def test_revising_a_message_that_is_not_there_changes_nothing(messages: MessageS
     )
     assert [m.id for m in messages.latest("dev", 10)] == ["m1"]
     assert messages.latest("general", 10) == []
+
+
+def test_a_sqlite_file_from_before_edits_gains_their_columns(tmp_path: Path) -> None:
+    """A file whose messages table has no owner, edited_at nor deleted opens: its messages
+    read as nobody's, never edited (so nobody may change them), and new ones can be."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.executescript(
+            "CREATE TABLE messages (table_name TEXT NOT NULL, room TEXT NOT NULL,"
+            " sort_key TEXT NOT NULL, id TEXT NOT NULL, sender TEXT NOT NULL,"
+            " text TEXT NOT NULL, sent_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+            " PRIMARY KEY (table_name, room, sort_key)) WITHOUT ROWID;"
+            f" INSERT INTO messages VALUES ('m', 'dev', '0000000001000#old', 'old', 'ana',"
+            f" 'before', 1000, {FUTURE}); PRAGMA user_version = 4;"
+        )
+    store = SqliteMessageStore(SqliteDatabase(path), "m")
+    old = ChatMessage("old", "dev", "ana", "before", 1000, FUTURE)
+    assert store.latest("dev", 10) == [old]
+    assert store.revise("dev", old.sort_key, "", "mine now", 2000) == (old, False)
+    new = ChatMessage("new", "dev", "ana", "now", 2000, FUTURE, owner="conn:a")
+    store.append(new)
+    assert store.revise("dev", new.sort_key, "conn:a", "edited", 3000).revised
+    assert [m.text for m in store.latest("dev", 10)] == ["edited", "before"]

@@ -25,6 +25,7 @@ from serverless_chat.chat.service import Chat
 from serverless_chat.errors import StoreError
 from serverless_chat.handlers.dependencies import aws_dependencies
 from tests.fakes import FakeConnections, MemoryConnectionStore, MemoryMessageStore
+from tests.stores import every_row
 
 
 class _Headers(dict[str, str]):
@@ -160,4 +161,4 @@ def test_sqlite_under_concurrent_writers(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
-    assert len(list(stores[0].scan())) == 8 * (100 - 34)
+    assert len(every_row(stores[0])) == 8 * (100 - 34)

@@ -143,7 +143,7 @@ def _masked_text(text: str) -> bytes:
 async def _close_frame(reader: asyncio.StreamReader) -> bytes:
     """The payload of the first close frame the server sends (text frames skipped)."""
     while True:
-        first, second = await asyncio.wait_for(reader.readexactly(2), 5)
+        first, second = await asyncio.wait_for(reader.readexactly(2), 30)
         payload = await reader.readexactly(second & 0x7F)  # server frames here are short
         if first & 0x0F == 0x8:
             return payload
@@ -220,7 +220,7 @@ async def test_delete_connection_closes_with_1000_and_disconnect_hears_why(
         )
         cid = connected["requestContext"]["connectionId"]
         await asyncio.to_thread(api.delete_connection, ConnectionId=cid)
-        await asyncio.wait_for(client.wait_closed(), 5)
+        await asyncio.wait_for(client.wait_closed(), 30)
     assert client.close_code == 1000
     (event,) = await recorded.until("$disconnect")
     assert event["requestContext"]["disconnectStatusCode"] == 1000

@@ -47,7 +47,7 @@ async def test_post_get_delete(chat: LocalGateway) -> None:
 
     deleted = await _call(api.delete_connection, ConnectionId=cid)
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 204
-    await asyncio.wait_for(a.wait_closed(), 5)
+    await asyncio.wait_for(a.wait_closed(), 30)
 
 
 async def test_binary_post_arrives_as_a_binary_frame(chat: LocalGateway) -> None:

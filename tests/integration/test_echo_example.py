@@ -77,5 +77,5 @@ async def test_a_binary_frame_closes_the_connection_with_1003(echo: LocalGateway
     https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-binary-media-types.html)"""
     async with connect(echo.url + "?token=ana") as client:
         await client.send(b"\x00\x01\x02")
-        await asyncio.wait_for(client.wait_closed(), 5)
+        await asyncio.wait_for(client.wait_closed(), 30)
     assert client.close_code == 1003

@@ -16,6 +16,7 @@ from local_gateway.functions.interpreters import find_interpreter
 from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
 from tests.conftest import ROOT
 from tests.scenarios import three_clients_hello_aws
+from tests.stores import every_row
 
 URL = re.compile(r"on (ws://\S+)")
 
@@ -66,14 +67,14 @@ async def test_hello_aws_across_three_clients_then_ctrl_c(
         SqliteDatabase(state / "chat.sqlite3"), "serverless-chat-ConnectionsTable"
     )
     in_file = "sqlite" in process.args  # type: ignore[operator]
-    assert len(list(store.scan())) == (2 if in_file else 0)  # B's row went with B
+    assert len(every_row(store)) == (2 if in_file else 0)  # B's row went with B
 
     process.send_signal(signal.SIGINT)
     for client in (a, c):
-        await asyncio.wait_for(client.wait_closed(), 10)
+        await asyncio.wait_for(client.wait_closed(), 30)
         assert client.close_code == 1001
     assert await asyncio.to_thread(process.wait, 10) == 0
-    assert list(store.scan()) == []
+    assert every_row(store) == []
     log = (state.parent / "serve.log").read_text()
     assert "START RequestId:" in log
     assert "REPORT RequestId:" in log

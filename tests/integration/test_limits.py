@@ -15,10 +15,11 @@ from websockets.exceptions import ConnectionClosed
 from local_gateway import LocalGateway
 from tests.conftest import TEMPLATE
 from tests.integration.conftest import chat_app, recv, start_gateway
+from tests.stores import every_row
 
 
 def _rows(gateway: LocalGateway) -> int:
-    return len(list(chat_app(gateway).connection_store("serverless-chat-ConnectionsTable").scan()))
+    return len(every_row(chat_app(gateway).connection_store("serverless-chat-ConnectionsTable")))
 
 
 async def _until(predicate: object, timeout: float = 30.0) -> None:
@@ -35,7 +36,7 @@ async def test_an_idle_connection_is_closed_and_forgotten(tmp_path: Path) -> Non
     gateway = await start_gateway(TEMPLATE, tmp_path / "s", idle_timeout=0.4)
     try:
         client = await connect(gateway.url)
-        await asyncio.wait_for(client.wait_closed(), 5)
+        await asyncio.wait_for(client.wait_closed(), 30)
         assert client.close_code == 1001
         assert client.close_reason == "Going away"
         await _until(lambda: _rows(gateway) == 0)
@@ -56,7 +57,7 @@ async def test_a_busy_connection_still_ends_at_the_maximum_duration(tmp_path: Pa
                 await asyncio.sleep(0.05)
         except ConnectionClosed:
             pass
-        await asyncio.wait_for(client.wait_closed(), 5)
+        await asyncio.wait_for(client.wait_closed(), 30)
         assert client.close_code == 1001
         assert client.close_reason == "Going away"
     finally:
@@ -70,7 +71,7 @@ async def test_a_frame_over_the_limit_closes_with_1009(tmp_path: Path) -> None:
         await a.send(json.dumps({"action": "sendMessage", "message": "x" * 900}))
         assert await recv(b) == "x" * 900
         await a.send(json.dumps({"action": "sendMessage", "message": "é" * 600}))  # 1.2 KB
-        await asyncio.wait_for(a.wait_closed(), 5)
+        await asyncio.wait_for(a.wait_closed(), 30)
         assert a.close_code == 1009
         await b.close()
     finally:
@@ -81,7 +82,7 @@ async def test_a_message_over_128_kb_closes_with_1009(chat: LocalGateway) -> Non
     chat.config.max_frame_bytes = 10**9
     client = await connect(chat.url, max_size=None)
     await client.send("x" * (128 * 1024 + 1))
-    await asyncio.wait_for(client.wait_closed(), 5)
+    await asyncio.wait_for(client.wait_closed(), 30)
     assert client.close_code == 1009
 
 
@@ -102,7 +103,7 @@ async def test_a_client_that_vanishes_without_a_close_frame_is_disconnected(
         assert b"101" in await reader.readline()
         await _until(lambda: _rows(gateway) == 1)
         # ... and now it never answers a ping, as a client whose network went away.
-        await _until(lambda: _rows(gateway) == 0, timeout=5)
+        await _until(lambda: _rows(gateway) == 0, timeout=30)
         assert gateway.registry.ids() == []
         writer.close()
     finally:

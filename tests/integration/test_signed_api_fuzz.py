@@ -81,7 +81,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedGateway]:
 
 def _exchange(port: int, raw: bytes) -> bytes:
     """The status line of the answer (b"" when the gateway closed without one)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(raw)
         answer = b""
         while b"\r\n" not in answer:

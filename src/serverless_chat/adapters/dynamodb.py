@@ -99,6 +99,7 @@ class DynamoDbConnectionStore:
 
     def __init__(self, client: Any, table_name: str) -> None:
         self._table = _Table(client, table_name)
+        self.client = client  # (what a tool or a test reads the whole table with)
         self.table_name = table_name
         # connectionId → the bucket's tat last seen, for the buckets that were not full: a
         # hint of which of admit's two updates to try first (a Lambda container keeps its
@@ -191,11 +192,6 @@ class DynamoDbConnectionStore:
         if not item or item["connectionId"]["S"].startswith(_CLAIM_PREFIX):
             return None
         return _record(item)
-
-    def scan(self, page_size: int = 1000) -> Iterator[ConnectionRecord]:
-        for item in self._table.pages("Scan", Limit=page_size):
-            if not item["connectionId"]["S"].startswith(_CLAIM_PREFIX):
-                yield _record(item)
 
     def members(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         return self._in_room(ROOM_INDEX, "room", room, page_size)
@@ -436,3 +432,20 @@ def _record(item: dict[str, Any], room: str = "general") -> ConnectionRecord:
         format=text("format", "raw"),
         principal=text("principal", ""),
     )
+
+
+class DynamoDbTables:
+    """Both stores on one client, a table each: the chat's backend on AWS (its functions,
+    handlers/dependencies.py) and on a DynamoDB endpoint under the local gateway."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def connection_store(self, table_name: str) -> DynamoDbConnectionStore:
+        return DynamoDbConnectionStore(self.client, table_name)
+
+    def message_store(self, table_name: str) -> DynamoDbMessageStore:
+        return DynamoDbMessageStore(self.client, table_name)
+
+    def close(self) -> None:
+        """Nothing to close: the client's connections are boto3's."""

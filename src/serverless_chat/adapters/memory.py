@@ -132,11 +132,6 @@ class MemoryConnectionStore:
     def get(self, connection_id: str) -> ConnectionRecord | None:
         return self.rows.get(connection_id)
 
-    def scan(self, page_size: int = 1000) -> Iterator[ConnectionRecord]:
-        with self._lock:
-            everyone = sorted(self.rows.values(), key=_BY_ID)
-        return self._pages(everyone, page_size)
-
     def members(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         with self._lock:
             members = tuple(self._rooms.get(room, ()))

@@ -177,6 +177,11 @@ class SqliteConnectionStore:
         self._db = database
         self.table_name = table_name
 
+    @property
+    def database(self) -> SqliteDatabase:
+        """The file this table is in (what a tool or a test reads it with)."""
+        return self._db
+
     def put(self, record: ConnectionRecord) -> None:
         self._db.write(
             "PutItem",
@@ -266,9 +271,6 @@ class SqliteConnectionStore:
             if len(rows) < page_size:
                 return
             after = max(str(row[0]) for row in rows)
-
-    def scan(self, page_size: int = 1000) -> Iterator[ConnectionRecord]:
-        return self._pages("", (), page_size)
 
     def members(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         return self._pages("AND room = ?", (room,), page_size)

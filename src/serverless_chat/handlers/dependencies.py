@@ -134,7 +134,7 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
     import boto3
     from botocore.config import Config
 
-    from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore, DynamoDbMessageStore
+    from serverless_chat.adapters.dynamodb import DynamoDbTables
     from serverless_chat.adapters.lambda_pages import LambdaFanoutPages
     from serverless_chat.adapters.metrics import EmbeddedMetrics
     from serverless_chat.adapters.signed_http import MAX_STREAMS, SignedHttpConnections
@@ -144,8 +144,9 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
     dynamodb = session.client(
         "dynamodb", config=Config(retries={"mode": "standard"}, max_pool_connections=workers)
     )
-    store = DynamoDbConnectionStore(dynamodb, env.get("CONNECTIONS_TABLE", ""))
-    messages = DynamoDbMessageStore(dynamodb, env.get("MESSAGES_TABLE", ""))
+    tables = DynamoDbTables(dynamodb)  # the backend on AWS, as on a local DynamoDB endpoint
+    store = tables.connection_store(env.get("CONNECTIONS_TABLE", ""))
+    messages = tables.message_store(env.get("MESSAGES_TABLE", ""))
     override = env.get("CALLBACK_URL", "")
     clients: dict[str, Connections] = {}
     lock = threading.Lock()

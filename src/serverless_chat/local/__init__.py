@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from local_gateway import FunctionSpec, Handler, LocalServices
+from serverless_chat.adapters.dynamodb import DynamoDbTables
 from serverless_chat.adapters.metrics import CountingMetrics
 from serverless_chat.adapters.sqlite import SqliteDatabase
 from serverless_chat.devsecret import dev_secret
 from serverless_chat.local.adapters import (
-    DynamoDbStores,
     LocalConnections,
     LocalFanoutPages,
     StateDirStores,
@@ -136,7 +136,7 @@ def _stores(services: LocalServices) -> StoreFactory:
         database = SqliteDatabase(services.state_dir / "chat.sqlite3")
         in_file = services.options.get("connections-store", "memory") == "sqlite"
         return StateDirStores(database, in_file)
-    return DynamoDbStores(services.dynamodb_client())
+    return DynamoDbTables(services.dynamodb_client())
 
 
 def chat_app(services: LocalServices) -> ChatLocalApp:

@@ -22,7 +22,6 @@ from local_gateway import (
     PayloadTooLargeException,
     RequestTooLarge,
 )
-from serverless_chat.adapters.dynamodb import DynamoDbConnectionStore, DynamoDbMessageStore
 from serverless_chat.adapters.memory import MemoryConnectionStore
 from serverless_chat.adapters.sqlite import (
     SqliteConnectionStore,
@@ -138,19 +137,3 @@ class StateDirStores:
 
     def close(self) -> None:
         self.database.close()
-
-
-class DynamoDbStores:
-    """The template's tables on the DynamoDB endpoint the gateway serves them on."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def connection_store(self, table_name: str) -> DynamoDbConnectionStore:
-        return DynamoDbConnectionStore(self.client, table_name)
-
-    def message_store(self, table_name: str) -> DynamoDbMessageStore:
-        return DynamoDbMessageStore(self.client, table_name)
-
-    def close(self) -> None:
-        pass

@@ -20,7 +20,7 @@ from serverless_chat.chat.service import Chat, ChatSettings
 from serverless_chat.errors import StoreError
 from serverless_chat.ports import ConnectionRecord
 from tests.fakes import FakeConnections, MemoryConnectionStore, MemoryMessageStore
-from tests.stores import BACKENDS, stores
+from tests.stores import BACKENDS, every_row, stores
 
 
 class World:
@@ -150,7 +150,7 @@ def test_bad_connect_options_keep_nothing(world: World, query: dict[str, str], c
     with pytest.raises(ProtocolError) as caught:
         world.connect("a", **query)
     assert caught.value.code == code
-    assert list(world.store.scan()) == []
+    assert every_row(world.store) == []
 
 
 def test_connect_store_failure_raises(mem: World) -> None:
@@ -604,14 +604,14 @@ def test_a_lone_surrogate_in_the_handshake_refuses_it(world: World, query: dict[
     with pytest.raises(ProtocolError) as caught:
         world.connect("a", **query)
     assert caught.value.code == "INVALID_TEXT"
-    assert list(world.store.scan()) == []
+    assert every_row(world.store) == []
 
 
 def test_a_principal_that_cannot_be_stored_refuses_the_handshake(world: World) -> None:
     with pytest.raises(ProtocolError) as caught:
         world.chat.connect("a", 1_707_502_303_419, {}, principal="u\ud800", token_name="ana")
     assert caught.value.code == "INVALID_TEXT"
-    assert list(world.store.scan()) == []
+    assert every_row(world.store) == []
 
 
 # -- all of a message or none of it ----------------------------------------------------------

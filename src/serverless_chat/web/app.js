@@ -28,6 +28,11 @@
     roomRefused: false, // the room field holds a room the chat refused
     names: new Set(), queue: [], pending: new Map(), seen: new Set(), oldest: null,
     asked: new Map(), // ref -> {kind, value}: what a join or setName asked for
+    // A join or setName in flight (its ref), and those waiting for it: each message is an
+    // invocation of its own and nothing orders two in flight (a later one may answer
+    // first, and the last to write the connection's room or name wins), so the page asks
+    // one at a time.
+    asking: null, toAsk: [], askingTimer: null,
     unread: 0,
     stuck: true, // the list follows its newest message (the reader has not scrolled up)
     editing: null, // {id, sentAt} of the own message the composer is editing
@@ -84,11 +89,13 @@
       opened = true;
       state.attempt = 0;
       state.welcomed = false;
+      state.asking = null;
+      state.toAsk = [];
       setStatus("connected", "Connected");
       // The welcome says where this connection is and under which name; the room's
       // latest messages follow it.
       if (probe && state.wanted) nameInLobby(state.wanted);
-      else send({ action: "join", room: state.room, ref: ask("join", state.room) });
+      else sendInTurn({ action: "join", room: state.room, ref: ask("join", state.room) });
     });
     socket.addEventListener("message", (event) => receive(event.data));
     socket.addEventListener("close", () => {
@@ -135,7 +142,7 @@
 
   // The probe's name, taken in its own room: then, and only then, the room asked for.
   function nameInLobby(name) {
-    send({ action: "setName", name, ref: ask("lobby-name", name) });
+    sendInTurn({ action: "setName", name, ref: ask("lobby-name", name) });
   }
 
   // A taken name stops the page: a notice over the chat, its own field to pick another,
@@ -155,6 +162,29 @@
   function hideTaken() {
     el.taken.hidden = true;
     document.querySelector(".layout").inert = false;
+  }
+
+  // A join or setName: sent when the one before it has been answered (state.asking).
+  function sendInTurn(frame) {
+    if (!state.socket || state.socket.readyState !== WebSocket.OPEN) return false;
+    if (state.asking) {
+      state.toAsk.push(frame);
+      return true;
+    }
+    state.asking = frame.ref;
+    // An answer that never comes (a failure the gateway answers without the ref) holds
+    // the next no longer than API Gateway's integration timeout, 29 s.
+    clearTimeout(state.askingTimer);
+    state.askingTimer = setTimeout(() => answered(frame.ref), 30000);
+    return send(frame);
+  }
+
+  function answered(ref) {
+    if (!ref || ref !== state.asking) return;
+    clearTimeout(state.askingTimer);
+    state.asking = null;
+    const next = state.toAsk.shift();
+    if (next) sendInTurn(next);
   }
 
   function nextRef(kind) {
@@ -180,6 +210,7 @@
     const handler = handlers[frame.type];
     if (handler) handler(frame);
     else if (frame.message) addSystem(`Server: ${frame.message}`, true);
+    if (frame.type === "welcome" || frame.type === "error") answered(frame.ref);
   }
 
   const handlers = {
@@ -189,7 +220,7 @@
       if (state.lobby && frame.room === state.lobby) {
         // The probe has its name (in a room of its own): now the room asked for.
         state.name = frame.name;
-        send({ action: "join", room: state.room, ref: ask("join", state.room) });
+        sendInTurn({ action: "join", room: state.room, ref: ask("join", state.room) });
         return;
       }
       if (state.lobby) {
@@ -292,7 +323,9 @@
         state.roomRefused = true;
         if (asked) el.room.value = asked.value;
         // Not in a room of our asking yet: learn where this connection is.
-        if (!state.welcomed) send({ action: "join", room: "general", ref: ask("where", "general") });
+        if (!state.welcomed) {
+          sendInTurn({ action: "join", room: "general", ref: ask("where", "general") });
+        }
       } else {
         showError(el.composerError, frame.message);
       }
@@ -577,7 +610,7 @@
   el.nameForm.addEventListener("submit", (event) => {
     event.preventDefault();
     const name = el.name.value.trim();
-    if (!send({ action: "setName", name, ref: ask("name", name) })) {
+    if (!sendInTurn({ action: "setName", name, ref: ask("name", name) })) {
       state.wanted = name; // used when the connection comes back
       saved.setItem("chat.name", name);
     }
@@ -586,7 +619,7 @@
   el.roomForm.addEventListener("submit", (event) => {
     event.preventDefault();
     const room = el.room.value.trim();
-    if (!send({ action: "join", room, ref: ask("join", room) })) {
+    if (!sendInTurn({ action: "join", room, ref: ask("join", room) })) {
       state.room = room;
       saved.setItem("chat.room", room);
     }

@@ -4,7 +4,8 @@ Physical ids are made up but stable: ``Ref`` of a function or table is its
 name property or ``{stack}-{LogicalId}``; ``Fn::GetAtt X.Arn`` is an ARN in a
 fake account that embeds that name. Supported: Ref, Fn::GetAtt, Fn::Sub,
 Fn::Join, Fn::Select, Fn::Split, Fn::If, Fn::Equals, Fn::Not, Fn::And, Fn::Or,
-Fn::FindInMap, Fn::Base64, Fn::GetAZs, Condition, and the pseudo parameters.
+Fn::FindInMap, Fn::Base64, Fn::GetAZs, Condition, and the pseudo parameters; and the
+template's ``Rules`` (their assertions over the parameters) are checked on load.
 """
 
 from __future__ import annotations
@@ -89,6 +90,20 @@ class Resolver:
         }
         self.parameters = self._parameter_values(parameters or {})
         self._conditions: dict[str, bool] = {}
+        self._check_rules()
+
+    def _check_rules(self) -> None:
+        """The template's ``Rules``, as CloudFormation checks them before it creates
+        anything: a rule whose ``RuleCondition`` holds (or that has none) and one of whose
+        ``Assertions`` is false refuses the parameters, with its ``AssertDescription``."""
+        rules: Mapping[str, Any] = self.template.get("Rules", {}) or {}
+        for name, rule in rules.items():
+            if "RuleCondition" in rule and not self.resolve(rule["RuleCondition"]):
+                continue
+            for assertion in rule.get("Assertions", []) or []:
+                if not self.resolve(assertion.get("Assert")):
+                    reason = assertion.get("AssertDescription") or f"rule {name} failed"
+                    raise TemplateError(f"{reason} (rule {name})")
 
     def _parameter_values(self, overrides: Mapping[str, str]) -> dict[str, Any]:
         declared: Mapping[str, Any] = self.template.get("Parameters", {}) or {}

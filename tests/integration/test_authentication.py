@@ -128,10 +128,10 @@ async def test_jwks_mode_checks_rs256_tokens_against_the_key_set(tmp_path: Path)
 def test_serve_refuses_jwks_mode_without_an_audience(tmp_path: Path) -> None:
     """(issue 25) The template's rule: without JwtAudience any app client's token of the
     user pool would pass, so serve does not start, and says why."""
+    serve = [sys.executable, "-m", "serverless_chat.cli", "serve", "--port", "0"]
+    options = ["--state-dir", str(tmp_path / "state"), "--parameter", "AuthMode=jwks"]
     done = subprocess.run(
-        [sys.executable, "-m", "serverless_chat.cli", "serve", "--port", "0"]
-        + ["--state-dir", str(tmp_path / "state"), "--parameter", "AuthMode=jwks"]
-        + ["--parameter", "JwksUrl=http://127.0.0.1:9/jwks.json"],
+        [*serve, *options, "--parameter", "JwksUrl=http://127.0.0.1:9/jwks.json"],
         capture_output=True,
         text=True,
         timeout=60,

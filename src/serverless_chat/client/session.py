@@ -63,7 +63,12 @@ class ChatSession:
     """One person's session with the chat: see the module's docstring."""
 
     def __init__(
-        self, url: str, fmt: str = "text", raw: bool = False, interactive: bool = False
+        self,
+        url: str,
+        fmt: str = "text",
+        raw: bool = False,
+        interactive: bool = False,
+        terminal: bool = False,
     ) -> None:
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
@@ -78,6 +83,8 @@ class ChatSession:
         self.name = next((v for k, v in query if k == "name" and v), "")
         self.raw = raw
         self.interactive = interactive
+        # stdout is a terminal: what one would act on is escaped in every format
+        self.terminal = terminal
         self.ref_prefix = f"t{secrets.token_hex(2)}-"
         self.connected = False
         self.in_flight: Outgoing | None = None
@@ -301,7 +308,7 @@ class ChatSession:
         if isinstance(data, bytes):
             self._emit(f"<binary frame, {len(data)} bytes: {data[:64].hex()}>")
             return
-        line = render_parsed(data, frame, self.fmt, self.ref_prefix)  # parsed once
+        line = render_parsed(data, frame, self.fmt, self.ref_prefix, self.terminal)  # parsed once
         if line is not None:
             self._emit(line)
 

@@ -130,3 +130,28 @@ def test_rules_refuse_parameters_as_cloudformation_does() -> None:
     assert Resolver(template, {"Mode": "jwks", "Audience": "app"})
     with pytest.raises(TemplateError, match=r"jwks needs an audience \(rule NeedsAudience\)"):
         Resolver(template, {"Mode": "jwks"})
+
+
+def test_a_cdk_bootstrap_rule_passes_and_unknown_rule_functions_are_left_to_aws() -> None:
+    template: dict[str, Any] = {
+        "Parameters": {"BootstrapVersion": {"Type": "String", "Default": "/cdk/version"}},
+        "Rules": {
+            "CheckBootstrapVersion": {
+                "Assertions": [
+                    {
+                        "Assert": {
+                            "Fn::Not": [
+                                {"Fn::Contains": [["1", "2", "3"], {"Ref": "BootstrapVersion"}]}
+                            ]
+                        },
+                        "AssertDescription": "bootstrap version 6 required",
+                    }
+                ]
+            },
+            "Elsewhere": {"Assertions": [{"Assert": {"Fn::ValueOf": ["P", "VpcId"]}}]},
+        },
+        "Resources": {},
+    }
+    assert Resolver(template)
+    with pytest.raises(TemplateError, match="bootstrap version 6 required"):
+        Resolver(template, {"BootstrapVersion": "2"})

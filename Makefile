@@ -119,6 +119,20 @@ bench: $(BIN)/.installed
 template: $(BIN)/.installed
 	$(BIN)/python -m serverless_chat.deploy.stack_template infra/template.yaml
 
+# src/serverless_chat/chat/confusables.py, the name keys, scripts and invisible characters of
+# Unicode's security data (UTS #39), generated from ICU through PyICU, which builds against
+# the system's ICU (Debian's libicu-dev) in a venv of its own: nothing of it ships.
+CONFUSABLES_VENV := .venv-confusables
+$(CONFUSABLES_VENV)/bin/.installed: Makefile
+	@pkg-config --exists icu-uc || { echo "make confusables needs libicu-dev (apt-get install libicu-dev pkg-config)"; exit 1; }
+	$(PYTHON) -m venv $(CONFUSABLES_VENV)
+	$(CONFUSABLES_VENV)/bin/pip install --quiet PyICU==2.17
+	touch $@
+
+.PHONY: confusables
+confusables: $(CONFUSABLES_VENV)/bin/.installed
+	$(CONFUSABLES_VENV)/bin/python scripts/confusables.py src/serverless_chat/chat/confusables.py
+
 # docs/screenshot.png, from a real browser chatting with a real gateway.
 screenshot: $(BIN)/.installed chromium
 	$(BIN)/python scripts/screenshot.py docs/screenshot.png
@@ -134,4 +148,4 @@ format: $(BIN)/.installed
 	$(BIN)/ruff check --fix src tests
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(CONFUSABLES_VENV) .pytest_cache .mypy_cache .ruff_cache

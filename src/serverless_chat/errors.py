@@ -5,6 +5,7 @@ Tree::
     ChatError
      ├── StoreError              a connection store failed (DynamoDB, SQLite)
      ├── DispatchError           a fan-out page could not be handed to its function
+     ├── SettingsError           a function's settings it will not start with
      └── CallbackError           the callback (management) API refused a call
           ├── ConnectionGone     410: the connection is closed or never existed
           ├── PayloadTooLarge    413: the data is over 128 KB
@@ -32,6 +33,16 @@ class DispatchError(ChatError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"fan-out page not dispatched: {reason}")
+        self.reason = reason
+
+
+class SettingsError(ChatError):
+    """A function's environment it refuses to start with; ``setting`` names the variable,
+    ``reason`` says why."""
+
+    def __init__(self, setting: str, reason: str) -> None:
+        super().__init__(f"{setting}: {reason}")
+        self.setting = setting
         self.reason = reason
 
 

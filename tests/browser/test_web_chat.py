@@ -442,3 +442,29 @@ def test_the_server_field_shows_a_whole_url(open_page: Any) -> None:
     box = page.locator("#server-input")
     fits = box.evaluate("e => e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight")
     assert fits, "the URL should be readable whole"
+
+
+def test_a_link_cannot_point_the_served_page_at_another_server(
+    browser: Any, gateway: ServedGateway
+) -> None:
+    """(issue 25) The page a gateway serves talks to that gateway: a link's ?ws= naming
+    another server connects nowhere else, says which server it names, and only the person's
+    Connect goes there."""
+    elsewhere = "ws://127.0.0.1:9/production"
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sockets: list[str] = []
+        page.on("websocket", lambda socket: sockets.append(socket.url))
+        page.goto(f"{gateway.page_url}?ws={elsewhere}&token=t0ken&name=ana")
+        page.wait_for_selector("#status[data-state=connected]")
+        expect(page.locator("#people li.me")).to_have_text("ana")
+        expect(page.locator("#server-note")).to_contain_text("another server, 127.0.0.1:9")
+        expect(page.locator("#server-input")).to_have_value(elsewhere)
+        assert sockets
+        assert not [url for url in sockets if url.startswith(elsewhere)]
+        with page.expect_websocket(lambda socket: socket.url.startswith(elsewhere)):
+            page.click("#server-form button[type=submit]")  # the person says so
+        expect(page.locator("#server-note")).to_be_hidden()
+    finally:
+        context.close()

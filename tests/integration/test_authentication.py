@@ -96,7 +96,11 @@ async def test_jwks_mode_checks_rs256_tokens_against_the_key_set(tmp_path: Path)
     gateway = await start_gateway(
         TEMPLATE,
         tmp_path / "state",
-        parameters={"AuthMode": "jwks", "JwksUrl": f"http://127.0.0.1:{port}/jwks.json"},
+        parameters={
+            "AuthMode": "jwks",
+            "JwksUrl": f"http://127.0.0.1:{port}/jwks.json",
+            "JwtAudience": "chat-app",
+        },
     )
     try:
         now = int(time.time())
@@ -105,10 +109,11 @@ async def test_jwks_mode_checks_rs256_tokens_against_the_key_set(tmp_path: Path)
             body = {"sub": "c-1", "cognito:username": "zoe", "exp": now + 60, **claims}
             return jwt.encode(body, private, algorithm="RS256", headers={"kid": "k1"})
 
-        token = cognito(token_use="id")  # a Cognito ID token: no JwtAudience needed
-        with pytest.raises(InvalidStatus) as refused:  # an access token needs JwtAudience
-            await connect(f"{gateway.url}?token={cognito(token_use='access')}")
-        assert refused.value.response.status_code == 401
+        token = cognito(token_use="id", aud="chat-app")  # an ID token of our app client
+        for other in (cognito(token_use="id", aud="other-app"), cognito(token_use="access")):
+            with pytest.raises(InvalidStatus) as refused:  # another app's, or no audience
+                await connect(f"{gateway.url}?token={other}")
+            assert refused.value.response.status_code == 401
         async with connect(f"{gateway.url}?format=json&token={token}") as zoe:
             await zoe.send(json.dumps({"action": "who"}))
             assert json.loads(await recv(zoe))["names"] == ["zoe"]
@@ -118,3 +123,19 @@ async def test_jwks_mode_checks_rs256_tokens_against_the_key_set(tmp_path: Path)
     finally:
         await gateway.stop()
         await runner.cleanup()
+
+
+def test_serve_refuses_jwks_mode_without_an_audience(tmp_path: Path) -> None:
+    """(issue 25) The template's rule: without JwtAudience any app client's token of the
+    user pool would pass, so serve does not start, and says why."""
+    serve = [sys.executable, "-m", "serverless_chat.cli", "serve", "--port", "0"]
+    options = ["--state-dir", str(tmp_path / "state"), "--parameter", "AuthMode=jwks"]
+    done = subprocess.run(
+        [*serve, *options, "--parameter", "JwksUrl=http://127.0.0.1:9/jwks.json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "AuthMode jwks needs JwtAudience" in done.stderr
+    assert "(rule JwksNeedsAudience)" in done.stderr

@@ -455,3 +455,23 @@ async def test_history_says_its_older_page_is_earlier(chat: LocalGateway) -> Non
     assert "ann: line 55" in shown
     header = shown.index("* earlier in hist:")
     assert shown[header + 1 :] == [f"ann: line {n}" for n in range(1, 6)]
+
+
+@pytest.mark.parametrize("fmt", ["raw", "json"])
+async def test_in_a_terminal_raw_and_json_escape_what_the_terminal_would_act_on(
+    chat: LocalGateway, fmt: str
+) -> None:
+    """(issue 25) With --format raw or json on a terminal another member's message cannot
+    clear the screen, write the clipboard (OSC 52), send a C1 CSI or reverse the line."""
+    hostile = "\x1b[2J\x1b]52;c;cHduZWQ=\x07\u202eevil\x9b31m end-of-it"
+    with _terminal(chat.url + f"?name=zoe&format={fmt}") as (process, screen):
+        start = await asyncio.to_thread(screen.wait_for, b"as zoe in general; /help")
+        async with connect(chat.url + "?name=bob&format=json") as bob:
+            await bob.send(json.dumps({"action": "sendMessage", "message": hostile}))
+            end = await asyncio.to_thread(screen.wait_for, b"end-of-it", start)
+        os.write(screen.fd, b"/quit\r")
+        await asyncio.to_thread(process.wait, 10)
+    written = screen.seen[start:end]
+    for acted_on in (b"\x1b[2J", b"\x1b]52", b"\x07", "\u202e".encode(), "\x9b".encode()):
+        assert acted_on not in written
+    assert (b"\\u001b[2J" if fmt == "json" else b"\\x1b[2J") in written

@@ -31,6 +31,7 @@ async def test_fuzzing_a_live_gateway_loses_nothing(gateway: GatewayProcess) -> 
     report.gateway_alive = gateway.alive
     print("\n".join(report.lines()))
     assert report.chaos_frames > 100
+    assert report.lookalikes_asked > 10  # look-alikes of a taken name, each refused
     assert report.ok, report.lines()
 
 

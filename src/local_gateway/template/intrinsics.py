@@ -4,7 +4,10 @@ Physical ids are made up but stable: ``Ref`` of a function or table is its
 name property or ``{stack}-{LogicalId}``; ``Fn::GetAtt X.Arn`` is an ARN in a
 fake account that embeds that name. Supported: Ref, Fn::GetAtt, Fn::Sub,
 Fn::Join, Fn::Select, Fn::Split, Fn::If, Fn::Equals, Fn::Not, Fn::And, Fn::Or,
-Fn::FindInMap, Fn::Base64, Fn::GetAZs, Condition, and the pseudo parameters.
+Fn::FindInMap, Fn::Base64, Fn::GetAZs, Condition, and the pseudo parameters; and the
+template's ``Rules`` (their assertions over the parameters, with Fn::Contains,
+Fn::EachMemberEquals and Fn::EachMemberIn; a rule using another rule function is left to
+CloudFormation) are checked on load.
 """
 
 from __future__ import annotations
@@ -89,6 +92,27 @@ class Resolver:
         }
         self.parameters = self._parameter_values(parameters or {})
         self._conditions: dict[str, bool] = {}
+        self._check_rules()
+
+    def _check_rules(self) -> None:
+        """The template's ``Rules``, as CloudFormation checks them before it creates
+        anything: a rule whose ``RuleCondition`` holds (or that has none) and one of whose
+        ``Assertions`` is false refuses the parameters, with its ``AssertDescription``."""
+        rules: Mapping[str, Any] = self.template.get("Rules", {}) or {}
+        for name, rule in rules.items():
+            try:
+                if "RuleCondition" in rule and not self.resolve(rule["RuleCondition"]):
+                    continue
+                failed = [
+                    assertion
+                    for assertion in rule.get("Assertions", []) or []
+                    if not self.resolve(assertion.get("Assert"))
+                ]
+            except TemplateError:  # a rule function not evaluated here (Fn::ValueOf …)
+                continue  # is CloudFormation's to check, as it will
+            if failed:
+                reason = failed[0].get("AssertDescription") or f"rule {name} failed"
+                raise TemplateError(f"{reason} (rule {name})")
 
     def _parameter_values(self, overrides: Mapping[str, str]) -> dict[str, Any]:
         declared: Mapping[str, Any] = self.template.get("Parameters", {}) or {}
@@ -244,6 +268,19 @@ class Resolver:
 
     def _fn_or(self, arg: Any) -> bool:
         return any(self.resolve(arg))
+
+    # Rule functions (a template's Rules only)
+    def _fn_contains(self, arg: Any) -> bool:
+        members, value = self.resolve(arg)
+        return str(value) in [str(m) for m in members]
+
+    def _fn_eachmemberequals(self, arg: Any) -> bool:
+        members, value = self.resolve(arg)
+        return all(str(m) == str(value) for m in members)
+
+    def _fn_eachmemberin(self, arg: Any) -> bool:
+        members, allowed = self.resolve(arg)
+        return {str(m) for m in members} <= {str(a) for a in allowed}
 
     def _fn_findinmap(self, arg: Any) -> Any:
         mapping, top, second = self.resolve(arg)[:3]

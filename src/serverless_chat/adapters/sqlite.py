@@ -13,6 +13,7 @@ writing at once, that sleeping, not the writes, set the gateway's latency.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -86,6 +87,24 @@ _MESSAGE_COLUMNS = "id, room, sender, text, sent_at, expires_at, owner, edited_a
 _COLUMNS = "connection_id, connected_at, expires_at, room, name, format, principal"
 
 
+# The history is the users' messages: their owner's alone, whatever the umask.
+PRIVATE_FILE_MODE = 0o600
+
+
+def _make_private(path: str) -> None:
+    """Create the database file 0600 before SQLite opens it (SQLite gives its -wal and -shm
+    files the database file's mode), and take back what an older run left readable."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE_MODE))
+        for each in (path, f"{path}-wal", f"{path}-shm"):
+            if os.path.exists(each) and os.stat(each).st_mode & 0o077:
+                os.chmod(each, PRIVATE_FILE_MODE)
+    except OSError as error:
+        raise StoreError("open", f"{path}: {error}") from error
+
+
 class SqliteDatabase:
     """One SQLite file, opened lazily once per thread."""
 
@@ -96,6 +115,7 @@ class SqliteDatabase:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()  # one writer at a time in this process
+        _make_private(self.path)
         conn = self.connection()
         try:
             conn.execute("PRAGMA journal_mode=WAL")

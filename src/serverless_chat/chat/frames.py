@@ -30,10 +30,23 @@ _TERMINAL_UNSAFE[0x0A] = "\\n"  # a newline shown, so a message cannot fake a li
 _TERMINAL_UNSAFE[0x09] = "\t"  # a tab stays a tab
 
 
+# The same characters as JSON's escapes, for a JSON text bound for a terminal: a JSON text
+# holds them only inside its strings (where an escape has the same value), but for CR, LF
+# and tab, which it may hold only outside them, as whitespace (CR and LF then a space).
+_TERMINAL_UNSAFE_JSON = {c: f"\\u{c:04x}" for c in _TERMINAL_UNSAFE if c != 0x09}
+_TERMINAL_UNSAFE_JSON.update({0x0A: " ", 0x0D: " "})
+
+
 def shown(text: str) -> str:
     """``text`` for a terminal line in the text format: what a terminal would act on is
     shown escaped (``\\x1b``, ``\\n``), the rest as it is."""
     return text.translate(_TERMINAL_UNSAFE) if not text.isprintable() else text
+
+
+def shown_json(text: str) -> str:
+    """A JSON text for a terminal: what a terminal would act on (C1 controls, DEL, bidi
+    controls; JSON escapes C0 already) written as JSON escapes (``\\u009b``)."""
+    return text.translate(_TERMINAL_UNSAFE_JSON) if not text.isprintable() else text
 
 
 def _json(frame: dict[str, Any]) -> bytes:

@@ -3,7 +3,8 @@ shares. Pure, the standard library only.
 
 - a connection lives at most as long as API Gateway keeps it (``open_connection`` sets the
   row's TTL from it);
-- a name is one name whatever its case, Unicode form and look-alike letters (``name_key``);
+- a name is one name whatever its case, Unicode form and look-alike letters (``name_key``),
+  and a name that shows nothing or mixes look-alike scripts is no name (``name_problem``);
 - a ``raw`` connection hears messages only; every other format also hears presence
   (``hears_presence``).
 """
@@ -31,6 +32,7 @@ __all__ = [
     "MESSAGES_ONLY",
     "hears_presence",
     "name_key",
+    "name_problem",
     "open_connection",
     "owner_of",
 ]
@@ -61,49 +63,86 @@ def open_connection(
     return ConnectionRecord(connection_id, connected_at_ms, expires, room, name, format, principal)
 
 
-# Letters of other scripts that look like Latin ones, as their Latin twin: a name that
-# differs from another only by them is the same name to a reader (Unicode's confusables of
-# the Cyrillic and Greek letters most used to pass for Latin, after case folding; written
-# as escapes, since they look like the letters they pass for).
-_LOOKALIKES = str.maketrans(
-    {
-        "\u0430": "a",  # Cyrillic
-        "\u0435": "e",  # Cyrillic
-        "\u043e": "o",  # Cyrillic
-        "\u0440": "p",  # Cyrillic
-        "\u0441": "c",  # Cyrillic
-        "\u0443": "y",  # Cyrillic
-        "\u0445": "x",  # Cyrillic
-        "\u0456": "i",  # Cyrillic
-        "\u0458": "j",  # Cyrillic
-        "\u0455": "s",  # Cyrillic
-        "\u0501": "d",  # Cyrillic
-        "\u04bb": "h",  # Cyrillic
-        "\u04cf": "l",  # Cyrillic
-        "\u051b": "q",  # Cyrillic
-        "\u051d": "w",  # Cyrillic
-        "\u04af": "y",  # Cyrillic
-        "\u0261": "g",  # Cyrillic
-        "\u03b1": "a",  # Greek
-        "\u03bf": "o",  # Greek
-        "\u03c1": "p",  # Greek
-        "\u03bd": "v",  # Greek
-        "\u03b9": "i",  # Greek
-        "\u03ba": "k",  # Greek
-        "\u03c5": "u",  # Greek
-        "\u03c7": "x",  # Greek
-        "\u03b5": "e",  # Greek
-        "\u03c4": "t",  # Greek
-        "\u0131": "i",  # dotless i
-    }
-)
-
-
 def name_key(name: str) -> str:
-    """Names are one name whatever their case, their Unicode form and their look-alike
-    letters: 'Ana', 'ana', its full-width form (NFKC) and 'ana' with a Cyrillic a are one."""
-    if name.isascii():  # (most names: no normalisation to do, nothing to import)
-        return name.casefold()
+    """A name's identity: names with one key are one name to a reader, whatever their case,
+    Unicode form and look-alike letters. NFKC, then each character's key (Unicode's
+    confusable skeleton, UTS #39, then case folding: chat/confusables.py, generated from
+    ICU), then NFD. So 'Bob', 'bob', 'Bob' with a Greek capital beta or a Cyrillic capital
+    ve, and its full-width form are one, and so are 'alice' and 'aIice' (a capital I): a
+    Latin letter and its case fold are one letter even where they look unlike (i, I, l)."""
+    from serverless_chat.chat.confusables import KEYS  # (first use: 1 ms from bytecode)
+
+    if name.isascii():  # (most names: no normalisation to do)
+        return name.translate(KEYS)
     import unicodedata  # (here, not at import: the cold start stays boto3's alone)
 
-    return unicodedata.normalize("NFKC", name).casefold().translate(_LOOKALIKES)
+    normalized = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", name))
+    return unicodedata.normalize("NFD", normalized.translate(KEYS))
+
+
+# Scripts whose letters pass for Latin ones: UTS #39's "moderately restrictive" level
+# allows Latin beside any one other script but these.
+_LOOKALIKE_SCRIPTS = frozenset({"Cyrl", "Grek", "Cher"})
+# Written together with Han: UTS #39's "highly restrictive" combinations (Japanese, Korean,
+# Chinese with Bopomofo), as its augmented script sets name them.
+_HAN_WRITING = frozenset({"Jpan", "Kore", "Hanb"})
+_AUGMENTED = {
+    "Hani": ("Hanb", "Jpan", "Kore"),
+    "Hira": ("Jpan",),
+    "Kana": ("Jpan",),
+    "Hang": ("Kore",),
+    "Bopo": ("Hanb",),
+}
+_ANY_SCRIPT = frozenset({"Zyyy", "Zinh"})  # Common and Inherited: beside any script
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` (in NFKC) may not be anyone's name, or None: it holds a character that
+    shows nothing (Default_Ignorable_Code_Point: a Hangul filler, a zero-width joiner), or
+    it mixes scripts as UTS #39's "moderately restrictive" level does not allow (Latin
+    with Cyrillic, Greek or Cherokee, or two scripts that are not written together): such
+    a name passes for another."""
+    if name.isascii():
+        return None
+    from serverless_chat.chat.confusables import IGNORABLE_RANGES
+
+    for c in name:
+        if any(first <= ord(c) <= last for first, last in IGNORABLE_RANGES):
+            return f"A name may not hold characters that show nothing (U+{ord(c):04X})."
+    if _restriction_allows(name):
+        return None
+    scripts = sorted({s for c in name for s in _scripts_of(c)} - _ANY_SCRIPT)
+    return f"A name may not mix these scripts, whose letters pass for others': {', '.join(scripts)}"
+
+
+def _restriction_allows(name: str) -> bool:
+    """UTS #39 section 5.2, "moderately restrictive" (as ICU's spoof checker applies it)."""
+    if _resolved(name) != frozenset():
+        return True  # one script (or Common and Inherited alone)
+    without_latin = _resolved(name, without="Latn")
+    if without_latin is None or without_latin & _HAN_WRITING:
+        return True  # Latin beside Japanese, Korean or Chinese with Bopomofo
+    return bool(without_latin) and not without_latin & _LOOKALIKE_SCRIPTS
+
+
+def _resolved(name: str, without: str = "") -> frozenset[str] | None:
+    """The scripts every character of ``name`` may be written in (None: any), leaving out
+    Common and Inherited characters, and those that ``without``'s script has."""
+    resolved: frozenset[str] | None = None
+    for c in name:
+        scripts = _scripts_of(c)
+        if scripts & _ANY_SCRIPT or without in scripts:
+            continue
+        augmented = scripts.union(*(_AUGMENTED.get(s, ()) for s in scripts))
+        resolved = augmented if resolved is None else resolved & augmented
+    return resolved
+
+
+def _scripts_of(c: str) -> frozenset[str]:
+    """``c``'s Script_Extensions."""
+    import bisect
+
+    from serverless_chat.chat.confusables import SCRIPT_RANGES, SCRIPT_SETS
+
+    at = bisect.bisect_right(SCRIPT_RANGES, (ord(c), len(SCRIPT_SETS))) - 1
+    return SCRIPT_SETS[SCRIPT_RANGES[at][1]]

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from serverless_chat.chat.model import DEFAULT_ROOM, FORMATS
+from serverless_chat.chat.model import DEFAULT_ROOM, FORMATS, name_problem
 
 MAX_NAME_LENGTH = 32
 DEFAULT_MAX_TEXT_LENGTH = 4000
@@ -124,7 +124,8 @@ def validate_room(room: object, action: str | None = None) -> str:
 
 def validate_name(name: object, action: str | None = None, field: str = "name") -> str:
     """A name in its NFKC form (full-width and compatibility letters as their plain ones),
-    trimmed: 1-32 letters, digits, spaces and '_ - .'."""
+    trimmed: 1-32 letters, digits, spaces and '_ - .', none invisible, its scripts not
+    mixed as a look-alike's would be (chat.model.name_problem)."""
     if not isinstance(name, str):
         raise ProtocolError("INVALID_NAME", "A name must be a string.", action)
     encodable(name, field, action)
@@ -142,6 +143,9 @@ def validate_name(name: object, action: str | None = None, field: str = "name") 
             "A name is 1-32 characters of letters, digits, spaces, '_', '-' and '.'.",
             action,
         )
+    problem = name_problem(trimmed)
+    if problem is not None:  # it would pass for another name
+        raise ProtocolError("INVALID_NAME", problem, action)
     return trimmed
 
 

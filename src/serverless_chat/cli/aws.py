@@ -4,6 +4,7 @@ endpoint), one clear sentence on failure, never a traceback."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -72,11 +73,11 @@ def run(args: argparse.Namespace) -> int:
     """deploy, destroy and outputs: one clear sentence on failure, never a traceback."""
     from botocore.exceptions import BotoCoreError, ClientError
     from rich.console import Console
-    from rich.markup import escape
 
     from local_gateway import TemplateError
+    from serverless_chat.chat.frames import shown
     from serverless_chat.deploy import command
-    from serverless_chat.deploy.console import RichReporter
+    from serverless_chat.deploy.console import RichReporter, escape
     from serverless_chat.deploy.errors import DeployError, explain
 
     target = command.Target(args.stack_name, args.region, args.profile, args.endpoint_url)
@@ -85,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.command == "outputs":
             for key, value in command.outputs(target, reporter).items():
-                print(f"{key}\t{value}")
+                line = f"{key}\t{value}"  # a pipe gets them as they are; a terminal, escaped
+                print(shown(line) if sys.stdout.isatty() else line)
             return 0
         if args.command == "destroy":
             outcome = command.destroy(target, reporter)

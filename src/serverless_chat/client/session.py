@@ -99,6 +99,7 @@ class ChatSession:
         interactive: bool = False,
         clock: Callable[[], float] = time.time,
         tz: tzinfo | None = None,
+        terminal: bool = False,
     ) -> None:
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
@@ -113,6 +114,8 @@ class ChatSession:
         self.name = next((v for k, v in query if k == "name" and v), "")
         self.raw = raw
         self.interactive = interactive
+        # stdout is a terminal: what one would act on is escaped in every format
+        self.terminal = terminal
         self.ref_prefix = f"t{secrets.token_hex(2)}-"
         self.connected = False
         self.in_flight: Outgoing | None = None
@@ -374,7 +377,7 @@ class ChatSession:
         if isinstance(data, bytes):
             self._emit(self._stamped(f"<binary frame, {len(data)} bytes: {data[:64].hex()}>"))
             return
-        line = render_parsed(data, frame, self.fmt, self.ref_prefix)  # parsed once
+        line = render_parsed(data, frame, self.fmt, self.ref_prefix, self.terminal)  # parsed once
         if line is not None:
             field = _TIME_FIELDS.get(str(frame.get("type"))) if frame else None
             at = frame.get(field) if frame and field else None

@@ -179,7 +179,8 @@ class TerminalClient:
         out: TextIO | None = None,
         err: TextIO | None = None,
     ) -> None:
-        self.session = ChatSession(url, fmt, raw, interactive)
+        terminal = (out or sys.stdout).isatty()
+        self.session = ChatSession(url, fmt, raw, interactive, terminal=terminal)
         self.reconnect = reconnect
         self.interactive = interactive
         self._out, self._err = out, err

@@ -1,19 +1,29 @@
 """The deployment's terminal output, with rich: events as they come, a live status line.
 Every string that comes from AWS or from the user (stack and resource names, reasons,
-outputs) is escaped: rich markup in it is shown as it is, never interpreted."""
+outputs) is escaped twice over: rich markup in it is shown as it is, never interpreted, and
+the control codes a terminal would act on (``ESC[2J``, OSC 52's clipboard write, C1
+controls, bidi overrides; rich drops BEL but not ESC) are shown escaped (``\\x1b``), as
+the chat's text format shows them."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 from rich.status import Status
 from rich.table import Table
 
+from serverless_chat.chat.frames import shown
 from serverless_chat.deploy.stack import summarize_changes
 
 _COLOURS = {"COMPLETE": "green", "IN_PROGRESS": "yellow", "FAILED": "red", "ROLLBACK": "red"}
+
+
+def escape(text: str) -> str:
+    """External text for a rich string: its markup and its terminal controls shown as
+    they are, neither obeyed."""
+    return escape_markup(shown(text))
 
 
 def _colour(status: str) -> str:
@@ -33,7 +43,7 @@ class RichReporter:
     def info(self, text: str) -> None:
         """A line of plain text: what AWS names and says is never read as rich markup."""
         self._stop_status()
-        self.console.print(text, markup=False, highlight=False)
+        self.console.print(shown(text), markup=False, highlight=False)
 
     def success(self, lead: str, rest: str) -> None:
         """``lead`` in green, then ``rest`` as plain text."""
@@ -43,6 +53,7 @@ class RichReporter:
     def status(self, text: str) -> None:
         if not self.console.is_terminal:
             return
+        text = escape(text)
         if self._status is None:
             self._status = self.console.status(text)
             self._status.start()

@@ -2,9 +2,10 @@
 
 AUTH_MODE ``hs256`` checks an HS256 signature with a secret kept in SSM Parameter Store
 (a SecureString named by JWT_SECRET_PARAMETER); ``jwks`` checks RS256 against the keys at
-JWKS_URL (a Cognito user pool's, say), with JWT_ISSUER when set, and JWT_AUDIENCE: without
-one, only a Cognito ID token (``token_use: id``) is taken, since any token the key set signs
-(another app's, an access token) would otherwise pass. A valid
+JWKS_URL (a Cognito user pool's, say), with JWT_ISSUER when set, and JWT_AUDIENCE, which
+jwks mode requires: the key set signs the tokens of every app client of the user pool, so
+without an audience another app's token would pass, and the authorizer refuses to start
+(SettingsError, on its first invocation; the template's rule refuses the stack). A valid
 token allows the connection and passes ``sub`` and ``name`` on to every handler in
 requestContext.authorizer; a missing, malformed, forged or expired one is refused.
 PyJWT does the verifying: no hand-written JWT code.
@@ -18,6 +19,7 @@ from typing import Any, NamedTuple
 
 import jwt
 
+from serverless_chat.errors import SettingsError
 from serverless_chat.handlers.dependencies import (
     AuthorizerDependencies,
     Handler,
@@ -46,6 +48,16 @@ class AuthSettings(NamedTuple):
             audience=env.get("JWT_AUDIENCE", ""),
         )
 
+    def check(self) -> None:
+        """SettingsError when these settings would let tokens through that are not ours."""
+        if self.mode == "jwks" and not self.audience.strip():
+            raise SettingsError(
+                "JWT_AUDIENCE",
+                "AUTH_MODE jwks needs an audience (your app client id): the key set signs"
+                " the tokens of every app client of the user pool, and without one any of"
+                " them would be taken",
+            )
+
 
 def verify(
     token: str,
@@ -66,6 +78,8 @@ def verify(
         key: Any = secret()
         algorithms = ["HS256"]
     elif settings.mode == "jwks":
+        if not settings.audience:  # (build_handler refuses such settings; never skip aud)
+            raise jwt.InvalidTokenError("AUTH_MODE jwks without JWT_AUDIENCE")
         if jwks is None:
             raise jwt.InvalidTokenError("no JWKS client configured")
         key = jwks().get_signing_key_from_jwt(token).key
@@ -75,10 +89,6 @@ def verify(
     claims: dict[str, Any] = jwt.decode(
         token, key, algorithms=algorithms, options=options, leeway=settings.leeway_seconds, **extra
     )
-    if settings.mode == "jwks" and not settings.audience and claims.get("token_use") != "id":
-        raise jwt.InvalidTokenError(
-            "with no JWT_AUDIENCE only Cognito ID tokens (token_use id) are taken"
-        )
     return claims
 
 
@@ -101,6 +111,7 @@ def policy(effect: str, principal: str, resource: str, context: dict[str, str]) 
 
 def build_handler(deps: AuthorizerDependencies) -> Handler:
     settings = AuthSettings.from_env(deps.environment)
+    settings.check()
     clients: list[Any] = []
 
     def jwks() -> Any:

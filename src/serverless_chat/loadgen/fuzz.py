@@ -1,11 +1,12 @@
 """Fuzz a live gateway: random text and binary frames, broken JSON, oversize frames and
 abrupt disconnects from chaos clients, and raw sockets that leave half-way through their
-handshake, trickle it a byte at a time or flood pings, while well-behaved senders talk to a
-listener.
+handshake, trickle it a byte at a time or flood pings, and clients that ask for look-alikes
+of a name taken in their room, while well-behaved senders talk to a listener.
 
 The gateway must stay up, every well-formed message sent during the run must reach the
-listener exactly once, and no chaos connection may be left behind (a ghost that holds its
-name and hears its room). ``python -m serverless_chat.loadgen.fuzz --seconds 30``
+listener exactly once, no chaos connection may be left behind (a ghost that holds its
+name and hears its room), and no look-alike of a taken name may be given.
+``python -m serverless_chat.loadgen.fuzz --seconds 30``
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import random
 import sys
 import time
+import urllib.parse
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -27,6 +29,20 @@ from serverless_chat.loadgen.process import GatewayProcess
 from serverless_chat.routes import ACTIONS
 
 PREFIX = "fuzz-ok-"
+# Look-alikes of "Bob" (issue 25): Greek and Cyrillic capitals, whole-script ones, case,
+# a digit, full width, and Hangul fillers that show nothing.
+LOOKALIKES = (
+    "\u0392ob",
+    "\u0412ob",
+    "\u0392\u039f\u0392",
+    "\u0412\u041e\u0412",
+    "BOB",
+    "b0b",
+    "\uff22\uff4f\uff42",
+    "Bob\u3164",
+    "Bob\u115f",
+    "\u1160Bob",
+)
 
 
 @dataclass
@@ -38,6 +54,8 @@ class FuzzReport:
     chaos_connections: int = 0
     raw_sockets: Counter[str] = field(default_factory=Counter)  # half-open, trickle, pings
     ghosts: int = 0  # chaos connections still in their rooms after the run
+    lookalikes_asked: int = 0
+    lookalikes_given: int = 0  # look-alikes of a taken name the chat let in
     gateway_alive: bool = True
     answered_after: bool = True
 
@@ -58,13 +76,14 @@ class FuzzReport:
             f"well-formed messages: sent {self.sent}, lost {self.lost}, "
             f"duplicates {self.duplicates}",
             f"chaos connections left behind: {self.ghosts}",
+            f"look-alike names: asked {self.lookalikes_asked}, given {self.lookalikes_given}",
             f"gateway alive: {self.gateway_alive}; answers after the run: {self.answered_after}",
         ]
 
     @property
     def ok(self) -> bool:
         return (
-            self.lost == self.duplicates == self.ghosts == 0
+            self.lost == self.duplicates == self.ghosts == self.lookalikes_given == 0
             and self.gateway_alive
             and self.answered_after
             and self.sent > 0
@@ -128,6 +147,23 @@ async def _chaos(url: str, report: FuzzReport, deadline: float, seed: int) -> No
                 await client.close()
         except ConnectionClosed:
             pass
+
+
+async def _lookalikes(url: str, report: FuzzReport, deadline: float, seed: int) -> None:
+    """Bob holds his name; others ask for its look-alikes in his room: each is refused."""
+    rng = random.Random(seed)
+    async with connect(f"{url}?room=names&name=Bob", open_timeout=10):
+        while time.monotonic() < deadline:
+            name = urllib.parse.quote(rng.choice(LOOKALIKES))
+            report.lookalikes_asked += 1
+            try:
+                async with connect(f"{url}?room=names&name={name}", open_timeout=5):
+                    report.lookalikes_given += 1
+            except InvalidHandshake:
+                pass  # refused: 409 taken, or 400 no name at all
+            except (OSError, TimeoutError, ConnectionClosed):
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.02)
 
 
 _UPGRADE = (
@@ -216,6 +252,7 @@ async def run(url: str, seconds: float, chaos_clients: int = 6, senders: int = 3
         asyncio.create_task(_chaos(url, report, deadline, seed)) for seed in range(chaos_clients)
     ]
     chaos += [asyncio.create_task(_raw(url, report, deadline, 1000 + seed)) for seed in range(2)]
+    chaos.append(asyncio.create_task(_lookalikes(url, report, deadline, 2000)))
     while time.monotonic() < deadline:
         for talker in talkers:
             await talker.send(

@@ -1,6 +1,8 @@
 // serverless-chat web client: plain JavaScript, no build step; text goes in as textContent only.
 // Talks the json format of docs/protocol.md to any endpoint: ?ws=URL, the Server field,
-// or config.json (which the local gateway serves).
+// or config.json (which the local gateway serves). The page a gateway serves (its
+// config.json names a stage) talks to that gateway: a link's ?ws= naming another server
+// only fills the Server field and says which server it is; the person connects there or not.
 "use strict";
 
 (() => {
@@ -13,7 +15,7 @@
     room: $("room-input"), roomError: $("room-error"), roomName: $("room-name"),
     people: $("people"), peopleToggle: $("people-toggle"), peopleCount: $("people-count"),
     peopleSection: document.querySelector(".people"), serverForm: $("server-form"),
-    server: $("server-input"), taken: $("name-taken"), takenText: $("name-taken-text"),
+    server: $("server-input"), serverNote: $("server-note"), taken: $("name-taken"), takenText: $("name-taken-text"),
     takenTitle: $("name-taken-title"),
     takenForm: $("name-taken-form"), takenName: $("name-taken-input"),
     takenError: $("name-taken-error"),
@@ -644,6 +646,7 @@
       return;
     }
     window.localStorage.setItem("chat.server", url);
+    hideError(el.serverNote);
     useServer(url);
   });
 
@@ -656,26 +659,44 @@
     el.name.value = state.wanted;
     el.roomName.textContent = state.room;
     renderPeople();
-    let url = params.get("ws")
-      || window.localStorage.getItem("chat.server");
-    if (!url) {
-      try {
-        const response = await fetch("config.json", { cache: "no-store" });
-        if (response.ok) {
-          const config = await response.json();
-          const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-          url = config.websocketUrl || (config.stage && `${scheme}://${window.location.host}/${config.stage}`);
-        }
-      } catch {
-        url = null;
-      }
+    const config = await fetchConfig();
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    const own = config.stage ? `${scheme}://${window.location.host}/${config.stage}` : null;
+    const linked = params.get("ws");
+    let url = linked;
+    if (linked && own && linked !== own) {
+      // Served by a gateway, whose page talks to it: a link (anyone's) may not send what is
+      // typed here, and the token, to another server unless the person says so by name.
+      url = null;
+      showError(el.serverNote, `This link asks to connect to another server, ${hostOf(linked)}, `
+        + "instead of this gateway. Connect there only if you trust it.");
+      document.querySelector("details.server").open = true;
     }
+    url = url || window.localStorage.getItem("chat.server") || config.websocketUrl || own;
     if (!url) {
       setStatus("offline", "No server yet: enter its WebSocket URL under Server.");
       document.querySelector("details.server").open = true;
       return;
     }
     useServer(url);
+    if (linked && own && linked !== own) el.server.value = linked; // the offer stays in view
+  }
+
+  async function fetchConfig() {
+    try {
+      const response = await fetch("config.json", { cache: "no-store" });
+      return response.ok ? await response.json() : {};
+    } catch {
+      return {};
+    }
+  }
+
+  function hostOf(url) {
+    try {
+      return new URL(url).host || url;
+    } catch {
+      return url;
+    }
   }
 
   start();

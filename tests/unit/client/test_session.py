@@ -418,3 +418,39 @@ def test_tab_completes_commands_and_the_names_of_the_room() -> None:
     session.received(_frame(type="welcome", room="ops", name="zoe", ref=join["ref"]))
     assert session.complete("e") == []
     assert ChatSession(URL, raw=True).complete("/j") == []
+
+
+HOSTILE = "\x1b[2J\x1b]52;c;cHduZWQ=\x07\x9b31m\u202eevil\x7f\nbob: fake"
+
+
+@pytest.mark.parametrize("fmt", ["raw", "json"])
+def test_on_a_terminal_every_format_escapes_what_a_terminal_would_act_on(fmt: str) -> None:
+    """(issue 25) Another member's message cannot clear the screen, write the clipboard
+    (OSC 52), send a C1 CSI or reorder the line with a bidi override in raw or json either."""
+    session = ChatSession(URL, fmt, terminal=True)
+    _joined(session)
+    session.take_output()
+    session.received(_frame(**_message("m1", HOSTILE)))
+    session.received(_frame(type="direct", id="d1", **{"from": "ana"}, text=HOSTILE, sentAt=2))
+    (message, direct) = [printed.text for printed in session.take_output()]
+    for line in (message, direct):
+        assert line.isprintable()
+        assert not {"\x1b", "\x07", "\x9b", "\u202e", "\x7f", "\n"} & set(line)
+    if fmt == "json":  # still JSON, with the same value
+        assert json.loads(message)["text"] == HOSTILE
+        for escaped in ("\\u001b[2J", "\\u009b", "\\u202e"):
+            assert escaped in message
+    else:
+        assert message == "\\x1b[2J\\x1b]52;c;cHduZWQ=\\x07\\x9b31m\\u202eevil\\x7f\\nbob: fake"
+
+
+@pytest.mark.parametrize("fmt", ["raw", "json"])
+def test_a_pipe_gets_what_the_chat_sent(fmt: str) -> None:
+    """Scripting: a pipe (not a terminal) gets the message's text, or the frame, as it came."""
+    session = ChatSession(URL, fmt, terminal=False)
+    _joined(session)
+    session.take_output()
+    sent = _frame(**_message("m1", HOSTILE))
+    session.received(sent)
+    (printed,) = session.take_output()
+    assert printed.text == (HOSTILE if fmt == "raw" else sent)

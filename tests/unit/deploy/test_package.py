@@ -31,6 +31,8 @@ def test_the_package_holds_the_runtime_modules_only() -> None:
     for module in local_only + dev_time:
         assert not [n for n in names if n.startswith(f"serverless_chat/{module}")], module
     assert "jwt/__init__.py" in names  # PyJWT, shipped for the authorizer
+    # Unicode's security data for names, as data the standard library reads (issue 25)
+    assert "serverless_chat/chat/confusables.py" in names
     assert {n.split("/")[0] for n in names} == {"serverless_chat", "jwt"}
 
 
@@ -59,6 +61,8 @@ def test_the_package_runs_from_the_zip_alone(tmp_path: Path) -> None:
         "import sys; sys.path.insert(0, sys.argv[1]);"
         "import serverless_chat.handlers.send_message as m;"
         "assert m.__file__.startswith(sys.argv[1]), m.__file__;"
+        "from serverless_chat.chat.model import name_key;"
+        "assert name_key('\\u0392ob') == name_key('bob');"
         "print(callable(m.handler))"
     )
     result = subprocess.run(

@@ -9,6 +9,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from serverless_chat.errors import SettingsError
 from serverless_chat.handlers.authorize import AuthSettings, build_handler, verify
 from serverless_chat.handlers.dependencies import AuthorizerDependencies
 
@@ -90,20 +91,31 @@ def test_rs256_against_a_jwks() -> None:
                 }
             )
 
-    id_token = _token(key=private, algorithm="RS256", token_use="id")
-    claims = verify(id_token, AuthSettings(mode="jwks"), lambda: "", lambda: KeySet())
-    assert claims["sub"] == "u-1"
-    with pytest.raises(jwt.InvalidTokenError):  # an HS256 token is not accepted in jwks mode
-        verify(_token(), AuthSettings(mode="jwks"), lambda: SECRET, lambda: KeySet())
-    # With no audience only a Cognito ID token is taken: an access token, or another app's
-    # token signed by the same key set, is not.
-    for other in (token, _token(key=private, algorithm="RS256", token_use="access")):
-        with pytest.raises(jwt.InvalidTokenError, match="only Cognito ID tokens"):
-            verify(other, AuthSettings(mode="jwks"), lambda: "", lambda: KeySet())
     audience = AuthSettings(mode="jwks", audience="chat")
-    assert verify(
+    claims = verify(
         _token(key=private, algorithm="RS256", aud="chat"), audience, lambda: "", lambda: KeySet()
     )
+    assert claims["sub"] == "u-1"
+    with pytest.raises(jwt.InvalidTokenError):  # an HS256 token is not accepted in jwks mode
+        verify(_token(aud="chat"), audience, lambda: SECRET, lambda: KeySet())
+    # Another app client's ID token of the same user pool, signed by the same key set, and a
+    # token with no audience at all, are not ours.
+    for other in (token, _token(key=private, algorithm="RS256", token_use="id", aud="other")):
+        with pytest.raises(jwt.InvalidTokenError):
+            verify(other, audience, lambda: "", lambda: KeySet())
+    with pytest.raises(jwt.InvalidTokenError, match="without JWT_AUDIENCE"):
+        verify(_token(key=private, algorithm="RS256", token_use="id"), AuthSettings("jwks"), str)
+
+
+@pytest.mark.parametrize("audience", [None, "", "  "])
+def test_jwks_mode_without_an_audience_refuses_to_start(audience: str | None) -> None:
+    """(issue 25) A user pool signs every app client's tokens: without JWT_AUDIENCE any of
+    them would pass, so the authorizer does not start, and says why."""
+    env = {"JWKS_URL": "https://keys"} | ({} if audience is None else {"JWT_AUDIENCE": audience})
+    with pytest.raises(SettingsError, match="AUTH_MODE jwks needs an audience") as refused:
+        _handler("jwks", **env)
+    assert refused.value.setting == "JWT_AUDIENCE"
+    assert _handler("jwks", JWKS_URL="https://keys", JWT_AUDIENCE="chat")
 
 
 def test_a_refusal_cannot_forge_a_log_line(
@@ -119,7 +131,7 @@ def test_a_refusal_cannot_forge_a_log_line(
 
     monkeypatch.setattr("serverless_chat.handlers.authorize.verify", refuse)
     with pytest.raises(Exception, match="Unauthorized"):
-        _handler("jwks")(_event("any"), None)
+        _handler("jwks", JWT_AUDIENCE="chat")(_event("any"), None)
     (record,) = [r for r in caplog.records if "token refused" in r.getMessage()]
     assert "\n" not in record.getMessage()
     assert "\\n2026-12-01" in record.getMessage()

@@ -53,7 +53,8 @@ def test_the_authorizer_builds_no_client_nor_pool_of_the_chats() -> None:
     neither boto3 nor a DynamoDB client, and starts no thread."""
     code = (
         "import os, sys, threading\n"
-        "os.environ.update(AUTH_MODE='jwks', JWKS_URL='http://127.0.0.1:9/keys')\n"
+        "os.environ.update(AUTH_MODE='jwks', JWKS_URL='http://127.0.0.1:9/keys',"
+        " JWT_AUDIENCE='chat')\n"
         "import serverless_chat.handlers.authorize as a\n"
         "try:\n"
         "    a.handler({'queryStringParameters': {'token': 'x'}, 'methodArn': 'arn'}, None)\n"

@@ -103,3 +103,55 @@ def test_ref_of_a_stage_is_its_name() -> None:
         }
     }
     assert Resolver(template).resolve({"Ref": "Stage"}) == "live"
+
+
+def test_rules_refuse_parameters_as_cloudformation_does() -> None:
+    """A rule whose condition holds and one of whose assertions is false refuses the stack
+    with its AssertDescription (CloudFormation checks Rules before it creates anything)."""
+    template: dict[str, Any] = {
+        "Parameters": {
+            "Mode": {"Type": "String", "Default": "none"},
+            "Audience": {"Type": "String", "Default": ""},
+        },
+        "Rules": {
+            "NeedsAudience": {
+                "RuleCondition": {"Fn::Equals": [{"Ref": "Mode"}, "jwks"]},
+                "Assertions": [
+                    {
+                        "Assert": {"Fn::Not": [{"Fn::Equals": [{"Ref": "Audience"}, ""]}]},
+                        "AssertDescription": "jwks needs an audience",
+                    }
+                ],
+            }
+        },
+        "Resources": {},
+    }
+    assert Resolver(template).parameters["Mode"] == "none"  # the rule's condition is false
+    assert Resolver(template, {"Mode": "jwks", "Audience": "app"})
+    with pytest.raises(TemplateError, match=r"jwks needs an audience \(rule NeedsAudience\)"):
+        Resolver(template, {"Mode": "jwks"})
+
+
+def test_a_cdk_bootstrap_rule_passes_and_unknown_rule_functions_are_left_to_aws() -> None:
+    template: dict[str, Any] = {
+        "Parameters": {"BootstrapVersion": {"Type": "String", "Default": "/cdk/version"}},
+        "Rules": {
+            "CheckBootstrapVersion": {
+                "Assertions": [
+                    {
+                        "Assert": {
+                            "Fn::Not": [
+                                {"Fn::Contains": [["1", "2", "3"], {"Ref": "BootstrapVersion"}]}
+                            ]
+                        },
+                        "AssertDescription": "bootstrap version 6 required",
+                    }
+                ]
+            },
+            "Elsewhere": {"Assertions": [{"Assert": {"Fn::ValueOf": ["P", "VpcId"]}}]},
+        },
+        "Resources": {},
+    }
+    assert Resolver(template)
+    with pytest.raises(TemplateError, match="bootstrap version 6 required"):
+        Resolver(template, {"BootstrapVersion": "2"})

@@ -73,11 +73,12 @@ def name_key(name: str) -> str:
     from serverless_chat.chat.confusables import KEYS  # (first use: 1 ms from bytecode)
 
     if name.isascii():  # (most names: no normalisation to do)
-        return name.translate(KEYS)
+        return name.translate(KEYS).casefold()
     import unicodedata  # (here, not at import: the cold start stays boto3's alone)
 
     normalized = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", name))
-    return unicodedata.normalize("NFD", normalized.translate(KEYS))
+    # (KEYS holds the keys that are not the case fold alone)
+    return unicodedata.normalize("NFD", normalized.translate(KEYS).casefold())
 
 
 # Scripts whose letters pass for Latin ones: UTS #39's "moderately restrictive" level

@@ -383,7 +383,7 @@ async def test_in_a_terminal_the_prompt_keeps_what_is_typed_while_frames_arrive(
                     break
             assert frame["text"] == "hello"
             os.write(screen.fd, b"/quit\r")
-            status = await asyncio.to_thread(process.wait, 10)
+            status = await asyncio.to_thread(process.wait, 60)
     assert status == 0
     assert b"Traceback" not in screen.seen
 
@@ -410,7 +410,7 @@ async def test_in_a_terminal_ctrl_c_clears_the_line_tab_completes_and_lines_have
             hint = await asyncio.to_thread(screen.wait_for, b"Ctrl-C again", typed)
             assert process.poll() is None
             os.write(screen.fd, b"\x03")
-            status = await asyncio.to_thread(process.wait, 10)
+            status = await asyncio.to_thread(process.wait, 60)
             frames = []
             with contextlib.suppress(TimeoutError):
                 while True:
@@ -432,7 +432,7 @@ async def test_in_a_terminal_a_close_by_the_server_is_said_once_the_prompt_is_go
         await asyncio.to_thread(
             screen.wait_for, b"The server closed the connection: 1001 (going away", start
         )
-        status = await asyncio.to_thread(process.wait, 10)
+        status = await asyncio.to_thread(process.wait, 60)
         with contextlib.suppress(AssertionError):
             screen.wait_for(b"never", timeout=0.5)  # all the program wrote
     assert status == 1
@@ -470,7 +470,7 @@ async def test_in_a_terminal_raw_and_json_escape_what_the_terminal_would_act_on(
             await bob.send(json.dumps({"action": "sendMessage", "message": hostile}))
             end = await asyncio.to_thread(screen.wait_for, b"end-of-it", start)
         os.write(screen.fd, b"/quit\r")
-        await asyncio.to_thread(process.wait, 10)
+        await asyncio.to_thread(process.wait, 60)
     written = screen.seen[start:end]
     for acted_on in (b"\x1b[2J", b"\x1b]52", b"\x07", "\u202e".encode(), "\x9b".encode()):
         assert acted_on not in written

@@ -70,7 +70,8 @@ def test_coldstart_fork_measures_both_ways_in_the_same_run(tmp_path: Path) -> No
     for case in (results["alone"], results["ten_at_once"]):
         assert case["fork_ms"] > 0
         assert case["fresh_ms"] > 0
-        assert case["ratio"] == round(case["fork_ms"] / case["fresh_ms"], 3)
+        # (the figures are stored rounded; the ratio is of the unrounded ones)
+        assert case["ratio"] == pytest.approx(case["fork_ms"] / case["fresh_ms"], rel=0.02)
 
 
 def test_foreign_chat_is_delivered_and_measured_against_its_bound(tmp_path: Path) -> None:

@@ -46,10 +46,19 @@ def version(event, context):
 
 
 def leave_a_thread(event, context):
+    if "wait_for" in event:
+        # keeps the container thawed until the earlier invocation's thread has written
+        deadline = time.monotonic() + 30
+        while not os.path.exists(event["wait_for"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return "waited"
+
     def later():
         time.sleep(event["delay"])
-        with open(event["path"], "w") as record:
+        partial = event["path"] + ".partial"
+        with open(partial, "w") as record:
             record.write("ran")
+        os.replace(partial, event["path"])
 
     threading.Thread(target=later, daemon=True).start()
     return "returned"
@@ -172,11 +181,8 @@ async def test_a_thread_left_running_is_frozen_until_the_next_invocation(
         assert first.result == "returned"
         await asyncio.sleep(1.5)
         assert not record.exists(), "the thread ran while its container was frozen"
-        await pool.invoke({"delay": 60, "path": str(tmp_path / "other")}, "r2", "t")
-        for _ in range(50):
-            if record.exists():
-                break
-            await asyncio.sleep(0.1)
+        second = await pool.invoke({"wait_for": str(record)}, "r2", "t")
+        assert second.result == "waited"
         assert record.read_text() == "ran"
     finally:
         await pool.stop()

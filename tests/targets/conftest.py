@@ -6,31 +6,34 @@ reason; the table keeps its committed column."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from local_gateway.testing.plugin import Factory
+from local_gateway.testing.plugin import GatewayPool
 from tests import ministack
 from tests.conftest import ROOT
-from tests.targets import table
+from tests.targets import capture, table
 from tests.targets.deployable import RECORDER, recorder_template
-from tests.targets.scenarios import SCENARIOS
-from tests.targets.targets import AWS, MINISTACK, SERVE, TARGETS, FileEvents, TableEvents, Target
+from tests.targets.observing import observe_all
+from tests.targets.scenarios import SCENARIOS, Scenario
+from tests.targets.targets import AWS, MINISTACK, SERVE, FileEvents, TableEvents, Target
 
 DOCUMENT = ROOT / "docs" / "local-gateway.md"
 FOUND = pytest.StashKey[table.Cells]()
 # What MiniStack 1.5.33's CloudFormation refuses ("Unrecognized resource types"): the
 # recorder's two-way route is made without its route response there.
 MINISTACK_UNSUPPORTED = ("AWS::ApiGatewayV2::RouteResponse",)
-MINISTACK_PATIENCE = 15.0  # what it will not do costs this much a scenario
+MINISTACK_PATIENCE = 30.0  # its scenarios run together: what it will never do costs this once
 STACK_SECONDS = 300.0
 
 
@@ -137,14 +140,30 @@ def _create_stack(
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
-@pytest.fixture(params=TARGETS)
-def target(request: pytest.FixtureRequest, serve_record: Path) -> Target:
-    """Each target in turn; ``recorded`` empty for each test."""
-    name: str = request.param
-    if name == SERVE:
-        factory: Factory = request.getfixturevalue("websocket_api_factory")
-        api = factory(RECORDER, {"RecordFile": str(serve_record)})
-        return Target(SERVE, api.url, api.management_client, FileEvents(serve_record))
-    chosen: Target = request.getfixturevalue(f"{name}_target")
-    chosen.recorded.clear()
-    return chosen
+@pytest.fixture(scope="session")
+def serve_target(websocket_api_pool: GatewayPool, serve_record: Path) -> Target:
+    """The local gateway, served by the pytest plugin's pool (stopped at the session's end)."""
+    api = websocket_api_pool.get(RECORDER, {"RecordFile": str(serve_record)}, {}, reuse=True)
+    return Target(SERVE, api.url, api.management_client, FileEvents(serve_record))
+
+
+@pytest.fixture
+def observations(request: pytest.FixtureRequest) -> dict[str, str]:
+    """What every scenario found on the test's target (its ``target_name`` parameter), by
+    scenario: observed once a session, all scenarios together; a target that cannot run
+    here skips the test with its reason."""
+    name: str = request.getfixturevalue("target_name")
+    config = request.config
+    cells = found(config)
+    if not any(name in by_target for by_target in cells.values()):
+        target: Target = request.getfixturevalue(f"{name}_target")
+        capturing = name == AWS and config.getoption("capture_events")
+        day = datetime.now(UTC).date()
+
+        def looked(scenario: Scenario, view: Target) -> None:
+            if capturing:
+                capture.capture(view, scenario.id, day)
+
+        for scenario_id, cell in asyncio.run(observe_all(SCENARIOS, target, looked)).items():
+            cells.setdefault(scenario_id, {})[name] = cell
+    return {scenario_id: by_target[name] for scenario_id, by_target in cells.items()}

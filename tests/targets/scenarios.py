@@ -233,6 +233,50 @@ async def no_route_is_forbidden(target: Target, seen: Observed) -> None:
     seen.expect("connectionId is the caller's", frame.get("connectionId") == connection_id, True)
 
 
+async def function_error(target: Target, seen: Observed) -> None:
+    client, connection_id = await _open(target, seen)
+    async with client:
+        await client.send(json.dumps({"service": "chat", "action": "crash"}))
+        event = await _event(target, seen, connection_id, "chat/crash")
+        try:
+            reply = await asyncio.wait_for(client.recv(), target.patience)
+        except TimeoutError:
+            raise seen.stop(f"no reply within {target.patience:.0f} s") from None
+    try:
+        frame = json.loads(reply)
+    except (TypeError, ValueError):
+        frame = reply
+    if not seen.expect_true("reply", isinstance(frame, dict), f"not a JSON object: {reply!r:.60}"):
+        return
+    seen.expect("message", frame.get("message"), "Internal server error")
+    seen.expect("fields", sorted(frame), ["connectionId", "message", "requestId"])
+    seen.expect("connectionId is the caller's", frame.get("connectionId") == connection_id, True)
+    seen.expect(
+        "requestId is the event's",
+        frame.get("requestId") == event["requestContext"].get("requestId"),
+        True,
+    )
+
+
+async def fragmented_message(target: Target, seen: Observed) -> None:
+    client, connection_id = await _open(target, seen)
+    body = json.dumps({"service": "chat", "action": "join", "pad": "x" * 40 * 1024})
+    async with client:
+        with contextlib.suppress(ConnectionClosed):
+            await client.send([body[i : i + 16 * 1024] for i in range(0, len(body), 16 * 1024)])
+        recorded = asyncio.create_task(target.event(connection_id, "chat/join"))
+        closed = asyncio.create_task(client.wait_closed())
+        await asyncio.wait({recorded, closed}, return_when=asyncio.FIRST_COMPLETED)
+        closed.cancel()
+        if not recorded.done():  # the target closed the connection: no event will come
+            recorded.cancel()
+            raise seen.stop(f"closed with {client.close_code}, no chat/join event")
+        event = recorded.result()
+    if event is None:
+        raise seen.stop(f"no chat/join event recorded within {target.patience:.0f} s")
+    seen.expect("body length", len(event.get("body") or ""), len(body))
+
+
 async def close_code_and_reason(target: Target, seen: Observed) -> None:
     client, connection_id = await _open(target, seen)
     await client.close(code=4001, reason="bye now")
@@ -416,6 +460,14 @@ SCENARIOS = (
         no_route_is_forbidden,
     ),
     Scenario(
+        "function-error",
+        'a function error on a message route: the caller gets {"message": "Internal server'
+        ' error", "connectionId", "requestId"} (the shape as observed,'
+        " aws-samples/simple-websockets-chat-app issue 42)",
+        ROUTES,
+        function_error,
+    ),
+    Scenario(
         "close-code-reason",
         "$disconnect carries the client's close code and reason",
         INTEGRATION_REQUESTS,
@@ -459,6 +511,12 @@ SCENARIOS = (
         "a post to a closed connection is 410 GoneException",
         CONNECTIONS_API,
         gone_after_close,
+    ),
+    Scenario(
+        "fragmented-message",
+        "a message over 32 KB sent in frames of 32 KB or less is taken (up to 128 KB)",
+        f"{QUOTAS}; {ROUTES}",
+        fragmented_message,
     ),
     Scenario(
         "binary-frame-1003",

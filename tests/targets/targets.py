@@ -8,7 +8,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -60,7 +60,7 @@ class TableEvents:
 class Target:
     """One target serving the recorder: ``url`` (ws:// or wss://, the stage's), a callback
     API client (boto3's ``apigatewaymanagementapi``), the recorded events, and how long to
-    wait for what will come (``patience``, seconds)."""
+    wait for what will come (``patience``, seconds); ``recorded``, the events looked at."""
 
     name: str
     url: str
@@ -69,6 +69,11 @@ class Target:
     region: str = "us-east-1"
     patience: float = 30.0
     recorded: list[dict[str, Any]] = field(default_factory=list)
+
+    def for_scenario(self) -> Target:
+        """The same target with a ``recorded`` list of its own: the events one scenario
+        looked at, while others run beside it."""
+        return replace(self, recorded=[])
 
     def events(self, connection_id: str) -> list[dict[str, Any]]:
         """Every event of one connection, in the order they were recorded."""

@@ -98,6 +98,7 @@ def aws_target() -> Iterator[Target]:
             ),
             TableEvents(session.client("dynamodb", region_name=region), outputs["RecordTable"]),
             region,
+            poll=0.5,  # each look is a Scan, and the scenarios look together
         )
     finally:
         cloudformation.delete_stack(StackName=name)

@@ -13,6 +13,7 @@ import contextlib
 import json
 import secrets
 import ssl
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -412,6 +413,33 @@ async def gone_after_close(target: Target, seen: Observed) -> None:
     seen.expect("status", 200, 410)
 
 
+async def message_over_128_kb(target: Target, seen: Observed) -> None:
+    client, _ = await _open(target, seen)
+    body = json.dumps({"service": "chat", "action": "join", "pad": "x" * 130 * 1024})
+    with contextlib.suppress(ConnectionClosed):
+        await client.send([body[i : i + 26 * 1024] for i in range(0, len(body), 26 * 1024)])
+    code, _ = await _closed(client, target)
+    seen.expect("close code", code, 1009)
+
+
+async def get_connection(target: Target, seen: Observed) -> None:
+    client, connection_id = await _open(target, seen)
+    async with client:
+        api = target.management()
+        info = await asyncio.to_thread(api.get_connection, ConnectionId=connection_id)
+    info.pop("ResponseMetadata", None)
+    seen.expect("fields", sorted(info), ["ConnectedAt", "Identity", "LastActiveAt"])
+    identity = info.get("Identity") or {}
+    seen.expect("Identity's fields", sorted(identity), ["SourceIp", "UserAgent"])
+    seen.expect("Identity.UserAgent", identity.get("UserAgent"), "targets-suite/1")
+    connected_at = info.get("ConnectedAt")
+    seen.expect_true(
+        "ConnectedAt",
+        connected_at is not None and abs(connected_at.timestamp() - time.time()) < 600,
+        "not within 10 minutes of now (AWS: when it connected)",
+    )
+
+
 async def binary_frame(target: Target, seen: Observed) -> None:
     client, _ = await _open(target, seen)
     with contextlib.suppress(ConnectionClosed):
@@ -517,6 +545,19 @@ SCENARIOS = (
         "a message over 32 KB sent in frames of 32 KB or less is taken (up to 128 KB)",
         f"{QUOTAS}; {ROUTES}",
         fragmented_message,
+    ),
+    Scenario(
+        "message-over-128kb-1009",
+        "a message over 128 KB, even in frames of 32 KB or less, closes the connection with 1009",
+        f"{QUOTAS}; {ROUTES}",
+        message_over_128_kb,
+    ),
+    Scenario(
+        "get-connection",
+        "GetConnection answers the connection's ConnectedAt, Identity (SourceIp, UserAgent)"
+        " and LastActiveAt",
+        f"{CONNECTIONS_API}; botocore's apigatewaymanagementapi model",
+        get_connection,
     ),
     Scenario(
         "binary-frame-1003",

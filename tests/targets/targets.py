@@ -60,7 +60,8 @@ class TableEvents:
 class Target:
     """One target serving the recorder: ``url`` (ws:// or wss://, the stage's), a callback
     API client (boto3's ``apigatewaymanagementapi``), the recorded events, and how long to
-    wait for what will come (``patience``, seconds); ``recorded``, the events looked at."""
+    wait for what will come (``patience``, seconds) and how often to look (``poll``);
+    ``recorded``, the events looked at."""
 
     name: str
     url: str
@@ -68,6 +69,7 @@ class Target:
     source: EventSource
     region: str = "us-east-1"
     patience: float = 30.0
+    poll: float = 0.1  # how often the record is read while waiting
     recorded: list[dict[str, Any]] = field(default_factory=list)
 
     def for_scenario(self) -> Target:
@@ -122,4 +124,4 @@ class Target:
                 return dict(found)
             if time.monotonic() > deadline:
                 return None
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(self.poll)

@@ -33,7 +33,6 @@ FOUND = pytest.StashKey[table.Cells]()
 # What MiniStack 1.5.33's CloudFormation refuses ("Unrecognized resource types"): the
 # recorder's two-way route is made without its route response there.
 MINISTACK_UNSUPPORTED = ("AWS::ApiGatewayV2::RouteResponse",)
-MINISTACK_PATIENCE = 30.0  # its scenarios run together: what it will never do costs this once
 STACK_SECONDS = 300.0
 
 
@@ -73,7 +72,6 @@ def ministack_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Targe
                 lambda: ministack.client(stage, "apigatewaymanagementapi"),
                 FileEvents(record),
                 ministack.REGION,
-                MINISTACK_PATIENCE,
             )
     except ministack.MiniStackDidNotStart as error:
         pytest.skip(f"MiniStack cannot start on this machine: {error}")

@@ -30,9 +30,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
+from serverless_chat.chat.frames import shown
 from serverless_chat.chat.model import FORMATS
 from serverless_chat.client.commands import json_object
 from serverless_chat.client.session import ANSWER_TIMEOUT, ChatSession
+from serverless_chat.client.style import terminal_style
 
 __all__ = ["frame_for", "run", "with_format"]
 
@@ -180,7 +182,8 @@ class TerminalClient:
         err: TextIO | None = None,
     ) -> None:
         terminal = (out or sys.stdout).isatty()
-        self.session = ChatSession(url, fmt, raw, interactive, terminal=terminal)
+        style = terminal_style(terminal, os.environ)
+        self.session = ChatSession(url, fmt, raw, interactive, terminal=terminal, style=style)
         self.reconnect = reconnect
         self.interactive = interactive
         self._out, self._err = out, err
@@ -234,9 +237,13 @@ class TerminalClient:
             self.output_gone.set()
 
     def say(self, line: str) -> None:
-        """The client's own words, on stderr."""
+        """The client's own words, on stderr; on a terminal, what the server put in them (a
+        close reason, a refusal's) cannot act on it."""
+        err = self._err or sys.stderr
         with contextlib.suppress(BrokenPipeError, ValueError):
-            print(line, file=self._err or sys.stderr, flush=True)
+            if err.isatty():
+                line = "\n".join(shown(part) for part in line.split("\n"))
+            print(line, file=err, flush=True)
 
     def say_last(self, line: str) -> None:
         """Why the session ends. At a prompt it is said once the prompt is gone: printed
@@ -492,7 +499,9 @@ async def chat(
             client.say("(prompt_toolkit is not installed: pip install 'serverless-chat[client]')")
             interactive = False
     if interactive:
-        with patch_stdout():
+        # raw: the session's colours and bell reach the terminal as they are (what came
+        # from the chat is escaped already: render.py, and say for the client's words)
+        with patch_stdout(raw=True):
             reader = asyncio.create_task(_read_terminal(client), name="reader")
             status = await _until_done(client, receiver, reader, gone, wait)
             with contextlib.suppress(asyncio.CancelledError):

@@ -20,9 +20,7 @@ class DeployError(Exception):
     """A deployment stopped; the message says why, for a person."""
 
 
-def unknown_profile(
-    profile: str, config_file: str, credentials_file: str, known: list[str]
-) -> str:
+def unknown_profile(profile: str, config_file: str, credentials_file: str, known: list[str]) -> str:
     """The sentence for a profile (--profile or AWS_PROFILE) that neither file has."""
     there = f"the profiles there: {', '.join(known)}" if known else "there are none there"
     return (

@@ -513,3 +513,19 @@ async def test_in_a_terminal_names_have_colours_mentions_ring_and_history_is_dim
     assert screen.seen.count(b"\a") == 1  # bob's mention rang; my own message did not
     assert (b"\x1b[38;5;" in screen.seen) is not bool(no_color)
     assert b"Traceback" not in screen.seen
+
+
+async def test_a_second_piped_run_prints_the_first_runs_line_first(chat: LocalGateway) -> None:
+    """(issue 26 §4) The README's piped example, run twice: the second prints the room's
+    recent history (the first run's line) before its own; raw prints neither."""
+    first = await asyncio.to_thread(_client, chat.url, "Hello AWS\n")
+    second = await asyncio.to_thread(_client, chat.url, "Hello AWS\n")
+    raw = await asyncio.to_thread(_client, chat.url, "Hello AWS\n", "--format", "raw")
+    assert (first.returncode, second.returncode, raw.returncode) == (0, 0, 0)
+    (mine,) = first.stdout.splitlines()
+    assert re.fullmatch(r"guest-\w{6}: Hello AWS", mine)
+    earlier, own = second.stdout.splitlines()
+    assert earlier == mine
+    assert own != mine
+    assert own.endswith(": Hello AWS")
+    assert raw.stdout == ""

@@ -110,7 +110,7 @@ def paint(
     if frame is None or style == PLAIN:
         return Painted(line)
     spans: list[tuple[int, int, str, str]] = []
-    end = 0
+    end = _lead(frame)
     for name in _names(frame):
         at = line.find(shown(name), end)
         if at < 0:
@@ -135,6 +135,17 @@ def dim(text: str, style: Style) -> str:
     if not style.emphasis:
         return text
     return "\n".join(f"{_DIM}{part}{_NOT_DIM}" for part in text.split("\n"))
+
+
+def _lead(frame: Mapping[str, Any]) -> int:
+    """Where a frame's text line names its first person: after ``[direct] ``, ``* `` or
+    ``* in ROOM: `` (so that a name such as ``dir`` is not found in the tag)."""
+    kind = frame.get("type")
+    if kind == "direct":
+        return len("[direct] ")
+    if kind == "who":
+        return len(f"* in {shown(str(frame.get('room', '')))}: ")
+    return 0 if kind == "message" else len("* ")
 
 
 def _names(frame: Mapping[str, Any]) -> list[str]:

@@ -110,3 +110,16 @@ def test_no_colour_keeps_the_emphasis_and_plain_keeps_the_line() -> None:
     assert paint("bob: hi @zoe", frame, "zoe", PLAIN) == ("bob: hi @zoe", False)
     assert dim("a\nb", Style(None, True)) == "\x1b[2ma\x1b[22m\n\x1b[2mb\x1b[22m"
     assert dim("a", PLAIN) == "a"
+
+
+def test_a_name_is_coloured_where_the_line_names_it_not_in_its_tag_or_room() -> None:
+    assert COLOURS.colours is not None
+    dir_ = f"\x1b[{name_colour('dir', COLOURS.colours)}mdir\x1b[39m"
+    zoe = f"\x1b[{name_colour('zoe', COLOURS.colours)}mzoe\x1b[39m"
+    direct = {"type": "direct", "from": "dir", "to": "zoe"}
+    assert paint("[direct] dir → zoe: hi", direct, "", COLOURS).text == (
+        f"[direct] {dir_} → {zoe}: hi"
+    )
+    who = {"type": "who", "room": "general", "names": ["gen", "zoe"]}
+    gen = f"\x1b[{name_colour('gen', COLOURS.colours)}mgen\x1b[39m"
+    assert paint("* in general: gen, zoe", who, "", COLOURS).text == (f"* in general: {gen}, {zoe}")

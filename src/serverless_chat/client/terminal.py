@@ -156,7 +156,7 @@ async def open_connection(
     except TimeoutError:
         raise Unreachable(f"no answer within {OPEN_TIMEOUT:.0f} s") from None
     except ssl.SSLCertVerificationError as error:
-        raise Unreachable(untrusted(error, gateway_certificate)) from None
+        raise Unreachable(untrusted(error, host, gateway_certificate)) from None
     except ssl.SSLError as error:
         raise Unreachable(tls_failure(error)) from None
     except OSError as error:  # asyncio's strerror is "Connect call failed ('127.0.0.1', 9)"

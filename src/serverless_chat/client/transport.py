@@ -46,9 +46,14 @@ def tls_context(host: str, cafile: Path | None, gateway_certificate: Path | None
     return context
 
 
-def untrusted(error: ssl.SSLCertVerificationError, gateway_certificate: Path | None) -> str:
-    """Why a certificate was refused, and what to do about it."""
+def untrusted(
+    error: ssl.SSLCertVerificationError, host: str, gateway_certificate: Path | None
+) -> str:
+    """Why a certificate was refused, and what to do about it (on an address or localhost,
+    where it may be a local gateway's, how to trust that)."""
     reason = error.verify_message or error.reason or "not trusted"
+    if not own_host(host):
+        return f"its certificate is not trusted ({reason}): --cafile names one to trust"
     where = f" (its certificate is {gateway_certificate})" if gateway_certificate else ""
     return (
         f"its certificate is not trusted ({reason}): for serve's wss:// port, connect from the"

@@ -75,8 +75,9 @@ async def test_from_another_folder_wss_says_how_to_trust_it_and_cafile_does(
 
 
 async def test_the_wrong_scheme_for_a_port_is_one_line(beside: LocalGateway) -> None:
-    """wss:// to the plain port was OpenSSL's raw WRONG_VERSION_NUMBER; ws:// to the TLS
-    port, "did not receive a valid HTTP response"."""
+    """Not OpenSSL's WRONG_VERSION_NUMBER for wss:// to the plain port, nor "did not
+    receive a valid HTTP response" for ws:// to the TLS port (which closes without a word):
+    which scheme that port wants."""
     plain_port = beside.url.replace("ws://", "wss://", 1)
     tls_port = beside.tls_url.replace("wss://", "ws://", 1)
     wss, ws = await asyncio.gather(

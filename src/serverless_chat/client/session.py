@@ -23,6 +23,7 @@ from datetime import datetime, tzinfo
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from serverless_chat.chat.frames import shown
 from serverless_chat.chat.model import DEFAULT_ROOM, FORMATS
 from serverless_chat.client.commands import COMMANDS, HELP, Command, Send, parse_line
 from serverless_chat.client.render import parse, render_parsed
@@ -391,7 +392,8 @@ class ChatSession:
 
     def _earlier(self, page: dict[str, Any]) -> None:
         """A history page set apart from the live lines: under a rule, each with its time."""
-        self._emit(dim(f"— earlier in {page.get('room', self.room)} —", self.style))
+        room = shown(str(page.get("room", self.room)))  # (the prompt passes escapes through)
+        self._emit(dim(f"— earlier in {room} —", self.style))
         for message in page["messages"]:
             text = json.dumps(message, ensure_ascii=False)
             line = render_parsed(text, message, self.fmt, self.ref_prefix)

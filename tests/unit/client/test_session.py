@@ -483,3 +483,14 @@ def test_no_colour_nor_bell_in_a_pipe_or_another_format() -> None:
         session.take_output()
         session.received(_frame(**_message("m2", "hi @zoe", "bob")))
         assert [p.text for p in session.take_output()] in (["bob: hi @zoe"], ["hi @zoe"])
+
+
+def test_the_rules_room_cannot_act_on_the_terminal() -> None:
+    """The prompt passes escapes through (the colours need it): the rule's room, which
+    comes from the frame, is escaped as every line of the chat's is."""
+    session = _person()
+    _joined(session)
+    session.take_output()
+    page = {"type": "history", "room": "x\x1b[2J", "messages": [_message("m9", "hi")]}
+    session.received(_frame(**page, next=None))
+    assert session.take_output()[0] == Printed("— earlier in x\\x1b[2J —")

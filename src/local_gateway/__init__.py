@@ -42,6 +42,7 @@ from local_gateway.functions.pool import DEFAULT_WORKERS
 from local_gateway.server.config import GatewayConfig
 from local_gateway.server.gateway import LocalGateway
 from local_gateway.server.hook import Hook, HookError, LocalServices, load_hook
+from local_gateway.server.tls import certificate_path
 from local_gateway.template.cdk_assembly import cdk_stack
 from local_gateway.template.cfn_yaml import TemplateError, dump_yaml, load_template
 from local_gateway.template.model import FunctionSpec
@@ -74,6 +75,7 @@ __all__ = [
     "SelectionExpressionError",
     "TemplateError",
     "cdk_stack",
+    "certificate_path",
     "check_parameter",
     "dump_yaml",
     "load_hook",

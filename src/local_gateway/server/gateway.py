@@ -48,7 +48,7 @@ from local_gateway.server.guard import Guard, middleware
 from local_gateway.server.hook import LocalServices, load_hook
 from local_gateway.server.http_backend import AiohttpBackend
 from local_gateway.server.listening import listen, private_folder
-from local_gateway.server.tls import make_certificate, server_context
+from local_gateway.server.tls import certificate_path, make_certificate, server_context
 from local_gateway.server.watch import watch
 from local_gateway.server.websocket import GOING_AWAY, Limits, WebSocketEndpoint
 from local_gateway.template.intrinsics import ACCOUNT_ID
@@ -233,7 +233,7 @@ class LocalGateway:
         private_folder(self.config.state_dir)
         cert, key = await asyncio.to_thread(
             make_certificate,
-            self.config.state_dir / "tls",
+            certificate_path(self.config.state_dir).parent,
             [self.execute_api_host, "localhost", self.config.host, "127.0.0.1"],
         )
         self._certificate = cert

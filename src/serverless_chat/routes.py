@@ -22,12 +22,13 @@ from typing import NamedTuple
 from serverless_chat.chat.actions import BY_KEY
 
 # DynamoDB actions a role may be granted.
-GET, PUT, UPDATE, DELETE, QUERY = (
+GET, PUT, UPDATE, DELETE, QUERY, SCAN = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:Query",
+    "dynamodb:Scan",
 )
 MANAGE_CONNECTIONS = "execute-api:ManageConnections"
 INVOKE = "lambda:InvokeFunction"
@@ -257,6 +258,17 @@ FUNCTIONS: tuple[Function, ...] = (
         grants=(
             Grant((UPDATE,), (CONNECTIONS_TABLE,)),
             Grant((QUERY,), (index("room-index"),)),
+            POSTS,
+        ),
+    ),
+    Function(
+        "Rooms",
+        "rooms",
+        "Answers the rooms people are in, with how many in each (rooms).",
+        routes=served("rooms"),
+        grants=(  # a Scan of room-index alone: never of the table, which holds the claims
+            Grant((UPDATE,), (CONNECTIONS_TABLE,)),
+            Grant((SCAN,), (index("room-index"),)),
             POSTS,
         ),
     ),

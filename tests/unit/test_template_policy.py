@@ -99,7 +99,11 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
     "HistoryRole": [({UPDATE}, [CONNECTIONS]), ({QUERY}, [MESSAGES]), POST_ONLY],
     "WhoRole": [({UPDATE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
     # a Scan of room-index only: the table itself (its name claims, its buckets) unread
-    "RoomsRole": [({UPDATE}, [CONNECTIONS]), ({"dynamodb:Scan"}, [_index("room-index")]), POST_ONLY],
+    "RoomsRole": [
+        ({UPDATE}, [CONNECTIONS]),
+        ({"dynamodb:Scan"}, [_index("room-index")]),
+        POST_ONLY,
+    ],
     "AuthorizeRole": [],  # plus ssm:GetParameter on the secret, with AuthMode hs256 only
 }
 # Written here by hand, as EXPECTED is: this test is the oracle the generated template is

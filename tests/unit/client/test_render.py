@@ -14,8 +14,8 @@ from serverless_chat.chat.frames import (
     MessageFrame,
     PresenceFrame,
     RevisedFrame,
-    WelcomeFrame,
     RoomsFrame,
+    WelcomeFrame,
     WhoFrame,
 )
 from serverless_chat.client.render import render

@@ -112,6 +112,7 @@
     socket.addEventListener("close", () => {
       if (state.socket !== socket) return; // replaced on purpose
       state.socket = null;
+      state.lobby = null; // a probe's room ends with it: what is typed now waits for the network
       clearTimeout(state.pingTimer);
       clearPeople();
       if (!opened && !probe) {

@@ -49,7 +49,10 @@ TODAY = [
 
 # Said while the pages are open.
 LIVE = [
-    ("ana", "CREATE_COMPLETE, the URL:\nwss://abc123.execute-api.eu-west-1.amazonaws.com/production"),
+    (
+        "ana",
+        "CREATE_COMPLETE, the URL:\nwss://abc123.execute-api.eu-west-1.amazonaws.com/production",
+    ),
     ("bob", "Hi ana! Deployed stack works, wss:// answers in 40 ms from here."),
     (
         "cy",

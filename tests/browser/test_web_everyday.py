@@ -105,7 +105,7 @@ def test_days_are_set_apart_and_a_persons_run_sits_under_one_name(
     ana = open_page("?name=ana&room=days")
     say(ana, "today's")
     expect(ana.locator("#messages li.mine:not(.pending)")).to_have_count(1)
-    midnight = time.mktime(time.localtime()[:3] + (0, 0, 0, 0, 0, -1))
+    midnight = time.mktime((*time.localtime()[:3], 0, 0, 0, 0, 0, -1))
     today = int(midnight * 1000)
     keep_earlier(
         gateway.state_dir,
@@ -142,7 +142,9 @@ def test_cards_fit_their_text_and_a_short_room_sits_above_the_composer(open_page
     expect(card).to_have_count(1)
     box, feed = card.bounding_box(), ana.locator("#messages").bounding_box()
     composer = ana.locator("#composer").bounding_box()
-    assert box and feed and composer
+    assert box
+    assert feed
+    assert composer
     assert box["width"] < feed["width"] / 4, (box, feed)  # as wide as "hi", not the pane
     gap = composer["y"] - (box["y"] + box["height"])
     assert 0 <= gap < 40, gap  # at the foot of the list, just above the composer
@@ -214,7 +216,8 @@ def test_the_rooms_list_shows_who_is_where_and_switches_with_one_click(open_page
 def test_at_360_one_compact_header(open_page: Any) -> None:
     page = open_page("?name=zoe", viewport={"width": 360, "height": 740})
     top = page.locator("#messages").bounding_box()
-    assert top and top["y"] <= 130, top  # it was 215: name, room, people, server, older rows
+    assert top
+    assert top["y"] <= 130, top  # it was 215: name, room, people, server, older rows
     rooms = page.locator("#rooms-toggle")
     expect(rooms).to_be_visible()
     rooms.click()
@@ -233,7 +236,8 @@ def test_at_360_offline_the_state_is_whole_counts_down_and_retries_now(
     left = int(re.findall(r"in (\d+) s", status.inner_text())[0])
     expect(status).to_contain_text(f"reconnecting in {left - 1} s")
     title = page.locator("h1").bounding_box()
-    assert title and title["height"] < 30, title  # "serverless-chat" on one line
+    assert title
+    assert title["height"] < 30, title  # "serverless-chat" on one line
     assert page.evaluate(
         "e => e.scrollWidth <= e.clientWidth && e.getBoundingClientRect().right <= 360",
         status.element_handle(),

@@ -159,7 +159,9 @@ def test_rooms_writes_one_token_and_reads_room_index_alone(dynamodb_cost: dict[s
     """rooms reads every connection, so it reads room-index alone (its entries are small; a
     Scan of the table would read the buckets and name claims too) and writes only the
     sender's token: about 0.007 RCU a connection (DynamoDB: a Scan costs the bytes it reads,
-    rounded up per 4 KB, halved when eventually consistent)."""
+    rounded up per 4 KB, halved when eventually consistent: "DynamoDB read and write
+    operations", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+    read-write-operations.html)."""
     priced = _priced(dynamodb_cost)
     (request,) = [r for r in priced if r.startswith("rooms (")]
     used = {k: v for k, v in priced[request].items() if v["rcu"] or v["wcu"]}

@@ -579,7 +579,7 @@ def scenario(stack: Stack, rooms: list[int]) -> None:
     )
     stack.send("history", lobby[1], {"action": "history"}, "history (a page of 20 messages)")
     stack.send("who", lobby[2], {"action": "who"}, "who (a room of 21)")
-    stack.send("rooms", lobby[5], {"action": "rooms"}, f"rooms ({stack.connections()} connections)")
+    stack.send("who", lobby[5], {"action": "rooms"}, f"rooms ({stack.connections()} connections)")
     stack.send("default", lobby[3], {"action": "nothing"}, "$default")
     stack.send(
         "send_message",

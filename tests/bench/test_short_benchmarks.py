@@ -229,5 +229,5 @@ def test_every_dynamodb_call_is_allowed_by_its_functions_role(
     assert not denied, sorted(denied)
     modules = {f"serverless_chat.handlers.{m}" for m in ("connect", "disconnect", "send_message")}
     modules |= {f"serverless_chat.handlers.{m}" for m in ("default", "join", "set_name")}
-    modules |= {f"serverless_chat.handlers.{m}" for m in ("history", "who", "rooms", "fanout")}
+    modules |= {f"serverless_chat.handlers.{m}" for m in ("history", "who", "fanout")}
     assert set(checked) == modules, checked  # every entry module but the authorizer was heard

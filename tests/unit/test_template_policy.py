@@ -97,11 +97,10 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
         INVOKE_FANOUT,
     ],
     "HistoryRole": [({UPDATE}, [CONNECTIONS]), ({QUERY}, [MESSAGES]), POST_ONLY],
-    "WhoRole": [({UPDATE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
-    # a Scan of room-index only: the table itself (its name claims, its buckets) unread
-    "RoomsRole": [
+    # who Queries room-index, rooms Scans it: the table itself (claims, buckets) stays unread
+    "WhoRole": [
         ({UPDATE}, [CONNECTIONS]),
-        ({"dynamodb:Scan"}, [_index("room-index")]),
+        ({QUERY, "dynamodb:Scan"}, [_index("room-index")]),
         POST_ONLY,
     ],
     "AuthorizeRole": [],  # plus ssm:GetParameter on the secret, with AuthMode hs256 only
@@ -139,7 +138,7 @@ def test_one_role_per_function(template: dict[str, Any]) -> None:
     functions = {k: v for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"}
     roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
     assert sorted(roles) == sorted(EXPECTED)
-    assert len(set(roles)) == len(functions) == 12
+    assert len(set(roles)) == len(functions) == 11
 
 
 @pytest.mark.parametrize("role", sorted(EXPECTED))
@@ -334,7 +333,7 @@ def test_the_functions_post_to_the_stages_own_endpoint_unless_told_otherwise(
             assert env["CALLBACK_URL"] == expected, name
         else:
             assert "CALLBACK_URL" not in env, name  # the authorizer posts nothing
-    assert len(posting) == 11
+    assert len(posting) == 10
     assert template["Parameters"]["CallbackEndpoint"]["Default"] == ""
     assert template["Conditions"]["HasCallbackEndpoint"] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "CallbackEndpoint"}, ""]}]

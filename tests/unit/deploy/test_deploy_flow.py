@@ -100,7 +100,7 @@ def test_first_deploy_makes_a_private_encrypted_bucket_and_uploads(aws: None) ->
         for r in uploaded["Resources"].values()
         if r["Type"] == "AWS::Lambda::Function"
     ]
-    assert codes == [{"S3Bucket": bucket, "S3Key": package.key}] * 12
+    assert codes == [{"S3Bucket": bucket, "S3Key": package.key}] * 11
     assert "Created the artifact bucket" in run.out.getvalue()
 
 

@@ -35,7 +35,7 @@ def _functions(path: Path) -> dict[str, Any]:
 
 def test_every_function_is_inline(standalone: Path) -> None:
     functions = _functions(standalone)
-    assert len(functions) == 12
+    assert len(functions) == 11
     for props in functions.values():
         assert set(props["Code"]) == {"ZipFile"}
         assert props["Handler"] == "index.handler"

@@ -3,7 +3,7 @@
 import json
 
 from serverless_chat.chat.model import open_connection
-from serverless_chat.handlers import history, join, rooms, set_name, who
+from serverless_chat.handlers import history, join, set_name, who
 from serverless_chat.handlers.dependencies import Dependencies
 from tests.conftest import EventFactory
 from tests.fakes import FakeConnections, MemoryConnectionStore
@@ -27,7 +27,7 @@ def test_each_request_handler_answers_its_action(
         (set_name, "setName", {"name": "anita"}, "welcome"),
         (history, "history", {"limit": 5}, "history"),
         (who, "who", {}, "who"),
-        (rooms, "rooms", {}, "rooms"),
+        (who, "rooms", {}, "rooms"),
     ]
     for module, action, fields, frame_type in cases:
         connections.posts.clear()

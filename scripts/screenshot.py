@@ -53,16 +53,16 @@ LIVE = [
         "ana",
         "CREATE_COMPLETE, the URL:\nwss://abc123.execute-api.eu-west-1.amazonaws.com/production",
     ),
+    (
+        "cy",
+        "the runbook: https://docs.aws.amazon.com/apigateway/latest/developerguide/"
+        "apigateway-websocket-api.html",
+    ),
     ("bob", "Hi ana! Deployed stack works, wss:// answers in 40 ms from here."),
     (
         "cy",
         "release notes, in three lines:\n- messages last 7 days\n- one role per function\n"
         "- the same template locally",
-    ),
-    (
-        "cy",
-        "the runbook: https://docs.aws.amazon.com/apigateway/latest/developerguide/"
-        "apigateway-websocket-api.html",
     ),
     ("dee", "ship it, @bob"),
 ]
@@ -94,6 +94,9 @@ def earlier_days(state_dir: Path) -> None:
 def shoot(browser: object, page_url: str, output: Path) -> None:
     """The room as bob sees it at 1280x800 (``output``) and on a phone at 360x740."""
     pages = {}
+    elsewhere = browser.new_context().new_page()  # type: ignore[attr-defined]
+    elsewhere.goto(f"{page_url}?name=fay&room=ops")  # another room, for the rooms list
+    expect(elsewhere.locator("#people li.me")).to_have_text("fay")
     for name in ("ana", "cy", "dee", "bob"):  # bob last: he sees no one join
         context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
         page = context.new_page()
@@ -110,7 +113,7 @@ def shoot(browser: object, page_url: str, output: Path) -> None:
     ana.press("#message-input", "Enter")
     bob = pages["bob"]
     expect(bob.locator("#messages li.direct")).to_have_count(1)
-    expect(bob.locator("#rooms li")).to_have_count(1)
+    expect(bob.locator("#rooms li")).to_have_count(2)
     bob.fill("#message-input", "on my way")
     bob.wait_for_timeout(400)
     bob.screenshot(path=str(output))
@@ -120,6 +123,8 @@ def shoot(browser: object, page_url: str, output: Path) -> None:
     expect(small.locator("#people li.me")).to_have_count(0)  # folded away at 360 px
     expect(small.locator("#messages li.direct")).to_have_count(0)
     expect(small.locator("#messages li .text a")).to_have_count(1)
+    # A phone shows less: the list scrolled up to where today begins, its separator on top.
+    small.locator("#messages li.day").last.evaluate("day => day.scrollIntoView()")
     small.wait_for_timeout(400)
     small.screenshot(path=str(output.with_name(f"{output.stem}-360{output.suffix}")))
 

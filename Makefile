@@ -133,7 +133,8 @@ $(CONFUSABLES_VENV)/bin/.installed: Makefile
 confusables: $(CONFUSABLES_VENV)/bin/.installed
 	$(CONFUSABLES_VENV)/bin/python scripts/confusables.py src/serverless_chat/chat/confusables.py
 
-# docs/screenshot.png, from a real browser chatting with a real gateway.
+# docs/screenshot.png (1280x800) and docs/screenshot-360.png (360x740), from a real browser
+# chatting with a real gateway.
 screenshot: $(BIN)/.installed chromium
 	$(BIN)/python scripts/screenshot.py docs/screenshot.png
 

@@ -429,6 +429,17 @@ class Stack:
             self.handlers[module] = importlib.import_module(module).build_handler(deps)
         self.requests: list[dict[str, Any]] = []
 
+    def connections(self) -> int:
+        """How many connections are open (counted by a client the recorder does not watch)."""
+        import boto3
+
+        table = self.api.tables["ConnectionsTable"].name
+        unwatched = boto3.client("dynamodb", region_name="us-east-1")
+        pages = unwatched.get_paginator("scan").paginate(
+            TableName=table, IndexName="room-index", Select="COUNT"
+        )
+        return sum(page["Count"] for page in pages)
+
     def capacity(self) -> dict[str, tuple[float, float]]:
         return {k: v for t in self.tables.values() for k, v in t.capacity.items()}
 
@@ -568,6 +579,7 @@ def scenario(stack: Stack, rooms: list[int]) -> None:
     )
     stack.send("history", lobby[1], {"action": "history"}, "history (a page of 20 messages)")
     stack.send("who", lobby[2], {"action": "who"}, "who (a room of 21)")
+    stack.send("who", lobby[5], {"action": "rooms"}, f"rooms ({stack.connections()} connections)")
     stack.send("default", lobby[3], {"action": "nothing"}, "$default")
     stack.send(
         "send_message",

@@ -71,6 +71,10 @@ class MemoryConnectionStore(adapter.MemoryConnectionStore):
         self._check("Query")
         return super().listeners(room, page_size)
 
+    def present(self, page_size: int = 1000) -> Iterator[ConnectionRecord]:
+        self._check("Scan")
+        return super().present(page_size)
+
     def named(self, name: str) -> list[ConnectionRecord]:
         self._check("Query")
         return super().named(name)

@@ -84,6 +84,11 @@ class ConnectionStore(Protocol):
         a join then costs reads in proportion to those, not to the whole room. Each record
         carries its connection_id, room and format; the other fields may be defaults."""
 
+    def present(self, page_size: int = 1000) -> Iterator[ConnectionRecord]:
+        """Every connection, in every room, page after page (what ``rooms`` counts; on
+        DynamoDB a Scan of room-index, whose entries are small). Each record carries its
+        connection_id, room and name; the other fields may be defaults."""
+
     def named(self, name: str) -> list[ConnectionRecord]:
         """Every connection, in any room, whose name is ``name`` (case-insensitive), each
         record whole."""

@@ -155,6 +155,22 @@ def test_dynamodb_cost_meets_the_capacity_targets(dynamodb_cost: dict[str, Any])
             assert used["rcu"] <= 1, (request, resource, used)
 
 
+def test_rooms_writes_one_token_and_reads_room_index_alone(dynamodb_cost: dict[str, Any]) -> None:
+    """rooms reads every connection, so it reads room-index alone (its entries are small; a
+    Scan of the table would read the buckets and name claims too) and writes only the
+    sender's token: about 0.007 RCU a connection (DynamoDB: a Scan costs the bytes it reads,
+    rounded up per 4 KB, halved when eventually consistent: "DynamoDB read and write
+    operations", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+    read-write-operations.html)."""
+    priced = _priced(dynamodb_cost)
+    (request,) = [r for r in priced if r.startswith("rooms (")]
+    used = {k: v for k, v in priced[request].items() if v["rcu"] or v["wcu"]}
+    assert set(used) == {"ConnectionsTable", "ConnectionsTable/room-index"}, used
+    assert used["ConnectionsTable"] == {"rcu": 0, "wcu": 1}
+    connections = int(request.removeprefix("rooms (").split()[0])
+    assert 0 < used["ConnectionsTable/room-index"]["rcu"] <= connections / 100
+
+
 def _arn(resource: Any) -> tuple[str, str | None] | None:
     """(table logical id, index name or None, "*" for every index) of a table or index ARN
     written as the template writes them; None for anything else."""

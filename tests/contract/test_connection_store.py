@@ -77,6 +77,16 @@ def test_members_reads_only_the_room_and_every_page(
     ]
 
 
+def test_present_reads_every_room_every_page_and_no_claim(
+    store: MaintainedConnectionStore,
+) -> None:
+    for i in range(6):
+        store.put(_in("dev" if i % 2 else "general", f"c{i:02d}="))
+    store.claim_name("general", "ana", "c00=", 0)
+    found = sorted((r.connection_id, r.room, r.name) for r in store.present(page_size=4))
+    assert found == [(f"c{i:02d}=", "dev" if i % 2 else "general", f"c{i:02d}=") for i in range(6)]
+
+
 def test_members_follow_moves(store: MaintainedConnectionStore) -> None:
     record = _in("general", "c1")
     store.put(record)

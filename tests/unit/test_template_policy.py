@@ -97,7 +97,12 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
         INVOKE_FANOUT,
     ],
     "HistoryRole": [({UPDATE}, [CONNECTIONS]), ({QUERY}, [MESSAGES]), POST_ONLY],
-    "WhoRole": [({UPDATE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
+    # who Queries room-index, rooms Scans it: the table itself (claims, buckets) stays unread
+    "WhoRole": [
+        ({UPDATE}, [CONNECTIONS]),
+        ({QUERY, "dynamodb:Scan"}, [_index("room-index")]),
+        POST_ONLY,
+    ],
     "AuthorizeRole": [],  # plus ssm:GetParameter on the secret, with AuthMode hs256 only
 }
 # Written here by hand, as EXPECTED is: this test is the oracle the generated template is
@@ -114,6 +119,7 @@ ROUTES = {
     "setName",
     "history",
     "who",
+    "rooms",
     "ping",  # MOCK: no function, no permission
 }
 

@@ -142,6 +142,11 @@ class MemoryConnectionStore:
             hearing = tuple(self._hearing.get(room, ()))
         return self._pages(hearing, page_size)
 
+    def present(self, page_size: int = 1000) -> Iterator[ConnectionRecord]:
+        with self._lock:
+            everyone = [r for members in self._rooms.values() for r in members]
+        return self._pages(everyone, page_size)
+
     def named(self, name: str) -> list[ConnectionRecord]:
         with self._lock:
             found = list(self._names.get(name_key(name), ()))

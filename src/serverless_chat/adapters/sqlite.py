@@ -298,6 +298,9 @@ class SqliteConnectionStore:
     def listeners(self, room: str, page_size: int = 1000) -> Iterator[ConnectionRecord]:
         return self._pages(f"AND room = ? AND {_HEARS_PRESENCE}", (room,), page_size)
 
+    def present(self, page_size: int = 1000) -> Iterator[ConnectionRecord]:
+        return self._pages("", (), page_size)
+
     def named(self, name: str) -> list[ConnectionRecord]:
         rows = self._db.run(
             "Query",

@@ -89,6 +89,13 @@ ACTIONS: tuple[Action, ...] = (
         "the names present in the room, a page after `after`",
     ),
     Action(
+        "rooms",
+        lambda _body, _settings: None,
+        Chat.rooms,
+        True,
+        "the rooms people are in, each with how many people (`rooms`: `room`, `people`)",
+    ),
+    Action(
         "$default",
         None,
         Chat.usage,

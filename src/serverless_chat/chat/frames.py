@@ -302,6 +302,39 @@ class WhoFrame(NamedTuple):
         return _json(_with_ref(frame, self.ref))
 
 
+class RoomsFrame(NamedTuple):
+    """The answer to ``rooms``: the rooms people are in, each with how many (the most
+    crowded first); ``more`` counts the rooms left out when they do not all fit a post."""
+
+    rooms: Sequence[tuple[str, int]]  # (room, people)
+    ref: str | None = None
+    more: int = 0
+
+    @classmethod
+    def from_json(cls, frame: Mapping[str, Any]) -> RoomsFrame:
+        rooms = frame["rooms"]
+        if not isinstance(rooms, list):
+            raise TypeError("rooms is not a list")
+        return cls(
+            [(_text(r["room"]), _whole(r["people"])) for r in rooms],
+            _optional(frame.get("ref")),
+            _whole(frame.get("more", 0)),
+        )
+
+    def render(self, fmt: str) -> bytes | None:
+        if fmt == "text":
+            listed = ", ".join(f"{room} ({people})" for room, people in self.rooms) or "none"
+            more = f", and {self.more} more" if self.more else ""
+            return f"* rooms: {listed}{more}".encode()
+        frame: dict[str, Any] = {
+            "type": "rooms",
+            "rooms": [{"room": room, "people": people} for room, people in self.rooms],
+        }
+        if self.more:
+            frame["more"] = self.more
+        return _json(_with_ref(frame, self.ref))
+
+
 class WelcomeFrame(NamedTuple):
     """The answer to join and setName: where the client now is and under which name."""
 
@@ -366,6 +399,7 @@ FRAME_TYPES: dict[str, Any] = {
     "presence": PresenceFrame,
     "history": HistoryFrame,
     "who": WhoFrame,
+    "rooms": RoomsFrame,
     "welcome": WelcomeFrame,
     "error": ErrorFrame,
 }

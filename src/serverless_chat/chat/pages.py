@@ -8,10 +8,10 @@ the most of it that fits; the rest follows the answer's ``next`` cursor.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from serverless_chat.chat.frames import MAX_POST_BYTES, HistoryFrame, WhoFrame
-from serverless_chat.ports import ChatMessage
+from serverless_chat.chat.frames import MAX_POST_BYTES, HistoryFrame, RoomsFrame, WhoFrame
+from serverless_chat.ports import ChatMessage, ConnectionRecord
 
 Render = Callable[[int], bytes | None]
 
@@ -82,3 +82,28 @@ def who_page(
         return WhoFrame(room, names[:kept], ref, cursor).render(fmt)
 
     return fit(render, len(names), max_bytes)
+
+
+def room_counts(present: Iterable[ConnectionRecord]) -> list[tuple[str, int]]:
+    """(room, people) for every room someone is in: the names in it, as ``who`` lists
+    them (one person on two connections under one name counts once); the most crowded
+    first, ties by the room's name."""
+    names: dict[str, set[str]] = {}
+    for record in present:
+        names.setdefault(record.room, set()).add(record.name)
+    return sorted(((room, len(n)) for room, n in names.items()), key=lambda r: (-r[1], r[0]))
+
+
+def rooms_page(
+    rooms: Sequence[tuple[str, int]],
+    fmt: str,
+    ref: str | None = None,
+    max_bytes: int = MAX_POST_BYTES,
+) -> tuple[int, bytes | None]:
+    """(rooms kept, data) of the rooms frame: the first that fit, ``more`` counting the
+    rest (the least crowded, which a person is least likely to look for)."""
+
+    def render(kept: int) -> bytes | None:
+        return RoomsFrame(rooms[:kept], ref, len(rooms) - kept).render(fmt)
+
+    return fit(render, len(rooms), max_bytes)

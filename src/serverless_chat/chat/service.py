@@ -1,4 +1,4 @@
-"""The chat: connect, leave, send, join, rename, history, who. Talks only to ports.
+"""The chat: connect, leave, send, join, rename, history, who, rooms. Talks only to ports.
 
 Every request from a client ends in one of two ways: it is carried out, or the
 sender gets one error frame (in its own format) and nothing is stored or
@@ -30,7 +30,7 @@ from serverless_chat.chat.frames import (
 )
 from serverless_chat.chat.model import EDIT_WINDOW_SECONDS, name_key, open_connection, owner_of
 from serverless_chat.chat.names import claim, release
-from serverless_chat.chat.pages import history_page, who_key, who_page
+from serverless_chat.chat.pages import history_page, room_counts, rooms_page, who_key, who_page
 from serverless_chat.chat.protocol import (
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_MAX_TEXT_LENGTH,
@@ -362,6 +362,16 @@ class Chat:
         kept, data = who_page(sender.room, names, sender.format, self._ref)
         if kept < len(names):
             log.info("who in %s: %d of %d names in this frame", sender.room, kept, len(names))
+        self._post(sender.connection_id, data)
+
+    def rooms(self, sender: ConnectionRecord, _nothing: None) -> None:
+        """The rooms people are in, with how many in each: every connection read (on
+        DynamoDB a Scan of room-index, priced in bench/dynamodb_cost.py), so a client asks
+        when a person looks, not on every change."""
+        rooms = room_counts(self.store.present())
+        kept, data = rooms_page(rooms, sender.format, self._ref)
+        if kept < len(rooms):
+            log.info("rooms: %d of %d rooms in this frame", kept, len(rooms))
         self._post(sender.connection_id, data)
 
     def usage(self, sender: ConnectionRecord, _nothing: None) -> None:

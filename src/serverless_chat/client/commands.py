@@ -12,6 +12,7 @@ commands:
   /join ROOM       move to another room (its recent messages follow)
   /name NAME       take another name
   /who             who is in this room
+  /list            the rooms people are in, with how many in each
   /history         the room's older messages, a page at a time
   /dm NAME TEXT    a direct message to NAME ("quote" a name that has spaces)
   /edit TEXT       change your last message to TEXT (within 15 minutes of sending it)
@@ -22,7 +23,18 @@ Any other line is a message to the room; //TEXT sends one that starts with '/', 
 that is a JSON object goes as it is, e.g. {"action": "who"}. Up and Down recall lines."""
 
 # What Tab completes at the start of a line, in HELP's order.
-COMMANDS = ("/join", "/name", "/who", "/history", "/dm", "/edit", "/delete", "/quit", "/help")
+COMMANDS = (
+    "/join",
+    "/name",
+    "/who",
+    "/list",
+    "/history",
+    "/dm",
+    "/edit",
+    "/delete",
+    "/quit",
+    "/help",
+)
 
 # The actions whose answers carry the request's ref (the echo, welcome, history, who or
 # error), from the chat's registry: the client waits for that answer before the next line,
@@ -104,6 +116,8 @@ def parse_line(line: str, raw: bool = False) -> Send | Command | None:
             )
         if word == "who":
             return Send({"action": "who"})
+        if word in {"list", "rooms"}:
+            return Send({"action": "rooms"})
         if word == "dm":
             return _dm(rest)
         if word in {"history", "older"}:

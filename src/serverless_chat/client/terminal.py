@@ -6,7 +6,7 @@ reconnects, with backoff), feeds the session each frame and line, sends what it 
 one answered request at a time, waiting at most ANSWER_TIMEOUT for its answer — and prints
 what it says. Interactive (a terminal on both ends), prompt_toolkit keeps the prompt and
 the half-typed line at the bottom while frames arrive above it (``patch_stdout``), with
-line history and commands (/join, /name, /who, /history, /dm, /edit, /delete, /quit,
+line history and commands (/join, /name, /who, /list, /history, /dm, /edit, /delete, /quit,
 /help). Piped, it reads stdin and prints to stdout, so it can be scripted:
 ``printf 'hi\\n' | serverless-chat connect ws://127.0.0.1:8080/production``; a pipe of any
 length arrives whole and in order. The client's own words (the banner, a close, a

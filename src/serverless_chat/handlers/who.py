@@ -1,4 +1,5 @@
-"""WhoHandler (who): the names present in the caller's room."""
+"""WhoHandler (who, rooms): the names present in the caller's room, and the rooms people
+are in with how many in each."""
 
 from __future__ import annotations
 

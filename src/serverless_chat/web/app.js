@@ -18,7 +18,9 @@
     server: $("server-input"), serverNote: $("server-note"), taken: $("name-taken"), takenText: $("name-taken-text"),
     takenTitle: $("name-taken-title"),
     takenForm: $("name-taken-form"), takenName: $("name-taken-input"),
-    takenError: $("name-taken-error"),
+    takenError: $("name-taken-error"), retry: $("retry"), notify: $("notify"),
+    rooms: $("rooms"), roomsToggle: $("rooms-toggle"),
+    roomsSection: document.querySelector(".rooms"),
   };
   const saved = window.sessionStorage; // per tab: a reload restores room and name
   const state = {
@@ -40,6 +42,8 @@
     editing: null, // {id, sentAt} of the own message the composer is editing
     lobby: null, // the probe's own empty room while it has no name of its own (see connect)
     pingTimer: null,
+    retryAt: 0, countdown: null, // when the next reconnect is due, and the tick that shows it
+    unseen: 0, // messages from others that arrived while the tab was hidden (the title's count)
   };
   // How long after sending it a message may be edited or deleted (the chat's own window,
   // docs/protocol.md): past it the buttons go, the chat would refuse.
@@ -49,6 +53,9 @@
   // {"type": "pong"}, no function and no table), so that a reader stays connected and the
   // room does not see them leave and come back.
   const PING_INTERVAL_MS = 5 * 60 * 1000;
+  // One person's messages closer together than this sit under one name.
+  const GROUP_MS = 5 * 60 * 1000;
+  const TITLE = document.title;
 
   // -- connection -------------------------------------------------------------------
   function setStatus(kind, text) {
@@ -66,6 +73,8 @@
   // probe does not open either, the server is away: back off and try again.
   function connect(probe = false) {
     clearTimeout(state.timer);
+    clearInterval(state.countdown);
+    el.retry.hidden = true;
     const query = new URLSearchParams({ format: "json" });
     state.lobby = null;
     if (probe) {
@@ -103,6 +112,7 @@
     socket.addEventListener("close", () => {
       if (state.socket !== socket) return; // replaced on purpose
       state.socket = null;
+      state.lobby = null; // a probe's room ends with it: what is typed now waits for the network
       clearTimeout(state.pingTimer);
       clearPeople();
       if (!opened && !probe) {
@@ -118,9 +128,18 @@
     const ceiling = Math.min(30000, 500 * 2 ** state.attempt);
     const delay = ceiling / 2 + Math.random() * (ceiling / 2);
     state.attempt += 1;
-    const hint = state.attempt > 3 && state.token ? " (or is the token refused?)" : "";
-    setStatus("offline", `Offline — reconnecting in ${Math.ceil(delay / 1000)} s${hint}`);
+    state.retryAt = Date.now() + delay;
+    showCountdown();
+    clearInterval(state.countdown);
+    state.countdown = setInterval(showCountdown, 1000); // the seconds left, each second
+    el.retry.hidden = false;
     state.timer = setTimeout(connect, delay);
+  }
+
+  function showCountdown() {
+    const left = Math.max(1, Math.ceil((state.retryAt - Date.now()) / 1000));
+    const hint = state.attempt > 3 && state.token ? " (or is the token refused?)" : "";
+    setStatus("offline", `Offline — reconnecting in ${left} s${hint}`);
   }
 
   function useServer(url) {
@@ -251,6 +270,7 @@
       followInAddressBar();
       if (moved) state.names.clear();
       send({ action: "who" });
+      askRooms();
       flushQueue();
     },
     history(frame) {
@@ -261,6 +281,7 @@
         const list = el.messages;
         const fromBottom = list.scrollHeight - list.scrollTop;
         list.prepend(...items);
+        arrange();
         list.scrollTop = list.scrollHeight - fromBottom;
       } else {
         // The page that answers a join: the room's latest messages, then what is pending.
@@ -269,6 +290,7 @@
         const pending = [...el.messages.querySelectorAll("li.pending")];
         el.older.hidden = !frame.next;
         el.messages.replaceChildren(...frame.messages.map(messageItem), ...pending);
+        arrange();
         toBottom();
       }
       state.oldest = frame.next;
@@ -300,6 +322,7 @@
       renderPeople();
     },
     pong() {}, // the keep-alive's answer
+    rooms(frame) { renderRooms(frame.rooms); },
     error(frame) {
       const asked = frame.ref ? state.asked.get(frame.ref) : undefined;
       state.asked.delete(frame.ref);
@@ -340,6 +363,7 @@
     const item = el.messages.querySelector(`li[data-id="${CSS.escape(frame.id)}"]`);
     if (item) {
       item.replaceWith(messageItem({ ...frame, type: "message", deleted: frame.type === "deleted" }));
+      arrange();
       if (state.stuck) toBottom();
     }
     if (state.editing && state.editing.id === frame.id) stopEditing();
@@ -353,11 +377,52 @@
     if (pending) {
       state.pending.delete(frame.ref);
       pending.replaceWith(item);
+      arrange();
       if (state.stuck) toBottom(); // the chat's copy may be taller than the pending one
     } else {
       arrive(item, true);
+      if (frame.from !== state.name) lookedAway(frame, item.classList.contains("mentioned"));
     }
   }
+
+  // -- while the person looks away: a count in the tab's title, and notifications ----------
+  function lookedAway(frame, mentioned) {
+    if (document.visibilityState === "hidden") {
+      state.unseen += 1;
+      document.title = `(${state.unseen}) ${TITLE}`;
+    }
+    if (frame.type === "direct" || mentioned) notify(frame);
+  }
+
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState !== "visible") return;
+    state.unseen = 0;
+    document.title = TITLE;
+  });
+
+  // Asked with a button, never on load: a browser may refuse a request nobody clicked for.
+  function showNotifyButton() {
+    el.notify.hidden = !("Notification" in window) || Notification.permission !== "default";
+  }
+
+  function notify(frame) {
+    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    if (document.visibilityState === "visible" && document.hasFocus()) return; // in sight
+    const title = frame.type === "direct"
+      ? `${frame.from} (a direct message)`
+      : `${frame.from} mentioned you in ${frame.room || state.room}`;
+    const shown = new Notification(title, { body: String(frame.text || "").slice(0, 200), tag: frame.id });
+    shown.addEventListener("click", () => {
+      window.focus();
+      shown.close();
+    });
+  }
+
+  el.notify.addEventListener("click", async () => {
+    await Notification.requestPermission();
+    showNotifyButton();
+  });
+  showNotifyButton();
 
   // -- rendering (text only: names and messages can never become markup) ----------------
   function node(tag, className, text) {
@@ -372,6 +437,8 @@
     if (m.type === "direct") item.classList.add("direct");
     if (m.id) item.dataset.id = m.id;
     if (m.sentAt) item.dataset.sentAt = String(m.sentAt);
+    item.dataset.from = m.from || "";
+    item.dataset.kind = m.type === "direct" ? `direct:${m.to}` : "room";
     const meta = node("span", "meta");
     const who = m.type === "direct" ? `${m.from} → ${m.to}` : m.from;
     meta.append(node("span", "from", who));
@@ -387,7 +454,9 @@
       item.append(meta, node("span", "text", "message deleted"));
       return item;
     }
-    item.append(meta, node("span", "text", m.text));
+    const text = richText(m.text || "");
+    if (text.querySelector(".mention")) item.classList.add("mentioned");
+    item.append(meta, text);
     if (m.editedAt) meta.append(node("span", "edited", "(edited)"));
     // Own room messages, while the chat still takes a change: edit and delete.
     const changeable = m.type !== "direct" && m.id && m.sentAt && m.from === state.name
@@ -406,6 +475,99 @@
     return item;
   }
 
+  // A message's text with its links and mentions of this person's name, built of text
+  // nodes and elements (never markup): a link is http or https only, and opens apart.
+  const LINK = /\bhttps?:\/\/[^\s<>"'`]+/giu;
+  function richText(text) {
+    const span = node("span", "text");
+    const found = [];
+    for (const match of text.matchAll(LINK)) {
+      const url = match[0].replace(/[.,;:!?'")\]}]+$/u, "");
+      if (safeLink(url)) found.push({ at: match.index, end: match.index + url.length, url });
+    }
+    if (state.name) {
+      const name = state.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      const mention = new RegExp(`@${name}(?![\\p{L}\\p{N}_-])`, "giu");
+      for (const match of text.matchAll(mention)) {
+        const end = match.index + match[0].length;
+        if (!found.some((f) => match.index < f.end && end > f.at)) found.push({ at: match.index, end });
+      }
+    }
+    found.sort((a, b) => a.at - b.at);
+    let at = 0;
+    for (const part of found) {
+      span.append(text.slice(at, part.at));
+      const piece = text.slice(part.at, part.end);
+      if (part.url) {
+        const link = node("a", "", piece);
+        link.href = safeLink(part.url);
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+        span.append(link);
+      } else {
+        span.append(node("mark", "mention", piece));
+      }
+      at = part.end;
+    }
+    span.append(text.slice(at));
+    return span;
+  }
+
+  function safeLink(text) {
+    try {
+      const url = new URL(text);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : "";
+    } catch {
+      return "";
+    }
+  }
+
+  // -- days and runs: a separator where the day changes, one name over a person's run ------
+  function dayStart(ms) {
+    const day = new Date(ms);
+    day.setHours(0, 0, 0, 0);
+    return day;
+  }
+
+  function dayLabel(ms) {
+    const days = Math.round((dayStart(Date.now()) - dayStart(ms)) / 86400000);
+    if (days === 0) return "Today";
+    if (days === 1) return "Yesterday";
+    const when = new Date(ms);
+    const options = { weekday: "long", day: "numeric", month: "long" };
+    if (when.getFullYear() !== new Date().getFullYear()) options.year = "numeric";
+    return when.toLocaleDateString([], options);
+  }
+
+  // Run over the whole list after each change (a page of history, a message, an edit):
+  // cheap at the hundreds of items a page holds, and never out of step with it.
+  function arrange() {
+    el.messages.querySelectorAll("li.day").forEach((n) => n.remove());
+    let previous = null;
+    let previousDay = null;
+    for (const item of [...el.messages.children]) {
+      if (item.classList.contains("system")) {
+        previous = null; // a line between two messages ends the run
+        continue;
+      }
+      const at = Number(item.dataset.sentAt) || Date.now(); // pending: now
+      const day = dayStart(at).getTime();
+      if (day !== previousDay) {
+        const separator = node("li", "system day");
+        separator.setAttribute("role", "separator");
+        separator.append(node("span", "", dayLabel(at)));
+        item.before(separator);
+        previousDay = day;
+        previous = null;
+      }
+      const before = previous && (Number(previous.dataset.sentAt) || Date.now());
+      const run = previous !== null && previous.dataset.from === item.dataset.from
+        && previous.dataset.kind === item.dataset.kind && at - before < GROUP_MS;
+      item.classList.toggle("cont", run);
+      previous = item;
+    }
+  }
+
   function stopEditing() {
     state.editing = null;
     el.composer.classList.remove("editing");
@@ -420,6 +582,7 @@
       item.append(note);
     }
     note.textContent = text;
+    if (state.stuck) toBottom(); // the item grew: its note stays in sight
   }
 
   function addSystem(text, isError = false) {
@@ -446,6 +609,7 @@
   function arrive(item, counts, mine = false) {
     const follow = mine || state.stuck;
     el.messages.append(item);
+    arrange();
     if (follow) {
       toBottom();
     } else if (counts) {
@@ -492,6 +656,12 @@
     }
     el.to.replaceChildren(...options);
     el.to.value = names.includes(chosen) ? chosen : "";
+    // The rooms list's count of this room follows the people list (no new rooms read).
+    const here = el.rooms.querySelector(`button[data-room="${CSS.escape(state.room)}"]`);
+    if (here && online) {
+      here.querySelector(".count").textContent = String(names.length);
+      here.setAttribute("aria-label", `${state.room}, ${names.length} ${names.length === 1 ? "person" : "people"}`);
+    }
   }
 
   function clearPeople() {
@@ -509,6 +679,52 @@
   narrow.addEventListener("change", () => showPeople(!narrow.matches));
   el.peopleToggle.addEventListener("click", () => {
     showPeople(el.peopleToggle.getAttribute("aria-expanded") !== "true");
+  });
+
+  // -- rooms: the ones people are in, each a click away -------------------------------------
+  // Asked for on each welcome and when the list is opened or refreshed, never on each
+  // change: the answer reads every connection (docs/protocol.md, rooms).
+  function askRooms() {
+    if (!state.lobby) send({ action: "rooms", ref: nextRef("rooms") });
+  }
+
+  // The page's own probe rooms (lobby-<16 hex>, see connect) hold one page each for a moment:
+  // they are nobody's to join.
+  const PROBE_ROOM = /^lobby-[0-9a-f]{16}$/;
+
+  function renderRooms(rooms) {
+    const shown = rooms.filter((r) => !PROBE_ROOM.test(r.room));
+    if (!shown.some((r) => r.room === state.room)) shown.unshift({ room: state.room, people: 0 });
+    el.rooms.replaceChildren(...shown.map(({ room, people }) => {
+      const button = node("button", "room");
+      button.type = "button";
+      button.dataset.room = room;
+      button.append(node("span", "room-name", room), node("span", "count", String(people)));
+      button.setAttribute("aria-label", `${room}, ${people} ${people === 1 ? "person" : "people"}`);
+      if (room === state.room) button.setAttribute("aria-current", "true");
+      const item = node("li");
+      item.append(button);
+      return item;
+    }));
+  }
+
+  el.rooms.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-room]");
+    if (!button || button.dataset.room === state.room) return;
+    el.room.value = button.dataset.room;
+    el.roomForm.requestSubmit();
+    if (narrow.matches) showRooms(false);
+  });
+
+  function showRooms(open) {
+    el.roomsToggle.setAttribute("aria-expanded", String(open));
+    el.roomsSection.classList.toggle("collapsed", !open);
+    if (open) askRooms();
+  }
+  showRooms(!narrow.matches);
+  narrow.addEventListener("change", () => showRooms(!narrow.matches));
+  el.roomsToggle.addEventListener("click", () => {
+    showRooms(el.roomsToggle.getAttribute("aria-expanded") !== "true");
   });
 
   // -- the address bar names the room (and the name, when it named one): a reload stays --
@@ -555,11 +771,28 @@
     el.composer.classList.add("editing");
     el.composer.querySelector("button[type=submit]").textContent = "Save";
     el.message.value = item.querySelector(".text").textContent;
+    fitComposer();
     el.message.focus();
   });
 
+  // Enter sends, Shift+Enter starts a new line (a paste keeps its lines: a textarea).
   el.message.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && state.editing) stopEditing();
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      el.composer.requestSubmit();
+    }
+  });
+
+  // The box grows with its lines, up to a few, then scrolls.
+  function fitComposer() {
+    el.message.style.height = "auto";
+    el.message.style.height = `${Math.min(el.message.scrollHeight + 2, 160)}px`;
+  }
+  el.message.addEventListener("input", fitComposer);
+
+  el.retry.addEventListener("click", () => {
+    if (!state.socket) connect();
   });
 
   el.composer.addEventListener("submit", (event) => {
@@ -591,6 +824,7 @@
       setNote(item, "Offline: will be sent when the connection is back.");
     }
     el.message.value = "";
+    fitComposer();
     el.to.value = ""; // a direct message is one message: the next goes to everyone
   });
 

@@ -10,6 +10,7 @@ from serverless_chat.chat.frames import (
     MessageFrame,
     PresenceFrame,
     RevisedFrame,
+    RoomsFrame,
     WelcomeFrame,
     WhoFrame,
     decode_frame,
@@ -57,6 +58,7 @@ def test_answers_to_requests_reach_raw_clients_as_json() -> None:
     for frame in (
         ErrorFrame("INVALID_ROOM", "bad", "join"),
         WhoFrame("general", ["ana", "bob"]),
+        RoomsFrame([("general", 1)]),
         HistoryFrame("general", [MESSAGE], None),
         WelcomeFrame("general", "ana"),
     ):
@@ -65,6 +67,9 @@ def test_answers_to_requests_reach_raw_clients_as_json() -> None:
 
 def test_text_renderings() -> None:
     assert WhoFrame("general", ["ana", "bob"]).render("text") == b"* in general: ana, bob"
+    rooms = RoomsFrame([("general", 3), ("dev", 1)], None, 2)
+    assert rooms.render("text") == b"* rooms: general (3), dev (1), and 2 more"
+    assert RoomsFrame([]).render("text") == b"* rooms: none"
     assert ErrorFrame("X", "why", None).render("text") == b"! X: why"
     assert HistoryFrame("g", [], None).render("text") == b"* no earlier messages in g"
     assert HistoryFrame("g", [MESSAGE, MESSAGE], None).render("text") == b"ana: hello\nana: hello"
@@ -103,6 +108,7 @@ ROUND_TRIP = [
     ),
     HistoryFrame("dev", [], None),
     WhoFrame("general", ["ana", "bob"], "w", "bob"),
+    RoomsFrame([("general", 3), ("dev", 1)], "l", 4),
     WelcomeFrame("dev", "ana", "j"),
     ErrorFrame("NAME_TAKEN", '"ana" is taken in general.', "setName", "n"),
     ErrorFrame("RATE_LIMITED", "Too many requests.", "sendMessage", None, 100),

@@ -2,7 +2,8 @@
 
 import json
 
-from serverless_chat.chat.pages import fit, history_page, who_key, who_page
+from serverless_chat.chat.model import open_connection
+from serverless_chat.chat.pages import fit, history_page, room_counts, rooms_page, who_key, who_page
 from serverless_chat.ports import ChatMessage
 
 
@@ -74,3 +75,25 @@ def test_who_pages_by_size_with_next_only_when_cut() -> None:
 
 def test_who_order_ignores_case_and_breaks_ties_by_name() -> None:
     assert sorted(["b", "Ana", "ana", "Zed"], key=who_key) == ["Ana", "ana", "b", "Zed"]
+
+
+def test_room_counts_count_names_once_most_crowded_first() -> None:
+    present = [
+        open_connection("a", 0, room="dev", name="ana"),
+        open_connection("b", 0, room="dev", name="ana"),  # one person, two tabs
+        open_connection("c", 0, room="ops", name="bob"),
+        open_connection("d", 0, room="ops", name="cy"),
+        open_connection("e", 0, room="art", name="dee"),
+    ]
+    assert room_counts(present) == [("ops", 2), ("art", 1), ("dev", 1)]
+
+
+def test_rooms_pages_by_size_counting_what_is_left_out() -> None:
+    rooms = [(f"room-{i:03d}", 100 - i) for i in range(100)]
+    kept, data = rooms_page(rooms, "json", max_bytes=600)
+    frame = json.loads(data or b"")
+    assert 0 < kept < 100
+    assert len(data or b"") <= 600
+    assert frame["more"] == 100 - kept
+    assert [r["room"] for r in frame["rooms"]] == [room for room, _ in rooms[:kept]]
+    assert "more" not in json.loads(rooms_page(rooms, "json")[1] or b"")

@@ -479,6 +479,35 @@ def test_who_lists_the_names_in_the_room(world: World) -> None:
     assert world.frames("a") == [{"type": "who", "room": "general", "names": ["Ana", "zoe"]}]
 
 
+def test_rooms_lists_every_room_with_its_people_most_crowded_first(world: World) -> None:
+    world.connect("a", name="zoe", format="json")
+    world.connect("b", name="Ana")
+    world.connect("c", name="bob", room="dev")
+    world.connect("d", name="cy", room="ops")
+    world.clear()
+    world.request("a", "rooms", ref="r-1")
+    assert world.frames("a") == [
+        {
+            "type": "rooms",
+            "rooms": [
+                {"room": "general", "people": 2},
+                {"room": "dev", "people": 1},
+                {"room": "ops", "people": 1},
+            ],
+            "ref": "r-1",
+        }
+    ]
+
+
+def test_rooms_counts_a_room_no_longer_once_its_last_person_left(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    world.connect("b", name="bob", room="dev")
+    world.request("b", "join", room="general")
+    world.clear()
+    world.request("a", "rooms")
+    assert world.frames("a")[0]["rooms"] == [{"room": "general", "people": 2}]
+
+
 def test_message_ids_sort_in_the_order_they_were_made() -> None:
     from serverless_chat.chat.service import new_message_id
 

@@ -16,6 +16,7 @@ from serverless_chat.client.commands import Command, Send, parse_line
         ("/join dev", Send({"action": "join", "room": "dev"})),
         ("/name ana maria", Send({"action": "setName", "name": "ana maria"})),
         ("/who", Send({"action": "who"})),
+        ("/list", Send({"action": "rooms"})),
         ("/dm bob psst, hi", Send({"action": "sendMessage", "message": "psst, hi", "to": "bob"})),
         ('/dm "ana maria" hi', Send({"action": "sendMessage", "message": "hi", "to": "ana maria"})),
         ("/history", Command("history")),

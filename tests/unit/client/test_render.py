@@ -14,6 +14,7 @@ from serverless_chat.chat.frames import (
     MessageFrame,
     PresenceFrame,
     RevisedFrame,
+    RoomsFrame,
     WelcomeFrame,
     WhoFrame,
 )
@@ -40,6 +41,7 @@ FRAMES = [
     RevisedFrame(MESSAGE._replace(text="", edited_at=1_700_000_000_900, deleted=True)),
     WhoFrame("general", ["ana", "bob"]),
     WhoFrame("general", ["ana"], None, "ana"),
+    RoomsFrame([("general", 2), ("dev", 1)]),
     WelcomeFrame("dev", "ana"),
     ErrorFrame("NAME_TAKEN", '"ana" is taken in general.', "setName"),
 ]

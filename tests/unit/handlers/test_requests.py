@@ -1,4 +1,4 @@
-"""join, setName, history and who through their Lambda entry modules."""
+"""join, setName, history, who and rooms through their Lambda entry modules."""
 
 import json
 
@@ -27,6 +27,7 @@ def test_each_request_handler_answers_its_action(
         (set_name, "setName", {"name": "anita"}, "welcome"),
         (history, "history", {"limit": 5}, "history"),
         (who, "who", {}, "who"),
+        (who, "rooms", {}, "rooms"),
     ]
     for module, action, fields, frame_type in cases:
         connections.posts.clear()

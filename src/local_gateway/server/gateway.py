@@ -36,6 +36,7 @@ from local_gateway.aws.lambda_api.model import MAX_SYNC_PAYLOAD, LambdaService
 from local_gateway.aws.management_api.http import CallbackApi
 from local_gateway.aws.management_api.in_process import InProcessCallbacks
 from local_gateway.aws.management_api.model import ConnectionRegistry
+from local_gateway.functions.concurrency import ACCOUNT_CONCURRENCY
 from local_gateway.functions.credentials import SigningKey, issue_credentials
 from local_gateway.functions.egress import EgressProxy
 from local_gateway.functions.environment import ServiceEndpoints
@@ -275,6 +276,7 @@ class LocalGateway:
                 max_containers=self.config.max_containers,
                 state_dir=self.config.state_dir,
                 environment=self._function_environment,
+                account_concurrency=self._account_concurrency(),
             ),
         )
         self._warming = asyncio.create_task(self.functions.warm())
@@ -373,6 +375,13 @@ class LocalGateway:
         app.router.add_get(f"/{self.api.stage}", endpoint.handle)
         app.router.add_get(f"/{self.api.stage}/", endpoint.handle)
         return app
+
+    def _account_concurrency(self) -> int:
+        """Lambda's concurrency quota of the account: --chaos lambda-concurrency, or 1,000."""
+        chaos = self.config.chaos
+        if chaos is not None and chaos.lambda_concurrency is not None:
+            return chaos.lambda_concurrency
+        return ACCOUNT_CONCURRENCY
 
     def _callbacks_for(self, logical_id: str) -> InProcessCallbacks:
         """The @connections API as function ``logical_id`` calls it in-process: held to its

@@ -90,7 +90,25 @@ def _function(
         role=role,
         code_missing="; ".join(filter(None, [where.missing, *missing])),
         cdk_path=cdk_path.removesuffix("/Resource"),
+        reserved_concurrency=_reserved_concurrency(logical_id, props),
     )
+
+
+def _reserved_concurrency(logical_id: str, props: Mapping[str, Any]) -> int | None:
+    """ReservedConcurrentExecutions (the same property on AWS::Lambda::Function and SAM's
+    AWS::Serverless::Function), a whole number from 0 up."""
+    value = props.get("ReservedConcurrentExecutions")
+    if value is None:
+        return None
+    try:
+        reserved = int(value)
+    except (TypeError, ValueError):
+        reserved = -1
+    if reserved < 0 or str(value).strip() != str(reserved):
+        raise TemplateError(
+            f"{logical_id}: ReservedConcurrentExecutions {value!r} is not a whole number from 0"
+        )
+    return reserved
 
 
 def _layers(

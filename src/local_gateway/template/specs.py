@@ -70,6 +70,9 @@ class FunctionSpec:
     code_missing: str = ""
     # CDK's construct path (Metadata aws:cdk:path), which logs name it by beside its id.
     cdk_path: str = ""
+    # ReservedConcurrentExecutions: its invocations at once at most (0: every one throttled);
+    # None shares the account's unreserved concurrency (functions/concurrency.py).
+    reserved_concurrency: int | None = None
 
     @property
     def label(self) -> str:

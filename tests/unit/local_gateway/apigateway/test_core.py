@@ -324,7 +324,7 @@ class ThrottlingFunctions(FakeFunctions):
     """Lambda refusing every invocation: 429 TooManyRequestsException, nothing runs."""
 
     async def invoke(self, spec: FunctionSpec, event: dict[str, Any]) -> Invocation:
-        return Invocation("lambda-id", error="Rate Exceeded.", error_type="TooManyRequestsException")
+        return Invocation("id", error="Rate Exceeded.", error_type="TooManyRequestsException")
 
 
 async def test_a_throttled_connect_is_500_not_a_function_errors_502() -> None:

@@ -31,7 +31,8 @@ def test_the_others_share_what_the_account_leaves_after_reservations() -> None:
     concurrency = Concurrency({"Reserved": 2, "A": None, "B": None}, account=3)
     assert concurrency.acquire("A") is None  # 3 - 2 reserved = 1 unreserved
     throttle = concurrency.acquire("B")
-    assert throttle is not None and throttle.reason == "ConcurrentInvocationLimitExceeded"
+    assert throttle is not None
+    assert throttle.reason == "ConcurrentInvocationLimitExceeded"
     assert concurrency.acquire("Reserved") is None  # its reservation is its own
     concurrency.release("A")
     assert concurrency.acquire("B") is None

@@ -429,7 +429,8 @@ async def test_over_its_reserved_concurrency_an_invocation_is_throttled_not_queu
         assert asyncio.get_running_loop().time() < deadline
         await asyncio.sleep(0.01)
     second = await runner.invoke(fn, {})
-    assert second.throttled and second.error_type == "TooManyRequestsException"
+    assert second.throttled
+    assert second.error_type == "TooManyRequestsException"
     assert "fn throttled: 429 TooManyRequestsException" in caplog.text
     app.gate.set()
     assert (await first).ok
@@ -471,4 +472,5 @@ async def test_a_queued_event_is_tried_again_while_throttled() -> None:
         return answers.pop(0)
 
     outcome = await queued(invoke, first_wait=0.01)(spec(), {})
-    assert outcome.result == 1 and answers == []
+    assert outcome.result == 1
+    assert answers == []

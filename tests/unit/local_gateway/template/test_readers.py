@@ -429,7 +429,8 @@ def _reserved(tmp_path: Path, value: str) -> Path:
   Fn:
     Type: AWS::Lambda::Function
     Properties:
-      {{Handler: app.handler, Runtime: python3.13, Code: src, ReservedConcurrentExecutions: {value}}}
+      {{Handler: app.handler, Runtime: python3.13, Code: src,
+        ReservedConcurrentExecutions: {value}}}
   Integration:
     Type: AWS::ApiGatewayV2::Integration
     Properties:

@@ -42,7 +42,7 @@ from local_gateway.functions.egress import EgressProxy
 from local_gateway.functions.environment import ServiceEndpoints
 from local_gateway.functions.in_process import LocalApp
 from local_gateway.functions.runner import FunctionRunner, RunnerConfig, forget_modules
-from local_gateway.server.admission import Admission, connection_ceiling
+from local_gateway.server.admission import Admission, ConnectionRate, connection_ceiling
 from local_gateway.server.config import GatewayConfig
 from local_gateway.server.dynamodb_port import DynamoDbPort
 from local_gateway.server.guard import Guard, middleware
@@ -90,6 +90,7 @@ class LocalGateway:
         self.admission = Admission(
             connection_ceiling(config.max_connections), lambda: len(self.registry)
         )
+        self.connection_rate = ConnectionRate(config.new_connections_per_second)
         self.lambda_api = LambdaService(
             self.api.functions, lambda: self._functions, config.region, ACCOUNT_ID
         )
@@ -371,6 +372,7 @@ class LocalGateway:
             lambda: (self._port, self._tls_port),
             self.admission.refusal,
             verify,
+            self.connection_rate.take,
         )
         app.router.add_get(f"/{self.api.stage}", endpoint.handle)
         app.router.add_get(f"/{self.api.stage}/", endpoint.handle)

@@ -71,6 +71,7 @@ class WebSocketEndpoint:
         ports: Callable[[], tuple[int, int]],
         refusal: Callable[[], str],
         verify: Callable[[web.Request], str] | None = None,
+        rate: Callable[[], bool] | None = None,
     ) -> None:
         self._core = core
         self._registry = registry
@@ -79,6 +80,8 @@ class WebSocketEndpoint:
         self._refusal = refusal
         # $connect's IAM authorization, when it has one: why a handshake is refused, or "".
         self._verify = verify
+        # API Gateway's new-connection quota: whether one more handshake may go on now.
+        self._rate = rate
         self._in_flight: set[asyncio.Task[None]] = set()  # every connection's messages
 
     def _socket_for(self, subprotocol: str | None = None) -> web.WebSocketResponse:
@@ -112,6 +115,8 @@ class WebSocketEndpoint:
         refused = self._refusal()
         if refused:
             return web.Response(status=503, text=refused)
+        if self._rate is not None and not self._rate():
+            return web.json_response({"message": "Too Many Requests"}, status=429)
         forbidden = self._verify(request) if self._verify is not None else ""
         if forbidden:
             log.info("handshake refused with 403: %s", forbidden)

@@ -7,6 +7,7 @@ import asyncio
 import json
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
 
 from serverless_chat.chat.usage import USAGE_PREFIX
 
@@ -47,3 +48,26 @@ async def three_clients_hello_aws(url: str) -> list[ClientConnection]:
     await a.send(json.dumps({"action": "sendMessage", "message": "still here"}))
     assert await _recv(c) == "still here"
     return [a, c]
+
+
+async def leave_and_come_back(url: str, name: str = "bo") -> ClientConnection:
+    """B, named, leaves and connects again under the same name (a reload, a network change):
+    the name is B's again, and A hears B's new connection's messages. Returns the new B,
+    still open (A is closed)."""
+    a = await connect(f"{url}?name=al")
+    b = await connect(f"{url}?name={name}")
+    await b.close()
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:  # its $disconnect may come a moment later (or, on a bad day, never)
+        try:
+            b = await connect(f"{url}?name={name}")
+            break
+        except InvalidStatus as refused:
+            assert refused.response.status_code == 409, refused  # only "taken" may be waited
+            assert asyncio.get_running_loop().time() < deadline, f"{name} stays taken"
+            await asyncio.sleep(0.2)
+    await b.send(json.dumps({"action": "sendMessage", "message": "back again"}))
+    while (heard := await _recv(a)) != "back again":
+        assert "back again" not in str(heard), heard  # plain text: the frame itself
+    await a.close()
+    return b

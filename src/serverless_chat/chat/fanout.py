@@ -5,17 +5,22 @@ milliseconds, so each adapter posts a whole batch in parallel (``post_many``). O
 recipient never stops the others: a gone connection (410) has its stale row
 deleted, unless the row is young enough that its $connect may still be running (API
 Gateway answers 410 until $connect returns, so a 410 proves nothing about a new row);
-any other failure is logged with the connectionId and its reason.
+a throttled post (429 LimitExceededException: the account's request rate, or the client's
+buffer full) is posted again after a growing wait, about 3 s in all, whatever the adapter
+(API Gateway throttles the callback API: "API Gateway quotas for WebSocket APIs"); any other
+failure, or a post still throttled after that, is logged with the connectionId and its
+reason.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 
 from serverless_chat.chat.names import release
-from serverless_chat.errors import CallbackError, ChatError, ConnectionGone
+from serverless_chat.errors import CallbackError, CallbackThrottled, ChatError, ConnectionGone
 from serverless_chat.ports import ConnectionRecord, Connections, ConnectionStore
 
 log = logging.getLogger("serverless_chat.fanout")
@@ -26,6 +31,33 @@ Render = Callable[[str], bytes | None]
 # API Gateway's integration timeout is 29 s, so no $connect runs longer: a row younger than
 # this may belong to a handshake under way, which API Gateway answers 410 until it returns.
 HANDSHAKE_MS = 30_000
+
+
+# The waits before each new try of the posts the callback API throttled (3.1 s in all: the
+# bucket of a throttled account refills within it, and a Lambda function's time is money).
+THROTTLE_WAITS = (0.1, 0.2, 0.4, 0.8, 1.6)
+
+
+def post_all(
+    deliveries: list[tuple[str, bytes]],
+    connections: Connections,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Exception]:
+    """Post every (connectionId, data) in one batch, the throttled ones again after each of
+    :data:`THROTTLE_WAITS`; the failures left, by connection id."""
+    failures = connections.post_many(deliveries)
+    for wait in THROTTLE_WAITS:
+        throttled = [d for d in deliveries if isinstance(failures.get(d[0]), CallbackThrottled)]
+        if not throttled:
+            break
+        sleep(wait)
+        again = connections.post_many(throttled)
+        for cid, _ in throttled:
+            if cid in again:
+                failures[cid] = again[cid]
+            else:
+                del failures[cid]
+    return failures
 
 
 def stale_before(now_ms: int) -> int:
@@ -71,6 +103,7 @@ def deliver(
     connections: Connections,
     store: ConnectionStore,
     now_ms: Callable[[], int],
+    sleep: Callable[[float], None] = time.sleep,
 ) -> DeliveryReport:
     """Post every (connectionId, data) in parallel; clean up stale rows; report the rest.
 
@@ -81,7 +114,7 @@ def deliver(
     The adapter gets the whole batch in one call (``post_many``), and posts it as it can in
     parallel."""
     report = DeliveryReport()
-    failures = connections.post_many(deliveries)
+    failures = post_all(deliveries, connections, sleep)
     if not failures:  # the common case, spared a verdict per recipient
         report.delivered = [cid for cid, _ in deliveries]
         return report

@@ -17,7 +17,14 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
-from serverless_chat.chat.fanout import DeliveryReport, deliver, encode_page, paginate, plan
+from serverless_chat.chat.fanout import (
+    DeliveryReport,
+    deliver,
+    encode_page,
+    paginate,
+    plan,
+    post_all,
+)
 from serverless_chat.chat.frames import (
     MAX_POST_BYTES,
     DirectFrame,
@@ -121,8 +128,10 @@ class Chat:
         metrics: Metrics | None = None,
         pages: FanoutPages | None = None,
         origin: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.store = store
+        self._sleep = sleep  # between the tries of a throttled post
         self.messages = messages
         self.connections = connections
         self.settings = settings or ChatSettings()
@@ -401,13 +410,13 @@ class Chat:
         self._post(connection_id, frame.render(fmt))
 
     def _post(self, connection_id: str, data: bytes | None) -> None:
-        """An answer to one connection; a failure is logged, the request stands."""
+        """An answer to one connection (posted again while throttled); a failure is logged,
+        the request stands."""
         if data is None:
             return
-        try:
-            self.connections.post(connection_id, data)
-        except CallbackError as error:
-            log.warning("reply to connection %s failed: %s", connection_id, error)
+        failures = post_all([(connection_id, data)], self.connections, self._sleep)
+        if connection_id in failures:
+            log.warning("reply to connection %s failed: %s", connection_id, failures[connection_id])
 
     def _echo(
         self,
@@ -452,7 +461,7 @@ class Chat:
     def deliver(self, deliveries: list[tuple[str, bytes]]) -> DeliveryReport:
         """Post each (connectionId, data) here, counted in the metrics (the fan-out function
         posts its page through this too)."""
-        report = deliver(deliveries, self.connections, self.store, now_ms=self._now_ms)
+        report = deliver(deliveries, self.connections, self.store, self._now_ms, self._sleep)
         self.metrics.count("Deliveries", len(report.delivered))
         self.metrics.count("FailedDeliveries", len(report.failed))
         self.metrics.count("StaleConnectionsRemoved", len(report.removed))

@@ -24,6 +24,7 @@ from serverless_chat.chat.fanout import (
     paginate,
     plan,
     post_all,
+    stale_before,
 )
 from serverless_chat.chat.frames import (
     MAX_POST_BYTES,
@@ -55,7 +56,7 @@ from serverless_chat.chat.protocol import (
     validate_name,
 )
 from serverless_chat.chat.usage import usage_reply
-from serverless_chat.errors import CallbackError, DispatchError, StoreError
+from serverless_chat.errors import CallbackError, ConnectionGone, DispatchError, StoreError
 from serverless_chat.ports import (
     ChatMessage,
     ConnectionRecord,
@@ -165,7 +166,7 @@ class Chat:
             )
             self.store.put(record)
             try:
-                first = claim(self.store, record.room, name, record, "$connect")
+                first = self._claim_from_ghosts(record, name)
             except ProtocolError:
                 self.store.delete(connection_id)
                 if chosen:
@@ -177,6 +178,62 @@ class Chat:
                 self._broadcast(record.room, joined, connection_id)
             return record
         raise ProtocolError("NAME_TAKEN", "Could not find a free name; choose one.", "$connect")
+
+    def _claim_from_ghosts(self, record: ConnectionRecord, name: str) -> bool:
+        """``claim`` on $connect; when the name is taken, its holders whose connection is
+        gone are evicted (their $disconnect, best effort, never came) and the name claimed
+        again."""
+        try:
+            return claim(self.store, record.room, name, record, "$connect")
+        except ProtocolError:
+            if not self._evict_ghosts(record.room, name, record.connection_id):
+                raise
+        return claim(self.store, record.room, name, record, "$connect")
+
+    def _evict_ghosts(self, room: str, name: str, claimant: str) -> bool:
+        """Delete the rows of ``name`` in ``room`` whose connection answers 410 and that are
+        older than any handshake under way (a 410 proves nothing about a younger row); tell
+        the room each one left. Whether any was."""
+        cutoff = stale_before(self._now_ms())
+        key = name_key(name)
+        try:
+            holders = [
+                r
+                for r in self.store.named(name)
+                if r.room == room and name_key(r.name) == key and r.connection_id != claimant
+            ]
+        except StoreError as error:
+            log.warning("could not look up who holds %r in %s: %s", name, room, error)
+            return False
+        evicted = False
+        for holder in holders:
+            if holder.connected_at >= cutoff or not self._gone(holder.connection_id):
+                continue
+            try:
+                ghost = self.store.delete_stale(holder.connection_id, cutoff)
+            except StoreError as error:  # its TTL still ends it
+                log.warning("could not delete gone connection %s: %s", holder.connection_id, error)
+                continue
+            if ghost is None:
+                continue
+            log.info(
+                "connection %s is gone (no $disconnect came); deleted its row", ghost.connection_id
+            )
+            self.metrics.count("StaleConnectionsRemoved")
+            evicted = True
+            if not release(self.store, room, ghost):
+                self._broadcast(room, PresenceFrame("left", room, ghost.name), claimant)
+        return evicted
+
+    def _gone(self, connection_id: str) -> bool:
+        """Whether API Gateway says the connection is gone (GetConnection: 410)."""
+        try:
+            self.connections.info(connection_id)
+        except ConnectionGone:
+            return True
+        except CallbackError as error:  # not known to be gone: it keeps its name
+            log.warning("could not ask whether %s is still there: %s", connection_id, error)
+        return False
 
     def disconnect(self, connection_id: str) -> None:
         """Forget the connection and its name; tell its room it left."""

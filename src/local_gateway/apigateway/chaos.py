@@ -6,6 +6,11 @@ can be repeated. Pure: the gateway asks, this answers and says in the log when i
   best-effort event. API Gateway will try its best to deliver the $disconnect event to your
   integration, but it cannot guarantee delivery": "Manage connected users and client apps:
   $connect and $disconnect routes", API Gateway developer guide).
+- ``vanish=SHARE``: that share of client closes become a client that vanished without a
+  close (no FIN): the connection stays — its row, posts to it answering 200 — until a write
+  to it fails (the next post) or its idle timeout, then ``$disconnect`` (``server/websocket``
+  waits; "$disconnect ... is best effort", the same page; the idle timeout, "API Gateway
+  quotas for WebSocket APIs").
 - ``callback-rate=N``: the callback API takes N calls a second (a burst of N), and answers
   the rest 429 ``LimitExceededException``, as API Gateway throttles ("API Gateway quotas for
   WebSocket APIs"; the Management API reference names LimitExceededException, 429).
@@ -30,6 +35,7 @@ log = logging.getLogger("local_gateway")
 
 MODES = (
     "drop-disconnect",
+    "vanish",
     "callback-rate",
     "callback-latency",
     "integration-latency",
@@ -48,6 +54,7 @@ class Chaos:
     """The modes asked for, and their seeded state."""
 
     drop_disconnect: float = 0.0
+    vanish: float = 0.0
     callback_rate: float | None = None
     callback_latency: float = 0.0
     integration_latency: float = 0.0
@@ -77,6 +84,7 @@ class Chaos:
             raise ChaosError("no mode given (one of " + ", ".join(MODES) + ")")
         chaos = cls(
             drop_disconnect=_number(values, "drop-disconnect", 0.0, 1.0, 0.0),
+            vanish=_number(values, "vanish", 0.0, 1.0, 0.0),
             callback_rate=_rate(values),
             callback_latency=_duration("callback-latency", values),
             integration_latency=_duration("integration-latency", values),
@@ -89,6 +97,7 @@ class Chaos:
     def active(self) -> bool:
         return bool(
             self.drop_disconnect
+            or self.vanish
             or self.callback_rate
             or self.callback_latency
             or self.integration_latency
@@ -102,6 +111,17 @@ class Chaos:
         log.warning(
             "chaos drop-disconnect: the $disconnect of %s is not delivered (best effort, as on"
             " AWS)",
+            connection_id,
+        )
+        return True
+
+    def vanishes(self, connection_id: str) -> bool:
+        """Whether this client's close is taken for a vanished client (said in the log)."""
+        if not self.vanish or self._random.random() >= self.vanish:
+            return False
+        log.warning(
+            "chaos vanish: %s is taken to have vanished without a close (no FIN): it stays"
+            " until a write to it fails or its idle timeout",
             connection_id,
         )
         return True

@@ -507,6 +507,7 @@ class LocalGateway:
 
     async def _close_one(self, connection: LiveConnection) -> None:
         connection.closing = True
+        connection.found_gone()
         if connection.socket is not None and not connection.socket.closed:
             with contextlib.suppress(Exception):
                 await connection.socket.close(code=GOING_AWAY, message=b"Going away")

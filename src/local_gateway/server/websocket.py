@@ -151,6 +151,12 @@ class WebSocketEndpoint:
                     meta.connection_id,
                 )
                 code, reason = PROTOCOL_ERROR, "Frames from a client must be masked"
+            elif (
+                connection.client_left
+                and core.chaos is not None
+                and core.chaos.vanishes(meta.connection_id)
+            ):
+                code, reason = await self._vanished(connection)
         finally:
             # Every connection accepted ends in $disconnect, however it ends (a client that
             # leaves during the 101 too).
@@ -160,6 +166,18 @@ class WebSocketEndpoint:
                     code, reason = removed.close_reason
                 await asyncio.shield(core.disconnect(meta, code, reason))
         return socket
+
+    async def _vanished(self, connection: LiveConnection) -> tuple[int, str]:
+        """--chaos vanish: the client's close is taken for a TCP connection that vanished
+        (no FIN). API Gateway keeps it — its row stays, posts to it answer 200 — until a
+        write to it fails (the next post) or its idle timeout ends it; then $disconnect."""
+        connection.vanished = asyncio.Event()
+        idle_left = self._limits.idle_timeout - (time.monotonic() - connection.idle_since)
+        try:
+            await asyncio.wait_for(connection.vanished.wait(), max(0.0, idle_left))
+        except TimeoutError:
+            return GOING_AWAY, "Going away"
+        return ABNORMAL_CLOSURE, ""
 
     async def _receive_loop(
         self, core: GatewayCore, connection: LiveConnection, socket: web.WebSocketResponse
@@ -199,6 +217,7 @@ class WebSocketEndpoint:
                 )
                 return UNSUPPORTED_DATA, "Binary frames are not supported"
             if message.type != WSMsgType.TEXT:
+                connection.client_left = True
                 return _client_close(socket, message)
             body: str = message.data
             size = _size(body, limits.max_frame_bytes)

@@ -113,3 +113,21 @@ def test_integration_latency_and_lambda_concurrency_are_read(
 def test_bad_integration_latency_or_concurrency_is_said(text: str, error: str) -> None:
     with pytest.raises(ChaosError, match=error):
         Chaos.parse(text)
+
+
+def test_vanish_is_read_seeded_and_named_in_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    assert Chaos.parse("vanish=0.5").vanish == 0.5
+    assert Chaos.parse("vanish=1").active
+
+    def vanishes(seed: int) -> list[bool]:
+        chaos = Chaos(vanish=0.5, seed=seed)
+        return [chaos.vanishes(f"id{i}") for i in range(40)]
+
+    assert vanishes(2) == vanishes(2)
+    assert 5 < sum(vanishes(2)) < 35
+    with caplog.at_level(logging.WARNING, logger="local_gateway"):
+        assert Chaos(vanish=1.0).vanishes("abc")
+    assert "chaos vanish: abc is taken to have vanished without a close" in caplog.text
+    assert not Chaos().vanishes("abc")
+    with pytest.raises(ChaosError, match="vanish=2: out of range"):
+        Chaos.parse("vanish=2")

@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from websockets.exceptions import InvalidStatus
 
 from local_gateway.testing import WebSocketApi
@@ -80,3 +82,23 @@ def test_a_handshake_over_the_new_connection_quota_is_429(websocket_api_factory:
     api.connect({"name": "ana"})
     assert _refused(api) == (429, {"message": "Too Many Requests"})
     assert len(api.events("ConnectFunction")) == 1  # the refused one reached no function
+
+
+def test_the_invoke_api_answers_a_throttled_function_429(
+    tmp_path: Path, websocket_api_factory: Any
+) -> None:
+    """Lambda's Invoke answers 429 TooManyRequestsException when the function's concurrency
+    is exhausted ("Invoke", Lambda API reference: TooManyRequestsException, HTTP 429;
+    "Configuring reserved concurrency for a function")."""
+    api = websocket_api_factory(_with_reserved_connect(tmp_path, 0), reuse=False)
+    client = boto3.client(
+        "lambda",
+        endpoint_url=api.gateway.page_url.rstrip("/"),
+        region_name=api.config.region,
+        aws_access_key_id=api.access_key,
+        aws_secret_access_key=api.secret_key,
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    name = api.function("ConnectFunction").name
+    with pytest.raises(client.exceptions.TooManyRequestsException):
+        client.invoke(FunctionName=name, Payload=b"{}")

@@ -130,7 +130,7 @@ def register(commands: Commands) -> None:
         default=500,
         metavar="N",
         help="API Gateway's quota of new connections a second, as raised by a quota increase"
-        " (at least AWS's default, 500; a handshake over it is refused 429)",
+        " (at least 500; a handshake over it is refused 429; default: AWS's 500)",
     )
     serve.add_argument(
         "--idle-timeout",

@@ -4,7 +4,8 @@ Every recipient costs one PostToConnection, and on AWS each costs tens of
 milliseconds, so each adapter posts a whole batch in parallel (``post_many``). One failing
 recipient never stops the others: a gone connection (410) has its stale row
 deleted, unless the row is young enough that its $connect may still be running (API
-Gateway answers 410 until $connect returns, so a 410 proves nothing about a new row);
+Gateway answers 410 until $connect returns, so a 410 proves nothing about a new row), and
+the room is told it left when its $disconnect (best effort) never did;
 a throttled post (429 LimitExceededException: the account's request rate, or the client's
 buffer full) is posted again after a growing wait, about 3 s in all, whatever the adapter
 (API Gateway throttles the callback API: "API Gateway quotas for WebSocket APIs"); any other
@@ -89,12 +90,14 @@ def plan(
 class DeliveryReport:
     """What became of one fan-out."""
 
-    __slots__ = ("delivered", "failed", "gone", "removed")
+    __slots__ = ("delivered", "failed", "gone", "left", "removed")
 
     def __init__(self) -> None:
         self.delivered: list[str] = []
         self.gone: list[str] = []  # answered 410
         self.removed: list[str] = []  # of those, the stale rows deleted (not the young ones)
+        # Of those, the ones whose person is no longer in their room (no $disconnect told it)
+        self.left: list[ConnectionRecord] = []
         self.failed: dict[str, str] = {}
 
 
@@ -127,32 +130,44 @@ def deliver(
             report.gone.append(cid)
             if cutoff is None:
                 cutoff = stale_before(now_ms())
-            if _remove_stale(store, cid, cutoff):
+            removed = _remove_stale(store, cid, cutoff)
+            if removed is not None:
                 report.removed.append(cid)
+                if removed.name and not _still_there(store, removed):
+                    report.left.append(removed)
         else:
             report.failed[cid] = outcome
             log.warning("post to connection %s failed: %s", cid, outcome)
     return report
 
 
-def _remove_stale(store: ConnectionStore, cid: str, connected_before_ms: int) -> bool:
-    """Delete a row that answered 410 if it is old enough to be stale, and release its name;
-    whether it was deleted. Store failures are logged: the row's TTL still ends it."""
+def _remove_stale(
+    store: ConnectionStore, cid: str, connected_before_ms: int
+) -> ConnectionRecord | None:
+    """Delete a row that answered 410 if it is old enough to be stale; the row deleted, or
+    None. Store failures are logged: the row's TTL still ends it."""
     try:
         record = store.delete_stale(cid, connected_before_ms)
     except ChatError as error:
         log.warning("could not delete stale connection %s: %s", cid, error)
-        return False
+        return None
     if record is None:
         log.info("connection %s is gone but may still be connecting; its row stays", cid)
-        return False
+        return None
     log.info("connection %s is gone; deleted its row", cid)
-    if record.name:
-        try:
-            release(store, record.room, record)
-        except ChatError as error:
-            log.warning("could not release the name of stale connection %s: %s", cid, error)
-    return True
+    return record
+
+
+def _still_there(store: ConnectionStore, record: ConnectionRecord) -> bool:
+    """Release a deleted row's name; whether its person is still in the room on another
+    connection (then nobody left). A store failure counts as still there: no false "left"."""
+    try:
+        return release(store, record.room, record)
+    except ChatError as error:
+        log.warning(
+            "could not release the name of stale connection %s: %s", record.connection_id, error
+        )
+        return True
 
 
 def _outcome(error: Exception | None) -> str | None:

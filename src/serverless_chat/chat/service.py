@@ -522,6 +522,10 @@ class Chat:
         self.metrics.count("Deliveries", len(report.delivered))
         self.metrics.count("FailedDeliveries", len(report.failed))
         self.metrics.count("StaleConnectionsRemoved", len(report.removed))
+        for ghost in report.left:  # its $disconnect never came: the room hears it left now
+            self._broadcast(
+                ghost.room, PresenceFrame("left", ghost.room, ghost.name), ghost.connection_id
+            )
         return report
 
 

@@ -122,3 +122,25 @@ def test_a_young_row_that_answers_410_keeps_its_name() -> None:
         chat.connect("other", int(now_s * 1000), {"name": "bo"})
     assert caught.value.code == "NAME_TAKEN"
     assert store.get("connecting") is not None
+
+
+def test_a_ghost_found_by_a_fan_out_is_announced_as_gone() -> None:
+    """A row whose $disconnect never came (best effort, same page) is found by the next
+    message's 410 and deleted; the room is told its person left, so that no member list keeps
+    a ghost."""
+    from serverless_chat.chat.protocol import SendMessage
+
+    now_s = 1_000_000.0
+    store = MemoryConnectionStore()
+    connections = FakeConnections("al", "cy")  # bo is gone: API Gateway answers 410
+    chat = Chat(store, MemoryMessageStore(), connections, clock=lambda: now_s)
+    old = int(now_s * 1000) - 60_000
+    for cid in ("al", "cy", "bo"):  # bo last: the message is the first post to find it gone
+        chat.connect(cid, old, {"name": cid, "format": "json"})
+    sender = store.get("al")
+    assert sender is not None
+    chat.send_message(sender, SendMessage("hello"))
+    assert store.get("bo") is None
+    heard = [json.loads(data) for data in connections.received("cy")]
+    assert [h.get("text") or h["event"] for h in heard] == ["joined", "hello", "left"]
+    assert heard[-1]["name"] == "bo"

@@ -132,6 +132,7 @@ class WebSocketEndpoint:
         if outcome.subprotocol:
             socket = self._socket_for(outcome.subprotocol)
         connection = self._registry.open(meta)
+        opened = time.monotonic()
         code, reason = ABNORMAL_CLOSURE, ""
         transport = request.transport
         frames = ClientFrames.install(transport) if transport is not None else None
@@ -156,7 +157,7 @@ class WebSocketEndpoint:
                 and core.chaos is not None
                 and core.chaos.vanishes(meta.connection_id)
             ):
-                code, reason = await self._vanished(connection)
+                code, reason = await self._vanished(connection, opened)
         finally:
             # Every connection accepted ends in $disconnect, however it ends (a client that
             # leaves during the 101 too).
@@ -167,14 +168,17 @@ class WebSocketEndpoint:
                 await asyncio.shield(core.disconnect(meta, code, reason))
         return socket
 
-    async def _vanished(self, connection: LiveConnection) -> tuple[int, str]:
+    async def _vanished(self, connection: LiveConnection, opened: float) -> tuple[int, str]:
         """--chaos vanish: the client's close is taken for a TCP connection that vanished
         (no FIN). API Gateway keeps it — its row stays, posts to it answer 200 — until a
-        write to it fails (the next post) or its idle timeout ends it; then $disconnect."""
+        write to it fails (the next post), or its idle timeout or the 2 hours a connection
+        lasts end it; then $disconnect."""
         connection.vanished = asyncio.Event()
-        idle_left = self._limits.idle_timeout - (time.monotonic() - connection.idle_since)
+        now, limits = time.monotonic(), self._limits
+        idle_left = limits.idle_timeout - (now - connection.idle_since)
+        life_left = limits.max_connection_duration - (now - opened)
         try:
-            await asyncio.wait_for(connection.vanished.wait(), max(0.0, idle_left))
+            await asyncio.wait_for(connection.vanished.wait(), max(0.0, min(idle_left, life_left)))
         except TimeoutError:
             return GOING_AWAY, "Going away"
         return ABNORMAL_CLOSURE, ""

@@ -20,7 +20,8 @@ Tree::
      │    ├── InvalidParameterValue        400: an invocation type Lambda does not have
      │    ├── InvokeAccessDenied           403: the caller's role does not allow it
      │    ├── FunctionNotFound             404: no such function (a LookupError)
-     │    └── RequestTooLarge              413: the payload is over Lambda's limit
+     │    ├── RequestTooLarge              413: the payload is over Lambda's limit
+     │    └── TooManyRequests              429: the function's concurrency is exhausted
      ├── GatewayClosing              the gateway is shutting down (a RuntimeError)
      └── CannotListen                a port the gateway was asked for cannot be had
 """
@@ -114,6 +115,14 @@ class RequestTooLarge(LambdaApiError):
 
     status = 413
     code = "RequestTooLargeException"
+
+
+class TooManyRequests(LambdaApiError):
+    """Lambda's TooManyRequestsException: the function (or the account) runs as many
+    invocations as its concurrency allows; ``reason`` is Lambda's ``Reason``."""
+
+    status = 429
+    code = "TooManyRequestsException"
 
 
 class GatewayClosing(GatewayError, RuntimeError):

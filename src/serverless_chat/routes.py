@@ -60,6 +60,9 @@ class Grant(NamedTuple):
 
 
 POSTS = Grant((MANAGE_CONNECTIONS,), (callbacks("POST"),))
+# Whether a name's holder is still connected (GetConnection: 410 when its $disconnect, best
+# effort, never came).
+GHOST_CHECKS = Grant((MANAGE_CONNECTIONS,), (callbacks("GET"),))
 PAGES_TO_FANOUT = Grant((INVOKE,), (FANOUT_HANDLER,))  # a big room's other pages
 # Presence, and a signed-in person's other connections (their name claim passes on).
 PRESENCE_AND_NAMES = Grant((QUERY,), (index("presence-index"), index("name-index")))
@@ -152,6 +155,7 @@ FUNCTIONS: tuple[Function, ...] = (
             Grant((PUT, GET, DELETE), (CONNECTIONS_TABLE,)),
             PRESENCE_AND_NAMES,
             POSTS,
+            GHOST_CHECKS,
             PAGES_TO_FANOUT,
         ),
         environment=CHAT_ENVIRONMENT + PAGES_ENVIRONMENT,

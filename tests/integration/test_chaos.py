@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import pytest
 from botocore.config import Config
@@ -69,3 +70,52 @@ def test_a_bad_chaos_setting_is_said(websocket_api_factory: object) -> None:
 def _table(api: WebSocketApi) -> str:
     (name,) = api.dynamodb_client().list_tables()["TableNames"]
     return str(name)
+
+
+def test_a_vanished_client_stays_until_a_write_to_it_fails(
+    websocket_api_factory: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """--chaos vanish: a client gone without a close (no FIN) is not known to API Gateway:
+    "$disconnect is a best-effort event" ("Manage connected users and client apps: $connect
+    and $disconnect routes",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html);
+    its row stays and a post to it answers 200 until a write fails; then $disconnect runs,
+    and later posts answer 410 GoneException ("PostToConnection", API Gateway V2 Management
+    API reference)."""
+    caplog.set_level(logging.WARNING, logger="local_gateway")
+    api = websocket_api_factory(SAM_CHAT, chaos="vanish=1,seed=1", reuse=False)
+    client, connection_id = _connected(api)
+    client.close()  # type: ignore[attr-defined]
+    management = api.management_client(Config(retries={"total_max_attempts": 1}))
+    deadline = time.monotonic() + 30
+    while "chaos vanish:" not in caplog.text:  # the gateway has read the close
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert api.events("DisconnectFunction") == []
+    assert management.get_connection(ConnectionId=connection_id)["ConnectedAt"]
+    management.post_to_connection(ConnectionId=connection_id, Data=b"into the void")
+    while not api.events("DisconnectFunction"):  # the failed write: API Gateway finds out
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    (disconnect,) = api.events("DisconnectFunction")
+    assert disconnect["requestContext"]["disconnectStatusCode"] == 1006
+    with pytest.raises(management.exceptions.GoneException):
+        management.post_to_connection(ConnectionId=connection_id, Data=b"too late")
+
+
+def test_a_vanished_client_is_found_out_by_the_idle_timeout(
+    websocket_api_factory: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without a post, the idle timeout (10 minutes: "Quotas for configuring and running a
+    WebSocket API in API Gateway") ends it, with 1001 "Going away" (shortened here)."""
+    caplog.set_level(logging.WARNING, logger="local_gateway")
+    api = websocket_api_factory(SAM_CHAT, chaos="vanish=1", idle_timeout=4.0, reuse=False)
+    client, connection_id = _connected(api)
+    client.close()  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 30
+    while not api.events("DisconnectFunction"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    (disconnect,) = api.events("DisconnectFunction")
+    assert disconnect["requestContext"]["disconnectStatusCode"] == 1001
+    assert f"chaos vanish: {connection_id} is taken to have vanished" in caplog.text

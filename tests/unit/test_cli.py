@@ -39,6 +39,9 @@ BAD_ARGUMENTS = [
     ["serve", "--chaos", "drop-disconnect=2"],
     ["serve", "--chaos", "lose-everything=1"],
     ["serve", "--chaos", "callback-rate=0"],
+    ["serve", "--chaos", "lambda-concurrency=lots"],
+    ["serve", "--chaos", "integration-latency=later"],
+    ["serve", "--quota-new-connections-per-second", "100"],  # a quota increase only raises
     ["serve", "--dynamodb-endpoint", "notaurl"],
     ["serve", "--allow-origin", "example.com"],
     ["serve", "--hook", "no_colon"],

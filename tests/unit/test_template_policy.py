@@ -47,10 +47,12 @@ NAME_QUERY = ({QUERY}, [_index("name-index")])
 
 # Role → [(actions, resources)] beyond writing its own log group.
 EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
+    # GetConnection: whether a name's holder is still there (its $disconnect may never come)
     "ConnectRole": [
         ({PUT, GET, DELETE}, [CONNECTIONS]),
         PRESENCE_AND_NAME_QUERY,
         POST_ONLY,
+        ({MANAGE}, [_callback_arn("GET")]),
         INVOKE_FANOUT,
     ],
     # the row comes back with its DeleteItem (ALL_OLD): no GetItem

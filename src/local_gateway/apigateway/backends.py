@@ -35,7 +35,7 @@ from local_gateway.apigateway.integrations import (
     request_parameters,
     response_body,
 )
-from local_gateway.functions.runner import Invocation
+from local_gateway.functions.runner import Invocation, queued
 from local_gateway.template.specs import FunctionSpec
 
 log = logging.getLogger("local_gateway")
@@ -202,10 +202,12 @@ def fire_and_forget(
     invoke: Callable[[FunctionSpec, Any], Awaitable[Invocation]],
     tasks: set[asyncio.Task[Invocation]],
 ) -> Callable[[FunctionSpec, Any], None]:
-    """Lambda's asynchronous invoke: the function runs, nobody waits for it."""
+    """Lambda's asynchronous invoke: the function runs, nobody waits for it (a throttled
+    event is tried again, as Lambda's queue does)."""
+    run = queued(invoke)
 
     def start(function: FunctionSpec, event: Any) -> None:
-        task = asyncio.ensure_future(invoke(function, event))
+        task = asyncio.ensure_future(run(function, event))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 

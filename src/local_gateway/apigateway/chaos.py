@@ -6,10 +6,20 @@ can be repeated. Pure: the gateway asks, this answers and says in the log when i
   best-effort event. API Gateway will try its best to deliver the $disconnect event to your
   integration, but it cannot guarantee delivery": "Manage connected users and client apps:
   $connect and $disconnect routes", API Gateway developer guide).
+- ``vanish=SHARE``: that share of client closes become a client that vanished without a
+  close (no FIN): the connection stays — its row, posts to it answering 200 — until a write
+  to it fails (the next post) or its idle timeout, then ``$disconnect`` (``server/websocket``
+  waits; "$disconnect ... is best effort", the same page; the idle timeout, "API Gateway
+  quotas for WebSocket APIs").
 - ``callback-rate=N``: the callback API takes N calls a second (a burst of N), and answers
   the rest 429 ``LimitExceededException``, as API Gateway throttles ("API Gateway quotas for
   WebSocket APIs"; the Management API reference names LimitExceededException, 429).
 - ``callback-latency=DURATION``: added to every callback call (``20ms``, ``0.1s``).
+- ``integration-latency=DURATION``: added to every call of a route's Lambda integration,
+  before the function runs (inside the integration timeout, as the network to Lambda is).
+- ``lambda-concurrency=N``: the account's Lambda concurrency (1,000 by default, "Lambda
+  quotas"); an invocation over it is throttled 429 ``TooManyRequestsException``
+  (``functions/concurrency.py`` counts).
 - ``seed=N``: the random draws' seed (0 unless given).
 """
 
@@ -23,7 +33,15 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger("local_gateway")
 
-MODES = ("drop-disconnect", "callback-rate", "callback-latency", "seed")
+MODES = (
+    "drop-disconnect",
+    "vanish",
+    "callback-rate",
+    "callback-latency",
+    "integration-latency",
+    "lambda-concurrency",
+    "seed",
+)
 SAY_EVERY = 10.0  # seconds between two lines about the same frequent mode
 
 
@@ -36,8 +54,11 @@ class Chaos:
     """The modes asked for, and their seeded state."""
 
     drop_disconnect: float = 0.0
+    vanish: float = 0.0
     callback_rate: float | None = None
     callback_latency: float = 0.0
+    integration_latency: float = 0.0
+    lambda_concurrency: int | None = None
     seed: int = 0
     clock: Callable[[], float] = time.monotonic
     _random: random.Random = field(init=False, repr=False)
@@ -63,15 +84,25 @@ class Chaos:
             raise ChaosError("no mode given (one of " + ", ".join(MODES) + ")")
         chaos = cls(
             drop_disconnect=_number(values, "drop-disconnect", 0.0, 1.0, 0.0),
+            vanish=_number(values, "vanish", 0.0, 1.0, 0.0),
             callback_rate=_rate(values),
-            callback_latency=_duration(values.get("callback-latency", "0")),
+            callback_latency=_duration("callback-latency", values),
+            integration_latency=_duration("integration-latency", values),
+            lambda_concurrency=_concurrency(values),
             seed=int(_number(values, "seed", 0, 2**63, 0)),
         )
         return chaos
 
     @property
     def active(self) -> bool:
-        return bool(self.drop_disconnect or self.callback_rate or self.callback_latency)
+        return bool(
+            self.drop_disconnect
+            or self.vanish
+            or self.callback_rate
+            or self.callback_latency
+            or self.integration_latency
+            or self.lambda_concurrency is not None
+        )
 
     def drops_disconnect(self, connection_id: str) -> bool:
         """Whether this close's $disconnect is lost (said in the log when it is)."""
@@ -80,6 +111,17 @@ class Chaos:
         log.warning(
             "chaos drop-disconnect: the $disconnect of %s is not delivered (best effort, as on"
             " AWS)",
+            connection_id,
+        )
+        return True
+
+    def vanishes(self, connection_id: str) -> bool:
+        """Whether this client's close is taken for a vanished client (said in the log)."""
+        if not self.vanish or self._random.random() >= self.vanish:
+            return False
+        log.warning(
+            "chaos vanish: %s is taken to have vanished without a close (no FIN): it stays"
+            " until a write to it fails or its idle timeout",
             connection_id,
         )
         return True
@@ -111,6 +153,16 @@ class Chaos:
             )
         return self.callback_latency
 
+    def integration_delay(self, function: str) -> float:
+        """Seconds added to this integration call, before ``function`` runs."""
+        if self.integration_latency:
+            self._say(
+                "integration-latency",
+                f"chaos integration-latency: {self.integration_latency * 1000:g} ms added"
+                f" before {function} (and every integration call)",
+            )
+        return self.integration_latency
+
     def _say(self, mode: str, line: str) -> None:
         now = self.clock()
         if now - self._said.get(mode, -SAY_EVERY) >= SAY_EVERY:
@@ -140,11 +192,21 @@ def _rate(values: dict[str, str]) -> float | None:
     return rate
 
 
-def _duration(text: str) -> float:
+def _duration(name: str, values: dict[str, str]) -> float:
+    text = values.get(name, "0")
     try:
         seconds = float(text[:-2]) / 1000 if text.endswith("ms") else float(text.removesuffix("s"))
     except ValueError:
-        raise ChaosError(f"callback-latency={text}: not a duration like 50ms") from None
+        raise ChaosError(f"{name}={text}: not a duration like 50ms") from None
     if not 0 <= seconds < 60:
-        raise ChaosError(f"callback-latency={text}: out of range (0 to 60 s)")
+        raise ChaosError(f"{name}={text}: out of range (0 to 60 s)")
     return seconds
+
+
+def _concurrency(values: dict[str, str]) -> int | None:
+    if "lambda-concurrency" not in values:
+        return None
+    text = values["lambda-concurrency"]
+    if not text.isdigit():
+        raise ChaosError(f"lambda-concurrency={text}: not a whole number of invocations")
+    return int(text)

@@ -25,6 +25,15 @@ class LiveConnection:
     idle_since: float = field(default_factory=time.monotonic)
     closing: bool = False
     close_reason: tuple[int, str] | None = None  # set when the gateway closes it
+    client_left: bool = False  # the client closed it (or its socket ended)
+    # --chaos vanish: its client is gone without the gateway knowing (no FIN); set when the
+    # gateway finds out (a write to it fails, or it is closed).
+    vanished: asyncio.Event | None = None
+
+    def found_gone(self) -> None:
+        """A vanished client is found out: the wait for it ends."""
+        if self.vanished is not None:
+            self.vanished.set()
 
     def touch(self) -> None:
         self.last_active_at = time.time()

@@ -8,6 +8,11 @@ disconnect do. The aiohttp server (``server``) is a shell around this.
   when the function fails, ``Endpoint request timed out`` past the integration timeout.
 - ``disconnect``: ``$disconnect``, best effort.
 
+A Lambda invocation that Lambda throttles (429) is, to the client, what any invocation
+error is: ``Internal server error`` — a 500 on ``$connect`` ("If the Lambda API rejects the
+invocation request, API Gateway returns a 500 error code": "Handling Lambda errors with an
+API Gateway API"), an error frame on a message route.
+
 An integration answers within its ``TimeoutInMillis`` (29 s at most): past it API Gateway
 gives up on the function, which runs on to its own Timeout, unseen. AWS_PROXY integrations
 run here; MOCK, AWS, HTTP and HTTP_PROXY through ``backends``. A route with
@@ -185,6 +190,8 @@ class GatewayCore:
         outcome = await self._integrate(route, route.function, self.events.connect(meta))
         if outcome is None:
             return Refused.json(504, "Endpoint request timed out", "$connect timed out")
+        if outcome.throttled:  # Lambda refused the invocation: 500, not a function's 502
+            return Refused.json(500, "Internal server error", "$connect: Lambda throttled it")
         if not outcome.ok:
             return Refused.json(502, "Internal server error", f"$connect failed: {outcome.error}")
         if not 200 <= outcome.status_code < 300:
@@ -273,12 +280,16 @@ class GatewayCore:
         self, route: RouteSpec, spec: FunctionSpec, event: dict[str, Any]
     ) -> Invocation | None:
         """The function's outcome, or None when the integration timed out first (the
-        function goes on, as on AWS, and its outcome is dropped)."""
-        if spec.timeout <= route.integration_timeout and self._functions.in_process(
-            spec.logical_id
+        function goes on, as on AWS, and its outcome is dropped). --chaos integration-latency
+        comes first, inside the integration timeout."""
+        delay = self.chaos.integration_delay(spec.name) if self.chaos is not None else 0.0
+        if (
+            not delay
+            and spec.timeout <= route.integration_timeout
+            and self._functions.in_process(spec.logical_id)
         ):  # its own Timeout comes first (a container may first start, or wait for a slot)
             return await self._functions.invoke(spec, event)
-        task = asyncio.ensure_future(self._functions.invoke(spec, event))
+        task = asyncio.ensure_future(self._invoke_after(delay, spec, event))
         done, _ = await asyncio.wait({task}, timeout=route.integration_timeout)
         if task in done:
             return task.result()
@@ -292,6 +303,13 @@ class GatewayCore:
         self._abandoned.add(task)
         task.add_done_callback(self._abandoned.discard)
         return None
+
+    async def _invoke_after(
+        self, delay: float, spec: FunctionSpec, event: dict[str, Any]
+    ) -> Invocation:
+        if delay:
+            await asyncio.sleep(delay)
+        return await self._functions.invoke(spec, event)
 
 
 def _subprotocol(headers: Any) -> str | None:

@@ -17,12 +17,13 @@ import sys
 import time
 import traceback
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from local_gateway.functions.code_package import CodePackageError, code_folder, inline_folder
+from local_gateway.functions.concurrency import ACCOUNT_CONCURRENCY, Concurrency, Throttle
 from local_gateway.functions.containers import (
     MAX_RESPONSE_BYTES,
     ContainerOutcome,
@@ -44,6 +45,8 @@ from local_gateway.functions.pool import DEFAULT_WORKERS, ElasticPool
 from local_gateway.template.model import FunctionSpec
 
 log = logging.getLogger("local_gateway.lambda")
+
+THROTTLED = "TooManyRequestsException"
 
 
 class FunctionLoadError(RuntimeError):
@@ -75,6 +78,11 @@ class Invocation:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def throttled(self) -> bool:
+        """Lambda refused to run it (429 TooManyRequestsException): the function never ran."""
+        return self.error_type == THROTTLED
 
     @property
     def status_code(self) -> int:
@@ -138,6 +146,8 @@ class RunnerConfig:
     # when the container starts; the function's own variables win over these, the Lambda
     # runtime's over both.
     environment: Callable[[FunctionSpec], Mapping[str, str]] | None = None
+    # The account's Lambda concurrency (--chaos lambda-concurrency sets it lower).
+    account_concurrency: int = ACCOUNT_CONCURRENCY
 
 
 class FunctionRunner:
@@ -156,6 +166,10 @@ class FunctionRunner:
         self._specs = dict(functions)
         self._app = app
         self._pool = ElasticPool(self._config.workers, name="lambda")
+        self.concurrency = Concurrency(
+            {lid: spec.reserved_concurrency for lid, spec in self._specs.items()},
+            self._config.account_concurrency,
+        )
         self._credentials = {logical_id: issue_credentials() for logical_id in self._specs}
         # Every signed callback and Invoke request looks its key up here.
         self._function_by_key = {
@@ -359,6 +373,22 @@ class FunctionRunner:
         if containers is None and handler is None:
             reason = self.load_errors.get(spec.logical_id, f"{spec.logical_id} is not loaded")
             return Invocation(request_id, error=reason, error_type="Runtime.InvalidEntrypoint")
+        throttle = self.concurrency.acquire(spec.logical_id)
+        if throttle is not None:  # Lambda throttles rather than queue: the function never runs
+            return _throttled(request_id, spec, throttle, self.concurrency.running(spec.logical_id))
+        try:
+            return await self._invoke(spec, event, request_id, containers, handler)
+        finally:
+            self.concurrency.release(spec.logical_id)
+
+    async def _invoke(
+        self,
+        spec: FunctionSpec,
+        event: dict[str, Any],
+        request_id: str,
+        containers: FunctionContainers | None,
+        handler: Handler | None,
+    ) -> Invocation:
         for observer in self.observers:
             observer.invoked(spec, request_id, event)
         log.info("START RequestId: %s Version: $LATEST Function: %s", request_id, spec.label)
@@ -425,6 +455,30 @@ class FunctionRunner:
         await asyncio.gather(*(server.stop() for server in servers))
 
 
+# Lambda's asynchronous queue: a throttled event goes back to the queue and is tried again,
+# 1 s after the first attempt and up to 5 minutes apart, for up to 6 hours ("How Lambda
+# handles errors and retries with asynchronous invocation", Lambda developer guide).
+QUEUE_RETRY_FIRST, QUEUE_RETRY_MOST, QUEUE_MAX_AGE = 1.0, 300.0, 6 * 3600.0
+
+
+def queued(
+    invoke: Callable[[FunctionSpec, Any], Awaitable[Invocation]],
+    first_wait: float = QUEUE_RETRY_FIRST,
+) -> Callable[[FunctionSpec, Any], Awaitable[Invocation]]:
+    """``invoke`` as Lambda's asynchronous queue runs an event: tried again while throttled."""
+
+    async def run(spec: FunctionSpec, event: Any) -> Invocation:
+        wait, started = first_wait, time.monotonic()
+        while True:
+            invocation = await invoke(spec, event)
+            if not invocation.throttled or time.monotonic() - started > QUEUE_MAX_AGE:
+                return invocation
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, QUEUE_RETRY_MOST)
+
+    return run
+
+
 # The frames of an in-process function's traceback that are the gateway's, not the
 # function's: its own package, and the thread pool that ran the handler.
 _NOT_THE_FUNCTIONS = (str(Path(__file__).resolve().parents[1]), "/concurrent/futures/")
@@ -469,6 +523,18 @@ def _marshalled(request_id: str, result: Any) -> Invocation:
         log.error("%s Function.ResponseSizeTooLarge: %s", request_id, message)
         return Invocation(request_id, error=message, error_type="Function.ResponseSizeTooLarge")
     return Invocation(request_id, result=result)
+
+
+def _throttled(request_id: str, spec: FunctionSpec, throttle: Throttle, running: int) -> Invocation:
+    """Lambda's refusal to run it: no START line, the function never sees the event."""
+    log.warning(
+        "%s throttled: 429 %s (%s), %d of its invocations running",
+        spec.label,
+        THROTTLED,
+        throttle.reason,
+        running,
+    )
+    return Invocation(request_id, error=throttle.message, error_type=THROTTLED)
 
 
 def _timed_out(request_id: str, spec: FunctionSpec) -> Invocation:

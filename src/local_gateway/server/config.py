@@ -43,6 +43,8 @@ class GatewayConfig:
     # "" runs every function isolated. hook_options are passed on to it.
     hook: str | None = None
     hook_options: Mapping[str, str] = field(default_factory=dict)
+    # API Gateway's quota of new connections a second (an increase raises it; tests lower it).
+    new_connections_per_second: float = 500.0
     # API Gateway's limits, configurable for tests.
     idle_timeout: float = 600.0
     max_connection_duration: float = 7200.0

@@ -36,12 +36,13 @@ from local_gateway.aws.lambda_api.model import MAX_SYNC_PAYLOAD, LambdaService
 from local_gateway.aws.management_api.http import CallbackApi
 from local_gateway.aws.management_api.in_process import InProcessCallbacks
 from local_gateway.aws.management_api.model import ConnectionRegistry
+from local_gateway.functions.concurrency import ACCOUNT_CONCURRENCY
 from local_gateway.functions.credentials import SigningKey, issue_credentials
 from local_gateway.functions.egress import EgressProxy
 from local_gateway.functions.environment import ServiceEndpoints
 from local_gateway.functions.in_process import LocalApp
 from local_gateway.functions.runner import FunctionRunner, RunnerConfig, forget_modules
-from local_gateway.server.admission import Admission, connection_ceiling
+from local_gateway.server.admission import Admission, ConnectionRate, connection_ceiling
 from local_gateway.server.config import GatewayConfig
 from local_gateway.server.dynamodb_port import DynamoDbPort
 from local_gateway.server.guard import Guard, middleware
@@ -89,6 +90,7 @@ class LocalGateway:
         self.admission = Admission(
             connection_ceiling(config.max_connections), lambda: len(self.registry)
         )
+        self.connection_rate = ConnectionRate(config.new_connections_per_second)
         self.lambda_api = LambdaService(
             self.api.functions, lambda: self._functions, config.region, ACCOUNT_ID
         )
@@ -275,6 +277,7 @@ class LocalGateway:
                 max_containers=self.config.max_containers,
                 state_dir=self.config.state_dir,
                 environment=self._function_environment,
+                account_concurrency=self._account_concurrency(),
             ),
         )
         self._warming = asyncio.create_task(self.functions.warm())
@@ -369,10 +372,18 @@ class LocalGateway:
             lambda: (self._port, self._tls_port),
             self.admission.refusal,
             verify,
+            self.connection_rate.take,
         )
         app.router.add_get(f"/{self.api.stage}", endpoint.handle)
         app.router.add_get(f"/{self.api.stage}/", endpoint.handle)
         return app
+
+    def _account_concurrency(self) -> int:
+        """Lambda's concurrency quota of the account: --chaos lambda-concurrency, or 1,000."""
+        chaos = self.config.chaos
+        if chaos is not None and chaos.lambda_concurrency is not None:
+            return chaos.lambda_concurrency
+        return ACCOUNT_CONCURRENCY
 
     def _callbacks_for(self, logical_id: str) -> InProcessCallbacks:
         """The @connections API as function ``logical_id`` calls it in-process: held to its
@@ -496,6 +507,7 @@ class LocalGateway:
 
     async def _close_one(self, connection: LiveConnection) -> None:
         connection.closing = True
+        connection.found_gone()
         if connection.socket is not None and not connection.socket.closed:
             with contextlib.suppress(Exception):
                 await connection.socket.close(code=GOING_AWAY, message=b"Going away")

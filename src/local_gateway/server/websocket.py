@@ -71,6 +71,7 @@ class WebSocketEndpoint:
         ports: Callable[[], tuple[int, int]],
         refusal: Callable[[], str],
         verify: Callable[[web.Request], str] | None = None,
+        rate: Callable[[], bool] | None = None,
     ) -> None:
         self._core = core
         self._registry = registry
@@ -79,6 +80,8 @@ class WebSocketEndpoint:
         self._refusal = refusal
         # $connect's IAM authorization, when it has one: why a handshake is refused, or "".
         self._verify = verify
+        # API Gateway's new-connection quota: whether one more handshake may go on now.
+        self._rate = rate
         self._in_flight: set[asyncio.Task[None]] = set()  # every connection's messages
 
     def _socket_for(self, subprotocol: str | None = None) -> web.WebSocketResponse:
@@ -112,6 +115,8 @@ class WebSocketEndpoint:
         refused = self._refusal()
         if refused:
             return web.Response(status=503, text=refused)
+        if self._rate is not None and not self._rate():
+            return web.json_response({"message": "Too Many Requests"}, status=429)
         forbidden = self._verify(request) if self._verify is not None else ""
         if forbidden:
             log.info("handshake refused with 403: %s", forbidden)
@@ -127,6 +132,7 @@ class WebSocketEndpoint:
         if outcome.subprotocol:
             socket = self._socket_for(outcome.subprotocol)
         connection = self._registry.open(meta)
+        opened = time.monotonic()
         code, reason = ABNORMAL_CLOSURE, ""
         transport = request.transport
         frames = ClientFrames.install(transport) if transport is not None else None
@@ -146,6 +152,12 @@ class WebSocketEndpoint:
                     meta.connection_id,
                 )
                 code, reason = PROTOCOL_ERROR, "Frames from a client must be masked"
+            elif (
+                connection.client_left
+                and core.chaos is not None
+                and core.chaos.vanishes(meta.connection_id)
+            ):
+                code, reason = await self._vanished(connection, opened)
         finally:
             # Every connection accepted ends in $disconnect, however it ends (a client that
             # leaves during the 101 too).
@@ -155,6 +167,21 @@ class WebSocketEndpoint:
                     code, reason = removed.close_reason
                 await asyncio.shield(core.disconnect(meta, code, reason))
         return socket
+
+    async def _vanished(self, connection: LiveConnection, opened: float) -> tuple[int, str]:
+        """--chaos vanish: the client's close is taken for a TCP connection that vanished
+        (no FIN). API Gateway keeps it — its row stays, posts to it answer 200 — until a
+        write to it fails (the next post), or its idle timeout or the 2 hours a connection
+        lasts end it; then $disconnect."""
+        connection.vanished = asyncio.Event()
+        now, limits = time.monotonic(), self._limits
+        idle_left = limits.idle_timeout - (now - connection.idle_since)
+        life_left = limits.max_connection_duration - (now - opened)
+        try:
+            await asyncio.wait_for(connection.vanished.wait(), max(0.0, min(idle_left, life_left)))
+        except TimeoutError:
+            return GOING_AWAY, "Going away"
+        return ABNORMAL_CLOSURE, ""
 
     async def _receive_loop(
         self,
@@ -194,6 +221,7 @@ class WebSocketEndpoint:
                 )
                 return UNSUPPORTED_DATA, "Binary frames are not supported"
             if message.type != WSMsgType.TEXT:
+                connection.client_left = True
                 return _client_close(socket, message)
             body: str = message.data
             size = _size(body, limits.max_frame_bytes)

@@ -91,6 +91,7 @@ def _function(
         code_missing="; ".join(filter(None, [where.missing, *missing])),
         cdk_path=cdk_path.removesuffix("/Resource"),
         inline_code=_inline_code(props.get(code)) if where.inline else "",
+        reserved_concurrency=_reserved_concurrency(logical_id, props),
     )
 
 
@@ -98,6 +99,23 @@ def _inline_code(value: Any) -> str:
     """The source of Code.ZipFile (a mapping) or of SAM's InlineCode (a string)."""
     source = value.get("ZipFile", "") if isinstance(value, Mapping) else value
     return source if isinstance(source, str) else ""
+
+
+def _reserved_concurrency(logical_id: str, props: Mapping[str, Any]) -> int | None:
+    """ReservedConcurrentExecutions (the same property on AWS::Lambda::Function and SAM's
+    AWS::Serverless::Function), a whole number from 0 up."""
+    value = props.get("ReservedConcurrentExecutions")
+    if value is None:
+        return None
+    try:
+        reserved = int(value)
+    except (TypeError, ValueError):
+        reserved = -1
+    if reserved < 0 or str(value).strip() != str(reserved):
+        raise TemplateError(
+            f"{logical_id}: ReservedConcurrentExecutions {value!r} is not a whole number from 0"
+        )
+    return reserved
 
 
 def _layers(

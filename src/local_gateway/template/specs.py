@@ -73,6 +73,9 @@ class FunctionSpec:
     # Code written in the template (Code.ZipFile, SAM's InlineCode): run from a file named
     # index.py, as CloudFormation packages it; code_dir is then None.
     inline_code: str = ""
+    # ReservedConcurrentExecutions: its invocations at once at most (0: every one throttled);
+    # None shares the account's unreserved concurrency (functions/concurrency.py).
+    reserved_concurrency: int | None = None
 
     @property
     def label(self) -> str:

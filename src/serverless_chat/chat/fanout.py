@@ -4,18 +4,24 @@ Every recipient costs one PostToConnection, and on AWS each costs tens of
 milliseconds, so each adapter posts a whole batch in parallel (``post_many``). One failing
 recipient never stops the others: a gone connection (410) has its stale row
 deleted, unless the row is young enough that its $connect may still be running (API
-Gateway answers 410 until $connect returns, so a 410 proves nothing about a new row);
-any other failure is logged with the connectionId and its reason.
+Gateway answers 410 until $connect returns, so a 410 proves nothing about a new row), and
+the room is told it left when its $disconnect (best effort) never did;
+a throttled post (429 LimitExceededException: the account's request rate, or the client's
+buffer full) is posted again after a growing wait, about 3 s in all, whatever the adapter
+(API Gateway throttles the callback API: "API Gateway quotas for WebSocket APIs"); any other
+failure, or a post still throttled after that, is logged with the connectionId and its
+reason.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 
 from serverless_chat.chat.names import release
-from serverless_chat.errors import CallbackError, ChatError, ConnectionGone
+from serverless_chat.errors import CallbackError, CallbackThrottled, ChatError, ConnectionGone
 from serverless_chat.ports import ConnectionRecord, Connections, ConnectionStore
 
 log = logging.getLogger("serverless_chat.fanout")
@@ -26,6 +32,33 @@ Render = Callable[[str], bytes | None]
 # API Gateway's integration timeout is 29 s, so no $connect runs longer: a row younger than
 # this may belong to a handshake under way, which API Gateway answers 410 until it returns.
 HANDSHAKE_MS = 30_000
+
+
+# The waits before each new try of the posts the callback API throttled (3.1 s in all: the
+# bucket of a throttled account refills within it, and a Lambda function's time is money).
+THROTTLE_WAITS = (0.1, 0.2, 0.4, 0.8, 1.6)
+
+
+def post_all(
+    deliveries: list[tuple[str, bytes]],
+    connections: Connections,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Exception]:
+    """Post every (connectionId, data) in one batch, the throttled ones again after each of
+    :data:`THROTTLE_WAITS`; the failures left, by connection id."""
+    failures = connections.post_many(deliveries)
+    for wait in THROTTLE_WAITS:
+        throttled = [d for d in deliveries if isinstance(failures.get(d[0]), CallbackThrottled)]
+        if not throttled:
+            break
+        sleep(wait)
+        again = connections.post_many(throttled)
+        for cid, _ in throttled:
+            if cid in again:
+                failures[cid] = again[cid]
+            else:
+                del failures[cid]
+    return failures
 
 
 def stale_before(now_ms: int) -> int:
@@ -57,12 +90,14 @@ def plan(
 class DeliveryReport:
     """What became of one fan-out."""
 
-    __slots__ = ("delivered", "failed", "gone", "removed")
+    __slots__ = ("delivered", "failed", "gone", "left", "removed")
 
     def __init__(self) -> None:
         self.delivered: list[str] = []
         self.gone: list[str] = []  # answered 410
         self.removed: list[str] = []  # of those, the stale rows deleted (not the young ones)
+        # Of those, the ones whose person is no longer in their room (no $disconnect told it)
+        self.left: list[ConnectionRecord] = []
         self.failed: dict[str, str] = {}
 
 
@@ -71,6 +106,7 @@ def deliver(
     connections: Connections,
     store: ConnectionStore,
     now_ms: Callable[[], int],
+    sleep: Callable[[float], None] = time.sleep,
 ) -> DeliveryReport:
     """Post every (connectionId, data) in parallel; clean up stale rows; report the rest.
 
@@ -81,7 +117,7 @@ def deliver(
     The adapter gets the whole batch in one call (``post_many``), and posts it as it can in
     parallel."""
     report = DeliveryReport()
-    failures = connections.post_many(deliveries)
+    failures = post_all(deliveries, connections, sleep)
     if not failures:  # the common case, spared a verdict per recipient
         report.delivered = [cid for cid, _ in deliveries]
         return report
@@ -94,32 +130,44 @@ def deliver(
             report.gone.append(cid)
             if cutoff is None:
                 cutoff = stale_before(now_ms())
-            if _remove_stale(store, cid, cutoff):
+            removed = _remove_stale(store, cid, cutoff)
+            if removed is not None:
                 report.removed.append(cid)
+                if removed.name and not _still_there(store, removed):
+                    report.left.append(removed)
         else:
             report.failed[cid] = outcome
             log.warning("post to connection %s failed: %s", cid, outcome)
     return report
 
 
-def _remove_stale(store: ConnectionStore, cid: str, connected_before_ms: int) -> bool:
-    """Delete a row that answered 410 if it is old enough to be stale, and release its name;
-    whether it was deleted. Store failures are logged: the row's TTL still ends it."""
+def _remove_stale(
+    store: ConnectionStore, cid: str, connected_before_ms: int
+) -> ConnectionRecord | None:
+    """Delete a row that answered 410 if it is old enough to be stale; the row deleted, or
+    None. Store failures are logged: the row's TTL still ends it."""
     try:
         record = store.delete_stale(cid, connected_before_ms)
     except ChatError as error:
         log.warning("could not delete stale connection %s: %s", cid, error)
-        return False
+        return None
     if record is None:
         log.info("connection %s is gone but may still be connecting; its row stays", cid)
-        return False
+        return None
     log.info("connection %s is gone; deleted its row", cid)
-    if record.name:
-        try:
-            release(store, record.room, record)
-        except ChatError as error:
-            log.warning("could not release the name of stale connection %s: %s", cid, error)
-    return True
+    return record
+
+
+def _still_there(store: ConnectionStore, record: ConnectionRecord) -> bool:
+    """Release a deleted row's name; whether its person is still in the room on another
+    connection (then nobody left). A store failure counts as still there: no false "left"."""
+    try:
+        return release(store, record.room, record)
+    except ChatError as error:
+        log.warning(
+            "could not release the name of stale connection %s: %s", record.connection_id, error
+        )
+        return True
 
 
 def _outcome(error: Exception | None) -> str | None:

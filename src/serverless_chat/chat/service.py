@@ -17,7 +17,15 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
-from serverless_chat.chat.fanout import DeliveryReport, deliver, encode_page, paginate, plan
+from serverless_chat.chat.fanout import (
+    DeliveryReport,
+    deliver,
+    encode_page,
+    paginate,
+    plan,
+    post_all,
+    stale_before,
+)
 from serverless_chat.chat.frames import (
     MAX_POST_BYTES,
     DirectFrame,
@@ -48,7 +56,7 @@ from serverless_chat.chat.protocol import (
     validate_name,
 )
 from serverless_chat.chat.usage import usage_reply
-from serverless_chat.errors import CallbackError, DispatchError, StoreError
+from serverless_chat.errors import CallbackError, ConnectionGone, DispatchError, StoreError
 from serverless_chat.ports import (
     ChatMessage,
     ConnectionRecord,
@@ -121,8 +129,10 @@ class Chat:
         metrics: Metrics | None = None,
         pages: FanoutPages | None = None,
         origin: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.store = store
+        self._sleep = sleep  # between the tries of a throttled post
         self.messages = messages
         self.connections = connections
         self.settings = settings or ChatSettings()
@@ -156,7 +166,7 @@ class Chat:
             )
             self.store.put(record)
             try:
-                first = claim(self.store, record.room, name, record, "$connect")
+                first = self._claim_from_ghosts(record, name)
             except ProtocolError:
                 self.store.delete(connection_id)
                 if chosen:
@@ -168,6 +178,62 @@ class Chat:
                 self._broadcast(record.room, joined, connection_id)
             return record
         raise ProtocolError("NAME_TAKEN", "Could not find a free name; choose one.", "$connect")
+
+    def _claim_from_ghosts(self, record: ConnectionRecord, name: str) -> bool:
+        """``claim`` on $connect; when the name is taken, its holders whose connection is
+        gone are evicted (their $disconnect, best effort, never came) and the name claimed
+        again."""
+        try:
+            return claim(self.store, record.room, name, record, "$connect")
+        except ProtocolError:
+            if not self._evict_ghosts(record.room, name, record.connection_id):
+                raise
+        return claim(self.store, record.room, name, record, "$connect")
+
+    def _evict_ghosts(self, room: str, name: str, claimant: str) -> bool:
+        """Delete the rows of ``name`` in ``room`` whose connection answers 410 and that are
+        older than any handshake under way (a 410 proves nothing about a younger row); tell
+        the room each one left. Whether any was."""
+        cutoff = stale_before(self._now_ms())
+        key = name_key(name)
+        try:
+            holders = [
+                r
+                for r in self.store.named(name)
+                if r.room == room and name_key(r.name) == key and r.connection_id != claimant
+            ]
+        except StoreError as error:
+            log.warning("could not look up who holds %r in %s: %s", name, room, error)
+            return False
+        evicted = False
+        for holder in holders:
+            if holder.connected_at >= cutoff or not self._gone(holder.connection_id):
+                continue
+            try:
+                ghost = self.store.delete_stale(holder.connection_id, cutoff)
+            except StoreError as error:  # its TTL still ends it
+                log.warning("could not delete gone connection %s: %s", holder.connection_id, error)
+                continue
+            if ghost is None:
+                continue
+            log.info(
+                "connection %s is gone (no $disconnect came); deleted its row", ghost.connection_id
+            )
+            self.metrics.count("StaleConnectionsRemoved")
+            evicted = True
+            if not release(self.store, room, ghost):
+                self._broadcast(room, PresenceFrame("left", room, ghost.name), claimant)
+        return evicted
+
+    def _gone(self, connection_id: str) -> bool:
+        """Whether API Gateway says the connection is gone (GetConnection: 410)."""
+        try:
+            self.connections.info(connection_id)
+        except ConnectionGone:
+            return True
+        except CallbackError as error:  # not known to be gone: it keeps its name
+            log.warning("could not ask whether %s is still there: %s", connection_id, error)
+        return False
 
     def disconnect(self, connection_id: str) -> None:
         """Forget the connection and its name; tell its room it left."""
@@ -411,13 +477,13 @@ class Chat:
         self._post(connection_id, frame.render(fmt))
 
     def _post(self, connection_id: str, data: bytes | None) -> None:
-        """An answer to one connection; a failure is logged, the request stands."""
+        """An answer to one connection (posted again while throttled); a failure is logged,
+        the request stands."""
         if data is None:
             return
-        try:
-            self.connections.post(connection_id, data)
-        except CallbackError as error:
-            log.warning("reply to connection %s failed: %s", connection_id, error)
+        failures = post_all([(connection_id, data)], self.connections, self._sleep)
+        if connection_id in failures:
+            log.warning("reply to connection %s failed: %s", connection_id, failures[connection_id])
 
     def _echo(
         self,
@@ -462,10 +528,14 @@ class Chat:
     def deliver(self, deliveries: list[tuple[str, bytes]]) -> DeliveryReport:
         """Post each (connectionId, data) here, counted in the metrics (the fan-out function
         posts its page through this too)."""
-        report = deliver(deliveries, self.connections, self.store, now_ms=self._now_ms)
+        report = deliver(deliveries, self.connections, self.store, self._now_ms, self._sleep)
         self.metrics.count("Deliveries", len(report.delivered))
         self.metrics.count("FailedDeliveries", len(report.failed))
         self.metrics.count("StaleConnectionsRemoved", len(report.removed))
+        for ghost in report.left:  # its $disconnect never came: the room hears it left now
+            self._broadcast(
+                ghost.room, PresenceFrame("left", ghost.room, ghost.name), ghost.connection_id
+            )
         return report
 
 

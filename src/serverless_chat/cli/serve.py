@@ -128,8 +128,17 @@ def register(commands: Commands) -> None:
         type=chaos,
         metavar="MODE=VALUE,...",
         help="AWS's non-guarantees on demand, seeded: drop-disconnect=SHARE (0-1),"
-        " callback-rate=CALLS_A_SECOND (then 429), callback-latency=DURATION, seed=N"
-        " (docs/local-gateway.md; default: none)",
+        " callback-rate=CALLS_A_SECOND (then 429), callback-latency=DURATION,"
+        " integration-latency=DURATION, lambda-concurrency=N (the account's; then 429),"
+        " seed=N (docs/local-gateway.md; default: none)",
+    )
+    serve.add_argument(
+        "--quota-new-connections-per-second",
+        type=number(int, 500),
+        default=500,
+        metavar="N",
+        help="API Gateway's quota of new connections a second, as raised by a quota increase"
+        " (at least 500; a handshake over it is refused 429; default: AWS's 500)",
     )
     serve.add_argument(
         "--idle-timeout",
@@ -373,6 +382,7 @@ async def _serve(args: argparse.Namespace) -> int:
             ping_interval=args.ping_interval or None,
             callback_latency=args.callback_latency,
             chaos=args.chaos,
+            new_connections_per_second=args.quota_new_connections_per_second,
             iam=args.iam,
             compress=args.compress,
         )

@@ -101,8 +101,14 @@ class ServerProcess:
             self.process.stdout.close()
 
 
+# Load asks for a raised quota of new connections (as an account that opens thousands a
+# second would have granted): what is measured is the gateway, not API Gateway's 500 a second.
+LOAD_NEW_CONNECTIONS_PER_SECOND = 100_000
+
+
 class GatewayProcess(ServerProcess):
-    """`serverless-chat serve` in a child process, with its own state folder."""
+    """`serverless-chat serve` in a child process, with its own state folder and a raised
+    quota of new connections."""
 
     def __init__(
         self,
@@ -113,6 +119,7 @@ class GatewayProcess(ServerProcess):
         self._state = tempfile.TemporaryDirectory(prefix="serverless-chat-load-")
         command = [sys.executable, "-m", "serverless_chat.cli", "serve", "--port", "0"]
         command += ["--quiet", "--state-dir", self._state.name]
+        command += ["--quota-new-connections-per-second", str(LOAD_NEW_CONNECTIONS_PER_SECOND)]
         if template is not None:
             command += ["--template", str(template)]
         for parameter in parameters:

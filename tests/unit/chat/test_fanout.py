@@ -5,6 +5,7 @@ import pytest
 
 from serverless_chat.chat.fanout import (
     MAX_PAGE_PAYLOAD_BYTES,
+    THROTTLE_WAITS,
     decode_page,
     deliver,
     encode_page,
@@ -73,7 +74,11 @@ def test_other_failures_are_logged_not_deleted(caplog: pytest.LogCaptureFixture)
     connections = FakeConnections("slow", "ok", "broken")
     connections.failures["slow"] = CallbackThrottled("slow", "buffer full")
     connections.failures["broken"] = CallbackError("broken", 500, "InternalServerError", "boom")
-    report = deliver([("slow", b"x"), ("ok", b"x"), ("broken", b"x")], connections, store, _now)
+    waits: list[float] = []
+    report = deliver(
+        [("slow", b"x"), ("ok", b"x"), ("broken", b"x")], connections, store, _now, waits.append
+    )
+    assert waits == list(THROTTLE_WAITS)  # still throttled after every new try
     assert report.delivered == ["ok"]
     assert set(report.failed) == {"slow", "broken"}
     assert store.get("slow") is not None
@@ -104,12 +109,44 @@ def test_the_adapter_gets_the_whole_fan_out_in_one_call() -> None:
     store = MemoryConnectionStore()
     store.put(_record("gone"))
     connections = Batching()
-    report = deliver([("a", b"x"), ("b", b"x"), ("gone", b"x")], connections, store, _now)
-    assert len(connections.batches) == 1
+    report = deliver(
+        [("a", b"x"), ("b", b"x"), ("gone", b"x")], connections, store, _now, lambda _: None
+    )
+    assert len(connections.batches[0]) == 3  # the whole fan-out, then the throttled again
+    assert all(batch == [("b", b"x")] for batch in connections.batches[1:])
     assert report.delivered == ["a"]
     assert report.gone == ["gone"]
     assert "LimitExceededException" in report.failed["b"]
     assert store.get("gone") is None
+
+
+def test_a_throttled_post_is_posted_again_until_it_goes_through() -> None:
+    """The callback API throttles with 429 LimitExceededException ("PostToConnection", API
+    Gateway V2 Management API reference; "API Gateway quotas for WebSocket APIs",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html):
+    the chat waits and posts it again, so a busy moment loses nothing."""
+
+    class ThrottledTwice(FakeConnections):
+        def __init__(self) -> None:
+            super().__init__("a", "b")
+            self.refusals = 2
+
+        def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, Exception]:
+            if self.refusals and any(cid == "b" for cid, _ in deliveries):
+                self.refusals -= 1
+                super().post_many([d for d in deliveries if d[0] != "b"])
+                return {"b": CallbackThrottled("b", "Rate exceeded")}
+            return super().post_many(deliveries)
+
+    connections = ThrottledTwice()
+    waits: list[float] = []
+    report = deliver(
+        [("a", b"x"), ("b", b"y")], connections, MemoryConnectionStore(), _now, waits.append
+    )
+    assert report.delivered == ["a", "b"]
+    assert report.failed == {}
+    assert connections.received("b") == [b"y"]
+    assert waits == [0.1, 0.2]
 
 
 # -- a 410 during the handshake -------------------------------------------------------------

@@ -39,7 +39,7 @@ def test_a_name_is_kept_in_its_nfkc_form() -> None:
 
 def test_a_lookalike_of_a_taken_name_is_taken() -> None:
     store = MemoryConnectionStore()
-    chat = Chat(store, MemoryMessageStore(), FakeConnections())
+    chat = Chat(store, MemoryMessageStore(), FakeConnections("c1"))  # c1 is there
     chat.connect("c1", 1, {"name": "alice"})
     with pytest.raises(ProtocolError) as caught:
         chat.connect("c2", 1, {"name": "\uff41lice"})  # a full-width a
@@ -142,7 +142,7 @@ def test_names_of_one_script_or_allowed_mixtures_are_taken(name: str) -> None:
 def test_two_people_in_one_room_may_not_hold_bob_and_its_lookalike(whole: str, mixed: str) -> None:
     """A whole-script look-alike passes the script check and meets the skeleton: taken;
     a mixed one is no name at all."""
-    chat = Chat(MemoryConnectionStore(), MemoryMessageStore(), FakeConnections())
+    chat = Chat(MemoryConnectionStore(), MemoryMessageStore(), FakeConnections("c1"))
     chat.connect("c1", 1, {"name": "Bob"})
     for name in (whole, "BOB", "b0b"):
         with pytest.raises(ProtocolError) as caught:
@@ -154,7 +154,7 @@ def test_two_people_in_one_room_may_not_hold_bob_and_its_lookalike(whole: str, m
 
 
 def test_alice_and_aiice_with_a_capital_i_are_one_name_in_a_room() -> None:
-    chat = Chat(MemoryConnectionStore(), MemoryMessageStore(), FakeConnections())
+    chat = Chat(MemoryConnectionStore(), MemoryMessageStore(), FakeConnections("c1"))  # c1 is there
     chat.connect("c1", 1, {"name": "alice"})
     with pytest.raises(ProtocolError) as caught:
         chat.connect("c2", 1, {"name": "aIice"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,7 +10,8 @@ import pytest
 from serverless_chat.chat.model import open_connection
 from serverless_chat.chat.names import claim, release
 from serverless_chat.chat.protocol import ProtocolError
-from tests.fakes import MemoryConnectionStore
+from serverless_chat.chat.service import Chat
+from tests.fakes import FakeConnections, MemoryConnectionStore, MemoryMessageStore
 
 
 def _row(store: MemoryConnectionStore, cid: str, principal: str = "", name: str = "ana") -> Any:
@@ -87,3 +89,58 @@ def test_when_the_claim_cannot_be_passed_on_it_stays_and_is_taken_over_later() -
     with pytest.raises(ProtocolError):  # its owner is gone, but ana is still here
         claim(store, "general", "ana", _row(store, "m", "u-mallory"), "$connect")
     assert store.claim_name("general", "ana", "x", 0) == "two"  # passed on by that refusal
+
+
+# -- a holder whose $disconnect never came ----------------------------------------------------
+def test_a_name_held_by_a_gone_connection_is_taken_over_and_the_room_told_it_left() -> None:
+    """ "$disconnect is a best-effort event" ("Manage connected users and client apps:
+    $connect and $disconnect routes",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html):
+    a person whose close ran no $disconnect comes back under their name. The old row's
+    connection answers 410 (GetConnection) and is older than any handshake: a ghost, evicted."""
+    now_s = 1_000_000.0
+    store = MemoryConnectionStore()
+    connections = FakeConnections("listener")  # "ghost" is gone: API Gateway answers 410
+    chat = Chat(store, MemoryMessageStore(), connections, clock=lambda: now_s)
+    chat.connect("listener", int(now_s * 1000) - 60_000, {"name": "al", "format": "json"})
+    chat.connect("ghost", int(now_s * 1000) - 60_000, {"name": "bo"})
+    record = chat.connect("back", int(now_s * 1000), {"name": "bo"})
+    assert record.name == "bo"
+    assert store.get("ghost") is None
+    heard = [json.loads(data) for data in connections.received("listener")]
+    assert {"event": "left", "name": "bo"}.items() <= heard[-2].items()  # then bo joined again
+
+
+def test_a_young_row_that_answers_410_keeps_its_name() -> None:
+    """API Gateway answers 410 until $connect returns: a row younger than a handshake may be
+    someone connecting now, so its name is not taken from it."""
+    now_s = 1_000_000.0
+    store = MemoryConnectionStore()
+    chat = Chat(store, MemoryMessageStore(), FakeConnections(), clock=lambda: now_s)
+    chat.connect("connecting", int(now_s * 1000) - 1_000, {"name": "bo"})
+    with pytest.raises(ProtocolError) as caught:
+        chat.connect("other", int(now_s * 1000), {"name": "bo"})
+    assert caught.value.code == "NAME_TAKEN"
+    assert store.get("connecting") is not None
+
+
+def test_a_ghost_found_by_a_fan_out_is_announced_as_gone() -> None:
+    """A row whose $disconnect never came (best effort, same page) is found by the next
+    message's 410 and deleted; the room is told its person left, so that no member list keeps
+    a ghost."""
+    from serverless_chat.chat.protocol import SendMessage
+
+    now_s = 1_000_000.0
+    store = MemoryConnectionStore()
+    connections = FakeConnections("al", "cy")  # bo is gone: API Gateway answers 410
+    chat = Chat(store, MemoryMessageStore(), connections, clock=lambda: now_s)
+    old = int(now_s * 1000) - 60_000
+    for cid in ("al", "cy", "bo"):  # bo last: the message is the first post to find it gone
+        chat.connect(cid, old, {"name": cid, "format": "json"})
+    sender = store.get("al")
+    assert sender is not None
+    chat.send_message(sender, SendMessage("hello"))
+    assert store.get("bo") is None
+    heard = [json.loads(data) for data in connections.received("cy")]
+    assert [h.get("text") or h["event"] for h in heard] == ["joined", "hello", "left"]
+    assert heard[-1]["name"] == "bo"

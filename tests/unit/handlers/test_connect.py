@@ -48,11 +48,13 @@ def test_connect_reads_the_query_options(
 def test_connect_refusals(
     deps: Dependencies,
     store: MemoryConnectionStore,
+    connections: FakeConnections,
     make_event: EventFactory,
     query: dict[str, str],
     status: int,
     code: str,
 ) -> None:
+    connections.open.add("first")  # still there: its name stays its own
     _connect(deps, make_event, "first", name="ana")
     result = _connect(deps, make_event, "c1", **query)
     assert result["statusCode"] == status
@@ -95,8 +97,12 @@ def _signed_in(deps: Dependencies, make_event: EventFactory, cid: str, sub: str)
 
 
 def test_one_person_on_two_devices_is_let_in_on_both_and_nobody_else_as_them(
-    deps: Dependencies, store: MemoryConnectionStore, make_event: EventFactory
+    deps: Dependencies,
+    store: MemoryConnectionStore,
+    connections: FakeConnections,
+    make_event: EventFactory,
 ) -> None:
+    connections.open.update({"laptop", "phone"})
     assert _signed_in(deps, make_event, "laptop", "u-ana")["statusCode"] == 200
     assert _signed_in(deps, make_event, "phone", "u-ana")["statusCode"] == 200
     refused = _signed_in(deps, make_event, "mallory", "u-mallory")

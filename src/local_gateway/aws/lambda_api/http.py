@@ -16,7 +16,7 @@ from local_gateway.aws.iam.access import Authorize
 from local_gateway.aws.iam.resources import INVOKE_FUNCTION, invoke_arn
 from local_gateway.aws.lambda_api.model import LambdaService
 from local_gateway.aws.sigv4 import CALLER
-from local_gateway.errors import InvokeAccessDenied, LambdaApiError
+from local_gateway.errors import InvokeAccessDenied, LambdaApiError, TooManyRequests
 
 PATH = "/2015-03-31/functions/{function}/invocations"
 
@@ -67,6 +67,8 @@ class LambdaApi:
             return web.Response(status=204)
         if outcome is None:
             return web.Response(status=202)
+        if outcome.throttled:  # Lambda refused to run it: an error of the API, not the function's
+            return error_response(TooManyRequests(outcome.error or "Rate Exceeded."))
         headers = {"X-Amz-Executed-Version": "$LATEST"}
         if not outcome.ok:
             headers["X-Amz-Function-Error"] = "Unhandled"

@@ -30,7 +30,7 @@ from local_gateway.errors import (
     InvalidRequestContent,
     RequestTooLarge,
 )
-from local_gateway.functions.runner import Invocation
+from local_gateway.functions.runner import Invocation, queued
 from local_gateway.template.intrinsics import function_arn
 from local_gateway.template.model import FunctionSpec
 
@@ -111,7 +111,7 @@ class LambdaService:
 
     def enqueue(self, call: Invoke) -> None:
         """Queue an Event invocation (on the event loop); it runs without being waited for."""
-        task = asyncio.ensure_future(self._running().invoke(call.spec, call.event))
+        task = asyncio.ensure_future(queued(self._running().invoke)(call.spec, call.event))
         self._queued.add(task)
         task.add_done_callback(self._queued.discard)
 

@@ -169,7 +169,9 @@ class ConnectionRegistry:
                 )
                 continue
             connection = self._connections.get(connection_id)
-            if (
+            if connection is not None and connection.vanished is not None:
+                accepted.append((connection, data))  # its write fails, unseen by the caller
+            elif (
                 connection is None
                 or connection.closing
                 or (connection.socket is not None and connection.socket.closed)
@@ -189,7 +191,15 @@ class ConnectionRegistry:
         removes its row."""
         put = self._outbox.put
         for connection, data in accepted:
-            if connection.socket is None:  # the handshake has not ended: held until it has
+            if connection.vanished is not None:  # into the void: the gateway finds out now
+                if not connection.vanished.is_set():
+                    log.warning(
+                        "chaos vanish: a post to %s answered 200 and its write failed: the"
+                        " connection is found gone",
+                        connection.meta.connection_id,
+                    )
+                connection.found_gone()
+            elif connection.socket is None:  # the handshake has not ended: held until it has
                 connection.pending.append(data)
                 connection.queued_bytes += len(data)
             else:
@@ -223,6 +233,7 @@ class ConnectionRegistry:
         connection = self.get(connection_id)
         connection.closing = True
         connection.close_reason = DELETED
+        connection.found_gone()
         self._outbox.flush()  # what was posted before the close goes first, as on AWS
         if connection.socket is not None:
             await connection.socket.close(code=code, message=reason.encode())

@@ -86,3 +86,48 @@ def test_added_latency_is_named_in_the_log_once_in_ten_seconds(
         now[0] += 10
         chaos.callback_delay()
     assert caplog.text.count("chaos callback-latency: 150 ms added to callbacks") == 2
+
+
+def test_integration_latency_and_lambda_concurrency_are_read(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    chaos = Chaos.parse("integration-latency=0.2s,lambda-concurrency=3")
+    assert chaos.integration_latency == pytest.approx(0.2)
+    assert chaos.lambda_concurrency == 3
+    assert chaos.active
+    with caplog.at_level(logging.WARNING, logger="local_gateway"):
+        assert chaos.integration_delay("Send") == pytest.approx(0.2)
+    assert "chaos integration-latency: 200 ms added before Send" in caplog.text
+    assert Chaos.parse("lambda-concurrency=0").active  # an account with none left
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("integration-latency=later", "integration-latency=later: not a duration"),
+        ("integration-latency=90s", "out of range"),
+        ("lambda-concurrency=many", "not a whole number"),
+        ("lambda-concurrency=-1", "not a whole number"),
+    ],
+)
+def test_bad_integration_latency_or_concurrency_is_said(text: str, error: str) -> None:
+    with pytest.raises(ChaosError, match=error):
+        Chaos.parse(text)
+
+
+def test_vanish_is_read_seeded_and_named_in_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    assert Chaos.parse("vanish=0.5").vanish == 0.5
+    assert Chaos.parse("vanish=1").active
+
+    def vanishes(seed: int) -> list[bool]:
+        chaos = Chaos(vanish=0.5, seed=seed)
+        return [chaos.vanishes(f"id{i}") for i in range(40)]
+
+    assert vanishes(2) == vanishes(2)
+    assert 5 < sum(vanishes(2)) < 35
+    with caplog.at_level(logging.WARNING, logger="local_gateway"):
+        assert Chaos(vanish=1.0).vanishes("abc")
+    assert "chaos vanish: abc is taken to have vanished without a close" in caplog.text
+    assert not Chaos().vanishes("abc")
+    with pytest.raises(ChaosError, match="vanish=2: out of range"):
+        Chaos.parse("vanish=2")

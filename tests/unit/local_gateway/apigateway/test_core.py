@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from local_gateway.apigateway.chaos import Chaos
 from local_gateway.apigateway.core import Accepted, GatewayCore, Handshake, Refused
 from local_gateway.apigateway.event_factory import ApiContext, ConnectionMeta, EventFactory
 from local_gateway.functions.runner import Invocation
@@ -317,3 +318,49 @@ async def test_an_isolated_function_is_cut_by_the_integration_timeout_whatever_i
     functions.delay["default"] = 0.2
     frame = json.loads(await core.message(META, "x") or b"")
     assert frame["message"] == "Endpoint request timed out"
+
+
+class ThrottlingFunctions(FakeFunctions):
+    """Lambda refusing every invocation: 429 TooManyRequestsException, nothing runs."""
+
+    async def invoke(self, spec: FunctionSpec, event: dict[str, Any]) -> Invocation:
+        return Invocation("id", error="Rate Exceeded.", error_type="TooManyRequestsException")
+
+
+async def test_a_throttled_connect_is_500_not_a_function_errors_502() -> None:
+    """'If the Lambda API rejects the invocation request, API Gateway returns a 500 error
+    code ... the body of the response from API Gateway is {"message": "Internal server
+    error"}' ("Handling Lambda errors with an API Gateway API",
+    https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html)."""
+    core = GatewayCore(api({"$connect": CONNECT}), ThrottlingFunctions(), core_for({})[0].events)
+    outcome = await core.connect(HANDSHAKE)
+    assert isinstance(outcome, Refused)
+    assert (outcome.status, json.loads(outcome.body)) == (500, {"message": "Internal server error"})
+
+
+async def test_a_throttled_message_route_answers_internal_server_error() -> None:
+    """The same page: a rejected invocation is an internal error to the caller."""
+    route = RouteSpec("send", function("send"))
+    core = GatewayCore(api({"send": route}), ThrottlingFunctions(), core_for({})[0].events)
+    (meta,) = [(await core.connect(HANDSHAKE)).meta]  # type: ignore[union-attr]
+    frame = json.loads(await core.message(meta, '{"action": "send"}') or b"")
+    assert frame["message"] == "Internal server error"
+
+
+async def test_integration_latency_comes_before_the_function_and_counts_in_the_timeout() -> None:
+    """--chaos integration-latency: the function is called that much later, and the integration
+    timeout (50 ms - 29 s, "Quotas for configuring and running a WebSocket API in API
+    Gateway", https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html)
+    includes it."""
+    route = RouteSpec("send", function("send"), integration_timeout=0.1)
+    functions = FakeFunctions()
+    core = GatewayCore(
+        api({"send": route}),
+        functions,
+        core_for({})[0].events,
+        chaos=Chaos(integration_latency=0.3),
+    )
+    meta = (await core.connect(HANDSHAKE)).meta  # type: ignore[union-attr]
+    frame = json.loads(await core.message(meta, '{"action": "send"}') or b"")
+    assert frame["message"] == "Endpoint request timed out"
+    assert functions.events == []  # not yet called when API Gateway gave up

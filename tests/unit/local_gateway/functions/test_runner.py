@@ -393,3 +393,84 @@ async def test_an_in_process_timeout(runner_for: Any, caplog: pytest.LogCaptureF
     outcome = await runner_for(fn, app=App()).invoke(fn, {})
     assert outcome.timed_out
     assert "Task timed out after 0.20 seconds" in caplog.text
+
+
+class _Gate:
+    """An in-process app whose handler waits until the test opens the gate."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.gate = threading.Event()
+
+    def handler(self, function: FunctionSpec) -> Any:
+        return lambda event, context: self.gate.wait(30) and {"statusCode": 200}
+
+    def web_routes(self) -> list[Any]:
+        return []
+
+    def close(self) -> None:
+        self.gate.set()
+
+
+async def test_over_its_reserved_concurrency_an_invocation_is_throttled_not_queued(
+    runner_for: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Lambda throttles an invocation over the function's reserved concurrency with 429
+    TooManyRequestsException ("Configuring reserved concurrency for a function",
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html; "Understanding
+    Lambda function scaling": requests over concurrency are throttled)."""
+    app = _Gate()
+    fn = spec(reserved_concurrency=1)
+    runner = runner_for(fn, app=app)
+    first = asyncio.ensure_future(runner.invoke(fn, {}))
+    deadline = asyncio.get_running_loop().time() + 30
+    while runner.concurrency.running("Fn") == 0:  # the first one has started
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.01)
+    second = await runner.invoke(fn, {})
+    assert second.throttled
+    assert second.error_type == "TooManyRequestsException"
+    assert "fn throttled: 429 TooManyRequestsException" in caplog.text
+    app.gate.set()
+    assert (await first).ok
+    assert (await runner.invoke(fn, {})).ok  # the slot is free again
+
+
+async def test_reserved_concurrency_zero_never_runs_the_function(runner_for: Any) -> None:
+    """ReservedConcurrentExecutions 0 throttles every invocation (same page: "set reserved
+    concurrency to zero ... throttles all invocations")."""
+    seen: list[str] = []
+
+    class Observer:
+        def invoked(self, spec: FunctionSpec, request_id: str, event: Any) -> None:
+            seen.append(request_id)
+
+        def answered(self, spec: FunctionSpec, invocation: Any) -> None:
+            seen.append("answered")
+
+    fn = spec(reserved_concurrency=0)
+    runner = runner_for(fn, app=_Gate())
+    runner.observers.append(Observer())
+    outcome = await runner.invoke(fn, {})
+    assert outcome.throttled
+    assert seen == []  # no event reached the function
+
+
+async def test_a_queued_event_is_tried_again_while_throttled() -> None:
+    """Lambda's asynchronous queue returns a throttled event to the queue and tries it again
+    ("How Lambda handles errors and retries with asynchronous invocation",
+    https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)."""
+    from local_gateway.functions.runner import Invocation, queued
+
+    answers = [
+        Invocation("a", error="Rate Exceeded.", error_type="TooManyRequestsException"),
+        Invocation("b", result=1),
+    ]
+
+    async def invoke(function: FunctionSpec, event: Any) -> Invocation:
+        return answers.pop(0)
+
+    outcome = await queued(invoke, first_wait=0.01)(spec(), {})
+    assert outcome.result == 1
+    assert answers == []

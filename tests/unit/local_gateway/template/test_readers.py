@@ -415,3 +415,43 @@ def test_the_authorizers_usage_identifier_key_is_refused_when_a_route_needs_a_ke
         read_api(_write(tmp_path, text))
     with pytest.raises(TemplateError, match="supports only"):
         read_api(_write(tmp_path, text.replace("$context.authorizer.usageIdentifierKey", "$x")))
+
+
+# -- ReservedConcurrentExecutions ------------------------------------------------------------
+
+
+def _reserved(tmp_path: Path, value: str) -> Path:
+    return _write(
+        tmp_path,
+        "Resources:"
+        + _API
+        + f"""
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      {{Handler: app.handler, Runtime: python3.13, Code: src,
+        ReservedConcurrentExecutions: {value}}}
+  Integration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !Sub "{_URI}"
+  Route:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      {{ApiId: !Ref Api, RouteKey: $default, Target: !Sub "integrations/${{Integration}}"}}
+""",
+    )
+
+
+def test_reserved_concurrency_is_read(tmp_path: Path) -> None:
+    """ReservedConcurrentExecutions ("AWS::Lambda::Function", CloudFormation reference;
+    minimum 0)."""
+    assert read_api(_reserved(tmp_path, "0")).functions["Fn"].reserved_concurrency == 0
+    assert read_api(_reserved(tmp_path, "5")).functions["Fn"].reserved_concurrency == 5
+
+
+def test_a_bad_reserved_concurrency_is_said(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match="ReservedConcurrentExecutions 'lots'"):
+        read_api(_reserved(tmp_path, "lots"))

@@ -13,14 +13,18 @@ Lambda sets it. A function that carries a package of its own by a name the paren
 
 What a child still pays for a boto3 client is botocore building it in a new session; part of
 that is parsing botocore's own data files (``endpoints.json``, 1.2 MB, the service's model
-and endpoint rule set), which its loader caches per session, not per process. The parent
-parses once the files that building clients of ``SHARED_SERVICES`` reads from botocore's
-own data folder, and each child takes a parsed file the first time its botocore asks for
-that very path (later asks parse again, as botocore would): which file is read is still
-decided in the child, by its loader's search path (``AWS_DATA_PATH``, ``~/.aws/models``) and
-the service and version asked for, and what it gets is an object of its own, equal to what
-it would have parsed. Nothing that depends on the function's environment (region,
-credentials, endpoints, configuration files) is resolved in the parent.
+and endpoint rule set) and listing its data folder (some 400 services, a folder each, to
+know which exist), which its loader caches per session, not per process. The parent parses
+once the files that building clients of ``SHARED_SERVICES`` reads from botocore's own data
+folder, and each child takes a parsed file the first time its botocore asks for that very
+path (later asks parse again, as botocore would): which file is read is still decided in
+the child, by its loader's search path (``AWS_DATA_PATH``, ``~/.aws/models``) and the
+service and version asked for, and what it gets is an object of its own, equal to what it
+would have parsed. Likewise the services found in botocore's own data folder are listed
+once in the parent; a child's loader lists the other folders of its search path itself
+and adds them. (That folder is the runtime's package, which nothing changes while it
+runs.) Nothing that depends on the function's environment (region, credentials, endpoints,
+configuration files) is resolved in the parent.
 
     gateway -> server   a packet {"argv": [...], "env": {...}} with three descriptors
                         (SCM_RIGHTS) on the control socket (SOCK_SEQPACKET)
@@ -119,18 +123,27 @@ def _share_botocore_data() -> list:  # type: ignore[type-arg]
 
     builtin = os.path.join(loaders.Loader.BUILTIN_DATA_PATH, "")
     original = loaders.JSONFileLoader.load_file
+    original_list = loaders.Loader.list_available_services
     read: dict = {}  # type: ignore[type-arg]
+    types: dict = {}  # type: ignore[type-arg]
 
     def noting(self, file_path):  # type: ignore[no-untyped-def]
         if str(file_path).startswith(builtin):
             read[file_path] = None
         return original(self, file_path)
 
+    def noting_types(self, type_name):  # type: ignore[no-untyped-def]
+        types[type_name] = None
+        return original_list(self, type_name)
+
     loaders.JSONFileLoader.load_file = noting
+    loaders.Loader.list_available_services = noting_types
     try:
         _build_clients()
     finally:
         loaders.JSONFileLoader.load_file = original
+        loaders.Loader.list_available_services = original_list
+    _share_service_lists(loaders, list(types))
     parsed: dict = {}  # type: ignore[type-arg]
     for file_path in read:
         for extension in loaders._JSON_OPEN_METHODS:
@@ -151,6 +164,29 @@ def _share_botocore_data() -> list:  # type: ignore[type-arg]
     load_file.__doc__ = original.__doc__
     loaders.JSONFileLoader.load_file = load_file
     return sorted(path[len(builtin) :] for path in parsed)
+
+
+def _share_service_lists(loaders, type_names: list) -> None:  # type: ignore[no-untyped-def, type-arg]
+    """The services botocore's own data folder has, for each type of file asked for at
+    warm-up, listed here once; a child's loader lists the rest of its search path itself."""
+    folder = loaders.Loader.BUILTIN_DATA_PATH
+    original = loaders.Loader.list_available_services
+    alone = loaders.Loader(extra_search_paths=[folder], include_default_search_paths=False)
+    listed = {name: frozenset(original(alone, name)) for name in type_names}
+
+    @loaders.instance_cache
+    def list_available_services(self, type_name):  # type: ignore[no-untyped-def]
+        if type_name not in listed or folder not in self.search_paths:
+            return original(self, type_name)
+        others = loaders.Loader(
+            extra_search_paths=[path for path in self.search_paths if path != folder],
+            file_loader=self.file_loader,
+            include_default_search_paths=False,
+        )
+        return sorted(listed[type_name].union(original(others, type_name)))
+
+    list_available_services.__doc__ = original.__doc__
+    loaders.Loader.list_available_services = list_available_services
 
 
 def _forget_shadowed(runtime_dir: str, own_paths: list) -> None:  # type: ignore[type-arg]

@@ -84,7 +84,10 @@ def botocore_settings(event, context):
     again = boto3.session.Session().client("dynamodb")  # a second session: parsed again
     credentials = boto3.session.Session().get_credentials()
     model = dynamodb.meta.service_model._service_description
+    services = boto3.session.Session().get_available_services()
     return {
+        "services": len(services),
+        "made_up_service": "madeup" in services,
         "region": dynamodb.meta.region_name,
         "dynamodb_endpoint": dynamodb.meta.endpoint_url,
         "access_key": credentials.access_key,
@@ -264,8 +267,9 @@ async def test_botocore_settings_that_depend_on_the_environment_are_the_childs(
 ) -> None:
     """The fork server parses botocore's data files ahead, but what a client is built from
     is resolved in the child, from the function's environment, as in a fresh interpreter:
-    AWS_REGION (and AWS_DEFAULT_REGION, which botocore reads), the credentials, AWS_ENDPOINT_URL_<SERVICE>, AWS_CONFIG_FILE, and the model
-    AWS_DATA_PATH puts first; and each session's model is an object of its own. (Lambda
+    AWS_REGION (and AWS_DEFAULT_REGION, which botocore reads), the credentials,
+    AWS_ENDPOINT_URL_<SERVICE>, AWS_CONFIG_FILE, the model and the services AWS_DATA_PATH
+    adds; and each session's model is an object of its own. (Lambda
     sets a function's environment before its code runs: "Defined runtime environment
     variables", https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html;
     the SDK reads its settings from it: "Service-specific endpoints" and "Config file
@@ -290,6 +294,9 @@ async def test_botocore_settings_that_depend_on_the_environment_are_the_childs(
     version = models / "apigatewaymanagementapi" / model["metadata"]["apiVersion"]
     version.mkdir(parents=True)
     (version / "service-2.json").write_text(json.dumps(model))
+    made_up = models / "madeup" / "2020-01-01"  # a service the child's AWS_DATA_PATH adds
+    made_up.mkdir(parents=True)
+    (made_up / "service-2.json").write_text(json.dumps(model))
     env = {
         **ENVIRONMENT,  # AWS_REGION eu-west-1, and AWS_DEFAULT_REGION, as Lambda sets both
         "AWS_DEFAULT_REGION": "eu-west-1",
@@ -314,7 +321,10 @@ async def test_botocore_settings_that_depend_on_the_environment_are_the_childs(
     assert from_fork.error is None, from_fork.error
     assert "dynamodb/2012-08-10/service-2" in fork_server.shared_data
     assert from_fork.result == from_fresh.result
+    services = len(botocore.loaders.Loader().list_available_services("service-2"))
     assert from_fork.result == {
+        "services": services + 1,
+        "made_up_service": True,
         "region": "eu-west-1",
         "dynamodb_endpoint": "http://127.0.0.1:9/function",
         "access_key": "function-key",

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 from botocore.exceptions import ClientError
 
+from local_gateway import CannotListen, GatewayConfig, LocalGateway
 from local_gateway.testing import Client, HarnessError, WebSocketApi
 from tests.conftest import FIXTURES, ROOT
 
@@ -165,3 +166,15 @@ def test_serve_lists_every_api_at_start(tmp_path: Path) -> None:
     assert "serverless-chat: chat-admin (stage production) on ws://127.0.0.1:" in text
     assert text.count("callback API: http://127.0.0.1:") == 2
     assert text.index("  sendMessage") < text.index("chat-admin") < text.index("  announce")
+
+
+async def test_a_further_api_past_the_last_port_is_refused_in_one_line(tmp_path: Path) -> None:
+    """With --port 65535 the second API would need 65536: the start is refused, saying so."""
+    gateway = LocalGateway(
+        GatewayConfig(template=TWO_APIS, port=65535, state_dir=tmp_path / "state")
+    )
+    with pytest.raises(CannotListen) as caught:
+        await gateway.start()
+    assert str(caught.value) == (
+        "cannot listen on 127.0.0.1:65536: beyond the last port, 65535 (API ChatAdminApi)"
+    )

@@ -146,7 +146,7 @@ def _share_botocore_data() -> list:  # type: ignore[type-arg]
     _share_service_lists(loaders, list(types))
     parsed: dict = {}  # type: ignore[type-arg]
     for file_path in read:
-        for extension in loaders._JSON_OPEN_METHODS:
+        for extension in getattr(loaders, "_JSON_OPEN_METHODS", None) or (".json",):
             if os.path.isfile(file_path + extension):
                 parsed[file_path] = (
                     file_path + extension,

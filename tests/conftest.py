@@ -26,6 +26,22 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CHAT_ROUTES = frozenset(ROUTE_KEYS + MOCK_ROUTE_KEYS)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("targets", "the suite run on three targets (tests/targets)")
+    group.addoption(
+        "--regenerate-targets-table",
+        action="store_true",
+        help="rewrite docs/local-gateway.md's per-target table from what tests/targets finds on"
+        " the targets it can run, instead of failing where the committed table differs",
+    )
+    group.addoption(
+        "--capture-events",
+        action="store_true",
+        help="write the events a deployed stage delivers to each scenario as JSON fixtures"
+        " under tests/fixtures/captures/<date>-<region>/ (with SERVERLESS_CHAT_AWS_TESTS=1)",
+    )
+
+
 def load_event(name: str) -> dict[str, Any]:
     """A recorded event from tests/fixtures/events by name ("powertools/...", its SOURCES.md)."""
     result: dict[str, Any] = json.loads((FIXTURES / "events" / f"{name}.json").read_text())

@@ -43,6 +43,7 @@ from local_gateway.server.config import GatewayConfig
 from local_gateway.server.gateway import LocalGateway
 from local_gateway.server.hook import Hook, HookError, LocalServices, load_hook
 from local_gateway.server.served_api import ServedApi
+from local_gateway.server.tls import certificate_path
 from local_gateway.template.cdk_assembly import cdk_stack
 from local_gateway.template.cfn_yaml import TemplateError, dump_yaml, load_template
 from local_gateway.template.model import FunctionSpec
@@ -76,6 +77,7 @@ __all__ = [
     "ServedApi",
     "TemplateError",
     "cdk_stack",
+    "certificate_path",
     "check_parameter",
     "dump_yaml",
     "load_hook",

@@ -3,7 +3,6 @@ authorizer on $connect, a two-way route, and a $default route answered through b
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -68,14 +67,3 @@ async def test_the_default_route_answers_through_boto3(echo: LocalGateway) -> No
     async with connect(echo.url + "?token=ana") as client:
         await client.send("olleh")
         assert await recv(client) == "hello"
-
-
-async def test_a_binary_frame_closes_the_connection_with_1003(echo: LocalGateway) -> None:
-    """ "API Gateway WebSocket APIs don't currently support binary frames in incoming message
-    payloads. If a client app sends a binary frame, API Gateway rejects it and disconnects
-    the client with code 1003." ("Working with binary media types for WebSocket APIs",
-    https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-binary-media-types.html)"""
-    async with connect(echo.url + "?token=ana") as client:
-        await client.send(b"\x00\x01\x02")
-        await asyncio.wait_for(client.wait_closed(), 30)
-    assert client.close_code == 1003

@@ -49,15 +49,6 @@ async def test_function_timeout_answers_internal_server_error(behaviours: LocalG
         assert frame["message"] == "Internal server error"
 
 
-async def test_no_route_and_no_default_is_forbidden(behaviours: LocalGateway) -> None:
-    async with connect(behaviours.url) as client:
-        await client.send("not json")
-        frame = json.loads(await recv(client))
-        assert frame["message"] == "Forbidden"
-        assert frame["connectionId"]
-        assert frame["requestId"]
-
-
 async def test_two_way_route_returns_the_body(behaviours: LocalGateway) -> None:
     async with connect(behaviours.url) as client:
         body = json.dumps({"action": "echo", "text": "ping"})

@@ -2,10 +2,10 @@
 AWS emulator, pure Python, one port: the pinned dev dependency ministack), then chatted on
 through MiniStack's own WebSocket endpoint, then destroyed.
 
-MiniStack runs as a subprocess on a free port bound to 127.0.0.1 only, with every other
-listener it has off (IoT's mTLS MQTT port, SFTP), nothing persisted, Docker never touched,
-Lambda functions as local worker processes (the Python of this venv), and its files under
-the test's tmp dir.
+MiniStack runs as tests/ministack.py starts it (127.0.0.1 only, nothing persisted, Docker
+never touched, Lambda functions as local worker processes), its files under the test's tmp
+dir. tests/targets/ runs AWS's documented behaviours on it too, and its table in
+docs/local-gateway.md says where MiniStack differs.
 
 What MiniStack 1.5.33 cannot do, and how the test goes around it:
 
@@ -46,28 +46,27 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from typing import Any
 
-import boto3
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from serverless_chat.chat.usage import USAGE_PREFIX
 from tests.conftest import ROOT, TEMPLATE
+from tests.ministack import (
+    REGION,
+    MiniStackDidNotStart,
+    clean_environment,
+    client,
+    credentials,
+    running_ministack,
+)
 
-REGION = "us-east-1"
 STACK = "ministack-chat"
 STAGE = "production"
-START_SECONDS = 30.0
 METRIC_MATH_REFUSED = (
     "FunctionErrorsAlarm (AWS::CloudWatch::Alarm): AWS::CloudWatch::Alarm Properties.Metrics"
     " (metric math) is not supported; use MetricName and Namespace."
@@ -80,89 +79,14 @@ if importlib.util.find_spec("ministack") is None:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _credentials() -> dict[str, str]:
-    """Fake credentials and nothing of the user's AWS configuration."""
-    return {
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_CONFIG_FILE": "/nonexistent",
-        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-
-
-def _clean_environment() -> dict[str, str]:
-    drop = ("AWS_", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
-    return {k: v for k, v in os.environ.items() if not k.upper().startswith(drop)}
-
-
 @pytest.fixture(scope="module")
 def ministack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """MiniStack's endpoint, http://127.0.0.1:PORT; stopped (with its Lambda workers, which
-    share its process group) at the end."""
-    home = tmp_path_factory.mktemp("ministack")
-    port = _free_port()
-    env = {
-        **_clean_environment(),
-        **_credentials(),
-        "GATEWAY_PORT": str(port),
-        "BIND_HOST": "127.0.0.1",  # its default is 0.0.0.0
-        "MINISTACK_HOST": "localhost",
-        "MINISTACK_REGION": REGION,
-        "IOT_MTLS_ENABLED": "0",  # on by default: a second listener, on 0.0.0.0:8883
-        "SFTP_ENABLED": "0",
-        "PERSIST_STATE": "0",
-        "S3_PERSIST": "0",
-        "STATE_DIR": str(home / "state"),
-        "S3_DATA_DIR": str(home / "s3"),
-        "TMPDIR": str(home),  # its pid file and the functions' unpacked code
-        "DOCKER_HOST": f"unix://{home}/no-docker.sock",  # never a Docker daemon
-        "LAMBDA_EXECUTOR": "local",
-        "LOG_LEVEL": "WARNING",
-    }
-    log = (home / "ministack.log").open("w+")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ministack"],
-        cwd=home,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group, so its workers stop with it
-    )
-    endpoint = f"http://127.0.0.1:{port}"
+    """MiniStack's endpoint, http://127.0.0.1:PORT, stopped at the end."""
     try:
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"MiniStack exited with {process.returncode}:\n{log.read()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{endpoint}/_ministack/health", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"MiniStack did not answer on {endpoint} within {START_SECONDS} s")
-            time.sleep(0.2)
-        yield endpoint
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(10)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
-        log.close()
+        with running_ministack(tmp_path_factory.mktemp("ministack")) as endpoint:
+            yield endpoint
+    except MiniStackDidNotStart as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 def _cli(endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -182,7 +106,7 @@ def _cli(endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
             *rest,
         ],
         cwd=ROOT,
-        env={**_clean_environment(), **_credentials(), "COLUMNS": "200"},
+        env={**clean_environment(), **credentials(), "COLUMNS": "200"},
         capture_output=True,
         text=True,
         timeout=120,
@@ -194,22 +118,12 @@ def _deploy(endpoint: str, *parameters: str) -> subprocess.CompletedProcess[str]
     return _cli(endpoint, "deploy", "--template", str(TEMPLATE), *flags)
 
 
-def _client(endpoint: str, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-
-
 def _callback_urls(endpoint: str, outputs: dict[str, str]) -> set[str]:
     """CALLBACK_URL of every function of the stack."""
-    lam = _client(endpoint, "lambda")
+    lam = client(endpoint, "lambda")
     names = [
         r["PhysicalResourceId"]
-        for r in _client(endpoint, "cloudformation").describe_stack_resources(StackName=STACK)[
+        for r in client(endpoint, "cloudformation").describe_stack_resources(StackName=STACK)[
             "StackResources"
         ]
         if r["ResourceType"] == "AWS::Lambda::Function"
@@ -309,11 +223,11 @@ def test_deploy_update_chat_and_destroy_on_ministack(ministack: str) -> None:
     assert f"serverless-chat connect {served}" in created.stdout
     assert outputs["CallbackURL"] == f"https://{api_id}.execute-api.{REGION}.amazonaws.com/{STAGE}"
     for name in (outputs["ConnectionsTableName"], outputs["MessagesTableName"]):
-        table = _client(ministack, "dynamodb").describe_table(TableName=name)["Table"]
+        table = client(ministack, "dynamodb").describe_table(TableName=name)["Table"]
         assert table["TableStatus"] == "ACTIVE"
     # The functions post to the stage's own execute-api endpoint, from the template.
     assert _callback_urls(ministack, outputs) == {outputs["CallbackURL"]}
-    alarms = _client(ministack, "cloudwatch").describe_alarms()["MetricAlarms"]
+    alarms = client(ministack, "cloudwatch").describe_alarms()["MetricAlarms"]
     assert not [a for a in alarms if a["AlarmName"].startswith(STACK)]
 
     # The same deploy again: nothing to do (the previous parameters are kept).
@@ -340,5 +254,5 @@ def test_deploy_update_chat_and_destroy_on_ministack(ministack: str) -> None:
     assert f"There is no stack named {STACK}" in gone.stderr
     assert (
         outputs["ConnectionsTableName"]
-        not in _client(ministack, "dynamodb").list_tables()["TableNames"]
+        not in client(ministack, "dynamodb").list_tables()["TableNames"]
     )

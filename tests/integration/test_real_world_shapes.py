@@ -268,3 +268,22 @@ async def test_a_function_that_fails_to_import_answers_as_lambda_and_the_gateway
     finally:
         await gateway.stop()
     assert caplog.text.count("Runtime.ImportModuleError: Unable to import module 'app'") >= 2
+
+
+async def test_functions_written_in_the_template_run_from_index_py(tmp_path: Path) -> None:
+    """A function whose code is in the template runs: ``Code: {ZipFile: ...}`` ("For Node.js
+    and Python functions, you can specify the function code inline in the template", and
+    CloudFormation places it "in a file named index": "AWS::Lambda::Function Code",
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-function-code.html)
+    and SAM's ``InlineCode`` (AWS::Serverless::Function, which the transform turns into
+    Code.ZipFile), each with its environment, on a two-way route."""
+    gateway = await start_gateway(FIXTURES / "inline" / "template.yaml", tmp_path / "state")
+    try:
+        async with connect(gateway.url) as client:
+            await client.send(json.dumps({"action": "zipfile"}))
+            answer = json.loads(await recv(client, 30))
+            assert answer == {"answer": "from ZipFile", "file": "index.py", "route": "zipfile"}
+            await client.send(json.dumps({"action": "inline"}))
+            assert json.loads(await recv(client, 30)) == {"answer": "from InlineCode"}
+    finally:
+        await gateway.stop()

@@ -145,3 +145,30 @@ async def test_a_room_over_the_page_size_is_delivered_through_the_fanout_functio
             await client.close()
     finally:
         await gateway.stop()
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+async def test_a_room_s_history_comes_after_join_not_on_connecting(
+    chat: LocalGateway, fmt: str
+) -> None:
+    """Nothing reaches a connection before its $connect integration has returned ("Until
+    execution of the integration associated with the $connect route is completed, the
+    upgrade request is pending": "Working with the $connect and $disconnect routes", API
+    Gateway Developer Guide, https://docs.aws.amazon.com/apigateway/latest/developerguide/
+    apigateway-websocket-api-route-keys-connect-disconnect.html; a post made then gets 410,
+    https://repost.aws/knowledge-center/410-gone-api-gateway), so the README says a text or
+    json client gets the history when it sends join."""
+    a = await _join(chat, name="ana")
+    await a.send(json.dumps({"action": "sendMessage", "message": "kept"}))
+    assert (await _json(a))["text"] == "kept"  # its echo: kept by now
+    b = await _join(chat, name="bob", format=fmt)
+    assert await receives_nothing(b)
+    await b.send(json.dumps({"action": "join", "room": "general"}))
+    frames = [await recv(b), await recv(b)]
+    if fmt == "json":
+        assert [json.loads(f)["type"] for f in frames] == ["welcome", "history"]
+        assert [m["text"] for m in json.loads(frames[1])["messages"]] == ["kept"]
+    else:
+        assert frames == ["* you are bob in general", "ana: kept"]
+    for client in (a, b):
+        await client.close()

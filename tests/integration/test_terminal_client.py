@@ -346,11 +346,13 @@ class _Screen:
 
 
 @contextlib.contextmanager
-def _terminal(url: str) -> Iterator[tuple[subprocess.Popen[bytes], _Screen]]:
+def _terminal(url: str, **environ: str) -> Iterator[tuple[subprocess.Popen[bytes], _Screen]]:
     """The client on a pseudo-terminal of its own, killed if it outlives the test."""
     main, child = pty.openpty()
     # (A pseudo-terminal with nobody behind it answers no cursor position request.)
-    env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    # (Without colours unless a test asks: the lines are then the chat's text as it is.)
+    env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1", "NO_COLOR": "1"}
+    env.update(environ)
     process = subprocess.Popen(
         [*CLIENT, url], stdin=child, stdout=child, stderr=child, env=env, cwd=ROOT, close_fds=True
     )
@@ -475,3 +477,55 @@ async def test_in_a_terminal_raw_and_json_escape_what_the_terminal_would_act_on(
     for acted_on in (b"\x1b[2J", b"\x1b]52", b"\x07", "\u202e".encode(), "\x9b".encode()):
         assert acted_on not in written
     assert (b"\\u001b[2J" if fmt == "json" else b"\\x1b[2J") in written
+
+
+@pytest.mark.parametrize("no_color", ["", "1"])
+async def test_in_a_terminal_names_have_colours_mentions_ring_and_history_is_dim(
+    chat: LocalGateway, no_color: str
+) -> None:
+    """(issue 26 §3) Names in their colours (none under NO_COLOR, no-color.org), a mention
+    of my name in any case highlighted with a bell, the history printed on connecting
+    dimmed and silent, my own message silent."""
+    async with connect(chat.url + "?room=tint&name=ann&format=json") as ann:
+        await ann.send('{"action": "sendMessage", "message": "before you came, @zoe"}')
+        while json.loads(await recv(ann)).get("type") != "message":
+            pass
+        with _terminal(
+            chat.url + "?room=tint&name=zoe", TERM="xterm-256color", NO_COLOR=no_color
+        ) as (process, screen):
+            start = await asyncio.to_thread(screen.wait_for, b"as zoe in tint; /help")
+            await asyncio.to_thread(screen.wait_for, b"before you came", start)
+            await asyncio.to_thread(screen.wait_for, b"zoe@tint>", start)
+            joined = screen.seen
+            async with connect(chat.url + "?room=tint&name=bob&format=json") as bob:
+                await bob.send('{"action": "sendMessage", "message": "hi @ZOE"}')
+                mention = await asyncio.to_thread(screen.wait_for, b"@ZOE\x1b[27m", start)
+                await asyncio.to_thread(screen.wait_for, b"\a", mention - 20)
+                rung = screen.seen
+                os.write(screen.fd, b"me, @zoe\r")
+                await asyncio.to_thread(screen.wait_for, b": me, @zoe\r\n", len(rung))
+                os.write(screen.fd, b"/quit\r")
+                status = await asyncio.to_thread(process.wait, 60)
+    assert status == 0
+    dimmed = re.search(rb"\x1b\[2m[^\n]*before you came, \x1b\[7m@zoe", joined)
+    assert dimmed is not None  # the history: dimmed, its mention marked
+    assert b"\a" not in joined  # ... and silent
+    assert screen.seen.count(b"\a") == 1  # bob's mention rang; my own message did not
+    assert (b"\x1b[38;5;" in screen.seen) is not bool(no_color)
+    assert b"Traceback" not in screen.seen
+
+
+async def test_a_second_piped_run_prints_the_first_runs_line_first(chat: LocalGateway) -> None:
+    """(issue 26 §4) The README's piped example, run twice: the second prints the room's
+    recent history (the first run's line) before its own; raw prints neither."""
+    first = await asyncio.to_thread(_client, chat.url, "Hello AWS\n")
+    second = await asyncio.to_thread(_client, chat.url, "Hello AWS\n")
+    raw = await asyncio.to_thread(_client, chat.url, "Hello AWS\n", "--format", "raw")
+    assert (first.returncode, second.returncode, raw.returncode) == (0, 0, 0)
+    (mine,) = first.stdout.splitlines()
+    assert re.fullmatch(r"guest-\w{6}: Hello AWS", mine)
+    earlier, own = second.stdout.splitlines()
+    assert earlier == mine
+    assert own != mine
+    assert own.endswith(": Hello AWS")
+    assert raw.stdout == ""

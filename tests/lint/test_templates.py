@@ -15,6 +15,7 @@ import pytest
 from local_gateway import load_template
 from serverless_chat.deploy.standalone import dump_template, standalone_template
 from tests.conftest import ROOT, TEMPLATE
+from tests.targets.deployable import recorder_template
 
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
@@ -54,3 +55,13 @@ def test_checkov_finds_nothing_and_every_skip_has_a_reason(template_path: Path) 
     assert summary["passed"] > 100
     for skipped in report["results"]["skipped_checks"]:
         assert len(skipped["check_result"].get("suppress_comment", "")) > 30, skipped["check_id"]
+
+
+def test_the_recorder_as_a_deployed_stage_gets_it_is_cfn_lint_clean(tmp_path: Path) -> None:
+    """tests/targets' deployed-stage target creates this stack (not run here: no AWS
+    credentials); cfn-lint checks it against CloudFormation's resource specification, the
+    nearest this machine comes to a deploy."""
+    path = tmp_path / "recorder.json"
+    path.write_text(json.dumps(recorder_template()))
+    result = subprocess.run([str(CFN_LINT), str(path)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr

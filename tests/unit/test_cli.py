@@ -57,6 +57,9 @@ BAD_ARGUMENTS = [
     ["connect", "ws://127.0.0.1:9/production", "--format", "xml"],
     ["connect", "ws://127.0.0.1:9/production?format=bogus"],  # refused before connecting
     ["connect", "ws://127.0.0.1:9/production"],  # nothing listens there
+    ["connect", "wss://127.0.0.1:9/production", "--cafile", "/nonexistent"],
+    ["connect", "wss://127.0.0.1:9/production", "--cafile", "{no_websocket_api}"],  # no cert
+    ["serve", "--tls-port", "99999"],
     # deploy, destroy, outputs
     ["deploy", "--parameter", "NoValue"],
     ["deploy", "--parameter", "Nope=1"],
@@ -67,6 +70,8 @@ BAD_ARGUMENTS = [
     ["deploy", "--endpoint-url", "notaurl"],
     ["destroy", "--endpoint-url", "http://127.0.0.1:4566/some/path"],
     ["outputs", "--bogus"],
+    ["deploy", "--profile", "nosuchprofile"],
+    ["destroy", "--profile", "nosuchprofile"],
     # template
     ["template", "--template", "/nonexistent/template.yaml"],
     ["template", "--template", "{no_websocket_api}", "--standalone"],

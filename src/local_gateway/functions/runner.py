@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from local_gateway.functions.code_package import CodePackageError, code_folder
+from local_gateway.functions.code_package import CodePackageError, code_folder, inline_folder
 from local_gateway.functions.containers import (
     MAX_RESPONSE_BYTES,
     ContainerOutcome,
@@ -120,7 +120,7 @@ def check_runnable(spec: FunctionSpec) -> None:
     retired = retired_runtime_message(spec.runtime)
     if retired is not None:
         raise FunctionLoadError(f"{spec.logical_id}: {retired}")
-    if spec.code_dir is None or not spec.code_dir.exists():
+    if not spec.inline_code and (spec.code_dir is None or not spec.code_dir.exists()):
         raise FunctionLoadError(
             f"{spec.logical_id}: Code is not a local folder or .zip ({spec.code_dir})"
         )
@@ -218,10 +218,14 @@ class FunctionRunner:
                 self._in_process[logical_id] = handler
 
     def _containers_for(self, spec: FunctionSpec) -> FunctionContainers:
-        assert spec.code_dir is not None
         state = self._config.state_dir
         try:
-            spec = replace(spec, code_dir=code_folder(spec.code_dir, state))
+            if spec.inline_code:
+                code = inline_folder(spec.inline_code, state)
+            else:
+                assert spec.code_dir is not None
+                code = code_folder(spec.code_dir, state)
+            spec = replace(spec, code_dir=code)
             layers = [code_folder(layer, state) for layer in spec.layers]
         except (CodePackageError, OSError, zipfile.BadZipFile) as error:
             raise FunctionLoadError(f"{spec.logical_id}: {error}") from error

@@ -46,7 +46,7 @@ from local_gateway.server.hook import LocalServices, load_hook
 from local_gateway.server.http_backend import AiohttpBackend
 from local_gateway.server.listening import private_folder
 from local_gateway.server.served_api import ServedApi
-from local_gateway.server.tls import make_certificate, server_context
+from local_gateway.server.tls import certificate_path, make_certificate, server_context
 from local_gateway.server.watch import watch
 from local_gateway.server.websocket import Limits
 from local_gateway.template.intrinsics import ACCOUNT_ID
@@ -258,7 +258,7 @@ class LocalGateway:
         hosts = [served.execute_api_host for served in self.apis]
         cert, key = await asyncio.to_thread(
             make_certificate,
-            self.config.state_dir / "tls",
+            certificate_path(self.config.state_dir).parent,
             [*hosts, "localhost", self.config.host, "127.0.0.1"],
         )
         self._certificate = cert

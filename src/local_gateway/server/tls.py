@@ -24,6 +24,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 VALID_FOR = datetime.timedelta(days=30)
+CERTIFICATE = "gateway-cert.pem"
+
+
+def certificate_path(state_dir: Path) -> Path:
+    """Where a gateway with ``state_dir`` keeps the certificate it serves (a client on this
+    machine trusts it from there: ``serverless-chat connect wss://…``)."""
+    return state_dir / "tls" / CERTIFICATE
 
 
 def _names(hosts: Iterable[str]) -> list[x509.GeneralName]:
@@ -56,7 +63,7 @@ def make_certificate(folder: Path, hosts: Iterable[str]) -> tuple[Path, Path]:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .sign(key, hashes.SHA256())
     )
-    cert_path, key_path = folder / "gateway-cert.pem", folder / "gateway-key.pem"
+    cert_path, key_path = folder / CERTIFICATE, folder / "gateway-key.pem"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as out:

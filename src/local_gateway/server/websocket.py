@@ -33,7 +33,7 @@ from aiohttp import WSMsgType, web
 from local_gateway.apigateway.connection import LiveConnection
 from local_gateway.apigateway.core import Accepted, GatewayCore, Handshake
 from local_gateway.aws.management_api.model import MAX_POST_BYTES, ConnectionRegistry
-from local_gateway.server.masking import MaskedFramesOnly
+from local_gateway.server.client_frames import ClientFrames
 
 log = logging.getLogger("local_gateway")
 
@@ -129,7 +129,7 @@ class WebSocketEndpoint:
         connection = self._registry.open(meta)
         code, reason = ABNORMAL_CLOSURE, ""
         transport = request.transport
-        masking = MaskedFramesOnly.install(transport) if transport is not None else None
+        frames = ClientFrames.install(transport) if transport is not None else None
         try:
             try:
                 await socket.prepare(request)
@@ -139,8 +139,8 @@ class WebSocketEndpoint:
             self._registry.attach(meta.connection_id, socket, request.transport)
             if connection.closing:  # a DeleteConnection came while the 101 was on its way
                 await socket.close(code=NORMAL_CLOSURE)
-            code, reason = await self._receive_loop(core, connection, socket)
-            if masking is not None and masking.failed:
+            code, reason = await self._receive_loop(core, connection, socket, frames)
+            if frames is not None and frames.unmasked:
                 log.warning(
                     "%s sent an unmasked frame: closed with 1002, as RFC 6455 wants",
                     meta.connection_id,
@@ -157,13 +157,16 @@ class WebSocketEndpoint:
         return socket
 
     async def _receive_loop(
-        self, core: GatewayCore, connection: LiveConnection, socket: web.WebSocketResponse
+        self,
+        core: GatewayCore,
+        connection: LiveConnection,
+        socket: web.WebSocketResponse,
+        frames: ClientFrames | None,
     ) -> tuple[int, str]:
         """Dispatch frames until the client leaves or a limit closes it; the close code and
         reason $disconnect is told."""
         limits = self._limits
         started = connection.idle_since
-        control = _ControlBudget()
         slots = asyncio.Semaphore(limits.max_in_flight)
         while True:
             now = time.monotonic()
@@ -175,14 +178,11 @@ class WebSocketEndpoint:
                 await socket.close(code=GOING_AWAY, message=b"Going away")
                 return GOING_AWAY, "Going away"
             if message.type in (WSMsgType.PING, WSMsgType.PONG):
-                if not control.take(time.monotonic()):
-                    await socket.close(code=POLICY_VIOLATION, message=b"Too many control frames")
+                if frames is not None and frames.flooded:  # the budget: client_frames.py
+                    await _close_unread(socket, frames, POLICY_VIOLATION, "Too many control frames")
                     return POLICY_VIOLATION, "Too many control frames"
                 if message.type == WSMsgType.PING:
                     await socket.pong(message.data)
-                # A read can hold thousands of frames, which receive() hands over without
-                # suspending: let the other connections run between control frames.
-                await asyncio.sleep(0)
                 continue
             if message.type == WSMsgType.BINARY:
                 log.warning(
@@ -246,24 +246,24 @@ def _size(body: str, limit: int) -> int:
     return len(body.encode("utf-8", "surrogatepass"))
 
 
-class _ControlBudget:
-    """Control frames a client may send, pings and pongs alike: a burst of 20, refilled at
-    10 a second. A client pings, or answers the gateway's ping, once in tens of seconds; a
-    flood of either takes the loop from every other connection."""
-
-    RATE, BURST = 10.0, 20.0
-
-    def __init__(self) -> None:
-        self._tokens = self.BURST
-        self._at = time.monotonic()
-
-    def take(self, now: float) -> bool:
-        self._tokens = min(self.BURST, self._tokens + (now - self._at) * self.RATE)
-        self._at = now
-        if self._tokens < 1:
-            return False
-        self._tokens -= 1
-        return True
+async def _close_unread(
+    socket: web.WebSocketResponse, frames: ClientFrames, code: int, reason: str
+) -> None:
+    """Close a client whose frames ``ClientFrames`` no longer passes on (a flood): the close
+    frame goes out followed by the end of the stream, so the client reads both at once; the
+    connection ends when the client leaves, or at the close timeout, since its own close
+    frame will not be read."""
+    closing = asyncio.ensure_future(socket.close(code=code, message=reason.encode()))
+    await asyncio.sleep(0)  # the close frame is on the transport
+    transport = frames.transport
+    # Not over TLS, which cannot half-close: there the close timeout ends it.
+    if (
+        isinstance(transport, asyncio.WriteTransport)
+        and not transport.is_closing()
+        and transport.can_write_eof()
+    ):
+        transport.write_eof()
+    await closing
 
 
 def _client_close(socket: web.WebSocketResponse, message: Any) -> tuple[int, str]:

@@ -98,12 +98,14 @@ def locate(
     asset = metadata.get("aws:asset:path") if isinstance(metadata, Mapping) else None
     if asset and metadata.get("aws:asset:property", prop) == prop:
         return _exists(artefacts.folder / str(asset), "Metadata aws:asset:path")
+    if prop == "InlineCode":
+        return CodeLocation(None, inline=True)
     if isinstance(value, str):
         if value.startswith("s3://"):
             return _in_s3(artefacts, value, PurePosixPath(value).name)
         return _exists(artefacts.folder / value, prop)
     if isinstance(value, Mapping):
-        if "ZipFile" in value or prop == "InlineCode":
+        if "ZipFile" in value:
             return CodeLocation(None, inline=True)
         key = value.get("S3Key", value.get("Key"))
         bucket = value.get("S3Bucket", value.get("Bucket"))

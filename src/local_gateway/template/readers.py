@@ -91,7 +91,14 @@ def _function(
         role=role,
         code_missing="; ".join(filter(None, [where.missing, *missing])),
         cdk_path=cdk_path.removesuffix("/Resource"),
+        inline_code=_inline_code(props.get(code)) if where.inline else "",
     )
+
+
+def _inline_code(value: Any) -> str:
+    """The source of Code.ZipFile (a mapping) or of SAM's InlineCode (a string)."""
+    source = value.get("ZipFile", "") if isinstance(value, Mapping) else value
+    return source if isinstance(source, str) else ""
 
 
 def _layers(

@@ -70,6 +70,9 @@ class FunctionSpec:
     code_missing: str = ""
     # CDK's construct path (Metadata aws:cdk:path), which logs name it by beside its id.
     cdk_path: str = ""
+    # Code written in the template (Code.ZipFile, SAM's InlineCode): run from a file named
+    # index.py, as CloudFormation packages it; code_dir is then None.
+    inline_code: str = ""
 
     @property
     def label(self) -> str:

@@ -96,6 +96,26 @@ def url(schemes: tuple[str, ...], *, path: bool = True) -> Any:
     return convert
 
 
+# Where serve keeps its state unless told (--state-dir), and connect finds serve's
+# certificate: beside where each runs.
+STATE_DIR = Path(".serverless-chat")
+
+
+def certificate_file(text: str) -> Path:
+    """A file of PEM certificates to trust: read before anything starts."""
+    import ssl
+
+    path = existing_file(text)
+    try:
+        ssl.create_default_context().load_verify_locations(path)
+    except (OSError, ssl.SSLError) as error:
+        reason = getattr(error, "reason", None) or getattr(error, "strerror", None) or error
+        raise argparse.ArgumentTypeError(
+            f"{text!r} holds no certificate to trust ({reason})"
+        ) from None
+    return path
+
+
 def existing_file(text: str) -> Path:
     """A path to a file that is there: checked before anything starts."""
     path = Path(text)

@@ -108,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
         err.print(f"[red]final status:[/] {escape(str(outcome.status))}")
         return 1
     if args.command == "destroy":
-        reporter.info(f"The stack {target.stack_name} is deleted.")
+        if outcome.changed:  # (a stack not there: "nothing to delete" is said)
+            reporter.info(f"The stack {target.stack_name} is deleted.")
         return 0
     reporter.success("Deployed", f"{target.stack_name} ({outcome.status or 'unchanged'}).")
     for key, value in outcome.outputs.items():

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from serverless_chat.chat.model import FORMATS
-from serverless_chat.cli.arguments import add_command, number, url
+from serverless_chat.cli.arguments import STATE_DIR, add_command, certificate_file, number, url
 
 if TYPE_CHECKING:
     from serverless_chat.cli.arguments import Commands
@@ -41,9 +42,32 @@ def register(commands: Commands) -> None:
         help="when the connection drops, connect again (backoff up to 30 s), in the same room"
         " under the same name",
     )
+    connect.add_argument(
+        "--cafile",
+        type=certificate_file,
+        metavar="FILE",
+        help="on wss://, trust the certificates in this PEM file too (default: the system's,"
+        " and for an address or localhost the certificate of serve's state dir)",
+    )
+    connect.add_argument(
+        "--state-dir",
+        type=Path,
+        default=STATE_DIR,
+        help="serve's state dir, whose certificate a wss:// URL to an address or localhost"
+        " trusts (default: %(default)s, as serve's)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    from local_gateway import certificate_path
     from serverless_chat.client.terminal import run as chat
 
-    return chat(args.url, raw=args.raw, wait=args.wait, fmt=args.format, reconnect=args.reconnect)
+    return chat(
+        args.url,
+        raw=args.raw,
+        wait=args.wait,
+        fmt=args.format,
+        reconnect=args.reconnect,
+        cafile=args.cafile,
+        gateway_certificate=certificate_path(args.state_dir),
+    )

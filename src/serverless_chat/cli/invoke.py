@@ -205,8 +205,14 @@ def _invoke(args: argparse.Namespace, spec: FunctionSpec, event: Any) -> int:
         finally:
             await gateway.stop()
 
-    with tempfile.TemporaryDirectory(prefix="serverless-chat-invoke-") as state:
-        invocation = asyncio.run(once(Path(state)))
+    try:
+        with tempfile.TemporaryDirectory(prefix="serverless-chat-invoke-") as state:
+            invocation = asyncio.run(once(Path(state)))
+    finally:
+        # Called in-process (tests, the plugin's users), the command leaves no handler
+        # behind on a stream its caller may close.
+        lambda_log.removeHandler(handler)
+        logging.getLogger("local_gateway").removeHandler(handler)
     if invocation.ok:
         print(json.dumps(invocation.result, indent=2))
         return 0

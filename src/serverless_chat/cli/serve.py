@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from serverless_chat.cli.arguments import (
+    STATE_DIR,
     add_command,
     chaos,
     duration,
@@ -66,9 +67,17 @@ def register(commands: Commands) -> None:
         " 0 picks free ones",
     )
     serve.add_argument(
+        "--tls-port",
+        type=number(int, 0, 65535),
+        default=0,
+        help="the port for wss:// (and the callback API's https://), with the state dir's"
+        " self-signed certificate (a template's further WebSocket APIs take the next ones;"
+        " default: 0, free ones)",
+    )
+    serve.add_argument(
         "--state-dir",
         type=Path,
-        default=Path(".serverless-chat"),
+        default=STATE_DIR,
         help="where history, the TLS key and unpacked code are kept",
     )
     serve.add_argument(
@@ -363,6 +372,7 @@ async def _serve(args: argparse.Namespace) -> int:
             template=template,
             host=args.host,
             port=args.port,
+            tls_port=args.tls_port,
             state_dir=args.state_dir,
             parameters=parameters(args.parameter),
             stack_name=stack_name,

@@ -23,9 +23,11 @@ from datetime import datetime, tzinfo
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from serverless_chat.chat.frames import shown
 from serverless_chat.chat.model import DEFAULT_ROOM, FORMATS
 from serverless_chat.client.commands import COMMANDS, HELP, Command, Send, parse_line
 from serverless_chat.client.render import parse, render_parsed
+from serverless_chat.client.style import BELL, PLAIN, Style, dim, paint
 
 ANSWER_TIMEOUT = 30.0  # API Gateway gives up on an integration after 29 s
 # API Gateway closes a connection after 10 minutes without a frame: a connection that sent
@@ -88,7 +90,8 @@ class ChatSession:
 
     At a terminal (``interactive``) in the text format, every line has its time (``clock``,
     epoch seconds, in ``tz``), a room's history comes under an ``— earlier in ROOM —`` rule,
-    Ctrl-C is :meth:`interrupt`'s and Tab :meth:`complete`'s. Piped, the lines are the
+    dimmed, Ctrl-C is :meth:`interrupt`'s and Tab :meth:`complete`'s; the text format's
+    lines take ``style``'s colours and highlights (client/style.py). Piped, the lines are the
     chat's own text lines, for scripts."""
 
     def __init__(
@@ -100,6 +103,7 @@ class ChatSession:
         clock: Callable[[], float] = time.time,
         tz: tzinfo | None = None,
         terminal: bool = False,
+        style: Style = PLAIN,
     ) -> None:
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
@@ -116,6 +120,7 @@ class ChatSession:
         self.interactive = interactive
         # stdout is a terminal: what one would act on is escaped in every format
         self.terminal = terminal
+        self.style = style if self.fmt == "text" else PLAIN  # colours, highlights, the bell
         self.ref_prefix = f"t{secrets.token_hex(2)}-"
         self.connected = False
         self.in_flight: Outgoing | None = None
@@ -381,17 +386,22 @@ class ChatSession:
         if line is not None:
             field = _TIME_FIELDS.get(str(frame.get("type"))) if frame else None
             at = frame.get(field) if frame and field else None
-            self._emit(self._stamped(line, at if isinstance(at, int) else None))
+            painted = paint(line, frame, self.name, self.style)
+            stamped = self._stamped(painted.text, at if isinstance(at, int) else None)
+            self._emit(stamped + BELL if painted.bell else stamped)
 
     def _earlier(self, page: dict[str, Any]) -> None:
         """A history page set apart from the live lines: under a rule, each with its time."""
-        self._emit(f"— earlier in {page.get('room', self.room)} —")
+        room = shown(str(page.get("room", self.room)))  # (the prompt passes escapes through)
+        self._emit(dim(f"— earlier in {room} —", self.style))
         for message in page["messages"]:
             text = json.dumps(message, ensure_ascii=False)
             line = render_parsed(text, message, self.fmt, self.ref_prefix)
             at = message.get("sentAt")
             if line is not None:
-                self._emit(self._stamped(line, at if isinstance(at, int) else None))
+                painted = paint(line, message, self.name, self.style, replay=True)
+                stamped = self._stamped(painted.text, at if isinstance(at, int) else None)
+                self._emit(dim(stamped, self.style))
 
     def _stamped(self, line: str, at_ms: int | None = None) -> str:
         """``line`` with its time in front (each of its lines), when a person reads it."""

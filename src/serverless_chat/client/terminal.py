@@ -20,19 +20,24 @@ import contextlib
 import json
 import os
 import random
+import ssl
 import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
+from serverless_chat.chat.frames import shown
 from serverless_chat.chat.model import FORMATS
 from serverless_chat.client.commands import json_object
 from serverless_chat.client.session import ANSWER_TIMEOUT, ChatSession
+from serverless_chat.client.style import terminal_style
+from serverless_chat.client.transport import speaks_tls, tls_context, tls_failure, untrusted
 
 __all__ = ["frame_for", "run", "with_format"]
 
@@ -129,18 +134,31 @@ def _refusal(error: InvalidStatus) -> Refused:
     return Refused(response.status_code, code, reason)
 
 
-async def open_connection(url: str) -> ClientConnection:
-    """The WebSocket, or Refused / Unreachable / InvalidURI with a reason in words."""
+async def open_connection(
+    url: str, cafile: Path | None = None, gateway_certificate: Path | None = None
+) -> ClientConnection:
+    """The WebSocket, or Refused / Unreachable / InvalidURI with a reason in words. A
+    ``wss://`` URL trusts what client/transport.py's ``tls_context`` says, made anew at each
+    connection (a gateway makes a new certificate at each start)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    context = tls_context(host, cafile, gateway_certificate) if parts.scheme == "wss" else None
     try:
-        return await connect(url, open_timeout=OPEN_TIMEOUT, max_size=None)
+        return await connect(url, open_timeout=OPEN_TIMEOUT, max_size=None, ssl=context)
     except InvalidURI:
         raise
     except InvalidStatus as error:
         raise _refusal(error) from None
     except InvalidHandshake as error:
+        if parts.scheme == "ws" and await speaks_tls(host, parts.port or 80):
+            raise Unreachable("it speaks TLS there: use wss:// for that port") from None
         raise Unreachable(f"it did not answer as a WebSocket server ({error})") from None
     except TimeoutError:
         raise Unreachable(f"no answer within {OPEN_TIMEOUT:.0f} s") from None
+    except ssl.SSLCertVerificationError as error:
+        raise Unreachable(untrusted(error, host, gateway_certificate)) from None
+    except ssl.SSLError as error:
+        raise Unreachable(tls_failure(error)) from None
     except OSError as error:  # asyncio's strerror is "Connect call failed ('127.0.0.1', 9)"
         number = error.errno if isinstance(error, ConnectionError) else None
         words = os.strerror(number) if number else error.strerror or str(error)
@@ -178,9 +196,12 @@ class TerminalClient:
         interactive: bool = False,
         out: TextIO | None = None,
         err: TextIO | None = None,
+        cafile: Path | None = None,
+        gateway_certificate: Path | None = None,
     ) -> None:
         terminal = (out or sys.stdout).isatty()
-        self.session = ChatSession(url, fmt, raw, interactive, terminal=terminal)
+        style = terminal_style(terminal, os.environ)
+        self.session = ChatSession(url, fmt, raw, interactive, terminal=terminal, style=style)
         self.reconnect = reconnect
         self.interactive = interactive
         self._out, self._err = out, err
@@ -195,6 +216,11 @@ class TerminalClient:
         self.farewell: str | None = None  # the last words, when the prompt would swallow them
         self._bucket = _Bucket(UNANSWERED_RATE, UNANSWERED_BURST)
         self.on_change: Callable[[], None] = lambda: None  # the prompt shows room and name
+        self._trust = (cafile, gateway_certificate)
+
+    async def open(self) -> ClientConnection:
+        """A connection to the URL the session holds now (:func:`open_connection`)."""
+        return await open_connection(self.url(), *self._trust)
 
     @property
     def fmt(self) -> str:
@@ -234,9 +260,13 @@ class TerminalClient:
             self.output_gone.set()
 
     def say(self, line: str) -> None:
-        """The client's own words, on stderr."""
+        """The client's own words, on stderr; on a terminal, what the server put in them (a
+        close reason, a refusal's) cannot act on it."""
+        err = self._err or sys.stderr
         with contextlib.suppress(BrokenPipeError, ValueError):
-            print(line, file=self._err or sys.stderr, flush=True)
+            if err.isatty():
+                line = "\n".join(shown(part) for part in line.split("\n"))
+            print(line, file=err, flush=True)
 
     def say_last(self, line: str) -> None:
         """Why the session ends. At a prompt it is said once the prompt is gone: printed
@@ -299,7 +329,7 @@ class TerminalClient:
             self.say(f"Reconnecting in {delay:.1f} s (attempt {attempt})…")
             await asyncio.sleep(delay)
             try:
-                socket = await open_connection(self.url())
+                socket = await self.open()
             except Refused as refusal:
                 # A name taken just after a drop is most likely our own old connection's,
                 # which the chat has not seen go yet: that one mends itself, a few times.
@@ -462,16 +492,20 @@ async def chat(
     stdin: TextIO | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    cafile: Path | None = None,
+    gateway_certificate: Path | None = None,
 ) -> int:
     """The whole session; the exit status: 0 when the person left, 1 when the server ended
     it, it could not start, or (a pipe) a line was refused; 2 for a URL that is not ws(s)."""
-    client = TerminalClient(url, fmt, raw, reconnect, interactive, out, err)
+    client = TerminalClient(
+        url, fmt, raw, reconnect, interactive, out, err, cafile, gateway_certificate
+    )
     if client.bad_format is not None:
         known = ", ".join(FORMATS)
         client.say(f"error: format={client.bad_format} in the URL: the chat's formats are {known}")
         return 2
     try:
-        socket = await open_connection(client.url())
+        socket = await client.open()
     except InvalidURI:
         client.say(f"error: {client.address} is not a ws:// or wss:// URL")
         return 2
@@ -492,7 +526,9 @@ async def chat(
             client.say("(prompt_toolkit is not installed: pip install 'serverless-chat[client]')")
             interactive = False
     if interactive:
-        with patch_stdout():
+        # raw: the session's colours and bell reach the terminal as they are (what came
+        # from the chat is escaped already: render.py, and say for the client's words)
+        with patch_stdout(raw=True):
             reader = asyncio.create_task(_read_terminal(client), name="reader")
             status = await _until_done(client, receiver, reader, gone, wait)
             with contextlib.suppress(asyncio.CancelledError):
@@ -550,13 +586,30 @@ def run(
     stdin: TextIO | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    cafile: Path | None = None,
+    gateway_certificate: Path | None = None,
 ) -> int:
-    """Chat on ``url`` until EOF, /quit, Ctrl-C or the server closes; the exit status."""
+    """Chat on ``url`` until EOF, /quit, Ctrl-C or the server closes; the exit status.
+    On ``wss://``, ``cafile`` is trusted too, or else ``gateway_certificate`` (for an
+    address or localhost: client/transport.py)."""
     source = stdin or sys.stdin
     interactive = stdin is None and out is None and source.isatty() and sys.stdout.isatty()
     if wait is None:
         wait = 0.0 if interactive else 1.0
     try:
-        return asyncio.run(chat(url, fmt, raw, wait, reconnect, interactive, source, out, err))
+        session = chat(
+            url,
+            fmt,
+            raw,
+            wait,
+            reconnect,
+            interactive,
+            source,
+            out,
+            err,
+            cafile,
+            gateway_certificate,
+        )
+        return asyncio.run(session)
     except KeyboardInterrupt:  # Ctrl-C while reading a pipe: the person left
         return 0

@@ -19,13 +19,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
+import botocore.session
 from botocore.config import Config
-from botocore.exceptions import NoRegionError
+from botocore.exceptions import NoRegionError, ProfileNotFound
 from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
 from local_gateway import ParameterError, TemplateError, check_parameter, load_template
 from serverless_chat.deploy.artifacts import ArtifactBucket, default_bucket_name
-from serverless_chat.deploy.errors import DeployError
+from serverless_chat.deploy.errors import DeployError, unknown_profile
 from serverless_chat.deploy.package import (
     LAMBDA_RUNTIME,
     LambdaPackage,
@@ -89,7 +90,20 @@ class AwsSession:
 
 
 def aws_session(target: Target) -> AwsSession:
-    session = boto3.session.Session(profile_name=target.profile, region_name=target.region)
+    try:
+        session = boto3.session.Session(profile_name=target.profile, region_name=target.region)
+    except ProfileNotFound as error:
+        # Where botocore reads profiles (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE or
+        # their defaults), as a session without a profile sees them.
+        files = botocore.session.Session()
+        raise DeployError(
+            unknown_profile(
+                str(error.kwargs.get("profile", target.profile)),
+                str(files.get_config_variable("config_file")),
+                str(files.get_config_variable("credentials_file")),
+                sorted(files.available_profiles),
+            )
+        ) from None
     if not session.region_name:
         raise NoRegionError()
     endpoint = checked_endpoint_url(target.endpoint_url) if target.endpoint_url else None

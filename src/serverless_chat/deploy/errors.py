@@ -20,6 +20,16 @@ class DeployError(Exception):
     """A deployment stopped; the message says why, for a person."""
 
 
+def unknown_profile(profile: str, config_file: str, credentials_file: str, known: list[str]) -> str:
+    """The sentence for a profile (--profile or AWS_PROFILE) that neither file has."""
+    there = f"the profiles there: {', '.join(known)}" if known else "there are none there"
+    return (
+        f"No AWS profile named {profile!r}: profiles are read from {config_file} and"
+        f" {credentials_file} (AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE move them);"
+        f" {there}."
+    )
+
+
 def explain(error: Exception) -> str:
     """One clear sentence for an SDK error that stops a deployment."""
     if isinstance(error, NoCredentialsError | PartialCredentialsError):

@@ -1,11 +1,17 @@
 """Fuzz a live gateway: random text and binary frames, broken JSON, oversize frames and
 abrupt disconnects from chaos clients, and raw sockets that leave half-way through their
-handshake, trickle it a byte at a time or flood pings, and clients that ask for look-alikes
-of a name taken in their room, while well-behaved senders talk to a listener.
+handshake, trickle it a byte at a time or flood pings or pongs, and clients that ask for
+look-alikes of a name taken in their room, while well-behaved senders talk to a listener.
+
+Before the chaos starts, a pong flood on its own: another client's ``who`` round trip is
+timed with no flood and then while raw sockets write unsolicited pongs as fast as they can,
+and the two medians are printed side by side with their ratio (a figure, not a verdict:
+docs/performance.md keeps the measured ones).
 
 The gateway must stay up, every well-formed message sent during the run must reach the
 listener exactly once, no chaos connection may be left behind (a ghost that holds its
-name and hears its room), and no look-alike of a taken name may be given.
+name and hears its room), no flooding socket may be left open, and no look-alike of a taken
+name may be given.
 ``python -m serverless_chat.loadgen.fuzz --seconds 30``
 """
 
@@ -16,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import random
+import statistics
 import sys
 import time
 import urllib.parse
@@ -56,6 +63,10 @@ class FuzzReport:
     ghosts: int = 0  # chaos connections still in their rooms after the run
     lookalikes_asked: int = 0
     lookalikes_given: int = 0  # look-alikes of a taken name the chat let in
+    pong_floods: int = 0  # raw sockets that wrote unsolicited pongs
+    pong_floods_left_open: int = 0  # of those, the ones the gateway did not end
+    round_trip_quiet: list[float] = field(default_factory=list)  # seconds, no flood
+    round_trip_flooded: list[float] = field(default_factory=list)  # seconds, during a flood
     gateway_alive: bool = True
     answered_after: bool = True
 
@@ -77,13 +88,28 @@ class FuzzReport:
             f"duplicates {self.duplicates}",
             f"chaos connections left behind: {self.ghosts}",
             f"look-alike names: asked {self.lookalikes_asked}, given {self.lookalikes_given}",
+            *self.pong_flood_lines(),
             f"gateway alive: {self.gateway_alive}; answers after the run: {self.answered_after}",
         ]
+
+    def pong_flood_lines(self) -> list[str]:
+        lines = [f"pong floods: {self.pong_floods} sockets, {self.pong_floods_left_open} left open"]
+        if self.round_trip_quiet and self.round_trip_flooded:
+            quiet = statistics.median(self.round_trip_quiet)
+            flooded = statistics.median(self.round_trip_flooded)
+            lines.append(
+                f"another client's round trip during a pong flood: median "
+                f"{flooded * 1000:.1f} ms against {quiet * 1000:.1f} ms without "
+                f"(x{flooded / quiet:.2f}; worst {max(self.round_trip_flooded) * 1000:.1f} ms, "
+                f"{len(self.round_trip_flooded)} round trips)"
+            )
+        return lines
 
     @property
     def ok(self) -> bool:
         return (
             self.lost == self.duplicates == self.ghosts == self.lookalikes_given == 0
+            and self.pong_floods_left_open == 0
             and self.gateway_alive
             and self.answered_after
             and self.sent > 0
@@ -175,12 +201,13 @@ _UPGRADE = (
 
 async def _raw(url: str, report: FuzzReport, deadline: float, seed: int) -> None:
     """Sockets no WebSocket library would make: an upgrade sent and the socket closed or
-    reset before the 101, a request head trickled a byte at a time, a flood of pings."""
+    reset before the 101, a request head trickled a byte at a time, a flood of pings or of
+    unsolicited pongs."""
     rng = random.Random(seed)
     host, _, rest = url.removeprefix("ws://").partition("/")
     name, _, port = host.rpartition(":")
     while time.monotonic() < deadline:
-        kind = rng.choice(["half-open", "reset", "trickle", "pings"])
+        kind = rng.choice(["half-open", "reset", "trickle", "pings", "pongs"])
         try:
             reader, writer = await asyncio.open_connection(name, int(port))
         except OSError:
@@ -195,10 +222,11 @@ async def _raw(url: str, report: FuzzReport, deadline: float, seed: int) -> None
             else:
                 writer.write(upgrade)
                 await writer.drain()
-                if kind == "pings":
+                if kind in ("pings", "pongs"):
                     await reader.readuntil(b"\r\n\r\n")
+                    opcode = b"\x89" if kind == "pings" else b"\x8a"
                     for _ in range(100):
-                        writer.write(b"\x89\x80" + rng.randbytes(4))  # masked, empty ping
+                        writer.write(opcode + b"\x80" + rng.randbytes(4))  # masked, empty
                     await writer.drain()
                     await asyncio.sleep(0.1)
                 elif kind == "reset":
@@ -215,6 +243,96 @@ async def _raw(url: str, report: FuzzReport, deadline: float, seed: int) -> None
         finally:
             writer.close()
         report.raw_sockets[kind] += 1
+
+
+EMPTY_PONG = b"\x8a\x80\x00\x00\x00\x00"  # masked, no payload: the cheapest frame to send
+PONGS_PER_WRITE = 10_000
+WRITES_PER_FLOOD = 100
+# A flooding client starts again this long after the gateway ends it, so that what is timed
+# is the flood, not a storm of handshakes (each a $connect and a $disconnect).
+RECONNECT_AFTER = 0.1
+
+
+async def _flood_pongs(url: str, report: FuzzReport, flooding: asyncio.Event) -> None:
+    """Raw sockets that write unsolicited pongs, one after another while ``flooding`` is set
+    (``RECONNECT_AFTER`` apart), each until the gateway ends it (a 1008 close and the end of
+    the stream, or the socket closed under it); one not ended within 30 s is left open."""
+    host, _, rest = url.removeprefix("ws://").partition("/")
+    name, _, port = host.rpartition(":")
+    upgrade = _UPGRADE.format(path="/" + rest, room="pongs", host=host).encode()
+    while flooding.is_set():
+        try:
+            reader, writer = await asyncio.open_connection(name, int(port))
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        report.pong_floods += 1
+        ended = False
+        answer: asyncio.Task[bytes] | None = None
+        try:
+            writer.write(upgrade)
+            await reader.readuntil(b"\r\n\r\n")
+            answer = asyncio.create_task(reader.read())  # a close frame, then the end
+            for _ in range(WRITES_PER_FLOOD):
+                writer.write(EMPTY_PONG * PONGS_PER_WRITE)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(writer.drain(), 1.0)
+                if answer.done():
+                    break
+            await asyncio.wait_for(answer, 30)
+            ended = True
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            ended = True  # reset or closed under the writes
+        except TimeoutError:
+            ended = False
+        finally:
+            if answer is not None and not answer.done():
+                answer.cancel()
+            writer.transport.abort()
+        if not ended:
+            report.pong_floods_left_open += 1
+        await asyncio.sleep(RECONNECT_AFTER)
+
+
+async def _round_trip(probe: ClientConnection) -> float:
+    started = time.perf_counter()
+    await probe.send(json.dumps({"action": "who"}))
+    while True:
+        frame = json.loads(await asyncio.wait_for(probe.recv(), 30))
+        if frame.get("type") == "who":
+            return time.perf_counter() - started
+
+
+async def _round_trips(probe: ClientConnection, seconds: float, into: list[float]) -> None:
+    """One round trip every 20 ms for ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        into.append(await _round_trip(probe))
+        await asyncio.sleep(0.02)
+
+
+async def measure_pong_flood(
+    url: str, report: FuzzReport, rounds: int = 3, seconds: float = 1.0, flooders: int = 2
+) -> None:
+    """Another client's round trip for ``seconds`` without a flood, then for as long during
+    one (``flooders`` raw sockets writing pongs, each replaced soon after the gateway ends
+    it), ``rounds`` times in turn, so that what else the machine does weighs on both."""
+    async with connect(f"{url}?room=pong-probe&format=json&name=prober") as probe:
+        await _round_trip(probe)  # its function warm, as it is for the flooded ones
+        for _ in range(rounds):
+            await _round_trips(probe, seconds, report.round_trip_quiet)
+            flooding = asyncio.Event()
+            flooding.set()
+            opened = report.pong_floods
+            floods = [
+                asyncio.create_task(_flood_pongs(url, report, flooding)) for _ in range(flooders)
+            ]
+            began = time.monotonic()
+            while report.pong_floods < opened + flooders and time.monotonic() - began < 30:
+                await asyncio.sleep(0.01)  # until the flood has begun
+            await _round_trips(probe, seconds, report.round_trip_flooded)
+            flooding.clear()
+            await asyncio.gather(*floods)
 
 
 async def _ghosts(url: str) -> int:
@@ -242,6 +360,7 @@ async def _listen(client: ClientConnection, report: FuzzReport) -> None:
 
 async def run(url: str, seconds: float, chaos_clients: int = 6, senders: int = 3) -> FuzzReport:
     report = FuzzReport(seconds)
+    await measure_pong_flood(url, report)
     listener = await connect(f"{url}?room=general")
     talkers = [await connect(f"{url}?room=general") for _ in range(senders)]
     listening = asyncio.create_task(_listen(listener, report))

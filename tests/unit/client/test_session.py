@@ -18,6 +18,7 @@ from serverless_chat.client.session import (
     retry_after,
     stamp,
 )
+from serverless_chat.client.style import name_colour, terminal_style
 
 URL = "ws://h:1/production?room=dev&name=zoe"
 
@@ -454,3 +455,42 @@ def test_a_pipe_gets_what_the_chat_sent(fmt: str) -> None:
     session.received(sent)
     (printed,) = session.take_output()
     assert printed.text == (HOSTILE if fmt == "raw" else sent)
+
+
+def test_at_a_colour_terminal_names_have_colours_mentions_ring_and_history_is_dim() -> None:
+    """(issue 26 §3) A live mention of me rings the bell; the same in the history printed
+    on joining is dimmed and silent; my own messages never ring."""
+    style = terminal_style(True, {"TERM": "xterm-256color"})
+    assert style.colours is not None
+    bob = f"\x1b[{name_colour('bob', style.colours)}mbob\x1b[39m"
+    session = ChatSession(URL, interactive=True, clock=lambda: NOW, tz=UTC, style=style)
+    _joined(session, [_message("m1", "earlier, @zoe", "bob", YESTERDAY_MS)])
+    assert [p.text for p in session.take_output()][-2:] == [
+        "\x1b[2m— earlier in dev —\x1b[22m",
+        f"\x1b[2m2026-12-06 09:15 {bob}: earlier, \x1b[7m@zoe\x1b[27m\x1b[22m",
+    ]
+    session.received(_frame(**_message("m2", "now, @Zoe", "bob", int(NOW * 1000))))
+    session.received(_frame(**_message("m3", "me, @zoe", "zoe", int(NOW * 1000))))
+    live, own = [p.text for p in session.take_output()]
+    assert live == f"14:02 \x1b[1m{bob}: now, \x1b[7m@Zoe\x1b[27m\x1b[22m\a"
+    assert "\a" not in own
+
+
+def test_no_colour_nor_bell_in_a_pipe_or_another_format() -> None:
+    style = terminal_style(True, {"TERM": "xterm-256color"})
+    for session in (ChatSession(URL), ChatSession(URL + "&format=raw", style=style)):
+        _joined(session)
+        session.take_output()
+        session.received(_frame(**_message("m2", "hi @zoe", "bob")))
+        assert [p.text for p in session.take_output()] in (["bob: hi @zoe"], ["hi @zoe"])
+
+
+def test_the_rules_room_cannot_act_on_the_terminal() -> None:
+    """The prompt passes escapes through (the colours need it): the rule's room, which
+    comes from the frame, is escaped as every line of the chat's is."""
+    session = _person()
+    _joined(session)
+    session.take_output()
+    page = {"type": "history", "room": "x\x1b[2J", "messages": [_message("m9", "hi")]}
+    session.received(_frame(**page, next=None))
+    assert session.take_output()[0] == Printed("— earlier in x\\x1b[2J —")

@@ -168,3 +168,16 @@ def test_a_parameter_the_template_does_not_declare_or_refuses_stops_before_any_u
     assert str(refused.value) == (
         "Parameter 'Alarms' must be one of AllowedValues (enabled, disabled)"
     )
+
+
+def test_destroy_of_a_stack_that_is_not_there_says_so_once(
+    aws: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """(issue 26) Nothing was deleted, so "nothing to delete" is the whole answer: not
+    followed by "is deleted"."""
+    from serverless_chat import cli
+
+    assert cli.main(["destroy", "--stack-name", "never-made"]) == 0
+    said = capsys.readouterr().out
+    assert "There is no stack named never-made; nothing to delete." in said
+    assert "is deleted" not in said

@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
@@ -34,8 +35,8 @@ def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         AWS_CONFIG_FILE="/nonexistent",
         AWS_SHARED_CREDENTIALS_FILE="/nonexistent",
         AWS_EC2_METADATA_DISABLED="true",
-        **env,
     )
+    clean.update(env)
     return subprocess.run(
         [sys.executable, "-m", "serverless_chat.cli", *args],
         capture_output=True,
@@ -57,3 +58,22 @@ def test_deploy_without_a_region_says_so() -> None:
     assert result.returncode == 1
     assert "No AWS region set" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["deploy", "destroy", "outputs"])
+def test_an_unknown_profile_is_one_line_naming_it_and_where_profiles_are_read(
+    command: str, tmp_path: Path
+) -> None:
+    """botocore's ProfileNotFound, said as where the profiles come from (the AWS CLI's
+    "Configuration and credential file settings" page: ~/.aws/config and
+    ~/.aws/credentials, moved by AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE)."""
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = eu-west-1\n[profile dev]\nregion = eu-west-1\n")
+    result = _cli(command, "--profile", "nosuchprofile", AWS_CONFIG_FILE=str(config))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"error: No AWS profile named 'nosuchprofile': profiles are read from {config} and"
+        " /nonexistent (AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE move them); the"
+        " profiles there: default, dev."
+    ]
+    assert result.stdout == ""

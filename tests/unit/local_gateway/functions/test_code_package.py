@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from local_gateway.functions.code_package import CodePackageError, code_folder
+from local_gateway.functions.code_package import CodePackageError, code_folder, inline_folder
 from local_gateway.functions.runner import FunctionRunner, RunnerConfig
 from local_gateway.template.model import FunctionSpec
 
@@ -65,3 +65,14 @@ async def test_a_packaged_function_runs(tmp_path: Path) -> None:
         assert (await runner.invoke(spec, {})).result == "from the zip"
     finally:
         await runner.shutdown()
+
+
+def test_code_written_in_the_template_is_an_index_py_of_its_own(tmp_path: Path) -> None:
+    """Inline source is placed "in a file named index" ("AWS::Lambda::Function Code",
+    CloudFormation template reference): one private file, written once per source."""
+    first = inline_folder("def handler(e, c):\n    return 1\n", tmp_path)
+    assert [p.name for p in first.iterdir()] == ["index.py"]
+    assert (first / "index.py").read_text() == "def handler(e, c):\n    return 1\n"
+    assert (first / "index.py").stat().st_mode & 0o777 == 0o600
+    assert inline_folder("def handler(e, c):\n    return 1\n", tmp_path) == first
+    assert inline_folder("def handler(e, c):\n    return 2\n", tmp_path) != first

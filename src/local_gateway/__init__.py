@@ -42,6 +42,7 @@ from local_gateway.functions.pool import DEFAULT_WORKERS
 from local_gateway.server.config import GatewayConfig
 from local_gateway.server.gateway import LocalGateway
 from local_gateway.server.hook import Hook, HookError, LocalServices, load_hook
+from local_gateway.server.served_api import ServedApi
 from local_gateway.server.tls import certificate_path
 from local_gateway.template.cdk_assembly import cdk_stack
 from local_gateway.template.cfn_yaml import TemplateError, dump_yaml, load_template
@@ -73,6 +74,7 @@ __all__ = [
     "PayloadTooLargeException",
     "RequestTooLarge",
     "SelectionExpressionError",
+    "ServedApi",
     "TemplateError",
     "cdk_stack",
     "certificate_path",

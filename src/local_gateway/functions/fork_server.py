@@ -11,9 +11,25 @@ which imports the function's module: the environment is still set before the imp
 Lambda sets it. A function that carries a package of its own by a name the parent imported
 (its own boto3) gets its own: the parent's copies are forgotten before the import.
 
+What a child still pays for a boto3 client is botocore building it in a new session; part of
+that is parsing botocore's own data files (``endpoints.json``, 1.2 MB, the service's model
+and endpoint rule set) and listing its data folder (some 400 services, a folder each, to
+know which exist), which its loader caches per session, not per process. The parent parses
+once the files that building clients of ``SHARED_SERVICES`` reads from botocore's own data
+folder, and each child takes a parsed file the first time its botocore asks for that very
+path (later asks parse again, as botocore would): which file is read is still decided in
+the child, by its loader's search path (``AWS_DATA_PATH``, ``~/.aws/models``) and the
+service and version asked for, and what it gets is an object of its own, equal to what it
+would have parsed. Likewise the services found in botocore's own data folder are listed
+once in the parent; a child's loader lists the other folders of its search path itself
+and adds them. (That folder is the runtime's package, which nothing changes while it
+runs.) Nothing that depends on the function's environment (region, credentials, endpoints,
+configuration files) is resolved in the parent.
+
     gateway -> server   a packet {"argv": [...], "env": {...}} with three descriptors
                         (SCM_RIGHTS) on the control socket (SOCK_SEQPACKET)
-    server -> gateway   {"ready": [preloaded modules], "failed": {module: error}} once;
+    server -> gateway   {"ready": [preloaded modules], "failed": {module: error},
+                        "shared": [botocore data files parsed ahead]} once;
                         then {"pid": N} per request, in order; {"exit": N, "status": S}
                         when a child ends (S as ``returncode``: negative for a signal)
 
@@ -37,6 +53,11 @@ import time
 import traceback
 
 MAX_REQUEST = 4 * 1024 * 1024
+# The services whose clients the parent builds at warm-up, and whose botocore data files it
+# parses for the children: the ones the gateway emulates (the callback API, DynamoDB,
+# Lambda's Invoke) and STS. Any other service's client is built as it would be, its files
+# parsed in the child.
+SHARED_SERVICES = ("apigatewaymanagementapi", "dynamodb", "lambda", "sts")
 
 
 def _say(message: dict) -> None:  # type: ignore[type-arg]
@@ -54,9 +75,9 @@ def _load_bootstrap(path: str):  # type: ignore[no-untyped-def]
     return module
 
 
-def _preload(names: list, runtime_dir: str, failed: dict) -> list:  # type: ignore[type-arg]
+def _preload(names: list, runtime_dir: str, failed: dict, shared: list) -> list:  # type: ignore[type-arg]
     """Import the runtime's packages from its folder; the names that imported (why the
-    others did not, in ``failed``)."""
+    others did not, in ``failed``; the botocore data files parsed ahead, in ``shared``)."""
     before = list(sys.path)
     sys.path.insert(0, runtime_dir)
     loaded = []
@@ -71,7 +92,7 @@ def _preload(names: list, runtime_dir: str, failed: dict) -> list:  # type: igno
             loaded.append(name)
     if "boto3" in loaded:
         try:
-            _build_a_client()
+            shared.extend(_share_botocore_data())
         except Exception as error:
             sys.stderr.write(f"fork server: no client built at warm-up: {error}\n")
     sys.path[:] = before
@@ -81,16 +102,91 @@ def _preload(names: list, runtime_dir: str, failed: dict) -> list:  # type: igno
     return loaded
 
 
-def _build_a_client() -> None:
-    """Build and drop a client, with made-up keys and no configuration files: botocore
-    imports most of what a client needs only then. Nothing of it is kept: the function's
-    clients are its own, built from its own environment."""
+def _build_clients() -> None:
+    """Build and drop a client of each shared service, with made-up keys and no
+    configuration files: botocore imports most of what a client needs only then. Nothing of
+    them is kept: the function's clients are its own, built from its own environment."""
     import boto3.session
 
-    session = boto3.session.Session(
-        aws_access_key_id="warm-up", aws_secret_access_key="warm-up", region_name="us-east-1"
-    )
-    session.client("sts")
+    for service in SHARED_SERVICES:
+        session = boto3.session.Session(
+            aws_access_key_id="warm-up", aws_secret_access_key="warm-up", region_name="us-east-1"
+        )
+        session.client(service)
+
+
+def _share_botocore_data() -> list:  # type: ignore[type-arg]
+    """Build the warm-up clients, noting each file of botocore's own data folder they read;
+    parse those files afresh, and let each child's botocore take each parsed file once, for
+    that very path (see the module's docstring). The paths, parsed."""
+    from botocore import loaders
+
+    builtin = os.path.join(loaders.Loader.BUILTIN_DATA_PATH, "")
+    original = loaders.JSONFileLoader.load_file
+    original_list = loaders.Loader.list_available_services
+    read: dict = {}  # type: ignore[type-arg]
+    types: dict = {}  # type: ignore[type-arg]
+
+    def noting(self, file_path):  # type: ignore[no-untyped-def]
+        if str(file_path).startswith(builtin):
+            read[file_path] = None
+        return original(self, file_path)
+
+    def noting_types(self, type_name):  # type: ignore[no-untyped-def]
+        types[type_name] = None
+        return original_list(self, type_name)
+
+    loaders.JSONFileLoader.load_file = noting
+    loaders.Loader.list_available_services = noting_types
+    try:
+        _build_clients()
+    finally:
+        loaders.JSONFileLoader.load_file = original
+        loaders.Loader.list_available_services = original_list
+    _share_service_lists(loaders, list(types))
+    parsed: dict = {}  # type: ignore[type-arg]
+    for file_path in read:
+        for extension in getattr(loaders, "_JSON_OPEN_METHODS", None) or (".json",):
+            if os.path.isfile(file_path + extension):
+                parsed[file_path] = (
+                    file_path + extension,
+                    original(loaders.JSONFileLoader(), file_path),
+                )
+                break
+
+    def load_file(self, file_path):  # type: ignore[no-untyped-def]
+        taken = parsed.pop(file_path, None)  # once: a later ask parses, as botocore would
+        if taken is None:
+            return original(self, file_path)
+        loaders.logger.debug("Loading JSON file: %s", taken[0])  # as botocore says it
+        return taken[1]
+
+    load_file.__doc__ = original.__doc__
+    loaders.JSONFileLoader.load_file = load_file
+    return sorted(path[len(builtin) :] for path in parsed)
+
+
+def _share_service_lists(loaders, type_names: list) -> None:  # type: ignore[no-untyped-def, type-arg]
+    """The services botocore's own data folder has, for each type of file asked for at
+    warm-up, listed here once; a child's loader lists the rest of its search path itself."""
+    folder = loaders.Loader.BUILTIN_DATA_PATH
+    original = loaders.Loader.list_available_services
+    alone = loaders.Loader(extra_search_paths=[folder], include_default_search_paths=False)
+    listed = {name: frozenset(original(alone, name)) for name in type_names}
+
+    @loaders.instance_cache
+    def list_available_services(self, type_name):  # type: ignore[no-untyped-def]
+        if type_name not in listed or folder not in self.search_paths:
+            return original(self, type_name)
+        others = loaders.Loader(
+            extra_search_paths=[path for path in self.search_paths if path != folder],
+            file_loader=self.file_loader,
+            include_default_search_paths=False,
+        )
+        return sorted(listed[type_name].union(original(others, type_name)))
+
+    list_available_services.__doc__ = original.__doc__
+    loaders.Loader.list_available_services = list_available_services
 
 
 def _forget_shadowed(runtime_dir: str, own_paths: list) -> None:  # type: ignore[type-arg]
@@ -191,12 +287,13 @@ def main() -> None:
     bootstrap = _load_bootstrap(sys.argv[2])
     runtime_dir = sys.argv[4]
     failed: dict = {}  # type: ignore[type-arg]
-    loaded = _preload(json.loads(sys.argv[3]), runtime_dir, failed)
+    shared: list = []  # type: ignore[type-arg]
+    loaded = _preload(json.loads(sys.argv[3]), runtime_dir, failed, shared)
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    _say({"ready": loaded, "failed": failed})
+    _say({"ready": loaded, "failed": failed, "shared": shared})
     children: set = set()  # type: ignore[type-arg]
     while True:
         readable, _, _ = select.select([control.fileno(), wake_read], [], [])

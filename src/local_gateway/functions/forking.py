@@ -137,6 +137,8 @@ class ForkServer:
         self._spawning = asyncio.Lock()
         self.preloaded: list[str] = []
         self.not_preloaded: dict[str, str] = {}  # what did not import, and why
+        # botocore's data files the server parsed for its children (relative to its data).
+        self.shared_data: list[str] = []
 
     async def start(self) -> None:
         async with self._starting:
@@ -198,6 +200,7 @@ class ForkServer:
             message = json.loads(line)
             if "ready" in message:
                 self.not_preloaded = dict(message.get("failed") or {})
+                self.shared_data = [str(path) for path in message.get("shared") or []]
                 ready.set_result(list(message["ready"]))
             elif "pid" in message:
                 pid = int(message["pid"])

@@ -17,6 +17,8 @@ class GatewayConfig:
 
     template: Path
     host: str = "127.0.0.1"
+    # The first WebSocket API's ports; a template's further APIs take the next ones, one each
+    # (0: free ones).
     port: int = 8080
     tls_port: int = 0  # HTTPS / WSS, for functions that call https://{domainName}/{stage}
     # Origins besides the gateway's own whose pages may open the WebSocket ("*": any).

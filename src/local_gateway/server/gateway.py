@@ -1,17 +1,17 @@
 """The local gateway, composed: the template, the functions, the application's hook and
-the services offered to it, and the aiohttp app that serves them all (the WebSocket at
-/{stage} through ``websocket``, the callback API, Lambda's Invoke API, the TLS port, the
-egress proxy, an embedded DynamoDB). Its lifecycle: ``start`` and ``stop``.
+the services offered to it, and the aiohttp apps that serve them all: each WebSocket API of
+the template on ports of its own (``served_api``: the WebSocket at /{stage} through
+``websocket``, its callback API, its TLS port), and on the first API's port Lambda's Invoke
+API and the services not emulated; the egress proxy, an embedded DynamoDB. Its lifecycle:
+``start`` and ``stop``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import secrets
-import socket as sockets
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -20,20 +20,17 @@ from typing import Any
 
 from aiohttp import web
 
-from local_gateway.apigateway.connection import LiveConnection
 from local_gateway.apigateway.core import GatewayCore
 from local_gateway.apigateway.event_factory import ApiContext, EventFactory
 from local_gateway.apigateway.integrations import compile_api
 from local_gateway.aws import not_emulated, sigv4
 from local_gateway.aws.callers import tools_signing_keys
 from local_gateway.aws.dynamodb.tables import dynamodb_client, empty_tables, provision
-from local_gateway.aws.execute_api import handshake_verifier
 from local_gateway.aws.iam.access import AccessControl, access_control
 from local_gateway.aws.iam.resources import INVOKE_FUNCTION, MANAGE_CONNECTIONS, invoke_arn
 from local_gateway.aws.lambda_api.http import LambdaApi
 from local_gateway.aws.lambda_api.in_process import InProcessInvoke
 from local_gateway.aws.lambda_api.model import MAX_SYNC_PAYLOAD, LambdaService
-from local_gateway.aws.management_api.http import CallbackApi
 from local_gateway.aws.management_api.in_process import InProcessCallbacks
 from local_gateway.aws.management_api.model import ConnectionRegistry
 from local_gateway.functions.concurrency import ACCOUNT_CONCURRENCY
@@ -48,47 +45,54 @@ from local_gateway.server.dynamodb_port import DynamoDbPort
 from local_gateway.server.guard import Guard, middleware
 from local_gateway.server.hook import LocalServices, load_hook
 from local_gateway.server.http_backend import AiohttpBackend
-from local_gateway.server.listening import listen, private_folder
+from local_gateway.server.listening import private_folder
+from local_gateway.server.served_api import ServedApi
 from local_gateway.server.tls import certificate_path, make_certificate, server_context
 from local_gateway.server.watch import watch
-from local_gateway.server.websocket import GOING_AWAY, Limits, WebSocketEndpoint
+from local_gateway.server.websocket import Limits
 from local_gateway.template.intrinsics import ACCOUNT_ID
-from local_gateway.template.model import FunctionSpec, WebSocketApiSpec, check_code, read_api
+from local_gateway.template.model import FunctionSpec, WebSocketApiSpec, check_code, read_apis
 
 log = logging.getLogger("local_gateway")
 
 
 class LocalGateway:
-    """One WebSocket API of a template, served on one port."""
+    """The WebSocket APIs of a template, each served on ports of its own (``apis``; the
+    first is ``api``, at ``url``), and the functions, tables and services they share."""
 
     def __init__(self, config: GatewayConfig) -> None:
         # Absolute: the containers run in their code folder, as Lambda in /var/task, and
         # find the runtime's packages, the certificate and their caches by these paths.
         self.config = replace(config, state_dir=config.state_dir.absolute())
-        self.api: WebSocketApiSpec = read_api(
-            config.template, config.parameters, config.stack_name, config.region
+        specs = read_apis(config.template, config.parameters, config.stack_name, config.region)
+        for spec in specs:
+            compile_api(spec)  # a mapping template that cannot run stops it here
+        check_code(specs[0])  # so does a function whose code is not where the tool left it
+        self.apis: tuple[ServedApi, ...] = tuple(
+            ServedApi(
+                spec,
+                config.host,
+                config.region,
+                ConnectionRegistry(config.callback_latency, config.chaos),
+            )
+            for spec in specs
         )
-        compile_api(self.api)  # a mapping template that cannot run stops it here
-        check_code(self.api)  # so does a function whose code is not where the tool left it
-        self.registry = ConnectionRegistry(config.callback_latency, config.chaos)
+        self.api: WebSocketApiSpec = specs[0]
+        self.registry = self.apis[0].registry
         self._http = AiohttpBackend()
-        self._runner: web.AppRunner | None = None
         self._functions: FunctionRunner | None = None
         self._app: LocalApp | None = None
-        self._core: GatewayCore | None = None
         self._access: AccessControl | None = None
         self._watch_task: asyncio.Task[None] | None = None
-        self._endpoint: WebSocketEndpoint | None = None
         self._warming: asyncio.Task[None] | None = None  # the fork servers' start
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._socket: sockets.socket | None = None
-        self._tls_socket: sockets.socket | None = None
         self._proxy: EgressProxy | None = None
         self._dynamodb: DynamoDbPort | None = None
         self._certificate: Path | None = None
         self._host_modules: set[str] = set()
         self.admission = Admission(
-            connection_ceiling(config.max_connections), lambda: len(self.registry)
+            connection_ceiling(config.max_connections),
+            lambda: sum(len(served.registry) for served in self.apis),
         )
         self.connection_rate = ConnectionRate(config.new_connections_per_second)
         self.lambda_api = LambdaService(
@@ -107,21 +111,36 @@ class LocalGateway:
             self._own_credentials["AWS_SECRET_ACCESS_KEY"],
             self._own_credentials["AWS_SESSION_TOKEN"],
         )
-        self._port = config.port
-        self._tls_port = config.tls_port
 
     # -- lifecycle -------------------------------------------------------------
     @property
     def url(self) -> str:
-        return f"ws://{self.config.host}:{self._port}/{self.api.stage}"
+        """The first API's ws:// URL (``served(name).url`` for any)."""
+        return self.apis[0].url
 
     @property
     def page_url(self) -> str:
-        return f"http://{self.config.host}:{self._port}/"
+        return f"http://{self.config.host}:{self.apis[0].port}/"
 
     @property
     def callback_url(self) -> str:
-        return f"http://{self.config.host}:{self._port}/{self.api.stage}"
+        """The first API's callback API (``served(name).callback_url`` for any)."""
+        return self.apis[0].callback_url
+
+    def served(self, name: str) -> ServedApi:
+        """An API of the template by its logical id, Name or local API id; KeyError, naming
+        the template's APIs, when none is so named."""
+        for served in self.apis:
+            if served.named(name):
+                return served
+        known = ", ".join(served.spec.logical_id for served in self.apis)
+        raise KeyError(f"no WebSocket API {name!r} in the template (its APIs: {known})")
+
+    def _ports(self, index: int) -> tuple[int, int]:
+        """The (plain, TLS) ports asked for the template's ``index``-th API: the ones asked
+        for the gateway, then the next ones in turn (0 stays 0: free ones)."""
+        port, tls_port = self.config.port, self.config.tls_port
+        return (port + index if port else 0, tls_port + index if tls_port else 0)
 
     def signing_key(self, access_key_id: str) -> SigningKey | None:
         """What the gateway knows of a key allowed to sign calls to the callback and Invoke
@@ -144,23 +163,33 @@ class LocalGateway:
         return host in ("localhost", "::1") or host.startswith("127.")
 
     def guard(self) -> Guard:
-        names = [self.config.host, self.execute_api_host]
+        """Who may reach the gateway: its names and every API's listeners (a page of one
+        API's port may open another API's WebSocket: they are one gateway's)."""
+        names = [self.config.host, *(served.execute_api_host for served in self.apis)]
         if self.loopback:
             names += ["localhost", "127.0.0.1", "::1"]
-        listeners = [("http", self._port), ("https", self._tls_port), ("ws", self._port)]
+        listeners = [
+            (scheme, port)
+            for served in self.apis
+            for scheme, port in (
+                ("http", served.port),
+                ("https", served.tls_port),
+                ("ws", served.port),
+            )
+        ]
         return Guard.for_gateway(
             names, listeners, self.config.allow_origins, any_host=not self.loopback
         )
 
     @property
     def execute_api_host(self) -> str:
-        """The API's own host name, as on AWS: requestContext.domainName. Functions reach it
-        through the gateway's proxy, which carries it to the TLS port."""
-        return f"{self.api.api_id}.execute-api.{self.config.region}.amazonaws.com"
+        """The first API's own host name, as on AWS: requestContext.domainName. Functions
+        reach each API's through the gateway's proxy, which carries it to its TLS port."""
+        return self.apis[0].execute_api_host
 
     @property
     def tls_url(self) -> str:
-        return f"wss://{self.config.host}:{self._tls_port}/{self.api.stage}"
+        return self.apis[0].tls_url
 
     @property
     def dynamodb_endpoint(self) -> str | None:
@@ -171,12 +200,8 @@ class LocalGateway:
 
     @property
     def _stage_arn(self) -> str:
-        """arn:aws:execute-api:REGION:ACCOUNT:API/STAGE, what ManageConnections and Invoke
-        resources begin with."""
-        return (
-            f"arn:aws:execute-api:{self.config.region}:{ACCOUNT_ID}:{self.api.api_id}"
-            f"/{self.api.stage}"
-        )
+        """The first API's arn:aws:execute-api:REGION:ACCOUNT:API/STAGE."""
+        return self.apis[0].stage_arn
 
     @property
     def tools_access_keys(self) -> list[str]:
@@ -208,8 +233,9 @@ class LocalGateway:
 
     @property
     def core(self) -> GatewayCore:
-        assert self._core is not None, "the gateway is not started"
-        return self._core
+        """The first API's core."""
+        assert self.apis[0].core is not None, "the gateway is not started"
+        return self.apis[0].core
 
     @property
     def hook(self) -> str:
@@ -228,19 +254,23 @@ class LocalGateway:
     async def _start(self) -> str:
         self._loop = asyncio.get_running_loop()
         self._signing_keys.update(await asyncio.to_thread(tools_signing_keys))
-        self._socket = listen(self.config.host, self.config.port)
-        self._port = self._socket.getsockname()[1]
-        self._tls_socket = listen(self.config.host, self.config.tls_port)
-        self._tls_port = self._tls_socket.getsockname()[1]
+        for index, served in enumerate(self.apis):
+            served.listen(*self._ports(index))
         private_folder(self.config.state_dir)
+        hosts = [served.execute_api_host for served in self.apis]
         cert, key = await asyncio.to_thread(
             make_certificate,
             certificate_path(self.config.state_dir).parent,
-            [self.execute_api_host, "localhost", self.config.host, "127.0.0.1"],
+            [*hosts, "localhost", self.config.host, "127.0.0.1"],
         )
         self._certificate = cert
+        # Each API's own host, as a function calls it, to that API's TLS port.
         self._proxy = EgressProxy(
-            {f"{self.execute_api_host}:443": ("127.0.0.1", self._tls_port)}, self._proxy_passwords
+            {
+                f"{served.execute_api_host}:443": ("127.0.0.1", served.tls_port)
+                for served in self.apis
+            },
+            self._proxy_passwords,
         )
         await self._proxy.start()
         services = LocalServices(
@@ -283,32 +313,25 @@ class LocalGateway:
         self._warming = asyncio.create_task(self.functions.warm())
         self._access = access_control(self.config.iam, self.api.functions, self.functions)
         await self._start_embedded_tables()
-        api = ApiContext(self.api.api_id, self.api.stage, self.execute_api_host)
-        events = EventFactory(api, region=self.config.region)
-        self._core = GatewayCore(
-            self.api,
-            self.functions,
-            events,
-            self.registry.connecting,
-            self._http,
-            self.config.chaos,
-        )
-        for api_key in self.api.api_keys:
-            if api_key.generated:
-                log.warning("API key %s (made at start): %s", api_key.logical_id, api_key.value)
+        for served in self.apis:
+            api = ApiContext(served.spec.api_id, served.spec.stage, served.execute_api_host)
+            served.core = GatewayCore(
+                served.spec,
+                self.functions,
+                EventFactory(api, region=self.config.region),
+                served.registry.connecting,
+                self._http,
+                self.config.chaos,
+            )
+        made = {k.logical_id: k for s in self.apis for k in s.spec.api_keys if k.generated}
+        for api_key in made.values():
+            log.warning("API key %s (made at start): %s", api_key.logical_id, api_key.value)
         # A client must finish its request's head within handshake_timeout: silent and
         # trickling connections are closed (aiohttp's keep-alive timer runs from the start of
         # a connection until a request's head is in, and between requests).
-        self._runner = web.AppRunner(
-            self.application(),
-            handle_signals=False,
-            keepalive_timeout=self.config.handshake_timeout,
-        )
-        await self._runner.setup()
-        await web.SockSite(self._runner, self._socket).start()
-        await web.SockSite(
-            self._runner, self._tls_socket, ssl_context=server_context(cert, key)
-        ).start()
+        tls = server_context(cert, key)
+        for served in self.apis:
+            await served.serve(self.application(served), tls, self.config.handshake_timeout)
         if self.config.watch:
             self._watch_task = asyncio.create_task(self._watch())
         return self.url
@@ -330,7 +353,11 @@ class LocalGateway:
         )
         await self._dynamodb.start(self.api.tables.values(), self._own_credentials)
 
-    def application(self) -> web.Application:
+    def application(self, served: ServedApi | None = None) -> web.Application:
+        """The app of one API's ports (the first's by default): its WebSocket and callback
+        API; on the first API's, Lambda's Invoke API, the services not emulated and the
+        hook's pages too."""
+        served = served or self.apis[0]
         # (a synchronous Invoke may carry 6 MB; the callback API refuses over 128 KB itself)
         app = web.Application(
             client_max_size=MAX_SYNC_PAYLOAD + 64 * 1024,
@@ -339,43 +366,33 @@ class LocalGateway:
                 sigv4.middleware(self.signing_key, self.config.region),
             ],
         )
-        stage_arn = self._stage_arn
-        callbacks = CallbackApi(self.registry, self.api.stage, self.access.check, stage_arn)
-        connect = self.api.routes.get("$connect")
-        verify = (
-            handshake_verifier(
-                self.signing_key, self.access.check, self.config.region, stage_arn + "/$connect"
+        limits = Limits(
+            self.config.idle_timeout,
+            self.config.max_connection_duration,
+            self.config.max_frame_bytes,
+            self.config.ping_interval,
+            self.config.compress,
+            self.config.max_in_flight,
+        )
+        app.router.add_routes(served.callback_routes(self.access.check))
+        if served is self.apis[0]:
+            app.router.add_routes(
+                LambdaApi(self.lambda_api, self.access.check, self.config.region).routes()
             )
-            if connect is not None and connect.iam_auth
-            else None
-        )
-        app.router.add_routes(callbacks.routes())
+            app.router.add_routes(
+                not_emulated.routes(self.functions.function_for_key, self.signing_key)
+            )
+            if self._app is not None:
+                app.router.add_routes(self._app.web_routes())
         app.router.add_routes(
-            LambdaApi(self.lambda_api, self.access.check, self.config.region).routes()
+            served.websocket_routes(
+                limits,
+                self.admission.refusal,
+                self.signing_key,
+                self.access.check,
+                self.connection_rate.take,  # the account's quota, all its APIs together
+            )
         )
-        app.router.add_routes(
-            not_emulated.routes(self.functions.function_for_key, self.signing_key)
-        )
-        if self._app is not None:
-            app.router.add_routes(self._app.web_routes())
-        self._endpoint = endpoint = WebSocketEndpoint(
-            lambda: self.core,
-            self.registry,
-            Limits(
-                self.config.idle_timeout,
-                self.config.max_connection_duration,
-                self.config.max_frame_bytes,
-                self.config.ping_interval,
-                self.config.compress,
-                self.config.max_in_flight,
-            ),
-            lambda: (self._port, self._tls_port),
-            self.admission.refusal,
-            verify,
-            self.connection_rate.take,
-        )
-        app.router.add_get(f"/{self.api.stage}", endpoint.handle)
-        app.router.add_get(f"/{self.api.stage}/", endpoint.handle)
         return app
 
     def _account_concurrency(self) -> int:
@@ -419,7 +436,7 @@ class LocalGateway:
     def _function_environment(self, spec: FunctionSpec) -> dict[str, str]:
         """An isolated function's way to the gateway's services (functions/environment.py),
         as they stand when its container starts."""
-        base = f"http://{self.config.host}:{self._port}"
+        base = f"http://{self.config.host}:{self.apis[0].port}"
         endpoints = ServiceEndpoints(
             services_url=base + not_emulated.PREFIX,
             lambda_url=base,
@@ -484,12 +501,8 @@ class LocalGateway:
             )
 
     async def _stop_listeners(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        for listener in (self._socket, self._tls_socket):
-            if listener is not None and listener.fileno() != -1:
-                listener.close()
+        for served in self.apis:
+            await served.stop_listening()
 
     async def _stop_functions(self) -> None:
         if self._warming is not None:
@@ -497,21 +510,11 @@ class LocalGateway:
             self._warming = None
         if self._functions is not None:
             await self._functions.shutdown()
-        if self._endpoint is not None:  # messages still in flight end with their functions
-            await self._endpoint.drain()
+        for served in self.apis:  # messages still in flight end with their functions
+            await served.drain()
 
     async def _close_all(self) -> None:
-        self.registry.flush()  # posts already taken reach their clients before the close
-        connections = [self.registry.remove(cid) for cid in self.registry.ids()]
-        await asyncio.gather(*(self._close_one(c) for c in connections if c is not None))
-
-    async def _close_one(self, connection: LiveConnection) -> None:
-        connection.closing = True
-        connection.found_gone()
-        if connection.socket is not None and not connection.socket.closed:
-            with contextlib.suppress(Exception):
-                await connection.socket.close(code=GOING_AWAY, message=b"Going away")
-        await self.core.disconnect(connection.meta, GOING_AWAY, "Going away")
+        await asyncio.gather(*(served.close_all() for served in self.apis))
 
 
 async def _nothing() -> None:

@@ -6,11 +6,12 @@ The template is read as a pipeline, each stage once:
    (sam_globals), then each ``AWS::Serverless::WebSocketApi`` and
    ``AWS::Serverless::SimpleTable`` expanded as SAM expands it (sam_websocket,
    sam_simpletable). From here on the template is plain CloudFormation.
-2. The served API chosen (the first ``AWS::ApiGatewayV2::Api`` with ProtocolType WEBSOCKET)
-   and its local id made, so that intrinsics can name it.
-3. Each resource read by its type's reader (readers.READERS), its properties resolved once
-   through the intrinsic resolver, so the template is the only config.
-4. The API assembled: the stage served, whether AWS::Lambda::Permission lets API Gateway
+2. The served APIs found (every ``AWS::ApiGatewayV2::Api`` with ProtocolType WEBSOCKET, in
+   the template's order) and a local id made for each, distinct, so that intrinsics can
+   name any of them from any resource.
+3. For each API, each resource read by its type's reader (readers.READERS), its properties
+   resolved once through the intrinsic resolver, so the template is the only config.
+4. Each API assembled: the stage served, whether AWS::Lambda::Permission lets API Gateway
    invoke each route's and authorizer's function, what would fail on AWS, every resource
    type that has no reader listed as not emulated, and the application's hook from
    ``Metadata: LocalGateway: Hook``.
@@ -30,7 +31,7 @@ from typing import Any
 
 from local_gateway.template import permissions
 from local_gateway.template.cfn_yaml import TemplateError, load_template
-from local_gateway.template.code_location import tool_artefacts
+from local_gateway.template.code_location import ToolArtefacts, tool_artefacts
 from local_gateway.template.intrinsics import ACCOUNT_ID, Resolver
 from local_gateway.template.readers import READERS, Reading, read_resources
 from local_gateway.template.sam_globals import apply_globals
@@ -68,7 +69,9 @@ __all__ = [
     "WebSocketApiSpec",
     "check_code",
     "expand_sam",
+    "local_api_ids",
     "read_api",
+    "read_apis",
 ]
 
 
@@ -79,15 +82,58 @@ def expand_sam(template: dict[str, Any]) -> dict[str, Any]:
     return expand_simple_tables(expand_websocket_apis(apply_globals(template)))
 
 
-def _served_api(path: Path, resources: Mapping[str, Any]) -> str:
-    """The logical id of the first WEBSOCKET API (by ProtocolType as written)."""
-    for logical_id, resource in resources.items():
-        if (
-            resource.get("Type") == "AWS::ApiGatewayV2::Api"
-            and (resource.get("Properties") or {}).get("ProtocolType") == "WEBSOCKET"
-        ):
-            return str(logical_id)
-    raise TemplateError(f"{path} declares no AWS::ApiGatewayV2::Api with ProtocolType WEBSOCKET")
+def _websocket_apis(path: Path, resources: Mapping[str, Any]) -> list[str]:
+    """The logical ids of the WEBSOCKET APIs (by ProtocolType as written), in order."""
+    found = [
+        str(logical_id)
+        for logical_id, resource in resources.items()
+        if resource.get("Type") == "AWS::ApiGatewayV2::Api"
+        and (resource.get("Properties") or {}).get("ProtocolType") == "WEBSOCKET"
+    ]
+    if not found:
+        raise TemplateError(
+            f"{path} declares no AWS::ApiGatewayV2::Api with ProtocolType WEBSOCKET"
+        )
+    return found
+
+
+def local_api_ids(logical_ids: list[str]) -> dict[str, str]:
+    """A local API id for each logical id, distinct from the others: ``local`` and the
+    first letters of the logical id, 10 characters of lowercase letters and digits as AWS's
+    are; two whose letters agree (ChatApi, ChatAdminApi) differ by a digit at the end."""
+    ids: dict[str, str] = {}
+    for logical_id in logical_ids:
+        base = "local" + re.sub(r"[^a-z0-9]", "", logical_id.lower())[:5]
+        candidate, number = base, 1
+        while candidate in ids.values():
+            number += 1
+            candidate = base[: 10 - len(str(number))] + str(number)
+        ids[logical_id] = candidate
+    return ids
+
+
+def read_apis(
+    path: Path,
+    parameters: Mapping[str, str] | None = None,
+    stack_name: str = "serverless-chat",
+    region: str = "us-east-1",
+) -> tuple[WebSocketApiSpec, ...]:
+    """Every WEBSOCKET API of the template at ``path``, in the template's order (each is
+    served on its own, as each is an API of its own on AWS). The template-wide parts
+    (functions, tables, the hook) are the same in each; an API key made at start has one
+    value on every API whose usage plan names it."""
+    template = expand_sam(load_template(path))
+    api_ids = local_api_ids(_websocket_apis(path, template["Resources"]))
+    artefacts = tool_artefacts(path)
+    readings = [
+        _read_one(template, path, logical_id, api_ids, parameters, stack_name, region, artefacts)
+        for logical_id in api_ids
+    ]
+    keys = {key.logical_id: key for key in readings[0][1].api_keys.values()}
+    return tuple(
+        replace(spec, api_keys=tuple(keys.get(k.logical_id, k) for k in spec.api_keys))
+        for spec, _ in readings
+    )
 
 
 def read_api(
@@ -97,11 +143,24 @@ def read_api(
     region: str = "us-east-1",
 ) -> WebSocketApiSpec:
     """The first WEBSOCKET API of the template at ``path``."""
-    template = expand_sam(load_template(path))
-    api_logical_id = _served_api(path, template["Resources"])
-    api_id = "local" + re.sub(r"[^a-z0-9]", "", api_logical_id.lower())[:5]
-    resolver = Resolver(template, parameters, stack_name, region, {api_logical_id: api_id})
-    reading = Reading(resolver, path.parent, api_id, tool_artefacts(path))
+    return read_apis(path, parameters, stack_name, region)[0]
+
+
+def _read_one(
+    template: dict[str, Any],
+    path: Path,
+    api_logical_id: str,
+    api_ids: Mapping[str, str],
+    parameters: Mapping[str, str] | None,
+    stack_name: str,
+    region: str,
+    artefacts: ToolArtefacts,
+) -> tuple[WebSocketApiSpec, Reading]:
+    """The API ``api_logical_id`` with the template's functions and tables, and the reading
+    it was assembled from."""
+    api_id = api_ids[api_logical_id]
+    resolver = Resolver(template, parameters, stack_name, region, api_ids)
+    reading = Reading(resolver, path.parent, api_id, artefacts)
     api_props = reading.properties(api_logical_id)
     read_resources(reading)
     stage = str(reading.stages[0].get("StageName")) if reading.stages else "$default"
@@ -130,7 +189,7 @@ def read_api(
         )
         for key, route in reading.routes.items()
     }
-    return WebSocketApiSpec(
+    spec = WebSocketApiSpec(
         logical_id=api_logical_id,
         api_id=api_id,
         name=str(api_props.get("Name", api_logical_id)),
@@ -155,6 +214,7 @@ def read_api(
             ).items()
         },
     )
+    return spec, reading
 
 
 API_KEY_SELECTION_EXPRESSIONS = (

@@ -5,8 +5,9 @@
 a type the table does not hold is not emulated, and model.read_api names it so. The table's
 order is the reading order: functions before the integrations and authorizers that name
 them, those (and the route responses) before the routes that use them. Each reader takes its
-resource's properties from ``Reading.properties``, which resolves them once; resources of
-another API than the one served are passed over, as a Condition that is false skips any.
+resource's properties from ``Reading.properties``, which resolves them once; a ``Reading`` is
+of one API, and resources of another API are passed over in it, as a Condition that is false
+skips any (model.read_apis reads the template once for each API).
 
 Each setting of an emulated resource that the gateway does not honour (an AWS integration to
 a service other than Lambda, a VPC link, ContentHandlingStrategy) is named once with its
@@ -45,7 +46,7 @@ LAYER_TYPES = ("AWS::Serverless::LayerVersion", "AWS::Lambda::LayerVersion")
 
 def _read_elsewhere(reading: Reading, logical_id: str) -> None:
     """Emulated, but read where it is used: a LayerVersion by the functions that name it,
-    the served Api at the head of model.read_api (the others are not served)."""
+    each WEBSOCKET Api at the head of model.read_apis."""
 
 
 def _lambda_function(reading: Reading, logical_id: str) -> None:

@@ -67,7 +67,7 @@ class Reading:
         return condition is None or self.resolver.condition(str(condition))
 
     def of_the_api(self, logical_id: str) -> bool:
-        """Whether the resource (an ApiGatewayV2 one) belongs to the API being served."""
+        """Whether the resource (an ApiGatewayV2 one) belongs to the API being read."""
         return bool(self.properties(logical_id).get("ApiId") == self.api_id)
 
     def add_function(self, function: FunctionSpec) -> None:
@@ -82,7 +82,7 @@ Reader = Callable[[Reading, str], None]
 
 
 def of_the_api(reader: Reader) -> Reader:
-    """``reader``, for the resources of the served API only."""
+    """``reader``, for the resources of the API being read only."""
 
     def read(reading: Reading, logical_id: str) -> None:
         if reading.of_the_api(logical_id):

@@ -181,7 +181,8 @@ class TableSpec:
 
 @dataclass(slots=True)
 class WebSocketApiSpec:
-    """Everything the gateway serves, read from one template."""
+    """One WebSocket API of a template as the gateway serves it, with the template's
+    functions and tables (the same in every API of the template)."""
 
     logical_id: str
     api_id: str

@@ -267,6 +267,28 @@ class WebSocketApi:
         return self.gateway.callback_url
 
     @property
+    def urls(self) -> dict[str, str]:
+        """Each WebSocket API of the template by logical id: its ws:// URL (``url`` is the
+        first's)."""
+        return {served.spec.logical_id: served.url for served in self.gateway.apis}
+
+    @property
+    def callback_urls(self) -> dict[str, str]:
+        """Each WebSocket API's callback (Management) API by logical id."""
+        return {served.spec.logical_id: served.callback_url for served in self.gateway.apis}
+
+    def _served(self, api: str | None) -> tuple[str, str]:
+        """(ws:// URL, callback URL) of the API named ``api`` (logical id, Name or API id;
+        None: the first)."""
+        if api is None:
+            return self.url, self.callback_url
+        try:
+            served = self.gateway.served(api)
+        except KeyError as error:
+            raise HarnessError(str(error.args[0])) from None
+        return served.url, served.callback_url
+
+    @property
     def dynamodb_endpoint(self) -> str | None:
         """Where the template's tables are (None when the template has none)."""
         return self.gateway.dynamodb_endpoint
@@ -277,23 +299,26 @@ class WebSocketApi:
         return dict(self.gateway.api.functions)
 
     # -- clients -----------------------------------------------------------------
-    def _client_url(self, query: str | Mapping[str, str]) -> str:
+    def _client_url(self, query: str | Mapping[str, str], api: str | None = None) -> str:
         if isinstance(query, Mapping):
             from urllib.parse import urlencode
 
             query = urlencode(query)
-        return self.url + (f"?{query.lstrip('?')}" if query else "")
+        return self._served(api)[0] + (f"?{query.lstrip('?')}" if query else "")
 
     def connect(
         self,
         query: str | Mapping[str, str] = "",
         headers: Mapping[str, str] | None = None,
         subprotocols: Sequence[str] | None = None,
+        *,
+        api: str | None = None,
     ) -> Client:
-        """A client (plain tests), closed at the next reset; the handshake's refusal
-        raises websockets' InvalidStatus, with the status API Gateway would answer."""
+        """A client (plain tests) of the API named ``api`` (the first by default), closed at
+        the next reset; the handshake's refusal raises websockets' InvalidStatus, with the
+        status API Gateway would answer."""
         connection = connect_sync(
-            self._client_url(query),
+            self._client_url(query, api),
             additional_headers=dict(headers or {}),
             subprotocols=[Subprotocol(name) for name in subprotocols or ()] or None,
             open_timeout=CALL_TIMEOUT,
@@ -309,11 +334,13 @@ class WebSocketApi:
         query: str | Mapping[str, str] = "",
         headers: Mapping[str, str] | None = None,
         subprotocols: Sequence[str] | None = None,
+        *,
+        api: str | None = None,
     ) -> AsyncClient:
         """A client for asyncio tests, on the test's loop (close it, or ``async with`` it;
         the gateway closes its side at the next reset)."""
         connection = await connect_async(
-            self._client_url(query),
+            self._client_url(query, api),
             additional_headers=dict(headers or {}),
             subprotocols=[Subprotocol(name) for name in subprotocols or ()] or None,
             open_timeout=CALL_TIMEOUT,
@@ -321,13 +348,14 @@ class WebSocketApi:
         )
         return AsyncClient(connection)
 
-    def management_client(self, config: Any = None) -> Any:
-        """boto3's ``apigatewaymanagementapi`` client, pointed at the callback API and
-        signed (SigV4) with the tests' key; ``config`` a botocore Config (boto3 retries a 429
-        LimitExceededException unless told not to: ``retries={"total_max_attempts": 1}``)."""
+    def management_client(self, config: Any = None, *, api: str | None = None) -> Any:
+        """boto3's ``apigatewaymanagementapi`` client, pointed at the callback API of the API
+        named ``api`` (the first by default) and signed (SigV4) with the tests' key;
+        ``config`` a botocore Config (boto3 retries a 429 LimitExceededException unless told
+        not to: ``retries={"total_max_attempts": 1}``)."""
         return boto3.client(
             "apigatewaymanagementapi",
-            endpoint_url=self.callback_url,
+            endpoint_url=self._served(api)[1],
             region_name=self.config.region,
             aws_access_key_id=self.access_key,
             aws_secret_access_key=self.secret_key,

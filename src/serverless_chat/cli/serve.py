@@ -31,7 +31,8 @@ from serverless_chat.cli.arguments import (
 from serverless_chat.infra import STACK_NAME, TEMPLATE
 
 if TYPE_CHECKING:
-    from local_gateway import LocalGateway
+    from local_gateway import LocalGateway, ServedApi
+    from local_gateway.template.model import WebSocketApiSpec
     from serverless_chat.cli.arguments import Commands
 
 
@@ -59,14 +60,19 @@ def register(commands: Commands) -> None:
     )
     serve.add_argument("--host", type=host, default="127.0.0.1", help="the address to listen on")
     serve.add_argument(
-        "--port", type=number(int, 0, 65535), default=8080, help="the port; 0 picks a free one"
+        "--port",
+        type=number(int, 0, 65535),
+        default=8080,
+        help="the port (a template's further WebSocket APIs take the next ones, one each);"
+        " 0 picks free ones",
     )
     serve.add_argument(
         "--tls-port",
         type=number(int, 0, 65535),
         default=0,
         help="the port for wss:// (and the callback API's https://), with the state dir's"
-        " self-signed certificate (default: 0, a free one)",
+        " self-signed certificate (a template's further WebSocket APIs take the next ones;"
+        " default: 0, free ones)",
     )
     serve.add_argument(
         "--state-dir",
@@ -298,12 +304,22 @@ def _raise_open_file_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def _route_lines(gateway: LocalGateway) -> list[str]:
+def _api_lines(gateway: LocalGateway, served: ServedApi) -> list[str]:
+    """Where one API is (its URLs, its callback API) and its routes."""
+    return [
+        f"serverless-chat: {served.spec.name} (stage {served.spec.stage}) on {served.url}",
+        f"  and {served.tls_url} (TLS)",
+        f"callback API: {served.callback_url}/@connections/{{connectionId}}",
+        *_route_lines(gateway, served.spec),
+    ]
+
+
+def _route_lines(gateway: LocalGateway, api: WebSocketApiSpec) -> list[str]:
     """The routes and the function each runs, and where it runs (as serverless-offline
     lists its routes at start)."""
     lines = ["routes:"]
-    width = max((len(key) for key in gateway.api.routes), default=0)
-    for key, route in sorted(gateway.api.routes.items()):
+    width = max((len(key) for key in api.routes), default=0)
+    for key, route in sorted(api.routes.items()):
         if route.function is None:
             lines.append(f"  {key:<{width}}  (no function: the caller gets an error)")
             continue
@@ -397,24 +413,13 @@ async def _serve(args: argparse.Namespace) -> int:
         if problem:
             print(f"serverless-chat serve: error: {problem}", file=sys.stderr)
             return 2
-    if gateway.api.not_emulated:
-        print("not emulated (ignored): " + ", ".join(gateway.api.not_emulated), file=sys.stderr)
-    for setting in gateway.api.settings_not_emulated:
-        print(f"not emulated: {setting}", file=sys.stderr)
-    for policy in gateway.api.policies_not_evaluated:
-        print(f"IAM: not evaluated: {policy}", file=sys.stderr)
-    for problem in gateway.api.problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    for key in gateway.api.api_keys:
-        if key.generated:
-            print(
-                f"API key {key.logical_id} (no Value: made at start): {key.value}", file=sys.stderr
-            )
+    for line in _start_warnings(gateway):
+        print(line, file=sys.stderr)
     _raise_open_file_limit()
     if "*" in args.allow_origin:
         print("warning: --allow-origin '*': any web page may open this chat", file=sys.stderr)
     try:
-        address = await gateway.start()  # (a failed start stops what it started)
+        await gateway.start()  # (a failed start stops what it started)
     except (CannotListen, HookError, SelectionExpressionError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -431,13 +436,10 @@ async def _serve(args: argparse.Namespace) -> int:
         )
     for logical_id, reason in gateway.functions.load_errors.items():
         print(f"warning: function {logical_id} will fail: {reason}", file=sys.stderr)
-    print(
-        f"serverless-chat: {gateway.api.name} (stage {gateway.api.stage}) on {address}", flush=True
-    )
-    print(f"  and {gateway.tls_url} (TLS)", flush=True)
-    print(f"callback API: {gateway.callback_url}/@connections/{{connectionId}}", flush=True)
-    for line in _route_lines(gateway):
-        print(line, flush=True)
+    # The first API's URL first: scripts read it from the first line (loadgen/process.py).
+    for served in gateway.apis:
+        for line in _api_lines(gateway, served):
+            print(line, flush=True)
     for line in _runtime_lines(gateway):
         print(line, flush=True)
     if gateway.dynamodb_endpoint:
@@ -463,6 +465,23 @@ async def _serve(args: argparse.Namespace) -> int:
     print("shutting down: closing connections", file=sys.stderr, flush=True)
     await gateway.stop()
     return 0
+
+
+def _start_warnings(gateway: LocalGateway) -> list[str]:
+    """What is not emulated, not evaluated or would fail on AWS, and the API keys made at
+    start; each said once, a problem of one API among several with that API's name."""
+    api = gateway.api
+    several = len(gateway.apis) > 1
+    lines = ["not emulated (ignored): " + ", ".join(api.not_emulated)] if api.not_emulated else []
+    settings = {s: None for served in gateway.apis for s in served.spec.settings_not_emulated}
+    lines += [f"not emulated: {setting}" for setting in settings]
+    lines += [f"IAM: not evaluated: {policy}" for policy in api.policies_not_evaluated]
+    for served in gateway.apis:
+        named = f"API {served.spec.logical_id}: " if several else ""
+        lines += [f"warning: {named}{problem}" for problem in served.spec.problems]
+    made = {k.logical_id: k for s in gateway.apis for k in s.spec.api_keys if k.generated}
+    lines += [f"API key {k.logical_id} (no Value: made at start): {k.value}" for k in made.values()]
+    return lines
 
 
 def state_dir(path: Path) -> str | None:

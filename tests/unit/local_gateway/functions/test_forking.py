@@ -72,6 +72,31 @@ def own_boto3(event, context):
     import boto3
 
     return boto3.__file__
+
+
+def botocore_settings(event, context):
+    import boto3
+
+    callbacks = boto3.client(
+        "apigatewaymanagementapi", endpoint_url="https://abc.execute-api.eu-west-1.amazonaws.com/p"
+    )
+    dynamodb = boto3.client("dynamodb")
+    again = boto3.session.Session().client("dynamodb")  # a second session: parsed again
+    credentials = boto3.session.Session().get_credentials()
+    model = dynamodb.meta.service_model._service_description
+    services = boto3.session.Session().get_available_services()
+    return {
+        "services": len(services),
+        "made_up_service": "madeup" in services,
+        "region": dynamodb.meta.region_name,
+        "dynamodb_endpoint": dynamodb.meta.endpoint_url,
+        "access_key": credentials.access_key,
+        "retries": dynamodb.meta.config.retries,
+        "callback_model": callbacks.meta.service_model.metadata.get("serviceFullName"),
+        "callback_region": callbacks.meta.region_name,
+        "models_equal": model == again.meta.service_model._service_description,
+        "models_shared": model is again.meta.service_model._service_description,
+    }
 """
 
 
@@ -235,3 +260,77 @@ def test_a_runtime_lambda_no_longer_creates_is_refused(code: Path, runtime: str)
 def test_no_interpreter_of_the_version_means_none(tmp_path: Path) -> None:
     assert find_interpreter("python3.99", path=str(tmp_path), pyenv_root=tmp_path) is None
     assert json.dumps(find_interpreter("nodejs20.x")) == "null"
+
+
+async def test_botocore_settings_that_depend_on_the_environment_are_the_childs(
+    code: Path, fork_server: ForkServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fork server parses botocore's data files ahead, but what a client is built from
+    is resolved in the child, from the function's environment, as in a fresh interpreter:
+    AWS_REGION (and AWS_DEFAULT_REGION, which botocore reads), the credentials,
+    AWS_ENDPOINT_URL_<SERVICE>, AWS_CONFIG_FILE, the model and the services AWS_DATA_PATH
+    adds; and each session's model is an object of its own. (Lambda
+    sets a function's environment before its code runs: "Defined runtime environment
+    variables", https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html;
+    the SDK reads its settings from it: "Service-specific endpoints" and "Config file
+    settings", AWS SDKs and Tools Reference Guide,
+    https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html,
+    https://docs.aws.amazon.com/sdkref/latest/guide/file-format.html.)"""
+    import botocore.loaders
+
+    for name, value in (
+        ("AWS_REGION", "ap-south-1"),
+        ("AWS_DEFAULT_REGION", "ap-south-1"),
+        ("AWS_ACCESS_KEY_ID", "gateway-key"),
+        ("AWS_SECRET_ACCESS_KEY", "gateway-secret"),
+        ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9/gateway"),
+    ):
+        monkeypatch.setenv(name, value)  # the gateway's: none of it may reach the function
+    config = tmp_path / "config"
+    config.write_text("[default]\nretry_mode = standard\nmax_attempts = 7\n")
+    models = tmp_path / "models"
+    model = botocore.loaders.Loader().load_service_model("apigatewaymanagementapi", "service-2")
+    model["metadata"]["serviceFullName"] = "the function's own model"
+    version = models / "apigatewaymanagementapi" / model["metadata"]["apiVersion"]
+    version.mkdir(parents=True)
+    (version / "service-2.json").write_text(json.dumps(model))
+    made_up = models / "madeup" / "2020-01-01"  # a service the child's AWS_DATA_PATH adds
+    made_up.mkdir(parents=True)
+    (made_up / "service-2.json").write_text(json.dumps(model))
+    env = {
+        **ENVIRONMENT,  # AWS_REGION eu-west-1, and AWS_DEFAULT_REGION, as Lambda sets both
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "function-key",
+        "AWS_SECRET_ACCESS_KEY": "function-secret",
+        "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9/function",
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_DATA_PATH": str(models),
+    }
+    runtime = tmp_path / "runtime"
+    function = spec(code, "botocore_settings")
+    fresh_launcher = FreshInterpreter(Path(sys.executable), tmp_path / "pycache")
+    forked, fresh = (
+        containers(function, launcher, runtime, env) for launcher in (fork_server, fresh_launcher)
+    )
+    try:
+        from_fork = await forked.invoke({}, "r1", "t")
+        from_fresh = await fresh.invoke({}, "r2", "t")
+    finally:
+        await asyncio.gather(forked.stop(), fresh.stop())
+    assert from_fork.error is None, from_fork.error
+    assert "dynamodb/2012-08-10/service-2" in fork_server.shared_data
+    assert from_fork.result == from_fresh.result
+    services = len(botocore.loaders.Loader().list_available_services("service-2"))
+    assert from_fork.result == {
+        "services": services + 1,
+        "made_up_service": True,
+        "region": "eu-west-1",
+        "dynamodb_endpoint": "http://127.0.0.1:9/function",
+        "access_key": "function-key",
+        "retries": {"mode": "standard", "total_max_attempts": 7},
+        "callback_model": "the function's own model",
+        "callback_region": "eu-west-1",
+        "models_equal": True,
+        "models_shared": False,
+    }

@@ -135,8 +135,8 @@ def every_row(store: Any) -> list[ConnectionRecord]:
     elif isinstance(store, SqliteConnectionStore):
         found = store.database.run(
             "Scan",
-            "SELECT connection_id, connected_at, expires_at, room, name, format, principal"
-            " FROM connections WHERE table_name = ?",
+            "SELECT connection_id, connected_at, expires_at, room, name, format, principal,"
+            " guest FROM connections WHERE table_name = ?",
             (store.table_name,),
         )
         rows = [ConnectionRecord._make(row) for row in found]
@@ -161,4 +161,5 @@ def _connection(item: dict[str, Any]) -> ConnectionRecord:
         text("name"),
         text("format") or "raw",
         text("principal"),
+        text("guest"),
     )

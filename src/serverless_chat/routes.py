@@ -39,9 +39,9 @@ FANOUT_HANDLER = "FanoutHandler"
 SECRET_PARAMETER = "ssm:JwtSecretParameter"  # the SSM parameter the JwtSecretParameter names
 
 
-def index(name: str) -> str:
-    """One of the ConnectionsTable's indexes, as a grant names it."""
-    return f"{CONNECTIONS_TABLE}/index/{name}"
+def index(name: str, table: str = CONNECTIONS_TABLE) -> str:
+    """One of a table's indexes (the ConnectionsTable's unless told), as a grant names it."""
+    return f"{table}/index/{name}"
 
 
 def callbacks(method: str) -> str:
@@ -174,8 +174,8 @@ FUNCTIONS: tuple[Function, ...] = (
         "Sends a message to the room or to a name (sendMessage).",
         # The original's route key, and the one AWS's own tutorial uses (an alias): both work.
         routes=served("sendMessage"),
-        grants=(
-            Grant((PUT, UPDATE, DELETE), (CONNECTIONS_TABLE,)),
+        grants=(  # GetItem: a guest's identity, in its row, for a direct message to it
+            Grant((PUT, UPDATE, DELETE, GET), (CONNECTIONS_TABLE,)),
             Grant((QUERY,), (index("room-index"), index("name-index"))),
             Grant((PUT,), (MESSAGES_TABLE,)),
             POSTS,
@@ -241,11 +241,19 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "History",
         "history",
-        "Answers a page of the room's messages (history).",
-        routes=served("history"),
-        grants=(
+        "Answers pages of the room's and of direct messages; names a guest (history,"
+        " directHistory, resume).",
+        routes=served("history", "directHistory", "resume"),
+        grants=(  # UpdateItem: a token, and a guest's identity written in its row (resume)
             Grant((UPDATE,), (CONNECTIONS_TABLE,)),
-            Grant((QUERY,), (MESSAGES_TABLE,)),
+            Grant(
+                (QUERY,),
+                (
+                    MESSAGES_TABLE,
+                    index("reader-a-index", MESSAGES_TABLE),
+                    index("reader-b-index", MESSAGES_TABLE),
+                ),
+            ),
             POSTS,
         ),
     ),

@@ -60,8 +60,9 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
         POST_ONLY,
         INVOKE_FANOUT,
     ],
+    # GetItem: a guest's row, for the identity a direct message to it is kept for
     "SendMessageRole": [
-        ({PUT, UPDATE, DELETE}, [CONNECTIONS]),
+        ({PUT, UPDATE, DELETE, GET}, [CONNECTIONS]),
         ({QUERY}, [_index("room-index"), _index("name-index")]),
         ({PUT}, [MESSAGES]),
         POST_ONLY,
@@ -96,7 +97,20 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
         POST_ONLY,
         INVOKE_FANOUT,
     ],
-    "HistoryRole": [({UPDATE}, [CONNECTIONS]), ({QUERY}, [MESSAGES]), POST_ONLY],
+    # history, directHistory (the table, a conversation; both reader indexes, all of one's
+    # direct messages) and resume (a guest's identity written in its row: UpdateItem)
+    "HistoryRole": [
+        ({UPDATE}, [CONNECTIONS]),
+        (
+            {QUERY},
+            [
+                MESSAGES,
+                {"Fn::Sub": "${MessagesTable.Arn}/index/reader-a-index"},
+                {"Fn::Sub": "${MessagesTable.Arn}/index/reader-b-index"},
+            ],
+        ),
+        POST_ONLY,
+    ],
     "WhoRole": [({UPDATE}, [CONNECTIONS]), ROOM_QUERY, POST_ONLY],
     "AuthorizeRole": [],  # plus ssm:GetParameter on the secret, with AuthMode hs256 only
 }
@@ -113,6 +127,8 @@ ROUTES = {
     "join",
     "setName",
     "history",
+    "directHistory",
+    "resume",
     "who",
     "ping",  # MOCK: no function, no permission
 }

@@ -26,6 +26,14 @@ principal, connectedAt, expiresAt).
 
 MessagesTable items: ``room`` (PK), ``sortKey`` = ``sentAt#id`` (SK), ``id``,
 ``sender``, ``text``, ``sentAt``, ``expiresAt`` (TTL).
+
+A direct message is one item of the same table, stored once for both people: its ``room``
+is its conversation (``@`` and a hash: never a room's name), with ``to`` and the
+identities that may read it, ``readerA`` and ``readerB``. The two sparse GSIs
+``reader-a-index`` and ``reader-b-index`` (reader, sortKey) find a person's direct messages
+whichever side of them they are; a room's message has neither attribute, so it enters no
+index and costs what it did. A connection's ``guest`` (its resume token's hash) is in its
+row, not in name-index: a direct message to a guest reads the guest's row (GetItem).
 """
 
 from __future__ import annotations
@@ -39,11 +47,18 @@ from serverless_chat.adapters.aws_errors import describe, error_code
 from serverless_chat.chat.limits import interval_us
 from serverless_chat.chat.model import hears_presence, name_key
 from serverless_chat.errors import StoreError
-from serverless_chat.ports import Admission, ChatMessage, ConnectionRecord, Revision
+from serverless_chat.ports import (
+    Admission,
+    ChatMessage,
+    ConnectionRecord,
+    DirectMessage,
+    Revision,
+)
 
 ROOM_INDEX = "room-index"
 PRESENCE_INDEX = "presence-index"  # sparse: only connections that hear presence
 NAME_INDEX = "name-index"
+READER_INDEXES = (("reader-a-index", "readerA"), ("reader-b-index", "readerB"))
 _CLAIM_PREFIX = "#name#"
 _ROW = "attribute_exists(connectedAt)"  # a connection's row (a name claim has no connectedAt)
 _HINTS = 10_000  # the buckets one container remembers as not full, at most
@@ -116,12 +131,28 @@ class DynamoDbConnectionStore:
         }
         if record.principal:
             item["principal"] = {"S": record.principal}
+        if record.guest:
+            item["guest"] = {"S": record.guest}
         if hears_presence(record.format):  # presence-index is sparse: these rows only
             item["presenceRoom"] = {"S": record.room}
         if record.name:  # an index key may not be an empty string
             item["name"] = {"S": record.name}
             item["nameKey"] = {"S": name_key(record.name)}
         self._table.call("PutItem", Item=item)
+
+    def identify(self, connection_id: str, guest: str) -> None:
+        """UpdateItem of ``guest`` alone: no index projects it, so it writes the table only."""
+        try:
+            self._table.call(
+                "UpdateItem",
+                Key={"connectionId": {"S": connection_id}},
+                UpdateExpression="SET guest = :guest",
+                ConditionExpression="attribute_exists(connectionId)",
+                ExpressionAttributeValues={":guest": {"S": guest}},
+            )
+        except StoreError as error:
+            if error_code(error.__cause__ or error) != "ConditionalCheckFailedException":
+                raise  # a connection gone meanwhile stays gone
 
     def move(self, record: ConnectionRecord) -> None:
         """UpdateItem, not PutItem: the item's token bucket attributes stay as they are."""
@@ -356,6 +387,57 @@ class DynamoDbMessageStore:
             item["owner"] = {"S": message.owner}
         self._table.call("PutItem", Item=item)
 
+    def append_direct(self, message: DirectMessage) -> None:
+        item = {
+            "room": {"S": message.conversation},
+            "sortKey": {"S": message.sort_key},
+            "id": {"S": message.id},
+            "sender": {"S": message.sender},
+            "to": {"S": message.to},
+            "text": {"S": message.text},
+            "sentAt": {"N": str(message.sent_at)},
+            "expiresAt": {"N": str(message.expires_at)},
+        }
+        for (_index, attribute), reader in zip(READER_INDEXES, message.readers, strict=False):
+            item[attribute] = {"S": reader}
+        self._table.call("PutItem", Item=item)
+
+    def directs(
+        self, reader: str, limit: int, before: str | None = None, conversation: str | None = None
+    ) -> list[DirectMessage]:
+        """One conversation: a Query of its partition, kept to what ``reader`` may read
+        (followed page after page, since a filter applies after Limit). All of a reader's:
+        a Query of each reader index, newest first, merged."""
+        values = {":r": {"S": reader}, ":before": {"S": before or "~"}}
+        if conversation is not None:
+            found: list[DirectMessage] = []
+            for item in self._table.pages(
+                "Query",
+                KeyConditionExpression="#room = :room AND #sk < :before",
+                FilterExpression="readerA = :r OR readerB = :r",
+                ExpressionAttributeNames={"#room": "room", "#sk": "sortKey"},
+                ExpressionAttributeValues={**values, ":room": {"S": conversation}},
+                ScanIndexForward=False,
+                Limit=limit,
+            ):
+                found.append(_direct(item))
+                if len(found) == limit:
+                    break
+            return found
+        merged: list[DirectMessage] = []
+        for index, attribute in READER_INDEXES:
+            response = self._table.call(
+                "Query",
+                IndexName=index,
+                KeyConditionExpression="#reader = :r AND #sk < :before",
+                ExpressionAttributeNames={"#reader": attribute, "#sk": "sortKey"},
+                ExpressionAttributeValues=values,
+                ScanIndexForward=False,
+                Limit=limit,
+            )
+            merged += [_direct(item) for item in response.get("Items", [])]
+        return sorted(merged, key=lambda m: m.sort_key, reverse=True)[:limit]
+
     def revise(
         self, room: str, sort_key: str, owner: str, text: str | None, at_ms: int
     ) -> Revision:
@@ -415,6 +497,20 @@ def _message(item: dict[str, Any]) -> ChatMessage:
     )
 
 
+def _direct(item: dict[str, Any]) -> DirectMessage:
+    """A MessagesTable item of a conversation as a direct message."""
+    return DirectMessage(
+        id=item["id"]["S"],
+        conversation=item["room"]["S"],
+        sender=item["sender"]["S"],
+        to=item["to"]["S"],
+        text=item["text"]["S"],
+        sent_at=int(item["sentAt"]["N"]),
+        expires_at=int(item.get("expiresAt", {}).get("N", "0")),
+        readers=tuple(item[a]["S"] for _i, a in READER_INDEXES if a in item),
+    )
+
+
 def _record(item: dict[str, Any], room: str = "general") -> ConnectionRecord:
     """A record from an item, or from an index entry, which holds only what its index
     projects (``room``: the room a room's query asked for); rows written by older code may
@@ -431,6 +527,7 @@ def _record(item: dict[str, Any], room: str = "general") -> ConnectionRecord:
         name=text("name", ""),
         format=text("format", "raw"),
         principal=text("principal", ""),
+        guest=text("guest", ""),
     )
 
 

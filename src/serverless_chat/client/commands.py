@@ -14,6 +14,7 @@ commands:
   /who             who is in this room
   /history         the room's older messages, a page at a time
   /dm NAME TEXT    a direct message to NAME ("quote" a name that has spaces)
+  /dm NAME         your direct messages with NAME (kept, as room history is)
   /edit TEXT       change your last message to TEXT (within 15 minutes of sending it)
   /delete          delete your last message (within 15 minutes of sending it)
   /quit            leave (Ctrl-D too)
@@ -44,8 +45,9 @@ class Send(NamedTuple):
 
 class Command(NamedTuple):
     """Something the client does itself: ``help``, ``quit``, ``history``, ``edit`` (``text``
-    the new text) and ``delete`` of its last message, or ``error`` (``text`` says what was
-    wrong with the line)."""
+    the new text) and ``delete`` of its last message, ``conversation`` (``text`` the name
+    whose direct messages to show), or ``error`` (``text`` says what was wrong with the
+    line)."""
 
     name: str
     text: str = ""
@@ -73,8 +75,10 @@ def _dm(rest: str) -> Send | Command:
     else:
         name, _, text = rest.partition(" ")
     text = text.strip()
+    if name.strip() and not text:
+        return Command("conversation", name.strip())
     if not name.strip() or not text:
-        return Command("error", "usage: /dm NAME TEXT")
+        return Command("error", "usage: /dm NAME TEXT, or /dm NAME for the conversation")
     return Send({"action": "sendMessage", "message": text, "to": name.strip()})
 
 

@@ -33,6 +33,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from serverless_chat.chat.model import FORMATS
 from serverless_chat.client.commands import json_object
 from serverless_chat.client.session import ANSWER_TIMEOUT, ChatSession
+from serverless_chat.client.tokens import TokenFile, default_path
 
 __all__ = ["frame_for", "run", "with_format"]
 
@@ -178,9 +179,21 @@ class TerminalClient:
         interactive: bool = False,
         out: TextIO | None = None,
         err: TextIO | None = None,
+        tokens: TokenFile | None = None,
     ) -> None:
         terminal = (out or sys.stdout).isatty()
-        self.session = ChatSession(url, fmt, raw, interactive, terminal=terminal)
+        # A person's direct messages last: their resume token, kept in a file (issue 26).
+        self.tokens = tokens
+        address = urlunsplit(urlsplit(url)._replace(query=""))
+        self.session = ChatSession(
+            url,
+            fmt,
+            raw,
+            interactive,
+            terminal=terminal,
+            keeps_directs=tokens is not None,
+            token=tokens.load(address) if tokens is not None else None,
+        )
         self.reconnect = reconnect
         self.interactive = interactive
         self._out, self._err = out, err
@@ -268,12 +281,20 @@ class TerminalClient:
         self.connected.set()
         self._flush()
 
+    def _keep_token(self) -> None:
+        token = self.session.take_token()
+        if token is not None and self.tokens is not None:
+            problem = self.tokens.save(self.session.address, token)
+            if problem is not None:
+                self.say(f"({problem})")
+
     async def receive(self) -> None:
         """Print frames until the connection ends for good (reconnecting if asked)."""
         while (socket := self.socket) is not None:
             with contextlib.suppress(ConnectionClosed):
                 async for data in socket:
                     self.session.received(data)
+                    self._keep_token()
                     self._flush()
             self.connected.clear()
             self.socket = None
@@ -465,7 +486,8 @@ async def chat(
 ) -> int:
     """The whole session; the exit status: 0 when the person left, 1 when the server ended
     it, it could not start, or (a pipe) a line was refused; 2 for a URL that is not ws(s)."""
-    client = TerminalClient(url, fmt, raw, reconnect, interactive, out, err)
+    tokens = TokenFile(default_path()) if interactive else None
+    client = TerminalClient(url, fmt, raw, reconnect, interactive, out, err, tokens)
     if client.bad_format is not None:
         known = ", ".join(FORMATS)
         client.say(f"error: format={client.bad_format} in the URL: the chat's formats are {known}")

@@ -157,7 +157,11 @@ def _direct(
 def test_a_direct_message_is_read_by_each_of_its_readers_and_nobody_else(
     messages: MessageStore,
 ) -> None:
-    """Kept once for both people, found by either, per conversation or among all theirs."""
+    """Kept once for both people, found by either, per conversation or among all theirs. On
+    DynamoDB each reader is the key of a sparse index, which holds only the items that have
+    that attribute ("Take advantage of sparse indexes",
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-indexes-general-sparse-indexes.html):
+    a room's message, which has none, is in neither."""
     kept = _direct(1000, "d1", ("guest:" + "a" * 64, "sub:bob"))
     messages.append_direct(kept)
     for reader in kept.readers:
@@ -195,3 +199,23 @@ def test_sqlite_expires_direct_messages_past_retention(tmp_path: Path) -> None:
     store.append_direct(_direct(2000, "new", ("sub:ana",)))
     assert [m.id for m in store.directs("sub:ana", 10)] == ["new"]
     assert store.expire() == 1
+
+
+def test_a_conversation_page_holds_limit_messages_its_reader_may_read(
+    messages: MessageStore,
+) -> None:
+    """On DynamoDB a conversation is its partition, filtered to what the reader may read;
+    a Query's Limit counts the items it evaluates, before its filter ("Filter expressions
+    for the Query operation",
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.FilterExpression.html;
+    "Query a DynamoDB table with a filter expression and limit",
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/example_dynamodb_Scenarios_QueryWithFilterAndLimit_section.html),
+    so a page follows the partition until it has ``limit`` of them."""
+    shared = "@" + "4" * 32
+    for i in range(3):
+        messages.append_direct(_direct(1000 + 2 * i, f"mine{i}", ("sub:ana",), shared))
+        messages.append_direct(_direct(1001 + 2 * i, f"other{i}", ("sub:cy",), shared))
+    page = messages.directs("sub:ana", 2, conversation=shared)
+    assert [m.id for m in page] == ["mine2", "mine1"]
+    rest = messages.directs("sub:ana", 2, before=page[-1].sort_key, conversation=shared)
+    assert [m.id for m in rest] == ["mine0"]

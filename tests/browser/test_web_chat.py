@@ -150,7 +150,14 @@ def test_a_direct_message_survives_a_reload_in_the_flow_and_its_conversation(
     expect(bob.locator("#dm-title")).to_have_text("Direct messages with ana")
     expect(bob.locator("#dm-messages li .text")).to_have_text(["just for bob"])
     expect(bob.locator("#messages")).to_be_hidden()
+    expect(bob.locator("#to-select")).to_have_value("ana")  # a reply goes to ana
+    bob.fill("#message-input", "thanks")
+    bob.press("#message-input", "Enter")
+    expect(bob.locator("#dm-messages li .text")).to_have_text(["just for bob", "thanks"])
+    expect(ana.locator("#messages li.direct .text")).to_have_text(["just for bob", "thanks"])
+    expect(bob.locator("#to-select")).to_have_value("ana")
     bob.click("#dm-close")
+    expect(bob.locator("#to-select")).to_have_value("")
     expect(bob.locator("#messages")).to_be_visible()
     bob.context.close()  # bob leaves; someone else takes the name
     thief = open_page()

@@ -44,7 +44,7 @@
     pingTimer: null,
     // Direct messages that last (docs/protocol.md, resume and directHistory): by id, and
     // the conversation shown in the feed's place (null: the room).
-    directs: new Map(), conversation: null, dmOldest: null,
+    directs: new Map(), conversation: null, peer: "", dmOldest: null,
   };
   // How long after sending it a message may be edited or deleted (the chat's own window,
   // docs/protocol.md): past it the buttons go, the chat would refuse.
@@ -454,6 +454,9 @@
 
   function openConversation(conversation, peer) {
     state.conversation = conversation;
+    state.peer = peer;
+    // The composer writes to them while their conversation is shown (if they are here).
+    if ([...el.to.options].some((o) => o.value === peer)) el.to.value = peer;
     state.dmOldest = null;
     el.dmTitle.textContent = `Direct messages with ${peer}`;
     el.dmMessages.replaceChildren();
@@ -466,6 +469,7 @@
 
   function closeConversation() {
     state.conversation = null;
+    if (el.to.value === state.peer) el.to.value = "";
     el.dmView.hidden = true;
     document.querySelector("main.chat").classList.remove("in-conversation");
     renderConversations();
@@ -715,7 +719,9 @@
       setNote(item, "Offline: will be sent when the connection is back.");
     }
     el.message.value = "";
-    el.to.value = ""; // a direct message is one message: the next goes to everyone
+    // A direct message is one message: the next goes to everyone (or, in a conversation's
+    // view, to that person again).
+    el.to.value = state.conversation ? state.peer : "";
   });
 
   el.takenForm.addEventListener("submit", (event) => {

@@ -424,7 +424,9 @@ class Stack:
             env = dict(function.environment)
             deps = Dependencies(
                 DynamoDbConnectionStore(self.client, env["CONNECTIONS_TABLE"]),
-                DynamoDbMessageStore(self.client, env.get("MESSAGES_TABLE", "")),
+                DynamoDbMessageStore(
+                    self.client, env.get("MESSAGES_TABLE", ""), env.get("DIRECT_MESSAGES_TABLE", "")
+                ),
                 lambda _event: self.callbacks,
                 ChatSettings.from_env(env),
                 environment=env,

@@ -35,6 +35,7 @@ INVOKE = "lambda:InvokeFunction"
 # The stack's resources a grant names, by logical id.
 CONNECTIONS_TABLE = "ConnectionsTable"
 MESSAGES_TABLE = "MessagesTable"
+DIRECT_MESSAGES_TABLE = "DirectMessagesTable"
 FANOUT_HANDLER = "FanoutHandler"
 SECRET_PARAMETER = "ssm:JwtSecretParameter"  # the SSM parameter the JwtSecretParameter names
 
@@ -70,6 +71,7 @@ MOVES_AND_CLAIMS = Grant((GET, UPDATE, PUT, DELETE), (CONNECTIONS_TABLE,))
 CHAT_ENVIRONMENT = (
     "CONNECTIONS_TABLE",
     "MESSAGES_TABLE",
+    "DIRECT_MESSAGES_TABLE",
     "RETENTION_DAYS",
     "MAX_MESSAGE_LENGTH",
     "METRICS_NAMESPACE",
@@ -177,7 +179,7 @@ FUNCTIONS: tuple[Function, ...] = (
         grants=(  # GetItem: a guest's identity, in its row, for a direct message to it
             Grant((PUT, UPDATE, DELETE, GET), (CONNECTIONS_TABLE,)),
             Grant((QUERY,), (index("room-index"), index("name-index"))),
-            Grant((PUT,), (MESSAGES_TABLE,)),
+            Grant((PUT,), (MESSAGES_TABLE, DIRECT_MESSAGES_TABLE)),
             POSTS,
             PAGES_TO_FANOUT,
         ),
@@ -250,8 +252,9 @@ FUNCTIONS: tuple[Function, ...] = (
                 (QUERY,),
                 (
                     MESSAGES_TABLE,
-                    index("reader-a-index", MESSAGES_TABLE),
-                    index("reader-b-index", MESSAGES_TABLE),
+                    DIRECT_MESSAGES_TABLE,
+                    index("reader-a-index", DIRECT_MESSAGES_TABLE),
+                    index("reader-b-index", DIRECT_MESSAGES_TABLE),
                 ),
             ),
             POSTS,

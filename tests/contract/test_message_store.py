@@ -161,7 +161,7 @@ def test_a_direct_message_is_read_by_each_of_its_readers_and_nobody_else(
     DynamoDB each reader is the key of a sparse index, which holds only the items that have
     that attribute ("Take advantage of sparse indexes",
     https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-indexes-general-sparse-indexes.html):
-    a room's message, which has none, is in neither."""
+    a message with one reader is in one of them only."""
     kept = _direct(1000, "d1", ("guest:" + "a" * 64, "sub:bob"))
     messages.append_direct(kept)
     for reader in kept.readers:
@@ -194,7 +194,7 @@ def test_direct_messages_page_newest_first_per_conversation_and_across_them(
 
 
 def test_sqlite_expires_direct_messages_past_retention(tmp_path: Path) -> None:
-    store = SqliteMessageStore(SqliteDatabase(tmp_path / "chat.sqlite3"), "messages")
+    store = SqliteMessageStore(SqliteDatabase(tmp_path / "chat.sqlite3"), "messages", "directs")
     store.append_direct(_direct(1000, "old", ("sub:ana",))._replace(expires_at=1))
     store.append_direct(_direct(2000, "new", ("sub:ana",)))
     assert [m.id for m in store.directs("sub:ana", 10)] == ["new"]

@@ -14,6 +14,7 @@ from tests.conftest import TEMPLATE
 MANAGE = "execute-api:ManageConnections"
 CONNECTIONS = {"Fn::GetAtt": ["ConnectionsTable", "Arn"]}
 MESSAGES = {"Fn::GetAtt": ["MessagesTable", "Arn"]}
+DIRECTS = {"Fn::GetAtt": ["DirectMessagesTable", "Arn"]}
 
 
 def _index(name: str) -> dict[str, str]:
@@ -64,7 +65,7 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
     "SendMessageRole": [
         ({PUT, UPDATE, DELETE, GET}, [CONNECTIONS]),
         ({QUERY}, [_index("room-index"), _index("name-index")]),
-        ({PUT}, [MESSAGES]),
+        ({PUT}, [MESSAGES, DIRECTS]),
         POST_ONLY,
         INVOKE_FANOUT,
     ],
@@ -105,8 +106,9 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
             {QUERY},
             [
                 MESSAGES,
-                {"Fn::Sub": "${MessagesTable.Arn}/index/reader-a-index"},
-                {"Fn::Sub": "${MessagesTable.Arn}/index/reader-b-index"},
+                DIRECTS,
+                {"Fn::Sub": "${DirectMessagesTable.Arn}/index/reader-a-index"},
+                {"Fn::Sub": "${DirectMessagesTable.Arn}/index/reader-b-index"},
             ],
         ),
         POST_ONLY,
@@ -223,6 +225,7 @@ def test_api_stage_table_and_outputs(template: dict[str, Any]) -> None:
         "CallbackURL",
         "ConnectionsTableName",
         "MessagesTableName",
+        "DirectMessagesTableName",
     }
     assert template["Outputs"]["WebSocketURL"]["Value"]["Fn::Sub"].startswith("wss://")
     routes = {

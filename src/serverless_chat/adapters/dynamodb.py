@@ -27,13 +27,13 @@ principal, connectedAt, expiresAt).
 MessagesTable items: ``room`` (PK), ``sortKey`` = ``sentAt#id`` (SK), ``id``,
 ``sender``, ``text``, ``sentAt``, ``expiresAt`` (TTL).
 
-A direct message is one item of the same table, stored once for both people: its ``room``
-is its conversation (``@`` and a hash: never a room's name), with ``to`` and the
-identities that may read it, ``readerA`` and ``readerB``. The two sparse GSIs
-``reader-a-index`` and ``reader-b-index`` (reader, sortKey) find a person's direct messages
-whichever side of them they are; a room's message has neither attribute, so it enters no
-index and costs what it did. A connection's ``guest`` (its resume token's hash) is in its
-row, not in name-index: a direct message to a guest reads the guest's row (GetItem).
+DirectMessagesTable items: ``conversation`` (PK: ``@`` and a hash of the two identities),
+``sortKey`` (SK), ``id``, ``sender``, ``to``, ``text``, ``sentAt``, ``expiresAt`` (TTL), and
+the identities that may read it, ``readerA`` and ``readerB``: a direct message is stored
+once for both people. The GSIs ``reader-a-index`` and ``reader-b-index`` (reader, sortKey)
+find a person's direct messages whichever side of them they are. A connection's ``guest``
+(its resume token's hash) is in its row, not in name-index: a direct message to a guest
+reads the guest's row (GetItem).
 """
 
 from __future__ import annotations
@@ -367,11 +367,14 @@ class DynamoDbConnectionStore:
 
 
 class DynamoDbMessageStore:
-    """Messages in a table keyed by ``room`` (PK) and ``sortKey`` = ``sentAt#id`` (SK)."""
+    """Messages in a table keyed by ``room`` (PK) and ``sortKey`` = ``sentAt#id`` (SK);
+    direct messages in another, keyed by ``conversation`` and ``sortKey``."""
 
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, direct_table: str = "") -> None:
         self._table = _Table(client, table_name)
+        self._directs = _Table(client, direct_table)
         self.table_name = table_name
+        self.direct_table = direct_table
 
     def append(self, message: ChatMessage) -> None:
         item = {
@@ -389,7 +392,7 @@ class DynamoDbMessageStore:
 
     def append_direct(self, message: DirectMessage) -> None:
         item = {
-            "room": {"S": message.conversation},
+            "conversation": {"S": message.conversation},
             "sortKey": {"S": message.sort_key},
             "id": {"S": message.id},
             "sender": {"S": message.sender},
@@ -400,7 +403,7 @@ class DynamoDbMessageStore:
         }
         for (_index, attribute), reader in zip(READER_INDEXES, message.readers, strict=False):
             item[attribute] = {"S": reader}
-        self._table.call("PutItem", Item=item)
+        self._directs.call("PutItem", Item=item)
 
     def directs(
         self, reader: str, limit: int, before: str | None = None, conversation: str | None = None
@@ -411,12 +414,12 @@ class DynamoDbMessageStore:
         values = {":r": {"S": reader}, ":before": {"S": before or "~"}}
         if conversation is not None:
             found: list[DirectMessage] = []
-            for item in self._table.pages(
+            for item in self._directs.pages(
                 "Query",
-                KeyConditionExpression="#room = :room AND #sk < :before",
+                KeyConditionExpression="#c = :c AND #sk < :before",
                 FilterExpression="readerA = :r OR readerB = :r",
-                ExpressionAttributeNames={"#room": "room", "#sk": "sortKey"},
-                ExpressionAttributeValues={**values, ":room": {"S": conversation}},
+                ExpressionAttributeNames={"#c": "conversation", "#sk": "sortKey"},
+                ExpressionAttributeValues={**values, ":c": {"S": conversation}},
                 ScanIndexForward=False,
                 Limit=limit,
             ):
@@ -426,7 +429,7 @@ class DynamoDbMessageStore:
             return found
         merged: list[DirectMessage] = []
         for index, attribute in READER_INDEXES:
-            response = self._table.call(
+            response = self._directs.call(
                 "Query",
                 IndexName=index,
                 KeyConditionExpression="#reader = :r AND #sk < :before",
@@ -498,10 +501,10 @@ def _message(item: dict[str, Any]) -> ChatMessage:
 
 
 def _direct(item: dict[str, Any]) -> DirectMessage:
-    """A MessagesTable item of a conversation as a direct message."""
+    """A DirectMessagesTable item as a direct message."""
     return DirectMessage(
         id=item["id"]["S"],
-        conversation=item["room"]["S"],
+        conversation=item["conversation"]["S"],
         sender=item["sender"]["S"],
         to=item["to"]["S"],
         text=item["text"]["S"],
@@ -541,8 +544,8 @@ class DynamoDbTables:
     def connection_store(self, table_name: str) -> DynamoDbConnectionStore:
         return DynamoDbConnectionStore(self.client, table_name)
 
-    def message_store(self, table_name: str) -> DynamoDbMessageStore:
-        return DynamoDbMessageStore(self.client, table_name)
+    def message_store(self, table_name: str, direct_table: str = "") -> DynamoDbMessageStore:
+        return DynamoDbMessageStore(self.client, table_name, direct_table)
 
     def close(self) -> None:
         """Nothing to close: the client's connections are boto3's."""

@@ -409,11 +409,13 @@ class SqliteConnectionStore:
 
 
 class SqliteMessageStore:
-    """The rows of one logical MessagesTable; expired rows are skipped, as TTL would remove them."""
+    """The rows of one logical MessagesTable, and of its DirectMessagesTable (``direct_table``);
+    expired rows are skipped, as TTL would remove them."""
 
-    def __init__(self, database: SqliteDatabase, table_name: str) -> None:
+    def __init__(self, database: SqliteDatabase, table_name: str, direct_table: str = "") -> None:
         self._db = database
         self.table_name = table_name
+        self.direct_table = direct_table
 
     def append(self, message: ChatMessage) -> None:
         self._db.write(
@@ -439,7 +441,7 @@ class SqliteMessageStore:
             "PutItem",
             f"INSERT OR REPLACE INTO directs (table_name, sort_key, {_DIRECT_COLUMNS})"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (self.table_name, message.sort_key, *message[:7], first, second),
+            (self.direct_table, message.sort_key, *message[:7], first, second),
         )
 
     def directs(
@@ -452,7 +454,7 @@ class SqliteMessageStore:
             " WHERE table_name = ? AND (reader_a = ? OR reader_b = ?) AND sort_key < ?"
             f" AND (expires_at = 0 OR expires_at > ?){where} ORDER BY sort_key DESC LIMIT ?",
             (
-                self.table_name,
+                self.direct_table,
                 reader,
                 reader,
                 before or "~",
@@ -489,9 +491,9 @@ class SqliteMessageStore:
             self._db.write(
                 "Expire",
                 f"DELETE FROM {table} WHERE table_name = ? AND expires_at > 0 AND expires_at <= ?",
-                (self.table_name, now),
+                (name, now),
             )
-            for table in ("messages", "directs")
+            for table, name in (("messages", self.table_name), ("directs", self.direct_table))
         )
 
 

@@ -19,8 +19,8 @@ from serverless_chat.ports import ConnectionRecord
 TOKEN_BYTES = 32
 # token_urlsafe(32): 43 characters of the URL-safe base64 alphabet, no padding.
 _TOKEN = r"[A-Za-z0-9_-]{43}"
-# A conversation's id: not a room name (rooms are [a-z0-9_-]), so the messages table's
-# partitions of rooms and of conversations never meet.
+# A conversation's id: never a room's name (rooms are [a-z0-9_-]), so no request that names
+# a room (history, join, an edit) can name a conversation.
 CONVERSATION_PREFIX = "@"
 _CONVERSATION = r"@[0-9a-f]{32}"
 

@@ -36,8 +36,8 @@ def test_a_reader_is_a_subject_or_a_guest_never_a_name() -> None:
 
 
 def test_a_conversation_is_the_same_for_both_and_no_room() -> None:
-    """A conversation shares the MessagesTable with rooms: its id is never a room's name,
-    so neither history nor an edit (which name a validated room) can reach it."""
+    """A conversation's id is never a room's name, so no request that names a room (history,
+    join, an edit) can name one."""
     one = conversation_of("sub:ana", "guest:" + "b" * 64)
     assert one == conversation_of("guest:" + "b" * 64, "sub:ana")
     assert one != conversation_of("sub:ana", "guest:" + "c" * 64)

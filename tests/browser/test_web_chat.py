@@ -168,6 +168,19 @@ def test_a_direct_message_survives_a_reload_in_the_flow_and_its_conversation(
     expect(thief.locator("#conversations button")).to_have_count(0)
 
 
+def test_a_kept_resume_token_the_chat_refuses_is_replaced(open_page: Any) -> None:
+    """A token of the wrong shape (INVALID_TOKEN, docs/protocol.md) is dropped and a new
+    one asked for, without a word in the composer."""
+    page = open_page()
+    keys = "Object.keys(localStorage).filter(k => k.startsWith('chat.resume '))"
+    page.wait_for_function(f"{keys}.length === 1")
+    page.evaluate(f"localStorage.setItem({keys}[0], 'not a token')")
+    page.reload()
+    page.wait_for_selector("#status[data-state=connected]")
+    page.wait_for_function(f"localStorage.getItem({keys}[0]).length === 43")
+    expect(page.locator("#composer-error")).to_be_hidden()
+
+
 def test_markup_in_messages_and_names_is_shown_as_text(open_page: Any) -> None:
     ana, bob = open_page(), open_page()
     dialogs: list[str] = []

@@ -322,6 +322,11 @@
     },
     pong() {}, // the keep-alive's answer
     error(frame) {
+      if (frame.action === "resume") { // a kept token the chat does not take: a new one
+        window.localStorage.removeItem(resumeKey());
+        resume();
+        return;
+      }
       const asked = frame.ref ? state.asked.get(frame.ref) : undefined;
       state.asked.delete(frame.ref);
       const item = frame.ref && state.pending.get(frame.ref);

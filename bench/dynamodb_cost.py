@@ -348,6 +348,7 @@ class Callbacks:
     def __init__(self) -> None:
         self.gone: set[str] = set()
         self.posts = 0
+        self.conversation = ""  # the last direct message's, for directHistory to page
         self._lock = threading.Lock()
 
     def post(self, connection_id: str, data: bytes) -> None:
@@ -357,6 +358,8 @@ class Callbacks:
             raise ConnectionGone(connection_id)
         with self._lock:
             self.posts += 1
+            if data.startswith(b'{"type":"direct"'):
+                self.conversation = json.loads(data).get("conversation", "")
 
     def post_many(self, deliveries: list[tuple[str, bytes]]) -> dict[str, Exception]:
         from serverless_chat.errors import ConnectionGone
@@ -421,7 +424,9 @@ class Stack:
             env = dict(function.environment)
             deps = Dependencies(
                 DynamoDbConnectionStore(self.client, env["CONNECTIONS_TABLE"]),
-                DynamoDbMessageStore(self.client, env.get("MESSAGES_TABLE", "")),
+                DynamoDbMessageStore(
+                    self.client, env.get("MESSAGES_TABLE", ""), env.get("DIRECT_MESSAGES_TABLE", "")
+                ),
                 lambda _event: self.callbacks,
                 ChatSettings.from_env(env),
                 environment=env,
@@ -439,6 +444,10 @@ class Stack:
             TableName=table, IndexName="room-index", Select="COUNT"
         )
         return sum(page["Count"] for page in pages)
+
+    @property
+    def last_direct_conversation(self) -> str:
+        return self.callbacks.conversation
 
     def capacity(self) -> dict[str, tuple[float, float]]:
         return {k: v for t in self.tables.values() for k, v in t.capacity.items()}
@@ -534,6 +543,15 @@ def scenario(stack: Stack, rooms: list[int]) -> None:
     """Every request type, priced: messages to rooms of each size and format, then the rest
     in a room of 20 json clients (the lobby); then, unpriced, the paths the IAM check needs
     (a signed-in person on two tabs, a taken name, a stale connection's 410)."""
+    # Two guests in a room of their own, each with a resume token (asked for first thing
+    # after connecting, as the clients do), so that their direct messages are kept. Their
+    # messages come later, when their buckets are full again, as a person's are.
+    dm_ana, dm_bob = connection_id("dm-ana"), connection_id("dm-bob")
+    stack.connect(dm_ana, "direct", "dmana", "json")
+    stack.connect(dm_bob, "direct", "dmbob", "json")
+    stack.send("history", dm_ana, {"action": "resume"}, "resume (a new token, on connecting)")
+    answer = stack.send("history", dm_bob, {"action": "resume"})
+    assert answer == 200, answer
     for size in rooms:
         for fmt in ("raw", "json"):
             room = f"{fmt}-{size}"
@@ -585,7 +603,25 @@ def scenario(stack: Stack, rooms: list[int]) -> None:
         "send_message",
         lobby[4],
         {"action": "sendMessage", "to": "lobby05", "message": "psst"},
-        "sendMessage direct (to a name)",
+        "sendMessage direct, no identities (kept for nobody)",
+    )
+    stack.send(
+        "send_message",
+        dm_ana,
+        {"action": "sendMessage", "to": "dmbob", "message": "psst"},
+        "sendMessage direct, two guests (kept for both)",
+    )
+    for n in range(19):  # 20 direct messages between them, for directHistory to read
+        body = {"action": "sendMessage", "to": "dmana", "message": f"Direct {n}."}
+        stack.send("send_message", dm_bob, body)
+    stack.send(
+        "history", dm_ana, {"action": "directHistory", "limit": 20}, "directHistory, all (20)"
+    )
+    stack.send(
+        "history",
+        dm_ana,
+        {"action": "directHistory", "limit": 20, "conversation": stack.last_direct_conversation},
+        "directHistory, one conversation (20)",
     )
     stack.send("set_name", lobby[6], {"action": "setName", "name": "renamed06"}, "setName")
     stack.send("join", lobby[7], {"action": "join", "room": "json-2"}, "join (json, with history)")

@@ -14,6 +14,7 @@ from serverless_chat.ports import (
     ChatMessage,
     ConnectionInfo,
     ConnectionRecord,
+    DirectMessage,
     Revision,
 )
 
@@ -50,6 +51,10 @@ class MemoryConnectionStore(adapter.MemoryConnectionStore):
     def move(self, record: ConnectionRecord) -> None:
         self._check("UpdateItem")
         super().move(record)
+
+    def identify(self, connection_id: str, guest: str) -> None:
+        self._check("UpdateItem")
+        super().identify(connection_id, guest)
 
     def delete(self, connection_id: str) -> ConnectionRecord | None:
         self._check("DeleteItem")
@@ -99,7 +104,27 @@ class MemoryMessageStore:
 
     def __init__(self) -> None:
         self.messages: list[ChatMessage] = []
+        self.direct: list[DirectMessage] = []
         self.fail_on: set[str] = set()
+
+    def append_direct(self, message: DirectMessage) -> None:
+        if "PutItem" in self.fail_on:
+            raise StoreError("PutItem", "injected")
+        self.direct.append(message)
+
+    def directs(
+        self, reader: str, limit: int, before: str | None = None, conversation: str | None = None
+    ) -> list[DirectMessage]:
+        if "Query" in self.fail_on:
+            raise StoreError("Query", "injected")
+        found = [
+            m
+            for m in self.direct
+            if reader in m.readers
+            and (conversation is None or m.conversation == conversation)
+            and (before is None or m.sort_key < before)
+        ]
+        return sorted(found, key=lambda m: m.sort_key, reverse=True)[:limit]
 
     def append(self, message: ChatMessage) -> None:
         if "PutItem" in self.fail_on:

@@ -94,9 +94,12 @@ def create_connections_table(client: Any, name: str) -> None:
     create_template_table(client, "ConnectionsTable", name)
 
 
-def create_messages_table(client: Any, name: str) -> None:
-    """The MessagesTable as infra/template.yaml declares it."""
+def create_messages_table(client: Any, name: str, direct_table: str = "") -> None:
+    """The MessagesTable as infra/template.yaml declares it (and its DirectMessagesTable,
+    when ``direct_table`` names one)."""
     create_template_table(client, "MessagesTable", name)
+    if direct_table:
+        create_template_table(client, "DirectMessagesTable", direct_table)
 
 
 @contextmanager
@@ -110,18 +113,18 @@ def stores(kind: str, tmp_path: Path) -> Iterator[Stores]:
         database = SqliteDatabase(tmp_path / "chat.sqlite3")
         yield Stores(
             SqliteConnectionStore(database, "connections"),
-            SqliteMessageStore(database, "messages"),
+            SqliteMessageStore(database, "messages", "directs"),
         )
         database.close()
     elif kind == "dynamodb":
         with mock_aws():
             client = dynamodb_client()
             create_connections_table(client, "connections")
-            create_messages_table(client, "messages")
+            create_messages_table(client, "messages", "directs")
             atomic = OneRequestAtATime(client)
             yield Stores(
                 DynamoDbConnectionStore(atomic, "connections"),
-                DynamoDbMessageStore(atomic, "messages"),
+                DynamoDbMessageStore(atomic, "messages", "directs"),
             )
     else:
         raise ValueError(f"no such store adapter: {kind}")
@@ -135,8 +138,8 @@ def every_row(store: Any) -> list[ConnectionRecord]:
     elif isinstance(store, SqliteConnectionStore):
         found = store.database.run(
             "Scan",
-            "SELECT connection_id, connected_at, expires_at, room, name, format, principal"
-            " FROM connections WHERE table_name = ?",
+            "SELECT connection_id, connected_at, expires_at, room, name, format, principal,"
+            " guest FROM connections WHERE table_name = ?",
             (store.table_name,),
         )
         rows = [ConnectionRecord._make(row) for row in found]
@@ -161,4 +164,5 @@ def _connection(item: dict[str, Any]) -> ConnectionRecord:
         text("name"),
         text("format") or "raw",
         text("principal"),
+        text("guest"),
     )

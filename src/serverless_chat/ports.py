@@ -33,6 +33,7 @@ class ConnectionRecord(NamedTuple):
     name: str = ""
     format: str = "raw"
     principal: str = ""  # the token's subject when an authorizer let the connection in
+    guest: str = ""  # a guest's resume token's SHA-256 (hex), once the guest presented one
 
     def moved(self, room: str | None = None, name: str | None = None) -> ConnectionRecord:
         """The same connection in another room or under another name."""
@@ -91,7 +92,8 @@ class ConnectionStore(Protocol):
 
     def named(self, name: str) -> list[ConnectionRecord]:
         """Every connection, in any room, whose name is ``name`` (case-insensitive), each
-        record whole."""
+        record whole but for its ``guest`` (DynamoDB's name-index does not project it: a
+        caller that needs it reads the row with :meth:`get`)."""
 
     def claim_name(
         self, room: str, name: str, connection_id: str, expires_at: int, replace_owner: str = ""
@@ -102,6 +104,10 @@ class ConnectionStore(Protocol):
 
     def release_name(self, room: str, name: str, connection_id: str) -> None:
         """Give up a claim, if ``connection_id`` still holds it."""
+
+    def identify(self, connection_id: str, guest: str) -> None:
+        """Give a stored connection its guest identity (``guest``: a resume token's hash),
+        keeping the rest of its row. A connection no longer stored stays gone."""
 
     def admit(self, connection_id: str, rate: float, burst: int, now_ms: int) -> Admission:
         """The connection's record and one token from its bucket (``burst`` deep, refilled
@@ -144,6 +150,25 @@ def message_key(sent_at: int, message_id: str) -> str:
     return f"{sent_at:013d}#{message_id}"
 
 
+class DirectMessage(NamedTuple):
+    """One direct message, as its readers' history keeps it: stored once, read by each of
+    ``readers`` (the identities of chat.model.reader_of: a signed-in subject or a guest's
+    resume token hash; a party with neither has no copy to read)."""
+
+    id: str
+    conversation: str  # chat.model.conversation_of the two parties: one per pair of people
+    sender: str  # the names, as they were when it was sent
+    to: str
+    text: str
+    sent_at: int  # epoch milliseconds, server time
+    expires_at: int = 0  # epoch seconds; DynamoDB's TTL attribute, as room history's
+    readers: tuple[str, ...] = ()
+
+    @property
+    def sort_key(self) -> str:
+        return message_key(self.sent_at, self.id)
+
+
 class Revision(NamedTuple):
     """What :meth:`MessageStore.revise` did: the message after it (``revised``), or as it
     stands when it was not revised (None: there is no such message)."""
@@ -153,7 +178,7 @@ class Revision(NamedTuple):
 
 
 class MessageStore(Protocol):
-    """A room's messages, newest first by (sentAt, id)."""
+    """A room's messages, newest first by (sentAt, id); and direct messages, by reader."""
 
     def append(self, message: ChatMessage) -> None:
         """Keep a message."""
@@ -168,6 +193,15 @@ class MessageStore(Protocol):
         its text emptied, ``deleted`` set), at ``at_ms`` (its ``edited_at``) — only if it
         is there, ``owner``'s (a message with no owner is nobody's) and not deleted, the
         check and the write one atomic step."""
+
+    def append_direct(self, message: DirectMessage) -> None:
+        """Keep a direct message for its readers."""
+
+    def directs(
+        self, reader: str, limit: int, before: str | None = None, conversation: str | None = None
+    ) -> list[DirectMessage]:
+        """At most ``limit`` direct messages ``reader`` may read, older than the sort key
+        ``before``, newest first: of one ``conversation``, or of all of theirs (None)."""
 
 
 class MaintainedMessageStore(MessageStore, Protocol):

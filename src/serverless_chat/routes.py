@@ -36,13 +36,14 @@ INVOKE = "lambda:InvokeFunction"
 # The stack's resources a grant names, by logical id.
 CONNECTIONS_TABLE = "ConnectionsTable"
 MESSAGES_TABLE = "MessagesTable"
+DIRECT_MESSAGES_TABLE = "DirectMessagesTable"
 FANOUT_HANDLER = "FanoutHandler"
 SECRET_PARAMETER = "ssm:JwtSecretParameter"  # the SSM parameter the JwtSecretParameter names
 
 
-def index(name: str) -> str:
-    """One of the ConnectionsTable's indexes, as a grant names it."""
-    return f"{CONNECTIONS_TABLE}/index/{name}"
+def index(name: str, table: str = CONNECTIONS_TABLE) -> str:
+    """One of a table's indexes (the ConnectionsTable's unless told), as a grant names it."""
+    return f"{table}/index/{name}"
 
 
 def callbacks(method: str) -> str:
@@ -74,6 +75,7 @@ MOVES_AND_CLAIMS = Grant((GET, UPDATE, PUT, DELETE), (CONNECTIONS_TABLE,))
 CHAT_ENVIRONMENT = (
     "CONNECTIONS_TABLE",
     "MESSAGES_TABLE",
+    "DIRECT_MESSAGES_TABLE",
     "RETENTION_DAYS",
     "MAX_MESSAGE_LENGTH",
     "METRICS_NAMESPACE",
@@ -179,10 +181,10 @@ FUNCTIONS: tuple[Function, ...] = (
         "Sends a message to the room or to a name (sendMessage).",
         # The original's route key, and the one AWS's own tutorial uses (an alias): both work.
         routes=served("sendMessage"),
-        grants=(
-            Grant((PUT, UPDATE, DELETE), (CONNECTIONS_TABLE,)),
+        grants=(  # GetItem: a guest's identity, in its row, for a direct message to it
+            Grant((PUT, UPDATE, DELETE, GET), (CONNECTIONS_TABLE,)),
             Grant((QUERY,), (index("room-index"), index("name-index"))),
-            Grant((PUT,), (MESSAGES_TABLE,)),
+            Grant((PUT,), (MESSAGES_TABLE, DIRECT_MESSAGES_TABLE)),
             POSTS,
             PAGES_TO_FANOUT,
         ),
@@ -246,11 +248,20 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "History",
         "history",
-        "Answers a page of the room's messages (history).",
-        routes=served("history"),
-        grants=(
+        "Answers pages of the room's and of direct messages; names a guest (history,"
+        " directHistory, resume).",
+        routes=served("history", "directHistory", "resume"),
+        grants=(  # UpdateItem: a token, and a guest's identity written in its row (resume)
             Grant((UPDATE,), (CONNECTIONS_TABLE,)),
-            Grant((QUERY,), (MESSAGES_TABLE,)),
+            Grant(
+                (QUERY,),
+                (
+                    MESSAGES_TABLE,
+                    DIRECT_MESSAGES_TABLE,
+                    index("reader-a-index", DIRECT_MESSAGES_TABLE),
+                    index("reader-b-index", DIRECT_MESSAGES_TABLE),
+                ),
+            ),
             POSTS,
         ),
     ),

@@ -125,6 +125,62 @@ def test_direct_messages_reach_only_their_target(open_page: Any) -> None:
     expect(texts(cy)).to_have_count(0)
 
 
+def test_a_direct_message_survives_a_reload_in_the_flow_and_its_conversation(
+    open_page: Any,
+) -> None:
+    """Issue 26: the page keeps the resume token the chat hands out (localStorage) and
+    presents it after a reload, which shows the direct message again in the room's flow
+    and under its person in Direct messages; whoever takes the name after its owner left
+    sees none of it (docs/protocol.md, resume and directHistory)."""
+    ana, bob = open_page(), open_page()
+    set_name(ana, "ana")
+    set_name(bob, "bob")
+    expect(ana.locator("#to-select option")).to_have_count(2)
+    ana.select_option("#to-select", "bob")
+    say(ana, "just for bob")
+    expect(bob.locator("#messages li.direct .text")).to_have_text(["just for bob"])
+    say(bob, "hello room")
+    bob.reload()
+    bob.wait_for_selector("#status[data-state=connected]")
+    expect(bob.locator("#messages li:not(.system) .text")).to_have_text(
+        ["just for bob", "hello room"]
+    )
+    expect(bob.locator("#messages li.direct .text")).to_have_text(["just for bob"])
+    bob.locator("#conversations button", has_text="ana").click()
+    expect(bob.locator("#dm-title")).to_have_text("Direct messages with ana")
+    expect(bob.locator("#dm-messages li .text")).to_have_text(["just for bob"])
+    expect(bob.locator("#messages")).to_be_hidden()
+    expect(bob.locator("#to-select")).to_have_value("ana")  # a reply goes to ana
+    bob.fill("#message-input", "thanks")
+    bob.press("#message-input", "Enter")
+    expect(bob.locator("#dm-messages li .text")).to_have_text(["just for bob", "thanks"])
+    expect(ana.locator("#messages li.direct .text")).to_have_text(["just for bob", "thanks"])
+    expect(bob.locator("#to-select")).to_have_value("ana")
+    bob.click("#dm-close")
+    expect(bob.locator("#to-select")).to_have_value("")
+    expect(bob.locator("#messages")).to_be_visible()
+    bob.context.close()  # bob leaves; someone else takes the name
+    thief = open_page()
+    set_name(thief, "bob")
+    expect(thief.locator("#conversations li.none")).to_have_text("None yet")
+    thief.wait_for_timeout(500)
+    expect(thief.locator("#messages li.direct")).to_have_count(0)
+    expect(thief.locator("#conversations button")).to_have_count(0)
+
+
+def test_a_kept_resume_token_the_chat_refuses_is_replaced(open_page: Any) -> None:
+    """A token of the wrong shape (INVALID_TOKEN, docs/protocol.md) is dropped and a new
+    one asked for, without a word in the composer."""
+    page = open_page()
+    keys = "Object.keys(localStorage).filter(k => k.startsWith('chat.resume '))"
+    page.wait_for_function(f"{keys}.length === 1")
+    page.evaluate(f"localStorage.setItem({keys}[0], 'not a token')")
+    page.reload()
+    page.wait_for_selector("#status[data-state=connected]")
+    page.wait_for_function(f"localStorage.getItem({keys}[0]).length === 43")
+    expect(page.locator("#composer-error")).to_be_hidden()
+
+
 def test_markup_in_messages_and_names_is_shown_as_text(open_page: Any) -> None:
     ana, bob = open_page(), open_page()
     dialogs: list[str] = []

@@ -469,3 +469,23 @@ def test_dynamodb_admit_is_one_update_and_two_containers_share_the_bucket() -> N
         assert two.calls[2:] == ["update_item"]  # refused on its own condition's failure
         assert first.admit("c1", 2, 3, t + 500) == (record, True)
         assert second.admit("c1", 2, 3, t + 60_000) == (record, True)
+
+
+def test_identify_gives_a_connection_its_guest_and_keeps_the_rest(
+    store: MaintainedConnectionStore,
+) -> None:
+    """A guest's resume token hash is kept in its row (chat/identity.py): a direct message
+    to it reads it there, and a request's admit hands it back."""
+    record = open_connection("c1", 1_234, room="dev", name="Ana", format="json")
+    store.put(record)
+    store.admit("c1", 1, 5, 1_000)
+    store.identify("c1", "ab" * 32)
+    assert store.get("c1") == record._replace(guest="ab" * 32)
+    assert store.admit("c1", 1, 5, 2_000).record == record._replace(guest="ab" * 32)
+    store.move(record._replace(guest="ab" * 32).moved(room="ops"))
+    assert store.get("c1") == record._replace(guest="ab" * 32, room="ops")
+
+
+def test_identify_does_not_bring_back_a_gone_connection(store: MaintainedConnectionStore) -> None:
+    store.identify("nobody", "ab" * 32)
+    assert store.get("nobody") is None

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from serverless_chat.adapters.sqlite import SqliteDatabase, SqliteMessageStore
-from serverless_chat.ports import ChatMessage, MessageStore
+from serverless_chat.ports import ChatMessage, DirectMessage, MessageStore
 from tests.stores import MESSAGE_STORES, stores
 
 FUTURE = 4_000_000_000
@@ -145,3 +145,77 @@ def test_a_sqlite_file_from_before_edits_gains_their_columns(tmp_path: Path) -> 
     store.append(new)
     assert store.revise("dev", new.sort_key, "conn:a", "edited", 3000).revised
     assert [m.text for m in store.latest("dev", 10)] == ["edited", "before"]
+
+
+# -- direct messages -----------------------------------------------------------------------
+def _direct(
+    sent_at: int, mid: str, readers: tuple[str, ...], conversation: str = "@" + "0" * 32
+) -> DirectMessage:
+    return DirectMessage(mid, conversation, "ana", "bob", f"dm {mid}", sent_at, FUTURE, readers)
+
+
+def test_a_direct_message_is_read_by_each_of_its_readers_and_nobody_else(
+    messages: MessageStore,
+) -> None:
+    """Kept once for both people, found by either, per conversation or among all theirs. On
+    DynamoDB each reader is the key of a sparse index, which holds only the items that have
+    that attribute ("Take advantage of sparse indexes",
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-indexes-general-sparse-indexes.html):
+    a message with one reader is in one of them only."""
+    kept = _direct(1000, "d1", ("guest:" + "a" * 64, "sub:bob"))
+    messages.append_direct(kept)
+    for reader in kept.readers:
+        assert messages.directs(reader, 10) == [kept]
+        assert messages.directs(reader, 10, conversation=kept.conversation) == [kept]
+    assert messages.directs("guest:" + "b" * 64, 10) == []
+    assert messages.directs("guest:" + "b" * 64, 10, conversation=kept.conversation) == []
+    assert messages.latest("general", 10) == []
+
+
+def test_direct_messages_page_newest_first_per_conversation_and_across_them(
+    messages: MessageStore,
+) -> None:
+    ana, bob, cy = "sub:ana", "sub:bob", "guest:" + "c" * 64
+    with_bob, with_cy = "@" + "1" * 32, "@" + "2" * 32
+    for i in range(4):
+        messages.append_direct(_direct(1000 + 2 * i, f"b{i}", (ana, bob), with_bob))
+        messages.append_direct(_direct(1001 + 2 * i, f"c{i}", (cy, ana), with_cy))
+    messages.append_direct(_direct(999, "alone", (ana,), "@" + "3" * 32))  # the other had none
+    first = messages.directs(ana, 3)
+    assert [m.id for m in first] == ["c3", "b3", "c2"]
+    rest = messages.directs(ana, 20, before=first[-1].sort_key)
+    assert [m.id for m in rest] == ["b2", "c1", "b1", "c0", "b0", "alone"]
+    page = messages.directs(ana, 2, conversation=with_bob)
+    assert [m.id for m in page] == ["b3", "b2"]
+    older = messages.directs(ana, 2, before=page[-1].sort_key, conversation=with_bob)
+    assert [m.id for m in older] == ["b1", "b0"]
+    assert [m.id for m in messages.directs(cy, 10)] == ["c3", "c2", "c1", "c0"]
+    assert messages.directs(bob, 10, conversation=with_cy) == []
+
+
+def test_sqlite_expires_direct_messages_past_retention(tmp_path: Path) -> None:
+    store = SqliteMessageStore(SqliteDatabase(tmp_path / "chat.sqlite3"), "messages", "directs")
+    store.append_direct(_direct(1000, "old", ("sub:ana",))._replace(expires_at=1))
+    store.append_direct(_direct(2000, "new", ("sub:ana",)))
+    assert [m.id for m in store.directs("sub:ana", 10)] == ["new"]
+    assert store.expire() == 1
+
+
+def test_a_conversation_page_holds_limit_messages_its_reader_may_read(
+    messages: MessageStore,
+) -> None:
+    """On DynamoDB a conversation is its partition, filtered to what the reader may read;
+    a Query's Limit counts the items it evaluates, before its filter ("Filter expressions
+    for the Query operation",
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.FilterExpression.html;
+    "Query a DynamoDB table with a filter expression and limit",
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/example_dynamodb_Scenarios_QueryWithFilterAndLimit_section.html),
+    so a page follows the partition until it has ``limit`` of them."""
+    shared = "@" + "4" * 32
+    for i in range(3):
+        messages.append_direct(_direct(1000 + 2 * i, f"mine{i}", ("sub:ana",), shared))
+        messages.append_direct(_direct(1001 + 2 * i, f"other{i}", ("sub:cy",), shared))
+    page = messages.directs("sub:ana", 2, conversation=shared)
+    assert [m.id for m in page] == ["mine2", "mine1"]
+    rest = messages.directs("sub:ana", 2, before=page[-1].sort_key, conversation=shared)
+    assert [m.id for m in rest] == ["mine0"]

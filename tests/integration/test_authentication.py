@@ -139,3 +139,22 @@ def test_serve_refuses_jwks_mode_without_an_audience(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "AuthMode jwks needs JwtAudience" in done.stderr
     assert "(rule JwksNeedsAudience)" in done.stderr
+
+
+async def test_a_signed_in_person_reads_their_direct_messages_on_a_later_connection(
+    secured: LocalGateway,
+) -> None:
+    """Issue 26: a signed-in person's direct messages are bound to the token's subject (the
+    authorizer context's ``sub``), with no resume token, on any later connection."""
+    async with (
+        connect(f"{secured.url}?format=json&token={mint('ana')}") as ana,
+        connect(f"{secured.url}?format=json&token={mint('bob')}") as bob,
+    ):
+        await bob.send(json.dumps({"action": "sendMessage", "to": "ana", "message": "psst"}))
+        while json.loads(await recv(ana)).get("type") != "direct":
+            pass
+    async with connect(f"{secured.url}?format=json&room=dev&token={mint('ana')}") as again:
+        await again.send(json.dumps({"action": "directHistory", "ref": "d"}))
+        page = json.loads(await recv(again))
+        assert page["type"] == "directHistory"
+        assert [(m["from"], m["text"]) for m in page["messages"]] == [("bob", "psst")]

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from websockets.asyncio.client import connect
 
 from local_gateway import LocalGateway
 from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
@@ -177,5 +178,38 @@ async def test_either_connections_store_serves_the_chat(tmp_path: Path, kept_in:
         assert len(every_row(in_file)) == (2 if kept_in == "sqlite" else 0)
         await a.close()
         await b.close()
+    finally:
+        await gateway.stop()
+
+
+async def test_direct_messages_outlive_a_gateway_restart(tmp_path: Path) -> None:
+    """Issue 26: a direct message received a minute ago was gone after the gateway
+    restarted; kept in the state folder's store, it comes back to the guest who presents
+    its resume token."""
+    state = tmp_path / "state"
+    gateway = await start_gateway(TEMPLATE, state)
+    try:
+        async with (
+            connect(gateway.url + "?format=json&name=ana") as ana,
+            connect(gateway.url + "?format=json&name=bob") as bob,
+        ):
+            await ana.send(json.dumps({"action": "resume", "ref": "r"}))
+            while (resumed := json.loads(await recv(ana))).get("type") != "resumed":
+                pass  # (bob joined)
+            token = resumed["token"]
+            await bob.send(json.dumps({"action": "sendMessage", "to": "ana", "message": "psst"}))
+            assert json.loads(await recv(ana))["text"] == "psst"
+    finally:
+        await gateway.stop()
+    gateway = await start_gateway(TEMPLATE, state)
+    try:
+        async with connect(gateway.url + "?format=json&name=ana") as again:
+            await again.send(json.dumps({"action": "resume", "token": token, "ref": "r"}))
+            assert json.loads(await recv(again)) == {"type": "resumed", "ref": "r"}
+            await again.send(json.dumps({"action": "directHistory", "ref": "d"}))
+            page = json.loads(await recv(again))
+            assert [(m["from"], m["to"], m["text"]) for m in page["messages"]] == [
+                ("bob", "ana", "psst")
+            ]
     finally:
         await gateway.stop()

@@ -69,6 +69,7 @@ async def test_the_chat_runs_on_a_dynamodb_endpoint(dynamodb_endpoint: str, tmp_
         tables = client.list_tables()["TableNames"]
         assert sorted(tables) == [
             "serverless-chat-ConnectionsTable",
+            "serverless-chat-DirectMessagesTable",
             "serverless-chat-MessagesTable",
         ]
         indexes = client.describe_table(TableName="serverless-chat-ConnectionsTable")["Table"]
@@ -86,6 +87,23 @@ async def test_the_chat_runs_on_a_dynamodb_endpoint(dynamodb_endpoint: str, tmp_
         assert [m["text"]["S"] for m in messages] == ["Hello AWS"]
         await a.close()
         await b.close()
+        # Issue 26: a direct message kept in its own table, read back with the token.
+        async with connect(gateway.url + "?name=ana&format=json") as ana:
+            await ana.send(json.dumps({"action": "resume", "ref": "r"}))
+            token = json.loads(await recv(ana))["token"]
+            async with connect(gateway.url + "?name=bob&format=json") as bob:
+                await bob.send(
+                    json.dumps({"action": "sendMessage", "to": "ana", "message": "psst"})
+                )
+                assert json.loads(await recv(bob))["type"] == "direct"
+        directs = client.scan(TableName="serverless-chat-DirectMessagesTable")["Items"]
+        assert [(d["text"]["S"], "readerB" in d) for d in directs] == [("psst", False)]
+        async with connect(gateway.url + "?name=ana&format=json") as again:
+            await again.send(json.dumps({"action": "resume", "token": token}))
+            assert json.loads(await recv(again)) == {"type": "resumed"}
+            await again.send(json.dumps({"action": "directHistory"}))
+            page = json.loads(await recv(again))
+            assert [m["text"] for m in page["messages"]] == ["psst"]
     finally:
         await gateway.stop()
 

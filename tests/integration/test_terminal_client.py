@@ -10,11 +10,13 @@ import os
 import pty
 import re
 import select
+import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -346,23 +348,41 @@ class _Screen:
 
 
 @contextlib.contextmanager
-def _terminal(url: str, **environ: str) -> Iterator[tuple[subprocess.Popen[bytes], _Screen]]:
-    """The client on a pseudo-terminal of its own, killed if it outlives the test."""
-    main, child = pty.openpty()
-    # (A pseudo-terminal with nobody behind it answers no cursor position request.)
-    # (Without colours unless a test asks: the lines are then the chat's text as it is.)
-    env = {**os.environ, "TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1", "NO_COLOR": "1"}
-    env.update(environ)
-    process = subprocess.Popen(
-        [*CLIENT, url], stdin=child, stdout=child, stderr=child, env=env, cwd=ROOT, close_fds=True
-    )
-    os.close(child)
-    try:
-        yield process, _Screen(main)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        os.close(main)
+def _terminal(
+    url: str, state: Path | None = None, **environ: str
+) -> Iterator[tuple[subprocess.Popen[bytes], _Screen]]:
+    """The client on a pseudo-terminal of its own, killed if it outlives the test; its
+    state folder (its resume tokens) ``state``, else one of its own that goes with it."""
+    with contextlib.ExitStack() as stack:
+        if state is None:
+            state = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        main, child = pty.openpty()
+        # (A pseudo-terminal with nobody behind it answers no cursor position request.)
+        # (Without colours unless a test asks: the lines are then the chat's text as it is.)
+        env = {
+            **os.environ,
+            "TERM": "xterm",
+            "PROMPT_TOOLKIT_NO_CPR": "1",
+            "NO_COLOR": "1",
+            "XDG_STATE_HOME": str(state),
+        }
+        env.update(environ)
+        process = subprocess.Popen(
+            [*CLIENT, url],
+            stdin=child,
+            stdout=child,
+            stderr=child,
+            env=env,
+            cwd=ROOT,
+            close_fds=True,
+        )
+        os.close(child)
+        try:
+            yield process, _Screen(main)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            os.close(main)
 
 
 async def test_in_a_terminal_the_prompt_keeps_what_is_typed_while_frames_arrive(
@@ -442,6 +462,43 @@ async def test_in_a_terminal_a_close_by_the_server_is_said_once_the_prompt_is_go
     # where nothing erases it.
     assert screen.seen.rfind(b"The server closed") > screen.seen.rfind(b"\x1b[?2004l")
     assert b"Traceback" not in screen.seen
+
+
+async def test_in_a_terminal_a_direct_message_is_there_again_on_the_next_start(
+    chat: LocalGateway, tmp_path: Path
+) -> None:
+    """Issue 26: the client keeps the resume token the chat hands out (a file only its
+    owner reads) and presents it on its next connection, which shows the direct messages
+    it had under a rule; /dm NAME shows the conversation."""
+    async with connect(chat.url + "?name=bob&format=json") as bob:
+        with _terminal(chat.url + "?name=zoe", tmp_path) as (process, screen):
+            await asyncio.to_thread(screen.wait_for, b"as zoe in general; /help")
+            tokens = tmp_path / "serverless-chat" / "resume-tokens.json"
+            await asyncio.to_thread(_wait_until, tokens.exists)
+            await bob.send('{"action": "sendMessage", "to": "zoe", "message": "psst"}')
+            await asyncio.to_thread(screen.wait_for, b"[direct] bob \xe2\x86\x92 zoe: psst")
+            os.write(screen.fd, b"/quit\r")
+            assert await asyncio.to_thread(process.wait, 60) == 0
+        assert stat.S_IMODE(tokens.stat().st_mode) == 0o600
+        with _terminal(chat.url + "?name=zoe", tmp_path) as (process, screen):
+            rule = await asyncio.to_thread(screen.wait_for, "— direct messages —".encode())
+            await asyncio.to_thread(screen.wait_for, b"bob \xe2\x86\x92 zoe: psst", rule)
+            prompt = await asyncio.to_thread(screen.wait_for, b"zoe@general>", rule)
+            os.write(screen.fd, b"/dm bob\r")
+            mine = await asyncio.to_thread(
+                screen.wait_for, "— direct messages with bob —".encode(), prompt
+            )
+            await asyncio.to_thread(screen.wait_for, b"bob \xe2\x86\x92 zoe: psst", mine)
+            os.write(screen.fd, b"/quit\r")
+            assert await asyncio.to_thread(process.wait, 60) == 0
+    assert b"Traceback" not in screen.seen
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "it never happened"
+        time.sleep(0.05)
 
 
 async def test_history_says_its_older_page_is_earlier(chat: LocalGateway) -> None:

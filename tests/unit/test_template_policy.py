@@ -14,6 +14,7 @@ from tests.conftest import TEMPLATE
 MANAGE = "execute-api:ManageConnections"
 CONNECTIONS = {"Fn::GetAtt": ["ConnectionsTable", "Arn"]}
 MESSAGES = {"Fn::GetAtt": ["MessagesTable", "Arn"]}
+DIRECTS = {"Fn::GetAtt": ["DirectMessagesTable", "Arn"]}
 
 
 def _index(name: str) -> dict[str, str]:
@@ -62,10 +63,11 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
         POST_ONLY,
         INVOKE_FANOUT,
     ],
+    # GetItem: a guest's row, for the identity a direct message to it is kept for
     "SendMessageRole": [
-        ({PUT, UPDATE, DELETE}, [CONNECTIONS]),
+        ({PUT, UPDATE, DELETE, GET}, [CONNECTIONS]),
         ({QUERY}, [_index("room-index"), _index("name-index")]),
-        ({PUT}, [MESSAGES]),
+        ({PUT}, [MESSAGES, DIRECTS]),
         POST_ONLY,
         INVOKE_FANOUT,
     ],
@@ -98,7 +100,21 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
         POST_ONLY,
         INVOKE_FANOUT,
     ],
-    "HistoryRole": [({UPDATE}, [CONNECTIONS]), ({QUERY}, [MESSAGES]), POST_ONLY],
+    # history, directHistory (the table, a conversation; both reader indexes, all of one's
+    # direct messages) and resume (a guest's identity written in its row: UpdateItem)
+    "HistoryRole": [
+        ({UPDATE}, [CONNECTIONS]),
+        (
+            {QUERY},
+            [
+                MESSAGES,
+                DIRECTS,
+                {"Fn::Sub": "${DirectMessagesTable.Arn}/index/reader-a-index"},
+                {"Fn::Sub": "${DirectMessagesTable.Arn}/index/reader-b-index"},
+            ],
+        ),
+        POST_ONLY,
+    ],
     # who Queries room-index, rooms Scans it: the table itself (claims, buckets) stays unread
     "WhoRole": [
         ({UPDATE}, [CONNECTIONS]),
@@ -120,6 +136,8 @@ ROUTES = {
     "join",
     "setName",
     "history",
+    "directHistory",
+    "resume",
     "who",
     "rooms",
     "ping",  # MOCK: no function, no permission
@@ -215,6 +233,7 @@ def test_api_stage_table_and_outputs(template: dict[str, Any]) -> None:
         "CallbackURL",
         "ConnectionsTableName",
         "MessagesTableName",
+        "DirectMessagesTableName",
     }
     assert template["Outputs"]["WebSocketURL"]["Value"]["Fn::Sub"].startswith("wss://")
     routes = {

@@ -26,6 +26,14 @@ principal, connectedAt, expiresAt).
 
 MessagesTable items: ``room`` (PK), ``sortKey`` = ``sentAt#id`` (SK), ``id``,
 ``sender``, ``text``, ``sentAt``, ``expiresAt`` (TTL).
+
+DirectMessagesTable items: ``conversation`` (PK: ``@`` and a hash of the two identities),
+``sortKey`` (SK), ``id``, ``sender``, ``to``, ``text``, ``sentAt``, ``expiresAt`` (TTL), and
+the identities that may read it, ``readerA`` and ``readerB``: a direct message is stored
+once for both people. The GSIs ``reader-a-index`` and ``reader-b-index`` (reader, sortKey)
+find a person's direct messages whichever side of them they are. A connection's ``guest``
+(its resume token's hash) is in its row, not in name-index: a direct message to a guest
+reads the guest's row (GetItem).
 """
 
 from __future__ import annotations
@@ -39,11 +47,18 @@ from serverless_chat.adapters.aws_errors import describe, error_code
 from serverless_chat.chat.limits import interval_us
 from serverless_chat.chat.model import hears_presence, name_key
 from serverless_chat.errors import StoreError
-from serverless_chat.ports import Admission, ChatMessage, ConnectionRecord, Revision
+from serverless_chat.ports import (
+    Admission,
+    ChatMessage,
+    ConnectionRecord,
+    DirectMessage,
+    Revision,
+)
 
 ROOM_INDEX = "room-index"
 PRESENCE_INDEX = "presence-index"  # sparse: only connections that hear presence
 NAME_INDEX = "name-index"
+READER_INDEXES = (("reader-a-index", "readerA"), ("reader-b-index", "readerB"))
 _CLAIM_PREFIX = "#name#"
 _ROW = "attribute_exists(connectedAt)"  # a connection's row (a name claim has no connectedAt)
 _HINTS = 10_000  # the buckets one container remembers as not full, at most
@@ -116,12 +131,28 @@ class DynamoDbConnectionStore:
         }
         if record.principal:
             item["principal"] = {"S": record.principal}
+        if record.guest:
+            item["guest"] = {"S": record.guest}
         if hears_presence(record.format):  # presence-index is sparse: these rows only
             item["presenceRoom"] = {"S": record.room}
         if record.name:  # an index key may not be an empty string
             item["name"] = {"S": record.name}
             item["nameKey"] = {"S": name_key(record.name)}
         self._table.call("PutItem", Item=item)
+
+    def identify(self, connection_id: str, guest: str) -> None:
+        """UpdateItem of ``guest`` alone: no index projects it, so it writes the table only."""
+        try:
+            self._table.call(
+                "UpdateItem",
+                Key={"connectionId": {"S": connection_id}},
+                UpdateExpression="SET guest = :guest",
+                ConditionExpression="attribute_exists(connectionId)",
+                ExpressionAttributeValues={":guest": {"S": guest}},
+            )
+        except StoreError as error:
+            if error_code(error.__cause__ or error) != "ConditionalCheckFailedException":
+                raise  # a connection gone meanwhile stays gone
 
     def move(self, record: ConnectionRecord) -> None:
         """UpdateItem, not PutItem: the item's token bucket attributes stay as they are."""
@@ -343,11 +374,14 @@ class DynamoDbConnectionStore:
 
 
 class DynamoDbMessageStore:
-    """Messages in a table keyed by ``room`` (PK) and ``sortKey`` = ``sentAt#id`` (SK)."""
+    """Messages in a table keyed by ``room`` (PK) and ``sortKey`` = ``sentAt#id`` (SK);
+    direct messages in another, keyed by ``conversation`` and ``sortKey``."""
 
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, direct_table: str = "") -> None:
         self._table = _Table(client, table_name)
+        self._directs = _Table(client, direct_table)
         self.table_name = table_name
+        self.direct_table = direct_table
 
     def append(self, message: ChatMessage) -> None:
         item = {
@@ -362,6 +396,57 @@ class DynamoDbMessageStore:
         if message.owner:
             item["owner"] = {"S": message.owner}
         self._table.call("PutItem", Item=item)
+
+    def append_direct(self, message: DirectMessage) -> None:
+        item = {
+            "conversation": {"S": message.conversation},
+            "sortKey": {"S": message.sort_key},
+            "id": {"S": message.id},
+            "sender": {"S": message.sender},
+            "to": {"S": message.to},
+            "text": {"S": message.text},
+            "sentAt": {"N": str(message.sent_at)},
+            "expiresAt": {"N": str(message.expires_at)},
+        }
+        for (_index, attribute), reader in zip(READER_INDEXES, message.readers, strict=False):
+            item[attribute] = {"S": reader}
+        self._directs.call("PutItem", Item=item)
+
+    def directs(
+        self, reader: str, limit: int, before: str | None = None, conversation: str | None = None
+    ) -> list[DirectMessage]:
+        """One conversation: a Query of its partition, kept to what ``reader`` may read
+        (followed page after page, since a filter applies after Limit). All of a reader's:
+        a Query of each reader index, newest first, merged."""
+        values = {":r": {"S": reader}, ":before": {"S": before or "~"}}
+        if conversation is not None:
+            found: list[DirectMessage] = []
+            for item in self._directs.pages(
+                "Query",
+                KeyConditionExpression="#c = :c AND #sk < :before",
+                FilterExpression="readerA = :r OR readerB = :r",
+                ExpressionAttributeNames={"#c": "conversation", "#sk": "sortKey"},
+                ExpressionAttributeValues={**values, ":c": {"S": conversation}},
+                ScanIndexForward=False,
+                Limit=limit,
+            ):
+                found.append(_direct(item))
+                if len(found) == limit:
+                    break
+            return found
+        merged: list[DirectMessage] = []
+        for index, attribute in READER_INDEXES:
+            response = self._directs.call(
+                "Query",
+                IndexName=index,
+                KeyConditionExpression="#reader = :r AND #sk < :before",
+                ExpressionAttributeNames={"#reader": attribute, "#sk": "sortKey"},
+                ExpressionAttributeValues=values,
+                ScanIndexForward=False,
+                Limit=limit,
+            )
+            merged += [_direct(item) for item in response.get("Items", [])]
+        return sorted(merged, key=lambda m: m.sort_key, reverse=True)[:limit]
 
     def revise(
         self, room: str, sort_key: str, owner: str, text: str | None, at_ms: int
@@ -422,6 +507,20 @@ def _message(item: dict[str, Any]) -> ChatMessage:
     )
 
 
+def _direct(item: dict[str, Any]) -> DirectMessage:
+    """A DirectMessagesTable item as a direct message."""
+    return DirectMessage(
+        id=item["id"]["S"],
+        conversation=item["conversation"]["S"],
+        sender=item["sender"]["S"],
+        to=item["to"]["S"],
+        text=item["text"]["S"],
+        sent_at=int(item["sentAt"]["N"]),
+        expires_at=int(item.get("expiresAt", {}).get("N", "0")),
+        readers=tuple(item[a]["S"] for _i, a in READER_INDEXES if a in item),
+    )
+
+
 def _record(item: dict[str, Any], room: str = "general") -> ConnectionRecord:
     """A record from an item, or from an index entry, which holds only what its index
     projects (``room``: the room a room's query asked for); rows written by older code may
@@ -438,6 +537,7 @@ def _record(item: dict[str, Any], room: str = "general") -> ConnectionRecord:
         name=text("name", ""),
         format=text("format", "raw"),
         principal=text("principal", ""),
+        guest=text("guest", ""),
     )
 
 
@@ -451,8 +551,8 @@ class DynamoDbTables:
     def connection_store(self, table_name: str) -> DynamoDbConnectionStore:
         return DynamoDbConnectionStore(self.client, table_name)
 
-    def message_store(self, table_name: str) -> DynamoDbMessageStore:
-        return DynamoDbMessageStore(self.client, table_name)
+    def message_store(self, table_name: str, direct_table: str = "") -> DynamoDbMessageStore:
+        return DynamoDbMessageStore(self.client, table_name, direct_table)
 
     def close(self) -> None:
         """Nothing to close: the client's connections are boto3's."""

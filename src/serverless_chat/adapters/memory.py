@@ -54,6 +54,13 @@ class MemoryConnectionStore:
                 self._remove(record.connection_id)
                 self._add(record)
 
+    def identify(self, connection_id: str, guest: str) -> None:
+        with self._lock:
+            old = self.rows.get(connection_id)
+            if old is not None:  # a gone connection stays gone
+                self._remove(connection_id)
+                self._add(old._replace(guest=guest))
+
     def delete(self, connection_id: str) -> ConnectionRecord | None:
         with self._lock:
             self._buckets.pop(connection_id, None)

@@ -24,9 +24,15 @@ from pathlib import Path
 from serverless_chat.chat.limits import take
 from serverless_chat.chat.model import MESSAGES_ONLY, name_key
 from serverless_chat.errors import StoreError
-from serverless_chat.ports import Admission, ChatMessage, ConnectionRecord, Revision
+from serverless_chat.ports import (
+    Admission,
+    ChatMessage,
+    ConnectionRecord,
+    DirectMessage,
+    Revision,
+)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # chat.model.hears_presence, in SQL: the partial index and the query that it serves share it.
 _HEARS_PRESENCE = f"format != '{MESSAGES_ONLY}'"
 _SCHEMA = f"""
@@ -40,6 +46,7 @@ CREATE TABLE IF NOT EXISTS connections (
     name_key      TEXT    NOT NULL,
     format        TEXT    NOT NULL,
     principal     TEXT    NOT NULL DEFAULT '',
+    guest         TEXT    NOT NULL DEFAULT '',
     PRIMARY KEY (table_name, connection_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS connections_by_room ON connections (table_name, room, connection_id);
@@ -75,6 +82,24 @@ CREATE TABLE IF NOT EXISTS messages (
     deleted    INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (table_name, room, sort_key)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS directs (
+    table_name   TEXT    NOT NULL,
+    conversation TEXT    NOT NULL,
+    sort_key     TEXT    NOT NULL,
+    id           TEXT    NOT NULL,
+    sender       TEXT    NOT NULL,
+    recipient    TEXT    NOT NULL,
+    text         TEXT    NOT NULL,
+    sent_at      INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    reader_a     TEXT    NOT NULL,
+    reader_b     TEXT    NOT NULL,
+    PRIMARY KEY (table_name, conversation, sort_key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS directs_by_reader_a ON directs (table_name, reader_a, sort_key)
+    WHERE reader_a != '';
+CREATE INDEX IF NOT EXISTS directs_by_reader_b ON directs (table_name, reader_b, sort_key)
+    WHERE reader_b != '';
 """
 # Columns added to the messages table since it was first made: a file an earlier version
 # wrote gets them (its messages: nobody's to edit, never edited, not deleted).
@@ -84,7 +109,10 @@ _ADDED_MESSAGE_COLUMNS = {
     "deleted": "INTEGER NOT NULL DEFAULT 0",
 }
 _MESSAGE_COLUMNS = "id, room, sender, text, sent_at, expires_at, owner, edited_at, deleted"
-_COLUMNS = "connection_id, connected_at, expires_at, room, name, format, principal"
+_COLUMNS = "connection_id, connected_at, expires_at, room, name, format, principal, guest"
+_DIRECT_COLUMNS = (
+    "id, conversation, sender, recipient, text, sent_at, expires_at, reader_a, reader_b"
+)
 
 
 # The history is the users' messages: their owner's alone, whatever the umask.
@@ -205,7 +233,7 @@ class SqliteConnectionStore:
     def put(self, record: ConnectionRecord) -> None:
         self._db.write(
             "PutItem",
-            "INSERT OR REPLACE INTO connections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO connections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 self.table_name,
                 record.connection_id,
@@ -216,7 +244,15 @@ class SqliteConnectionStore:
                 name_key(record.name),
                 record.format,
                 record.principal,
+                record.guest,
             ),
+        )
+
+    def identify(self, connection_id: str, guest: str) -> None:
+        self._db.write(
+            "UpdateItem",
+            "UPDATE connections SET guest = ? WHERE table_name = ? AND connection_id = ?",
+            (guest, self.table_name, connection_id),
         )
 
     def move(self, record: ConnectionRecord) -> None:
@@ -376,11 +412,13 @@ class SqliteConnectionStore:
 
 
 class SqliteMessageStore:
-    """The rows of one logical MessagesTable; expired rows are skipped, as TTL would remove them."""
+    """The rows of one logical MessagesTable, and of its DirectMessagesTable (``direct_table``);
+    expired rows are skipped, as TTL would remove them."""
 
-    def __init__(self, database: SqliteDatabase, table_name: str) -> None:
+    def __init__(self, database: SqliteDatabase, table_name: str, direct_table: str = "") -> None:
         self._db = database
         self.table_name = table_name
+        self.direct_table = direct_table
 
     def append(self, message: ChatMessage) -> None:
         self._db.write(
@@ -399,6 +437,36 @@ class SqliteMessageStore:
             (self.table_name, room, before or "~", int(time.time()), limit),
         )
         return [_message(row) for row in rows]
+
+    def append_direct(self, message: DirectMessage) -> None:
+        first, second = (*message.readers, "", "")[:2]
+        self._db.write(
+            "PutItem",
+            f"INSERT OR REPLACE INTO directs (table_name, sort_key, {_DIRECT_COLUMNS})"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (self.direct_table, message.sort_key, *message[:7], first, second),
+        )
+
+    def directs(
+        self, reader: str, limit: int, before: str | None = None, conversation: str | None = None
+    ) -> list[DirectMessage]:
+        where = "" if conversation is None else " AND conversation = ?"
+        rows = self._db.run(
+            "Query",
+            f"SELECT {_DIRECT_COLUMNS} FROM directs"
+            " WHERE table_name = ? AND (reader_a = ? OR reader_b = ?) AND sort_key < ?"
+            f" AND (expires_at = 0 OR expires_at > ?){where} ORDER BY sort_key DESC LIMIT ?",
+            (
+                self.direct_table,
+                reader,
+                reader,
+                before or "~",
+                int(time.time()),
+                *(() if conversation is None else (conversation,)),
+                limit,
+            ),
+        )
+        return [_direct(row) for row in rows]
 
     def revise(
         self, room: str, sort_key: str, owner: str, text: str | None, at_ms: int
@@ -420,11 +488,15 @@ class SqliteMessageStore:
         return Revision(revised, True)
 
     def expire(self) -> int:
-        """Delete rows whose TTL has passed."""
-        return self._db.write(
-            "Expire",
-            "DELETE FROM messages WHERE table_name = ? AND expires_at > 0 AND expires_at <= ?",
-            (self.table_name, int(time.time())),
+        """Delete rows whose TTL has passed (messages and direct messages)."""
+        now = int(time.time())
+        return sum(
+            self._db.write(
+                "Expire",
+                f"DELETE FROM {table} WHERE table_name = ? AND expires_at > 0 AND expires_at <= ?",
+                (name, now),
+            )
+            for table, name in (("messages", self.table_name), ("directs", self.direct_table))
         )
 
 
@@ -441,6 +513,21 @@ def _message(row: tuple[object, ...]) -> ChatMessage:
         str(owner),
         int(str(edited_at)),
         bool(deleted),
+    )
+
+
+def _direct(row: tuple[object, ...]) -> DirectMessage:
+    """A directs row (its _DIRECT_COLUMNS) as a direct message."""
+    i, conversation, sender, to, text, sent_at, expires_at, first, second = row
+    return DirectMessage(
+        str(i),
+        str(conversation),
+        str(sender),
+        str(to),
+        str(text),
+        int(str(sent_at)),
+        int(str(expires_at)),
+        tuple(str(r) for r in (first, second) if r),
     )
 
 

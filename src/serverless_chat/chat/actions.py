@@ -82,6 +82,21 @@ ACTIONS: tuple[Action, ...] = (
         "a page of the room's messages, newest `limit` before the cursor `before`",
     ),
     Action(
+        "directHistory",
+        lambda body, _settings: protocol.parse_direct_history(body),
+        Chat.direct_history,
+        True,
+        "a page of your direct messages, newest `limit` before `before`: of one"
+        " `conversation`, or of all of them",
+    ),
+    Action(
+        "resume",
+        lambda body, _settings: protocol.parse_resume(body),
+        Chat.resume,
+        True,
+        "a guest's identity for direct messages: present your `token`, or none to get one",
+    ),
+    Action(
         "who",
         lambda body, _settings: protocol.parse_who(body),
         Chat.who,

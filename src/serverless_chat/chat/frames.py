@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
-from serverless_chat.ports import ChatMessage
+from serverless_chat.ports import ChatMessage, DirectMessage
 
 # PostToConnection takes at most 128 KB of data (413 PayloadTooLargeException past it): a
 # frame larger than this reaches nobody.
@@ -176,12 +176,16 @@ class RevisedFrame(NamedTuple):
 
 
 class DirectFrame(NamedTuple):
+    """A direct message, live or from direct history; ``conversation`` names the pair of
+    people it is between (the same for both), what ``directHistory`` pages by."""
+
     id: str
     sender: str
     to: str
     text: str
     sent_at: int
     ref: str | None = None
+    conversation: str = ""
 
     @classmethod
     def from_json(cls, frame: Mapping[str, Any]) -> DirectFrame:
@@ -192,14 +196,25 @@ class DirectFrame(NamedTuple):
             _text(frame["text"]),
             _whole(frame["sentAt"]),
             _optional(frame.get("ref")),
+            _text(frame.get("conversation", "")),
         )
 
-    def render(self, fmt: str) -> bytes | None:
-        if fmt == "raw":
-            return self.text.encode()
-        if fmt == "text":
-            return f"[direct] {shown(self.sender)} → {shown(self.to)}: {shown(self.text)}".encode()
-        frame = {
+    @classmethod
+    def of(cls, message: DirectMessage) -> DirectFrame:
+        return cls(
+            message.id,
+            message.sender,
+            message.to,
+            message.text,
+            message.sent_at,
+            conversation=message.conversation,
+        )
+
+    def line(self) -> str:
+        return f"[direct] {shown(self.sender)} → {shown(self.to)}: {shown(self.text)}"
+
+    def as_json(self) -> dict[str, Any]:
+        frame: dict[str, Any] = {
             "type": "direct",
             "id": self.id,
             "from": self.sender,
@@ -207,6 +222,71 @@ class DirectFrame(NamedTuple):
             "text": self.text,
             "sentAt": self.sent_at,
         }
+        if self.conversation:
+            frame["conversation"] = self.conversation
+        return frame
+
+    def render(self, fmt: str) -> bytes | None:
+        if fmt == "raw":
+            return self.text.encode()
+        if fmt == "text":
+            return self.line().encode()
+        return _json(_with_ref(self.as_json(), self.ref))
+
+
+class DirectHistoryFrame(NamedTuple):
+    """A page of the caller's direct messages (oldest first): of one ``conversation``, or
+    of all of theirs (None); ``next`` is the cursor of the page before it."""
+
+    conversation: str | None
+    messages: Sequence[DirectFrame]
+    next: str | None
+    ref: str | None = None
+
+    @classmethod
+    def from_json(cls, frame: Mapping[str, Any]) -> DirectHistoryFrame:
+        messages = frame["messages"]
+        if not isinstance(messages, list):
+            raise TypeError("messages is not a list")
+        return cls(
+            _optional(frame.get("conversation")),
+            [DirectFrame.from_json(m) for m in messages],
+            _optional(frame.get("next")),
+            _optional(frame.get("ref")),
+        )
+
+    def render(self, fmt: str) -> bytes | None:
+        if fmt == "text":
+            lines = [m.line() for m in self.messages]
+            return "\n".join(lines or ["* no earlier direct messages"]).encode()
+        frame = {
+            "type": "directHistory",
+            "conversation": self.conversation,
+            "messages": [m.as_json() for m in self.messages],
+            "next": self.next,
+        }
+        return _json(_with_ref(frame, self.ref))
+
+
+class ResumedFrame(NamedTuple):
+    """The answer to ``resume``: the connection reads the direct messages of its identity
+    now. ``token`` only when the chat has just handed one out: it is never sent again."""
+
+    token: str | None = None
+    ref: str | None = None
+
+    @classmethod
+    def from_json(cls, frame: Mapping[str, Any]) -> ResumedFrame:
+        return cls(_optional(frame.get("token")), _optional(frame.get("ref")))
+
+    def render(self, fmt: str) -> bytes | None:
+        if fmt == "text":
+            if self.token is None:
+                return b"* your direct messages are yours to read again"
+            return f"* your resume token (keep it to read direct messages): {self.token}".encode()
+        frame: dict[str, Any] = {"type": "resumed"}
+        if self.token is not None:
+            frame["token"] = self.token
         return _json(_with_ref(frame, self.ref))
 
 
@@ -396,6 +476,8 @@ FRAME_TYPES: dict[str, Any] = {
     "edited": RevisedFrame,
     "deleted": RevisedFrame,
     "direct": DirectFrame,
+    "directHistory": DirectHistoryFrame,
+    "resumed": ResumedFrame,
     "presence": PresenceFrame,
     "history": HistoryFrame,
     "who": WhoFrame,

@@ -1,17 +1,24 @@
 """Answers cut to what one post can carry. Pure.
 
-PostToConnection takes at most 128 KB, and a post over it reaches nobody: a ``history``
-page of large messages (4,000 control characters escape to 24 KB in JSON) or a ``who`` in
-a crowded room would be lost whole. These render the answer, and when it is too large keep
-the most of it that fits; the rest follows the answer's ``next`` cursor.
+PostToConnection takes at most 128 KB, and a post over it reaches nobody: a ``history`` or
+``directHistory`` page of large messages (4,000 control characters escape to 24 KB in JSON)
+or a ``who`` in a crowded room would be lost whole. These render the answer, and when it is
+too large keep the most of it that fits; the rest follows the answer's ``next`` cursor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from serverless_chat.chat.frames import MAX_POST_BYTES, HistoryFrame, RoomsFrame, WhoFrame
-from serverless_chat.ports import ChatMessage, ConnectionRecord
+from serverless_chat.chat.frames import (
+    MAX_POST_BYTES,
+    DirectFrame,
+    DirectHistoryFrame,
+    HistoryFrame,
+    RoomsFrame,
+    WhoFrame,
+)
+from serverless_chat.ports import ChatMessage, ConnectionRecord, DirectMessage
 
 Render = Callable[[int], bytes | None]
 
@@ -107,3 +114,25 @@ def rooms_page(
         return RoomsFrame(rooms[:kept], ref, len(rooms) - kept).render(fmt)
 
     return fit(render, len(rooms), max_bytes)
+
+
+def direct_page(
+    conversation: str | None,
+    newest_first: Sequence[DirectMessage],
+    limit: int,
+    fmt: str,
+    ref: str | None = None,
+    max_bytes: int = MAX_POST_BYTES,
+) -> tuple[int, bytes | None]:
+    """(messages kept, data) of a directHistory frame for a store's page, cut and given its
+    cursor as :func:`history_page` does a room's."""
+
+    def render(kept: int) -> bytes | None:
+        if kept < len(newest_first):
+            cursor: str | None = newest_first[max(kept - 1, 0)].sort_key
+        else:
+            cursor = newest_first[-1].sort_key if len(newest_first) == limit else None
+        oldest_first = [DirectFrame.of(m) for m in reversed(newest_first[:kept])]
+        return DirectHistoryFrame(conversation, oldest_first, cursor, ref).render(fmt)
+
+    return fit(render, len(newest_first), max_bytes)

@@ -262,8 +262,7 @@ class HistoryRequest(NamedTuple):
     before: str | None = None
 
 
-def parse_history(request: Mapping[str, object]) -> HistoryRequest:
-    action = "history"
+def parse_history(request: Mapping[str, object], action: str = "history") -> HistoryRequest:
     limit = request.get("limit", DEFAULT_HISTORY_LIMIT)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HISTORY_LIMIT:
         raise ProtocolError(
@@ -274,7 +273,7 @@ def parse_history(request: Mapping[str, object]) -> HistoryRequest:
         encodable(before, "before", action)
     if before is not None and (not isinstance(before, str) or not re.fullmatch(_CURSOR, before)):
         raise ProtocolError(
-            "INVALID_CURSOR", 'before is the "next" cursor of an earlier history page.', action
+            "INVALID_CURSOR", f'before is the "next" cursor of an earlier {action} page.', action
         )
     return HistoryRequest(limit, before)
 
@@ -292,3 +291,43 @@ def parse_who(request: Mapping[str, object]) -> str | None:
         if error.code == "INVALID_TEXT":
             raise
     raise ProtocolError("INVALID_CURSOR", 'after is the "next" of an earlier who answer.', action)
+
+
+def parse_resume(request: Mapping[str, object]) -> str | None:
+    """The resume token a guest presents, or None: then the chat hands out a new one."""
+    from serverless_chat.chat.identity import is_token
+
+    action = "resume"
+    if request.get("token") is None:
+        return None
+    token = _string_field(request, "token", action)
+    if not is_token(token):
+        raise ProtocolError(
+            "INVALID_TOKEN", 'token is the "token" of an earlier resumed answer.', action
+        )
+    return token
+
+
+class DirectHistoryRequest(NamedTuple):
+    """A page of the caller's direct messages: of one conversation, or of all of them."""
+
+    limit: int = DEFAULT_HISTORY_LIMIT
+    before: str | None = None
+    conversation: str | None = None
+
+
+def parse_direct_history(request: Mapping[str, object]) -> DirectHistoryRequest:
+    from serverless_chat.chat.identity import is_conversation
+
+    action = "directHistory"
+    page = parse_history(request, action)
+    conversation = request.get("conversation")
+    if conversation is None:
+        return DirectHistoryRequest(page.limit, page.before)
+    if not isinstance(conversation, str) or not is_conversation(conversation):
+        raise ProtocolError(
+            "INVALID_FIELD",
+            'The "conversation" field is the "conversation" of a direct frame.',
+            action,
+        )
+    return DirectHistoryRequest(page.limit, page.before, conversation)

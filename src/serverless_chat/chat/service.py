@@ -1,4 +1,5 @@
-"""The chat: connect, leave, send, join, rename, history, who, rooms. Talks only to ports.
+"""The chat: connect, leave, send, join, rename, history, who, rooms, resume, direct
+history. Talks only to ports.
 
 Every request from a client ends in one of two ways: it is carried out, or the
 sender gets one error frame (in its own format) and nothing is stored or
@@ -32,17 +33,33 @@ from serverless_chat.chat.frames import (
     ErrorFrame,
     MessageFrame,
     PresenceFrame,
+    ResumedFrame,
     RevisedFrame,
     WelcomeFrame,
     with_ref,
 )
+from serverless_chat.chat.identity import (
+    conversation_of,
+    new_token,
+    party_of,
+    reader_of,
+    token_hash,
+)
 from serverless_chat.chat.model import EDIT_WINDOW_SECONDS, name_key, open_connection, owner_of
 from serverless_chat.chat.names import claim, release
-from serverless_chat.chat.pages import history_page, room_counts, rooms_page, who_key, who_page
+from serverless_chat.chat.pages import (
+    direct_page,
+    history_page,
+    room_counts,
+    rooms_page,
+    who_key,
+    who_page,
+)
 from serverless_chat.chat.protocol import (
     DEFAULT_HISTORY_LIMIT,
     DEFAULT_MAX_TEXT_LENGTH,
     Body,
+    DirectHistoryRequest,
     EditMessage,
     HistoryRequest,
     MessageRef,
@@ -62,6 +79,7 @@ from serverless_chat.ports import (
     ConnectionRecord,
     Connections,
     ConnectionStore,
+    DirectMessage,
     FanoutPages,
     MessageStore,
     Metrics,
@@ -304,19 +322,7 @@ class Chat:
         rendered or read out to its room is refused with nothing kept."""
         now = self._now_ms()
         if request.to is not None:
-            targets = _one_identity(self.store.named(request.to), sender.room)
-            if not targets:
-                raise ProtocolError(
-                    "UNKNOWN_RECIPIENT",
-                    f'Nobody is called "{request.to}" in {sender.room}.',
-                    "sendMessage",
-                )
-            direct = DirectFrame(self._new_id(), sender.name, targets[0].name, request.text, now)
-            render = _postable(direct.render)
-            deliveries = plan(targets, render, exclude=sender.connection_id)
-            self._echo(sender, render, deliveries)
-            self.metrics.count("MessagesSent")
-            self.deliver(deliveries)
+            self._send_direct(sender, request.to, request.text, now)
             return
         message = ChatMessage(
             self._new_id(),
@@ -333,6 +339,64 @@ class Chat:
         self.messages.append(message)
         self.metrics.count("MessagesSent")
         self.deliver(self._hand_off(deliveries))
+
+    def _send_direct(self, sender: ConnectionRecord, to: str, text: str, now: int) -> None:
+        """A direct message is kept once for both people (as long as room history), before
+        anyone is posted; each reads it as the identity it has (identity.reader_of), so
+        whoever takes the recipient's name later reads nothing of it."""
+        targets = _one_identity(self.store.named(to), sender.room)
+        if not targets:
+            raise ProtocolError(
+                "UNKNOWN_RECIPIENT", f'Nobody is called "{to}" in {sender.room}.', "sendMessage"
+            )
+        holder = targets[0]
+        if not holder.principal:  # a guest's identity is in its row, not in the name-index
+            holder = self.store.get(holder.connection_id) or holder
+        readers = tuple(sorted({reader_of(sender), reader_of(holder)} - {""}))
+        message = DirectMessage(
+            self._new_id(),
+            conversation_of(party_of(sender), party_of(holder)),
+            sender.name,
+            holder.name,
+            text,
+            now,
+            self._expiry(now),
+            readers,
+        )
+        render = _postable(DirectFrame.of(message).render)
+        deliveries = plan(targets, render, exclude=sender.connection_id)
+        self._echo(sender, render, deliveries)
+        if readers:  # someone may read it again: kept before anyone is posted
+            self.messages.append_direct(message)
+        self.metrics.count("MessagesSent")
+        self.deliver(deliveries)
+
+    def resume(self, sender: ConnectionRecord, token: str | None) -> None:
+        """A guest proves it is the same person as before (its resume token), or gets a
+        token (none presented): its connection then reads that identity's direct messages.
+        A signed-in connection is its token's subject already: nothing changes."""
+        fresh = None
+        if not sender.principal:
+            if token is None:
+                token = fresh = new_token()
+            self.store.identify(sender.connection_id, token_hash(token))
+        self._post(sender.connection_id, ResumedFrame(fresh, self._ref).render(sender.format))
+
+    def direct_history(self, sender: ConnectionRecord, request: DirectHistoryRequest) -> None:
+        """A page of the direct messages the sender's identity may read: one conversation's,
+        or all of them; none for a connection that has no identity (it presented no token)."""
+        reader = reader_of(sender)
+        page = (
+            self.messages.directs(reader, request.limit, request.before, request.conversation)
+            if reader
+            else []
+        )
+        kept, data = direct_page(
+            request.conversation, page, request.limit, sender.format, self._ref
+        )
+        if kept < len(page):
+            log.info("direct history: %d of %d messages fit one post", kept, len(page))
+        self._post(sender.connection_id, data)
 
     def edit_message(self, sender: ConnectionRecord, request: EditMessage) -> None:
         """A new text for one of the sender's own messages in its room, within the edit

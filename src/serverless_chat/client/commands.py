@@ -15,6 +15,7 @@ commands:
   /list            the rooms people are in, with how many in each
   /history         the room's older messages, a page at a time
   /dm NAME TEXT    a direct message to NAME ("quote" a name that has spaces)
+  /dm NAME         your direct messages with NAME (kept, as room history is)
   /edit TEXT       change your last message to TEXT (within 15 minutes of sending it)
   /delete          delete your last message (within 15 minutes of sending it)
   /quit            leave (Ctrl-D too)
@@ -56,8 +57,9 @@ class Send(NamedTuple):
 
 class Command(NamedTuple):
     """Something the client does itself: ``help``, ``quit``, ``history``, ``edit`` (``text``
-    the new text) and ``delete`` of its last message, or ``error`` (``text`` says what was
-    wrong with the line)."""
+    the new text) and ``delete`` of its last message, ``conversation`` (``text`` the name
+    whose direct messages to show), or ``error`` (``text`` says what was wrong with the
+    line)."""
 
     name: str
     text: str = ""
@@ -85,8 +87,10 @@ def _dm(rest: str) -> Send | Command:
     else:
         name, _, text = rest.partition(" ")
     text = text.strip()
+    if name.strip() and not text:
+        return Command("conversation", name.strip())
     if not name.strip() or not text:
-        return Command("error", "usage: /dm NAME TEXT")
+        return Command("error", "usage: /dm NAME TEXT, or /dm NAME for the conversation")
     return Send({"action": "sendMessage", "message": text, "to": name.strip()})
 
 

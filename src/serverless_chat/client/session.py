@@ -10,6 +10,12 @@ shell (client/terminal.py) owns the socket, the clock and the prompt: it hands t
 the connection's coming and going, each frame and each line, sends what :meth:`next_send`
 gives, sleeps what :meth:`take_pause` says, and prints :meth:`take_output`. Tested as plain
 calls (tests/unit/client/test_session.py).
+
+Direct messages last (issue 26): a person's session (``keeps_directs``) sends ``resume`` on
+every connection, with the resume token the chat handed out before (the shell keeps it in a
+file: :meth:`take_token` hands a new one over), then ``directHistory``, and prints the
+direct messages it has not shown under a ``— direct messages —`` rule; ``/dm NAME`` prints
+the conversation with NAME.
 """
 
 from __future__ import annotations
@@ -104,6 +110,8 @@ class ChatSession:
         tz: tzinfo | None = None,
         terminal: bool = False,
         style: Style = PLAIN,
+        keeps_directs: bool = False,
+        token: str | None = None,
     ) -> None:
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
@@ -146,6 +154,12 @@ class ChatSession:
         self.stamped = interactive and self.fmt == "text"  # times, rules: for a person
         self._names: set[str] = set()  # who is known to be in the room, for Tab
         self._interrupted = False  # a Ctrl-C on an empty line: the next one leaves
+        # Direct messages that last: a person's text session asks for them on connecting.
+        self.keeps_directs = keeps_directs and self.fmt == "text" and not raw
+        self.token = token  # the resume token: presented on every connection
+        self._new_token: str | None = None  # one just handed out, for the shell to keep
+        self._conversations: dict[str, str] = {}  # a name (casefolded) -> its conversation
+        self._asked: dict[str, str] = {}  # ref of a /dm NAME's directHistory -> NAME
 
     # -- where to connect --------------------------------------------------------------
     def url(self) -> str:
@@ -187,6 +201,21 @@ class ChatSession:
         self._last_sent = now
         self._urgent.clear()
         self._urgent.append(self._request({"action": "join", "room": self.room}, True))
+        if self.keeps_directs:
+            self._urgent.append(self._resume())
+            self._urgent.append(self._request({"action": "directHistory"}, "directHistory*"))
+
+    def _resume(self) -> Outgoing:
+        """resume, with the token held (the same guest as before), or none (a new one)."""
+        resume: dict[str, Any] = {"action": "resume"}
+        if self.token:
+            resume["token"] = self.token
+        return self._request(resume, "resume*")
+
+    def take_token(self) -> str | None:
+        """A resume token the chat has just handed out, once: the shell keeps it."""
+        token, self._new_token = self._new_token, None
+        return token
 
     def closed(self) -> None:
         """The connection is gone: a request in flight goes again on the next one (but the
@@ -241,9 +270,22 @@ class ChatSession:
             self._outbox.append(Outgoing("", revise=revise))
         elif command.name == "delete":
             self._outbox.append(Outgoing("", revise={"action": "deleteMessage"}))
+        elif command.name == "conversation":
+            self._conversation(command.text)
         else:
             self._say(command.text)
         return True
+
+    def _conversation(self, name: str) -> None:
+        """/dm NAME: the direct messages with NAME, a page, as a request."""
+        conversation = self._conversations.get(name.casefold())
+        if conversation is None:
+            self._say(f"* no direct messages with {name} yet")
+            return
+        request = self._request({"action": "directHistory", "conversation": conversation})
+        if request.ref is not None:
+            self._asked[request.ref] = name
+        self._outbox.append(request)
 
     def ping_in(self, now: float) -> float | None:
         """Seconds from ``now`` until a ping is due (0: it is), or None while not connected."""
@@ -296,16 +338,19 @@ class ChatSession:
             return self._request({**item.revise, **self._last_own})
         return item
 
-    def _request(self, frame: dict[str, Any], automatic: bool = False) -> Outgoing:
-        """A request that is answered: with a ref of the client's unless it has its own."""
+    def _request(self, frame: dict[str, Any], automatic: bool | str = False) -> Outgoing:
+        """A request that is answered: with a ref of the client's unless it has its own.
+        ``automatic``: the client's own, on connecting (True: its join; or the name its
+        answer is known by, ``resume*``, ``directHistory*``)."""
         ref = frame.get("ref")
         if not isinstance(ref, str):
             self._refs += 1
             ref = f"{self.ref_prefix}{self._refs}"
             frame = {**frame, "ref": ref}
         action = str(frame.get("action"))
-        self._actions[ref] = "join*" if automatic else action
-        return Outgoing(json.dumps(frame, ensure_ascii=False), ref, action, automatic)
+        own = "join*" if automatic is True else automatic or action
+        self._actions[ref] = own
+        return Outgoing(json.dumps(frame, ensure_ascii=False), ref, action, bool(automatic))
 
     def _outgoing(self, send: Send) -> Outgoing:
         if send.frame is not None and send.answered:
@@ -338,10 +383,23 @@ class ChatSession:
                 self._awaits_history = True  # answered once its history is in too
             else:
                 self.in_flight = None
+        if kind == "error" and action == "resume*" and self.token:
+            self._say("(the saved resume token was refused: asking for a new one)")
+            self.token = None
+            self._urgent.appendleft(self._resume())
+            return
         if (kind == "error" or (kind is None and "requestId" in frame)) and not (
             self._is_automatic(ref)
         ):
             self.refused_lines += 1
+        if kind == "resumed":
+            token = frame.get("token")
+            if isinstance(token, str) and token:
+                self.token = self._new_token = token
+            return
+        if kind == "directHistory":
+            self._directs(frame, action, ref)
+            return
         if kind == "welcome":
             self._welcome(frame, action, ref)
             if self._is_automatic(ref):
@@ -369,6 +427,8 @@ class ChatSession:
                 if frame["id"] in self._seen:
                     return  # it came in a join's history already
                 self._seen.add(frame["id"])
+            if kind == "direct":
+                self._learn_conversation(frame)
             if ours and kind == "message" and action == "sendMessage":
                 self._last_own = {"id": frame.get("id"), "sentAt": frame.get("sentAt")}
             if self.fmt == "raw" and ours:
@@ -402,6 +462,39 @@ class ChatSession:
                 painted = paint(line, message, self.name, self.style, replay=True)
                 stamped = self._stamped(painted.text, at if isinstance(at, int) else None)
                 self._emit(dim(stamped, self.style))
+
+    def _directs(self, frame: dict[str, Any], action: str, ref: object) -> None:
+        """A page of direct messages: on connecting, those not shown yet, in the flow; for
+        /dm NAME, the conversation. Each under a rule, with its time."""
+        messages = [m for m in frame.get("messages", []) if isinstance(m, dict)]
+        for message in messages:
+            self._learn_conversation(message)
+        if action == "directHistory*":
+            messages = [m for m in messages if m.get("id") not in self._seen]
+            self._seen.update(str(m.get("id")) for m in messages)
+            rule = "— direct messages —"
+        else:
+            name = self._asked.pop(ref, "") if isinstance(ref, str) else ""
+            rule = f"— direct messages with {name} —" if name else "— direct messages —"
+            if not messages:
+                self._say(f"* no direct messages with {name or 'them'}")
+        if not messages:
+            return
+        self._emit(rule)
+        for message in messages:
+            text = json.dumps(message, ensure_ascii=False)
+            line = render_parsed(text, message, self.fmt, self.ref_prefix, self.terminal)
+            at = message.get("sentAt")
+            if line is not None:
+                self._emit(self._stamped(line, at if isinstance(at, int) else None))
+
+    def _learn_conversation(self, frame: dict[str, Any]) -> None:
+        """Which conversation is whose, as direct frames tell it: for /dm NAME."""
+        conversation, sender, to = frame.get("conversation"), frame.get("from"), frame.get("to")
+        if not (isinstance(conversation, str) and isinstance(sender, str)):
+            return
+        other = to if sender == self.name and isinstance(to, str) else sender
+        self._conversations[other.casefold()] = conversation
 
     def _stamped(self, line: str, at_ms: int | None = None) -> str:
         """``line`` with its time in front (each of its lines), when a person reads it."""

@@ -37,6 +37,7 @@ from serverless_chat.chat.model import FORMATS
 from serverless_chat.client.commands import json_object
 from serverless_chat.client.session import ANSWER_TIMEOUT, ChatSession
 from serverless_chat.client.style import terminal_style
+from serverless_chat.client.tokens import TokenFile, default_path
 from serverless_chat.client.transport import speaks_tls, tls_context, tls_failure, untrusted
 
 __all__ = ["frame_for", "run", "with_format"]
@@ -198,10 +199,22 @@ class TerminalClient:
         err: TextIO | None = None,
         cafile: Path | None = None,
         gateway_certificate: Path | None = None,
+        tokens: TokenFile | None = None,
     ) -> None:
         terminal = (out or sys.stdout).isatty()
-        style = terminal_style(terminal, os.environ)
-        self.session = ChatSession(url, fmt, raw, interactive, terminal=terminal, style=style)
+        # A person's direct messages last: their resume token, kept in a file.
+        self.tokens = tokens
+        address = urlunsplit(urlsplit(url)._replace(query=""))
+        self.session = ChatSession(
+            url,
+            fmt,
+            raw,
+            interactive,
+            terminal=terminal,
+            style=terminal_style(terminal, os.environ),
+            keeps_directs=tokens is not None,
+            token=tokens.load(address) if tokens is not None else None,
+        )
         self.reconnect = reconnect
         self.interactive = interactive
         self._out, self._err = out, err
@@ -298,12 +311,20 @@ class TerminalClient:
         self.connected.set()
         self._flush()
 
+    def _keep_token(self) -> None:
+        token = self.session.take_token()
+        if token is not None and self.tokens is not None:
+            problem = self.tokens.save(self.session.address, token)
+            if problem is not None:
+                self.say(f"({problem})")
+
     async def receive(self) -> None:
         """Print frames until the connection ends for good (reconnecting if asked)."""
         while (socket := self.socket) is not None:
             with contextlib.suppress(ConnectionClosed):
                 async for data in socket:
                     self.session.received(data)
+                    self._keep_token()
                     self._flush()
             self.connected.clear()
             self.socket = None
@@ -497,8 +518,9 @@ async def chat(
 ) -> int:
     """The whole session; the exit status: 0 when the person left, 1 when the server ended
     it, it could not start, or (a pipe) a line was refused; 2 for a URL that is not ws(s)."""
+    tokens = TokenFile(default_path()) if interactive else None
     client = TerminalClient(
-        url, fmt, raw, reconnect, interactive, out, err, cafile, gateway_certificate
+        url, fmt, raw, reconnect, interactive, out, err, cafile, gateway_certificate, tokens
     )
     if client.bad_format is not None:
         known = ", ".join(FORMATS)

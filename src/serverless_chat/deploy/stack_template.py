@@ -27,6 +27,7 @@ from serverless_chat.infra import BASE, TEMPLATE
 from serverless_chat.routes import (
     AUTHORIZER,
     CONNECTIONS_TABLE,
+    DIRECT_MESSAGES_TABLE,
     FUNCTIONS,
     MESSAGES_TABLE,
     MOCK_ROUTES,
@@ -69,6 +70,7 @@ _CALLBACK_URL = "https://${ChatApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}
 ENVIRONMENT: dict[str, Any] = {
     "CONNECTIONS_TABLE": _ref(CONNECTIONS_TABLE),
     "MESSAGES_TABLE": _ref(MESSAGES_TABLE),
+    "DIRECT_MESSAGES_TABLE": _ref(DIRECT_MESSAGES_TABLE),
     "RETENTION_DAYS": _ref("RetentionDays"),
     "MAX_MESSAGE_LENGTH": _ref("MaxMessageLength"),
     "METRICS_NAMESPACE": "ServerlessChat",

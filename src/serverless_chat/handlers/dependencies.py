@@ -120,7 +120,7 @@ def fanout_concurrency(env: Mapping[str, str]) -> int:
 def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
     """boto3 adapters configured from the function's environment variables.
 
-    CONNECTIONS_TABLE and MESSAGES_TABLE name the tables. CALLBACK_URL is the
+    CONNECTIONS_TABLE, MESSAGES_TABLE and DIRECT_MESSAGES_TABLE name the tables. CALLBACK_URL is the
     @connections endpoint: the template sets it to the stage's own execute-api
     endpoint (or to its CallbackEndpoint parameter), since an event's domainName is
     the custom domain when clients come through one, and a custom domain does not
@@ -146,7 +146,9 @@ def aws_dependencies(env: Mapping[str, str]) -> Dependencies:
     )
     tables = DynamoDbTables(dynamodb)  # the backend on AWS, as on a local DynamoDB endpoint
     store = tables.connection_store(env.get("CONNECTIONS_TABLE", ""))
-    messages = tables.message_store(env.get("MESSAGES_TABLE", ""))
+    messages = tables.message_store(
+        env.get("MESSAGES_TABLE", ""), env.get("DIRECT_MESSAGES_TABLE", "")
+    )
     override = env.get("CALLBACK_URL", "")
     clients: dict[str, Connections] = {}
     lock = threading.Lock()

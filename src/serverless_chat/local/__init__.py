@@ -58,7 +58,7 @@ class ChatLocalApp:
         self._services = services
         self._stores = _stores(services)
         self._connection_stores: dict[str, MaintainedConnectionStore] = {}
-        self._message_stores: dict[str, MaintainedMessageStore] = {}
+        self._message_stores: dict[tuple[str, str], MaintainedMessageStore] = {}
         self.metrics = CountingMetrics()
 
     def handler(self, function: FunctionSpec) -> Handler | None:
@@ -98,7 +98,7 @@ class ChatLocalApp:
         settings: chat_service.ChatSettings = service.ChatSettings.from_env(env)
         built: handler_dependencies.Dependencies = dependencies.Dependencies(
             self.connection_store(env.get("CONNECTIONS_TABLE", "")),
-            self.message_store(env.get("MESSAGES_TABLE", "")),
+            self.message_store(env.get("MESSAGES_TABLE", ""), env.get("DIRECT_MESSAGES_TABLE", "")),
             connections_for,
             settings,
             self.metrics,
@@ -118,15 +118,16 @@ class ChatLocalApp:
                 log.info("purged %d connection(s) left in %s by an earlier run", purged, table)
         return self._connection_stores[table]
 
-    def message_store(self, table: str) -> MaintainedMessageStore:
-        """One store a table; messages past their retention go as it opens (on DynamoDB,
-        its own TTL does that)."""
-        if table not in self._message_stores:
-            messages = self._message_stores[table] = self._stores.message_store(table)
+    def message_store(self, table: str, direct_table: str = "") -> MaintainedMessageStore:
+        """One store a table (and its direct messages' table); messages past their
+        retention go as it opens (on DynamoDB, its own TTL does that)."""
+        key = (table, direct_table)
+        if key not in self._message_stores:
+            messages = self._message_stores[key] = self._stores.message_store(table, direct_table)
             expired = messages.expire()
             if expired:
                 log.info("removed %d message(s) past their retention from %s", expired, table)
-        return self._message_stores[table]
+        return self._message_stores[key]
 
 
 def _stores(services: LocalServices) -> StoreFactory:

@@ -112,7 +112,7 @@ class StoreFactory(Protocol):
 
     def connection_store(self, table_name: str) -> MaintainedConnectionStore: ...
 
-    def message_store(self, table_name: str) -> MaintainedMessageStore: ...
+    def message_store(self, table_name: str, direct_table: str = "") -> MaintainedMessageStore: ...
 
     def close(self) -> None: ...
 
@@ -132,8 +132,8 @@ class StateDirStores:
             return SqliteConnectionStore(self.database, table_name)
         return MemoryConnectionStore()
 
-    def message_store(self, table_name: str) -> SqliteMessageStore:
-        return SqliteMessageStore(self.database, table_name)
+    def message_store(self, table_name: str, direct_table: str = "") -> SqliteMessageStore:
+        return SqliteMessageStore(self.database, table_name, direct_table)
 
     def close(self) -> None:
         self.database.close()

@@ -21,6 +21,8 @@
     takenError: $("name-taken-error"), retry: $("retry"), notify: $("notify"),
     rooms: $("rooms"), roomsToggle: $("rooms-toggle"),
     roomsSection: document.querySelector(".rooms"),
+    conversations: $("conversations"), dmView: $("dm-view"), dmTitle: $("dm-title"),
+    dmClose: $("dm-close"), dmOlder: $("dm-older"), dmMessages: $("dm-messages"),
   };
   const saved = window.sessionStorage; // per tab: a reload restores room and name
   const state = {
@@ -44,6 +46,9 @@
     pingTimer: null,
     retryAt: 0, countdown: null, // when the next reconnect is due, and the tick that shows it
     unseen: 0, // messages from others that arrived while the tab was hidden (the title's count)
+    // Direct messages that last (docs/protocol.md, resume and directHistory): by id, and
+    // the conversation shown in the feed's place (null: the room).
+    directs: new Map(), conversation: null, peer: "", dmOldest: null,
   };
   // How long after sending it a message may be edited or deleted (the chat's own window,
   // docs/protocol.md): past it the buttons go, the chat would refuse.
@@ -107,6 +112,7 @@
       // latest messages follow it.
       if (probe && state.wanted) nameInLobby(state.wanted);
       else sendInTurn({ action: "join", room: state.room, ref: ask("join", state.room) });
+      resume();
     });
     socket.addEventListener("message", (event) => receive(event.data));
     socket.addEventListener("close", () => {
@@ -290,7 +296,7 @@
         const pending = [...el.messages.querySelectorAll("li.pending")];
         el.older.hidden = !frame.next;
         el.messages.replaceChildren(...frame.messages.map(messageItem), ...pending);
-        arrange();
+        mergeDirects(); // the room's flow holds the direct messages too (and arranges it)
         toBottom();
       }
       state.oldest = frame.next;
@@ -299,7 +305,21 @@
     message(frame) { showMessage(frame); },
     edited(frame) { revised(frame); },
     deleted(frame) { revised(frame); },
-    direct(frame) { showMessage(frame); },
+    direct(frame) {
+      showMessage(frame);
+      keepDirects([frame]);
+      if (frame.conversation && frame.conversation === state.conversation) {
+        el.dmMessages.append(messageItem(frame));
+        el.dmMessages.scrollTop = el.dmMessages.scrollHeight;
+      }
+    },
+    resumed(frame) {
+      // A guest's token, handed out once: kept for the next connection (a reload, a
+      // reconnect) to read this person's direct messages again. Then those messages.
+      if (frame.token) window.localStorage.setItem(resumeKey(), frame.token);
+      send({ action: "directHistory", ref: nextRef("dms") });
+    },
+    directHistory(frame) { showDirects(frame); },
     presence(frame) {
       if (frame.room !== state.room) return;
       if (frame.event === "joined") state.names.add(frame.name);
@@ -324,6 +344,11 @@
     pong() {}, // the keep-alive's answer
     rooms(frame) { renderRooms(frame.rooms); },
     error(frame) {
+      if (frame.action === "resume") { // a kept token the chat does not take: a new one
+        window.localStorage.removeItem(resumeKey());
+        resume();
+        return;
+      }
       const asked = frame.ref ? state.asked.get(frame.ref) : undefined;
       state.asked.delete(frame.ref);
       const item = frame.ref && state.pending.get(frame.ref);
@@ -423,6 +448,116 @@
     showNotifyButton();
   });
   showNotifyButton();
+
+  // -- direct messages that last: kept by the chat for this person's identity -------------
+  // A signed-in person is their token's subject; a guest proves it is the same person with
+  // the resume token the chat handed it once (kept in localStorage, by server).
+  function resumeKey() {
+    return `chat.resume ${state.url}`;
+  }
+
+  function resume() {
+    const token = window.localStorage.getItem(resumeKey());
+    const frame = { action: "resume", ref: nextRef("resume") };
+    if (token) frame.token = token;
+    send(frame);
+  }
+
+  function peerOf(m) {
+    return m.from === state.name ? m.to : m.from;
+  }
+
+  function keepDirects(messages) {
+    for (const m of messages) if (m.id && m.conversation) state.directs.set(m.id, m);
+    renderConversations();
+  }
+
+  // Each direct message known and not on screen, in the room's flow at its time.
+  function mergeDirects() {
+    const items = [...el.messages.children];
+    for (const m of [...state.directs.values()].sort((a, b) => a.sentAt - b.sentAt)) {
+      if (el.messages.querySelector(`li[data-id="${CSS.escape(m.id)}"]`)) continue;
+      state.seen.add(m.id);
+      const item = messageItem(m);
+      // Before the first later message, or what is still pending (day lines are redrawn).
+      const after = items.find((i) => (i.dataset.sentAt
+        ? Number(i.dataset.sentAt) > m.sentAt : i.classList.contains("pending")));
+      el.messages.insertBefore(item, after || null);
+    }
+    arrange();
+  }
+
+  function showDirects(frame) {
+    keepDirects(frame.messages);
+    if (!frame.ref || !frame.ref.startsWith("dm-")) {
+      mergeDirects(); // all of this person's, after (re)connecting: in the flow
+      if (state.stuck) toBottom();
+      return;
+    }
+    if (frame.conversation !== state.conversation) return; // another was opened since
+    const items = frame.messages.map(messageItem);
+    if (frame.ref.startsWith("dm-older")) el.dmMessages.prepend(...items);
+    else {
+      el.dmMessages.replaceChildren(...items);
+      el.dmMessages.scrollTop = el.dmMessages.scrollHeight;
+    }
+    state.dmOldest = frame.next;
+    el.dmOlder.hidden = !frame.next;
+  }
+
+  // One entry a person: the conversations known, the latest first.
+  function renderConversations() {
+    const latest = new Map();
+    for (const m of state.directs.values()) {
+      const known = latest.get(m.conversation);
+      if (!known || known.sentAt < m.sentAt) latest.set(m.conversation, m);
+    }
+    const rows = [...latest.values()].sort((a, b) => b.sentAt - a.sentAt).map((m) => {
+      const button = node("button", "", peerOf(m));
+      button.type = "button";
+      button.dataset.conversation = m.conversation;
+      button.setAttribute("aria-pressed", String(m.conversation === state.conversation));
+      const row = node("li");
+      row.append(button);
+      return row;
+    });
+    el.conversations.replaceChildren(...(rows.length ? rows : [node("li", "none", "None yet")]));
+  }
+
+  function openConversation(conversation, peer) {
+    state.conversation = conversation;
+    state.peer = peer;
+    // The composer writes to them while their conversation is shown (if they are here).
+    if ([...el.to.options].some((o) => o.value === peer)) el.to.value = peer;
+    state.dmOldest = null;
+    el.dmTitle.textContent = `Direct messages with ${peer}`;
+    el.dmMessages.replaceChildren();
+    el.dmOlder.hidden = true;
+    el.dmView.hidden = false;
+    document.querySelector("main.chat").classList.add("in-conversation");
+    send({ action: "directHistory", conversation, ref: nextRef("dm-view") });
+    renderConversations();
+  }
+
+  function closeConversation() {
+    state.conversation = null;
+    if (el.to.value === state.peer) el.to.value = "";
+    el.dmView.hidden = true;
+    document.querySelector("main.chat").classList.remove("in-conversation");
+    renderConversations();
+    if (state.stuck) toBottom();
+  }
+
+  el.conversations.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-conversation]");
+    if (button) openConversation(button.dataset.conversation, button.textContent);
+  });
+  el.dmClose.addEventListener("click", closeConversation);
+  el.dmOlder.addEventListener("click", () => {
+    if (!state.dmOldest || !state.conversation) return;
+    const conversation = state.conversation;
+    send({ action: "directHistory", conversation, before: state.dmOldest, ref: nextRef("dm-older") });
+  });
 
   // -- rendering (text only: names and messages can never become markup) ----------------
   function node(tag, className, text) {
@@ -825,7 +960,9 @@
     }
     el.message.value = "";
     fitComposer();
-    el.to.value = ""; // a direct message is one message: the next goes to everyone
+    // A direct message is one message: the next goes to everyone (or, in a conversation's
+    // view, to that person again).
+    el.to.value = state.conversation ? state.peer : "";
   });
 
   el.takenForm.addEventListener("submit", (event) => {
@@ -893,6 +1030,7 @@
     el.name.value = state.wanted;
     el.roomName.textContent = state.room;
     renderPeople();
+    renderConversations();
     const config = await fetchConfig();
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
     const own = config.stage ? `${scheme}://${window.location.host}/${config.stage}` : null;

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from serverless_chat.chat.actions import BY_KEY
+from serverless_chat.chat.identity import conversation_of, token_hash
 from serverless_chat.chat.model import EDIT_WINDOW_SECONDS, open_connection
 from serverless_chat.chat.protocol import ProtocolError, decode_body
 from serverless_chat.chat.service import Chat, ChatSettings
@@ -313,6 +314,7 @@ def test_a_direct_message_reaches_the_one_person_of_that_name_in_the_room(
         "to": "bob",
         "text": "psst",
         "sentAt": world.t0 + 1,  # the clock ticks once for the rate limit
+        "conversation": conversation_of("conn:a", "conn:b1"),
     }
     assert world.frames("b1") == [direct]
     assert world.frames("b2") == []
@@ -334,6 +336,141 @@ def test_a_direct_message_to_someone_signed_in_reaches_every_connection_of_their
     assert [f["text"] for f in world.frames("b1")] == ["psst"]
     assert [f["text"] for f in world.frames("b2")] == ["psst"]
     assert world.frames("imposter") == []
+
+
+def _resumed(world: World, cid: str, token: str | None = None) -> str:
+    """``cid`` sends resume (with ``token``, or none); the token it holds after."""
+    world.clear()
+    assert world.request(cid, "resume", **({} if token is None else {"token": token})) == 200
+    (answer,) = world.frames(cid)
+    assert answer["type"] == "resumed"
+    world.clear()
+    return token if token is not None else str(answer["token"])
+
+
+def _direct_history(world: World, cid: str, **body: Any) -> dict[str, Any]:
+    world.clear()
+    assert world.request(cid, "directHistory", **body) == 200
+    (answer,) = world.frames(cid)
+    assert answer["type"] == "directHistory"
+    world.clear()
+    return dict(answer)
+
+
+def test_a_direct_message_is_kept_for_both_guests_and_read_back_after_reconnecting(
+    world: World,
+) -> None:
+    """Issue 26: a direct message survives a reconnect for the guest who presents its
+    resume token, on either side of it, per conversation and among all of theirs."""
+    world.connect("a", name="ana", format="json")
+    world.connect("b", name="bob", format="json")
+    ana, bob = _resumed(world, "a"), _resumed(world, "b")
+    assert world.say("a", "psst", to="bob") == 200
+    assert world.say("b", "hi ana", to="ana") == 200
+    conversation = world.frames("b")[0]["conversation"]
+    world.chat.disconnect("a")
+    world.chat.disconnect("b")
+    world.connect("a2", name="ana", format="json")
+    _resumed(world, "a2", ana)
+    page = _direct_history(world, "a2", conversation=conversation)
+    assert [(m["from"], m["to"], m["text"]) for m in page["messages"]] == [
+        ("ana", "bob", "psst"),
+        ("bob", "ana", "hi ana"),
+    ]
+    assert page["next"] is None
+    assert {m["conversation"] for m in page["messages"]} == {conversation}
+    world.connect("b2", name="bob", format="json")
+    _resumed(world, "b2", bob)
+    assert _direct_history(world, "b2")["messages"] == page["messages"]
+
+
+def test_whoever_takes_a_name_after_its_owner_left_reads_none_of_their_direct_messages(
+    world: World,
+) -> None:
+    """A name is not an identity: without the token, the same name reads nothing, whether
+    it presents a token of its own, none at all, or asks for the owner's conversation."""
+    world.connect("a", name="ana", format="json")
+    world.connect("b", name="bob", format="json")
+    _resumed(world, "a")
+    _resumed(world, "b")
+    assert world.say("b", "secret", to="ana") == 200
+    conversation = world.frames("a")[0]["conversation"]
+    world.chat.disconnect("a")
+    world.connect("thief", name="ana", format="json")
+    assert _direct_history(world, "thief")["messages"] == []
+    assert _direct_history(world, "thief", conversation=conversation)["messages"] == []
+    _resumed(world, "thief")
+    assert _direct_history(world, "thief")["messages"] == []
+    assert _direct_history(world, "thief", conversation=conversation)["messages"] == []
+
+
+def test_a_signed_in_person_reads_their_direct_messages_on_any_connection(world: World) -> None:
+    """A signed-in person needs no resume token: their identity is the token's subject."""
+    _signed_in(world, "a", "sub-ana", "ana")
+    world.connect("b", name="bob", format="json")
+    assert world.say("b", "to ana", to="ana") == 200
+    world.chat.disconnect("a")
+    _signed_in(world, "a2", "sub-ana", "ana", room="dev")
+    world.clear()
+    assert world.request("a2", "resume") == 200
+    assert world.frames("a2") == [{"type": "resumed"}]  # no token for the signed in
+    assert [m["text"] for m in _direct_history(world, "a2")["messages"]] == ["to ana"]
+    # bob gave no token: it is delivered to him, and kept for ana alone
+    assert _direct_history(world, "b")["messages"] == []
+
+
+def test_resume_hands_out_a_random_token_kept_only_as_its_hash(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    token = _resumed(world, "a")
+    assert len(token) == 43
+    assert world.store.get("a").guest == token_hash(token)  # type: ignore[union-attr]
+    assert token not in json.dumps([list(r) for r in every_row(world.store)])
+    assert _resumed(world, "a") != token  # none presented: a new one
+
+
+def test_direct_history_pages_with_its_cursor(world: World) -> None:
+    world.connect("a", name="ana", format="json")
+    world.connect("b", name="bob", format="json")
+    _resumed(world, "a")
+    for n in range(5):
+        assert world.say("b", f"m{n}", to="ana") == 200
+    first = _direct_history(world, "a", limit=3)
+    assert [m["text"] for m in first["messages"]] == ["m2", "m3", "m4"]
+    second = _direct_history(world, "a", limit=3, before=first["next"])
+    assert [m["text"] for m in second["messages"]] == ["m0", "m1"]
+    assert second["next"] is None
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"token": "short"}, "INVALID_TOKEN"),
+        ({"token": 5}, "INVALID_FIELD"),
+    ],
+)
+def test_a_bad_resume_token_is_refused(mem: World, body: dict[str, Any], code: str) -> None:
+    mem.connect("a", name="ana", format="json")
+    mem.clear()
+    assert mem.request("a", "resume", **body) == 400
+    assert mem.frames("a")[0]["code"] == code
+    assert mem.store.get("a").guest == ""  # type: ignore[union-attr]
+
+
+def test_a_direct_history_of_no_conversation_is_refused(mem: World) -> None:
+    mem.connect("a", name="ana", format="json")
+    mem.clear()
+    assert mem.request("a", "directHistory", conversation="general") == 400
+    assert mem.frames("a")[0]["code"] == "INVALID_FIELD"
+
+
+def test_a_direct_message_that_cannot_be_kept_is_sent_to_nobody(mem: World) -> None:
+    """Kept before anyone is posted, as a room message is."""
+    mem.connect("a", name="ana", format="json")
+    mem.connect("b", name="bob", format="json")
+    _resumed(mem, "a")
+    mem.messages.fail_on.add("PutItem")
+    assert mem.say("b", "psst", to="ana") == 500
+    assert mem.frames("a") == []
 
 
 def test_a_direct_message_to_a_name_not_in_the_room_is_refused(world: World) -> None:

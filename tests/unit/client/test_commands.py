@@ -19,6 +19,8 @@ from serverless_chat.client.commands import Command, Send, parse_line
         ("/list", Send({"action": "rooms"})),
         ("/dm bob psst, hi", Send({"action": "sendMessage", "message": "psst, hi", "to": "bob"})),
         ('/dm "ana maria" hi', Send({"action": "sendMessage", "message": "hi", "to": "ana maria"})),
+        ("/dm bob", Command("conversation", "bob")),  # issue 26: the conversation shown
+        ('/dm "ana maria" ', Command("conversation", "ana maria")),
         ("/history", Command("history")),
         ("/edit hello  there ", Command("edit", "hello  there")),
         ("/delete", Command("delete")),
@@ -35,8 +37,8 @@ def test_lines_and_commands(line: str, expected: Send | Command) -> None:
     [
         ("/join", "usage: /join ROOM"),
         ("/name   ", "usage: /name NAME"),
-        ("/dm bob", "usage: /dm NAME TEXT"),
-        ('/dm "ana maria hi', "usage: /dm NAME TEXT"),
+        ("/dm", "usage: /dm NAME TEXT, or /dm NAME for the conversation"),
+        ('/dm "ana maria hi', "usage: /dm NAME TEXT, or /dm NAME for the conversation"),
         ("/edit ", "usage: /edit TEXT"),
     ],
 )

@@ -23,6 +23,16 @@ from serverless_chat.client.style import name_colour, terminal_style
 URL = "ws://h:1/production?room=dev&name=zoe"
 
 
+class _AnyRef(str):
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str)
+
+    __hash__ = str.__hash__
+
+
+ANY_REF = _AnyRef()
+
+
 def _frame(**fields: Any) -> str:
     return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
 
@@ -494,3 +504,102 @@ def test_the_rules_room_cannot_act_on_the_terminal() -> None:
     page = {"type": "history", "room": "x\x1b[2J", "messages": [_message("m9", "hi")]}
     session.received(_frame(**page, next=None))
     assert session.take_output()[0] == Printed("— earlier in x\\x1b[2J —")
+
+
+# -- direct messages that last (issue 26) ---------------------------------------------------
+def _direct(mid: str, text: str, sender: str, to: str, conversation: str) -> dict[str, Any]:
+    return {
+        "type": "direct",
+        "id": mid,
+        "from": sender,
+        "to": to,
+        "text": text,
+        "sentAt": 1,
+        "conversation": conversation,
+    }
+
+
+def _resumed_session(token: str | None, directs: list[dict[str, Any]]) -> ChatSession:
+    """A person's session, connected: joined, resumed (with ``token``), its direct history
+    answered with ``directs``."""
+    session = ChatSession(URL, keeps_directs=True, token=token)
+    _joined(session)
+    resume = _sent(session)
+    assert resume["action"] == "resume"
+    assert resume.get("token") == token
+    session.received(
+        _frame(type="resumed", ref=resume["ref"], **({} if token else {"token": "T" * 43}))
+    )
+    ask = _sent(session)
+    assert ask["action"] == "directHistory"
+    assert "conversation" not in ask
+    page = {"type": "directHistory", "conversation": None, "messages": directs, "next": None}
+    session.received(_frame(**page, ref=ask["ref"]))
+    return session
+
+
+def test_a_person_gets_a_resume_token_once_and_presents_it_on_every_connection() -> None:
+    session = _resumed_session(None, [])
+    assert session.take_token() == "T" * 43  # the shell keeps it
+    assert session.take_token() is None
+    session.take_output()
+    session.closed()
+    session.opened()
+    join = _sent(session)
+    assert session.next_send() is None  # the join is in flight: the resume waits for it
+    session.received(_frame(type="welcome", room="dev", name="zoe", ref=join["ref"]))
+    session.received(_frame(type="history", room="dev", messages=[], next=None))
+    assert _sent(session) == {"action": "resume", "token": "T" * 43, "ref": ANY_REF}
+
+
+def test_direct_messages_come_back_after_a_reconnect_in_the_flow_once() -> None:
+    dm = _direct("d1", "psst", "ana", "zoe", "@c1")
+    session = _resumed_session("K" * 43, [dm])
+    lines = [p.text for p in session.take_output() if not p.own]
+    assert lines == ["— direct messages —", "[direct] ana → zoe: psst"]
+    # The next connection's page holds it again: not printed twice.
+    session.closed()
+    session.opened()
+    join = _sent(session)
+    session.received(_frame(type="welcome", room="dev", name="zoe", ref=join["ref"]))
+    session.received(_frame(type="history", room="dev", messages=[], next=None))
+    resume = _sent(session)
+    session.received(_frame(type="resumed", ref=resume["ref"]))
+    ask = _sent(session)
+    session.received(
+        _frame(type="directHistory", conversation=None, messages=[dm], next=None, ref=ask["ref"])
+    )
+    assert [p.text for p in session.take_output() if not p.own] == []
+
+
+def test_dm_name_shows_the_conversation_with_that_name() -> None:
+    session = _resumed_session("K" * 43, [_direct("d1", "psst", "Ana", "zoe", "@c1")])
+    session.take_output()
+    session.typed("/dm ana")
+    ask = _sent(session)
+    assert ask == {"action": "directHistory", "conversation": "@c1", "ref": ask["ref"]}
+    both = [_direct("d0", "hello", "zoe", "Ana", "@c1"), _direct("d1", "psst", "Ana", "zoe", "@c1")]
+    session.received(
+        _frame(type="directHistory", conversation="@c1", messages=both, next=None, ref=ask["ref"])
+    )
+    assert [p.text for p in session.take_output() if not p.own] == [
+        "— direct messages with ana —",
+        "[direct] zoe → Ana: hello",
+        "[direct] Ana → zoe: psst",
+    ]
+    session.typed("/dm nobody")
+    assert session.next_send() is None
+    assert session.take_output() == [Printed("* no direct messages with nobody yet", own=True)]
+
+
+def test_a_refused_resume_token_is_replaced_by_a_new_one() -> None:
+    session = ChatSession(URL, keeps_directs=True, token="K" * 43)
+    _joined(session)
+    resume = _sent(session)
+    session.received(
+        _frame(type="error", code="INVALID_TOKEN", message="…", action="resume", ref=resume["ref"])
+    )
+    again = _sent(session)
+    assert again["action"] == "resume"
+    assert "token" not in again
+    assert session.refused_lines == 0

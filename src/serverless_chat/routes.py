@@ -181,9 +181,11 @@ FUNCTIONS: tuple[Function, ...] = (
         "Sends a message to the room or to a name (sendMessage).",
         # The original's route key, and the one AWS's own tutorial uses (an alias): both work.
         routes=served("sendMessage"),
-        grants=(  # GetItem: a guest's identity, in its row, for a direct message to it
+        # GetItem: a guest's identity, in its row, for a direct message to it; presence-index:
+        # a ghost its fan-out finds (410) is announced to the room's listeners as left.
+        grants=(
             Grant((PUT, UPDATE, DELETE, GET), (CONNECTIONS_TABLE,)),
-            Grant((QUERY,), (index("room-index"), index("name-index"))),
+            Grant((QUERY,), (index("room-index"), index("name-index"), index("presence-index"))),
             Grant((PUT,), (MESSAGES_TABLE, DIRECT_MESSAGES_TABLE)),
             POSTS,
             PAGES_TO_FANOUT,
@@ -196,9 +198,9 @@ FUNCTIONS: tuple[Function, ...] = (
         "edit_message",
         "Edits or deletes its sender's own message (editMessage, deleteMessage).",
         routes=served("editMessage", "deleteMessage"),
-        grants=(
+        grants=(  # presence-index: a ghost its fan-out finds is announced as left
             Grant((PUT, UPDATE, DELETE), (CONNECTIONS_TABLE,)),
-            Grant((QUERY,), (index("room-index"), index("name-index"))),
+            Grant((QUERY,), (index("room-index"), index("name-index"), index("presence-index"))),
             Grant((UPDATE,), (MESSAGES_TABLE,)),
             POSTS,
             PAGES_TO_FANOUT,

@@ -476,7 +476,7 @@ async def test_in_a_terminal_a_direct_message_is_there_again_on_the_next_start(
             tokens = tmp_path / "serverless-chat" / "resume-tokens.json"
             await asyncio.to_thread(_wait_until, tokens.exists)
             await bob.send('{"action": "sendMessage", "to": "zoe", "message": "psst"}')
-            await asyncio.to_thread(screen.wait_for, b"[direct] bob \xe2\x86\x92 zoe: psst")
+            await asyncio.to_thread(screen.wait_for, b"bob \xe2\x86\x92 zoe: psst")  # styled
             os.write(screen.fd, b"/quit\r")
             assert await asyncio.to_thread(process.wait, 60) == 0
         assert stat.S_IMODE(tokens.stat().st_mode) == 0o600

@@ -63,10 +63,11 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
         POST_ONLY,
         INVOKE_FANOUT,
     ],
-    # GetItem: a guest's row, for the identity a direct message to it is kept for
+    # GetItem: a guest's row, for the identity a direct message to it is kept for;
+    # presence-index: a ghost its fan-out finds is announced to the room as left
     "SendMessageRole": [
         ({PUT, UPDATE, DELETE, GET}, [CONNECTIONS]),
-        ({QUERY}, [_index("room-index"), _index("name-index")]),
+        ({QUERY}, [_index("room-index"), _index("name-index"), _index("presence-index")]),
         ({PUT}, [MESSAGES, DIRECTS]),
         POST_ONLY,
         INVOKE_FANOUT,
@@ -75,7 +76,7 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
     # room told: the sender's token, the room's members, stale rows dropped as a send does
     "EditMessageRole": [
         ({PUT, UPDATE, DELETE}, [CONNECTIONS]),
-        ({QUERY}, [_index("room-index"), _index("name-index")]),
+        ({QUERY}, [_index("room-index"), _index("name-index"), _index("presence-index")]),
         ({UPDATE}, [MESSAGES]),
         POST_ONLY,
         INVOKE_FANOUT,

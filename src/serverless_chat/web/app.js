@@ -21,7 +21,8 @@
     takenError: $("name-taken-error"), retry: $("retry"), notify: $("notify"),
     rooms: $("rooms"), roomsToggle: $("rooms-toggle"),
     roomsSection: document.querySelector(".rooms"),
-    conversations: $("conversations"), dmView: $("dm-view"), dmTitle: $("dm-title"),
+    conversations: $("conversations"), conversationsToggle: $("conversations-toggle"),
+    conversationsSection: document.querySelector(".conversations"), dmView: $("dm-view"), dmTitle: $("dm-title"),
     dmClose: $("dm-close"), dmOlder: $("dm-older"), dmMessages: $("dm-messages"),
   };
   const saved = window.sessionStorage; // per tab: a reload restores room and name
@@ -550,9 +551,23 @@
 
   el.conversations.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-conversation]");
-    if (button) openConversation(button.dataset.conversation, button.textContent);
+    if (!button) return;
+    openConversation(button.dataset.conversation, button.textContent);
+    if (narrowScreen.matches) showConversations(false);
   });
   el.dmClose.addEventListener("click", closeConversation);
+
+  // On a narrow screen, closed until asked for, as the rooms are (it opens over the feed).
+  function showConversations(open) {
+    el.conversationsToggle.setAttribute("aria-expanded", String(open));
+    el.conversationsSection.classList.toggle("collapsed", !open);
+  }
+  const narrowScreen = window.matchMedia("(max-width: 640px)");
+  showConversations(!narrowScreen.matches);
+  narrowScreen.addEventListener("change", () => showConversations(!narrowScreen.matches));
+  el.conversationsToggle.addEventListener("click", () => {
+    showConversations(el.conversationsToggle.getAttribute("aria-expanded") !== "true");
+  });
   el.dmOlder.addEventListener("click", () => {
     if (!state.dmOldest || !state.conversation) return;
     const conversation = state.conversation;

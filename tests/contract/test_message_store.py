@@ -4,12 +4,15 @@ SQLite, DynamoDB (moto, on the template's table)."""
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from moto import mock_aws
 
+from serverless_chat.adapters.dynamodb import DynamoDbMessageStore
 from serverless_chat.adapters.sqlite import SqliteDatabase, SqliteMessageStore
 from serverless_chat.ports import ChatMessage, DirectMessage, MessageStore
-from tests.stores import MESSAGE_STORES, stores
+from tests.stores import MESSAGE_STORES, create_messages_table, dynamodb_client, stores
 
 FUTURE = 4_000_000_000
 
@@ -219,3 +222,37 @@ def test_a_conversation_page_holds_limit_messages_its_reader_may_read(
     assert [m.id for m in page] == ["mine2", "mine1"]
     rest = messages.directs("sub:ana", 2, before=page[-1].sort_key, conversation=shared)
     assert [m.id for m in rest] == ["mine0"]
+
+
+class _CountingQueries:
+    """A DynamoDB client that counts the Query calls made through it."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.queries = 0
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "query":
+            self.queries += 1
+        return getattr(self._client, name)
+
+
+def test_a_stranger_naming_a_conversation_costs_one_page_not_its_partition() -> None:
+    """A conversation's id names its partition; whoever is not one of its two parties reads
+    nothing of it, and the chat stops at the first page that holds nothing of the reader's,
+    so that naming someone else's conversation (between two signed-in subjects its id is
+    computable) reads ``limit`` items, not every message the two ever exchanged: a Query's
+    Limit caps the items read before the filter, and each page read is paid for ("Filter
+    expressions for the Query operation",
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.FilterExpression.html)."""
+    with mock_aws():
+        counting = _CountingQueries(dynamodb_client())
+        create_messages_table(counting, "messages", "directs")
+        store = DynamoDbMessageStore(counting, "messages", "directs")
+        theirs = "@" + "5" * 32
+        for i in range(30):
+            store.append_direct(_direct(1000 + i, f"d{i}", ("sub:ana", "sub:bob"), theirs))
+        assert store.directs("sub:eve", 5, conversation=theirs) == []
+        assert counting.queries == 1
+        page = store.directs("sub:ana", 5, conversation=theirs)
+        assert [m.id for m in page] == ["d29", "d28", "d27", "d26", "d25"]

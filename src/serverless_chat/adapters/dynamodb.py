@@ -416,24 +416,12 @@ class DynamoDbMessageStore:
         self, reader: str, limit: int, before: str | None = None, conversation: str | None = None
     ) -> list[DirectMessage]:
         """One conversation: a Query of its partition, kept to what ``reader`` may read
-        (followed page after page, since a filter applies after Limit). All of a reader's:
+        (followed page after page, since a filter applies after Limit, but never past a
+        page with nothing of the reader's: see :meth:`_conversation`). All of a reader's:
         a Query of each reader index, newest first, merged."""
         values = {":r": {"S": reader}, ":before": {"S": before or "~"}}
         if conversation is not None:
-            found: list[DirectMessage] = []
-            for item in self._directs.pages(
-                "Query",
-                KeyConditionExpression="#c = :c AND #sk < :before",
-                FilterExpression="readerA = :r OR readerB = :r",
-                ExpressionAttributeNames={"#c": "conversation", "#sk": "sortKey"},
-                ExpressionAttributeValues={**values, ":c": {"S": conversation}},
-                ScanIndexForward=False,
-                Limit=limit,
-            ):
-                found.append(_direct(item))
-                if len(found) == limit:
-                    break
-            return found
+            return self._conversation(conversation, values, limit)
         merged: list[DirectMessage] = []
         for index, attribute in READER_INDEXES:
             response = self._directs.call(
@@ -447,6 +435,33 @@ class DynamoDbMessageStore:
             )
             merged += [_direct(item) for item in response.get("Items", [])]
         return sorted(merged, key=lambda m: m.sort_key, reverse=True)[:limit]
+
+    def _conversation(
+        self, conversation: str, values: dict[str, Any], limit: int
+    ) -> list[DirectMessage]:
+        """Up to ``limit`` of a conversation's messages its reader may read. A page whose
+        items are none of the reader's ends the search: the chat keeps each message of a
+        conversation for the same readers (its two parties), so a reader who may read none
+        of a page is a stranger to all of it, and a stranger who names the conversation
+        costs the stack one page (``limit`` items read), never its whole partition."""
+        request: dict[str, Any] = {
+            "KeyConditionExpression": "#c = :c AND #sk < :before",
+            "FilterExpression": "readerA = :r OR readerB = :r",
+            "ExpressionAttributeNames": {"#c": "conversation", "#sk": "sortKey"},
+            "ExpressionAttributeValues": {**values, ":c": {"S": conversation}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        found: list[DirectMessage] = []
+        while len(found) < limit:
+            page = self._directs.call("Query", **request)
+            items = page.get("Items", [])
+            found += [_direct(item) for item in items[: limit - len(found)]]
+            last_key = page.get("LastEvaluatedKey")
+            if not items or not last_key:
+                return found
+            request["ExclusiveStartKey"] = last_key
+        return found
 
     def revise(
         self, room: str, sort_key: str, owner: str, text: str | None, at_ms: int

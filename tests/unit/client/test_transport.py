@@ -50,3 +50,24 @@ def test_each_failure_says_what_to_do() -> None:
     assert "connect from the folder serve runs in (its certificate is x.pem)" in untrusted(
         refused, "127.0.0.1", Path("x.pem")
     )
+
+
+def test_a_certificate_someone_else_could_have_written_vouches_for_nothing(
+    tmp_path: Path,
+) -> None:
+    """A certificate file planted where connect looks (``.serverless-chat/tls`` under the
+    folder it runs in: a shared folder, a cloned repository) would vouch for every address;
+    it is trusted only as serve leaves it, the user's own in a folder that is theirs alone,
+    as ssh holds its keys' files (the client's own rule: no gateway behaviour)."""
+    certificate, _ = make_certificate(tmp_path / "tls", ["127.0.0.1"])
+    gateway = "serverless-chat local gateway"
+    assert gateway in _subjects(tls_context("127.0.0.1", None, certificate))
+    (tmp_path / "tls").chmod(0o755)  # as a checkout or an archive leaves a folder
+    assert gateway not in _subjects(tls_context("127.0.0.1", None, certificate))
+    refused = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    refused.verify_message = "self-signed certificate"
+    assert "someone else could have written it" in untrusted(refused, "127.0.0.1", certificate)
+    (tmp_path / "tls").chmod(0o700)
+    certificate.chmod(0o666)  # writable by anyone
+    assert gateway not in _subjects(tls_context("127.0.0.1", None, certificate))
+    assert gateway in _subjects(tls_context("127.0.0.1", certificate, None))  # --cafile: as asked

@@ -89,6 +89,22 @@ def test_links_open_apart_and_only_http_or_https_becomes_one(open_page: Any) -> 
     assert bob.evaluate("window.__xss") is None
 
 
+def test_a_link_with_a_user_name_before_its_host_is_no_link(open_page: Any) -> None:
+    """``https://docs.aws.amazon.com@evil.example/`` goes to evil.example: what comes before
+    ``@`` is a user name (RFC 3986 §7.6, "Semantic Attacks"), so the page leaves such text
+    as text rather than a link whose first words name another site."""
+    ana, bob = open_page("?name=ana"), open_page("?name=bob")
+    text = (
+        "sign in: https://docs.aws.amazon.com@evil.example/login or"
+        " http://user:pw@evil.example/ but https://evil.example/ is plain"
+    )
+    say(ana, text)
+    expect(texts(bob)).to_have_text([text])
+    links = bob.locator("#messages li .text a")
+    expect(links).to_have_count(1)
+    expect(links.first).to_have_attribute("href", "https://evil.example/")
+
+
 def test_mentions_of_ones_own_name_are_highlighted(open_page: Any) -> None:
     ana, bob = open_page("?name=ana"), open_page("?name=bob")
     say(ana, "hi @bob, and @bobby is someone else; email bob@example.com")

@@ -663,9 +663,12 @@
     return span;
   }
 
+  // Nor one with a user name or password before its host: https://aws.amazon.com@evil.example
+  // goes to evil.example, whatever its first words say (RFC 3986 §7.6).
   function safeLink(text) {
     try {
       const url = new URL(text);
+      if (url.username || url.password) return "";
       return url.protocol === "http:" || url.protocol === "https:" ? url.href : "";
     } catch {
       return "";

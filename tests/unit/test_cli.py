@@ -15,7 +15,7 @@ import pytest
 
 from serverless_chat import cli
 from serverless_chat.cli.arguments import HelpFormatter
-from serverless_chat.cli.serve import OneFunction, OrdinaryRefusals
+from serverless_chat.cli.serve import OneFunction, OrdinaryRefusals, state_dir
 from serverless_chat.loadgen import bench
 
 SAM_CHAT = "tests/fixtures/sam_chat/template.yaml"
@@ -133,6 +133,26 @@ def test_bad_arguments_end_in_one_sentence_and_a_non_zero_exit(
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert lines[0].startswith(("error:", "serverless-chat")), lines[0]
+
+
+def test_a_state_dir_someone_else_may_write_in_is_refused(tmp_path: Path) -> None:
+    """The gateway runs the code it keeps under the state folder (``code/``, by digest) and
+    serves its certificate from there: a folder others may write in (``/tmp`` itself, a
+    shared one) would let them plant code the functions run, so serve refuses it in one
+    line (the gateway's own rule: no AWS behaviour)."""
+    assert state_dir(tmp_path / "new") is None
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # as /tmp is
+    problem = state_dir(shared)
+    assert problem is not None
+    assert problem.startswith(f"--state-dir {shared}: someone else may write in it")
+    assert "\n" not in problem
+    shared.chmod(0o775)  # a group's
+    assert state_dir(shared) is not None
+    shared.chmod(0o755)
+    assert state_dir(shared) is None
 
 
 def test_a_reader_that_leaves_early_is_no_traceback(tmp_path: Path) -> None:

@@ -485,13 +485,24 @@ def _start_warnings(gateway: LocalGateway) -> list[str]:
 
 
 def state_dir(path: Path) -> str | None:
-    """Why ``path`` cannot be the state folder, or None (it exists now, 0700 when new)."""
+    """Why ``path`` cannot be the state folder, or None (it exists now, 0700 when new).
+
+    The gateway runs what it finds there (a package unpacked, a template's inline code,
+    each under ``code/`` by its digest) and serves its certificate, so a folder someone
+    else may write in, or that is not the user's, is refused: whoever could write there
+    could plant code the functions would run."""
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as error:
         return f"--state-dir {path}: cannot make the folder: {sentence(error)}"
     if not os.access(path, os.W_OK | os.X_OK):
         return f"--state-dir {path}: the folder is not writable"
+    found = path.stat()
+    if found.st_uid != os.getuid() or found.st_mode & 0o022:
+        return (
+            f"--state-dir {path}: someone else may write in it (the gateway runs code it"
+            " keeps there); name a folder of your own that only you can write"
+        )
     return None
 
 

@@ -421,7 +421,7 @@ class ChatSession:
             if action == "history" and self.fmt == "text" and kept.get("messages"):
                 # A terminal cannot print above what it printed: the older page comes
                 # below the newer lines, so it says what it is.
-                self._emit(f"* earlier in {self.room}:")
+                self._emit(f"* earlier in {shown(self.room)}:")  # (the endpoint's word)
         elif kind in {"message", "direct"}:
             if isinstance(frame.get("id"), str):
                 if frame["id"] in self._seen:

@@ -506,6 +506,21 @@ def test_the_rules_room_cannot_act_on_the_terminal() -> None:
     assert session.take_output()[0] == Printed("— earlier in x\\x1b[2J —")
 
 
+def test_an_older_pages_line_names_its_room_escaped() -> None:
+    """The room a welcome names comes from the endpoint (any URL the client is given): the
+    line over an older page says it escaped, as the rule's room is."""
+    session = ChatSession(URL)
+    session.opened()
+    join = _sent(session)
+    session.received(_frame(type="welcome", room="x\x1b[2J", name="zoe", ref=join["ref"]))
+    session.received(_frame(type="history", room="x", messages=[_message("m9", "l")], next="c1"))
+    session.typed("/history")
+    older = _sent(session)
+    answer = {"type": "history", "messages": [_message("m1", "early")], "next": None}
+    session.received(_frame(**answer, room="x", ref=older["ref"]))
+    assert Printed("* earlier in x\\x1b[2J:") in session.take_output()
+
+
 # -- direct messages that last (issue 26) ---------------------------------------------------
 def _direct(mid: str, text: str, sender: str, to: str, conversation: str) -> dict[str, Any]:
     return {

@@ -14,6 +14,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 ACCOUNT_CONCURRENCY = 1000  # Lambda's default quota of concurrent executions per Region
+# What Lambda keeps unreserved: "You can reserve up to the Unreserved account concurrency
+# value that is shown, minus 100 for functions that don't have reserved concurrency"
+# ("Configuring reserved concurrency for a function").
+UNRESERVED_MINIMUM = 100
+
+
+def reservation_refusal(
+    reserved: Mapping[str, int | None], account: int = ACCOUNT_CONCURRENCY
+) -> str | None:
+    """Why Lambda would refuse these reservations on an account of ``account`` (their sum
+    leaves less than 100 unreserved: InvalidParameterValueException, and the stack is not
+    made), or None."""
+    taken = {name: value for name, value in reserved.items() if value}
+    left = account - sum(taken.values())
+    if left >= UNRESERVED_MINIMUM:
+        return None
+    named = ", ".join(f"{name} {value}" for name, value in sorted(taken.items()))
+    return (
+        f"ReservedConcurrentExecutions ({named}) leave {left} of the account's {account:,}"
+        f" unreserved; Lambda keeps at least {UNRESERVED_MINIMUM} for the other functions"
+        " and refuses the reservation (InvalidParameterValueException)"
+    )
 
 
 @dataclass(frozen=True, slots=True)

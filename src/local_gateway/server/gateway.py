@@ -33,7 +33,7 @@ from local_gateway.aws.lambda_api.in_process import InProcessInvoke
 from local_gateway.aws.lambda_api.model import MAX_SYNC_PAYLOAD, LambdaService
 from local_gateway.aws.management_api.in_process import InProcessCallbacks
 from local_gateway.aws.management_api.model import ConnectionRegistry
-from local_gateway.functions.concurrency import ACCOUNT_CONCURRENCY
+from local_gateway.functions.concurrency import ACCOUNT_CONCURRENCY, reservation_refusal
 from local_gateway.functions.credentials import SigningKey, issue_credentials
 from local_gateway.functions.egress import EgressProxy
 from local_gateway.functions.environment import ServiceEndpoints
@@ -50,6 +50,7 @@ from local_gateway.server.served_api import ServedApi
 from local_gateway.server.tls import certificate_path, make_certificate, server_context
 from local_gateway.server.watch import watch
 from local_gateway.server.websocket import Limits
+from local_gateway.template.cfn_yaml import TemplateError
 from local_gateway.template.intrinsics import ACCOUNT_ID
 from local_gateway.template.model import FunctionSpec, WebSocketApiSpec, check_code, read_apis
 
@@ -68,6 +69,9 @@ class LocalGateway:
         for spec in specs:
             compile_api(spec)  # a mapping template that cannot run stops it here
         check_code(specs[0])  # so does a function whose code is not where the tool left it
+        reserved = {lid: f.reserved_concurrency for lid, f in specs[0].functions.items()}
+        if (refused := reservation_refusal(reserved)) is not None:  # as a deploy would be
+            raise TemplateError(refused)
         self.apis: tuple[ServedApi, ...] = tuple(
             ServedApi(
                 spec,

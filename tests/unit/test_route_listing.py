@@ -69,3 +69,10 @@ def test_where_each_function_runs_in_key_order() -> None:
         "  $connect     Connect: in-process (hook chat.local:app)",
         "  sendMessage  Send: isolated",
     ]
+
+
+def test_a_route_whose_integration_is_not_emulated_gets_an_error() -> None:
+    """apigw-websocket-api-sns's AWS integration to SNS is not emulated (named at start): its
+    route's caller gets "Internal server error", and the listing says so."""
+    lines = route_lines(api(RouteSpec("sendOrder", None)), lambda _: "", "")
+    assert lines[1] == "  sendOrder  (no integration the gateway runs: the caller gets an error)"

@@ -26,7 +26,8 @@ def _answered_by(route: RouteSpec, placement: Callable[[str], str], hook: str) -
     integration = route.integration
     if route.function is None:
         if integration is None:
-            return "(no integration: the caller gets an error)"
+            # None that runs here: an integration not emulated, named at start with why.
+            return "(no integration the gateway runs: the caller gets an error)"
         if integration.kind == "MOCK":
             # A MOCK integration is API Gateway's own answer: no function, no error.
             return "MOCK integration (API Gateway answers, no function)"

@@ -131,13 +131,16 @@ Resources:
   Retired:
     Type: AWS::Serverless::Function
     Properties: {Runtime: python3.8, Handler: app.handler, CodeUri: fn/}
+  Node:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: nodejs20.x, Handler: app.handler, CodeUri: fn/}
 """
 
 
 def test_serve_names_each_runtimes_python_and_refuses_a_retired_runtime(tmp_path: Path) -> None:
     """Lambda runs python3.12 on Python 3.12, and no longer creates python3.8 functions
     ("Lambda runtimes", https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html;
-    the refusal in CreateFunction's words)."""
+    the refusal in CreateFunction's words); a Node function cannot run here at all."""
     (tmp_path / "fn").mkdir()
     (tmp_path / "fn" / "app.py").write_text("def handler(event, context):\n    return 1\n")
     template = tmp_path / "template.yaml"
@@ -174,6 +177,10 @@ def test_serve_names_each_runtimes_python_and_refuses_a_retired_runtime(tmp_path
         " updating functions."
     )
     assert (
-        f"warning: function Retired will fail: Retired: {refusal}"
-        in (tmp_path / "serve.log").read_text()
+        f"warning: function Retired will fail: {refusal}\n" in (tmp_path / "serve.log").read_text()
     )
+    # A function of another language is named once, with the one thing that would help.
+    assert (
+        "warning: function Node will fail: runtime 'nodejs20.x' is not Python; the local"
+        " gateway runs Python functions only\n"
+    ) in (tmp_path / "serve.log").read_text()

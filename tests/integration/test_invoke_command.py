@@ -36,6 +36,9 @@ def test_invoke_runs_the_function_and_prints_its_result_and_log(
     assert "REPORT RequestId: " in err
     assert "Function: serverless-chat-ConnectFunction" in err
     assert "Function: serverless-chat-WelcomeFunction" in err  # what it invoked, to its end
+    # Each line once: the gateway's logger and its Lambda logger share one handler.
+    lines = [line for line in err.splitlines() if line.startswith(("START", "END", "REPORT"))]
+    assert len(lines) == len(set(lines)) == 6, err
 
 
 def test_a_function_error_is_lambdas_error_body_and_status_1(

@@ -124,7 +124,10 @@ class InvocationObserver(Protocol):
 def check_runnable(spec: FunctionSpec) -> None:
     """FunctionLoadError when the gateway cannot run ``spec`` at all."""
     if not spec.runtime.startswith("python"):
-        raise FunctionLoadError(f"{spec.logical_id}: runtime {spec.runtime!r} is not Python")
+        raise FunctionLoadError(
+            f"{spec.logical_id}: runtime {spec.runtime!r} is not Python; the local gateway"
+            " runs Python functions only"
+        )
     retired = retired_runtime_message(spec.runtime)
     if retired is not None:
         raise FunctionLoadError(f"{spec.logical_id}: {retired}")

@@ -63,10 +63,20 @@ def load_template(path: Path) -> dict[str, Any]:
     try:
         document = yaml.load(text, Loader=TemplateLoader)
     except yaml.YAMLError as error:
-        raise TemplateError(f"{path} is not valid YAML: {error}") from error
+        raise TemplateError(f"{path} is not valid YAML: {_yaml_problem(error)}") from error
     if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
         raise TemplateError(f"{path} is not a CloudFormation template (no Resources)")
     return document
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """PyYAML's error in one line: where it stopped, and what it found there (its own text
+    spans several lines and quotes the document)."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem:
+        mark = error.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        return f"{where}{error.problem}"
+    return " ".join(str(error).split())
 
 
 class TemplateDumper(yaml.SafeDumper):

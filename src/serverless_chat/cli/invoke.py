@@ -177,9 +177,10 @@ def _invoke(args: argparse.Namespace, spec: FunctionSpec, event: Any) -> int:
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
+    # One handler, on the gateway's logger: its Lambda logger's lines reach it by propagation
+    # (a handler on both would print each of them twice).
     lambda_log = logging.getLogger("local_gateway.lambda")
     lambda_log.setLevel(logging.INFO)
-    lambda_log.addHandler(handler)
     logging.getLogger("local_gateway").addHandler(handler)
 
     async def once(state_dir: Path) -> Any:
@@ -211,7 +212,6 @@ def _invoke(args: argparse.Namespace, spec: FunctionSpec, event: Any) -> int:
     finally:
         # Called in-process (tests, the plugin's users), the command leaves no handler
         # behind on a stream its caller may close.
-        lambda_log.removeHandler(handler)
         logging.getLogger("local_gateway").removeHandler(handler)
     if invocation.ok:
         print(json.dumps(invocation.result, indent=2))

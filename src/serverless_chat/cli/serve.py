@@ -28,11 +28,11 @@ from serverless_chat.cli.arguments import (
     sentence,
     url,
 )
+from serverless_chat.cli.route_listing import route_lines
 from serverless_chat.infra import STACK_NAME, TEMPLATE
 
 if TYPE_CHECKING:
     from local_gateway import LocalGateway, ServedApi
-    from local_gateway.template.model import WebSocketApiSpec
     from serverless_chat.cli.arguments import Commands
 
 
@@ -310,23 +310,8 @@ def _api_lines(gateway: LocalGateway, served: ServedApi) -> list[str]:
         f"serverless-chat: {served.spec.name} (stage {served.spec.stage}) on {served.url}",
         f"  and {served.tls_url} (TLS)",
         f"callback API: {served.callback_url}/@connections/{{connectionId}}",
-        *_route_lines(gateway, served.spec),
+        *route_lines(served.spec, gateway.functions.placement, gateway.hook),
     ]
-
-
-def _route_lines(gateway: LocalGateway, api: WebSocketApiSpec) -> list[str]:
-    """The routes and the function each runs, and where it runs (as serverless-offline
-    lists its routes at start)."""
-    lines = ["routes:"]
-    width = max((len(key) for key in api.routes), default=0)
-    for key, route in sorted(api.routes.items()):
-        if route.function is None:
-            lines.append(f"  {key:<{width}}  (no function: the caller gets an error)")
-            continue
-        placement = gateway.functions.placement(route.function.logical_id)
-        where = f"in-process (hook {gateway.hook})" if placement == "in-process" else placement
-        lines.append(f"  {key:<{width}}  {route.function.described}: {where}")
-    return lines
 
 
 def _runtime_lines(gateway: LocalGateway) -> list[str]:
@@ -435,6 +420,7 @@ async def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     for logical_id, reason in gateway.functions.load_errors.items():
+        reason = reason.removeprefix(f"{logical_id}: ")  # (the reason names it too)
         print(f"warning: function {logical_id} will fail: {reason}", file=sys.stderr)
     # The first API's URL first: scripts read it from the first line (loadgen/process.py).
     for served in gateway.apis:

@@ -91,6 +91,12 @@ _TIME_FIELDS = {
 }
 
 
+def _no_route(frame: dict[str, Any]) -> bool:
+    """API Gateway's answer when no route matches and there is no $default: not this chat's
+    API, or not this chat's version of it."""
+    return frame.get("type") is None and frame.get("message") == "Forbidden"
+
+
 class ChatSession:
     """One person's session with the chat: see the module's docstring.
 
@@ -383,6 +389,12 @@ class ChatSession:
                 self._awaits_history = True  # answered once its history is in too
             else:
                 self.in_flight = None
+        if answers and flight is not None and flight.automatic and _no_route(frame):
+            self._say(
+                f'{self.address} has no "join" route (it answered Forbidden): connect speaks'
+                " this chat's protocol (docs/protocol.md); for another API use a plain"
+                f" WebSocket client, e.g. python -m websockets {self.address}"
+            )
         if kind == "error" and action == "resume*" and self.token:
             self._say("(the saved resume token was refused: asking for a new one)")
             self.token = None

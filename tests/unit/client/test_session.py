@@ -618,3 +618,36 @@ def test_a_refused_resume_token_is_replaced_by_a_new_one() -> None:
     assert again["action"] == "resume"
     assert "token" not in again
     assert session.refused_lines == 0
+
+
+def test_another_apis_forbidden_join_says_to_use_a_plain_client() -> None:
+    """An API with no ``join`` route and no ``$default`` answers the client's own join with
+    API Gateway's ``{"message": "Forbidden", …}`` ("Working with routes for WebSocket APIs",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-develop-routes.html):
+    the client says once that it speaks this chat's protocol, and what to use instead."""
+    session = ChatSession(URL)
+    session.opened()
+    assert _sent(session)["action"] == "join"
+    forbidden = _frame(message="Forbidden", connectionId="c1=", requestId="r1=")
+    session.received(forbidden)
+    assert session.take_output() == [
+        Printed(
+            'ws://h:1/production has no "join" route (it answered Forbidden): connect speaks'
+            " this chat's protocol (docs/protocol.md); for another API use a plain WebSocket"
+            " client, e.g. python -m websockets ws://h:1/production",
+            own=True,
+        ),
+        Printed(forbidden),
+    ]
+
+
+def test_a_forbidden_line_of_ones_own_is_only_shown() -> None:
+    """Past the join, a Forbidden answer is the person's line's: shown, nothing more said."""
+    session = ChatSession(URL)
+    _joined(session)
+    session.take_output()
+    session.typed('{"action": "nope"}')
+    session.next_send()
+    forbidden = _frame(message="Forbidden", connectionId="c1=", requestId="r2=")
+    session.received(forbidden)
+    assert session.take_output() == [Printed(forbidden)]

@@ -49,3 +49,15 @@ def test_invalid_yaml(tmp_path: Path) -> None:
 def test_not_a_template(tmp_path: Path) -> None:
     with pytest.raises(TemplateError, match="no Resources"):
         load_template(_write(tmp_path, "just: a mapping"))
+
+
+def test_invalid_yaml_is_one_line_saying_where(tmp_path: Path) -> None:
+    """A README passed by mistake: one line with where parsing stopped, no quoted excerpt."""
+    path = tmp_path / "README.md"
+    path.write_text("# A sample\n\n**Update**: read this first\n")
+    with pytest.raises(TemplateError) as raised:
+        load_template(path)
+    assert str(raised.value) == (
+        f"{path} is not valid YAML: line 3, column 2: expected alphabetic or numeric"
+        " character, but found '*'"
+    )

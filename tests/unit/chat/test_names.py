@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 import pytest
@@ -164,9 +165,9 @@ def test_set_name_and_join_take_a_name_back_from_a_ghost(action: str) -> None:
     """ "$disconnect is a best-effort event" ("Manage connected users and client apps:
     $connect and $disconnect routes",
     https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html):
-    a name whose holder answers 410 on GetConnection ("Use @connections commands in your
-    backend service",
-    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html)
+    a name whose holder answers 410 on GetConnection ("The connection with the provided id
+    no longer exists": GoneException, AWS SDK for .NET, "GetConnection",
+    https://docs.amazonaws.cn/sdkfornet/v3/apidocs/items/ApiGatewayManagementApi/MIApiGatewayManagementApiGetConnectionGetConnectionRequest.html)
     and is older than any handshake is taken back by a setName or a join, as by $connect:
     the ghost's row is deleted and its room told it left."""
     now_s = 1_000_000.0
@@ -198,9 +199,9 @@ def test_set_name_and_join_take_a_name_back_from_a_ghost(action: str) -> None:
 @pytest.mark.parametrize("action", ["setName", "join"])
 def test_set_name_and_join_leave_a_live_or_young_holder_its_name(action: str) -> None:
     """A holder that answers GetConnection keeps its name; so does one that answers 410 but
-    is younger than a handshake (API Gateway answers 410 until $connect returns: "Use
-    @connections commands in your backend service",
-    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html).
+    is younger than a handshake (API Gateway answers 410 to a connection not yet established,
+    that is until $connect returns: Knowledge Center, "410 gone api gateway",
+    https://repost.aws/knowledge-center/410-gone-api-gateway).
     Both refuse with NAME_TAKEN, and the holder's row stays."""
     now_s = 1_000_000.0
     store = MemoryConnectionStore()
@@ -214,11 +215,14 @@ def test_set_name_and_join_leave_a_live_or_young_holder_its_name(action: str) ->
             me = chat.connect("me", old, {"name": "cy", "room": "dev"})
         else:  # under this name elsewhere, then asks for dev
             me = chat.connect("me", old, {"name": name, "room": "ops"})
+        ask = (
+            partial(chat.set_name, me, name)
+            if action == "setName"
+            else partial(chat.join, me, "dev")
+        )
         with pytest.raises(ProtocolError) as caught:
-            if action == "setName":
-                chat.set_name(me, name)
-            else:
-                chat.join(me, "dev")
+            ask()
         assert caught.value.code == "NAME_TAKEN"
         chat.disconnect("me")
-    assert store.get("live") is not None and store.get("young") is not None
+    assert store.get("live") is not None
+    assert store.get("young") is not None

@@ -123,3 +123,31 @@ def test_a_move_for_a_connection_gone_meanwhile_answers_nobody(race: Race) -> No
     assert race.store.get("bo") is None
     assert race.store.claim_name("dev", "bo", "someone", 0) is None
     assert [f for f in race.heard("bo") if f.get("type") == "welcome"] == []
+
+
+def test_a_connection_moved_first_every_time_gets_store_unavailable(race: Race) -> None:
+    """Each refused move means another request of the connection landed; past a few such
+    tries the join gives up with the store's error (try again), its claims given back, and
+    the row is where the other requests left it."""
+    from itertools import count
+
+    from serverless_chat.chat.actions import BY_KEY
+    from serverless_chat.chat.protocol import decode_body
+
+    race.connect("bo", name="bo", format="json")
+    renames = count(1)
+
+    def another_rename_lands_first() -> None:
+        row = race.store.get("bo")
+        race.store._store.move(row, name=f"bo{next(renames)}")
+        race.store.before_move = another_rename_lands_first
+
+    race.store.before_move = another_rename_lands_first
+    body = decode_body(json.dumps({"action": "join", "room": "dev"}))
+    assert race.chat.request("bo", BY_KEY["join"], body) == 500
+    assert race.heard("bo")[-1]["code"] == "STORE_UNAVAILABLE"
+    row = race.store.get("bo")
+    assert row is not None
+    assert (row.room, row.name) == ("general", "bo5")  # five tries, each one moved first
+    for name in ("bo", "bo1", "bo2", "bo3", "bo4"):  # each try's claim in dev, given back
+        assert race.store.claim_name("dev", name, "someone", 0) is None, name

@@ -15,6 +15,7 @@ from serverless_chat.ports import (
     ConnectionInfo,
     ConnectionRecord,
     DirectMessage,
+    Move,
     Revision,
 )
 
@@ -48,9 +49,11 @@ class MemoryConnectionStore(adapter.MemoryConnectionStore):
         self._check("PutItem")
         super().put(record)
 
-    def move(self, record: ConnectionRecord) -> None:
+    def move(
+        self, record: ConnectionRecord, *, room: str | None = None, name: str | None = None
+    ) -> Move:
         self._check("UpdateItem")
-        super().move(record)
+        return super().move(record, room=room, name=name)
 
     def identify(self, connection_id: str, guest: str) -> None:
         self._check("UpdateItem")

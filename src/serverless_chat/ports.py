@@ -50,16 +50,30 @@ class Admission(NamedTuple):
     allowed: bool
 
 
+class Move(NamedTuple):
+    """What :meth:`ConnectionStore.move` did: the connection's row after it (``moved``), or
+    as it stands when it was not moved (None: it is gone)."""
+
+    record: ConnectionRecord | None
+    moved: bool
+
+
 class ConnectionStore(Protocol):
     """The connections that are open now, by connectionId, by room and by name."""
 
     def put(self, record: ConnectionRecord) -> None:
         """Insert or replace a connection."""
 
-    def move(self, record: ConnectionRecord) -> None:
-        """Give a stored connection ``record``'s room and name, keeping the rest of its row
-        (its token bucket, so that joining or renaming does not refill it). A connection no
-        longer stored stays gone."""
+    def move(
+        self, record: ConnectionRecord, *, room: str | None = None, name: str | None = None
+    ) -> Move:
+        """Give the connection ``record`` describes another ``room`` or ``name``, writing only
+        what is given and keeping the rest of its row (its token bucket, so that joining or
+        renaming does not refill it) — only while its row still has ``record``'s room and
+        name, the check and the write one atomic step. Not moved when another request of the
+        connection moved it meanwhile (its messages run concurrently: the row as it stands
+        comes back, with no read before the write) or when it is no longer stored (it stays
+        gone)."""
 
     def delete(self, connection_id: str) -> ConnectionRecord | None:
         """Remove a connection, and hand back the record removed (read and removed in one

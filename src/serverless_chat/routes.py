@@ -62,13 +62,14 @@ class Grant(NamedTuple):
 
 POSTS = Grant((MANAGE_CONNECTIONS,), (callbacks("POST"),))
 # Whether a name's holder is still connected (GetConnection: 410 when its $disconnect, best
-# effort, never came).
+# effort, never came): $connect, join and setName take a name back from such a ghost.
 GHOST_CHECKS = Grant((MANAGE_CONNECTIONS,), (callbacks("GET"),))
 PAGES_TO_FANOUT = Grant((INVOKE,), (FANOUT_HANDLER,))  # a big room's other pages
 # Presence, and a signed-in person's other connections (their name claim passes on).
 PRESENCE_AND_NAMES = Grant((QUERY,), (index("presence-index"), index("name-index")))
 # A request that moves its sender or renames it: a token and the row (UpdateItem), the
-# name claimed (PutItem, and GetItem of its holder when refused), the old one released.
+# name claimed (PutItem, and GetItem of its holder when refused), the old one released, a
+# ghost holding the name deleted (DeleteItem).
 MOVES_AND_CLAIMS = Grant((GET, UPDATE, PUT, DELETE), (CONNECTIONS_TABLE,))
 
 # Environment variables by name; the generator gives each its value.
@@ -228,6 +229,7 @@ FUNCTIONS: tuple[Function, ...] = (
             PRESENCE_AND_NAMES,
             Grant((QUERY,), (MESSAGES_TABLE,)),
             POSTS,
+            GHOST_CHECKS,
             PAGES_TO_FANOUT,
         ),
         environment=CHAT_ENVIRONMENT + PAGES_ENVIRONMENT,
@@ -242,6 +244,7 @@ FUNCTIONS: tuple[Function, ...] = (
             MOVES_AND_CLAIMS,
             PRESENCE_AND_NAMES,
             POSTS,
+            GHOST_CHECKS,
             PAGES_TO_FANOUT,
         ),
         environment=CHAT_ENVIRONMENT + PAGES_ENVIRONMENT,

@@ -226,8 +226,8 @@ def test_a_move_keeps_the_token_bucket_and_changes_room_and_name(
     store.put(record)
     t = 1_000_000
     assert [store.admit("c1", 1, 2, t).allowed for _ in range(3)] == [True, True, False]
-    store.move(record.moved(room="two"))
-    store.move(record.moved(room="two", name="Bea"))
+    assert store.move(record, room="two").moved
+    assert store.move(record.moved(room="two"), name="Bea").moved
     assert not store.admit("c1", 1, 2, t).allowed  # joining or renaming refills nothing
     moved = store.get("c1")
     assert moved is not None
@@ -240,9 +240,67 @@ def test_a_move_keeps_the_token_bucket_and_changes_room_and_name(
 
 
 def test_a_move_does_not_bring_back_a_gone_connection(store: MaintainedConnectionStore) -> None:
-    store.move(open_connection("gone", 0, room="one", name="Ghost"))
+    assert store.move(open_connection("gone", 0, room="one", name="Ghost"), room="two") == (
+        None,
+        False,
+    )
     assert store.get("gone") is None
     assert list(store.members("one")) == []
+
+
+# -- move: a join or setName writes only what it changes, while the row is as it read it ---
+# API Gateway invokes a route's integration once per message, with "no control in which
+# order the client messages will be processed" (re:Post, "apigateway websockets are the
+# responses sent by integration response route guaranteed to be in same order than the sent
+# messages", https://repost.aws/questions/QUa2N5ZwL4QjSFuJkuI4nGcg), and Lambda runs
+# concurrent invocations in separate environments ("Understanding Lambda function scaling",
+# https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html): a join and a setName
+# sent at once read the same row and both write it.
+def test_a_move_writes_only_what_it_is_given(store: MaintainedConnectionStore) -> None:
+    """A join writes the room, a setName the name: neither writes back the other's field
+    from its own read of the row (Lambda's concurrent invocations, "Understanding Lambda
+    function scaling", https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html)."""
+    record = open_connection("c1", 0, room="one", name="Ana", format="json")
+    store.put(record)
+    assert store.move(record, room="two").moved
+    assert store.get("c1") == record.moved(room="two")
+    assert store.move(record.moved(room="two"), name="Bea").moved
+    assert store.get("c1") == record.moved(room="two", name="Bea")
+    assert [r.connection_id for r in store.listeners("two")] == ["c1"]
+    assert [r.name for r in store.named("bea")] == ["Bea"]
+
+
+def test_a_move_is_refused_when_the_row_moved_meanwhile(store: MaintainedConnectionStore) -> None:
+    """Two requests of one connection read the same row; whichever writes second finds it
+    changed and writes nothing (on DynamoDB a condition on room and name, whose failure is
+    ConditionalCheckFailedException: Knowledge Center, "dynamodb
+    conditionalcheckfailedexception",
+    https://repost.aws/knowledge-center/dynamodb-conditionalcheckfailedexception),
+    so that it reads the row again instead of undoing the first."""
+    record = open_connection("c1", 0, room="one", name="Ana", format="text")
+    store.put(record)
+    assert store.move(record, name="Bea") == (record.moved(name="Bea"), True)  # setName first
+    # the join read the row before it: refused, and handed the row as it stands
+    assert store.move(record, room="two") == (record.moved(name="Bea"), False)
+    assert store.get("c1") == record.moved(name="Bea")
+    assert list(store.members("two")) == []
+    assert list(store.listeners("two")) == []
+    assert store.move(record.moved(name="Bea"), room="two").moved  # read again, it moves
+    assert store.get("c1") == record.moved(room="two", name="Bea")
+    assert not store.move(record.moved(name="Bea"), name="Cy").moved  # the room changed
+    assert not store.move(record.moved(room="two"), name="Cy").moved  # the name changed
+    assert store.get("c1") == record.moved(room="two", name="Bea")
+
+
+def test_a_move_keeps_the_guest_and_the_rest_of_the_row(store: MaintainedConnectionStore) -> None:
+    """Only the room or the name is written: a guest identity ``resume`` wrote after the
+    request read the row stays."""
+    record = open_connection("c1", 5, room="one", name="Ana", format="json", principal="")
+    store.put(record)
+    store.identify("c1", "cd" * 32)
+    moved = record._replace(room="two", name="Bea", guest="cd" * 32)
+    assert store.move(record, room="two", name="Bea") == (moved, True)  # the row as it is now
+    assert store.get("c1") == moved
 
 
 # -- delete_stale: the fan-out's cleanup after a 410 ---------------------------------------
@@ -368,7 +426,7 @@ def test_admit_follows_moves_and_keeps_the_bucket(store: MaintainedConnectionSto
     store.put(record)
     t = 2_000_000
     assert store.admit("c1", 1, 1, t) == (record, True)
-    store.move(record.moved(room="two", name="Bea"))
+    assert store.move(record, room="two", name="Bea").moved
     assert store.admit("c1", 1, 1, t) == (record.moved(room="two", name="Bea"), False)
 
 
@@ -401,7 +459,9 @@ def test_members_carry_id_room_name_and_format(store: MaintainedConnectionStore)
     store.put(open_connection("a", 1, room="dev", name="Ana", format="json"))
     store.put(open_connection("b", 2, room="dev", name="Bob", format="raw"))
     store.admit("a", 1, 5, 1_000)
-    store.move(open_connection("b", 2, room="dev", name="Bo", format="raw"))
+    assert store.move(
+        open_connection("b", 2, room="dev", name="Bob", format="raw"), name="Bo"
+    ).moved
     got = [(r.connection_id, r.room, r.name, r.format) for r in store.members("dev")]
     assert got == [("a", "dev", "Ana", "json"), ("b", "dev", "Bo", "raw")]
 
@@ -409,7 +469,9 @@ def test_members_carry_id_room_name_and_format(store: MaintainedConnectionStore)
 def test_listeners_carry_id_room_and_format(store: MaintainedConnectionStore) -> None:
     store.put(open_connection("a", 1, room="dev", name="Ana", format="json"))
     store.put(open_connection("t", 1, room="dev", name="Tia", format="text"))
-    store.move(open_connection("t", 1, room="ops", name="Tia", format="text"))
+    assert store.move(
+        open_connection("t", 1, room="dev", name="Tia", format="text"), room="ops"
+    ).moved
     assert [(r.connection_id, r.room, r.format) for r in store.listeners("dev")] == [
         ("a", "dev", "json")
     ]
@@ -482,7 +544,7 @@ def test_identify_gives_a_connection_its_guest_and_keeps_the_rest(
     store.identify("c1", "ab" * 32)
     assert store.get("c1") == record._replace(guest="ab" * 32)
     assert store.admit("c1", 1, 5, 2_000).record == record._replace(guest="ab" * 32)
-    store.move(record._replace(guest="ab" * 32).moved(room="ops"))
+    assert store.move(record, room="ops").moved  # read before resume wrote the guest
     assert store.get("c1") == record._replace(guest="ab" * 32, room="ops")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -171,4 +172,70 @@ async def test_a_room_s_history_comes_after_join_not_on_connecting(
     else:
         assert frames == ["* you are bob in general", "ana: kept"]
     for client in (a, b):
+        await client.close()
+
+
+async def _answer(client: ClientConnection, kind: str) -> Any:
+    """The next frame of type ``kind`` (or an error), skipping presence and the like; each
+    read waits up to recv's deadline."""
+    while (frame := await _json(client)).get("type") not in (kind, "error"):
+        pass
+    assert frame["type"] == kind, frame
+    return frame
+
+
+@pytest.fixture(params=["memory", "dynamodb-endpoint"])
+async def chat_stores(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[LocalGateway]:
+    """The chat on the gateway's own stores, and on a DynamoDB endpoint (moto's server), where
+    each store call is a round trip: two requests of one connection overlap there."""
+    if request.param == "memory":
+        gateway = await start_gateway(TEMPLATE, tmp_path / "state")
+        yield gateway
+        await gateway.stop()
+        return
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        gateway = await start_gateway(
+            TEMPLATE, tmp_path / "state", dynamodb_endpoint=f"http://{host}:{port}"
+        )
+        yield gateway
+        await gateway.stop()
+    finally:
+        server.stop()
+
+
+async def test_a_rename_and_a_join_sent_back_to_back_both_hold(chat_stores: LocalGateway) -> None:
+    """The gateway runs one connection's messages concurrently, as AWS may (re:Post,
+    "apigateway websockets are the responses sent by integration response route guaranteed to
+    be in same order than the sent messages",
+    https://repost.aws/questions/QUa2N5ZwL4QjSFuJkuI4nGcg): a setName and a join sent at once
+    both hold, whichever runs first. The person is in the joined room under the new name,
+    and nowhere else."""
+    chat = chat_stores
+    here = await _join(chat, room="dev", name="al")
+    there = await _join(chat, room="general", name="cy")
+    bo = await _join(chat, room="general", name="bo")
+    assert (await _json(there))["event"] == "joined"  # bo, in general
+    # A few rounds, back and forth: each is one chance for the two requests to overlap.
+    for turn, room in enumerate(["dev", "ops", "dev", "ops"], 1):
+        name = f"Neo{turn}"
+        await bo.send(json.dumps({"action": "setName", "name": name}))
+        await bo.send(json.dumps({"action": "join", "room": room}))
+        # Whichever ran second answers with where both left the person.
+        welcomes = [await _answer(bo, "welcome"), await _answer(bo, "welcome")]
+        assert {"type": "welcome", "room": room, "name": name} in welcomes, (turn, welcomes)
+        await bo.send(json.dumps({"action": "who"}))
+        names = ["al", name] if room == "dev" else [name]
+        assert await _answer(bo, "who") == {"type": "who", "room": room, "names": names}
+    await here.send(json.dumps({"action": "who"}))
+    assert (await _answer(here, "who"))["names"] == ["al"]
+    await there.send(json.dumps({"action": "who"}))
+    assert (await _answer(there, "who"))["names"] == ["cy"]
+    for client in (here, there, bo):
         await client.close()

@@ -88,17 +88,21 @@ EXPECTED: dict[str, list[tuple[set[str], list[Any]]]] = {
         ({UPDATE}, [CONNECTIONS]),
         ({MANAGE}, [_callback_arn("POST"), _callback_arn("GET")]),
     ],
+    # GetConnection: whether the holder of the name asked for is still there (a ghost's
+    # row is deleted, DeleteItem, and the name taken back), as on $connect
     "JoinRole": [
         ({GET, UPDATE, PUT, DELETE}, [CONNECTIONS]),
         PRESENCE_AND_NAME_QUERY,
         ({QUERY}, [MESSAGES]),
         POST_ONLY,
+        ({MANAGE}, [_callback_arn("GET")]),
         INVOKE_FANOUT,
     ],
     "SetNameRole": [
         ({GET, UPDATE, PUT, DELETE}, [CONNECTIONS]),
         PRESENCE_AND_NAME_QUERY,
         POST_ONLY,
+        ({MANAGE}, [_callback_arn("GET")]),
         INVOKE_FANOUT,
     ],
     # history, directHistory (the table, a conversation; both reader indexes, all of one's

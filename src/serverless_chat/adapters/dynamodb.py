@@ -52,6 +52,7 @@ from serverless_chat.ports import (
     ChatMessage,
     ConnectionRecord,
     DirectMessage,
+    Move,
     Revision,
 )
 
@@ -154,33 +155,52 @@ class DynamoDbConnectionStore:
             if error_code(error.__cause__ or error) != "ConditionalCheckFailedException":
                 raise  # a connection gone meanwhile stays gone
 
-    def move(self, record: ConnectionRecord) -> None:
-        """UpdateItem, not PutItem: the item's token bucket attributes stay as they are."""
+    def move(
+        self, record: ConnectionRecord, *, room: str | None = None, name: str | None = None
+    ) -> Move:
+        """UpdateItem, not PutItem: the item's token bucket attributes stay as they are, and
+        only the attributes given are written. Its condition is the row's room and name as
+        ``record`` has them: a failed condition is another request's move (the row comes
+        back with the failure, ALL_OLD, at no read cost), or a row gone."""
         names = {"#room": "room", "#name": "name"}
-        values: dict[str, Any] = {":room": {"S": record.room}}
-        sets = ["#room = :room"]
-        removes = []
-        if hears_presence(record.format):
-            sets.append("presenceRoom = :room")
-        if record.name:  # an index key may not be an empty string
+        values: dict[str, Any] = {":was_room": {"S": record.room}}
+        sets: list[str] = []
+        removes: list[str] = []
+        if room is not None:
+            sets.append("#room = :room")
+            values[":room"] = {"S": room}
+            if hears_presence(record.format):
+                sets.append("presenceRoom = :room")
+        if name:  # an index key may not be an empty string
             sets += ["#name = :name", "nameKey = :key"]
-            values[":name"] = {"S": record.name}
-            values[":key"] = {"S": name_key(record.name)}
-        else:
+            values[":name"] = {"S": name}
+            values[":key"] = {"S": name_key(name)}
+        elif name is not None:
             removes += ["#name", "nameKey"]
-        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        try:
-            self._table.call(
-                "UpdateItem",
-                Key={"connectionId": {"S": record.connection_id}},
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(connectionId)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        except StoreError as error:
-            if error_code(error.__cause__ or error) != "ConditionalCheckFailedException":
-                raise  # a connection gone meanwhile stays gone
+        if record.name:
+            values[":was_name"] = {"S": record.name}
+            was_name = "#name = :was_name"
+        else:
+            was_name = "attribute_not_exists(#name)"
+        if not sets and not removes:  # nothing to change: the condition alone
+            sets.append("#room = :was_room")
+        expression = " ".join(
+            f"{verb} {', '.join(parts)}"
+            for verb, parts in (("SET", sets), ("REMOVE", removes))
+            if parts
+        )
+        item, moved = self._table.conditional(
+            "UpdateItem",
+            Key={"connectionId": {"S": record.connection_id}},
+            UpdateExpression=expression,
+            ConditionExpression=f"{_ROW} AND #room = :was_room AND {was_name}",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+        if not item or "connectedAt" not in item:
+            return Move(None, False)  # absent (or a name claim's key, never a connection's)
+        return Move(_record(item), moved)
 
     def delete(self, connection_id: str) -> ConnectionRecord | None:
         """One DeleteItem whose ALL_OLD hands back the row: no read before it."""

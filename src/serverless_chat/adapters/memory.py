@@ -22,7 +22,7 @@ from operator import attrgetter
 
 from serverless_chat.chat.limits import take
 from serverless_chat.chat.model import hears_presence, name_key
-from serverless_chat.ports import Admission, ConnectionRecord
+from serverless_chat.ports import Admission, ConnectionRecord, Move
 
 _BY_ID = attrgetter("connection_id")
 
@@ -48,11 +48,16 @@ class MemoryConnectionStore:
             self._remove(record.connection_id)
             self._add(record)
 
-    def move(self, record: ConnectionRecord) -> None:
+    def move(
+        self, record: ConnectionRecord, *, room: str | None = None, name: str | None = None
+    ) -> Move:
         with self._lock:
-            if record.connection_id in self.rows:  # a gone connection stays gone
-                self._remove(record.connection_id)
-                self._add(record)
+            old = self.rows.get(record.connection_id)  # a gone connection stays gone
+            if old is None or (old.room, old.name) != (record.room, record.name):
+                return Move(old, False)
+            self._remove(record.connection_id)
+            self._add(old.moved(room, name))
+            return Move(self.rows[record.connection_id], True)
 
     def identify(self, connection_id: str, guest: str) -> None:
         with self._lock:

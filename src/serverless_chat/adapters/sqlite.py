@@ -29,6 +29,7 @@ from serverless_chat.ports import (
     ChatMessage,
     ConnectionRecord,
     DirectMessage,
+    Move,
     Revision,
 )
 
@@ -255,19 +256,27 @@ class SqliteConnectionStore:
             (guest, self.table_name, connection_id),
         )
 
-    def move(self, record: ConnectionRecord) -> None:
-        self._db.write(
-            "UpdateItem",
-            "UPDATE connections SET room = ?, name = ?, name_key = ?"
-            " WHERE table_name = ? AND connection_id = ?",
-            (
-                record.room,
-                record.name,
-                name_key(record.name),
-                self.table_name,
-                record.connection_id,
-            ),
-        )
+    def move(
+        self, record: ConnectionRecord, *, room: str | None = None, name: str | None = None
+    ) -> Move:
+        """Read, check and write in one BEGIN IMMEDIATE transaction, as :meth:`delete_stale`
+        does: no writer comes between the check and the write."""
+        key = (self.table_name, record.connection_id)
+        with self._db.transaction("UpdateItem") as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM connections WHERE table_name = ? AND connection_id = ?",
+                key,
+            ).fetchone()
+            old = None if row is None else _record(row)
+            if old is None or (old.room, old.name) != (record.room, record.name):
+                return Move(old, False)
+            new = old.moved(room, name)
+            conn.execute(
+                "UPDATE connections SET room = ?, name = ?, name_key = ?"
+                " WHERE table_name = ? AND connection_id = ?",
+                (new.room, new.name, name_key(new.name), *key),
+            )
+        return Move(new, True)
 
     def delete(self, connection_id: str) -> ConnectionRecord | None:
         """Read and delete in one transaction, the bucket with the row."""

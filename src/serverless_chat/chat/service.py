@@ -89,6 +89,10 @@ from serverless_chat.ports import (
 log = logging.getLogger("serverless_chat.chat")
 
 _GENERATED_NAME_TRIES = 5
+# How often a join or setName tries again when another request of the same connection
+# moved it first: each refused try means one of those landed, and a connection's requests
+# are bounded by its token bucket.
+_MOVE_TRIES = 5
 
 
 class ChatSettings(NamedTuple):
@@ -184,7 +188,7 @@ class Chat:
             )
             self.store.put(record)
             try:
-                first = self._claim_from_ghosts(record, name)
+                first = self._claim_from_ghosts(record.room, name, record, "$connect")
             except ProtocolError:
                 self.store.delete(connection_id)
                 if chosen:
@@ -197,16 +201,18 @@ class Chat:
             return record
         raise ProtocolError("NAME_TAKEN", "Could not find a free name; choose one.", "$connect")
 
-    def _claim_from_ghosts(self, record: ConnectionRecord, name: str) -> bool:
-        """``claim`` on $connect; when the name is taken, its holders whose connection is
-        gone are evicted (their $disconnect, best effort, never came) and the name claimed
-        again."""
+    def _claim_from_ghosts(
+        self, room: str, name: str, claimant: ConnectionRecord, action: str
+    ) -> bool:
+        """``claim`` ($connect, join, setName); when the name is taken, its holders whose
+        connection is gone are evicted (their $disconnect, best effort, never came) and the
+        name claimed again."""
         try:
-            return claim(self.store, record.room, name, record, "$connect")
+            return claim(self.store, room, name, claimant, action)
         except ProtocolError:
-            if not self._evict_ghosts(record.room, name, record.connection_id):
+            if not self._evict_ghosts(room, name, claimant.connection_id):
                 raise
-        return claim(self.store, record.room, name, record, "$connect")
+        return claim(self.store, room, name, claimant, action)
 
     def _evict_ghosts(self, room: str, name: str, claimant: str) -> bool:
         """Delete the rows of ``name`` in ``room`` whose connection answers 410 and that are
@@ -445,21 +451,37 @@ class Chat:
         )
 
     def join(self, sender: ConnectionRecord, room: str) -> None:
+        """Move the sender to ``room`` under the name its row has when it moves (a rename
+        sent at the same time may land first: the name claimed is then the new one)."""
         cid = sender.connection_id
-        if room != sender.room:
-            first = claim(self.store, room, sender.name, sender, "join")
-            self.store.move(sender.moved(room=room))
-            if not release(self.store, sender.room, sender):
-                self._broadcast(sender.room, PresenceFrame("left", sender.room, sender.name), cid)
-            if first:
-                self._broadcast(room, PresenceFrame("joined", room, sender.name), cid)
-        self._reply(cid, WelcomeFrame(room, sender.name, self._ref), sender.format)
+        current: ConnectionRecord | None = sender
+        for _ in range(_MOVE_TRIES):
+            if current is None or current.room == room:
+                break
+            first = self._claim_from_ghosts(room, current.name, current, "join")
+            now, moved = self.store.move(current, room=room)
+            if moved:
+                if not release(self.store, current.room, current):
+                    left = PresenceFrame("left", current.room, current.name)
+                    self._broadcast(current.room, left, cid)
+                if first:
+                    self._broadcast(room, PresenceFrame("joined", room, current.name), cid)
+                current = now
+                break
+            current = self._give_up_claim(now, current, room, current.name)
+        else:
+            raise _moved_too_often("join")
+        if current is None:  # gone meanwhile: nobody to answer
+            return
+        self._reply(cid, WelcomeFrame(room, current.name, self._ref), sender.format)
         if sender.format != "raw":
             limit = self.settings.history_on_join
             latest = self.messages.latest(room, limit)
             self._post(cid, self._history(room, latest, limit, sender.format, None))
 
     def set_name(self, sender: ConnectionRecord, name: str) -> None:
+        """Rename the sender in the room its row is in when it renames (a join sent at the
+        same time may land first: the name is then claimed in the new room)."""
         cid = sender.connection_id
         if sender.principal and name != sender.name:
             raise ProtocolError(
@@ -467,16 +489,43 @@ class Chat:
                 "Your name comes from your sign-in and cannot change.",
                 "setName",
             )
-        if name != sender.name:
-            new_key = name_key(name) != name_key(sender.name)
+        current: ConnectionRecord | None = sender
+        for _ in range(_MOVE_TRIES):
+            if current is None or current.name == name:
+                break
+            new_key = name_key(name) != name_key(current.name)
             if new_key:
-                claim(self.store, sender.room, name, sender, "setName")
-            self.store.move(sender.moved(name=name))
-            if new_key:
-                release(self.store, sender.room, sender)
-            renamed = PresenceFrame("renamed", sender.room, name, sender.name)
-            self._broadcast(sender.room, renamed, cid)
-        self._reply(cid, WelcomeFrame(sender.room, name, self._ref), sender.format)
+                self._claim_from_ghosts(current.room, name, current, "setName")
+            now, moved = self.store.move(current, name=name)
+            if moved:
+                if new_key:
+                    release(self.store, current.room, current)
+                renamed = PresenceFrame("renamed", current.room, name, current.name)
+                self._broadcast(current.room, renamed, cid)
+                current = now
+                break
+            current = self._give_up_claim(now, current, current.room, name if new_key else "")
+        else:
+            raise _moved_too_often("setName")
+        if current is None:
+            return
+        self._reply(cid, WelcomeFrame(current.room, name, self._ref), sender.format)
+
+    def _give_up_claim(
+        self, current: ConnectionRecord | None, stale: ConnectionRecord, room: str, claimed: str
+    ) -> ConnectionRecord | None:
+        """After a move refused because another request of the connection moved it first
+        (its messages run concurrently; ``current``: the row as the refusal found it, None
+        when gone): the name ``claimed`` in ``room`` for that move is given up, unless the
+        row holds it. ``current``, for the next try."""
+        holds = (
+            current is not None
+            and current.room == room
+            and name_key(current.name) == name_key(claimed)
+        )
+        if claimed and not holds:
+            release(self.store, room, stale._replace(room=room, name=claimed))
+        return current
 
     def history(self, sender: ConnectionRecord, request: HistoryRequest) -> None:
         page = self.messages.latest(sender.room, request.limit, request.before)
@@ -620,6 +669,12 @@ def _postable(render: Callable[[str], bytes | None]) -> Callable[[str], bytes | 
             "sendMessage",
         )
     return lambda fmt: data if fmt == "json" else render(fmt)
+
+
+def _moved_too_often(action: str) -> StoreError:
+    """What a join or setName raises when its connection's other requests kept moving it
+    first (the sender hears STORE_UNAVAILABLE: try again)."""
+    return StoreError("UpdateItem", f"{action}: the connection kept moving meanwhile")
 
 
 def _one_identity(named: list[ConnectionRecord], room: str) -> list[ConnectionRecord]:

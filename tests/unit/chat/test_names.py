@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 import pytest
@@ -144,3 +145,84 @@ def test_a_ghost_found_by_a_fan_out_is_announced_as_gone() -> None:
     heard = [json.loads(data) for data in connections.received("cy")]
     assert [h.get("text") or h["event"] for h in heard] == ["joined", "hello", "left"]
     assert heard[-1]["name"] == "bo"
+
+
+def _ghost_town(now_s: float) -> tuple[MemoryConnectionStore, FakeConnections, Chat]:
+    """``listener`` (json) and ``bo`` in dev, and ``bo``'s connection gone without its
+    $disconnect (API Gateway answers 410); ``back`` in general, under another name."""
+    store = MemoryConnectionStore()
+    connections = FakeConnections("listener", "back")
+    chat = Chat(store, MemoryMessageStore(), connections, clock=lambda: now_s)
+    old = int(now_s * 1000) - 60_000
+    chat.connect("listener", old, {"name": "al", "room": "dev", "format": "json"})
+    chat.connect("ghost", old, {"name": "bo", "room": "dev"})
+    chat.connect("back", int(now_s * 1000), {"name": "guest", "format": "json"})
+    return store, connections, chat
+
+
+@pytest.mark.parametrize("action", ["setName", "join"])
+def test_set_name_and_join_take_a_name_back_from_a_ghost(action: str) -> None:
+    """ "$disconnect is a best-effort event" ("Manage connected users and client apps:
+    $connect and $disconnect routes",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-route-keys-connect-disconnect.html):
+    a name whose holder answers 410 on GetConnection ("The connection with the provided id
+    no longer exists": GoneException, AWS SDK for .NET, "GetConnection",
+    https://docs.amazonaws.cn/sdkfornet/v3/apidocs/items/ApiGatewayManagementApi/MIApiGatewayManagementApiGetConnectionGetConnectionRequest.html)
+    and is older than any handshake is taken back by a setName or a join, as by $connect:
+    the ghost's row is deleted and its room told it left."""
+    now_s = 1_000_000.0
+    store, connections, chat = _ghost_town(now_s)
+    back = store.get("back")
+    assert back is not None
+    if action == "setName":
+        chat.join(back, "dev")  # as "guest"; then the name
+        back = store.get("back")
+        assert back is not None
+        chat.set_name(back, "bo")
+    else:
+        chat.set_name(back, "bo")  # in general, where nobody holds it; then the room
+        back = store.get("back")
+        assert back is not None
+        chat.join(back, "dev")
+    row = store.get("back")
+    assert row is not None
+    assert (row.room, row.name) == ("dev", "bo")
+    assert store.get("ghost") is None
+    assert store.claim_name("dev", "bo", "someone", 0) == "back"
+    heard = [json.loads(data) for data in connections.received("listener")]
+    left = [h for h in heard if h.get("event") == "left"]
+    assert left == [{"type": "presence", "event": "left", "room": "dev", "name": "bo"}]
+    welcome = [json.loads(d) for d in connections.received("back")]
+    assert {"type": "welcome", "room": "dev", "name": "bo"} in welcome
+
+
+@pytest.mark.parametrize("action", ["setName", "join"])
+def test_set_name_and_join_leave_a_live_or_young_holder_its_name(action: str) -> None:
+    """A holder that answers GetConnection keeps its name; so does one that answers 410 but
+    is younger than a handshake (API Gateway answers 410 to a connection not yet established,
+    that is until $connect returns: Knowledge Center, "410 gone api gateway",
+    https://repost.aws/knowledge-center/410-gone-api-gateway).
+    Both refuse with NAME_TAKEN, and the holder's row stays."""
+    now_s = 1_000_000.0
+    store = MemoryConnectionStore()
+    connections = FakeConnections("live", "me")  # "young" answers 410: still connecting
+    chat = Chat(store, MemoryMessageStore(), connections, clock=lambda: now_s)
+    old = int(now_s * 1000) - 60_000
+    chat.connect("live", old, {"name": "al", "room": "dev"})
+    chat.connect("young", int(now_s * 1000) - 1_000, {"name": "bo", "room": "dev"})
+    for name in ("al", "bo"):
+        if action == "setName":  # in dev under another name, then asks for this one
+            me = chat.connect("me", old, {"name": "cy", "room": "dev"})
+        else:  # under this name elsewhere, then asks for dev
+            me = chat.connect("me", old, {"name": name, "room": "ops"})
+        ask = (
+            partial(chat.set_name, me, name)
+            if action == "setName"
+            else partial(chat.join, me, "dev")
+        )
+        with pytest.raises(ProtocolError) as caught:
+            ask()
+        assert caught.value.code == "NAME_TAKEN"
+        chat.disconnect("me")
+    assert store.get("live") is not None
+    assert store.get("young") is not None

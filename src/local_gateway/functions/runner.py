@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import sys
 import time
 import zipfile
 from collections.abc import Callable, Mapping
@@ -382,20 +381,3 @@ def _trace_id() -> str:
     """An X-Ray trace header, as Lambda sets _X_AMZN_TRACE_ID for each invocation."""
     epoch = f"{int(time.time()):08x}"
     return f"Root=1-{epoch}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
-
-
-def forget_modules(folders: set[Path], keep: set[str]) -> list[str]:
-    """Drop from sys.modules what was imported from the folders (but the modules in
-    ``keep``: the gateway's and its hook's), so the next import reads the files again."""
-    import importlib
-
-    forgotten = []
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if not file or name in keep:
-            continue
-        if any(Path(file).resolve().is_relative_to(folder) for folder in folders):
-            del sys.modules[name]
-            forgotten.append(name)
-    importlib.invalidate_caches()
-    return forgotten

@@ -41,7 +41,7 @@ from local_gateway.server.function_network import FunctionNetwork
 from local_gateway.server.guard import Guard
 from local_gateway.server.hook import load_hook
 from local_gateway.server.http_backend import AiohttpBackend
-from local_gateway.server.in_process_faces import local_services
+from local_gateway.server.in_process_faces import InProcessFaces
 from local_gateway.server.listening import private_folder
 from local_gateway.server.served_api import ServedApi
 from local_gateway.server.tls import server_context
@@ -235,18 +235,16 @@ class LocalGateway:
             served.listen(*self.config.ports(index))
         private_folder(self.config.state_dir)
         cert, key = await self.network.start()
-        services = local_services(
-            self.config,
+        faces = InProcessFaces(
             self.registry,
             self.lambda_api,
             self._loop,
             lambda logical_id: self.functions.credentials(logical_id),
             lambda key, action, resource: self.access.check(key, action, resource),
             self._stage_arn,
-            self.invoke_async,
-            self.api.stage,
-            self.callback_url,
+            self.config.region,
         )
+        services = faces.services(self.config, self.invoke_async, self.api.stage, self.callback_url)
         if self.config.dynamodb_endpoint and self.api.tables:  # before the hook uses them
             await asyncio.to_thread(
                 provision,

@@ -67,43 +67,33 @@ class InProcessFaces:
 
         return InProcessInvoke(self._lambda_api, lambda: self._loop, denial)
 
+    def services(
+        self,
+        config: GatewayConfig,
+        invoke_async: Callable[[str, dict[str, Any]], None],
+        stage: str,
+        callback_url: str,
+    ) -> LocalServices:
+        """What the hook is handed: these faces (its own, unchecked, and as each function
+        calls them), where the gateway keeps its state, the stage, and the template's
+        tables on --dynamodb-endpoint when one is given."""
+        endpoint = config.dynamodb_endpoint
 
-def local_services(
-    config: GatewayConfig,
-    registry: ConnectionRegistry,
-    lambda_api: LambdaService,
-    loop: asyncio.AbstractEventLoop,
-    credentials: Callable[[str], dict[str, str]],
-    authorize: Authorize,
-    stage_arn: str,
-    invoke_async: Callable[[str, dict[str, Any]], None],
-    stage: str,
-    callback_url: str,
-) -> LocalServices:
-    """What the hook is handed: the first API's @connections API and Lambda's asynchronous
-    Invoke in-process (its own, unchecked, and as each function calls them), where the
-    gateway keeps its state, the stage, and the template's tables on --dynamodb-endpoint
-    when one is given."""
-    faces = InProcessFaces(
-        registry, lambda_api, loop, credentials, authorize, stage_arn, config.region
-    )
-    endpoint = config.dynamodb_endpoint
+        def tables_client() -> Any:
+            """A client for the template's tables on --dynamodb-endpoint (what the hook's
+            stores use), made when asked for."""
+            return dynamodb_client(endpoint or "", config.region)
 
-    def tables_client() -> Any:
-        """A client for the template's tables on --dynamodb-endpoint (what the hook's
-        stores use), made when asked for."""
-        return dynamodb_client(endpoint or "", config.region)
-
-    return LocalServices(
-        callbacks=InProcessCallbacks(registry, loop),
-        invoke_async=invoke_async,
-        callbacks_for=faces.callbacks_for,
-        invoke_async_for=faces.invoke_async_for,
-        state_dir=config.state_dir,
-        region=config.region,
-        stage=stage,
-        callback_url=callback_url,
-        dynamodb_endpoint=endpoint,
-        dynamodb_client=tables_client if endpoint else None,
-        options=config.hook_options,
-    )
+        return LocalServices(
+            callbacks=InProcessCallbacks(self._registry, self._loop),
+            invoke_async=invoke_async,
+            callbacks_for=self.callbacks_for,
+            invoke_async_for=self.invoke_async_for,
+            state_dir=config.state_dir,
+            region=config.region,
+            stage=stage,
+            callback_url=callback_url,
+            dynamodb_endpoint=endpoint,
+            dynamodb_client=tables_client if endpoint else None,
+            options=config.hook_options,
+        )

@@ -1,6 +1,6 @@
 """How the terminal client paces the lines that wait for no answer (a line for $default,
 --raw): a token bucket of the chat's default size, 10 a second, 20 at once. (An answered
-request waits for its answer instead: client/terminal.py's send loop.)"""
+request waits for its answer instead: client/shell.py's send loop.)"""
 
 from __future__ import annotations
 

@@ -35,7 +35,8 @@ from local_gateway.apigateway.integrations import (
     request_parameters,
     response_body,
 )
-from local_gateway.functions.runner import Invocation, queued
+from local_gateway.functions.async_queue import queued
+from local_gateway.functions.invocation import Invocation
 from local_gateway.template.specs import FunctionSpec
 
 log = logging.getLogger("local_gateway")

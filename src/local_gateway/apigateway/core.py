@@ -41,7 +41,7 @@ from local_gateway.apigateway.chaos import Chaos
 from local_gateway.apigateway.event_factory import ConnectionMeta, EventFactory, identity_present
 from local_gateway.apigateway.integrations import CompiledIntegration, compile_api
 from local_gateway.apigateway.routing import RouteSelector, select_route
-from local_gateway.functions.runner import Invocation
+from local_gateway.functions.invocation import Invocation
 from local_gateway.template.model import (
     AuthorizerSpec,
     FunctionSpec,

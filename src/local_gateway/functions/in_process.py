@@ -1,9 +1,13 @@
 """Functions that an application runs in the gateway's process instead of in containers:
-the handler type, and what an application's hook returns (a :class:`LocalApp`)."""
+the handler type, what an application's hook returns (a :class:`LocalApp`), and the
+modules their code was imported from forgotten when --watch sees it change."""
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -25,3 +29,18 @@ class LocalApp(Protocol):
 
     def close(self) -> None:
         """The gateway stops: release what the app holds (files, threads)."""
+
+
+def forget_modules(folders: set[Path], keep: set[str]) -> list[str]:
+    """Drop from sys.modules what was imported from the folders (but the modules in
+    ``keep``: the gateway's and its hook's), so the next import reads the files again."""
+    forgotten = []
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not file or name in keep:
+            continue
+        if any(Path(file).resolve().is_relative_to(folder) for folder in folders):
+            del sys.modules[name]
+            forgotten.append(name)
+    importlib.invalidate_caches()
+    return forgotten

@@ -2,7 +2,9 @@
 
 Every function runs isolated, in containers of its own (``containers``), unless the
 application's hook (``services``) hands the gateway an in-process handler for it; those run
-on the gateway's thread pool (``pool``), for speed, with the same Timeout and log lines.
+on the gateway's thread pool (``pool``, ``in_process_run``), for speed, with the same
+Timeout and log lines. Lambda's concurrency (``concurrency``) throttles what would run over
+it; what an invocation comes to is ``invocation``'s.
 Every invocation logs Lambda's START / END / REPORT lines (REPORT with ``Init Duration``
 after a cold start).
 """
@@ -10,115 +12,47 @@ after a cold start).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
-import sys
 import time
-import traceback
 import zipfile
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from local_gateway.functions.code_package import CodePackageError, code_folder, inline_folder
-from local_gateway.functions.concurrency import ACCOUNT_CONCURRENCY, Concurrency, Throttle
+from local_gateway.functions.concurrency import ACCOUNT_CONCURRENCY, Concurrency
 from local_gateway.functions.containers import (
-    MAX_RESPONSE_BYTES,
-    ContainerOutcome,
     FunctionContainers,
     lambda_environment,
     prepare_runtime_dir,
 )
-from local_gateway.functions.context import LambdaContext, new_request_id
+from local_gateway.functions.context import new_request_id
 from local_gateway.functions.credentials import SigningKey, issue_credentials
 from local_gateway.functions.forking import ForkServer
 from local_gateway.functions.in_process import Handler, LocalApp
+from local_gateway.functions.in_process_run import run_in_process
 from local_gateway.functions.interpreters import (
     Interpreter,
     find_interpreter,
     gateway_interpreter,
     retired_runtime_message,
 )
+from local_gateway.functions.invocation import (
+    Invocation,
+    InvocationObserver,
+    from_container,
+    throttled,
+)
 from local_gateway.functions.pool import DEFAULT_WORKERS, ElasticPool
 from local_gateway.template.model import FunctionSpec
 
 log = logging.getLogger("local_gateway.lambda")
 
-THROTTLED = "TooManyRequestsException"
-
 
 class FunctionLoadError(RuntimeError):
     """A function cannot run locally (not Python, no local code)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Invocation:
-    """The outcome of one invocation: a result, or an error (timed_out tells which kind)."""
-
-    request_id: str
-    result: Any = None
-    error: str | None = None
-    timed_out: bool = False
-    duration_ms: float = 0.0
-    error_type: str = ""
-    stack_trace: tuple[str, ...] = ()
-
-    @property
-    def error_body(self) -> dict[str, Any]:
-        """Lambda's answer for a function error: what the Invoke API returns."""
-        return {
-            "errorMessage": self.error or "",
-            "errorType": self.error_type or "Error",
-            "requestId": self.request_id,
-            "stackTrace": list(self.stack_trace),
-        }
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    @property
-    def throttled(self) -> bool:
-        """Lambda refused to run it (429 TooManyRequestsException): the function never ran."""
-        return self.error_type == THROTTLED
-
-    @property
-    def status_code(self) -> int:
-        """The proxy response's statusCode; 200 when the function returned no status."""
-        if isinstance(self.result, dict) and "statusCode" in self.result:
-            try:
-                return int(self.result["statusCode"])
-            except (TypeError, ValueError):
-                return 502
-        return 200
-
-    @property
-    def body(self) -> str | None:
-        """The proxy response's body, or the return value itself when it is a string."""
-        if isinstance(self.result, dict):
-            body = self.result.get("body")
-            return None if body is None else str(body)
-        return self.result if isinstance(self.result, str) else None
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """The proxy response's headers (a $connect's Sec-WebSocket-Protocol, say)."""
-        headers = self.result.get("headers") if isinstance(self.result, dict) else None
-        if not isinstance(headers, dict):
-            return {}
-        return {str(k): str(v) for k, v in headers.items()}
-
-
-class InvocationObserver(Protocol):
-    """Told of every invocation, on the gateway's loop, before its START line and after its
-    REPORT line (what a test harness records: local_gateway/testing). It must be quick and
-    must not raise."""
-
-    def invoked(self, spec: FunctionSpec, request_id: str, event: Mapping[str, Any]) -> None: ...
-
-    def answered(self, spec: FunctionSpec, invocation: Invocation) -> None: ...
 
 
 def check_runnable(spec: FunctionSpec) -> None:
@@ -378,7 +312,7 @@ class FunctionRunner:
             return Invocation(request_id, error=reason, error_type="Runtime.InvalidEntrypoint")
         throttle = self.concurrency.acquire(spec.logical_id)
         if throttle is not None:  # Lambda throttles rather than queue: the function never runs
-            return _throttled(request_id, spec, throttle, self.concurrency.running(spec.logical_id))
+            return throttled(request_id, spec, throttle, self.concurrency.running(spec.logical_id))
         try:
             return await self._invoke(spec, event, request_id, containers, handler)
         finally:
@@ -400,10 +334,18 @@ class FunctionRunner:
         if containers is not None:
             outcome = await containers.invoke(event, request_id, _trace_id())
             init_ms = outcome.init_ms
-            invocation = _from_container(request_id, spec, outcome)
+            invocation = from_container(request_id, spec, outcome)
         else:
             assert handler is not None
-            invocation = await self._run_in_process(spec, handler, event, request_id)
+            invocation = await run_in_process(
+                self._pool,
+                spec,
+                handler,
+                event,
+                request_id,
+                self._config.region,
+                lambda: self._closed,
+            )
         duration = (time.perf_counter() - started) * 1000 - (init_ms or 0.0)
         log.info("END RequestId: %s", request_id)
         init = f" Init Duration: {init_ms:.2f} ms" if init_ms is not None else ""
@@ -424,26 +366,6 @@ class FunctionRunner:
             observer.answered(spec, invocation)
         return invocation
 
-    async def _run_in_process(
-        self, spec: FunctionSpec, handler: Handler, event: dict[str, Any], request_id: str
-    ) -> Invocation:
-        context = LambdaContext(
-            spec.name, spec.memory_mb, spec.timeout, request_id, self._config.region
-        )
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(spec.timeout):
-                result = await loop.run_in_executor(self._pool, handler, event, context)
-        except TimeoutError:
-            return _timed_out(request_id, spec)
-        except RuntimeError as error:
-            if self._closed:  # the pool was shut down under it
-                return Invocation(request_id, error=str(error), error_type="Runtime.ExitError")
-            return _failed(request_id, spec, error)
-        except Exception as error:
-            return _failed(request_id, spec, error)
-        return _marshalled(request_id, result)
-
     async def shutdown(self) -> None:
         """Stop taking work; in-process invocations finish in their threads, every
         container is stopped (retired ones too)."""
@@ -458,125 +380,7 @@ class FunctionRunner:
         await asyncio.gather(*(server.stop() for server in servers))
 
 
-# Lambda's asynchronous queue: a throttled event goes back to the queue and is tried again,
-# 1 s after the first attempt and up to 5 minutes apart, for up to 6 hours ("How Lambda
-# handles errors and retries with asynchronous invocation", Lambda developer guide).
-QUEUE_RETRY_FIRST, QUEUE_RETRY_MOST, QUEUE_MAX_AGE = 1.0, 300.0, 6 * 3600.0
-
-
-def queued(
-    invoke: Callable[[FunctionSpec, Any], Awaitable[Invocation]],
-    first_wait: float = QUEUE_RETRY_FIRST,
-) -> Callable[[FunctionSpec, Any], Awaitable[Invocation]]:
-    """``invoke`` as Lambda's asynchronous queue runs an event: tried again while throttled."""
-
-    async def run(spec: FunctionSpec, event: Any) -> Invocation:
-        wait, started = first_wait, time.monotonic()
-        while True:
-            invocation = await invoke(spec, event)
-            if not invocation.throttled or time.monotonic() - started > QUEUE_MAX_AGE:
-                return invocation
-            await asyncio.sleep(wait)
-            wait = min(wait * 2, QUEUE_RETRY_MOST)
-
-    return run
-
-
-# The frames of an in-process function's traceback that are the gateway's, not the
-# function's: its own package, and the thread pool that ran the handler.
-_NOT_THE_FUNCTIONS = (str(Path(__file__).resolve().parents[1]), "/concurrent/futures/")
-
-
-def _failed(request_id: str, spec: FunctionSpec, error: Exception) -> Invocation:
-    """An unhandled error, logged and answered as Lambda's Python runtime does: the error's
-    type and message, and the function's own frames (the gateway's are not its)."""
-    frames = [
-        frame
-        for frame in traceback.extract_tb(error.__traceback__)
-        if not any(part in frame.filename for part in _NOT_THE_FUNCTIONS)
-    ]
-    trace = traceback.format_list(frames)
-    log.error(
-        "%s %s failed: [ERROR] %s: %s\nTraceback (most recent call last):\n%s",
-        request_id,
-        spec.label,
-        type(error).__name__,
-        error,
-        "".join(trace).rstrip(),
-    )
-    return Invocation(
-        request_id, error=str(error), error_type=type(error).__name__, stack_trace=tuple(trace)
-    )
-
-
-def _marshalled(request_id: str, result: Any) -> Invocation:
-    """An in-process result as the runtime hands it on: JSON, at most 6 MB (what a
-    container's bootstrap checks too), else Lambda's error."""
-    try:
-        size = len(json.dumps(result))
-    except (TypeError, ValueError) as error:
-        message = f"Unable to marshal response: {error}"
-        log.error("%s Runtime.MarshalError: %s", request_id, message)
-        return Invocation(request_id, error=message, error_type="Runtime.MarshalError")
-    if size > MAX_RESPONSE_BYTES:
-        message = (
-            f"Response payload size ({size} bytes) exceeded maximum allowed payload size"
-            f" ({MAX_RESPONSE_BYTES} bytes)."
-        )
-        log.error("%s Function.ResponseSizeTooLarge: %s", request_id, message)
-        return Invocation(request_id, error=message, error_type="Function.ResponseSizeTooLarge")
-    return Invocation(request_id, result=result)
-
-
-def _throttled(request_id: str, spec: FunctionSpec, throttle: Throttle, running: int) -> Invocation:
-    """Lambda's refusal to run it: no START line, the function never sees the event."""
-    log.warning(
-        "%s throttled: 429 %s (%s), %d of its invocations running",
-        spec.label,
-        THROTTLED,
-        throttle.reason,
-        running,
-    )
-    return Invocation(request_id, error=throttle.message, error_type=THROTTLED)
-
-
-def _timed_out(request_id: str, spec: FunctionSpec) -> Invocation:
-    message = f"Task timed out after {spec.timeout:.2f} seconds"
-    log.error("%s Error: %s", request_id, message)
-    return Invocation(request_id, error=message, timed_out=True, error_type="Sandbox.Timedout")
-
-
-def _from_container(request_id: str, spec: FunctionSpec, outcome: ContainerOutcome) -> Invocation:
-    if outcome.timed_out:
-        return _timed_out(request_id, spec)
-    if outcome.error is not None:
-        error_type = str(outcome.error.get("errorType", "Error"))
-        message = str(outcome.error.get("errorMessage", ""))
-        trace = tuple(str(line) for line in outcome.error.get("stackTrace") or ())
-        if error_type in ("Runtime.ExitError", "Runtime.InitError"):
-            log.error("%s %s: %s", request_id, error_type, message)
-        return Invocation(request_id, error=message, error_type=error_type, stack_trace=trace)
-    return Invocation(request_id, result=outcome.result)
-
-
 def _trace_id() -> str:
     """An X-Ray trace header, as Lambda sets _X_AMZN_TRACE_ID for each invocation."""
     epoch = f"{int(time.time()):08x}"
     return f"Root=1-{epoch}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
-
-
-def forget_modules(folders: set[Path], keep: set[str]) -> list[str]:
-    """Drop from sys.modules what was imported from the folders (but the modules in
-    ``keep``: the gateway's and its hook's), so the next import reads the files again."""
-    import importlib
-
-    forgotten = []
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if not file or name in keep:
-            continue
-        if any(Path(file).resolve().is_relative_to(folder) for folder in folders):
-            del sys.modules[name]
-            forgotten.append(name)
-    importlib.invalidate_caches()
-    return forgotten

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from local_gateway.apigateway.chaos import Chaos
+from local_gateway.functions.concurrency import ACCOUNT_CONCURRENCY
 from local_gateway.functions.pool import DEFAULT_WORKERS
 
 
@@ -64,3 +65,17 @@ class GatewayConfig:
     # permessage-deflate: a connection's compressor holds ~90 KB once it has sent a frame
     # (15,000 connections: 1.3 GB), and on loopback it saves nothing. Off unless asked for.
     compress: bool = False
+
+    def ports(self, index: int) -> tuple[int, int]:
+        """The (plain, TLS) ports asked for the template's ``index``-th API: the ones asked
+        for the gateway, then the next ones in turn (0 stays 0: free ones)."""
+        port, tls_port = self.port, self.tls_port
+        return (port + index if port else 0, tls_port + index if tls_port else 0)
+
+    @property
+    def account_concurrency(self) -> int:
+        """Lambda's concurrency quota of the account: --chaos lambda-concurrency, or 1,000."""
+        chaos = self.chaos
+        if chaos is not None and chaos.lambda_concurrency is not None:
+            return chaos.lambda_concurrency
+        return ACCOUNT_CONCURRENCY

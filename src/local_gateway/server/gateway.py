@@ -1,9 +1,10 @@
 """The local gateway, composed: the template, the functions, the application's hook and
-the services offered to it, and the aiohttp apps that serve them all: each WebSocket API of
-the template on ports of its own (``served_api``: the WebSocket at /{stage} through
-``websocket``, its callback API, its TLS port), and on the first API's port Lambda's Invoke
-API and the services not emulated; the egress proxy, an embedded DynamoDB. Its lifecycle:
-``start`` and ``stop``.
+the services offered to it (``in_process_faces``), and the aiohttp apps that serve them all
+(``applications``): each WebSocket API of the template on ports of its own (``served_api``:
+the WebSocket at /{stage} through ``websocket``, its callback API, its TLS port), and on the
+first API's port Lambda's Invoke API and the services not emulated; the functions' network
+(``function_network``: the certificate, the egress proxy), an embedded DynamoDB. Its
+lifecycle: ``start`` and ``stop``.
 """
 
 from __future__ import annotations
@@ -11,48 +12,43 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
 from local_gateway.apigateway.core import GatewayCore
 from local_gateway.apigateway.event_factory import ApiContext, EventFactory
 from local_gateway.apigateway.integrations import compile_api
-from local_gateway.aws import not_emulated, sigv4
+from local_gateway.aws import not_emulated
 from local_gateway.aws.callers import tools_signing_keys
-from local_gateway.aws.dynamodb.tables import dynamodb_client, empty_tables, provision
+from local_gateway.aws.dynamodb.tables import empty_tables, provision
 from local_gateway.aws.iam.access import AccessControl, access_control
-from local_gateway.aws.iam.resources import INVOKE_FUNCTION, MANAGE_CONNECTIONS, invoke_arn
 from local_gateway.aws.lambda_api.http import LambdaApi
 from local_gateway.aws.lambda_api.in_process import InProcessInvoke
-from local_gateway.aws.lambda_api.model import MAX_SYNC_PAYLOAD, LambdaService
-from local_gateway.aws.management_api.in_process import InProcessCallbacks
+from local_gateway.aws.lambda_api.model import LambdaService
 from local_gateway.aws.management_api.model import ConnectionRegistry
-from local_gateway.functions.concurrency import ACCOUNT_CONCURRENCY, reservation_refusal
+from local_gateway.functions.concurrency import reservation_refusal
 from local_gateway.functions.credentials import SigningKey, issue_credentials
-from local_gateway.functions.egress import EgressProxy
-from local_gateway.functions.environment import ServiceEndpoints
-from local_gateway.functions.in_process import LocalApp
-from local_gateway.functions.runner import FunctionRunner, RunnerConfig, forget_modules
+from local_gateway.functions.in_process import LocalApp, forget_modules
+from local_gateway.functions.runner import FunctionRunner, RunnerConfig
 from local_gateway.server.admission import Admission, ConnectionRate, connection_ceiling
+from local_gateway.server.applications import api_application, gateway_guard, is_loopback
 from local_gateway.server.config import GatewayConfig
 from local_gateway.server.dynamodb_port import DynamoDbPort
-from local_gateway.server.guard import Guard, middleware
-from local_gateway.server.hook import LocalServices, load_hook
+from local_gateway.server.function_network import FunctionNetwork
+from local_gateway.server.guard import Guard
+from local_gateway.server.hook import load_hook
 from local_gateway.server.http_backend import AiohttpBackend
+from local_gateway.server.in_process_faces import InProcessFaces
 from local_gateway.server.listening import private_folder
 from local_gateway.server.served_api import ServedApi
-from local_gateway.server.tls import certificate_path, make_certificate, server_context
+from local_gateway.server.tls import server_context
 from local_gateway.server.watch import watch
-from local_gateway.server.websocket import Limits
 from local_gateway.template.cfn_yaml import TemplateError
 from local_gateway.template.intrinsics import ACCOUNT_ID
-from local_gateway.template.model import FunctionSpec, WebSocketApiSpec, check_code, read_apis
+from local_gateway.template.model import WebSocketApiSpec, check_code, read_apis
 
 log = logging.getLogger("local_gateway")
 
@@ -90,9 +86,7 @@ class LocalGateway:
         self._watch_task: asyncio.Task[None] | None = None
         self._warming: asyncio.Task[None] | None = None  # the fork servers' start
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._proxy: EgressProxy | None = None
         self._dynamodb: DynamoDbPort | None = None
-        self._certificate: Path | None = None
         self._host_modules: set[str] = set()
         self.admission = Admission(
             connection_ceiling(config.max_connections),
@@ -107,8 +101,9 @@ class LocalGateway:
         self._signing_keys = {
             key: SigningKey(secret) for key, secret in config.signing_keys.items()
         }
-        # Each function's password for the egress proxy, which names the caller by it.
-        self._proxy_passwords = {lid: secrets.token_urlsafe(16) for lid in self.api.functions}
+        self.network = FunctionNetwork(
+            self.config, self.apis, self.api.functions, lambda: self.dynamodb_endpoint
+        )
         # The gateway's own, for what it does itself on its services (making the tables).
         self._own_credentials = issue_credentials()
         self._signing_keys[self._own_credentials["AWS_ACCESS_KEY_ID"]] = SigningKey(
@@ -140,12 +135,6 @@ class LocalGateway:
         known = ", ".join(served.spec.logical_id for served in self.apis)
         raise KeyError(f"no WebSocket API {name!r} in the template (its APIs: {known})")
 
-    def _ports(self, index: int) -> tuple[int, int]:
-        """The (plain, TLS) ports asked for the template's ``index``-th API: the ones asked
-        for the gateway, then the next ones in turn (0 stays 0: free ones)."""
-        port, tls_port = self.config.port, self.config.tls_port
-        return (port + index if port else 0, tls_port + index if tls_port else 0)
-
     def signing_key(self, access_key_id: str) -> SigningKey | None:
         """What the gateway knows of a key allowed to sign calls to the callback and Invoke
         APIs: a function's, or the tools'."""
@@ -163,27 +152,11 @@ class LocalGateway:
     @property
     def loopback(self) -> bool:
         """Whether it listens on loopback only (the usual case, and the safe one)."""
-        host = self.config.host
-        return host in ("localhost", "::1") or host.startswith("127.")
+        return is_loopback(self.config.host)
 
     def guard(self) -> Guard:
-        """Who may reach the gateway: its names and every API's listeners (a page of one
-        API's port may open another API's WebSocket: they are one gateway's)."""
-        names = [self.config.host, *(served.execute_api_host for served in self.apis)]
-        if self.loopback:
-            names += ["localhost", "127.0.0.1", "::1"]
-        listeners = [
-            (scheme, port)
-            for served in self.apis
-            for scheme, port in (
-                ("http", served.port),
-                ("https", served.tls_port),
-                ("ws", served.port),
-            )
-        ]
-        return Guard.for_gateway(
-            names, listeners, self.config.allow_origins, any_host=not self.loopback
-        )
+        """Who may reach the gateway: its names and every API's listeners."""
+        return gateway_guard(self.config, self.apis)
 
     @property
     def execute_api_host(self) -> str:
@@ -259,37 +232,19 @@ class LocalGateway:
         self._loop = asyncio.get_running_loop()
         self._signing_keys.update(await asyncio.to_thread(tools_signing_keys))
         for index, served in enumerate(self.apis):
-            served.listen(*self._ports(index))
+            served.listen(*self.config.ports(index))
         private_folder(self.config.state_dir)
-        hosts = [served.execute_api_host for served in self.apis]
-        cert, key = await asyncio.to_thread(
-            make_certificate,
-            certificate_path(self.config.state_dir).parent,
-            [*hosts, "localhost", self.config.host, "127.0.0.1"],
+        cert, key = await self.network.start()
+        faces = InProcessFaces(
+            self.registry,
+            self.lambda_api,
+            self._loop,
+            lambda logical_id: self.functions.credentials(logical_id),
+            lambda key, action, resource: self.access.check(key, action, resource),
+            self._stage_arn,
+            self.config.region,
         )
-        self._certificate = cert
-        # Each API's own host, as a function calls it, to that API's TLS port.
-        self._proxy = EgressProxy(
-            {
-                f"{served.execute_api_host}:443": ("127.0.0.1", served.tls_port)
-                for served in self.apis
-            },
-            self._proxy_passwords,
-        )
-        await self._proxy.start()
-        services = LocalServices(
-            callbacks=InProcessCallbacks(self.registry, self._loop),
-            invoke_async=self.invoke_async,
-            callbacks_for=self._callbacks_for,
-            invoke_async_for=self._invoke_async_for,
-            state_dir=self.config.state_dir,
-            region=self.config.region,
-            stage=self.api.stage,
-            callback_url=self.callback_url,
-            dynamodb_endpoint=self.config.dynamodb_endpoint,
-            dynamodb_client=self._dynamodb_client if self.config.dynamodb_endpoint else None,
-            options=self.config.hook_options,
-        )
+        services = faces.services(self.config, self.invoke_async, self.api.stage, self.callback_url)
         if self.config.dynamodb_endpoint and self.api.tables:  # before the hook uses them
             await asyncio.to_thread(
                 provision,
@@ -310,8 +265,8 @@ class LocalGateway:
                 workers=self.config.workers,
                 max_containers=self.config.max_containers,
                 state_dir=self.config.state_dir,
-                environment=self._function_environment,
-                account_concurrency=self._account_concurrency(),
+                environment=self.network.environment,
+                account_concurrency=self.config.account_concurrency,
             ),
         )
         self._warming = asyncio.create_task(self.functions.warm())
@@ -362,95 +317,22 @@ class LocalGateway:
         API; on the first API's, Lambda's Invoke API, the services not emulated and the
         hook's pages too."""
         served = served or self.apis[0]
-        # (a synchronous Invoke may carry 6 MB; the callback API refuses over 128 KB itself)
-        app = web.Application(
-            client_max_size=MAX_SYNC_PAYLOAD + 64 * 1024,
-            middlewares=[
-                middleware(self.guard()),
-                sigv4.middleware(self.signing_key, self.config.region),
-            ],
-        )
-        limits = Limits(
-            self.config.idle_timeout,
-            self.config.max_connection_duration,
-            self.config.max_frame_bytes,
-            self.config.ping_interval,
-            self.config.compress,
-            self.config.max_in_flight,
-        )
-        app.router.add_routes(served.callback_routes(self.access.check))
+        routes: list[web.RouteDef] = []
         if served is self.apis[0]:
-            app.router.add_routes(
-                LambdaApi(self.lambda_api, self.access.check, self.config.region).routes()
-            )
-            app.router.add_routes(
-                not_emulated.routes(self.functions.function_for_key, self.signing_key)
-            )
+            routes += LambdaApi(self.lambda_api, self.access.check, self.config.region).routes()
+            routes += not_emulated.routes(self.functions.function_for_key, self.signing_key)
             if self._app is not None:
-                app.router.add_routes(self._app.web_routes())
-        app.router.add_routes(
-            served.websocket_routes(
-                limits,
-                self.admission.refusal,
-                self.signing_key,
-                self.access.check,
-                self.connection_rate.take,  # the account's quota, all its APIs together
-            )
+                routes += self._app.web_routes()
+        return api_application(
+            served,
+            self.config,
+            self.guard(),
+            self.signing_key,
+            self.access.check,
+            self.admission.refusal,
+            self.connection_rate.take,
+            routes,
         )
-        return app
-
-    def _account_concurrency(self) -> int:
-        """Lambda's concurrency quota of the account: --chaos lambda-concurrency, or 1,000."""
-        chaos = self.config.chaos
-        if chaos is not None and chaos.lambda_concurrency is not None:
-            return chaos.lambda_concurrency
-        return ACCOUNT_CONCURRENCY
-
-    def _callbacks_for(self, logical_id: str) -> InProcessCallbacks:
-        """The @connections API as function ``logical_id`` calls it in-process: held to its
-        role, decided when it calls (its credentials and the access control exist from the
-        start on)."""
-        assert self._loop is not None, "the gateway is not started"
-
-        def denial(method: str, connection_id: str) -> str | None:
-            key = self.functions.credentials(logical_id)["AWS_ACCESS_KEY_ID"]
-            resource = f"{self._stage_arn}/{method}/@connections/{connection_id}"
-            denied = self.access.check(key, MANAGE_CONNECTIONS, resource)
-            return denied.message if denied is not None else None
-
-        return InProcessCallbacks(self.registry, self._loop, denial)
-
-    def _invoke_async_for(self, logical_id: str) -> Callable[[str, dict[str, Any]], None]:
-        """Lambda's asynchronous Invoke as function ``logical_id`` calls it in-process."""
-
-        def denial(reference: str) -> str | None:
-            key = self.functions.credentials(logical_id)["AWS_ACCESS_KEY_ID"]
-            name = reference.split(":function:", 1)[-1].split(":", 1)[0]
-            resource = invoke_arn(self.config.region, name)
-            denied = self.access.check(key, INVOKE_FUNCTION, resource)
-            return denied.message if denied is not None else None
-
-        return InProcessInvoke(self.lambda_api, lambda: self._loop, denial)
-
-    def _dynamodb_client(self) -> Any:
-        """A client for the template's tables on --dynamodb-endpoint (what the hook's
-        stores use), made when asked for."""
-        return dynamodb_client(self.config.dynamodb_endpoint or "", self.config.region)
-
-    def _function_environment(self, spec: FunctionSpec) -> dict[str, str]:
-        """An isolated function's way to the gateway's services (functions/environment.py),
-        as they stand when its container starts."""
-        base = f"http://{self.config.host}:{self.apis[0].port}"
-        endpoints = ServiceEndpoints(
-            services_url=base + not_emulated.PREFIX,
-            lambda_url=base,
-            dynamodb_url=self.dynamodb_endpoint,
-            certificate=self._certificate,
-            proxy_port=self._proxy.port if self._proxy is not None else None,
-            proxy_passwords=self._proxy_passwords,
-            direct_hosts=("127.0.0.1", "localhost", "::1", self.config.host),
-        )
-        return endpoints.environment(spec)
 
     async def _watch(self) -> None:
         """Reload the functions when a .py file under their Code folders changes; the
@@ -471,7 +353,7 @@ class LocalGateway:
             ("closing the connections", self._close_all),
             ("stopping the listeners", self._stop_listeners),
             ("stopping the functions", self._stop_functions),
-            ("stopping the proxy", self._proxy.stop if self._proxy else _nothing),
+            ("stopping the proxy", self.network.stop),
             ("closing the HTTP integrations' client", self._http.close),
             ("stopping DynamoDB", self._dynamodb.stop if self._dynamodb else _nothing),
         ]

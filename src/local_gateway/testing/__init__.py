@@ -5,7 +5,8 @@ The layer above ``server``: it starts gateways, and nothing in the gateway impor
 """
 
 from local_gateway.testing.clients import AsyncClient, Client, Frame
-from local_gateway.testing.harness import FunctionError, HarnessError, Recorded, WebSocketApi
+from local_gateway.testing.harness import HarnessError, WebSocketApi
+from local_gateway.testing.recording import FunctionError, Recorded
 
 __all__ = [
     "AsyncClient",

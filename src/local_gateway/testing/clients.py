@@ -8,7 +8,7 @@ import json
 import time
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from websockets.asyncio.client import ClientConnection as AsyncConnection
 from websockets.sync.client import ClientConnection as SyncConnection
@@ -33,8 +33,25 @@ def _outgoing(message: str | bytes | dict[str, Any] | list[Any]) -> str | bytes:
     return message
 
 
-class _Recording:
-    def __init__(self) -> None:
+class _Closable(Protocol):
+    """What both of websockets' client connections tell of their close."""
+
+    @property
+    def close_code(self) -> int | None: ...
+
+    @property
+    def close_reason(self) -> str | None: ...
+
+
+C = TypeVar("C", bound=_Closable)
+
+
+class _Recording(Generic[C]):
+    """What a test client is whether its test is plain or asyncio: its connection, the
+    frames it sent and received, and how its connection closed."""
+
+    def __init__(self, connection: C) -> None:
+        self.connection = connection
         self.frames: list[Frame] = []
 
     def _record(self, direction: str, data: str | bytes) -> None:
@@ -50,13 +67,19 @@ class _Recording:
         """What it sent, in order."""
         return [frame.data for frame in self.frames if frame.direction == "sent"]
 
+    @property
+    def close_code(self) -> int | None:
+        """The connection's close code, as websockets tells it (None while it is open)."""
+        return self.connection.close_code
 
-class Client(_Recording):
+    @property
+    def close_reason(self) -> str | None:
+        """The connection's close reason, as websockets tells it (None while it is open)."""
+        return self.connection.close_reason
+
+
+class Client(_Recording[SyncConnection]):
     """A connected client for plain (synchronous) tests."""
-
-    def __init__(self, connection: SyncConnection) -> None:
-        super().__init__()
-        self.connection = connection
 
     def send(self, message: str | bytes | dict[str, Any] | list[Any]) -> None:
         data = _outgoing(message)
@@ -80,14 +103,6 @@ class Client(_Recording):
             return True
         return False
 
-    @property
-    def close_code(self) -> int | None:
-        return self.connection.close_code
-
-    @property
-    def close_reason(self) -> str | None:
-        return self.connection.close_reason
-
     def close(self, code: int = 1000, reason: str = "") -> None:
         self.connection.close(code, reason)
 
@@ -103,12 +118,8 @@ class Client(_Recording):
         self.close()
 
 
-class AsyncClient(_Recording):
+class AsyncClient(_Recording[AsyncConnection]):
     """A connected client for asyncio tests."""
-
-    def __init__(self, connection: AsyncConnection) -> None:
-        super().__init__()
-        self.connection = connection
 
     async def send(self, message: str | bytes | dict[str, Any] | list[Any]) -> None:
         data = _outgoing(message)
@@ -131,14 +142,6 @@ class AsyncClient(_Recording):
         except TimeoutError:
             return True
         return False
-
-    @property
-    def close_code(self) -> int | None:
-        return self.connection.close_code
-
-    @property
-    def close_reason(self) -> str | None:
-        return self.connection.close_reason
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         await self.connection.close(code, reason)

@@ -5,15 +5,13 @@ clients for its callback API and its DynamoDB, ``invoke``, and ``reset`` between
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
-import threading
 import time
-from collections.abc import Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 from websockets.asyncio.client import connect as connect_async
@@ -21,134 +19,29 @@ from websockets.sync.client import connect as connect_sync
 from websockets.typing import Subprotocol
 
 from local_gateway.apigateway.chaos import Chaos, ChaosError
-from local_gateway.functions.runner import Invocation
+from local_gateway.functions.invocation import Invocation
 from local_gateway.server.config import GatewayConfig
 from local_gateway.server.gateway import LocalGateway
 from local_gateway.template.model import FunctionSpec
 from local_gateway.testing.clients import AsyncClient, Client
-
-T = TypeVar("T")
+from local_gateway.testing.loop_thread import CALL_TIMEOUT, LoopThread
+from local_gateway.testing.recording import (
+    FunctionError,
+    InvocationRecorder,
+    Recorded,
+    describe_failure,
+)
 
 # The logger that carries Lambda's START / END / REPORT lines and each isolated function's
-# output (functions/runner.py, functions/containers.py).
+# output (functions/runner.py, functions/invocation.py, functions/in_process_run.py,
+# functions/containers.py).
 LAMBDA_LOGGER = "local_gateway.lambda"
 START_TIMEOUT = 120.0
-CALL_TIMEOUT = 60.0
 CONFIG_FIELDS = frozenset(f.name for f in fields(GatewayConfig)) - {"template", "state_dir"}
 
 
 class HarnessError(Exception):
     """A test asked the harness for something it cannot do (the message says what)."""
-
-
-class FunctionError(AssertionError):
-    """A function answered an invocation with an error: its own type, message and
-    traceback, as Lambda reports them."""
-
-    def __init__(self, function: str, invocation: Invocation) -> None:
-        self.function = function
-        self.invocation = invocation
-        super().__init__(describe_failure(function, invocation))
-
-
-def describe_failure(function: str, invocation: Invocation) -> str:
-    trace = "".join(invocation.stack_trace).rstrip()
-    head = f"{function} failed ({invocation.request_id}): {invocation.error_type}: "
-    return head + (invocation.error or "") + (f"\nTraceback:\n{trace}" if trace else "")
-
-
-@dataclass(slots=True)
-class Recorded:
-    """One invocation of a function: the event it got and, once it has answered, how."""
-
-    function: str  # the function's logical id in the template
-    request_id: str
-    event: Mapping[str, Any]
-    invocation: Invocation | None = None
-    by_test: bool = False  # made through WebSocketApi.invoke (its error was raised there)
-
-
-@dataclass(slots=True)
-class _Record:
-    invocations: list[Recorded] = field(default_factory=list)
-    by_request: dict[str, Recorded] = field(default_factory=dict)
-    logs: list[tuple[str, str]] = field(default_factory=list)  # (logical id or "", line)
-
-
-class _Observer(logging.Handler):
-    """Records invocations (the runner's InvocationObserver) and the Lambda log lines that
-    name them, by request id or by the function's label."""
-
-    def __init__(self, functions: Mapping[str, FunctionSpec]) -> None:
-        super().__init__(logging.DEBUG)
-        self._by_label = {spec.label: lid for lid, spec in functions.items()}
-        self._lock = threading.Lock()
-        self.record = _Record()
-        self.by_test: set[str] = set()
-
-    def invoked(self, spec: FunctionSpec, request_id: str, event: Mapping[str, Any]) -> None:
-        with self._lock:
-            recorded = Recorded(spec.logical_id, request_id, event)
-            self.record.invocations.append(recorded)
-            self.record.by_request[request_id] = recorded
-
-    def answered(self, spec: FunctionSpec, invocation: Invocation) -> None:
-        with self._lock:
-            recorded = self.record.by_request.get(invocation.request_id)
-            if recorded is not None:
-                recorded.invocation = invocation
-
-    def emit(self, record: logging.LogRecord) -> None:
-        args = record.args if isinstance(record.args, tuple) else ()
-        with self._lock:
-            function = ""
-            for arg in args[:2]:
-                if not isinstance(arg, str):
-                    continue
-                found = self.record.by_request.get(arg)
-                function = found.function if found else self._by_label.get(arg, "")
-                if function:
-                    break
-            if function:
-                self.record.logs.append((function, record.getMessage()))
-
-    def clear(self) -> None:
-        with self._lock:
-            self.record = _Record()
-            self.by_test = set()
-
-
-class _LoopThread:
-    """An asyncio loop running on a thread of its own."""
-
-    def __init__(self, name: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
-
-    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = CALL_TIMEOUT) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    async def run_async(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
-        return await asyncio.wrap_future(future)
-
-    def close(self) -> None:
-        if not self._thread.is_alive():
-            return
-        self.run(self.loop.shutdown_asyncgens())
-        self.run(self.loop.shutdown_default_executor())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(30)
-        self.loop.close()
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
 
 
 class WebSocketApi:
@@ -188,8 +81,8 @@ class WebSocketApi:
             **config,
         )
         self.gateway = LocalGateway(self.config)
-        self._observer = _Observer(self.gateway.api.functions)
-        self._loop: _LoopThread | None = None
+        self._observer = InvocationRecorder(self.gateway.api.functions)
+        self._loop: LoopThread | None = None
         self._clients: list[Client] = []
         self._expect_errors = False
         self.url = ""
@@ -199,7 +92,7 @@ class WebSocketApi:
         """Start the gateway on a loop thread of its own; its ws:// URL."""
         if self._loop is not None:
             return self.url
-        self._loop = _LoopThread(f"local-gateway {self.config.template.name}")
+        self._loop = LoopThread(f"local-gateway {self.config.template.name}")
         logger = logging.getLogger(LAMBDA_LOGGER)
         if logger.getEffectiveLevel() > logging.INFO:
             logger.setLevel(logging.INFO)  # START / REPORT and the functions' output
@@ -255,7 +148,7 @@ class WebSocketApi:
             client.close()
         self._clients.clear()
 
-    def _loop_thread(self) -> _LoopThread:
+    def _loop_thread(self) -> LoopThread:
         if self._loop is None:
             raise HarnessError("the gateway is not started")
         return self._loop

@@ -6,7 +6,7 @@ decides — what a typed line sends, which answer belongs to which request (by `
 that one request at a time is in flight and a refused one is sent again after the pause
 the chat names (``retryAfterMs``), what of a join's history to print (a reconnect's join
 repeats what was shown), what to print for each frame — and none of what it waits on. The
-shell (client/terminal.py) owns the socket, the clock and the prompt: it hands this object
+shell (client/shell.py) owns the socket, the clock and the prompt: it hands this object
 the connection's coming and going, each frame and each line, sends what :meth:`next_send`
 gives, sleeps what :meth:`take_pause` says, and prints :meth:`take_output`. Tested as plain
 calls (tests/unit/client/test_session.py).

@@ -10,7 +10,7 @@ dark and a light terminal both read them; a terminal that does not say it has 25
 colours gets four of the basic eight. Nothing is coloured when stdout is not a terminal
 or ``NO_COLOR`` is set (no-color.org); emphasis (bold, reverse video, dim) is not colour
 and stays, but not on a ``dumb`` terminal. The session (client/session.py) calls
-:func:`paint` on the lines it prints; the shell (client/terminal.py) chooses the
+:func:`paint` on the lines it prints; the shell (client/shell.py) chooses the
 :class:`Style` with :func:`terminal_style`.
 """
 

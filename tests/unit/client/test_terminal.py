@@ -38,7 +38,7 @@ def test_the_client_asks_for_text_unless_the_url_names_a_format(url: str, expect
 
 
 def test_a_close_in_words() -> None:
-    from serverless_chat.client.terminal import close_words
+    from serverless_chat.client.connecting import close_words
 
     assert close_words(1001, "Going away").startswith("1001 (going away: the server is")
     assert not close_words(1001, "Going away").endswith('"Going away"')  # said once
@@ -50,7 +50,7 @@ def test_a_close_in_words() -> None:
 
 
 def test_which_refusals_a_retry_cannot_mend() -> None:
-    from serverless_chat.client.terminal import Refused
+    from serverless_chat.client.connecting import Refused
 
     assert Refused(409, "NAME_TAKEN", "taken").final
     assert Refused(401, "", "Unauthorized").final
@@ -62,7 +62,7 @@ def test_which_refusals_a_retry_cannot_mend() -> None:
 
 
 def test_the_client_talks_json_and_reconnects_where_it_is() -> None:
-    from serverless_chat.client.terminal import TerminalClient
+    from serverless_chat.client.shell import TerminalClient
 
     client = TerminalClient("ws://h:1/production?token=abc&format=raw&room=dev")
     assert client.fmt == "raw"  # the URL's format is how frames are printed

@@ -30,7 +30,8 @@ from local_gateway.errors import (
     InvalidRequestContent,
     RequestTooLarge,
 )
-from local_gateway.functions.runner import Invocation, queued
+from local_gateway.functions.async_queue import queued
+from local_gateway.functions.invocation import Invocation
 from local_gateway.template.intrinsics import function_arn
 from local_gateway.template.model import FunctionSpec
 

@@ -23,7 +23,7 @@ import pytest
 from local_gateway.apigateway.chaos import Chaos
 from local_gateway.apigateway.core import Accepted, GatewayCore, Handshake, Refused
 from local_gateway.apigateway.event_factory import ApiContext, ConnectionMeta, EventFactory
-from local_gateway.functions.runner import Invocation
+from local_gateway.functions.invocation import Invocation
 from local_gateway.template.model import (
     AuthorizerSpec,
     FunctionSpec,

@@ -26,7 +26,7 @@ from local_gateway.apigateway.integrations import (
     passes_through,
 )
 from local_gateway.apigateway.mapping_templates import MappingTemplateError
-from local_gateway.functions.runner import Invocation
+from local_gateway.functions.invocation import Invocation
 from local_gateway.template.specs import FunctionSpec, IntegrationResponseSpec, IntegrationSpec
 
 FUNCTION = FunctionSpec("Fn", "fn", "app.handler", None, "python3.13", {})

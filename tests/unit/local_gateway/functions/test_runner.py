@@ -461,7 +461,8 @@ async def test_a_queued_event_is_tried_again_while_throttled() -> None:
     """Lambda's asynchronous queue returns a throttled event to the queue and tries it again
     ("How Lambda handles errors and retries with asynchronous invocation",
     https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)."""
-    from local_gateway.functions.runner import Invocation, queued
+    from local_gateway.functions.async_queue import queued
+    from local_gateway.functions.invocation import Invocation
 
     answers = [
         Invocation("a", error="Rate Exceeded.", error_type="TooManyRequestsException"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,17 @@ def behaviours(websocket_api_factory: Factory) -> LocalGateway:
 
 async def recv(client: ClientConnection, timeout: float = 30.0) -> str | bytes:
     return await asyncio.wait_for(client.recv(), timeout)
+
+
+async def recv_frame(client: ClientConnection, kind: str, timeout: float = 30.0) -> dict[str, Any]:
+    """The next json frame of type ``kind``, past the presence frames (``joined``, ``left``)
+    other connections' $connect and $disconnect send at times nothing orders."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        left = deadline - asyncio.get_running_loop().time()
+        frame = json.loads(await recv(client, max(left, 0.001)))
+        if frame.get("type") == kind:
+            return dict(frame)
 
 
 async def receives_nothing(client: ClientConnection, wait: float = QUIET) -> bool:

@@ -14,7 +14,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.conftest import FIXTURES, TEMPLATE
-from tests.integration.conftest import recv, start_gateway
+from tests.integration.conftest import recv, recv_frame, start_gateway
 
 
 async def test_watch_reloads_a_changed_function_and_keeps_the_connection(tmp_path: Path) -> None:
@@ -90,19 +90,19 @@ async def test_the_chat_runs_on_a_dynamodb_endpoint(dynamodb_endpoint: str, tmp_
         # Issue 26: a direct message kept in its own table, read back with the token.
         async with connect(gateway.url + "?name=ana&format=json") as ana:
             await ana.send(json.dumps({"action": "resume", "ref": "r"}))
-            token = json.loads(await recv(ana))["token"]
+            token = (await recv_frame(ana, "resumed"))["token"]
             async with connect(gateway.url + "?name=bob&format=json") as bob:
                 await bob.send(
                     json.dumps({"action": "sendMessage", "to": "ana", "message": "psst"})
                 )
-                assert json.loads(await recv(bob))["type"] == "direct"
+                await recv_frame(bob, "direct")
         directs = client.scan(TableName="serverless-chat-DirectMessagesTable")["Items"]
         assert [(d["text"]["S"], "readerB" in d) for d in directs] == [("psst", False)]
         async with connect(gateway.url + "?name=ana&format=json") as again:
             await again.send(json.dumps({"action": "resume", "token": token}))
-            assert json.loads(await recv(again)) == {"type": "resumed"}
+            assert await recv_frame(again, "resumed") == {"type": "resumed"}
             await again.send(json.dumps({"action": "directHistory"}))
-            page = json.loads(await recv(again))
+            page = await recv_frame(again, "directHistory")
             assert [m["text"] for m in page["messages"]] == ["psst"]
     finally:
         await gateway.stop()

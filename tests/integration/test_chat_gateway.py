@@ -16,7 +16,14 @@ from serverless_chat.chat.model import open_connection
 from serverless_chat.chat.usage import USAGE_PREFIX
 from serverless_chat.ports import ConnectionStore
 from tests.conftest import TEMPLATE
-from tests.integration.conftest import chat_app, open_clients, receives_nothing, recv, start_gateway
+from tests.integration.conftest import (
+    chat_app,
+    open_clients,
+    receives_nothing,
+    recv,
+    recv_frame,
+    start_gateway,
+)
 from tests.stores import every_row
 
 HELLO = json.dumps({"action": "sendMessage", "message": "Hello AWS"})
@@ -194,11 +201,9 @@ async def test_direct_messages_outlive_a_gateway_restart(tmp_path: Path) -> None
             connect(gateway.url + "?format=json&name=bob") as bob,
         ):
             await ana.send(json.dumps({"action": "resume", "ref": "r"}))
-            while (resumed := json.loads(await recv(ana))).get("type") != "resumed":
-                pass  # (bob joined)
-            token = resumed["token"]
+            token = (await recv_frame(ana, "resumed"))["token"]  # (past "bob joined")
             await bob.send(json.dumps({"action": "sendMessage", "to": "ana", "message": "psst"}))
-            assert json.loads(await recv(ana))["text"] == "psst"
+            assert (await recv_frame(ana, "direct"))["text"] == "psst"
     finally:
         await gateway.stop()
     gateway = await start_gateway(TEMPLATE, state)

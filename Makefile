@@ -77,8 +77,9 @@ fixtures-tools: $(TOOLS_VENV)/bin/.installed $(TOOLS_NODE)/.installed
 	cd tests/fixtures/sam_simpletable && rm -rf .aws-sam && \
 	    SAM_CLI_TELEMETRY=0 $(CURDIR)/$(TOOLS_VENV)/bin/sam build
 
+# The slowest tests are named at the end, so that what makes the run long is in its output.
 test: $(BIN)/.installed $(CHECKOV_VENV)/bin/.installed chromium
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 	$(MAKE) test-examples
 
 # A project outside the package tested with the local gateway's pytest plugin, as its users

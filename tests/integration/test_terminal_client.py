@@ -209,6 +209,7 @@ async def test_a_refused_handshake_prints_the_reason(chat: LocalGateway) -> None
 async def test_a_close_by_the_server_is_shown_at_once_and_exits_non_zero(
     chat: LocalGateway,
 ) -> None:
+    others = set(chat.registry.ids())  # (connections earlier tests left closing)
     process = await asyncio.create_subprocess_exec(
         *CLIENT,
         chat.url,
@@ -216,10 +217,10 @@ async def test_a_close_by_the_server_is_shown_at_once_and_exits_non_zero(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    while len(chat.registry) < 1:
+    while not (mine := set(chat.registry.ids()) - others):
         await asyncio.sleep(0.02)
     await asyncio.sleep(0.3)
-    await chat.registry.close(chat.registry.ids()[0], 1001, "Going away")
+    await chat.registry.close(mine.pop(), 1001, "Going away")
     status = await asyncio.wait_for(process.wait(), 60)
     assert process.stderr is not None
     err = (await process.stderr.read()).decode()
@@ -448,9 +449,11 @@ async def test_in_a_terminal_a_close_by_the_server_is_said_once_the_prompt_is_go
 ) -> None:
     """Words printed while prompt_toolkit closes its prompt go with its screen: why the
     session ends is said after the prompt's last drawing, where nothing erases it."""
+    others = set(chat.registry.ids())  # (connections earlier tests left closing)
     with _terminal(chat.url + "?name=zoe") as (process, screen):
         start = await asyncio.to_thread(screen.wait_for, b"as zoe in general; /help")
-        await chat.registry.close(chat.registry.ids()[0], 1001, "Going away")
+        (zoe,) = set(chat.registry.ids()) - others
+        await chat.registry.close(zoe, 1001, "Going away")
         await asyncio.to_thread(
             screen.wait_for, b"The server closed the connection: 1001 (going away", start
         )

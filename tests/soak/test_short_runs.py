@@ -1,5 +1,5 @@
-"""The short versions of `make soak`, run by `make test`: a 30 s fuzz of a live gateway and a
-200-connection, 30 s soak. Both print their figures (pytest -s shows them)."""
+"""The short versions of `make soak`, run by `make test`: a 20 s fuzz of a live gateway and a
+200-connection, 20 s soak. Both print their figures (pytest -s shows them)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from serverless_chat.loadgen import fuzz, soak
 from serverless_chat.loadgen.bench import UNLIMITED
 from serverless_chat.loadgen.process import GatewayProcess
 
-FUZZ_SECONDS = float(os.environ.get("SERVERLESS_CHAT_FUZZ_SECONDS", "30"))
-SOAK_SECONDS = float(os.environ.get("SERVERLESS_CHAT_SOAK_SECONDS", "30"))
+FUZZ_SECONDS = float(os.environ.get("SERVERLESS_CHAT_FUZZ_SECONDS", "20"))
+SOAK_SECONDS = float(os.environ.get("SERVERLESS_CHAT_SOAK_SECONDS", "20"))
 
 pytestmark = pytest.mark.slow
 

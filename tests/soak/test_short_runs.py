@@ -35,7 +35,7 @@ async def test_fuzzing_a_live_gateway_loses_nothing(gateway: GatewayProcess) -> 
     assert report.ok, report.lines()
 
 
-async def test_200_connections_for_30_seconds(gateway: GatewayProcess) -> None:
+async def test_200_connections_for_a_short_soak(gateway: GatewayProcess) -> None:
     report = await soak.run(
         gateway.url, 200, SOAK_SECONDS, room_size=20, interval=2.0, rss=gateway.rss_kb
     )

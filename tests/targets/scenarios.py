@@ -219,19 +219,7 @@ async def no_route_is_forbidden(target: Target, seen: Observed) -> None:
     client, connection_id = await _open(target, seen)
     async with client:
         await client.send(json.dumps({"service": "chat", "action": "leave"}))
-        try:
-            reply = await asyncio.wait_for(client.recv(), target.patience)
-        except TimeoutError:
-            raise seen.stop(f"no reply within {target.patience:.0f} s") from None
-    try:
-        frame = json.loads(reply)
-    except (TypeError, ValueError):
-        frame = reply
-    if not seen.expect_true("reply", isinstance(frame, dict), f"not a JSON object: {reply!r:.60}"):
-        return
-    seen.expect("message", frame.get("message"), "Forbidden")
-    seen.expect("fields", sorted(frame), ["connectionId", "message", "requestId"])
-    seen.expect("connectionId is the caller's", frame.get("connectionId") == connection_id, True)
+        await _error_frame(target, seen, client, connection_id, "Forbidden")
 
 
 async def function_error(target: Target, seen: Observed) -> None:
@@ -239,19 +227,9 @@ async def function_error(target: Target, seen: Observed) -> None:
     async with client:
         await client.send(json.dumps({"service": "chat", "action": "crash"}))
         event = await _event(target, seen, connection_id, "chat/crash")
-        try:
-            reply = await asyncio.wait_for(client.recv(), target.patience)
-        except TimeoutError:
-            raise seen.stop(f"no reply within {target.patience:.0f} s") from None
-    try:
-        frame = json.loads(reply)
-    except (TypeError, ValueError):
-        frame = reply
-    if not seen.expect_true("reply", isinstance(frame, dict), f"not a JSON object: {reply!r:.60}"):
+        frame = await _error_frame(target, seen, client, connection_id, "Internal server error")
+    if frame is None:
         return
-    seen.expect("message", frame.get("message"), "Internal server error")
-    seen.expect("fields", sorted(frame), ["connectionId", "message", "requestId"])
-    seen.expect("connectionId is the caller's", frame.get("connectionId") == connection_id, True)
     seen.expect(
         "requestId is the event's",
         frame.get("requestId") == event["requestContext"].get("requestId"),
@@ -572,3 +550,24 @@ SCENARIOS = (
         frame_over_32_kb,
     ),
 )
+
+
+async def _error_frame(
+    target: Target, seen: Observed, client: Any, connection_id: str, message: str
+) -> dict[str, Any] | None:
+    """The next frame, checked as API Gateway's error frame: ``message``, the caller's
+    connectionId and a requestId (None when it is not a JSON object at all)."""
+    try:
+        reply = await asyncio.wait_for(client.recv(), target.patience)
+    except TimeoutError:
+        raise seen.stop(f"no reply within {target.patience:.0f} s") from None
+    try:
+        frame = json.loads(reply)
+    except (TypeError, ValueError):
+        frame = reply
+    if not seen.expect_true("reply", isinstance(frame, dict), f"not a JSON object: {reply!r:.60}"):
+        return None
+    seen.expect("message", frame.get("message"), message)
+    seen.expect("fields", sorted(frame), ["connectionId", "message", "requestId"])
+    seen.expect("connectionId is the caller's", frame.get("connectionId") == connection_id, True)
+    return dict(frame)

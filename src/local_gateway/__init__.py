@@ -6,16 +6,17 @@ each importing only the ones below it (the contracts in ``.importlinter``, check
 ``make lint``):
 
 - ``template/``: the template read as CloudFormation reads it (YAML and its short tags,
-  intrinsics, parameters, the SAM transform, permissions) into the read model;
-- ``functions/``: functions as Lambda runs them (containers and their bootstrap, code
-  packages, credentials, context, the in-process pool, egress);
+  intrinsics, parameters, the SAM transform in ``sam/``, roles and permissions in
+  ``policies/``) into the read model;
+- ``functions/``: functions as Lambda runs them (the runner, code packages, credentials,
+  context, the in-process pool; containers, their bootstrap and egress in ``isolated/``);
 - ``apigateway/``: API Gateway's semantics (routing, events, the authorizer's answer, the
   transport-free core) and the live connections with their outbox, which hold the sockets;
 - ``aws/``: one model per AWS API the functions call (the Management API, Lambda's Invoke,
   DynamoDB, SigV4, the services not emulated), each with its HTTP face and, where an
   application's hook calls it, an in-process face;
-- ``server/``: the aiohttp shell and composition (the WebSocket endpoint, the guard, TLS,
-  --watch, the hook's seam).
+- ``server/``: the aiohttp shell and composition (the WebSocket endpoint, TLS, --watch; the
+  guards against hostile clients in ``guards/``, the hook's seam in ``app_hook/``).
 
 What is imported from here is the public surface: what ``serve``, an application's hook and
 tests use. The rest may move.
@@ -39,9 +40,9 @@ from local_gateway.errors import (
 )
 from local_gateway.functions.in_process import Handler, LocalApp
 from local_gateway.functions.pool import DEFAULT_WORKERS
+from local_gateway.server.app_hook.hook import Hook, HookError, LocalServices, load_hook
 from local_gateway.server.config import GatewayConfig
 from local_gateway.server.gateway import LocalGateway
-from local_gateway.server.hook import Hook, HookError, LocalServices, load_hook
 from local_gateway.server.served_api import ServedApi
 from local_gateway.server.tls import certificate_path
 from local_gateway.template.cdk_assembly import cdk_stack

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from local_gateway.functions.interpreters import find_interpreter
+from local_gateway.functions.isolated.interpreters import find_interpreter
 from serverless_chat.adapters.sqlite import SqliteConnectionStore, SqliteDatabase
 from tests.conftest import ROOT
 from tests.scenarios import three_clients_hello_aws

@@ -1,4 +1,4 @@
-"""Who may talk to the gateway on this machine (local_gateway/server/guard.py): its own Host
+"""Who may talk to the gateway on this machine (local_gateway/server/guards/guard.py): its own Host
 names only (no DNS rebinding), browsers only from its own origins or --allow-origin, the
 callback and Invoke APIs never from web pages; a ping flood is bounded; connections are
 capped with a clear refusal; the state folder is the owner's alone."""

@@ -15,10 +15,10 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
-from local_gateway.functions.containers import MAX_RESPONSE_BYTES
 from local_gateway.functions.context import LambdaContext
 from local_gateway.functions.in_process import Handler
 from local_gateway.functions.invocation import Invocation, timed_out
+from local_gateway.functions.isolated.containers import MAX_RESPONSE_BYTES
 from local_gateway.template.model import FunctionSpec
 
 log = logging.getLogger("local_gateway.lambda")

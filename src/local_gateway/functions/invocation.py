@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from local_gateway.functions.concurrency import Throttle
-from local_gateway.functions.containers import ContainerOutcome
+from local_gateway.functions.isolated.containers import ContainerOutcome
 from local_gateway.template.model import FunctionSpec
 
 log = logging.getLogger("local_gateway.lambda")

@@ -23,27 +23,27 @@ from typing import Any
 
 from local_gateway.functions.code_package import CodePackageError, code_folder, inline_folder
 from local_gateway.functions.concurrency import ACCOUNT_CONCURRENCY, Concurrency
-from local_gateway.functions.containers import (
-    FunctionContainers,
-    lambda_environment,
-    prepare_runtime_dir,
-)
 from local_gateway.functions.context import new_request_id
 from local_gateway.functions.credentials import SigningKey, issue_credentials
-from local_gateway.functions.forking import ForkServer
 from local_gateway.functions.in_process import Handler, LocalApp
 from local_gateway.functions.in_process_run import run_in_process
-from local_gateway.functions.interpreters import (
-    Interpreter,
-    find_interpreter,
-    gateway_interpreter,
-    retired_runtime_message,
-)
 from local_gateway.functions.invocation import (
     Invocation,
     InvocationObserver,
     from_container,
     throttled,
+)
+from local_gateway.functions.isolated.containers import (
+    FunctionContainers,
+    lambda_environment,
+    prepare_runtime_dir,
+)
+from local_gateway.functions.isolated.forking import ForkServer
+from local_gateway.functions.isolated.interpreters import (
+    Interpreter,
+    find_interpreter,
+    gateway_interpreter,
+    retired_runtime_message,
 )
 from local_gateway.functions.pool import DEFAULT_WORKERS, ElasticPool
 from local_gateway.template.model import FunctionSpec

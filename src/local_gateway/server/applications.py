@@ -16,7 +16,7 @@ from local_gateway.aws.iam.access import Authorize
 from local_gateway.aws.lambda_api.model import MAX_SYNC_PAYLOAD
 from local_gateway.functions.credentials import SigningKey
 from local_gateway.server.config import GatewayConfig
-from local_gateway.server.guard import Guard, middleware
+from local_gateway.server.guards.guard import Guard, middleware
 from local_gateway.server.served_api import ServedApi
 from local_gateway.server.websocket import Limits
 

@@ -18,7 +18,7 @@ from local_gateway.aws.dynamodb.http import DynamoDbApi
 from local_gateway.aws.dynamodb.tables import provision
 from local_gateway.aws.iam.access import Authorize
 from local_gateway.functions.credentials import SigningKey
-from local_gateway.server.guard import Guard, middleware
+from local_gateway.server.guards.guard import Guard, middleware
 from local_gateway.server.listening import listen
 from local_gateway.template.specs import TableSpec
 

@@ -1,7 +1,7 @@
 """The network isolated functions see: the gateway's certificate (made at start for every
 API's own host, as AWS's would name it), the egress proxy that carries each API's host to
 that API's TLS port and refuses the rest, and the environment that tells a container where
-the gateway's services are (functions/environment.py), as they stand when it starts.
+the gateway's services are (functions/isolated/environment.py), as they stand when it starts.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from local_gateway.aws import not_emulated
-from local_gateway.functions.egress import EgressProxy
-from local_gateway.functions.environment import ServiceEndpoints
+from local_gateway.functions.isolated.egress import EgressProxy
+from local_gateway.functions.isolated.environment import ServiceEndpoints
 from local_gateway.server.config import GatewayConfig
 from local_gateway.server.served_api import ServedApi
 from local_gateway.server.tls import certificate_path, make_certificate

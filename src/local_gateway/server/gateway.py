@@ -33,15 +33,15 @@ from local_gateway.functions.concurrency import reservation_refusal
 from local_gateway.functions.credentials import SigningKey, issue_credentials
 from local_gateway.functions.in_process import LocalApp, forget_modules
 from local_gateway.functions.runner import FunctionRunner, RunnerConfig
-from local_gateway.server.admission import Admission, ConnectionRate, connection_ceiling
+from local_gateway.server.app_hook.hook import load_hook
+from local_gateway.server.app_hook.in_process_faces import InProcessFaces
 from local_gateway.server.applications import api_application, gateway_guard, is_loopback
 from local_gateway.server.config import GatewayConfig
 from local_gateway.server.dynamodb_port import DynamoDbPort
 from local_gateway.server.function_network import FunctionNetwork
-from local_gateway.server.guard import Guard
-from local_gateway.server.hook import load_hook
+from local_gateway.server.guards.admission import Admission, ConnectionRate, connection_ceiling
+from local_gateway.server.guards.guard import Guard
 from local_gateway.server.http_backend import AiohttpBackend
-from local_gateway.server.in_process_faces import InProcessFaces
 from local_gateway.server.listening import private_folder
 from local_gateway.server.served_api import ServedApi
 from local_gateway.server.tls import server_context

@@ -33,7 +33,7 @@ from aiohttp import WSMsgType, web
 from local_gateway.apigateway.connection import LiveConnection
 from local_gateway.apigateway.core import Accepted, GatewayCore, Handshake
 from local_gateway.aws.management_api.model import MAX_POST_BYTES, ConnectionRegistry
-from local_gateway.server.client_frames import ClientFrames
+from local_gateway.server.guards.client_frames import ClientFrames
 
 log = logging.getLogger("local_gateway")
 

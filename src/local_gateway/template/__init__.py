@@ -1,3 +1,4 @@
 """The template read as CloudFormation reads it: YAML and its short tags, intrinsics,
-parameters, the SAM transform (Globals and WebSocketApi), permissions, one reader per
-resource type, into the read model. The lowest layer: it imports no other."""
+parameters, the SAM transform (``sam/``: Globals, WebSocketApi, SimpleTable), roles and
+permissions (``policies/``), one reader per resource type, into the read model. The lowest
+layer: it imports no other."""

@@ -29,14 +29,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from local_gateway.template import permissions
 from local_gateway.template.cfn_yaml import TemplateError, load_template
 from local_gateway.template.code_location import ToolArtefacts, tool_artefacts
 from local_gateway.template.intrinsics import ACCOUNT_ID, Resolver
+from local_gateway.template.policies import permissions
 from local_gateway.template.readers import READERS, Reading, read_resources
-from local_gateway.template.sam_globals import apply_globals
-from local_gateway.template.sam_simpletable import expand_simple_tables
-from local_gateway.template.sam_websocket import expand_websocket_apis
+from local_gateway.template.sam.sam_globals import apply_globals
+from local_gateway.template.sam.sam_simpletable import expand_simple_tables
+from local_gateway.template.sam.sam_websocket import expand_websocket_apis
 from local_gateway.template.specs import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT_SECONDS,

@@ -23,9 +23,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from local_gateway.template import integration_readers, permissions
+from local_gateway.template import integration_readers
 from local_gateway.template.cfn_yaml import TemplateError
 from local_gateway.template.code_location import locate
+from local_gateway.template.policies import permissions
 from local_gateway.template.reading import Reader, Reading, of_the_api
 from local_gateway.template.specs import (
     DEFAULT_MEMORY_MB,
@@ -229,7 +230,7 @@ def _table(reading: Reading, logical_id: str) -> None:
 
 
 def _role(reading: Reading, logical_id: str) -> None:
-    """An IAM Role: its inline policies and managed policy ARNs (template/iam.py)."""
+    """An IAM Role: its inline policies and managed policy ARNs (template/policies/iam.py)."""
     reading.roles.add_role(logical_id, reading.properties(logical_id))
 
 

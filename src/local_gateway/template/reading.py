@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from local_gateway.template import iam, permissions
 from local_gateway.template.code_location import ToolArtefacts
 from local_gateway.template.intrinsics import Resolver
+from local_gateway.template.policies import iam, permissions
 from local_gateway.template.specs import (
     ApiKeySpec,
     AuthorizerSpec,

@@ -37,7 +37,7 @@ class RoleSpec:
     arn: str  # arn:aws:iam::ACCOUNT:role/NAME
     policies: tuple[PolicySpec, ...] = ()
     # What the role holds that cannot be evaluated here: managed policies outside the table
-    # of template/managed_policies.py, a role the template does not declare.
+    # of template/policies/managed_policies.py, a role the template does not declare.
     not_evaluated: tuple[str, ...] = ()
 
     def session_arn(self, session_name: str) -> str:

@@ -34,7 +34,7 @@ from local_gateway.testing.recording import (
 
 # The logger that carries Lambda's START / END / REPORT lines and each isolated function's
 # output (functions/runner.py, functions/invocation.py, functions/in_process_run.py,
-# functions/containers.py).
+# functions/isolated/containers.py).
 LAMBDA_LOGGER = "local_gateway.lambda"
 START_TIMEOUT = 120.0
 CONFIG_FIELDS = frozenset(f.name for f in fields(GatewayConfig)) - {"template", "state_dir"}

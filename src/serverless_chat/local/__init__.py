@@ -2,7 +2,7 @@
 
 Dev-time only. The template names it (``Metadata: LocalGateway: Hook:
 serverless_chat.local:chat_app``); the gateway calls :func:`chat_app` once with its
-:class:`~local_gateway.server.hook.LocalServices` and asks the app, function by
+:class:`~local_gateway.server.app_hook.hook.LocalServices` and asks the app, function by
 function, for a handler. The chat's entry modules (``serverless_chat.handlers.*``) get one
 built from their ``build_handler`` with local adapters: connections in memory (or in the
 state dir's SQLite file), history in SQLite, the gateway's callbacks in-process, fan-out

@@ -10,7 +10,8 @@ condition holds (conditions.py).
 Only identity-based policies are evaluated — the role's own, which is what a Lambda
 function's calls to the Management API, Lambda and DynamoDB in one account are decided by.
 Permission boundaries, SCPs, session policies and resource-based policies (beyond Lambda's
-AWS::Lambda::Permission, which template/permissions.py reads) are not (docs/local-gateway.md).
+AWS::Lambda::Permission, which template/policies/permissions.py reads) are not
+(docs/local-gateway.md).
 
 Why our own evaluator: moto's ``moto/iam/access_control.py`` is the only maintained one in
 Python, and it diverges from AWS where this gateway must not — an Allow whose condition does

@@ -28,7 +28,7 @@ def test_reads_the_chat_api_from_the_template() -> None:
     assert send.environment["MAX_MESSAGE_LENGTH"] == "4000"
     assert api.tables["ConnectionsTable"].key_schema == (("connectionId", "HASH"),)
     assert api.tables["MessagesTable"].key_schema == (("room", "HASH"), ("sortKey", "RANGE"))
-    # roles are read (each function's role: template/iam.py), so not listed as not emulated
+    # roles are read (each function's role: template/policies/iam.py), so not listed as not emulated
     assert not any(t.startswith("AWS::IAM::") for t in api.not_emulated)
     assert api.routes["$connect"].authorizer is None  # AuthMode none by default
 

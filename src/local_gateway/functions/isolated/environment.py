@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from local_gateway.functions.egress import proxy_environment
+from local_gateway.functions.isolated.egress import proxy_environment
 from local_gateway.template.model import FunctionSpec
 
 # The variables that name a CA bundle, for botocore, requests and OpenSSL's defaults.

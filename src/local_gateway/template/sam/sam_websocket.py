@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from local_gateway.template.cfn_yaml import TemplateError
-from local_gateway.template.sam_globals import apply_globals, is_intrinsic
+from local_gateway.template.sam.sam_globals import apply_globals, is_intrinsic
 
 SAM_TYPE = "AWS::Serverless::WebSocketApi"
 DEFAULT_STAGE_NAME = "default"

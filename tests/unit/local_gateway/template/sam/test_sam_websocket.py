@@ -23,7 +23,7 @@ import yaml
 from local_gateway.template.cfn_yaml import TemplateError, load_template
 from local_gateway.template.intrinsics import Resolver
 from local_gateway.template.model import read_api
-from local_gateway.template.sam_websocket import expand_websocket_apis
+from local_gateway.template.sam.sam_websocket import expand_websocket_apis
 from tests.conftest import FIXTURES
 
 SAM = FIXTURES / "sam_websocket"

@@ -1,6 +1,6 @@
 """The egress proxy tunnels a function's traffic to the gateway's own hosts only, knows a
 function by the proxy password drawn for it, and cannot be made to grow the log or its
-memory by another program (local_gateway/functions/egress.py)."""
+memory by another program (local_gateway/functions/isolated/egress.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import logging
 
 import pytest
 
-from local_gateway.functions.egress import EgressProxy
+from local_gateway.functions.isolated.egress import EgressProxy
 
 
 def _auth(user: str, password: str) -> str:

@@ -17,8 +17,8 @@ from local_gateway.aws.lambda_api.in_process import InProcessInvoke
 from local_gateway.aws.lambda_api.model import LambdaService
 from local_gateway.aws.management_api.in_process import InProcessCallbacks
 from local_gateway.aws.management_api.model import ConnectionRegistry
+from local_gateway.server.app_hook.hook import LocalServices
 from local_gateway.server.config import GatewayConfig
-from local_gateway.server.hook import LocalServices
 
 
 class InProcessFaces:

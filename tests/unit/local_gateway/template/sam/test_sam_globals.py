@@ -18,7 +18,7 @@ import yaml
 
 from local_gateway.template.cfn_yaml import TemplateError
 from local_gateway.template.model import read_api
-from local_gateway.template.sam_globals import apply_globals, merge
+from local_gateway.template.sam.sam_globals import apply_globals, merge
 
 _API = {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"ProtocolType": "WEBSOCKET"}}
 

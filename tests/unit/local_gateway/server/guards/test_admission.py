@@ -1,4 +1,4 @@
-"""Whether the gateway takes one more client (local_gateway/server/admission.py): API
+"""Whether the gateway takes one more client (local_gateway/server/guards/admission.py): API
 Gateway's quota of new connections, 500 a second per account and Region ("Quotas for
 configuring and running a WebSocket API in API Gateway",
 https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html)."""
@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from local_gateway.server.admission import NEW_CONNECTIONS_PER_SECOND, ConnectionRate
+from local_gateway.server.guards.admission import NEW_CONNECTIONS_PER_SECOND, ConnectionRate
 
 
 def test_the_501st_handshake_in_a_second_is_refused_and_the_bucket_refills(

@@ -1,4 +1,4 @@
-"""Each function's role read from the template (template/iam.py), then evaluated."""
+"""Each function's role read from the template (template/policies/iam.py), then evaluated."""
 
 from __future__ import annotations
 

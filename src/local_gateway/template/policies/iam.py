@@ -28,7 +28,7 @@ from functools import cache
 from typing import Any
 
 from local_gateway.template.intrinsics import ACCOUNT_ID, Resolver
-from local_gateway.template.managed_policies import managed_policy, managed_policy_arn
+from local_gateway.template.policies.managed_policies import managed_policy, managed_policy_arn
 from local_gateway.template.specs import PolicySpec, RoleSpec
 
 BASIC_EXECUTION = managed_policy_arn("AWSLambdaBasicExecutionRole")

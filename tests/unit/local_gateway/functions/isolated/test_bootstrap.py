@@ -8,7 +8,7 @@ import ast
 import sys
 from pathlib import Path
 
-GATEWAY = Path(__file__).resolve().parents[4] / "src" / "local_gateway"
+GATEWAY = Path(__file__).resolve().parents[5] / "src" / "local_gateway"
 
 
 def _imports(path: Path) -> set[str]:
@@ -22,5 +22,5 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_the_container_bootstrap_imports_only_the_standard_library() -> None:
-    names = _imports(GATEWAY / "functions" / "bootstrap.py")
+    names = _imports(GATEWAY / "functions" / "isolated" / "bootstrap.py")
     assert {name.split(".")[0] for name in names} <= set(sys.stdlib_module_names)

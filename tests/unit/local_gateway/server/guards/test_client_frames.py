@@ -12,7 +12,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from local_gateway.server.client_frames import (
+from local_gateway.server.guards.client_frames import (
     FLOOD,
     FLOOD_MARKER,
     PROTOCOL_ERROR_FRAME,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from local_gateway.template.model import read_api
-from local_gateway.template.permissions import Grant, grants, may_invoke
+from local_gateway.template.policies.permissions import Grant, grants, may_invoke
 
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/production"
 

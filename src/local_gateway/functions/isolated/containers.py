@@ -36,7 +36,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from local_gateway.functions.forking import ContainerProcess, ForkServerError, Launcher
+from local_gateway.functions.isolated.forking import ContainerProcess, ForkServerError, Launcher
 from local_gateway.template.intrinsics import function_arn
 from local_gateway.template.model import FunctionSpec
 

@@ -8,7 +8,8 @@ Gateway answers 410 until $connect returns, so a 410 proves nothing about a new 
 the room is told it left when its $disconnect (best effort) never did;
 a throttled post (429 LimitExceededException: the account's request rate, or the client's
 buffer full) is posted again after a growing wait, about 3 s in all, whatever the adapter
-(API Gateway throttles the callback API: "API Gateway quotas for WebSocket APIs"); any other
+(API Gateway throttles the callback API: "API Gateway quotas for WebSocket APIs"), and a
+throttled GetConnection is asked again after the same waits; any other
 failure, or a post still throttled after that, is logged with the connectionId and its
 reason.
 """
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterable
 
 from serverless_chat.chat.names import release
 from serverless_chat.errors import CallbackError, CallbackThrottled, ChatError, ConnectionGone
-from serverless_chat.ports import ConnectionRecord, Connections, ConnectionStore
+from serverless_chat.ports import ConnectionInfo, ConnectionRecord, Connections, ConnectionStore
 
 log = logging.getLogger("serverless_chat.fanout")
 
@@ -59,6 +60,22 @@ def post_all(
             else:
                 del failures[cid]
     return failures
+
+
+def connection_info(
+    connection_id: str,
+    connections: Connections,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ConnectionInfo:
+    """GetConnection, asked again after each of :data:`THROTTLE_WAITS` while the callback
+    API throttles it (429), as a throttled post is posted again; still throttled after the
+    last wait, its refusal is raised."""
+    for wait in THROTTLE_WAITS:
+        try:
+            return connections.info(connection_id)
+        except CallbackThrottled:
+            sleep(wait)
+    return connections.info(connection_id)
 
 
 def stale_before(now_ms: int) -> int:

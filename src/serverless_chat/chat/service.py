@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from serverless_chat.chat.fanout import (
     DeliveryReport,
+    connection_info,
     deliver,
     encode_page,
     paginate,
@@ -558,7 +559,7 @@ class Chat:
         like any other, so it takes a token from the caller's bucket too."""
         cid = sender.connection_id
         try:
-            info = self.connections.info(cid)
+            info = connection_info(cid, self.connections, self._sleep)
         except CallbackError as error:
             log.warning("GetConnection for %s failed: %s", cid, error)
             return

@@ -6,6 +6,7 @@ import pytest
 from serverless_chat.chat.fanout import (
     MAX_PAGE_PAYLOAD_BYTES,
     THROTTLE_WAITS,
+    connection_info,
     decode_page,
     deliver,
     encode_page,
@@ -15,7 +16,7 @@ from serverless_chat.chat.fanout import (
 from serverless_chat.chat.model import open_connection
 from serverless_chat.chat.service import Chat
 from serverless_chat.errors import CallbackError, CallbackThrottled, StoreError
-from serverless_chat.ports import ConnectionRecord
+from serverless_chat.ports import ConnectionInfo, ConnectionRecord
 from tests.fakes import FakeConnections, MemoryConnectionStore, MemoryMessageStore
 
 NOW = 1_707_502_303_419  # the fan-out's clock, epoch ms; rows of _record are far older
@@ -281,3 +282,47 @@ def test_a_page_round_trips_through_json_with_each_frame_once() -> None:
 def test_a_malformed_page_is_refused_clearly(event: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="page"):
         decode_page(event)
+
+
+class _InfoThrottled(FakeConnections):
+    """GetConnection answers 429 ``refusals`` times, then as a live connection does."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__("a")
+        self.refusals = refusals
+
+    def info(self, connection_id: str) -> ConnectionInfo:
+        if self.refusals:
+            self.refusals -= 1
+            raise CallbackThrottled(connection_id, "Rate exceeded")
+        return super().info(connection_id)
+
+
+def test_a_throttled_getconnection_is_asked_again_until_it_answers() -> None:
+    """The callback API throttles GetConnection as it throttles posts: 429
+    LimitExceededException, "The client is sending more than the allowed number of requests
+    per unit of time" (ApiGatewayManagementApi / Client / exceptions /
+    LimitExceededException,
+    https://docs.aws.amazon.com/botocore/latest/reference/services/apigatewaymanagementapi/client/exceptions/LimitExceededException.html):
+    the chat asks again after the waits a throttled post gets."""
+    waits: list[float] = []
+    info = connection_info("a", _InfoThrottled(refusals=2), waits.append)
+    assert info.source_ip == "192.0.2.1"
+    assert waits == [0.1, 0.2]
+
+
+def test_a_getconnection_throttled_past_every_wait_raises_its_refusal() -> None:
+    waits: list[float] = []
+    with pytest.raises(CallbackThrottled):
+        connection_info("a", _InfoThrottled(refusals=len(THROTTLE_WAITS) + 1), waits.append)
+    assert waits == list(THROTTLE_WAITS)
+
+
+def test_the_usage_reply_waits_out_a_throttled_getconnection() -> None:
+    """$default's reply carries the caller's GetConnection: throttled once, it still comes."""
+    connections = _InfoThrottled(refusals=1)
+    waits: list[float] = []
+    chat = Chat(MemoryConnectionStore(), MemoryMessageStore(), connections, sleep=waits.append)
+    chat.usage(_record("a", "json"), None)
+    assert len(connections.received("a")) == 1
+    assert waits == [0.1]

@@ -59,7 +59,7 @@ class InProcessCallbacks:
         read it: the verdicts (gone, too large, buffer full) are given here, from the worker
         thread, and the frames are handed to the loop without waiting for them to be
         written. With a simulated callback latency the caller waits for the posts, as it
-        would on AWS."""
+        would on AWS, and --chaos throttles them as it throttles the HTTP face's."""
         self._check_thread()
         refused: dict[str, ManagementApiError] = {}
         if self._denial is not None:
@@ -70,7 +70,7 @@ class InProcessCallbacks:
                     refused[connection_id] = error
             if refused:
                 deliveries = [d for d in deliveries if d[0] not in refused]
-        if self._registry.latency:
+        if self._registry.simulates_calls:
             future = asyncio.run_coroutine_threadsafe(
                 self._registry.post_many(deliveries), self._loop
             )

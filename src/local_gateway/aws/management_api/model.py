@@ -120,6 +120,17 @@ class ConnectionRegistry:
             )
         return GoneException(connection_id)
 
+    @property
+    def simulates_calls(self) -> bool:
+        """Whether a call waits or may be throttled before its verdicts (--callback-latency,
+        --chaos callback-latency or callback-rate): then every call, whichever face it came
+        by, goes through :meth:`delay` and :meth:`throttle` on the loop; else a worker thread
+        may take the verdicts itself (:meth:`accept`)."""
+        chaos = self.chaos
+        return bool(self.latency) or (
+            chaos is not None and (chaos.callback_rate is not None or bool(chaos.callback_latency))
+        )
+
     async def delay(self) -> None:
         """--callback-latency: each Management API call costs what a call to AWS costs. The
         one place it is simulated, whichever face (HTTP or in-process) the call came by."""

@@ -22,12 +22,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from local_gateway.functions.isolated.containers import (
-    FunctionContainers,
-    lambda_environment,
-    prepare_runtime_dir,
-)
+from local_gateway.functions.isolated.containers import FunctionContainers
 from local_gateway.functions.isolated.forking import ForkServer, FreshInterpreter, Launcher
+from local_gateway.functions.isolated.runtime import lambda_environment, prepare_runtime_dir
 from local_gateway.template.model import FunctionSpec
 from serverless_chat.loadgen.results import write_json
 

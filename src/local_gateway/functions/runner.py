@@ -33,11 +33,7 @@ from local_gateway.functions.invocation import (
     from_container,
     throttled,
 )
-from local_gateway.functions.isolated.containers import (
-    FunctionContainers,
-    lambda_environment,
-    prepare_runtime_dir,
-)
+from local_gateway.functions.isolated.containers import FunctionContainers
 from local_gateway.functions.isolated.forking import ForkServer
 from local_gateway.functions.isolated.interpreters import (
     Interpreter,
@@ -45,6 +41,7 @@ from local_gateway.functions.isolated.interpreters import (
     gateway_interpreter,
     retired_runtime_message,
 )
+from local_gateway.functions.isolated.runtime import lambda_environment, prepare_runtime_dir
 from local_gateway.functions.pool import DEFAULT_WORKERS, ElasticPool
 from local_gateway.template.model import FunctionSpec
 

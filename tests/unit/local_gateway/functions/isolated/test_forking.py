@@ -22,9 +22,10 @@ from typing import Any
 
 import pytest
 
-from local_gateway.functions.isolated.containers import FunctionContainers, prepare_runtime_dir
+from local_gateway.functions.isolated.containers import FunctionContainers
 from local_gateway.functions.isolated.forking import ForkServer, FreshInterpreter, Launcher
 from local_gateway.functions.isolated.interpreters import find_interpreter, retired_runtime_message
+from local_gateway.functions.isolated.runtime import prepare_runtime_dir
 from local_gateway.functions.runner import FunctionRunner, RunnerConfig, check_runnable
 from local_gateway.template.model import FunctionSpec
 

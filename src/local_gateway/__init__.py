@@ -22,6 +22,8 @@ What is imported from here is the public surface: what ``serve``, an application
 tests use. The rest may move.
 """
 
+from local_gateway.apigateway.chaos import Chaos, ChaosError
+from local_gateway.apigateway.event_factory import ApiContext, ConnectionMeta, EventFactory
 from local_gateway.apigateway.routing import SelectionExpressionError
 from local_gateway.aws.management_api.in_process import InProcessCallbacks
 from local_gateway.aws.management_api.model import ConnectionDetails
@@ -47,14 +49,20 @@ from local_gateway.server.served_api import ServedApi
 from local_gateway.server.tls import certificate_path
 from local_gateway.template.cdk_assembly import cdk_stack
 from local_gateway.template.cfn_yaml import TemplateError, dump_yaml, load_template
-from local_gateway.template.model import FunctionSpec
+from local_gateway.template.model import FunctionSpec, read_api
 from local_gateway.template.parameters import ParameterError, check_parameter
+from local_gateway.template.specs import RouteSpec, WebSocketApiSpec
 
 __all__ = [
     "DEFAULT_WORKERS",
     "AccessDeniedException",
+    "ApiContext",
     "CannotListen",
+    "Chaos",
+    "ChaosError",
     "ConnectionDetails",
+    "ConnectionMeta",
+    "EventFactory",
     "FunctionNotFound",
     "FunctionSpec",
     "GatewayClosing",
@@ -74,13 +82,16 @@ __all__ = [
     "ParameterError",
     "PayloadTooLargeException",
     "RequestTooLarge",
+    "RouteSpec",
     "SelectionExpressionError",
     "ServedApi",
     "TemplateError",
+    "WebSocketApiSpec",
     "cdk_stack",
     "certificate_path",
     "check_parameter",
     "dump_yaml",
     "load_hook",
     "load_template",
+    "read_api",
 ]

@@ -142,8 +142,8 @@ def host(text: str) -> str:
 
 
 def chaos(text: str) -> Any:
-    """A --chaos specification (local_gateway/apigateway/chaos.py), read before the start."""
-    from local_gateway.apigateway.chaos import Chaos, ChaosError
+    """A --chaos specification (local_gateway's Chaos), read before the start."""
+    from local_gateway import Chaos, ChaosError
 
     try:
         return Chaos.parse(text)

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 from serverless_chat.cli.arguments import add_command, pair, parameters, sentence
 
 if TYPE_CHECKING:
-    from local_gateway import FunctionSpec
-    from local_gateway.template.specs import WebSocketApiSpec
+    from local_gateway import FunctionSpec, WebSocketApiSpec
     from serverless_chat.cli.arguments import Commands
 
 EVENTS = ("connect", "message", "disconnect", "authorizer")
@@ -88,8 +87,7 @@ def register(commands: Commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from local_gateway import TemplateError
-    from local_gateway.template.model import read_api
+    from local_gateway import TemplateError, read_api
 
     prog = "serverless-chat invoke"
     try:
@@ -120,7 +118,7 @@ def function_named(api: WebSocketApiSpec, name: str) -> FunctionSpec:
 def build_event(api: WebSocketApiSpec, spec: FunctionSpec, args: argparse.Namespace) -> Any:
     """The event API Gateway would send ``spec`` for ``args.event``, built by the gateway's
     event factory, for a new connection from 127.0.0.1."""
-    from local_gateway.apigateway.event_factory import ApiContext, ConnectionMeta, EventFactory
+    from local_gateway import ApiContext, ConnectionMeta, EventFactory
 
     handshake = args.event in ("connect", "authorizer")
     if not handshake and (args.header or args.query):

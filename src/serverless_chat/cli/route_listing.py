@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from local_gateway.template.specs import RouteSpec, WebSocketApiSpec
+    from local_gateway import RouteSpec, WebSocketApiSpec
 
 
 def route_lines(api: WebSocketApiSpec, placement: Callable[[str], str], hook: str) -> list[str]:

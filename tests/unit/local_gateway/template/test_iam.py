@@ -20,6 +20,7 @@ from tests.conftest import TEMPLATE
 from tests.unit.test_template_policy import EXPECTED
 
 REGION = "us-east-1"
+CONNECTION = "@connections/{connectionId}"  # the resource IAM decides a callback on
 _API = """
   Api:
     Type: AWS::ApiGatewayV2::Api
@@ -48,7 +49,7 @@ def _principal(api: WebSocketApiSpec, function: str) -> Principal:
 
 
 def _callback(api: WebSocketApiSpec, method: str) -> str:
-    return connection_arn(REGION, api.api_id, api.stage, method, "c1=")
+    return connection_arn(REGION, api.api_id, api.stage, method)
 
 
 def test_a_cdk_app_grants_through_an_iam_policy_attached_to_its_service_role(
@@ -213,7 +214,7 @@ def test_the_chats_template_gives_each_function_what_its_policy_test_says(role: 
     granted: set[tuple[str, str]] = set()
     for actions, resources in EXPECTED[role]:
         for resource in resources:
-            arn = str(resolver.resolve(resource)).replace("@connections/*", "@connections/c1=")
+            arn = str(resolver.resolve(resource)).replace("@connections/*", CONNECTION)
             for action in actions:
                 granted.add((action, arn))
                 assert evaluate(principal, action, arn).allowed, (action, arn)

@@ -203,8 +203,7 @@ async def test_an_explicit_deny_beats_an_allow(gateway: LocalGateway) -> None:
     code, _, message = await _error(callbacks.delete_connection, ConnectionId=NOT_A_CONNECTION)
     assert code == "AccessDeniedException"
     assert message.endswith(
-        "/live/DELETE/@connections/{connectionId} with an explicit deny in an identity-based"
-        " policy"
+        "/live/DELETE/@connections/{connectionId} with an explicit deny in an identity-based policy"
     )
 
 

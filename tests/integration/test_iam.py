@@ -371,3 +371,68 @@ async def test_functions_run_in_process_are_held_to_their_roles_too(tmp_path: Pa
         }
     finally:
         await gateway.stop()
+
+
+def _forged(
+    gateway: LocalGateway, service: str, endpoint: str, key: str, secret: str, token: str
+) -> Any:
+    """A client signing with a mix of two functions' credentials."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=gateway.functions.credentials(key)["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=gateway.functions.credentials(secret)["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=gateway.functions.credentials(token)["AWS_SESSION_TOKEN"],
+    )
+
+
+async def test_a_function_cannot_sign_as_another(gateway: LocalGateway) -> None:
+    """Each function holds its role's temporary credentials alone ("Temporary security
+    credentials in IAM",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp.html): the function
+    "Nothing", whose role allows nothing, cannot borrow the identity of "TableOnly" (allowed
+    to Query its table and to Invoke) or "PostOnly" (allowed to post). Another function's
+    access key signed with its own secret does not match ("The request signature we
+    calculated does not match"); its own key with another's session token, or another's key
+    with its own token, is "The security token included in the request is invalid"
+    ("Troubleshoot signed requests for AWS APIs",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-troubleshooting.html)."""
+    assert gateway.dynamodb_endpoint is not None
+    table = next(iter(gateway.api.tables.values())).name
+    lambdas = gateway.callback_url.rsplit("/", 1)[0]
+    calls = {
+        "dynamodb": (
+            gateway.dynamodb_endpoint,
+            "TableOnly",
+            lambda client: client.query(
+                TableName=table,
+                KeyConditionExpression="id = :id",
+                ExpressionAttributeValues={":id": {"S": "x"}},
+            ),
+            "",
+        ),
+        "lambda": (
+            lambdas,
+            "TableOnly",
+            lambda client: client.invoke(FunctionName="fn-nothing", InvocationType="DryRun"),
+            "",
+        ),
+        "apigatewaymanagementapi": (
+            gateway.callback_url,
+            "PostOnly",
+            lambda client: client.post_to_connection(ConnectionId=NOT_A_CONNECTION, Data=b"x"),
+            "GoneException",  # allowed: then the connection is not there
+        ),
+    }
+    for service, (endpoint, victim, call, allowed) in calls.items():
+        genuine = _forged(gateway, service, endpoint, victim, victim, victim)
+        assert (await _error(call, client=genuine))[0] == allowed, service
+        for key, secret, token, expected in (
+            (victim, "Nothing", victim, "InvalidSignatureException"),
+            (victim, "Nothing", "Nothing", "UnrecognizedClientException"),
+            ("Nothing", "Nothing", victim, "UnrecognizedClientException"),
+        ):
+            forged = _forged(gateway, service, endpoint, key, secret, token)
+            code = (await _error(call, client=forged))[0]
+            assert code == expected, (service, key, secret, token)

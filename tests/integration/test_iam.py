@@ -17,8 +17,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import boto3
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from websockets.asyncio.client import connect
 
@@ -436,3 +440,57 @@ async def test_a_function_cannot_sign_as_another(gateway: LocalGateway) -> None:
             forged = _forged(gateway, service, endpoint, key, secret, token)
             code = (await _error(call, client=forged))[0]
             assert code == expected, (service, key, secret, token)
+
+
+async def _raw(
+    gateway: LocalGateway, service: str, url: str, headers: dict[str, str]
+) -> tuple[int, dict[str, str], Any]:
+    """A POST signed by the function "Nothing" as its SDK signs it: status, headers, body."""
+    own = gateway.functions.credentials("Nothing")
+    credentials = Credentials(
+        own["AWS_ACCESS_KEY_ID"], own["AWS_SECRET_ACCESS_KEY"], own["AWS_SESSION_TOKEN"]
+    )
+    request = AWSRequest(method="POST", url=url, data=b"{}", headers=headers)
+    SigV4Auth(credentials, service, "us-east-1").add_auth(request)
+    signed = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=b"{}", headers=signed) as answer,
+    ):
+        return answer.status, dict(answer.headers), json.loads(await answer.read())
+
+
+async def test_each_denial_is_the_services_own_body(gateway: LocalGateway) -> None:
+    """What a caller's SDK parses, byte for byte where it differs: API Gateway's and
+    Lambda's IAM denials are 403, ``x-amzn-ErrorType: AccessDeniedException`` and
+    ``{"Message": …}`` (the key capitalised, as an IAM answer's is: slackapi/bolt-python#632,
+    https://github.com/slackapi/bolt-python/issues/632, quotes Lambda's); DynamoDB's is 400
+    ``{"__type": "com.amazon.coral.service#AccessDeniedException", "Message": …}``
+    (sebdah/dynamic-dynamodb#321, https://github.com/sebdah/dynamic-dynamodb/issues/321;
+    "Error handling with DynamoDB",
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html)."""
+    assert gateway.dynamodb_endpoint is not None
+    lambdas = gateway.callback_url.rsplit("/", 1)[0]
+    for service, url, headers in (
+        ("execute-api", f"{gateway.callback_url}/@connections/{NOT_A_CONNECTION}", {}),
+        ("lambda", f"{lambdas}/2015-03-31/functions/fn-tableonly/invocations", {}),
+    ):
+        status, answer_headers, body = await _raw(gateway, service, url, headers)
+        assert status == 403, service
+        assert answer_headers["x-amzn-ErrorType"] == "AccessDeniedException", service
+        assert list(body) == ["Message"], service
+        assert body["Message"].startswith("User: arn:aws:sts::123456789012:assumed-role/")
+    status, _, body = await _raw(
+        gateway,
+        "dynamodb",
+        gateway.dynamodb_endpoint + "/",
+        {
+            "X-Amz-Target": "DynamoDB_20120810.ListTables",
+            "Content-Type": "application/x-amz-json-1.0",
+        },
+    )
+    assert status == 400
+    assert body["__type"] == "com.amazon.coral.service#AccessDeniedException"
+    assert body["Message"].endswith(
+        "on resource: * because no identity-based policy allows the dynamodb:ListTables action"
+    )

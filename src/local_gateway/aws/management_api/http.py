@@ -29,10 +29,12 @@ from local_gateway.errors import (
 
 
 def error_response(error: ManagementApiError) -> web.Response:
-    """A rest-json error: the status, x-amzn-ErrorType and a message body (none for 410)."""
+    """A rest-json error: the status, x-amzn-ErrorType and a message body (none for 410); an
+    IAM denial's key is ``Message``, as API Gateway writes it (the body users quote)."""
     if isinstance(error, GoneException):
         return web.Response(status=error.status, headers={"x-amzn-ErrorType": error.code})
-    body = {"message": error.message or error.code}
+    key = "Message" if isinstance(error, AccessDeniedException) else "message"
+    body = {key: error.message or error.code}
     return web.Response(
         status=error.status,
         text=json.dumps(body),

@@ -26,7 +26,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from websockets.asyncio.client import connect
 
-from local_gateway import LocalGateway
+from local_gateway import GatewayConfig, LocalGateway
 from tests.conftest import TEMPLATE
 from tests.integration.conftest import recv, start_gateway
 
@@ -494,3 +494,28 @@ async def test_each_denial_is_the_services_own_body(gateway: LocalGateway) -> No
     assert body["Message"].endswith(
         "on resource: * because no identity-based policy allows the dynamodb:ListTables action"
     )
+
+
+def test_serve_names_what_is_not_evaluated_at_start(tmp_path: Path) -> None:
+    """A managed policy outside the table (AWS's own documents: "AWS managed policies",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html)
+    and a role the template does not declare cannot be evaluated: ``serve`` names each at
+    start, before any call, rather than guess what they allow."""
+    from serverless_chat.cli.serve import _start_warnings
+
+    template = _project(tmp_path / "project")
+    document = json.loads(template.read_text())
+    resources = document["Resources"]
+    resources["NothingRole"]["Properties"]["ManagedPolicyArns"] = [
+        "arn:aws:iam::aws:policy/AmazonS3FullAccess"
+    ]
+    resources["PostOnly"]["Properties"]["Role"] = "arn:aws:iam::123456789012:role/elsewhere"
+    template.write_text(json.dumps(document))
+    gateway = LocalGateway(GatewayConfig(template=template, port=0, state_dir=tmp_path / "s"))
+    lines = [line for line in _start_warnings(gateway) if line.startswith("IAM:")]
+    assert lines == [
+        "IAM: not evaluated: serverless-chat-NothingRole: managed policy"
+        " arn:aws:iam::aws:policy/AmazonS3FullAccess (not in the table)",
+        "IAM: not evaluated: role arn:aws:iam::123456789012:role/elsewhere: not declared in"
+        " the template",
+    ]

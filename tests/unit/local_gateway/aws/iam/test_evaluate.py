@@ -220,8 +220,11 @@ def test_decisions_are_memoised_per_principal_action_and_resource() -> None:
     first = authorizer.authorize(principal, MANAGE_CONNECTIONS, _post())
     assert authorizer.authorize(principal, MANAGE_CONNECTIONS, _post()) is first
     authorizer.authorize(principal, MANAGE_CONNECTIONS, get)
+    assert authorizer.authorize(principal, MANAGE_CONNECTIONS, _post()) is first  # two fit
     authorizer.authorize(principal, MANAGE_CONNECTIONS, delete)  # past size: starts again
-    assert authorizer.authorize(principal, MANAGE_CONNECTIONS, _post()) == first
+    again = authorizer.authorize(principal, MANAGE_CONNECTIONS, _post())
+    assert again == first
+    assert again is not first
 
 
 def test_an_implicit_deny_says_what_was_not_evaluated_and_what_would_allow_it() -> None:

@@ -69,6 +69,9 @@ async def _post(gateway: LocalGateway, path: str = "/", **headers: str) -> aioht
 async def test_a_functions_or_the_tools_credentials_reach_the_tables(
     gateway: LocalGateway,
 ) -> None:
+    """A request signed with SigV4 by known credentials reaches the tables ("Signing AWS API
+    requests", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html): a
+    function's, within its role, and the tools'."""
     (function,) = [f for f in gateway.api.functions if "Connect" in f]
     own = gateway.functions.credentials(function)
     as_function = _client(
@@ -88,6 +91,9 @@ async def test_a_functions_or_the_tools_credentials_reach_the_tables(
 async def test_an_unsigned_or_unknown_or_wrongly_signed_call_is_refused(
     gateway: LocalGateway,
 ) -> None:
+    """DynamoDB answers authentication errors with 400: an unknown key
+    UnrecognizedClientException, a wrong signature InvalidSignatureException ("Error
+    handling with DynamoDB", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html)."""
     answer = await _post(gateway)
     assert answer.status == 400
     with pytest.raises(ClientError) as unknown:
@@ -101,6 +107,8 @@ async def test_an_unsigned_or_unknown_or_wrongly_signed_call_is_refused(
 
 
 async def test_an_unsigned_call_is_dynamodbs_missing_token_error(gateway: LocalGateway) -> None:
+    """An unsigned request: 400 MissingAuthenticationTokenException, in DynamoDB's JSON error
+    form ("Error handling with DynamoDB", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html)."""
     async with (
         aiohttp.ClientSession() as session,
         session.post(f"{gateway.dynamodb_endpoint}/", data=b"{}", headers={**TARGET, **JSON}) as r,
@@ -121,12 +129,20 @@ async def test_an_unsigned_call_is_dynamodbs_missing_token_error(gateway: LocalG
 async def test_web_pages_and_rebinding_hosts_are_refused(
     gateway: LocalGateway, headers: dict[str, str]
 ) -> None:
+    """A page the user visits may not call the loopback port (an Origin or Sec-Fetch-Site
+    header: 403), nor reach it under a re-bound DNS name (a Host not the gateway's: 403). A
+    local safety, stricter than AWS, whose endpoint no page can re-bind; the request itself
+    must still be signed ("Signing AWS API requests", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html)."""
     answer = await _post(gateway, **headers)
     assert answer.status == 403
     assert "Access-Control-Allow-Origin" not in answer.headers
 
 
 async def test_no_cors_preflight_and_no_admin_routes(gateway: LocalGateway) -> None:
+    """moto's admin routes (/moto-api/data.json, /moto-api/reset) are no part of DynamoDB's
+    API, which is POST / alone ("Low-level API", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.LowLevelAPI.html):
+    404. No CORS preflight is answered: this loopback port serves programs, never a page
+    (stricter than AWS, which never runs on the user's loopback)."""
     async with aiohttp.ClientSession() as session:
         async with session.options(
             f"{gateway.dynamodb_endpoint}/",

@@ -123,12 +123,17 @@ async def _refusal(url: str, **kwargs: Any) -> tuple[int, str]:
 
 
 async def test_an_unsigned_handshake_is_refused(gateway: LocalGateway) -> None:
+    """AWS_IAM on $connect: an unsigned upgrade is 403 "Missing Authentication Token"
+    ("Control access to WebSocket APIs with IAM authorization", https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-control-access-iam.html)."""
     assert await _refusal(gateway.url) == (403, "Missing Authentication Token")
 
 
 async def test_a_handshake_signed_in_its_headers_by_known_credentials_connects(
     gateway: LocalGateway,
 ) -> None:
+    """Signed with SigV4 in its headers ("Create a signed AWS API request",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html) by known
+    credentials: it connects; a wrong secret is refused 403."""
     headers = _signed_headers(_http(gateway), TOOLS_KEY, TOOLS_SECRET)
     async with connect(gateway.url, additional_headers=headers) as client:
         await client.send(json.dumps({"action": "anything"}))
@@ -139,6 +144,10 @@ async def test_a_handshake_signed_in_its_headers_by_known_credentials_connects(
 
 
 async def test_a_presigned_url_connects_until_it_expires(gateway: LocalGateway) -> None:
+    """Signed in its query string (X-Amz-Algorithm … X-Amz-Signature, "Create a signed AWS
+    API request", https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html):
+    it connects until X-Amz-Expires has passed; a parameter changed after signing is
+    refused."""
     url = _presigned(_http(gateway) + "?room=x", TOOLS_KEY, TOOLS_SECRET)
     async with connect(url.replace("http://", "ws://", 1)):
         pass
@@ -155,6 +164,9 @@ async def test_a_presigned_url_connects_until_it_expires(gateway: LocalGateway) 
 
 
 async def test_a_role_without_execute_api_invoke_is_refused(gateway: LocalGateway) -> None:
+    """Signed by a function whose role does not allow execute-api:Invoke on
+    arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/$connect: 403 naming the action and the
+    route's ARN ("Control access to WebSocket APIs with IAM authorization", https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-control-access-iam.html)."""
     own = gateway.functions.credentials("NoInvoke")
     headers = _signed_headers(
         _http(gateway),
@@ -167,4 +179,5 @@ async def test_a_role_without_execute_api_invoke_is_refused(gateway: LocalGatewa
     assert "is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:" in (
         message
     )
+    assert ":********9012:" in message  # the account masked, as API Gateway prints it
     assert message.endswith("/live/$connect")

@@ -287,14 +287,18 @@ async def test_warn_lets_a_denied_call_through_and_says_what_aws_would_answer(
     assert '"Action": "execute-api:ManageConnections"' in said[0]
 
 
-async def test_the_chats_own_least_privilege_roles_carry_the_chat_isolated(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("hook", ["", None], ids=["isolated", "in-process"])
+async def test_the_chats_own_least_privilege_roles_carry_the_chat(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, hook: str | None
 ) -> None:
     """Every function of the chat's template in a container of its own (serve --no-hook),
-    each signing with its own credentials under --iam enforce: a message goes round, and no
-    call is refused, so the template's roles allow what the code does."""
+    each signing with its own credentials, or in the gateway's process through the chat's
+    hook, each asking with its own key: under --iam enforce a message goes round and no call
+    is refused, so the template's least-privilege roles ("Security best practices in IAM",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html) allow what the
+    code does."""
     caplog.set_level(logging.WARNING, "local_gateway")
-    gateway = await start_gateway(TEMPLATE, tmp_path / "state", hook="")
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state", hook=hook)
     try:
         async with (
             connect(gateway.url + "?name=ana", open_timeout=60) as ana,

@@ -230,3 +230,57 @@ def test_the_chats_template_gives_each_function_what_its_policy_test_says(role: 
         if (action, arn) not in granted:
             assert not evaluate(principal, action, arn).allowed, (action, arn)
     assert api.policies_not_evaluated == []
+
+
+def test_customer_managed_policies_attach_by_roles_and_by_managed_policy_arns(
+    tmp_path: Path,
+) -> None:
+    """An ``AWS::IAM::ManagedPolicy`` is attached to the roles its ``Roles`` names, and to a
+    role that lists it in ``ManagedPolicyArns`` (its ``Ref`` is its ARN: "AWS::IAM::
+    ManagedPolicy",
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-managedpolicy.html)."""
+    api = _read(
+        tmp_path,
+        "Resources:"
+        + _API
+        + """
+  Posting:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      Roles: [!Ref SenderRole]
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Action: execute-api:ManageConnections
+            Resource: !Sub arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/prod/POST/*
+  Reading:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      ManagedPolicyName: chat-reading
+      PolicyDocument:
+        Statement:
+          - {Effect: Allow, Action: dynamodb:GetItem, Resource: !GetAtt Table.Arn}
+  SenderRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Statement: []}
+  ReaderRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Statement: []}
+      ManagedPolicyArns: [!Ref Reading]
+  Sender:
+    Type: AWS::Lambda::Function
+    Properties: {Code: src, Handler: app.handler, Runtime: python3.13, Role: !GetAtt SenderRole.Arn}
+  Reader:
+    Type: AWS::Lambda::Function
+    Properties: {Code: src, Handler: app.handler, Runtime: python3.13, Role: !GetAtt ReaderRole.Arn}
+""",
+    )
+    sender, reader = _principal(api, "Sender"), _principal(api, "Reader")
+    table = table_arn(REGION, "chat")
+    assert evaluate(sender, MANAGE_CONNECTIONS, _callback(api, "POST")).allowed
+    assert not evaluate(sender, "dynamodb:GetItem", table).allowed
+    assert evaluate(reader, "dynamodb:GetItem", table).allowed
+    assert not evaluate(reader, MANAGE_CONNECTIONS, _callback(api, "POST")).allowed
+    assert api.policies_not_evaluated == []

@@ -85,6 +85,39 @@ def _project(folder: Path) -> Path:
                 "Role": {"Fn::GetAtt": ["NoInvokeRole", "Arn"]},
             },
         },
+        # A caller whose role allows execute-api:Invoke on this route's ARN, and nothing else.
+        "CallerRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {"Statement": []},
+                "Policies": [
+                    {
+                        "PolicyName": "connect",
+                        "PolicyDocument": {
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": "execute-api:Invoke",
+                                    "Resource": {
+                                        "Fn::Sub": "arn:aws:execute-api:${AWS::Region}:"
+                                        "${AWS::AccountId}:${Api}/live/$connect"
+                                    },
+                                }
+                            ]
+                        },
+                    }
+                ],
+            },
+        },
+        "Caller": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "Runtime": "python3.13",
+                "Handler": "app.handler",
+                "Code": "fn/",
+                "Role": {"Fn::GetAtt": ["CallerRole", "Arn"]},
+            },
+        },
     }
     template = folder / "template.json"
     template.write_text(json.dumps({"Resources": resources}))
@@ -108,9 +141,11 @@ def _signed_headers(url: str, key: str, secret: str, token: str | None = None) -
     return {k: v for k, v in request.headers.items() if k.lower() != "host"}
 
 
-def _presigned(url: str, key: str, secret: str, expires: int = 60) -> str:
+def _presigned(url: str, key: str, secret: str, expires: int = 60, token: str | None = None) -> str:
     request = AWSRequest(method="GET", url=url)
-    SigV4QueryAuth(Credentials(key, secret), "execute-api", "us-east-1", expires).add_auth(request)
+    SigV4QueryAuth(Credentials(key, secret, token), "execute-api", "us-east-1", expires).add_auth(
+        request
+    )
     return request.url
 
 
@@ -181,3 +216,36 @@ async def test_a_role_without_execute_api_invoke_is_refused(gateway: LocalGatewa
     )
     assert ":********9012:" in message  # the account masked, as API Gateway prints it
     assert message.endswith("/live/$connect")
+
+
+async def test_a_role_allowed_execute_api_invoke_connects_signed_either_way(
+    gateway: LocalGateway,
+) -> None:
+    """A caller whose role allows execute-api:Invoke on
+    arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/$connect connects, signed in its headers or
+    presigned with its session token in the query string (X-Amz-Security-Token, "Create a
+    signed AWS API request",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html); the same
+    presigned URL made by a role without that grant is refused 403 ("Control access to
+    WebSocket APIs with IAM authorization",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-control-access-iam.html)."""
+    for function, connects in (("Caller", True), ("NoInvoke", False)):
+        own = gateway.functions.credentials(function)
+        key, secret, token = (
+            own["AWS_ACCESS_KEY_ID"],
+            own["AWS_SECRET_ACCESS_KEY"],
+            own["AWS_SESSION_TOKEN"],
+        )
+        presigned = _presigned(_http(gateway), key, secret, token=token)
+        assert "X-Amz-Security-Token=" in presigned
+        url = presigned.replace("http://", "ws://", 1)
+        if connects:
+            headers = _signed_headers(_http(gateway), key, secret, token)
+            async with connect(gateway.url, additional_headers=headers):
+                pass
+            async with connect(url):
+                pass
+        else:
+            status, message = await _refusal(url)
+            assert status == 403
+            assert "is not authorized to perform: execute-api:Invoke" in message

@@ -80,7 +80,11 @@ def test_a_denial_is_refused_and_logged_once_with_a_statement_that_would_allow_i
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Enforce: each call the role does not allow is refused in the service's words, and
-    the log says so once for the role and action, with the statement that would allow it."""
+    the log says so once for the role and action, with the statement that would allow it
+    (for a callback, on ``@connections/*`` as "Use @connections commands in your backend
+    service",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html,
+    grants it)."""
     caplog.set_level(logging.WARNING, "local_gateway")
     access = access_control("enforce", {"Send": _function("Send", _role())}, Issued())
     refused = [access.check("ASIASEND", MANAGE_CONNECTIONS, POST) for _ in range(3)]
@@ -90,7 +94,7 @@ def test_a_denial_is_refused_and_logged_once_with_a_statement_that_would_allow_i
     assert (
         '(a statement that allows it: {"Effect": "Allow", "Action":'
         ' "execute-api:ManageConnections", "Resource": "arn:aws:execute-api:us-east-1:'
-        '123456789012:abc123/production/POST/@connections/{connectionId}"}'
+        '123456789012:abc123/production/POST/@connections/*"}'
     ) in line
 
 

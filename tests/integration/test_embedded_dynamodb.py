@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import signal
 import socket
 import stat
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +26,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local_gateway import LocalGateway
+from tests.conftest import ROOT
 from tests.integration.conftest import SIGNING_KEYS, start_gateway
 from tests.integration.test_real_world_shapes import SAM_CHAT
 
+SERVE = [sys.executable, "-m", "serverless_chat.cli", "serve"]
 TARGET = {"X-Amz-Target": "DynamoDB_20120810.ListTables"}
 JSON = {"Content-Type": "application/x-amz-json-1.0"}
 
@@ -62,6 +69,9 @@ async def _post(gateway: LocalGateway, path: str = "/", **headers: str) -> aioht
 async def test_a_functions_or_the_tools_credentials_reach_the_tables(
     gateway: LocalGateway,
 ) -> None:
+    """A request signed with SigV4 by known credentials reaches the tables ("Signing AWS API
+    requests", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html): a
+    function's, within its role, and the tools'."""
     (function,) = [f for f in gateway.api.functions if "Connect" in f]
     own = gateway.functions.credentials(function)
     as_function = _client(
@@ -81,6 +91,9 @@ async def test_a_functions_or_the_tools_credentials_reach_the_tables(
 async def test_an_unsigned_or_unknown_or_wrongly_signed_call_is_refused(
     gateway: LocalGateway,
 ) -> None:
+    """DynamoDB answers authentication errors with 400: an unknown key
+    UnrecognizedClientException, a wrong signature InvalidSignatureException ("Error
+    handling with DynamoDB", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html)."""
     answer = await _post(gateway)
     assert answer.status == 400
     with pytest.raises(ClientError) as unknown:
@@ -94,6 +107,8 @@ async def test_an_unsigned_or_unknown_or_wrongly_signed_call_is_refused(
 
 
 async def test_an_unsigned_call_is_dynamodbs_missing_token_error(gateway: LocalGateway) -> None:
+    """An unsigned request: 400 MissingAuthenticationTokenException, in DynamoDB's JSON error
+    form ("Error handling with DynamoDB", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html)."""
     async with (
         aiohttp.ClientSession() as session,
         session.post(f"{gateway.dynamodb_endpoint}/", data=b"{}", headers={**TARGET, **JSON}) as r,
@@ -114,12 +129,20 @@ async def test_an_unsigned_call_is_dynamodbs_missing_token_error(gateway: LocalG
 async def test_web_pages_and_rebinding_hosts_are_refused(
     gateway: LocalGateway, headers: dict[str, str]
 ) -> None:
+    """A page the user visits may not call the loopback port (an Origin or Sec-Fetch-Site
+    header: 403), nor reach it under a re-bound DNS name (a Host not the gateway's: 403). A
+    local safety, stricter than AWS, whose endpoint no page can re-bind; the request itself
+    must still be signed ("Signing AWS API requests", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html)."""
     answer = await _post(gateway, **headers)
     assert answer.status == 403
     assert "Access-Control-Allow-Origin" not in answer.headers
 
 
 async def test_no_cors_preflight_and_no_admin_routes(gateway: LocalGateway) -> None:
+    """moto's admin routes (/moto-api/data.json, /moto-api/reset) are no part of DynamoDB's
+    API, which is POST / alone ("Low-level API", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.LowLevelAPI.html):
+    404. No CORS preflight is answered: this loopback port serves programs, never a page
+    (stricter than AWS, which never runs on the user's loopback)."""
     async with aiohttp.ClientSession() as session:
         async with session.options(
             f"{gateway.dynamodb_endpoint}/",
@@ -140,3 +163,63 @@ async def test_moto_listens_on_a_private_socket_not_a_port(gateway: LocalGateway
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     with socket.socket(socket.AF_UNIX) as probe:  # it answers there, for the gateway
         probe.connect(str(path))
+
+
+async def test_serve_prints_the_address_and_the_credentials_a_script_signs_with(
+    tmp_path: Path,
+) -> None:
+    """``serve`` prints where the embedded DynamoDB is and which of your credentials may sign
+    there (what boto3 finds for you, "Configuring credentials",
+    https://boto3.amazonaws.com/v1/documentation/api/latest/guide/credentials.html), and a
+    script signing with them, as the printed example does, reaches the template's tables."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    environment |= {
+        "AWS_ACCESS_KEY_ID": "AKIASCRIPTEXAMPLE001",
+        "AWS_SECRET_ACCESS_KEY": "a-script-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+    }
+    process = subprocess.Popen(
+        [
+            *SERVE,
+            "--port",
+            "0",
+            "--state-dir",
+            str(tmp_path / "state"),
+            "--template",
+            str(SAM_CHAT),
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        while not lines or "signed requests only" not in lines[-1]:
+            line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 120)
+            assert line, f"serve ended: {lines}"
+            lines.append(line)
+        address = re.search(r"^DynamoDB: (http://\S+)$", lines[-2])
+        assert address, lines
+        assert "(AKIASCRIPTEXAMPLE001)" in lines[-1]
+        assert f"aws dynamodb list-tables --endpoint-url {address.group(1)}" in lines[-1]
+        script = boto3.client(
+            "dynamodb",
+            endpoint_url=address.group(1),
+            region_name="us-east-1",
+            aws_access_key_id="AKIASCRIPTEXAMPLE001",
+            aws_secret_access_key="a-script-secret",
+        )
+        tables = (await asyncio.to_thread(script.list_tables))["TableNames"]
+        assert tables
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -17,12 +17,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import boto3
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from websockets.asyncio.client import connect
 
-from local_gateway import LocalGateway
+from local_gateway import GatewayConfig, LocalGateway
 from tests.conftest import TEMPLATE
 from tests.integration.conftest import recv, start_gateway
 
@@ -157,6 +161,13 @@ async def _error(call: Any, **kwargs: Any) -> tuple[str, int, str]:
 async def test_a_role_without_manage_connections_is_refused_naming_its_assumed_role(
     gateway: LocalGateway,
 ) -> None:
+    """PostToConnection signed by a role with no execute-api:ManageConnections: 403
+    AccessDeniedException, "User: arn:aws:sts::…:assumed-role/ROLE/FUNCTION is not authorized
+    to perform: execute-api:ManageConnections on resource:
+    arn:aws:execute-api:REGION:********NNNN:API/STAGE/POST/@connections/{connectionId}", as
+    API Gateway words it ("Use @connections commands in your backend service",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html;
+    the message as aws-cdk#18410, https://github.com/aws/aws-cdk/issues/18410, quotes it)."""
     callbacks = _as(gateway, "Nothing", "apigatewaymanagementapi", gateway.callback_url)
     code, status, message = await _error(
         callbacks.post_to_connection, ConnectionId=NOT_A_CONNECTION, Data=b"x"
@@ -164,11 +175,18 @@ async def test_a_role_without_manage_connections_is_refused_naming_its_assumed_r
     assert (code, status) == ("AccessDeniedException", 403)
     assert "User: arn:aws:sts::123456789012:assumed-role/" in message
     assert "NothingRole/fn-nothing is not authorized to perform:" in message
-    assert "execute-api:ManageConnections on resource: arn:aws:execute-api:us-east-1:" in message
-    assert f"/live/POST/@connections/{NOT_A_CONNECTION}" in message
+    assert (
+        "execute-api:ManageConnections on resource: arn:aws:execute-api:us-east-1:********9012:"
+    ) in message
+    assert message.endswith("/live/POST/@connections/{connectionId}")
 
 
 async def test_a_role_allowed_only_post_is_refused_get_and_delete(gateway: LocalGateway) -> None:
+    """POST, GET and DELETE on @connections are each their own resource
+    (arn:…:API/STAGE/METHOD/@connections/…, "Control access to WebSocket APIs with IAM
+    authorization",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-control-access-iam.html):
+    a grant of POST alone leaves GET and DELETE denied (aws-cdk#18410)."""
     callbacks = _as(gateway, "PostOnly", "apigatewaymanagementapi", gateway.callback_url)
     post = await _error(callbacks.post_to_connection, ConnectionId=NOT_A_CONNECTION, Data=b"x")
     assert post[0] == "GoneException"  # allowed: the API then answers as it does
@@ -177,16 +195,28 @@ async def test_a_role_allowed_only_post_is_refused_get_and_delete(gateway: Local
 
 
 async def test_an_explicit_deny_beats_an_allow(gateway: LocalGateway) -> None:
+    """An applicable Deny decides whatever allows the request ("Policy evaluation logic",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html);
+    the message ends "with an explicit deny in an identity-based policy" ("Troubleshoot
+    access denied error messages",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html)."""
     callbacks = _as(gateway, "AllButDelete", "apigatewaymanagementapi", gateway.callback_url)
     assert (await _error(callbacks.get_connection, ConnectionId=NOT_A_CONNECTION))[0] == (
         "GoneException"
     )
     code, _, message = await _error(callbacks.delete_connection, ConnectionId=NOT_A_CONNECTION)
     assert code == "AccessDeniedException"
-    assert message.endswith("with an explicit deny")
+    assert message.endswith(
+        "/live/DELETE/@connections/{connectionId} with an explicit deny in an identity-based policy"
+    )
 
 
 async def test_a_role_without_the_index_arn_cannot_query_the_index(gateway: LocalGateway) -> None:
+    """A Query of an index is authorised on ``…:table/NAME/index/INDEX``, which the table's
+    ARN does not cover ("Actions, resources, and condition keys for Amazon DynamoDB",
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html);
+    DynamoDB answers 400 AccessDeniedException "… because no identity-based policy allows
+    the dynamodb:Query action" (sst#4469, https://github.com/anomalyco/sst/issues/4469)."""
     assert gateway.dynamodb_endpoint is not None
     table = next(iter(gateway.api.tables.values())).name
     dynamodb = _as(gateway, "TableOnly", "dynamodb", gateway.dynamodb_endpoint)
@@ -213,12 +243,21 @@ async def test_a_role_without_the_index_arn_cannot_query_the_index(gateway: Loca
 
 
 async def test_a_role_without_invoke_cannot_invoke(gateway: LocalGateway) -> None:
+    """Invoke needs lambda:InvokeFunction on the function's ARN ("Lambda API permissions
+    reference", https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html):
+    403 AccessDeniedException "… because no identity-based policy allows the
+    lambda:InvokeFunction action" (awslabs/aws-deployment-framework#460,
+    https://github.com/awslabs/aws-deployment-framework/issues/460)."""
     base = gateway.callback_url.rsplit("/", 1)[0]
     refused = _as(gateway, "Nothing", "lambda", base)
-    code, status, _ = await _error(
+    code, status, message = await _error(
         refused.invoke, FunctionName="fn-nothing", InvocationType="DryRun"
     )
     assert (code, status) == ("AccessDeniedException", 403)
+    assert message.endswith(
+        "on resource: arn:aws:lambda:us-east-1:123456789012:function:fn-nothing because no"
+        " identity-based policy allows the lambda:InvokeFunction action"
+    )
     allowed = _as(gateway, "TableOnly", "lambda", base)
     assert (await _error(allowed.invoke, FunctionName="fn-nothing", InvocationType="DryRun"))[
         0
@@ -228,6 +267,10 @@ async def test_a_role_without_invoke_cannot_invoke(gateway: LocalGateway) -> Non
 async def test_warn_lets_a_denied_call_through_and_says_what_aws_would_answer(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """``--iam warn``: the call AWS would refuse ("Policy evaluation logic",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html)
+    goes through, and the log says once what AWS would answer and a statement that would
+    allow it."""
     caplog.set_level(logging.WARNING, "local_gateway")
     gateway = await start_gateway(_project(tmp_path / "project"), tmp_path / "state", iam="warn")
     try:
@@ -244,14 +287,18 @@ async def test_warn_lets_a_denied_call_through_and_says_what_aws_would_answer(
     assert '"Action": "execute-api:ManageConnections"' in said[0]
 
 
-async def test_the_chats_own_least_privilege_roles_carry_the_chat_isolated(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("hook", ["", None], ids=["isolated", "in-process"])
+async def test_the_chats_own_least_privilege_roles_carry_the_chat(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, hook: str | None
 ) -> None:
     """Every function of the chat's template in a container of its own (serve --no-hook),
-    each signing with its own credentials under --iam enforce: a message goes round, and no
-    call is refused, so the template's roles allow what the code does."""
+    each signing with its own credentials, or in the gateway's process through the chat's
+    hook, each asking with its own key: under --iam enforce a message goes round and no call
+    is refused, so the template's least-privilege roles ("Security best practices in IAM",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html) allow what the
+    code does."""
     caplog.set_level(logging.WARNING, "local_gateway")
-    gateway = await start_gateway(TEMPLATE, tmp_path / "state", hook="")
+    gateway = await start_gateway(TEMPLATE, tmp_path / "state", hook=hook)
     try:
         async with (
             connect(gateway.url + "?name=ana", open_timeout=60) as ana,
@@ -332,3 +379,147 @@ async def test_functions_run_in_process_are_held_to_their_roles_too(tmp_path: Pa
         }
     finally:
         await gateway.stop()
+
+
+def _forged(
+    gateway: LocalGateway, service: str, endpoint: str, key: str, secret: str, token: str
+) -> Any:
+    """A client signing with a mix of two functions' credentials."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=gateway.functions.credentials(key)["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=gateway.functions.credentials(secret)["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=gateway.functions.credentials(token)["AWS_SESSION_TOKEN"],
+    )
+
+
+async def test_a_function_cannot_sign_as_another(gateway: LocalGateway) -> None:
+    """Each function holds its role's temporary credentials alone ("Temporary security
+    credentials in IAM",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp.html): the function
+    "Nothing", whose role allows nothing, cannot borrow the identity of "TableOnly" (allowed
+    to Query its table and to Invoke) or "PostOnly" (allowed to post). Another function's
+    access key signed with its own secret does not match ("The request signature we
+    calculated does not match"); its own key with another's session token, or another's key
+    with its own token, is "The security token included in the request is invalid"
+    ("Troubleshoot signed requests for AWS APIs",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-troubleshooting.html)."""
+    assert gateway.dynamodb_endpoint is not None
+    table = next(iter(gateway.api.tables.values())).name
+    lambdas = gateway.callback_url.rsplit("/", 1)[0]
+    calls = {
+        "dynamodb": (
+            gateway.dynamodb_endpoint,
+            "TableOnly",
+            lambda client: client.query(
+                TableName=table,
+                KeyConditionExpression="id = :id",
+                ExpressionAttributeValues={":id": {"S": "x"}},
+            ),
+            "",
+        ),
+        "lambda": (
+            lambdas,
+            "TableOnly",
+            lambda client: client.invoke(FunctionName="fn-nothing", InvocationType="DryRun"),
+            "",
+        ),
+        "apigatewaymanagementapi": (
+            gateway.callback_url,
+            "PostOnly",
+            lambda client: client.post_to_connection(ConnectionId=NOT_A_CONNECTION, Data=b"x"),
+            "GoneException",  # allowed: then the connection is not there
+        ),
+    }
+    for service, (endpoint, victim, call, allowed) in calls.items():
+        genuine = _forged(gateway, service, endpoint, victim, victim, victim)
+        assert (await _error(call, client=genuine))[0] == allowed, service
+        for key, secret, token, expected in (
+            (victim, "Nothing", victim, "InvalidSignatureException"),
+            (victim, "Nothing", "Nothing", "UnrecognizedClientException"),
+            ("Nothing", "Nothing", victim, "UnrecognizedClientException"),
+        ):
+            forged = _forged(gateway, service, endpoint, key, secret, token)
+            code = (await _error(call, client=forged))[0]
+            assert code == expected, (service, key, secret, token)
+
+
+async def _raw(
+    gateway: LocalGateway, service: str, url: str, headers: dict[str, str]
+) -> tuple[int, dict[str, str], Any]:
+    """A POST signed by the function "Nothing" as its SDK signs it: status, headers, body."""
+    own = gateway.functions.credentials("Nothing")
+    credentials = Credentials(
+        own["AWS_ACCESS_KEY_ID"], own["AWS_SECRET_ACCESS_KEY"], own["AWS_SESSION_TOKEN"]
+    )
+    request = AWSRequest(method="POST", url=url, data=b"{}", headers=headers)
+    SigV4Auth(credentials, service, "us-east-1").add_auth(request)
+    signed = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=b"{}", headers=signed) as answer,
+    ):
+        return answer.status, dict(answer.headers), json.loads(await answer.read())
+
+
+async def test_each_denial_is_the_services_own_body(gateway: LocalGateway) -> None:
+    """What a caller's SDK parses, byte for byte where it differs: API Gateway's and
+    Lambda's IAM denials are 403, ``x-amzn-ErrorType: AccessDeniedException`` and
+    ``{"Message": …}`` (the key capitalised, as an IAM answer's is: slackapi/bolt-python#632,
+    https://github.com/slackapi/bolt-python/issues/632, quotes Lambda's); DynamoDB's is 400
+    ``{"__type": "com.amazon.coral.service#AccessDeniedException", "Message": …}``
+    (sebdah/dynamic-dynamodb#321, https://github.com/sebdah/dynamic-dynamodb/issues/321;
+    "Error handling with DynamoDB",
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html)."""
+    assert gateway.dynamodb_endpoint is not None
+    lambdas = gateway.callback_url.rsplit("/", 1)[0]
+    for service, url, headers in (
+        ("execute-api", f"{gateway.callback_url}/@connections/{NOT_A_CONNECTION}", {}),
+        ("lambda", f"{lambdas}/2015-03-31/functions/fn-tableonly/invocations", {}),
+    ):
+        status, answer_headers, body = await _raw(gateway, service, url, headers)
+        assert status == 403, service
+        assert answer_headers["x-amzn-ErrorType"] == "AccessDeniedException", service
+        assert list(body) == ["Message"], service
+        assert body["Message"].startswith("User: arn:aws:sts::123456789012:assumed-role/")
+    status, _, body = await _raw(
+        gateway,
+        "dynamodb",
+        gateway.dynamodb_endpoint + "/",
+        {
+            "X-Amz-Target": "DynamoDB_20120810.ListTables",
+            "Content-Type": "application/x-amz-json-1.0",
+        },
+    )
+    assert status == 400
+    assert body["__type"] == "com.amazon.coral.service#AccessDeniedException"
+    assert body["Message"].endswith(
+        "on resource: * because no identity-based policy allows the dynamodb:ListTables action"
+    )
+
+
+def test_serve_names_what_is_not_evaluated_at_start(tmp_path: Path) -> None:
+    """A managed policy outside the table (AWS's own documents: "AWS managed policies",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html)
+    and a role the template does not declare cannot be evaluated: ``serve`` names each at
+    start, before any call, rather than guess what they allow."""
+    from serverless_chat.cli.serve import _start_warnings
+
+    template = _project(tmp_path / "project")
+    document = json.loads(template.read_text())
+    resources = document["Resources"]
+    resources["NothingRole"]["Properties"]["ManagedPolicyArns"] = [
+        "arn:aws:iam::aws:policy/AmazonS3FullAccess"
+    ]
+    resources["PostOnly"]["Properties"]["Role"] = "arn:aws:iam::123456789012:role/elsewhere"
+    template.write_text(json.dumps(document))
+    gateway = LocalGateway(GatewayConfig(template=template, port=0, state_dir=tmp_path / "s"))
+    lines = [line for line in _start_warnings(gateway) if line.startswith("IAM:")]
+    assert lines == [
+        "IAM: not evaluated: serverless-chat-NothingRole: managed policy"
+        " arn:aws:iam::aws:policy/AmazonS3FullAccess (not in the table)",
+        "IAM: not evaluated: role arn:aws:iam::123456789012:role/elsewhere: not declared in"
+        " the template",
+    ]

@@ -85,6 +85,39 @@ def _project(folder: Path) -> Path:
                 "Role": {"Fn::GetAtt": ["NoInvokeRole", "Arn"]},
             },
         },
+        # A caller whose role allows execute-api:Invoke on this route's ARN, and nothing else.
+        "CallerRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {"Statement": []},
+                "Policies": [
+                    {
+                        "PolicyName": "connect",
+                        "PolicyDocument": {
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Action": "execute-api:Invoke",
+                                    "Resource": {
+                                        "Fn::Sub": "arn:aws:execute-api:${AWS::Region}:"
+                                        "${AWS::AccountId}:${Api}/live/$connect"
+                                    },
+                                }
+                            ]
+                        },
+                    }
+                ],
+            },
+        },
+        "Caller": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "Runtime": "python3.13",
+                "Handler": "app.handler",
+                "Code": "fn/",
+                "Role": {"Fn::GetAtt": ["CallerRole", "Arn"]},
+            },
+        },
     }
     template = folder / "template.json"
     template.write_text(json.dumps({"Resources": resources}))
@@ -108,9 +141,11 @@ def _signed_headers(url: str, key: str, secret: str, token: str | None = None) -
     return {k: v for k, v in request.headers.items() if k.lower() != "host"}
 
 
-def _presigned(url: str, key: str, secret: str, expires: int = 60) -> str:
+def _presigned(url: str, key: str, secret: str, expires: int = 60, token: str | None = None) -> str:
     request = AWSRequest(method="GET", url=url)
-    SigV4QueryAuth(Credentials(key, secret), "execute-api", "us-east-1", expires).add_auth(request)
+    SigV4QueryAuth(Credentials(key, secret, token), "execute-api", "us-east-1", expires).add_auth(
+        request
+    )
     return request.url
 
 
@@ -123,12 +158,17 @@ async def _refusal(url: str, **kwargs: Any) -> tuple[int, str]:
 
 
 async def test_an_unsigned_handshake_is_refused(gateway: LocalGateway) -> None:
+    """AWS_IAM on $connect: an unsigned upgrade is 403 "Missing Authentication Token"
+    ("Control access to WebSocket APIs with IAM authorization", https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-control-access-iam.html)."""
     assert await _refusal(gateway.url) == (403, "Missing Authentication Token")
 
 
 async def test_a_handshake_signed_in_its_headers_by_known_credentials_connects(
     gateway: LocalGateway,
 ) -> None:
+    """Signed with SigV4 in its headers ("Create a signed AWS API request",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html) by known
+    credentials: it connects; a wrong secret is refused 403."""
     headers = _signed_headers(_http(gateway), TOOLS_KEY, TOOLS_SECRET)
     async with connect(gateway.url, additional_headers=headers) as client:
         await client.send(json.dumps({"action": "anything"}))
@@ -139,6 +179,10 @@ async def test_a_handshake_signed_in_its_headers_by_known_credentials_connects(
 
 
 async def test_a_presigned_url_connects_until_it_expires(gateway: LocalGateway) -> None:
+    """Signed in its query string (X-Amz-Algorithm … X-Amz-Signature, "Create a signed AWS
+    API request", https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html):
+    it connects until X-Amz-Expires has passed; a parameter changed after signing is
+    refused."""
     url = _presigned(_http(gateway) + "?room=x", TOOLS_KEY, TOOLS_SECRET)
     async with connect(url.replace("http://", "ws://", 1)):
         pass
@@ -155,6 +199,9 @@ async def test_a_presigned_url_connects_until_it_expires(gateway: LocalGateway) 
 
 
 async def test_a_role_without_execute_api_invoke_is_refused(gateway: LocalGateway) -> None:
+    """Signed by a function whose role does not allow execute-api:Invoke on
+    arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/$connect: 403 naming the action and the
+    route's ARN ("Control access to WebSocket APIs with IAM authorization", https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-control-access-iam.html)."""
     own = gateway.functions.credentials("NoInvoke")
     headers = _signed_headers(
         _http(gateway),
@@ -167,4 +214,38 @@ async def test_a_role_without_execute_api_invoke_is_refused(gateway: LocalGatewa
     assert "is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:" in (
         message
     )
+    assert ":********9012:" in message  # the account masked, as API Gateway prints it
     assert message.endswith("/live/$connect")
+
+
+async def test_a_role_allowed_execute_api_invoke_connects_signed_either_way(
+    gateway: LocalGateway,
+) -> None:
+    """A caller whose role allows execute-api:Invoke on
+    arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/$connect connects, signed in its headers or
+    presigned with its session token in the query string (X-Amz-Security-Token, "Create a
+    signed AWS API request",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html); the same
+    presigned URL made by a role without that grant is refused 403 ("Control access to
+    WebSocket APIs with IAM authorization",
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-control-access-iam.html)."""
+    for function, connects in (("Caller", True), ("NoInvoke", False)):
+        own = gateway.functions.credentials(function)
+        key, secret, token = (
+            own["AWS_ACCESS_KEY_ID"],
+            own["AWS_SECRET_ACCESS_KEY"],
+            own["AWS_SESSION_TOKEN"],
+        )
+        presigned = _presigned(_http(gateway), key, secret, token=token)
+        assert "X-Amz-Security-Token=" in presigned
+        url = presigned.replace("http://", "ws://", 1)
+        if connects:
+            headers = _signed_headers(_http(gateway), key, secret, token)
+            async with connect(gateway.url, additional_headers=headers):
+                pass
+            async with connect(url):
+                pass
+        else:
+            status, message = await _refusal(url)
+            assert status == 403
+            assert "is not authorized to perform: execute-api:Invoke" in message

@@ -29,7 +29,10 @@ from local_gateway.aws.iam.resources import dynamodb_requests
 from local_gateway.functions.credentials import SigningKey
 
 ERROR_TYPE_PREFIX = "com.amazon.coral.service#"
-ACCESS_DENIED_TYPE = "com.amazonaws.dynamodb.v20120810#AccessDeniedException"
+# An IAM denial: {"__type": "com.amazon.coral.service#AccessDeniedException", "Message"}, the
+# key capitalised, as DynamoDB writes it (the bodies its users quote, e.g.
+# sebdah/dynamic-dynamodb#321).
+ACCESS_DENIED_TYPE = ERROR_TYPE_PREFIX + "AccessDeniedException"
 JSON_1_0 = "application/x-amz-json-1.0"
 # The request headers moto's server is given; the rest (Host, Origin, hop-by-hop) stay here.
 FORWARDED_REQUEST = ("authorization", "x-amz-date", "x-amz-target", "x-amz-security-token")
@@ -98,7 +101,7 @@ class DynamoDbApi:
         for action, resource in dynamodb_requests(target, document, self._region):
             denied = self._authorize(caller, action, resource)
             if denied is not None:
-                body_text = json.dumps({"__type": ACCESS_DENIED_TYPE, "message": denied.message})
+                body_text = json.dumps({"__type": ACCESS_DENIED_TYPE, "Message": denied.message})
                 return web.Response(status=denied.status, text=body_text, content_type=JSON_1_0)
         return None
 

@@ -11,13 +11,15 @@ would refuse, in the service's words (``denials.py``); ``--iam warn`` lets it th
 logs what AWS would have said. Either way a denial is logged once for each role and action,
 with the statement that would have allowed it. Where the role holds policies that are not
 evaluated (a managed policy outside the table, a role outside the template) an implicit
-deny is not certain: the call goes through and the log says it was not evaluated.
+deny is not certain: the call goes through and the log says it was not evaluated. A
+condition operator the evaluator does not support (conditions.py) never holds, so the
+statement it guards never applies: each is named at start, once a role.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from local_gateway.aws.iam.denials import AccessDenied, access_denied
@@ -114,4 +116,17 @@ def access_control(
             unevaluated[key] = f"{logical_id} (no execution role in the template)"
         else:
             principals[key] = principal_for(spec.role, spec.name)
+    for line in unsupported_conditions(principals.values()):
+        log.warning("IAM: %s", line)
     return AccessControl(mode, principals, unevaluated)
+
+
+def unsupported_conditions(principals: Iterable[Principal]) -> list[str]:
+    """Each condition operator of the roles that is not evaluated, once a role (functions
+    that share a role share its statements)."""
+    lines: dict[str, None] = {}
+    for principal in principals:
+        role = principal.role_arn.rsplit("/", 1)[-1]
+        for unsupported in principal.unsupported_conditions:
+            lines[f"role {role}: {unsupported}"] = None
+    return list(lines)

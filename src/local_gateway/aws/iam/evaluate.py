@@ -142,8 +142,13 @@ class Decision:
 
     @property
     def would_allow(self) -> str:
-        """The statement that would have allowed the request, for the log line of a denial."""
-        return json.dumps({"Effect": "Allow", "Action": self.action, "Resource": self.resource})
+        """The statement that would have allowed the request, for the log line of a denial: a
+        callback's with ``@connections/*``, the form "Use @connections commands in your
+        backend service" grants, rather than the route's literal ``{connectionId}``."""
+        resource = self.resource
+        if resource.endswith("/@connections/{connectionId}"):
+            resource = resource.removesuffix("{connectionId}") + "*"
+        return json.dumps({"Effect": "Allow", "Action": self.action, "Resource": resource})
 
 
 def evaluate(

@@ -1,9 +1,14 @@
 """The action and resource ARN each emulated call is authorised for.
 
 - Callback API: ``execute-api:ManageConnections`` on
-  ``arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/METHOD/@connections/ID``, POST, GET and
-  DELETE each their own resource ("Control access to WebSocket APIs with IAM authorization";
-  "Use @connections commands in your backend service").
+  ``arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/METHOD/@connections/{connectionId}``, POST,
+  GET and DELETE each their own resource ("Control access to WebSocket APIs with IAM
+  authorization",
+  https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-control-access-iam.html;
+  "Use @connections commands in your backend service"). The last segment is the route's
+  ``{connectionId}`` as written, not the connection's id: API Gateway's denials name that
+  resource whichever connection was called (aws-cdk#18410, aws-samples and users' reports
+  alike), so a grant must cover ``@connections/*`` (or the literal), as on AWS.
 - Lambda's Invoke: ``lambda:InvokeFunction`` on the function's ARN (with ``:QUALIFIER`` when
   the call names one).
 - DynamoDB: the operation of ``X-Amz-Target`` as ``dynamodb:OPERATION`` on each table it
@@ -24,11 +29,14 @@ from typing import Any
 from local_gateway.template.intrinsics import ACCOUNT_ID, function_arn
 
 MANAGE_CONNECTIONS = "execute-api:ManageConnections"
+CONNECTION_ID = "{connectionId}"  # the @connections route's path parameter, as IAM sees it
 INVOKE_FUNCTION = "lambda:InvokeFunction"
 
 __all__ = [
+    "CONNECTION_ID",
     "INVOKE_FUNCTION",
     "MANAGE_CONNECTIONS",
+    "callback_resource",
     "connection_arn",
     "dynamodb_action",
     "dynamodb_requests",
@@ -38,19 +46,18 @@ __all__ = [
 ]
 
 
+def callback_resource(stage_arn: str, method: str) -> str:
+    """The resource a callback (POST, GET or DELETE on @connections/ID) is authorised for,
+    under ``stage_arn`` (arn:aws:execute-api:REGION:ACCOUNT:API/STAGE), whatever the ID."""
+    return f"{stage_arn}/{method.upper()}/@connections/{CONNECTION_ID}"
+
+
 def connection_arn(
-    region: str,
-    api_id: str,
-    stage: str,
-    method: str,
-    connection_id: str,
-    account_id: str = ACCOUNT_ID,
+    region: str, api_id: str, stage: str, method: str, account_id: str = ACCOUNT_ID
 ) -> str:
-    """The resource a callback (POST, GET or DELETE on @connections/ID) is authorised for."""
-    return (
-        f"arn:aws:execute-api:{region}:{account_id}:{api_id}/{stage}/{method.upper()}"
-        f"/@connections/{connection_id}"
-    )
+    """``callback_resource`` of the stage ``stage`` of API ``api_id``."""
+    stage_arn = f"arn:aws:execute-api:{region}:{account_id}:{api_id}/{stage}"
+    return callback_resource(stage_arn, method)
 
 
 def invoke_arn(

@@ -22,9 +22,15 @@ PATH = "/2015-03-31/functions/{function}/invocations"
 
 
 def error_response(error: LambdaApiError) -> web.Response:
-    """Lambda's error form: the status, x-amzn-ErrorType and ``{"Type", "message"}``."""
+    """Lambda's error form: the status, x-amzn-ErrorType and ``{"Type", "message"}``; an IAM
+    denial is ``{"Message"}`` alone, as IAM's answers are (slackapi/bolt-python#632 quotes
+    one)."""
+    if isinstance(error, InvokeAccessDenied):
+        body: dict[str, str] = {"Message": error.message}
+    else:
+        body = {"Type": "User", "message": error.message}
     return web.json_response(
-        {"Type": "User", "message": error.message},
+        body,
         status=error.status,
         headers={"x-amzn-ErrorType": error.code},
     )

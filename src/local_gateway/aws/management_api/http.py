@@ -17,7 +17,7 @@ import json
 from aiohttp import web
 
 from local_gateway.aws.iam.access import Authorize
-from local_gateway.aws.iam.resources import MANAGE_CONNECTIONS
+from local_gateway.aws.iam.resources import MANAGE_CONNECTIONS, callback_resource
 from local_gateway.aws.management_api.model import ConnectionRegistry
 from local_gateway.aws.sigv4 import CALLER
 from local_gateway.errors import (
@@ -29,10 +29,12 @@ from local_gateway.errors import (
 
 
 def error_response(error: ManagementApiError) -> web.Response:
-    """A rest-json error: the status, x-amzn-ErrorType and a message body (none for 410)."""
+    """A rest-json error: the status, x-amzn-ErrorType and a message body (none for 410); an
+    IAM denial's key is ``Message``, as API Gateway writes it (the body users quote)."""
     if isinstance(error, GoneException):
         return web.Response(status=error.status, headers={"x-amzn-ErrorType": error.code})
-    body = {"message": error.message or error.code}
+    key = "Message" if isinstance(error, AccessDeniedException) else "message"
+    body = {key: error.message or error.code}
     return web.Response(
         status=error.status,
         text=json.dumps(body),
@@ -59,8 +61,8 @@ class CallbackApi:
         self._registry = registry
         self.stage = stage
         # Who signed may call what: execute-api:ManageConnections on
-        # {stage_arn}/{METHOD}/@connections/{id} ("Use @connections commands in your backend
-        # service", API Gateway Developer Guide).
+        # {stage_arn}/{METHOD}/@connections/{connectionId} ("Use @connections commands in your
+        # backend service", API Gateway Developer Guide; aws/iam/resources.py).
         self._authorize = authorize
         self._stage_arn = stage_arn
 
@@ -68,7 +70,7 @@ class CallbackApi:
         """AccessDeniedException unless the caller's role allows this call."""
         if self._authorize is None:
             return
-        resource = f"{self._stage_arn}/{request.method}/@connections/{connection_id}"
+        resource = callback_resource(self._stage_arn, request.method)
         denied = self._authorize(request.get(CALLER, ""), MANAGE_CONNECTIONS, resource)
         if denied is not None:
             raise AccessDeniedException(connection_id, denied.message)

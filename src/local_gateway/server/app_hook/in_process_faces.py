@@ -12,7 +12,12 @@ from typing import Any
 
 from local_gateway.aws.dynamodb.tables import dynamodb_client
 from local_gateway.aws.iam.access import Authorize
-from local_gateway.aws.iam.resources import INVOKE_FUNCTION, MANAGE_CONNECTIONS, invoke_arn
+from local_gateway.aws.iam.resources import (
+    INVOKE_FUNCTION,
+    MANAGE_CONNECTIONS,
+    callback_resource,
+    invoke_arn,
+)
 from local_gateway.aws.lambda_api.in_process import InProcessInvoke
 from local_gateway.aws.lambda_api.model import LambdaService
 from local_gateway.aws.management_api.in_process import InProcessCallbacks
@@ -49,7 +54,7 @@ class InProcessFaces:
 
         def denial(method: str, connection_id: str) -> str | None:
             key = self._credentials(logical_id)["AWS_ACCESS_KEY_ID"]
-            resource = f"{self._stage_arn}/{method}/@connections/{connection_id}"
+            resource = callback_resource(self._stage_arn, method)
             denied = self._authorize(key, MANAGE_CONNECTIONS, resource)
             return denied.message if denied is not None else None
 

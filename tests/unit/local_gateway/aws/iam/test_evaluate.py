@@ -30,14 +30,17 @@ def _allow(action: Any, resource: Any, **more: Any) -> dict[str, Any]:
     return {"Effect": "Allow", "Action": action, "Resource": resource, **more}
 
 
-def _post(connection: str = "abc=") -> str:
-    return connection_arn(REGION, "abc123", "production", "POST", connection)
+def _post() -> str:
+    return connection_arn(REGION, "abc123", "production", "POST")
 
 
 def test_a_role_without_manage_connections_is_denied_post() -> None:
-    """ "Use @connections commands in your backend service": the caller needs
-    execute-api:ManageConnections; the Management API answers AccessDeniedException naming
-    the assumed role (aws-cdk#18410 quotes the message)."""
+    """ "Use @connections commands in your backend service"
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html):
+    the caller needs execute-api:ManageConnections; the Management API answers 403
+    AccessDeniedException naming the assumed role, the resource with the account masked to
+    its last four digits and the route's ``{connectionId}``, and nothing after it
+    (aws-cdk#18410, https://github.com/aws/aws-cdk/issues/18410, quotes the message)."""
     principal = _principal(_allow("dynamodb:PutItem", "*"))
     decision = evaluate(principal, MANAGE_CONNECTIONS, _post())
     assert decision.effect is Effect.IMPLICIT_DENY
@@ -46,7 +49,8 @@ def test_a_role_without_manage_connections_is_denied_post() -> None:
     assert denied.message == (
         "User: arn:aws:sts::123456789012:assumed-role/ChatRole/chat-send is not authorized to"
         " perform: execute-api:ManageConnections on resource:"
-        " arn:aws:execute-api:us-east-1:123456789012:abc123/production/POST/@connections/abc="
+        " arn:aws:execute-api:us-east-1:********9012:abc123/production/POST/@connections/"
+        "{connectionId}"
     )
 
 
@@ -57,7 +61,7 @@ def test_a_role_allowed_only_post_is_denied_delete_and_get() -> None:
     principal = _principal(_allow(MANAGE_CONNECTIONS, f"{CALLBACKS}/POST/@connections/*"))
     assert evaluate(principal, MANAGE_CONNECTIONS, _post()).allowed
     for method in ("DELETE", "GET"):
-        arn = connection_arn(REGION, "abc123", "production", method, "abc=")
+        arn = connection_arn(REGION, "abc123", "production", method)
         assert evaluate(principal, MANAGE_CONNECTIONS, arn).effect is Effect.IMPLICIT_DENY
 
 
@@ -211,11 +215,16 @@ def test_decisions_are_memoised_per_principal_action_and_resource() -> None:
     """The fan-out asks the same question for every recipient: it is decided once."""
     principal = _principal(_allow(MANAGE_CONNECTIONS, f"{CALLBACKS}/POST/@connections/*"))
     authorizer = Authorizer(size=2)
-    first = authorizer.authorize(principal, MANAGE_CONNECTIONS, _post("a"))
-    assert authorizer.authorize(principal, MANAGE_CONNECTIONS, _post("a")) is first
-    authorizer.authorize(principal, MANAGE_CONNECTIONS, _post("b"))
-    authorizer.authorize(principal, MANAGE_CONNECTIONS, _post("c"))  # past size: starts again
-    assert authorizer.authorize(principal, MANAGE_CONNECTIONS, _post("a")) == first
+    get = connection_arn(REGION, "abc123", "production", "GET")
+    delete = connection_arn(REGION, "abc123", "production", "DELETE")
+    first = authorizer.authorize(principal, MANAGE_CONNECTIONS, _post())
+    assert authorizer.authorize(principal, MANAGE_CONNECTIONS, _post()) is first
+    authorizer.authorize(principal, MANAGE_CONNECTIONS, get)
+    assert authorizer.authorize(principal, MANAGE_CONNECTIONS, _post()) is first  # two fit
+    authorizer.authorize(principal, MANAGE_CONNECTIONS, delete)  # past size: starts again
+    again = authorizer.authorize(principal, MANAGE_CONNECTIONS, _post())
+    assert again == first
+    assert again is not first
 
 
 def test_an_implicit_deny_says_what_was_not_evaluated_and_what_would_allow_it() -> None:
@@ -249,3 +258,56 @@ def test_dynamodb_requests_name_each_table_and_item_action() -> None:
     assert dynamodb_requests(
         "DynamoDB_20120810.GetItem", {"TableName": "A", "IndexName": "i"}, REGION
     ) == [("dynamodb:GetItem", table_arn(REGION, "A"))]
+
+
+def test_an_explicit_deny_of_a_callback_names_its_policy_type() -> None:
+    """API Gateway's explicit-deny message names the policy type, "… with an explicit deny
+    in a service control policy" for an SCP (aws-solutions/innovation-sandbox-on-aws#59,
+    https://github.com/aws-solutions/innovation-sandbox-on-aws/pull/59), so "… in an
+    identity-based policy" for the role's own ("Troubleshoot access denied error messages",
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html)."""
+    principal = _principal(
+        _allow(MANAGE_CONNECTIONS, f"{CALLBACKS}/*"),
+        {"Effect": "Deny", "Action": MANAGE_CONNECTIONS, "Resource": f"{CALLBACKS}/DELETE/*"},
+    )
+    delete = connection_arn(REGION, "abc123", "production", "DELETE")
+    message = access_denied(evaluate(principal, MANAGE_CONNECTIONS, delete)).message
+    assert message == (
+        "User: arn:aws:sts::123456789012:assumed-role/ChatRole/chat-send is not authorized to"
+        " perform: execute-api:ManageConnections on resource:"
+        " arn:aws:execute-api:us-east-1:********9012:abc123/production/DELETE/@connections/"
+        "{connectionId} with an explicit deny in an identity-based policy"
+    )
+
+
+def test_a_grant_of_one_connection_id_covers_no_callback() -> None:
+    """The @connections resource IAM decides on ends in the route's ``{connectionId}``, as
+    every denial API Gateway writes shows (aws-cdk#18410,
+    https://github.com/aws/aws-cdk/issues/18410): a grant naming one connection's id allows
+    no call, ``@connections/*`` allows them all."""
+    one = _principal(_allow(MANAGE_CONNECTIONS, f"{CALLBACKS}/POST/@connections/abc="))
+    assert not evaluate(one, MANAGE_CONNECTIONS, _post()).allowed
+    every = _principal(_allow(MANAGE_CONNECTIONS, f"{CALLBACKS}/POST/@connections/*"))
+    assert evaluate(every, MANAGE_CONNECTIONS, _post()).allowed
+
+
+def test_lambda_and_dynamodb_denials_keep_the_account_and_say_why() -> None:
+    """Lambda: 403 "… because no identity-based policy allows the lambda:InvokeFunction
+    action", account shown (aws-deployment-framework#460,
+    https://github.com/awslabs/aws-deployment-framework/issues/460); DynamoDB: 400, the same
+    ending for its action (sst#4469, https://github.com/anomalyco/sst/issues/4469)."""
+    principal = _principal()
+    function = "arn:aws:lambda:us-east-1:123456789012:function:fanout"
+    invoke = access_denied(evaluate(principal, "lambda:InvokeFunction", function))
+    assert (invoke.status, invoke.message) == (
+        403,
+        "User: arn:aws:sts::123456789012:assumed-role/ChatRole/chat-send is not authorized to"
+        f" perform: lambda:InvokeFunction on resource: {function} because no identity-based"
+        " policy allows the lambda:InvokeFunction action",
+    )
+    table = table_arn(REGION, "T")
+    put = access_denied(evaluate(principal, "dynamodb:PutItem", table))
+    assert put.status == 400
+    assert put.message.endswith(
+        f"on resource: {table} because no identity-based policy allows the dynamodb:PutItem action"
+    )

@@ -20,6 +20,7 @@ from tests.conftest import TEMPLATE
 from tests.unit.test_template_policy import EXPECTED
 
 REGION = "us-east-1"
+CONNECTION = "@connections/{connectionId}"  # the resource IAM decides a callback on
 _API = """
   Api:
     Type: AWS::ApiGatewayV2::Api
@@ -48,7 +49,7 @@ def _principal(api: WebSocketApiSpec, function: str) -> Principal:
 
 
 def _callback(api: WebSocketApiSpec, method: str) -> str:
-    return connection_arn(REGION, api.api_id, api.stage, method, "c1=")
+    return connection_arn(REGION, api.api_id, api.stage, method)
 
 
 def test_a_cdk_app_grants_through_an_iam_policy_attached_to_its_service_role(
@@ -213,7 +214,7 @@ def test_the_chats_template_gives_each_function_what_its_policy_test_says(role: 
     granted: set[tuple[str, str]] = set()
     for actions, resources in EXPECTED[role]:
         for resource in resources:
-            arn = str(resolver.resolve(resource)).replace("@connections/*", "@connections/c1=")
+            arn = str(resolver.resolve(resource)).replace("@connections/*", CONNECTION)
             for action in actions:
                 granted.add((action, arn))
                 assert evaluate(principal, action, arn).allowed, (action, arn)
@@ -228,4 +229,58 @@ def test_the_chats_template_gives_each_function_what_its_policy_test_says(role: 
     ]:
         if (action, arn) not in granted:
             assert not evaluate(principal, action, arn).allowed, (action, arn)
+    assert api.policies_not_evaluated == []
+
+
+def test_customer_managed_policies_attach_by_roles_and_by_managed_policy_arns(
+    tmp_path: Path,
+) -> None:
+    """An ``AWS::IAM::ManagedPolicy`` is attached to the roles its ``Roles`` names, and to a
+    role that lists it in ``ManagedPolicyArns`` (its ``Ref`` is its ARN: "AWS::IAM::
+    ManagedPolicy",
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-managedpolicy.html)."""
+    api = _read(
+        tmp_path,
+        "Resources:"
+        + _API
+        + """
+  Posting:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      Roles: [!Ref SenderRole]
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Action: execute-api:ManageConnections
+            Resource: !Sub arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/prod/POST/*
+  Reading:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      ManagedPolicyName: chat-reading
+      PolicyDocument:
+        Statement:
+          - {Effect: Allow, Action: dynamodb:GetItem, Resource: !GetAtt Table.Arn}
+  SenderRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Statement: []}
+  ReaderRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Statement: []}
+      ManagedPolicyArns: [!Ref Reading]
+  Sender:
+    Type: AWS::Lambda::Function
+    Properties: {Code: src, Handler: app.handler, Runtime: python3.13, Role: !GetAtt SenderRole.Arn}
+  Reader:
+    Type: AWS::Lambda::Function
+    Properties: {Code: src, Handler: app.handler, Runtime: python3.13, Role: !GetAtt ReaderRole.Arn}
+""",
+    )
+    sender, reader = _principal(api, "Sender"), _principal(api, "Reader")
+    table = table_arn(REGION, "chat")
+    assert evaluate(sender, MANAGE_CONNECTIONS, _callback(api, "POST")).allowed
+    assert not evaluate(sender, "dynamodb:GetItem", table).allowed
+    assert evaluate(reader, "dynamodb:GetItem", table).allowed
+    assert not evaluate(reader, MANAGE_CONNECTIONS, _callback(api, "POST")).allowed
     assert api.policies_not_evaluated == []

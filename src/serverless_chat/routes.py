@@ -305,8 +305,8 @@ _ROWS: tuple[Function, ...] = (
             POSTS,
         ),
         environment=("CONNECTIONS_TABLE", "METRICS_NAMESPACE", "STAGE_NAME", "CALLBACK_URL"),
-        # Lambda gives CPU in proportion to memory (one vCPU at 1,769 MB). A page of 1,000
-        # posts needs ~0.12 s of CPU: ~0.8 s at 256 MB, ~0.4 s at 512 MB, for the same GB-s.
+        # Lambda gives CPU in proportion to memory: a page of posts is bound by CPU, so more
+        # memory ends it sooner for about the same GB-seconds (docs/scaling.md's figures).
         memory=512,
         timeout=60,
         invocation=PAGES,

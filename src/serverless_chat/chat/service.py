@@ -16,7 +16,7 @@ import secrets
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from serverless_chat.chat.fanout import (
     DeliveryReport,
@@ -133,20 +133,22 @@ def new_message_id() -> str:
     return f"{next(_sequence) % 100_000_000:08d}{secrets.token_urlsafe(6)}"
 
 
-class Request(Protocol):
-    """What :meth:`Chat.request` needs of an action: its key (the answer's ``action``), the
-    parser of its body (None: the body is not read) and the operation that carries it out.
-    chat/actions.py's ``Action`` is one; the chat does not import the registry that imports
-    it."""
+if TYPE_CHECKING:  # a type only: a cold start builds no Protocol class
 
-    @property
-    def key(self) -> str: ...
+    class Request(Protocol):
+        """What :meth:`Chat.request` needs of an action: its key (the answer's ``action``), the
+        parser of its body (None: the body is not read) and the operation that carries it out.
+        chat/actions.py's ``Action`` is one; the chat does not import the registry that imports
+        it."""
 
-    @property
-    def parse(self) -> Callable[[Mapping[str, object], ChatSettings], Any] | None: ...
+        @property
+        def key(self) -> str: ...
 
-    @property
-    def operation(self) -> Callable[[Chat, Any, Any], None]: ...
+        @property
+        def parse(self) -> Callable[[Mapping[str, object], ChatSettings], Any] | None: ...
+
+        @property
+        def operation(self) -> Callable[[Chat, Any, Any], None]: ...
 
 
 class Chat:

@@ -5,8 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-# `make test-fast` is the edit-run loop (unit, contract and property tests: no sockets, no
-# subprocesses of ours, about a minute on 2 cores); `make test` is everything, before a push.
+# `make test-fast` is the edit-run loop (unit, contract and property tests, as two pytest
+# processes side by side: scripts/test_fast.py); `make test` is everything, before a push.
 .PHONY: serve test test-fast test-examples lint format clean chromium screenshot checkov soak bench fixtures-tools
 CHECKOV_VENV := .venv-checkov
 TOOLS_VENV := .venv-tools
@@ -88,7 +88,7 @@ test-examples: $(BIN)/.installed
 	cd examples/sam-app-with-tests && $(CURDIR)/$(BIN)/python -m pytest -q
 
 test-fast: $(BIN)/.installed
-	$(BIN)/python -m pytest -q tests/unit tests/contract tests/properties
+	$(BIN)/python scripts/test_fast.py
 
 # The long runs: a 5-minute fuzz, then 1,000 connections for 10 minutes.
 soak: $(BIN)/.installed

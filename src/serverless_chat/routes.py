@@ -4,12 +4,12 @@ infra/template.yaml is generated from this table over the hand-kept infra/base.y
 (``make template``, :mod:`serverless_chat.deploy.stack_template`): each row becomes a log
 group, a least-privilege role, a function and, for its routes, an integration, a route
 and a permission each; the stage's ``DependsOn`` and the errors alarm's metrics are
-computed from the rows. A row that serves clients' actions names them (``served``): their
-route keys, aliases included, come from the action registry (chat/actions.py). The local
-hook (which entry modules it builds), the Lambda package (the entry modules' import
-closure), the property tests and the fuzzer read their lists here too; only the
-least-privilege test (tests/unit/test_template_policy.py) keeps its own, written by hand, as
-an oracle.
+computed from the rows. The routes of clients' actions are not written here: each action of
+the registry (chat/actions.py) names the function that serves it, and its row gets their
+route keys, aliases included (``served``). The local hook (which entry modules it builds),
+the Lambda package (the entry modules' import closure), the property tests and the fuzzer
+read their lists here too; only the least-privilege test (tests/unit/test_template_policy.py)
+keeps its own, written by hand, as an oracle.
 
 Dev-time: no entry module imports it (they are named by it, not told by it), so it does
 not ship to Lambda and a cold start does not pay for it.
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from serverless_chat.chat.actions import BY_KEY
+from serverless_chat.chat.actions import ACTIONS as CLIENT_ACTIONS
 
 # DynamoDB actions a role may be granted.
 GET, PUT, UPDATE, DELETE, QUERY, SCAN = (
@@ -107,12 +107,14 @@ def _stem(key: str) -> str:
     return key[:1].upper() + key[1:]
 
 
-def served(*keys: str) -> tuple[Route, ...]:
-    """The routes of the actions ``keys`` (chat/actions.py), each with its aliases: an alias
-    that is its key in lower case is ``{Stem}Lowercase`` (sendmessage)."""
+def served(function: str) -> tuple[Route, ...]:
+    """The routes of the actions (chat/actions.py) that ``function`` serves, in the registry's
+    order, each with its aliases: an alias that is its key in lower case is
+    ``{Stem}Lowercase`` (sendmessage)."""
     routes: list[Route] = []
-    for key in keys:
-        action = BY_KEY[key]
+    for action in CLIENT_ACTIONS:
+        if action.function != function:
+            continue
         routes.append(Route(action.key, _stem(action.key)))
         for alias in action.aliases:
             lowercase = alias == action.key.lower()
@@ -148,7 +150,7 @@ class Function(NamedTuple):
 # strongly consistent: connect, join, setName). Every request's first call is one
 # conditional UpdateItem that takes a token and returns the sender's row (no GetItem); a
 # signed-in person's claim passes to their other connection (Query name-index, PutItem).
-FUNCTIONS: tuple[Function, ...] = (
+_ROWS: tuple[Function, ...] = (
     Function(
         "Connect",
         "connect",
@@ -180,8 +182,6 @@ FUNCTIONS: tuple[Function, ...] = (
         "SendMessage",
         "send_message",
         "Sends a message to the room or to a name (sendMessage).",
-        # The original's route key, and the one AWS's own tutorial uses (an alias): both work.
-        routes=served("sendMessage"),
         # GetItem: a guest's identity, in its row, for a direct message to it; presence-index:
         # a ghost its fan-out finds (410) is announced to the room's listeners as left.
         grants=(
@@ -198,7 +198,6 @@ FUNCTIONS: tuple[Function, ...] = (
         "EditMessage",
         "edit_message",
         "Edits or deletes its sender's own message (editMessage, deleteMessage).",
-        routes=served("editMessage", "deleteMessage"),
         grants=(  # presence-index: a ghost its fan-out finds is announced as left
             Grant((PUT, UPDATE, DELETE), (CONNECTIONS_TABLE,)),
             Grant((QUERY,), (index("room-index"), index("name-index"), index("presence-index"))),
@@ -213,7 +212,6 @@ FUNCTIONS: tuple[Function, ...] = (
         "Default",
         "default",
         "Replies with usage and connection info ($default).",
-        routes=served("$default"),
         grants=(  # a token from the caller's bucket, like every route; GetConnection
             Grant((UPDATE,), (CONNECTIONS_TABLE,)),
             Grant((MANAGE_CONNECTIONS,), (callbacks("POST"), callbacks("GET"))),
@@ -223,7 +221,6 @@ FUNCTIONS: tuple[Function, ...] = (
         "Join",
         "join",
         "Moves a connection to another room (join).",
-        routes=served("join"),
         grants=(
             MOVES_AND_CLAIMS,
             PRESENCE_AND_NAMES,
@@ -239,7 +236,6 @@ FUNCTIONS: tuple[Function, ...] = (
         "SetName",
         "set_name",
         "Renames a connection within its room (setName).",
-        routes=served("setName"),
         grants=(
             MOVES_AND_CLAIMS,
             PRESENCE_AND_NAMES,
@@ -255,7 +251,6 @@ FUNCTIONS: tuple[Function, ...] = (
         "history",
         "Answers pages of the room's and of direct messages; names a guest (history,"
         " directHistory, resume).",
-        routes=served("history", "directHistory", "resume"),
         grants=(  # UpdateItem: a token, and a guest's identity written in its row (resume)
             Grant((UPDATE,), (CONNECTIONS_TABLE,)),
             Grant(
@@ -274,9 +269,9 @@ FUNCTIONS: tuple[Function, ...] = (
         "Who",
         "who",
         "Answers the names present in the room (who) and the rooms people are in (rooms).",
-        # One function for both readers of room-index: another function would carry the
-        # chat's sources once more in the standalone template (under CloudFormation's 1 MB).
-        routes=served("who", "rooms"),
+        # One function for both readers of room-index (who, rooms): another function would
+        # carry the chat's sources once more in the standalone template (CloudFormation's
+        # limit on a template's size).
         grants=(  # rooms: a Scan of room-index alone, never of the table (claims, buckets)
             Grant((UPDATE,), (CONNECTIONS_TABLE,)),
             Grant((QUERY, SCAN), (index("room-index"),)),
@@ -310,13 +305,16 @@ FUNCTIONS: tuple[Function, ...] = (
             POSTS,
         ),
         environment=("CONNECTIONS_TABLE", "METRICS_NAMESPACE", "STAGE_NAME", "CALLBACK_URL"),
-        # Lambda gives CPU in proportion to memory (one vCPU at 1,769 MB). A page of 1,000
-        # posts needs ~0.12 s of CPU: ~0.8 s at 256 MB, ~0.4 s at 512 MB, for the same GB-s.
+        # Lambda gives CPU in proportion to memory: a page of posts is bound by CPU, so more
+        # memory ends it sooner for about the same GB-seconds (docs/scaling.md's figures).
         memory=512,
         timeout=60,
         invocation=PAGES,
     ),
 )
+# Each row with the routes of the actions it serves (chat/actions.py names the function of
+# each): an action's key is written once, in the registry.
+FUNCTIONS: tuple[Function, ...] = tuple(f._replace(routes=f.routes + served(f.name)) for f in _ROWS)
 
 
 class MockRoute(NamedTuple):

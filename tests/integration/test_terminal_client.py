@@ -217,12 +217,15 @@ async def test_a_close_by_the_server_is_shown_at_once_and_exits_non_zero(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    while not (mine := set(chat.registry.ids()) - others):
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.3)
+    assert process.stderr is not None
+    # Closed once the client says it is connected (its join answered), not after a pause.
+    while not (line := await asyncio.wait_for(process.stderr.readline(), 60)).startswith(
+        b"Connected to "
+    ):
+        assert line, "the client ended before it said it was connected"
+    mine = set(chat.registry.ids()) - others
     await chat.registry.close(mine.pop(), 1001, "Going away")
     status = await asyncio.wait_for(process.wait(), 60)
-    assert process.stderr is not None
     err = (await process.stderr.read()).decode()
     assert status == 1
     assert "The server closed the connection: 1001 (going away" in err

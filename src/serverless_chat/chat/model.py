@@ -70,7 +70,7 @@ def name_key(name: str) -> str:
     ICU), then NFD. So 'Bob', 'bob', 'Bob' with a Greek capital beta or a Cyrillic capital
     ve, and its full-width form are one, and so are 'alice' and 'aIice' (a capital I): a
     Latin letter and its case fold are one letter even where they look unlike (i, I, l)."""
-    from serverless_chat.chat.confusables import KEYS  # (first use: 1 ms from bytecode)
+    from serverless_chat.chat.confusables import KEYS  # at first use: not every cold start
 
     if name.isascii():  # (most names: no normalisation to do)
         return name.translate(KEYS).casefold()

@@ -57,8 +57,9 @@ def history_page(
 
     def render(kept: int) -> bytes | None:
         if kept < len(newest_first):
-            # Cut. With nothing kept (one message over the limit alone, which sendMessage no
-            # longer lets in) the cursor passes that message, so paging still moves on.
+            # Cut. With nothing kept (one message over the limit alone, which sendMessage does
+            # not let in, but a store may hold) the cursor passes that message, so paging
+            # still moves on.
             cursor: str | None = newest_first[max(kept - 1, 0)].sort_key
         else:
             cursor = newest_first[-1].sort_key if len(newest_first) == limit else None

@@ -16,7 +16,7 @@ import secrets
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from serverless_chat.chat.fanout import (
     DeliveryReport,
@@ -134,8 +134,22 @@ def new_message_id() -> str:
     return f"{next(_sequence) % 100_000_000:08d}{secrets.token_urlsafe(6)}"
 
 
-if TYPE_CHECKING:  # types only: evaluating them at import would slow the cold start
-    from serverless_chat.chat.actions import Action
+if TYPE_CHECKING:  # a type only: a cold start builds no Protocol class
+
+    class Request(Protocol):
+        """What :meth:`Chat.request` needs of an action: its key (the answer's ``action``), the
+        parser of its body (None: the body is not read) and the operation that carries it out.
+        chat/actions.py's ``Action`` is one; the chat does not import the registry that imports
+        it."""
+
+        @property
+        def key(self) -> str: ...
+
+        @property
+        def parse(self) -> Callable[[Mapping[str, object], ChatSettings], Any] | None: ...
+
+        @property
+        def operation(self) -> Callable[[Chat, Any, Any], None]: ...
 
 
 class Chat:
@@ -272,7 +286,7 @@ class Chat:
             )
 
     # -- requests ----------------------------------------------------------------
-    def request(self, connection_id: str, request: Action, body: Body) -> int:
+    def request(self, connection_id: str, request: Request, body: Body) -> int:
         """Run one client request (its body parsed once, by the caller: ``decode_body``);
         on refusal send one error frame. Returns an HTTP-like status."""
         fmt, action = "raw", request.key

@@ -31,8 +31,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from serverless_chat.chat.frames import shown
 from serverless_chat.chat.model import DEFAULT_ROOM, FORMATS
-from serverless_chat.client.commands import COMMANDS, HELP, Command, Send, parse_line
+from serverless_chat.client.commands import HELP, Command, Send, parse_line
+from serverless_chat.client.completion import RoomNames
 from serverless_chat.client.render import parse, render_parsed
+from serverless_chat.client.shown import Shown
 from serverless_chat.client.style import BELL, PLAIN, Style, dim, paint
 
 ANSWER_TIMEOUT = 30.0  # API Gateway gives up on an integration after 29 s
@@ -147,18 +149,13 @@ class ChatSession:
         self._pause = 0.0
         self._refusals = 0
         self._awaits_history = False  # the in-flight join is answered once its history came
-        self._seen: set[str] = set()
-        self._cursor: str | None = None  # the history page before the oldest one shown
-        self._history_known = False  # a page came: _cursor None then means no more
+        self._shown = Shown()  # what was shown, each join's history, /history's cursor
         self._last_own: dict[str, Any] | None = None  # id and sentAt of our latest message
-        # Per join answered, what of its history to print: "all", "new" (a reconnect's
-        # join repeats what was shown) or "none" (raw: the raw format sends none).
-        self._join_history: deque[str] = deque()
         self._first_welcome = True
         self._last_sent = 0.0  # when the last frame went (the shell's clock), for the pings
         self._clock, self._tz = clock, tz
         self.stamped = interactive and self.fmt == "text"  # times, rules: for a person
-        self._names: set[str] = set()  # who is known to be in the room, for Tab
+        self._names = RoomNames()  # who is known to be in the room, for Tab
         self._interrupted = False  # a Ctrl-C on an empty line: the next one leaves
         # Direct messages that last: a person's text session asks for them on connecting.
         self.keeps_directs = keeps_directs and self.fmt == "text" and not raw
@@ -227,7 +224,7 @@ class ChatSession:
         """The connection is gone: a request in flight goes again on the next one (but the
         join, which the next connection makes anew)."""
         self.connected = False
-        self._join_history.clear()
+        self._shown.closed()
         self._awaits_history = False
         item, self.in_flight = self.in_flight, None
         if item is not None and not item.automatic:
@@ -328,13 +325,13 @@ class ChatSession:
         """A queued item as it goes now: /history with the cursor known now, /edit and
         /delete naming our latest message; None when there is nothing to send for it."""
         if item.older:
-            if self._history_known and self._cursor is None:
+            if self._shown.exhausted:
                 none = f"* no earlier messages in {self.room}"
                 self._emit(none) if self.fmt == "text" else self._say(none)
                 return None
             request: dict[str, Any] = {"action": "history"}
-            if self._cursor:
-                request["before"] = self._cursor
+            if self._shown.cursor:
+                request["before"] = self._shown.cursor
             return self._request(request)
         if item.revise is not None:
             if self._last_own is None:
@@ -422,11 +419,7 @@ class ChatSession:
                 return
             if kept is not frame:
                 data, frame = json.dumps(kept, separators=(",", ":"), ensure_ascii=False), kept
-            self._names.update(
-                str(m["from"])
-                for m in kept.get("messages", [])
-                if isinstance(m, dict) and m.get("from")
-            )
+            self._names.learn_authors(kept.get("messages", []))
             if self.stamped and kept.get("messages"):
                 self._earlier(kept)
                 return
@@ -435,10 +428,8 @@ class ChatSession:
                 # below the newer lines, so it says what it is.
                 self._emit(f"* earlier in {shown(self.room)}:")  # (the endpoint's word)
         elif kind in {"message", "direct"}:
-            if isinstance(frame.get("id"), str):
-                if frame["id"] in self._seen:
-                    return  # it came in a join's history already
-                self._seen.add(frame["id"])
+            if isinstance(frame.get("id"), str) and not self._shown.first(frame["id"]):
+                return  # it came in a join's history already
             if kind == "direct":
                 self._learn_conversation(frame)
             if ours and kind == "message" and action == "sendMessage":
@@ -447,7 +438,7 @@ class ChatSession:
                 return  # the raw format never echoes a sender's own message
         elif kind == "who" and ours and frame.get("next"):
             self._outbox.append(self._request({"action": "who", "after": frame["next"]}))
-        self._learn_names(frame)
+        self._names.learn(frame, self.room)
         self._show(data, frame)
 
     def _show(self, data: str | bytes, frame: dict[str, Any] | None) -> None:
@@ -482,8 +473,7 @@ class ChatSession:
         for message in messages:
             self._learn_conversation(message)
         if action == "directHistory*":
-            messages = [m for m in messages if m.get("id") not in self._seen]
-            self._seen.update(str(m.get("id")) for m in messages)
+            messages = self._shown.unseen(messages)
             rule = "— direct messages —"
         else:
             name = self._asked.pop(ref, "") if isinstance(ref, str) else ""
@@ -531,41 +521,9 @@ class ChatSession:
         return False
 
     def complete(self, before_cursor: str) -> list[str]:
-        """What Tab offers for the word before the cursor: a command (``/jo`` → ``/join``)
-        at the start of a line, else a name of the room's (``/dm`` quotes one with
-        spaces), each the whole word that replaces it."""
-        if self.raw:
-            return []
-        if before_cursor.startswith("/") and " " not in before_cursor:
-            word = before_cursor.lower()
-            return [command for command in COMMANDS if command.startswith(word)]
-        dm = before_cursor.lower().startswith("/dm ") and before_cursor.count(" ") == 1
-        word = before_cursor.rsplit(" ", 1)[-1]
-        if dm and word.startswith('"'):
-            word = word[1:]
-        elif not word:
-            return []
-        found = sorted(
-            (n for n in self._names if n.lower().startswith(word.lower()) and n != self.name),
-            key=str.lower,
-        )
-        return [f'"{n}"' if dm and " " in n else n for n in found]
-
-    def _learn_names(self, frame: dict[str, Any] | None) -> None:
-        """The room's names, as frames tell them: for Tab."""
-        if frame is None or frame.get("room", self.room) != self.room:
-            return
-        kind, name = frame.get("type"), frame.get("name")
-        if kind == "who" and isinstance(frame.get("names"), list):
-            self._names.update(str(n) for n in frame["names"])
-        elif kind == "message" and isinstance(frame.get("from"), str):
-            self._names.add(frame["from"])
-        elif kind == "presence" and isinstance(name, str):
-            if frame.get("event") == "left":
-                self._names.discard(name)
-            else:
-                self._names.discard(str(frame.get("previousName")))
-                self._names.add(name)
+        """What Tab offers for the word before the cursor (client/completion.py): a command
+        or a name of the room's; nothing in raw mode, where lines go as they are."""
+        return [] if self.raw else self._names.complete(before_cursor, self.name)
 
     def _is_automatic(self, ref: object) -> bool:
         return isinstance(ref, str) and self._actions.get(ref) == "join*"
@@ -575,13 +533,11 @@ class ChatSession:
         if room != self.room:
             self._names.clear()
         if room != self.room or action.startswith("join"):
-            self._cursor, self._history_known = None, False
+            self._shown.moved()
         self.room, self.name = room, name
         if action.startswith("join"):
             automatic = self._is_automatic(ref)
-            self._join_history.append(
-                "none" if self.fmt == "raw" else "new" if automatic else "all"
-            )
+            self._shown.joined("none" if self.fmt == "raw" else "new" if automatic else "all")
         if self._is_automatic(ref):
             if self._first_welcome:
                 hint = "; /help lists the commands, Ctrl-D leaves" if self.interactive else ""
@@ -591,24 +547,14 @@ class ChatSession:
             self._first_welcome = False
 
     def _history(self, frame: dict[str, Any], action: str) -> dict[str, Any] | None:
-        """A history page as it will be printed, or None: one that answers a join shows
-        only messages not shown yet (a reconnect's join repeats them)."""
-        answers_join = frame.get("ref") is None and bool(self._join_history)
-        if answers_join or action == "history":
-            self._cursor = frame.get("next") if isinstance(frame.get("next"), str) else None
-            self._history_known = True
-        if not answers_join:
-            return frame
-        shown = self._join_history.popleft()
-        if self._awaits_history:
+        """A history page as it will be printed, or None (client/shown.py): one that answers
+        a join shows only messages not shown yet (a reconnect's join repeats them), and
+        answers the join in flight."""
+        answers_join, kept = self._shown.page(frame, action)
+        if answers_join and self._awaits_history:
             self._awaits_history = False
             self.in_flight = None
-        messages = [m for m in frame.get("messages", []) if isinstance(m, dict)]
-        fresh = [m for m in messages if m.get("id") not in self._seen]
-        self._seen.update(str(m.get("id")) for m in messages)
-        if shown == "none" or (shown == "new" and not fresh):
-            return None
-        return frame if shown == "all" else {**frame, "messages": fresh}
+        return kept
 
     # -- output ----------------------------------------------------------------------------
     def _emit(self, line: str) -> None:

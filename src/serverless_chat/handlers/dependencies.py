@@ -36,7 +36,7 @@ class Dependencies:
     """The ports of one function: its stores, its callback API, its limits.
 
     A plain class rather than a dataclass: importing an entry module is part of the cold
-    start, and a dataclass costs ten times as much to define."""
+    start, and a dataclass costs more to define (docs/performance.md, cold start)."""
 
     __slots__ = (
         "connections_for",

@@ -7,7 +7,7 @@ import re
 
 from serverless_chat.chat.actions import ACTIONS, ANSWERED, BY_KEY
 from serverless_chat.client import commands
-from serverless_chat.routes import FUNCTIONS, ROUTE_KEYS
+from serverless_chat.routes import ENTRY_MODULE_BY_ROUTE, FUNCTIONS, ROUTE_KEYS
 from tests.conftest import ROOT
 
 PROTOCOL = ROOT / "docs" / "protocol.md"
@@ -40,6 +40,16 @@ def test_every_action_is_routed_to_exactly_one_function() -> None:
         assert len(serving) == 1, (key, serving)
     # and every route a function serves is an action, but the connection's own two
     assert set(ROUTE_KEYS) - set(keys) == {"$connect", "$disconnect"}
+
+
+def test_each_action_reaches_the_function_it_names() -> None:
+    """The action's ``function`` is the one place its function is written: routes.py's row
+    of that name serves every key of the action, aliases too."""
+    by_name = {f.name: f for f in FUNCTIONS}
+    for action in ACTIONS:
+        assert action.function in by_name, (action.key, action.function)
+        for key in action.keys:
+            assert ENTRY_MODULE_BY_ROUTE[key] == by_name[action.function].entry_module, key
 
 
 def test_the_terminal_client_waits_for_exactly_the_answered_actions() -> None:

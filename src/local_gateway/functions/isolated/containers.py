@@ -202,14 +202,6 @@ class FunctionContainers:
         self._closed = False  # stopped: nothing more starts
         self._retired = False  # replaced: what finishes is stopped, nothing more starts
 
-    @property
-    def warm(self) -> int:
-        return len(self._idle)
-
-    @property
-    def live(self) -> int:
-        return len(self._live)
-
     async def invoke(
         self, event: Mapping[str, Any], request_id: str, trace_id: str
     ) -> ContainerOutcome:

@@ -264,7 +264,13 @@ async def test_a_function_that_fails_to_import_answers_as_lambda_and_the_gateway
                 frame = json.loads(await recv(client, 30))
                 assert frame["message"] == "Internal server error"
             await client.send(json.dumps({"action": "fine"}))
-            await asyncio.sleep(0.5)
+            deadline = asyncio.get_running_loop().time() + 30
+            while "-Fine Duration:" not in caplog.text:  # its REPORT line
+                assert asyncio.get_running_loop().time() < deadline, "Fine never ran"
+                await asyncio.sleep(0.05)
+        async with connect(gateway.url) as again:  # still up: a new client is served
+            await again.send("x")
+            assert json.loads(await recv(again, 30))["message"] == "Internal server error"
     finally:
         await gateway.stop()
     assert caplog.text.count("Runtime.ImportModuleError: Unable to import module 'app'") >= 2

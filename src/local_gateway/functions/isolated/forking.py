@@ -130,7 +130,9 @@ class ForkServer:
         self._runtime_dir = runtime_dir
         self._process: asyncio.subprocess.Process | None = None
         self._control: socket.socket | None = None
-        self._pids: asyncio.Queue[int] = asyncio.Queue()
+        # Each child's pid with the future of its exit status, handed over together: a
+        # child that exits at once is reported before its launcher reads the queue.
+        self._pids: asyncio.Queue[tuple[int, asyncio.Future[int]]] = asyncio.Queue()
         self._exits: dict[int, asyncio.Future[int]] = {}
         self._readers: list[asyncio.Task[None]] = []
         self._starting = asyncio.Lock()
@@ -204,8 +206,9 @@ class ForkServer:
                 ready.set_result(list(message["ready"]))
             elif "pid" in message:
                 pid = int(message["pid"])
-                self._exits[pid] = asyncio.get_running_loop().create_future()
-                self._pids.put_nowait(pid)
+                exits = asyncio.get_running_loop().create_future()
+                self._exits[pid] = exits
+                self._pids.put_nowait((pid, exits))
             elif "exit" in message:
                 exited = self._exits.pop(int(message["exit"]), None)
                 if exited is not None and not exited.done():
@@ -219,7 +222,7 @@ class ForkServer:
             if not exited.done():
                 exited.set_result(-signal.SIGKILL)
         self._exits.clear()
-        self._pids.put_nowait(-1)
+        self._pids.put_nowait((-1, asyncio.get_running_loop().create_future()))
 
     async def _relay_errors(self) -> None:
         assert self._process is not None
@@ -241,7 +244,7 @@ class ForkServer:
                 self._send(request, array.array("i", [stdin_r, stdout_w, stderr_w]))
                 # Taken even if this caller is cancelled, so the next gets its own pid (the
                 # orphan child then exits: its pipes' other ends are closed below).
-                pid = await asyncio.shield(asyncio.ensure_future(self._pids.get()))
+                pid, exits = await asyncio.shield(asyncio.ensure_future(self._pids.get()))
         except BaseException:
             for fd in ours:
                 os.close(fd)
@@ -258,7 +261,7 @@ class ForkServer:
             await _writer(stdin_w),
             await _reader(stdout_r, limit),
             await _reader(stderr_r, 2**16),
-            self._exits[pid],
+            exits,
         )
 
     def _send(self, request: bytes, fds: array.array[int]) -> None:

@@ -335,3 +335,15 @@ async def test_botocore_settings_that_depend_on_the_environment_are_the_childs(
         "models_equal": True,
         "models_shared": False,
     }
+
+
+async def test_a_child_that_exits_at_once_is_still_handed_to_its_launcher(
+    fork_server: ForkServer, tmp_path: Path
+) -> None:
+    """A container whose process ends before its launcher has read its pid (a function
+    that fails at once, started many at a time) is handed over with its exit status, not
+    lost: the fork server's exit report can arrive before the launcher resumes."""
+    args = ["functions.noop", str(tmp_path), "not json", "arn:aws:lambda:eu-west-1:1:function:f"]
+    processes = await asyncio.gather(*(fork_server(args, ENVIRONMENT, 2**16) for _ in range(20)))
+    statuses = await asyncio.wait_for(asyncio.gather(*(p.wait() for p in processes)), 30)
+    assert all(status != 0 for status in statuses)

@@ -55,7 +55,7 @@ def test_capacity_delivers_to_every_connection(tmp_path: Path) -> None:
 
 
 def test_coldstart_measures_every_entry_module(tmp_path: Path) -> None:
-    _, results = _run(tmp_path, "coldstart.py", "--samples", "2")
+    _, results = _run(tmp_path, "coldstart.py", "--samples", "1")
     sources = results["sources_only"]
     assert {"serverless_chat.handlers.send_message", "serverless_chat.handlers.authorize"} <= set(
         sources

@@ -4,25 +4,27 @@ authorizer on $connect, a two-way route, and a $default route answered through b
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from local_gateway import LocalGateway
+from local_gateway.testing.plugin import Factory
 from tests.conftest import FIXTURES
-from tests.integration.conftest import recv, start_gateway
+from tests.integration.conftest import recv
 
 ECHO = FIXTURES / "echo" / "template.yaml"
 
 
 @pytest.fixture
-async def echo(tmp_path: Path) -> AsyncIterator[LocalGateway]:
-    gateway = await start_gateway(ECHO, tmp_path / "state")
-    yield gateway
-    await gateway.stop()
+def echo(websocket_api_factory: Factory) -> LocalGateway:
+    """The echo project, served by the pytest plugin: started once a session, reset after each
+    test (every connection closed and its $disconnect run). Its authorizer fails on purpose
+    for ?token=boom (the test asserts what the caller sees)."""
+    api = websocket_api_factory(ECHO)
+    api.expect_function_errors()
+    return api.gateway
 
 
 def test_the_template_is_read_with_sam_functions_and_globals() -> None:

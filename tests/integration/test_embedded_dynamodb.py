@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 import boto3
 import pytest
+import pytest_asyncio
 from botocore.exceptions import ClientError
 
 from local_gateway import LocalGateway
@@ -34,10 +35,14 @@ SERVE = [sys.executable, "-m", "serverless_chat.cli", "serve"]
 TARGET = {"X-Amz-Target": "DynamoDB_20120810.ListTables"}
 JSON = {"Content-Type": "application/x-amz-json-1.0"}
 
+# One gateway serves the module: its tests only call the DynamoDB port and read what it
+# answers (no table is written), so none sees what another left. They share its loop.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-@pytest.fixture
-async def gateway(tmp_path: Path) -> AsyncIterator[LocalGateway]:
-    gateway = await start_gateway(SAM_CHAT, tmp_path / "state")
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LocalGateway]:
+    gateway = await start_gateway(SAM_CHAT, tmp_path_factory.mktemp("dynamodb") / "state")
     assert gateway.embedded_dynamodb
     yield gateway
     await gateway.stop()

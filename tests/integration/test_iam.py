@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 import boto3
 import pytest
+import pytest_asyncio
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -129,9 +130,16 @@ def _project(folder: Path) -> Path:
     return template
 
 
-@pytest.fixture
-async def gateway(tmp_path: Path) -> AsyncIterator[LocalGateway]:
-    gateway = await start_gateway(_project(tmp_path / "project"), tmp_path / "state")
+# One gateway serves every test that takes ``gateway``: they only read, ask for what a role
+# is refused, invoke as a DryRun or post to a connection never open, so none sees what
+# another did. They run in the module's loop, the gateway's.
+ON_THE_SHARED_GATEWAY = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LocalGateway]:
+    folder = tmp_path_factory.mktemp("iam")
+    gateway = await start_gateway(_project(folder / "project"), folder / "state")
     yield gateway
     await gateway.stop()
 
@@ -158,6 +166,7 @@ async def _error(call: Any, **kwargs: Any) -> tuple[str, int, str]:
     return "", 200, ""
 
 
+@ON_THE_SHARED_GATEWAY
 async def test_a_role_without_manage_connections_is_refused_naming_its_assumed_role(
     gateway: LocalGateway,
 ) -> None:
@@ -181,6 +190,7 @@ async def test_a_role_without_manage_connections_is_refused_naming_its_assumed_r
     assert message.endswith("/live/POST/@connections/{connectionId}")
 
 
+@ON_THE_SHARED_GATEWAY
 async def test_a_role_allowed_only_post_is_refused_get_and_delete(gateway: LocalGateway) -> None:
     """POST, GET and DELETE on @connections are each their own resource
     (arn:…:API/STAGE/METHOD/@connections/…, "Control access to WebSocket APIs with IAM
@@ -194,6 +204,7 @@ async def test_a_role_allowed_only_post_is_refused_get_and_delete(gateway: Local
         assert (await _error(call, ConnectionId=NOT_A_CONNECTION))[0] == "AccessDeniedException"
 
 
+@ON_THE_SHARED_GATEWAY
 async def test_an_explicit_deny_beats_an_allow(gateway: LocalGateway) -> None:
     """An applicable Deny decides whatever allows the request ("Policy evaluation logic",
     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html);
@@ -211,6 +222,7 @@ async def test_an_explicit_deny_beats_an_allow(gateway: LocalGateway) -> None:
     )
 
 
+@ON_THE_SHARED_GATEWAY
 async def test_a_role_without_the_index_arn_cannot_query_the_index(gateway: LocalGateway) -> None:
     """A Query of an index is authorised on ``…:table/NAME/index/INDEX``, which the table's
     ARN does not cover ("Actions, resources, and condition keys for Amazon DynamoDB",
@@ -242,6 +254,7 @@ async def test_a_role_without_the_index_arn_cannot_query_the_index(gateway: Loca
     assert (await _error(dynamodb.list_tables))[0] == "AccessDeniedException"
 
 
+@ON_THE_SHARED_GATEWAY
 async def test_a_role_without_invoke_cannot_invoke(gateway: LocalGateway) -> None:
     """Invoke needs lambda:InvokeFunction on the function's ARN ("Lambda API permissions
     reference", https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html):
@@ -395,6 +408,7 @@ def _forged(
     )
 
 
+@ON_THE_SHARED_GATEWAY
 async def test_a_function_cannot_sign_as_another(gateway: LocalGateway) -> None:
     """Each function holds its role's temporary credentials alone ("Temporary security
     credentials in IAM",
@@ -464,6 +478,7 @@ async def _raw(
         return answer.status, dict(answer.headers), json.loads(await answer.read())
 
 
+@ON_THE_SHARED_GATEWAY
 async def test_each_denial_is_the_services_own_body(gateway: LocalGateway) -> None:
     """What a caller's SDK parses, byte for byte where it differs: API Gateway's and
     Lambda's IAM denials are 403, ``x-amzn-ErrorType: AccessDeniedException`` and

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -124,9 +125,15 @@ def _project(folder: Path) -> Path:
     return template
 
 
-@pytest.fixture
-async def gateway(tmp_path: Path) -> AsyncIterator[LocalGateway]:
-    gateway = await start_gateway(_project(tmp_path / "project"), tmp_path / "state")
+# One gateway serves the module: its tests open handshakes and close them, and none looks
+# at what another left. They run in the module's loop, the gateway's.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LocalGateway]:
+    folder = tmp_path_factory.mktemp("iam")
+    gateway = await start_gateway(_project(folder / "project"), folder / "state")
     yield gateway
     await gateway.stop()
 

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
@@ -23,7 +24,13 @@ TEMPLATE = FIXTURES / "integrations" / "template.yaml"
 KEY = {"x-api-key": "local-client-key-0123456789"}
 
 
-@pytest.fixture
+# One gateway (and its backend) serves the module: no test depends on what another left (the
+# template has no $disconnect function, and each test waits for its own answers). They run in
+# the module's loop, the gateway's.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def backend() -> AsyncIterator[str]:
     """A tiny HTTP server on loopback: POST /echo answers what it got, and how."""
 
@@ -42,10 +49,14 @@ async def backend() -> AsyncIterator[str]:
     await runner.cleanup()
 
 
-@pytest.fixture
-async def gateway(tmp_path: Path, backend: str) -> AsyncIterator[LocalGateway]:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def gateway(
+    tmp_path_factory: pytest.TempPathFactory, backend: str
+) -> AsyncIterator[LocalGateway]:
     served = await start_gateway(
-        TEMPLATE, tmp_path / "state", parameters={"HttpBackendUrl": backend}
+        TEMPLATE,
+        tmp_path_factory.mktemp("integrations") / "state",
+        parameters={"HttpBackendUrl": backend},
     )
     yield served
     await served.stop()

@@ -177,7 +177,7 @@ def test_a_kept_resume_token_the_chat_refuses_is_replaced(open_page: Any) -> Non
     page.evaluate(f"localStorage.setItem({keys}[0], 'not a token')")
     page.reload()
     page.wait_for_selector("#status[data-state=connected]")
-    page.wait_for_function(f"localStorage.getItem({keys}[0]).length === 43")
+    page.wait_for_function(f"(localStorage.getItem({keys}[0]) || '').length === 43")
     expect(page.locator("#composer-error")).to_be_hidden()
 
 

@@ -429,8 +429,12 @@ async def test_in_a_terminal_ctrl_c_clears_the_line_tab_completes_and_lines_have
         who = await asyncio.to_thread(screen.wait_for, b"* in general: zoe", completed)
         assert re.search(rb"\d\d:\d\d \* in general: zoe", screen.seen)  # its time first
         async with connect(chat.url + "?name=bob&format=json") as bob:
+            # Typed once the prompt is back after bob's line: while a line is printed the
+            # terminal is not in raw mode, and what is typed then is the terminal's.
+            joined = await asyncio.to_thread(screen.wait_for, b"bob joined general", who)
+            ready = await asyncio.to_thread(screen.wait_for, b"zoe@general>", joined)
             os.write(screen.fd, b"never sent")
-            typed = await asyncio.to_thread(screen.wait_for, b"never sent", who)
+            typed = await asyncio.to_thread(screen.wait_for, b"never sent", ready)
             os.write(screen.fd, b"\x03")  # Ctrl-C: the line goes, the client stays
             os.write(screen.fd, b"\x03")
             hint = await asyncio.to_thread(screen.wait_for, b"Ctrl-C again", typed)

@@ -3,11 +3,13 @@ reconnects, keyboard and small screens."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import ACTION_TIMEOUT_MS
 from tests.served import ServedGateway
 
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>'
@@ -173,12 +175,22 @@ def test_a_kept_resume_token_the_chat_refuses_is_replaced(open_page: Any) -> Non
     one asked for, without a word in the composer."""
     page = open_page()
     keys = "Object.keys(localStorage).filter(k => k.startsWith('chat.resume '))"
-    page.wait_for_function(f"{keys}.length === 1")
+    _until(page, f"{keys}.length === 1")
     page.evaluate(f"localStorage.setItem({keys}[0], 'not a token')")
     page.reload()
     page.wait_for_selector("#status[data-state=connected]")
-    page.wait_for_function(f"(localStorage.getItem({keys}[0]) || '').length === 43")
+    _until(page, f"(localStorage.getItem({keys}[0]) || '').length === 43")
     expect(page.locator("#composer-error")).to_be_hidden()
+
+
+def _until(page: Any, expression: str) -> None:
+    """Ask the page until ``expression`` holds. (Playwright's wait_for_function polls with
+    code built from a string, which the page's Content-Security-Policy, without
+    'unsafe-eval', refuses once the first look finds it false.)"""
+    deadline = time.monotonic() + ACTION_TIMEOUT_MS / 1000
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"{expression} never held"
+        page.wait_for_timeout(50)
 
 
 def test_markup_in_messages_and_names_is_shown_as_text(open_page: Any) -> None:

@@ -24,18 +24,20 @@ class InProcessCallbacks:
         self,
         registry: ConnectionRegistry,
         loop: asyncio.AbstractEventLoop,
-        denial: Callable[[str, str], str | None] | None = None,
+        denial: Callable[[str], str | None] | None = None,
     ) -> None:
         self._registry = registry
         self._loop = loop
         self._loop_thread = threading.get_ident() if loop.is_running() else None
-        # (method, connection id) -> AWS's refusal when the calling function's role does not
-        # allow it (aws/iam/access.py), None when it may; no check for the gateway's own.
+        # method -> AWS's refusal when the calling function's role does not allow it
+        # (aws/iam/access.py), None when it may; no check for the gateway's own. The
+        # resource is the method's whatever the connection (aws/iam/resources.py), so
+        # one decision covers a batch of posts.
         self._denial = denial
 
     def _authorized(self, method: str, connection_id: str) -> None:
         if self._denial is not None:
-            message = self._denial(method, connection_id)
+            message = self._denial(method)
             if message is not None:
                 raise AccessDeniedException(connection_id, message)
 
@@ -61,24 +63,19 @@ class InProcessCallbacks:
         written. With a simulated callback latency the caller waits for the posts, as it
         would on AWS, and --chaos throttles them as it throttles the HTTP face's."""
         self._check_thread()
-        refused: dict[str, ManagementApiError] = {}
-        if self._denial is not None:
-            for connection_id, _data in deliveries:
-                try:
-                    self._authorized("POST", connection_id)
-                except AccessDeniedException as error:
-                    refused[connection_id] = error
-            if refused:
-                deliveries = [d for d in deliveries if d[0] not in refused]
+        if self._denial is not None and deliveries:
+            message = self._denial("POST")
+            if message is not None:
+                return {cid: AccessDeniedException(cid, message) for cid, _data in deliveries}
         if self._registry.simulates_calls:
             future = asyncio.run_coroutine_threadsafe(
                 self._registry.post_many(deliveries), self._loop
             )
-            return refused | future.result(CALL_TIMEOUT_SECONDS + len(deliveries) / 1000)
+            return future.result(CALL_TIMEOUT_SECONDS + len(deliveries) / 1000)
         failures, accepted = self._registry.accept(deliveries)
         if accepted:
             self._loop.call_soon_threadsafe(self._registry.send_accepted, accepted)
-        return refused | failures
+        return failures
 
     def info(self, connection_id: str) -> ConnectionDetails:
         """GetConnection."""

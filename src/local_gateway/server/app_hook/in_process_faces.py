@@ -52,7 +52,7 @@ class InProcessFaces:
     def callbacks_for(self, logical_id: str) -> InProcessCallbacks:
         """The @connections API as function ``logical_id`` calls it in-process."""
 
-        def denial(method: str, connection_id: str) -> str | None:
+        def denial(method: str) -> str | None:
             key = self._credentials(logical_id)["AWS_ACCESS_KEY_ID"]
             resource = callback_resource(self._stage_arn, method)
             denied = self._authorize(key, MANAGE_CONNECTIONS, resource)

@@ -97,6 +97,20 @@ def management_client(gateway: LocalGateway) -> Any:
     )
 
 
+def client_as(gateway: LocalGateway, logical_id: str, service: str, endpoint: str) -> Any:
+    """A boto3 client of ``service`` at ``endpoint`` that signs with function
+    ``logical_id``'s own credentials, as its code would."""
+    own = gateway.functions.credentials(logical_id)
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=own["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=own["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=own["AWS_SESSION_TOKEN"],
+    )
+
+
 def signed_headers(method: str, url: str, body: bytes, secret: str = "testing") -> dict[str, str]:
     """The headers of a request to the callback API signed with SigV4 as boto3 signs it."""
     request = AWSRequest(method=method, url=url, data=body)

@@ -29,7 +29,7 @@ from websockets.asyncio.client import connect
 
 from local_gateway import GatewayConfig, LocalGateway
 from tests.conftest import TEMPLATE
-from tests.integration.conftest import recv, start_gateway
+from tests.integration.conftest import client_as, recv, start_gateway
 
 API_ARN = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/live"
 NOT_A_CONNECTION = "AAAAAAAAAAAAAAA="  # of API Gateway's form, never open: 410 once allowed
@@ -144,18 +144,6 @@ async def gateway(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Loc
     await gateway.stop()
 
 
-def _as(gateway: LocalGateway, function: str, service: str, endpoint: str) -> Any:
-    own = gateway.functions.credentials(function)
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=own["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=own["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=own["AWS_SESSION_TOKEN"],
-    )
-
-
 async def _error(call: Any, **kwargs: Any) -> tuple[str, int, str]:
     """The error code, status and message a call ends in ("", 200, "" when it succeeds)."""
     try:
@@ -177,7 +165,7 @@ async def test_a_role_without_manage_connections_is_refused_naming_its_assumed_r
     API Gateway words it ("Use @connections commands in your backend service",
     https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-how-to-call-websocket-api-connections.html;
     the message as aws-cdk#18410, https://github.com/aws/aws-cdk/issues/18410, quotes it)."""
-    callbacks = _as(gateway, "Nothing", "apigatewaymanagementapi", gateway.callback_url)
+    callbacks = client_as(gateway, "Nothing", "apigatewaymanagementapi", gateway.callback_url)
     code, status, message = await _error(
         callbacks.post_to_connection, ConnectionId=NOT_A_CONNECTION, Data=b"x"
     )
@@ -197,7 +185,7 @@ async def test_a_role_allowed_only_post_is_refused_get_and_delete(gateway: Local
     authorization",
     https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-control-access-iam.html):
     a grant of POST alone leaves GET and DELETE denied (aws-cdk#18410)."""
-    callbacks = _as(gateway, "PostOnly", "apigatewaymanagementapi", gateway.callback_url)
+    callbacks = client_as(gateway, "PostOnly", "apigatewaymanagementapi", gateway.callback_url)
     post = await _error(callbacks.post_to_connection, ConnectionId=NOT_A_CONNECTION, Data=b"x")
     assert post[0] == "GoneException"  # allowed: the API then answers as it does
     for call in (callbacks.get_connection, callbacks.delete_connection):
@@ -211,7 +199,7 @@ async def test_an_explicit_deny_beats_an_allow(gateway: LocalGateway) -> None:
     the message ends "with an explicit deny in an identity-based policy" ("Troubleshoot
     access denied error messages",
     https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html)."""
-    callbacks = _as(gateway, "AllButDelete", "apigatewaymanagementapi", gateway.callback_url)
+    callbacks = client_as(gateway, "AllButDelete", "apigatewaymanagementapi", gateway.callback_url)
     assert (await _error(callbacks.get_connection, ConnectionId=NOT_A_CONNECTION))[0] == (
         "GoneException"
     )
@@ -231,7 +219,7 @@ async def test_a_role_without_the_index_arn_cannot_query_the_index(gateway: Loca
     the dynamodb:Query action" (sst#4469, https://github.com/anomalyco/sst/issues/4469)."""
     assert gateway.dynamodb_endpoint is not None
     table = next(iter(gateway.api.tables.values())).name
-    dynamodb = _as(gateway, "TableOnly", "dynamodb", gateway.dynamodb_endpoint)
+    dynamodb = client_as(gateway, "TableOnly", "dynamodb", gateway.dynamodb_endpoint)
     on_table = await _error(
         dynamodb.query,
         TableName=table,
@@ -262,7 +250,7 @@ async def test_a_role_without_invoke_cannot_invoke(gateway: LocalGateway) -> Non
     lambda:InvokeFunction action" (awslabs/aws-deployment-framework#460,
     https://github.com/awslabs/aws-deployment-framework/issues/460)."""
     base = gateway.callback_url.rsplit("/", 1)[0]
-    refused = _as(gateway, "Nothing", "lambda", base)
+    refused = client_as(gateway, "Nothing", "lambda", base)
     code, status, message = await _error(
         refused.invoke, FunctionName="fn-nothing", InvocationType="DryRun"
     )
@@ -271,7 +259,7 @@ async def test_a_role_without_invoke_cannot_invoke(gateway: LocalGateway) -> Non
         "on resource: arn:aws:lambda:us-east-1:123456789012:function:fn-nothing because no"
         " identity-based policy allows the lambda:InvokeFunction action"
     )
-    allowed = _as(gateway, "TableOnly", "lambda", base)
+    allowed = client_as(gateway, "TableOnly", "lambda", base)
     assert (await _error(allowed.invoke, FunctionName="fn-nothing", InvocationType="DryRun"))[
         0
     ] == ""
@@ -287,7 +275,7 @@ async def test_warn_lets_a_denied_call_through_and_says_what_aws_would_answer(
     caplog.set_level(logging.WARNING, "local_gateway")
     gateway = await start_gateway(_project(tmp_path / "project"), tmp_path / "state", iam="warn")
     try:
-        callbacks = _as(gateway, "Nothing", "apigatewaymanagementapi", gateway.callback_url)
+        callbacks = client_as(gateway, "Nothing", "apigatewaymanagementapi", gateway.callback_url)
         for _ in range(3):
             code, _, _ = await _error(
                 callbacks.post_to_connection, ConnectionId=NOT_A_CONNECTION, Data=b"x"

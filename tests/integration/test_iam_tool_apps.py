@@ -23,30 +23,17 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from websockets.asyncio.client import connect
 
 from local_gateway import LocalGateway
 from tests.conftest import FIXTURES
-from tests.integration.conftest import receives_nothing, recv, start_gateway
+from tests.integration.conftest import client_as, receives_nothing, recv, start_gateway
 
 CDK_TEMPLATE = FIXTURES / "cdk_chat" / "cdk.out" / "ChatStack.template.json"
 SAM_CHAT = FIXTURES / "sam_chat" / "template.yaml"
 NOT_A_CONNECTION = "AAAAAAAAAAAAAAA="
-
-
-def _as(gateway: LocalGateway, logical_id: str, service: str, endpoint: str) -> Any:
-    own = gateway.functions.credentials(logical_id)
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=own["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=own["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=own["AWS_SESSION_TOKEN"],
-    )
 
 
 async def _code(call: Any, **kwargs: Any) -> str:
@@ -87,7 +74,9 @@ async def test_a_cdk_apps_grants_carry_its_chat_under_enforce(
         assert isinstance(answer, str)
         assert answer.startswith("Use the sendMessage route to send a message. Your info: ")
         connect_handler = _function(gateway, "ConnectHandler")
-        callbacks = _as(gateway, connect_handler, "apigatewaymanagementapi", gateway.callback_url)
+        callbacks = client_as(
+            gateway, connect_handler, "apigatewaymanagementapi", gateway.callback_url
+        )
         refused = await _code(
             callbacks.post_to_connection, ConnectionId=NOT_A_CONNECTION, Data=b"x"
         )
@@ -122,7 +111,7 @@ async def test_a_sam_apps_policy_templates_carry_its_chat_under_enforce(
         lambdas = gateway.callback_url.rsplit("/", 1)[0]
         welcome = gateway.api.functions[_function(gateway, "WelcomeFunction")].name
         for prefix, expected in (("ConnectFunction", ""), ("DisconnectFunction", "Access")):
-            client = _as(gateway, _function(gateway, prefix), "lambda", lambdas)
+            client = client_as(gateway, _function(gateway, prefix), "lambda", lambdas)
             code = await _code(client.invoke, FunctionName=welcome, InvocationType="DryRun")
             assert code == (expected and "AccessDeniedException"), prefix
     finally:
